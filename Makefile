@@ -1,0 +1,60 @@
+# Every target builds on `make install`. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+HOST ?= 127.0.0.1:8000
+# Settings for local use; production sets its own environment (README: Configuration).
+DEV_ENV := DEBUG=1
+TEST_ENV := SECRET_KEY=test-only-secret-key DEBUG=0 SECURE_COOKIES=0
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
+
+.PHONY: install demo setup test lint bench screenshots lock messages clean
+
+install: $(VENV)/.install-stamp
+
+$(VENV)/.install-stamp: requirements.lock pyproject.toml
+	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt) for translations"; apt-get install -y -qq gettext >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }; }
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	touch $@
+
+# Compile the committed .po files (the .mo files are build output).
+messages: install
+	$(DEV_ENV) $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+setup: messages
+	$(DEV_ENV) $(PY) manage.py migrate --noinput -v 0
+
+demo: setup
+	$(DEV_ENV) $(PY) manage.py seed_demo --if-empty
+	@echo "Open http://$(HOST)/ and log in with one of the users above."
+	$(DEV_ENV) $(PY) manage.py runserver $(HOST)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run -v 0
+
+# The whole suite. DATABASE_URL / REDIS_URL select PostgreSQL and Redis (as .ci/run does).
+test: messages lint
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Loads 100,000 customers and 1,000,000 interactions into PostgreSQL and prints server times.
+bench: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_pages $(BENCH_ARGS)
+
+# Screenshots of the main pages for README.md, taken by Chromium over the demo data.
+screenshots: messages
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) $(PY) -m tests.browser.screenshots docs/screenshots
+
+# Re-resolve the dependency pins after editing pyproject.toml.
+lock: install
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,51 @@
+"""Form helpers shared by every app."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class VersionField(forms.IntegerField):
+    """The row version the user saw; a service compares it to detect concurrent edits."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**31 - 1, **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def reject_nul(value: str) -> str:
+    if "\x00" in value:
+        raise forms.ValidationError(_("Null characters are not allowed."))
+    return value
+
+
+class IdListField(forms.Field):
+    """Row ids posted by checkboxes (`name="selected"` repeated)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("The selection contains an invalid row.")}
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            ids = [int(item) for item in value]
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
+        if any(not 0 < item < 2**63 for item in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids

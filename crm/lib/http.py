@@ -1,0 +1,21 @@
+"""Small view helpers shared by every app."""
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_next_url(request: HttpRequest, fallback: str) -> str:
+    """The `next` parameter when it points inside this site, else `fallback`."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def querystring_without(params, *names: str) -> str:
+    """The query string of `params` (a QueryDict) less some keys, e.g. the page number."""
+    return urlencode([(k, v) for k, values in params.lists() if k not in names for v in values])

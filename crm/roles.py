@@ -1,0 +1,101 @@
+"""Roles are auth groups; this module is the single list of their default permissions.
+
+Each app's data migration calls `grant_role_permissions(apps, "<app_label>")` so a
+role gets the permissions of models that exist at that point in the migration
+graph. Admins may change the groups afterwards in Django admin; the object-level
+rules (a rep edits only their own customers) live in each app's selectors.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+SALES_REP = "Sales rep"
+SERVICE_AGENT = "Service agent"
+MARKETER = "Marketer"
+MANAGER = "Manager"
+ADMIN = "Admin"
+
+ROLES = [SALES_REP, SERVICE_AGENT, MARKETER, MANAGER, ADMIN]
+ROLE_LABELS = {
+    SALES_REP: _("Sales rep"),
+    SERVICE_AGENT: _("Service agent"),
+    MARKETER: _("Marketer"),
+    MANAGER: _("Manager"),
+    ADMIN: _("Admin"),
+}
+
+_CUSTOMER_READ = [
+    "customers.view_customer",
+    "customers.view_contact",
+    "customers.view_interaction",
+    "customers.view_task",
+    "customers.view_tag",
+]
+_CUSTOMER_WORK = [
+    "customers.add_interaction",
+    "customers.add_task",
+    "customers.change_task",
+]
+_CUSTOMER_ALL = [
+    *_CUSTOMER_READ,
+    *_CUSTOMER_WORK,
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.delete_customer",
+    "customers.change_any_customer",
+    "customers.work_any_customer",
+    "customers.add_contact",
+    "customers.change_contact",
+    "customers.delete_contact",
+    "customers.change_interaction",
+    "customers.delete_task",
+    "customers.add_tag",
+    "customers.import_customers",
+    "customers.export_customers",
+    "customers.merge_customers",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    SALES_REP: [
+        *_CUSTOMER_READ,
+        *_CUSTOMER_WORK,
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.add_contact",
+        "customers.change_contact",
+        "customers.add_tag",
+        "customers.import_customers",
+        "customers.export_customers",
+    ],
+    SERVICE_AGENT: [
+        *_CUSTOMER_READ,
+        *_CUSTOMER_WORK,
+        "customers.work_any_customer",
+        "customers.change_customer_contact_details",
+        "customers.add_contact",
+        "customers.change_contact",
+    ],
+    MARKETER: [*_CUSTOMER_READ, "customers.export_customers"],
+    MANAGER: _CUSTOMER_ALL,
+    ADMIN: _CUSTOMER_ALL,
+}
+
+
+def grant_role_permissions(apps, app_label: str) -> None:
+    """Create the role groups and give them this app's permissions (for data migrations)."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrate; create them now so they can be granted.
+    app_config = apps.get_app_config(app_label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role)
+        codenames = [p.split(".", 1)[1] for p in perms if p.startswith(f"{app_label}.")]
+        group.permissions.add(
+            *permission_model.objects.filter(
+                content_type__app_label=app_label, codename__in=codenames
+            )
+        )

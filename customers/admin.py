@@ -1,0 +1,96 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from customers.models import Consent, Contact, Customer, Interaction, SavedView, Tag, Task
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "stage",
+        "owner",
+        "email",
+        "phone",
+        "region",
+        "is_key_account",
+        "updated_at",
+    ]
+    list_filter = [
+        "stage",
+        "kind",
+        "source",
+        "is_key_account",
+        "preferred_channel",
+        "tags",
+        "owner",
+    ]
+    search_fields = ["name", "organization", "email", "phone", "external_id"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["tags"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [ContactInline, ConsentInline]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "job_title", "email", "phone", "is_primary"]
+    search_fields = ["name", "email", "phone", "customer__name"]
+    list_filter = ["is_primary"]
+    raw_id_fields = ["customer"]
+    list_select_related = ["customer"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "customer", "channel", "direction", "logged_by"]
+    list_filter = ["channel", "direction"]
+    search_fields = ["summary", "customer__name"]
+    raw_id_fields = ["customer", "contact", "logged_by"]
+    list_select_related = ["customer", "logged_by"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "customer", "assignee", "due_date", "done"]
+    list_filter = ["done", "due_date"]
+    search_fields = ["title", "customer__name"]
+    raw_id_fields = ["customer", "assignee", "created_by"]
+    list_select_related = ["customer", "assignee"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(SimpleHistoryAdmin):
+    list_display = ["customer", "channel", "granted", "changed_at", "source"]
+    list_filter = ["channel", "granted"]
+    search_fields = ["customer__name", "customer__email"]
+    raw_id_fields = ["customer"]
+    list_select_related = ["customer"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "query", "created_at"]
+    search_fields = ["name", "user__username"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomersConfig(AppConfig):
+    name = "customers"
+    verbose_name = _("Customers")
+
+    def ready(self):
+        from crm.lib.panels import HOME_PAGE, Panel, register_panel
+
+        register_panel(
+            HOME_PAGE,
+            Panel(
+                title=_("My open tasks"),
+                url_name="customers:home-tasks-panel",
+                permission="customers.view_task",
+                order=10,
+            ),
+        )

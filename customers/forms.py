@@ -1,0 +1,200 @@
+"""Validation and normalisation of customer input; forms never save."""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from crm.lib.forms import DateInput, DateTimeInput, VersionField
+from customers.models import Channel, Contact, Customer, Interaction, SavedView, Tag, Task
+from customers.selectors import possible_duplicates
+
+CUSTOMER_FORM_FIELDS = [
+    "kind",
+    "name",
+    "organization",
+    "email",
+    "phone",
+    "country",
+    "region",
+    "city",
+    "address",
+    "industry",
+    "company_size",
+    "source",
+    "stage",
+    "owner",
+    "tags",
+    "is_key_account",
+    "preferred_channel",
+    "external_id",
+    "notes",
+]
+CONTACT_DETAIL_FIELDS = [
+    "email",
+    "phone",
+    "country",
+    "region",
+    "city",
+    "address",
+    "preferred_channel",
+]
+
+
+class DuplicateCheckMixin:
+    """Warn when the email or phone already belongs to another customer; a tick saves anyway."""
+
+    def add_duplicate_check(self):
+        self.fields["confirm_duplicate"] = forms.BooleanField(
+            label=_("Save anyway: this is not a duplicate"), required=False
+        )
+
+    def check_duplicates(self, cleaned_data):
+        if cleaned_data.get("confirm_duplicate"):
+            return
+        exclude = self.instance.pk if self.instance else None
+        matches = list(
+            possible_duplicates(
+                email=cleaned_data.get("email") or "",
+                phone=cleaned_data.get("phone") or "",
+                exclude_pk=exclude,
+            )
+        )
+        if matches:
+            links = format_html_join(
+                ", ", '<a href="{}">{}</a>', ((c.get_absolute_url(), c.name) for c in matches)
+            )
+            raise forms.ValidationError(
+                format_html(
+                    "{} {}",
+                    _("A customer with this email or phone already exists:"),
+                    links,
+                ),
+                code="duplicate",
+            )
+
+
+class CustomerForm(DuplicateCheckMixin, forms.ModelForm):
+    version = VersionField(required=False)
+    consent = forms.MultipleChoiceField(
+        label=_("Marketing consent"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Channels on which the customer agreed to receive marketing."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = CUSTOMER_FORM_FIELDS
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3}), "tags": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["tags"].queryset = Tag.objects.all()
+        self.fields["tags"].required = False
+        self.add_duplicate_check()
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            self.fields["consent"].initial = [
+                c.channel for c in self.instance.consents.all() if c.granted
+            ]
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.check_duplicates(cleaned_data)
+        return cleaned_data
+
+
+class ContactDetailsForm(DuplicateCheckMixin, forms.ModelForm):
+    """What a service agent may change on any customer: how to reach them."""
+
+    version = VersionField(required=False)
+
+    class Meta:
+        model = Customer
+        fields = CONTACT_DETAIL_FIELDS
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_duplicate_check()
+        self.fields["version"].initial = self.instance.version
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.check_duplicates(cleaned_data)
+        return cleaned_data
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["channel", "direction", "occurred_at", "contact", "summary"]
+        widgets = {"occurred_at": DateTimeInput(), "summary": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = customer.contacts.all()
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_occurred_at(self):
+        occurred_at = self.cleaned_data["occurred_at"]
+        if occurred_at > timezone.now() + timedelta(days=1):
+            raise forms.ValidationError(_("An interaction cannot be logged in the future."))
+        if occurred_at.year < 1970:
+            raise forms.ValidationError(_("Enter a date after 1970."))
+        return occurred_at
+
+
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ["title", "due_date", "assignee"]
+        widgets = {"due_date": DateInput()}
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+        self.fields["due_date"].initial = timezone.localdate() + timedelta(days=1)
+
+    def clean_due_date(self):
+        due_date = self.cleaned_data["due_date"]
+        if due_date.year < 2000 or due_date.year > 2100:
+            raise forms.ValidationError(_("Enter a due date between 2000 and 2100."))
+        return due_date
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "job_title", "email", "phone", "is_primary"]
+
+
+class SavedViewForm(forms.ModelForm):
+    class Meta:
+        model = SavedView
+        fields = ["name", "query"]
+        widgets = {"query": forms.HiddenInput}
+
+
+class MergeForm(forms.Form):
+    duplicate = forms.IntegerField(
+        label=_("Duplicate customer number"),
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_(
+            "The number shown after # on the duplicate's page; it is merged into this customer and removed."
+        ),
+    )

@@ -1,0 +1,288 @@
+"""Who the customer is and everything that happened with them."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()./-]{5,30}$",
+    _(
+        "Enter a phone number of 5 to 30 digits, spaces, brackets, dots or dashes, optionally starting with +."
+    ),
+)
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    SOCIAL = "social", _("WeChat / social")
+    MAIL = "mail", _("Mail")
+    FAX = "fax", _("Fax")
+    IN_PERSON = "in_person", _("In person")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    class Stage(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        PROSPECT = "prospect", _("Prospect")
+        CUSTOMER = "customer", _("Customer")
+        CHURNED = "churned", _("Churned")
+
+    class Size(models.TextChoices):
+        MICRO = "1-9", _("1-9 employees")
+        SMALL = "10-49", _("10-49 employees")
+        MEDIUM = "50-249", _("50-249 employees")
+        LARGE = "250-999", _("250-999 employees")
+        ENTERPRISE = "1000+", _("1000+ employees")
+
+    class Source(models.TextChoices):
+        WEBSITE = "website", _("Website")
+        REFERRAL = "referral", _("Referral")
+        EVENT = "event", _("Event")
+        CAMPAIGN = "campaign", _("Campaign")
+        COLD_CALL = "cold_call", _("Cold call")
+        PARTNER = "partner", _("Partner")
+        IMPORT = "import", _("Import")
+        OTHER = "other", _("Other")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.CharField(
+        _("company"),
+        max_length=200,
+        blank=True,
+        help_text=_("For a person: the company they work for."),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    region = models.CharField(_("region / province"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    address = models.CharField(_("street address"), max_length=300, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    company_size = models.CharField(_("company size"), max_length=10, choices=Size, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source, default=Source.OTHER)
+    stage = models.CharField(_("lifecycle stage"), max_length=10, choices=Stage, default=Stage.LEAD)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    is_key_account = models.BooleanField(_("key account"), default=False)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel, blank=True
+    )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The id in the system it was imported from."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"], m2m_fields=[tags])
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["stage", "name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["region"]),
+            models.Index(fields=["-updated_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="customer_external_id_unique",
+            )
+        ]
+        permissions = [
+            ("change_any_customer", _("Can change customers owned by others")),
+            ("change_customer_contact_details", _("Can change any customer's contact details")),
+            ("work_any_customer", _("Can log interactions and tasks on any customer")),
+            ("import_customers", _("Can import customers")),
+            ("export_customers", _("Can export customers")),
+            ("merge_customers", _("Can merge customers")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("customers:customer-detail", args=[self.pk])
+
+
+class Consent(models.Model):
+    """The customer's current marketing consent on one channel; its history is kept."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel)
+    granted = models.BooleanField(_("granted"), default=False)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    source = models.CharField(_("how"), max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "channel"], name="consent_one_per_channel")
+        ]
+
+    def __str__(self):
+        state = _("granted") if self.granted else _("withdrawn")
+        return f"{self.get_channel_display()}: {state}"
+
+
+class Contact(models.Model):
+    """A person at a company customer."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self):
+        return self.name
+
+
+class Interaction(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="interactions"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.PHONE)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction, default=Direction.OUTBOUND
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    summary = models.TextField(_("summary"), max_length=5000)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [models.Index(fields=["customer", "-occurred_at"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} · {self.customer}"
+
+
+class Task(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.CASCADE,
+        related_name="crm_tasks",
+    )
+    due_date = models.DateField(_("due date"))
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done", "due_date", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            models.Index(fields=["assignee", "done", "due_date"]),
+            models.Index(fields=["customer", "due_date"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.done and self.due_date < timezone.localdate()
+
+
+class SavedView(models.Model):
+    """A named customer-list filter a user keeps in the sidebar."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_per_user")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,254 @@
+"""Writes: every change to customers goes through these functions."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Channel, Consent, Contact, Customer, Interaction, SavedView, Tag, Task
+from customers.signals import customers_merged
+
+# Fields a customer form may set; owner and tags are handled on their own.
+CUSTOMER_FIELDS = [
+    "kind",
+    "name",
+    "organization",
+    "email",
+    "phone",
+    "country",
+    "region",
+    "city",
+    "address",
+    "industry",
+    "company_size",
+    "source",
+    "stage",
+    "is_key_account",
+    "preferred_channel",
+    "external_id",
+    "notes",
+]
+
+
+class ConcurrentEditError(Exception):
+    """The record changed since the user opened the form."""
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    data: dict,
+    owner=None,
+    tags: Iterable[Tag] = (),
+    consent_channels: Iterable[str] | None = None,
+    consent_source: str = "",
+) -> Customer:
+    customer = Customer(owner=owner, **{k: v for k, v in data.items() if k in CUSTOMER_FIELDS})
+    customer.full_clean()
+    customer.save()
+    customer.tags.set(tags)
+    if consent_channels is not None:
+        consent_update(customer=customer, granted_channels=consent_channels, source=consent_source)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    customer: Customer,
+    expected_version: int,
+    data: dict,
+    owner=...,
+    tags: Iterable[Tag] | None = None,
+    consent_channels: Iterable[str] | None = None,
+    consent_source: str = "",
+) -> Customer:
+    """Apply `data` unless someone else saved the customer since `expected_version` was read."""
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if locked.version != expected_version:
+        raise ConcurrentEditError(
+            _(
+                "Someone else saved this customer while you were editing. Your changes were not saved."
+            )
+        )
+    for field, value in data.items():
+        if field in CUSTOMER_FIELDS:
+            setattr(locked, field, value)
+    if owner is not ...:
+        locked.owner = owner
+    locked.version += 1
+    locked.full_clean()
+    locked.save()
+    if tags is not None:
+        locked.tags.set(tags)
+    if consent_channels is not None:
+        consent_update(customer=locked, granted_channels=consent_channels, source=consent_source)
+    return locked
+
+
+def consent_update(*, customer: Customer, granted_channels: Iterable[str], source: str) -> None:
+    """Record a change of consent per channel; unchanged channels keep their date."""
+    granted = set(granted_channels)
+    current = {c.channel: c for c in customer.consents.all()}
+    now = timezone.now()
+    for channel in Channel.values:
+        wanted = channel in granted
+        existing = current.get(channel)
+        if existing is None:
+            if wanted:
+                Consent.objects.create(
+                    customer=customer, channel=channel, granted=True, changed_at=now, source=source
+                )
+        elif existing.granted != wanted:
+            existing.granted = wanted
+            existing.changed_at = now
+            existing.source = source
+            existing.save()
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    customer: Customer,
+    logged_by,
+    channel: str,
+    direction: str,
+    summary: str,
+    occurred_at: datetime | None = None,
+    contact: Contact | None = None,
+) -> Interaction:
+    interaction = Interaction(
+        customer=customer,
+        logged_by=logged_by,
+        channel=channel,
+        direction=direction,
+        summary=summary,
+        occurred_at=occurred_at or timezone.now(),
+        contact=contact,
+    )
+    interaction.full_clean()
+    interaction.save()
+    return interaction
+
+
+@transaction.atomic
+def task_create(*, customer: Customer, title: str, due_date: date, assignee, created_by) -> Task:
+    task = Task(
+        customer=customer, title=title, due_date=due_date, assignee=assignee, created_by=created_by
+    )
+    task.full_clean()
+    task.save()
+    return task
+
+
+def task_set_done(*, task: Task, done: bool) -> Task:
+    task.done = done
+    task.done_at = timezone.now() if done else None
+    task.save(update_fields=["done", "done_at"])
+    return task
+
+
+@transaction.atomic
+def contact_save(*, customer: Customer, data: dict, contact: Contact | None = None) -> Contact:
+    contact = contact or Contact(customer=customer)
+    for field in ("name", "job_title", "email", "phone", "is_primary"):
+        if field in data:
+            setattr(contact, field, data[field])
+    contact.full_clean()
+    contact.save()
+    if contact.is_primary:
+        customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
+    return contact
+
+
+class BulkAction:
+    ASSIGN_OWNER = "assign_owner"
+    ADD_TAG = "add_tag"
+    REMOVE_TAG = "remove_tag"
+    SET_STAGE = "set_stage"
+
+
+@transaction.atomic
+def customers_bulk_update(*, customers: QuerySet[Customer], action: str, value) -> int:
+    """Apply one change to many customers, keeping their history; returns how many changed."""
+    changed = 0
+    for customer in customers.select_for_update().order_by("pk"):
+        if action == BulkAction.ADD_TAG:
+            customer.tags.add(value)
+        elif action == BulkAction.REMOVE_TAG:
+            customer.tags.remove(value)
+        else:
+            field = {BulkAction.ASSIGN_OWNER: "owner", BulkAction.SET_STAGE: "stage"}[action]
+            if getattr(customer, field) == value:
+                continue
+            setattr(customer, field, value)
+            customer.version += 1
+            customer.save()
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def customers_merge(*, kept: Customer, duplicate: Customer, merged_by) -> Customer:
+    """Fold `duplicate` into `kept`: its history moves over, blank fields are filled, it is deleted."""
+    if kept.pk == duplicate.pk:
+        raise ValueError(_("A customer cannot be merged with itself."))
+    kept = Customer.objects.select_for_update().get(pk=kept.pk)
+    duplicate = Customer.objects.select_for_update().get(pk=duplicate.pk)
+    for field in CUSTOMER_FIELDS:
+        if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
+            setattr(kept, field, getattr(duplicate, field))
+    if kept.owner_id is None:
+        kept.owner_id = duplicate.owner_id
+    kept.is_key_account = kept.is_key_account or duplicate.is_key_account
+    if kept.external_id == duplicate.external_id:
+        duplicate.external_id = ""
+        duplicate.save(update_fields=["external_id"])
+    Interaction.objects.filter(customer=duplicate).update(customer=kept)
+    Task.objects.filter(customer=duplicate).update(customer=kept)
+    Contact.objects.filter(customer=duplicate).update(customer=kept, is_primary=False)
+    kept.tags.add(*duplicate.tags.all())
+    _merge_consents(kept=kept, duplicate=duplicate)
+    customers_merged.send(sender=Customer, kept=kept, duplicate=duplicate, merged_by=merged_by)
+    Interaction.objects.create(
+        customer=kept,
+        logged_by=merged_by,
+        channel=Channel.IN_PERSON,
+        direction=Interaction.Direction.INBOUND,
+        summary=_("Merged duplicate record “%(name)s” (#%(pk)s) into this customer.")
+        % {"name": duplicate.name, "pk": duplicate.pk},
+    )
+    duplicate.delete()
+    kept.version += 1
+    kept.save()
+    return kept
+
+
+def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
+    """The most recent decision per channel wins."""
+    kept_consents = {c.channel: c for c in kept.consents.all()}
+    for consent in duplicate.consents.all():
+        mine = kept_consents.get(consent.channel)
+        if mine is None:
+            Consent.objects.create(
+                customer=kept,
+                channel=consent.channel,
+                granted=consent.granted,
+                changed_at=consent.changed_at,
+                source=consent.source,
+            )
+        elif consent.changed_at > mine.changed_at:
+            mine.granted = consent.granted
+            mine.changed_at = consent.changed_at
+            mine.source = consent.source
+            mine.save()
+
+
+def saved_view_save(*, user, name: str, query: str) -> SavedView:
+    view, _created = SavedView.objects.update_or_create(
+        user=user, name=name, defaults={"query": query}
+    )
+    return view

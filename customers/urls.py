@@ -1,0 +1,25 @@
+from django.urls import path
+
+from customers.views import activity, bulk, customers, search, transfer
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", customers.customer_list, name="customer-list"),
+    path("new/", customers.customer_create_view, name="customer-create"),
+    path("export/", transfer.customer_export, name="customer-export"),
+    path("bulk/", bulk.bulk_action_view, name="customer-bulk"),
+    path("views/", bulk.saved_view_create, name="saved-view-create"),
+    path("views/<int:pk>/delete/", bulk.saved_view_delete, name="saved-view-delete"),
+    path("search/", search.global_search, name="search"),
+    path("tasks/", activity.my_tasks, name="my-tasks"),
+    path("tasks/<int:pk>/toggle/", activity.task_toggle_view, name="task-toggle"),
+    path("tasks/panel/", activity.home_tasks_panel, name="home-tasks-panel"),
+    path("<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path("<int:pk>/edit/", customers.customer_update_view, name="customer-update"),
+    path("<int:pk>/delete/", customers.customer_delete_view, name="customer-delete"),
+    path("<int:pk>/merge/", bulk.customer_merge_view, name="customer-merge"),
+    path("<int:pk>/interactions/", activity.interaction_create_view, name="interaction-create"),
+    path("<int:pk>/tasks/", activity.task_create_view, name="task-create"),
+    path("<int:pk>/contacts/new/", activity.contact_create_view, name="contact-create"),
+]

@@ -1,0 +1,193 @@
+"""Actions on many customers at once, saved views and merging duplicates."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm.lib.forms import IdListField
+from customers.filters import CustomerFilter
+from customers.forms import MergeForm, SavedViewForm
+from customers.models import Customer, SavedView, Tag
+from customers.selectors import customer_owners, customers_editable_by, customers_visible_to
+from customers.services import BulkAction, customers_bulk_update, customers_merge, saved_view_save
+from customers.views.transfer import export_response
+
+MAX_SELECTED = 1000
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [
+        (BulkAction.ASSIGN_OWNER, gettext_lazy("Assign owner")),
+        (BulkAction.ADD_TAG, gettext_lazy("Add tag")),
+        (BulkAction.REMOVE_TAG, gettext_lazy("Remove tag")),
+        (BulkAction.SET_STAGE, gettext_lazy("Change lifecycle stage")),
+        ("export", gettext_lazy("Export to CSV")),
+    ]
+    action = forms.ChoiceField(label=gettext_lazy("Action"), choices=ACTIONS)
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Apply to"),
+        choices=[
+            ("selected", gettext_lazy("Selected rows")),
+            ("all", gettext_lazy("Every row the filter matches")),
+        ],
+        initial="selected",
+    )
+    selected = IdListField(required=False)
+    owner = forms.ModelChoiceField(label=gettext_lazy("Owner"), queryset=None, required=False)
+    tag = forms.CharField(label=gettext_lazy("Tag"), max_length=50, required=False)
+    stage = forms.ChoiceField(
+        label=gettext_lazy("Stage"),
+        choices=[("", "---------"), *Customer.Stage.choices],
+        required=False,
+    )
+    filter_query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = customer_owners()
+        if not user.has_perm("customers.change_any_customer"):
+            self.fields["action"].choices = [
+                c for c in self.ACTIONS if c[0] != BulkAction.ASSIGN_OWNER
+            ]
+
+    def clean_selected(self):
+        selected = self.cleaned_data["selected"]
+        if len(selected) > MAX_SELECTED:
+            raise forms.ValidationError(
+                _("Select at most %(n)d rows, or apply to every row the filter matches.")
+                % {"n": MAX_SELECTED}
+            )
+        return selected
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if data.get("scope") == "selected" and not data.get("selected"):
+            raise forms.ValidationError(_("Select at least one customer first."))
+        required = {
+            BulkAction.ASSIGN_OWNER: "owner",
+            BulkAction.ADD_TAG: "tag",
+            BulkAction.REMOVE_TAG: "tag",
+            BulkAction.SET_STAGE: "stage",
+        }.get(action)
+        if required and not data.get(required):
+            self.add_error(required, _("Choose a value for this action."))
+        return data
+
+    def value(self):
+        action = self.cleaned_data["action"]
+        if action == BulkAction.ASSIGN_OWNER:
+            return self.cleaned_data["owner"]
+        if action == BulkAction.SET_STAGE:
+            return self.cleaned_data["stage"]
+        if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG):
+            name = self.cleaned_data["tag"].strip()
+            if action == BulkAction.ADD_TAG:
+                return Tag.objects.get_or_create(name=name)[0]
+            return Tag.objects.filter(name=name).first()
+        return None
+
+
+def bulk_target(request, form) -> "tuple":
+    """The customers the bulk form points at, as the filtered list showed them."""
+    visible = customers_visible_to(request.user)
+    if form.cleaned_data["scope"] == "all":
+        params = QueryDict(form.cleaned_data["filter_query"])
+        return CustomerFilter(params, queryset=visible, request=request).qs
+    return visible.filter(pk__in=form.cleaned_data["selected"])
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+@require_POST
+def bulk_action_view(request):
+    form = BulkActionForm(request.POST, user=request.user)
+    back = reverse("customers:customer-list") + "?" + request.POST.get("filter_query", "")[:4000]
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(back)
+    target = bulk_target(request, form)
+    action = form.cleaned_data["action"]
+    if action == "export":
+        if not request.user.has_perm("customers.export_customers"):
+            raise PermissionDenied
+        return export_response(target)
+    value = form.value()
+    if value is None:  # removing a tag that does not exist changes nothing
+        messages.info(request, _("No customer has that tag."))
+        return redirect(back)
+    editable = target.filter(pk__in=customers_editable_by(request.user).values("pk"))
+    skipped = target.count() - editable.count()
+    changed = customers_bulk_update(customers=editable, action=action, value=value)
+    messages.success(request, _("%(n)d customers updated.") % {"n": changed})
+    if skipped:
+        messages.warning(
+            request,
+            _("%(n)d customers were skipped because you may not change them.") % {"n": skipped},
+        )
+    return redirect(back)
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+@require_POST
+def saved_view_create(request):
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        view = saved_view_save(
+            user=request.user,
+            name=form.cleaned_data["name"].strip(),
+            query=form.cleaned_data["query"],
+        )
+        messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+        return redirect(reverse("customers:customer-list") + "?" + view.query)
+    messages.error(request, _("Give the view a name of at most 80 characters."))
+    return redirect(reverse("customers:customer-list") + "?" + request.POST.get("query", "")[:2000])
+
+
+@require_POST
+def saved_view_delete(request, pk):
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    view.delete()
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
+    return redirect("customers:customer-list")
+
+
+@permission_required("customers.merge_customers", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def customer_merge_view(request, pk):
+    kept = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    form = MergeForm(request.POST or request.GET or None)
+    duplicate = None
+    if form.is_bound and form.is_valid():
+        duplicate = (
+            customers_visible_to(request.user).filter(pk=form.cleaned_data["duplicate"]).first()
+        )
+        if duplicate is None:
+            form.add_error("duplicate", _("No customer has that number."))
+        elif duplicate.pk == kept.pk:
+            form.add_error(
+                "duplicate",
+                _("Choose a different customer: a record cannot be merged with itself."),
+            )
+            duplicate = None
+    if request.method == "POST" and duplicate is not None and request.POST.get("confirm") == "1":
+        customers_merge(kept=kept, duplicate=duplicate, merged_by=request.user)
+        messages.success(
+            request, _("“%(dup)s” was merged into this customer.") % {"dup": duplicate.name}
+        )
+        return redirect(kept)
+    context = {"customer": kept, "form": form, "duplicate": duplicate}
+    if duplicate is not None:
+        context["moves"] = {
+            "interactions": duplicate.interactions.count(),
+            "tasks": duplicate.tasks.count(),
+            "contacts": duplicate.contacts.count(),
+        }
+    return render(request, "customers/customer_merge.html", context)

@@ -1,0 +1,28 @@
+"""The global search box in the navigation bar."""
+
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import render
+
+from customers.selectors import customers_visible_to, search_customers
+
+RESULT_LIMIT = 20
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def global_search(request):
+    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    results = []
+    if text.strip():
+        results = list(
+            search_customers(customers_visible_to(request.user), text)
+            .select_related("owner")
+            .order_by("name", "id")[: RESULT_LIMIT + 1]
+        )
+    context = {
+        "q": text,
+        "search_text": text,
+        "results": results[:RESULT_LIMIT],
+        "more": len(results) > RESULT_LIMIT,
+    }
+    template = "customers/partials/search_results.html" if request.htmx else "customers/search.html"
+    return render(request, template, context)

@@ -1,0 +1,167 @@
+"""Shared fixtures: one persona per role, and the real services CI provides."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from crm import roles
+from tests.factories import UserFactory
+
+REQUIRE_SERVICES = os.environ.get("CRM_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(reason: str):
+    """Skip locally when a real service is absent; fail in CI (CRM_REQUIRE_SERVICES=1)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CRM_REQUIRE_SERVICES=1 requires it)")
+    pytest.skip(reason)
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"crm: database={engine} redis={'yes' if settings.REDIS_URL else 'no (tasks inline)'}"
+
+
+@pytest.fixture
+def rep(db):
+    return UserFactory(username="rep", first_name="Rita", role=roles.SALES_REP)
+
+
+@pytest.fixture
+def rep2(db):
+    return UserFactory(username="rep2", first_name="Rob", role=roles.SALES_REP)
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", role=roles.SERVICE_AGENT)
+
+
+@pytest.fixture
+def marketer(db):
+    return UserFactory(username="marketer", role=roles.MARKETER)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role=roles.MANAGER)
+
+
+@pytest.fixture
+def nobody(db):
+    """A logged-in user without any role."""
+    return UserFactory(username="nobody")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def rep_client(rep):
+    return _client_for(rep)
+
+
+@pytest.fixture
+def rep2_client(rep2):
+    return _client_for(rep2)
+
+
+@pytest.fixture
+def agent_client(agent):
+    return _client_for(agent)
+
+
+@pytest.fixture
+def marketer_client(marketer):
+    return _client_for(marketer)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def nobody_client(nobody):
+    return _client_for(nobody)
+
+
+@pytest.fixture
+def postgres(db):
+    """Tests that need PostgreSQL features (trigram indexes, COPY)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        missing_service("PostgreSQL is not configured (set DATABASE_URL)")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = settings.REDIS_URL
+    if not url:
+        missing_service("Redis is not configured (set REDIS_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        missing_service(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db, settings):
+    """A real `celery worker` process on Redis, using the test database.
+
+    Tests that use it need committed data (transactional_db), since the worker
+    is another process with its own connection.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.db import connection
+
+    from crm.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    if connection.vendor != "postgresql":
+        missing_service(
+            "the Celery worker test needs PostgreSQL (an in-memory SQLite cannot be shared)"
+        )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": queue,
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+    worker = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "-c", "1", "-P", "solo",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{queue}@%h", "-l", "warning"],
+        env=env,
+    )  # fmt: skip
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not start")
+        yield queue
+    finally:
+        app.conf.task_default_queue = "crm"
+        app.conf.task_always_eager = not bool(settings.REDIS_URL)
+        worker.terminate()
+        worker.wait(timeout=15)
