@@ -1,7 +1,18 @@
 from django.contrib import admin
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from customers.models import Consent, Contact, Customer, Interaction, SavedView, Tag, Task
+from customers.models import (
+    Consent,
+    Contact,
+    Customer,
+    CustomerImport,
+    Interaction,
+    SavedView,
+    Tag,
+    Task,
+)
 
 
 @admin.register(Tag)
@@ -94,3 +105,31 @@ class SavedViewAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "query", "created_at"]
     search_fields = ["name", "user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(CustomerImport)
+class CustomerImportAdmin(admin.ModelAdmin):
+    list_display = [
+        "file_name",
+        "user",
+        "created_at",
+        "status",
+        "mode",
+        "row_count",
+        "created_count",
+        "updated_count",
+        "failed_count",
+        "applied_at",
+    ]
+    list_filter = ["status", "mode", "created_at"]
+    search_fields = ["file_name", "user__username"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    # The file can be megabytes: show its start instead of a huge text box.
+    exclude = ["text"]
+    readonly_fields = ["created_at", "text_start"]
+
+    @admin.display(description=_("file contents (start)"))
+    def text_start(self, obj):
+        return Truncator(obj.text).chars(5000)

@@ -12,6 +12,15 @@ class CustomersConfig(AppConfig):
         register_panel(
             HOME_PAGE,
             Panel(
+                title=_("My customers"),
+                url_name="customers:home-customers-panel",
+                permission="customers.view_customer",
+                order=20,
+            ),
+        )
+        register_panel(
+            HOME_PAGE,
+            Panel(
                 title=_("My open tasks"),
                 url_name="customers:home-tasks-panel",
                 permission="customers.view_task",

@@ -4,6 +4,7 @@ The same seed gives the same data; dates are laid out over the two years up to t
 Downstream apps add their part by listening to `demo_data_seeded`.
 """
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,15 @@ REGIONS = [
     ("United Kingdom", "England", ["London", "Manchester"]),
     ("Germany", "Bavaria", ["Munich"]),
 ]
+COUNTRY_CALLING_CODES = {
+    "China": 86,
+    "Taiwan": 886,
+    "Hong Kong": 852,
+    "Singapore": 65,
+    "United States": 1,
+    "United Kingdom": 44,
+    "Germany": 49,
+}
 INDUSTRIES = [
     "Manufacturing",
     "Retail",
@@ -78,6 +88,12 @@ TASK_TITLES = [
 ]
 
 
+@functools.cache
+def _fakers() -> list[Faker]:
+    """Faker's locales are slow to load; reseeded on every use, so sharing them is safe."""
+    return [Faker(locale) for locale in ("zh_CN", "zh_TW", "en_US", "en_GB")]
+
+
 @dataclass
 class SeedResult:
     users: dict
@@ -108,7 +124,7 @@ def ensure_demo_users() -> dict:
 @transaction.atomic
 def seed_customers(*, count: int, interactions_per_customer: int, seed: int = 42) -> SeedResult:
     rng = random.Random(seed)
-    fakers = [Faker(locale) for locale in ("zh_CN", "zh_TW", "en_US", "en_GB")]
+    fakers = _fakers()
     for index, faker in enumerate(fakers):
         faker.seed_instance(seed + index)
     users = ensure_demo_users()
@@ -184,9 +200,9 @@ CUSTOMER_FIELDS = [
 
 
 def _customer_row(rng, fakers, owners, start, index):
-    faker = fakers[0] if rng.random() < 0.45 else rng.choice(fakers[1:])
     is_company = rng.random() < 0.35
     country, region, cities = rng.choice(REGIONS)
+    faker = _faker_for(country, rng, fakers)
     name = faker.company() if is_company else faker.name()
     created_at = start + timedelta(seconds=rng.randrange(0, 730 * 86400))
     email = (
@@ -198,7 +214,7 @@ def _customer_row(rng, fakers, owners, start, index):
         name,
         "" if is_company else (faker.company() if rng.random() < 0.4 else ""),
         email,
-        f"+{rng.choice((86, 886, 852, 65, 1, 44, 49))} {rng.randrange(10**9, 10**10)}",
+        f"+{COUNTRY_CALLING_CODES[country]} {rng.randrange(10**9, 10**10)}",
         country,
         region,
         rng.choice(cities),
@@ -218,13 +234,25 @@ def _customer_row(rng, fakers, owners, start, index):
     )
 
 
+def _faker_for(country: str, rng, fakers):
+    """Names and streets in the country's language: zh_CN, zh_TW, or English."""
+    zh_cn, zh_tw, en_us, en_gb = fakers
+    if country == "China":
+        return zh_cn
+    if country in ("Taiwan", "Hong Kong"):
+        return zh_tw
+    if country == "Singapore":
+        return rng.choice((zh_cn, en_gb))
+    return en_gb if country in ("United Kingdom", "Germany") else en_us
+
+
 def _seed_contacts(rng, fakers, customer_ids, customer_rows):
     rows = []
     for pk, row in zip(customer_ids, customer_rows, strict=True):
         if row[0] != Customer.Kind.COMPANY:
             continue
         for n in range(rng.randint(1, 3)):
-            faker = rng.choice(fakers)
+            faker = _faker_for(row[CUSTOMER_FIELDS.index("country")], rng, fakers)
             rows.append(
                 (pk, faker.name(), faker.job()[:100], f"contact{pk}.{n}@example.com", "", n == 0)
             )

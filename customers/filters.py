@@ -1,28 +1,77 @@
 """The customer list's filters, sort orders and search."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Tag
-from customers.selectors import customer_owners, search_customers
+from customers.selectors import customer_owners, search_customers, with_deep_paging
+
+
+class AnyYesNoWidget(django_filters.widgets.BooleanWidget):
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("Any")), ("true", _("Yes")), ("false", _("No")))
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorts with tie-breakers (region, then name; then id) in the chosen direction.
+
+    Without them rows that tie (every customer of a region) come in whatever order the
+    plan yields, which may differ between pages: rows repeat or go missing. The model's
+    indexes cover each order with its tie-breakers.
+    """
+
+    TIE_BREAKERS = {"region": ["name", "id"]}
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        ordering = list(qs.query.order_by)
+        if not ordering or not all(isinstance(field, str) for field in ordering):
+            return qs
+        last = ordering[-1]
+        descending = last.startswith("-")
+        used = {field.lstrip("-") for field in ordering}
+        for field in self.TIE_BREAKERS.get(last.lstrip("-"), ["id"]):
+            if field not in used:
+                ordering.append(f"-{field}" if descending else field)
+        return qs.order_by(*ordering)
 
 
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     mine = django_filters.BooleanFilter(
-        label=_("Only mine"), method="filter_mine", widget=django_filters.widgets.BooleanWidget
+        label=_("Only my customers"),
+        method="filter_mine",
+        widget=forms.CheckboxInput(attrs={"value": "true"}),
     )
-    stage = django_filters.MultipleChoiceFilter(label=_("Stage"), choices=Customer.Stage.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=customer_owners())
+    stage = django_filters.MultipleChoiceFilter(
+        label=_("Stage"),
+        choices=Customer.Stage.choices,
+        distinct=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=customer_owners(), empty_label=_("Any")
+    )
     tags = django_filters.ModelMultipleChoiceFilter(
-        label=_("Tags"), queryset=Tag.objects.all(), method="filter_tags"
+        label=_("Tags"),
+        queryset=Tag.objects.all(),
+        method="filter_tags",
+        widget=forms.CheckboxSelectMultiple,
     )
     region = django_filters.CharFilter(label=_("Region"), lookup_expr="iexact")
     industry = django_filters.CharFilter(label=_("Industry"), lookup_expr="iexact")
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=Customer.Source.choices)
-    is_key_account = django_filters.BooleanFilter(label=_("Key account"))
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
-    sort = django_filters.OrderingFilter(
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=Customer.Source.choices, empty_label=_("Any")
+    )
+    is_key_account = django_filters.BooleanFilter(label=_("Key account"), widget=AnyYesNoWidget)
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Customer.Kind.choices, empty_label=_("Any")
+    )
+    sort = StableOrderingFilter(
         label=_("Sort by"),
         fields=(
             ("name", "name"),
@@ -30,11 +79,18 @@ class CustomerFilter(django_filters.FilterSet):
             ("created_at", "created"),
             ("region", "region"),
         ),
+        empty_label=_("Name"),
         field_labels={
             "name": _("Name"),
             "updated_at": _("Last updated"),
             "created_at": _("Created"),
             "region": _("Region"),
+            # Given here, not built from descending_fmt: django-filter formats those labels
+            # once at import, so they would never be translated.
+            "-name": _("Name (descending)"),
+            "-updated": _("Last updated (descending)"),
+            "-created": _("Created (descending)"),
+            "-region": _("Region (descending)"),
         },
     )
 
@@ -52,6 +108,13 @@ class CustomerFilter(django_filters.FilterSet):
             "is_key_account",
             "kind",
         ]
+
+    @property
+    def qs(self):
+        """The filtered customers; a deep page of them is read by id (DeepPagingQuerySet)."""
+        if not hasattr(self, "_paged_qs"):
+            self._paged_qs = with_deep_paging(super().qs)
+        return self._paged_qs
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)

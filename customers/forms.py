@@ -3,12 +3,24 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField
-from customers.models import Channel, Contact, Customer, Interaction, SavedView, Tag, Task
+from customers.importing import ImportFileError, read_upload
+from customers.models import (
+    Channel,
+    Contact,
+    Customer,
+    CustomerImport,
+    Interaction,
+    SavedView,
+    Tag,
+    Task,
+)
 from customers.selectors import possible_duplicates
 
 CUSTOMER_FORM_FIELDS = [
@@ -41,6 +53,13 @@ CONTACT_DETAIL_FIELDS = [
     "address",
     "preferred_channel",
 ]
+
+
+def set_blank_label(form, names, label):
+    """Replace Django's "---------" for optional choice fields with words."""
+    for name in names:
+        field = form.fields[name]
+        field.choices = [("", label), *[c for c in field.choices if c[0] != ""]]
 
 
 class DuplicateCheckMixin:
@@ -96,6 +115,8 @@ class CustomerForm(DuplicateCheckMixin, forms.ModelForm):
         self.fields["owner"].queryset = owners
         self.fields["tags"].queryset = Tag.objects.all()
         self.fields["tags"].required = False
+        set_blank_label(self, ["company_size", "preferred_channel"], _("Not set"))
+        self.fields["owner"].empty_label = _("Nobody")
         self.add_duplicate_check()
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
@@ -126,6 +147,7 @@ class ContactDetailsForm(DuplicateCheckMixin, forms.ModelForm):
 
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
+        set_blank_label(self, ["preferred_channel"], _("Not set"))
         self.add_duplicate_check()
         self.fields["version"].initial = self.instance.version
 
@@ -147,6 +169,7 @@ class InteractionForm(forms.ModelForm):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = customer.contacts.all()
+        self.fields["contact"].empty_label = _("No particular contact")
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean_occurred_at(self):
@@ -197,4 +220,43 @@ class MergeForm(forms.Form):
         help_text=_(
             "The number shown after # on the duplicate's page; it is merged into this customer and removed."
         ),
+    )
+
+
+class CustomerImportUploadForm(forms.Form):
+    """The CSV file to import; the file as a whole is checked here, its rows in the preview."""
+
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 encoded, with the column names on the first line."),
+        error_messages={
+            "required": _("Choose a CSV file to upload."),
+            "empty": _("The file is empty."),
+            "invalid": _("No file was uploaded; choose a CSV file."),
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.CRM_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest file you can import is %(max)s.")
+                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)}
+            )
+        try:
+            self.text, parsed = read_upload(upload.read())
+        except ImportFileError as error:
+            raise forms.ValidationError(error.messages) from error
+        self.row_count = len(parsed.rows)
+        return upload
+
+
+class CustomerImportApplyForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("What to import"),
+        choices=CustomerImport.Mode.choices,
+        initial=CustomerImport.Mode.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
     )

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -115,12 +117,29 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         indexes = [
-            models.Index(fields=["owner", "name"]),
-            models.Index(fields=["stage", "name"]),
+            # The list's sort orders with their tie-breakers (CustomerFilter.sort); name is
+            # also the global search's order. Holding the id, they serve a deep page's ids
+            # from the index alone (selectors.DeepPagingQuerySet).
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["region", "name", "id"]),
+            models.Index(fields=["-updated_at", "-id"]),
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["owner", "name", "id"]),
+            models.Index(fields=["owner", "-updated_at", "-id"]),  # "mine", recent first
+            models.Index(fields=["stage", "name", "id"]),
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(is_key_account=True),
+                name="customer_key_account_idx",
+            ),
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
-            models.Index(fields=["region"]),
-            models.Index(fields=["-updated_at"]),
+            # The list's region and industry filters compare case-insensitively (iexact);
+            # a region's customers come sorted by region (and name) as well.
+            models.Index(
+                Upper("region"), F("region"), F("name"), F("id"), name="customer_region_ci_idx"
+            ),
+            models.Index(Upper("industry"), name="customer_industry_ci_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -286,3 +305,62 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CustomerImport(models.Model):
+    """An uploaded customer CSV, kept between its preview and its import."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        QUEUED = "queued", _("Importing")
+        APPLIED = "applied", _("Imported")
+        FAILED = "failed", _("Not imported: rows have errors")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", _("Only if every row is valid")
+        VALID_ONLY = "valid_only", _("Import the valid rows, skip the others")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="customer_imports",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+    file_name = models.CharField(_("file name"), max_length=255)
+    text = models.TextField(_("file contents"), help_text=_("The file decoded as UTF-8."))
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    mode = models.CharField(_("mode"), max_length=15, choices=Mode, blank=True)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    row_errors = models.JSONField(
+        _("row errors"),
+        default=list,
+        blank=True,
+        help_text=_("The rows the last attempt did not import: line and errors per column."),
+    )
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    error = models.TextField(
+        _("error"), blank=True, help_text=_("Why the background import stopped.")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("customers:customer-import-preview", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        """May still be imported (a failed all-or-nothing attempt wrote nothing)."""
+        return self.status in (self.Status.PENDING, self.Status.FAILED)

@@ -19,6 +19,22 @@ def missing_service(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 is deliberately slow; tests log users in hundreds of times."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def celery_tasks_inline():
+    """Tasks run inline in the test process unless a test asks for `celery_worker`."""
+    from crm.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
 def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"crm: database={engine} redis={'yes' if settings.REDIS_URL else 'no (tasks inline)'}"
@@ -115,11 +131,12 @@ def redis_url():
 
 
 @pytest.fixture
-def celery_worker(redis_url, transactional_db, settings):
+def celery_worker(redis_url, transactional_db, django_db_serialized_rollback, settings):
     """A real `celery worker` process on Redis, using the test database.
 
-    Tests that use it need committed data (transactional_db), since the worker
-    is another process with its own connection.
+    The worker is another process with its own connection, so the data must be
+    committed (transactional_db); the serialized rollback puts back what migrations
+    created (the role groups) after the test empties the tables.
     """
     import subprocess
     import sys
@@ -153,7 +170,6 @@ def celery_worker(redis_url, transactional_db, settings):
     )  # fmt: skip
     app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         deadline = time.monotonic() + 30
         while not app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
@@ -161,7 +177,6 @@ def celery_worker(redis_url, transactional_db, settings):
                 pytest.fail("the Celery worker did not start")
         yield queue
     finally:
-        app.conf.task_default_queue = "crm"
-        app.conf.task_always_eager = not bool(settings.REDIS_URL)
+        app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
         worker.terminate()
         worker.wait(timeout=15)

@@ -72,7 +72,9 @@ def task_create_view(request, pk):
         return _activity_response(request, customer, task_form=form, status=422)
     task_create(customer=customer, created_by=request.user, **form.cleaned_data)
     messages.success(request, _("Task added."))
-    return _activity_response(request, customer)
+    response = _activity_response(request, customer)
+    response["HX-Trigger"] = "tasksChanged"  # refreshes the task badge in the navigation
+    return response
 
 
 @require_POST
@@ -118,3 +120,8 @@ def home_tasks_panel(request):
     tasks = list(tasks_for(request.user).filter(done=False)[:8])
     context = {"tasks": tasks, "today": timezone.localdate()}
     return render(request, "customers/partials/home_tasks_panel.html", context)
+
+
+def task_badge(request):
+    """The open-task count beside "My tasks", refreshed by htmx when tasks change."""
+    return render(request, "customers/partials/task_badge.html")

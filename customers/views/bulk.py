@@ -52,6 +52,13 @@ class BulkActionForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = customer_owners()
+        self.fields["owner"].empty_label = _("Choose…")
+        self.fields["stage"].choices = [("", _("Choose…")), *Customer.Stage.choices]
+        for name in ("action", "scope", "owner", "stage"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["tag"].widget.attrs.update(
+            {"class": "form-control form-control-sm", "list": "tag-names"}
+        )
         if not user.has_perm("customers.change_any_customer"):
             self.fields["action"].choices = [
                 c for c in self.ACTIONS if c[0] != BulkAction.ASSIGN_OWNER

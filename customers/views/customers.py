@@ -1,5 +1,6 @@
 """Customer list, 360° page, create and edit."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from crm.lib.http import querystring_without
 from crm.lib.panels import CUSTOMER_PAGE, panels_for
 from customers.filters import CustomerFilter
 from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
+from customers.models import Customer
 from customers.selectors import (
     assignable_users,
     can_edit_contact_details,
@@ -95,6 +97,7 @@ def customer_create_view(request):
 @require_http_methods(["GET", "POST"])
 def customer_update_view(request, pk):
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    saved_name = customer.name  # binding the form writes posted values onto `customer`
     if can_edit_customer(request.user, customer):
         form_class, owners = CustomerForm, assignable_users(request.user)
     elif can_edit_contact_details(request.user, customer):
@@ -102,15 +105,61 @@ def customer_update_view(request, pk):
     else:
         raise PermissionDenied
     form = form_class(request.POST or None, instance=customer, owners=owners)
+    conflicts = []
     if request.method == "POST" and form.is_valid():
         try:
             _save_customer_form(request, customer, form)
         except ConcurrentEditError as error:
+            form, conflicts = _form_after_conflict(request, form_class, owners, pk)
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": customer.name})
             return redirect(customer)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+    context = {"form": form, "customer": customer, "saved_name": saved_name, "conflicts": conflicts}
+    return render(request, "customers/customer_form.html", context)
+
+
+def _form_after_conflict(request, form_class, owners, pk):
+    """Keep the user's input, show what the other person saved, and allow a deliberate overwrite.
+
+    The new form carries the current version, so saving it again replaces the other
+    person's values on purpose; nothing is overwritten without the user seeing it.
+    """
+    current = Customer.objects.get(pk=pk)
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    form = form_class(data, instance=current, owners=owners)
+    form.is_valid()
+    theirs = form_class(instance=Customer.objects.get(pk=pk), owners=owners)
+    conflicts = []
+    for name in form.fields:
+        if name in ("version", "confirm_duplicate"):
+            continue
+        field = form.fields[name]
+        mine, saved = form[name].value(), theirs[name].value()
+        if isinstance(field, forms.BooleanField):
+            mine, saved = field.to_python(mine), field.to_python(saved)
+        if _as_text(mine) != _as_text(saved):
+            conflicts.append(
+                {"label": form.fields[name].label, "theirs": _display(theirs, name, saved)}
+            )
+    return form, conflicts
+
+
+def _as_text(value) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(sorted(str(v) for v in value))
+    return "" if value in (None, False) else str(value)
+
+
+def _display(form, name, value) -> str:
+    field = form.fields[name]
+    choices = dict(getattr(field, "choices", []) or [])
+    if isinstance(value, list | tuple):
+        return ", ".join(str(choices.get(v, v)) for v in value) or "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    return str(choices.get(value, value)) if value not in (None, "") else "—"
 
 
 def _save_customer_form(request, customer, form):
@@ -142,3 +191,12 @@ def customer_delete_view(request, pk):
         messages.success(request, _("Customer “%(name)s” deleted.") % {"name": name})
         return redirect("customers:customer-list")
     return render(request, "customers/customer_confirm_delete.html", {"customer": customer})
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def home_customers_panel(request):
+    """The home page's panel: the user's recently updated customers and shortcuts."""
+    recent = (
+        customers_visible_to(request.user).filter(owner=request.user).order_by("-updated_at")[:6]
+    )
+    return render(request, "customers/partials/home_customers_panel.html", {"customers": recent})

@@ -1,0 +1,33 @@
+"""Celery tasks of the customers app: interfaces only, the work is in services."""
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+
+from customers.models import CustomerImport
+from customers.services import customer_import_apply, customer_import_stop
+
+logger = logging.getLogger(__name__)
+
+
+# acks_late + reject_on_worker_lost: a worker killed mid-import hands the job to another.
+# That is safe: the import runs in one transaction (a killed worker wrote nothing) and
+# applying a file again matches the customers it created.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_customers(import_id: int, user_id: int, mode: str) -> str:
+    customer_import = CustomerImport.objects.get(pk=import_id)
+    user = get_user_model().objects.get(pk=user_id)
+    try:
+        result = customer_import_apply(customer_import=customer_import, user=user, mode=mode)
+    except Exception:
+        logger.exception("customer import %s failed", import_id)
+        customer_import_stop(
+            customer_import=customer_import,
+            error=_(
+                "The import stopped because of an unexpected error; nothing was written. Try again, or tell an administrator."
+            ),
+        )
+        return "stopped"
+    return result.customer_import.status
