@@ -22,28 +22,10 @@ from customers.models import (
     Task,
 )
 from customers.selectors import possible_duplicates
+from customers.services import CUSTOMER_FIELDS
 
-CUSTOMER_FORM_FIELDS = [
-    "kind",
-    "name",
-    "organization",
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
-    "industry",
-    "company_size",
-    "source",
-    "stage",
-    "owner",
-    "tags",
-    "is_key_account",
-    "preferred_channel",
-    "external_id",
-    "notes",
-]
+# The fields a service writes, then the relations the view passes on separately.
+CUSTOMER_FORM_FIELDS = [*CUSTOMER_FIELDS, "owner", "tags"]
 CONTACT_DETAIL_FIELDS = [
     "email",
     "phone",

@@ -32,4 +32,14 @@ urlpatterns = [
     path("<int:pk>/interactions/", activity.interaction_create_view, name="interaction-create"),
     path("<int:pk>/tasks/", activity.task_create_view, name="task-create"),
     path("<int:pk>/contacts/new/", activity.contact_create_view, name="contact-create"),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/edit/",
+        activity.contact_update_view,
+        name="contact-update",
+    ),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/delete/",
+        activity.contact_delete_view,
+        name="contact-delete",
+    ),
 ]

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import safe_next_url
 from customers.forms import ContactForm, InteractionForm, TaskForm
@@ -99,19 +99,48 @@ def my_tasks(request):
     return render(request, "customers/my_tasks.html", context)
 
 
-def contact_create_view(request, pk):
+def _contact_editable_customer(request, pk, permission):
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
-    if not (
-        request.user.has_perm("customers.add_contact")
-        and can_edit_contact_details(request.user, customer)
-    ):
+    if not (request.user.has_perm(permission) and can_edit_contact_details(request.user, customer)):
         raise PermissionDenied
+    return customer
+
+
+@require_http_methods(["GET", "POST"])
+def contact_create_view(request, pk):
+    customer = _contact_editable_customer(request, pk, "customers.add_contact")
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         contact_save(customer=customer, data=form.cleaned_data)
         messages.success(request, _("Contact added."))
         return redirect(customer)
     return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
+
+
+@require_http_methods(["GET", "POST"])
+def contact_update_view(request, pk, contact_pk):
+    customer = _contact_editable_customer(request, pk, "customers.change_contact")
+    contact = get_object_or_404(customer.contacts, pk=contact_pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        contact_save(customer=customer, contact=contact, data=form.cleaned_data)
+        messages.success(request, _("Contact saved."))
+        return redirect(customer)
+    context = {"form": form, "customer": customer, "contact": contact}
+    return render(request, "customers/contact_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_delete_view(request, pk, contact_pk):
+    customer = _contact_editable_customer(request, pk, "customers.delete_contact")
+    contact = get_object_or_404(customer.contacts, pk=contact_pk)
+    if request.method == "POST":
+        contact.delete()
+        messages.success(request, _("Contact “%(name)s” removed.") % {"name": contact.name})
+        return redirect(customer)
+    return render(
+        request, "customers/contact_confirm_delete.html", {"customer": customer, "contact": contact}
+    )
 
 
 @permission_required("customers.view_task", raise_exception=True)
