@@ -135,7 +135,10 @@ class Customer(models.Model):
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
             # The list's region and industry filters compare case-insensitively (iexact);
-            # a region's customers come sorted by region (and name) as well.
+            # a region's customers come sorted by name, or by region (and name). Without
+            # them PostgreSQL walked the name index past every customer of other regions
+            # (a Chinese province's customers, with Chinese names, sort last: 45 ms).
+            models.Index(Upper("region"), F("name"), F("id"), name="customer_region_ci_name_idx"),
             models.Index(
                 Upper("region"), F("region"), F("name"), F("id"), name="customer_region_ci_idx"
             ),
