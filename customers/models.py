@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Upper
+from django.db.models.functions import Replace, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,17 @@ phone_validator = RegexValidator(
         "Enter a phone number of 5 to 30 digits, spaces, brackets, dots or dashes, optionally starting with +."
     ),
 )
+
+
+PHONE_SEPARATORS = " +()./-"
+
+
+def phone_digits_expression(field: str):
+    """The phone field less the separators phone_validator allows (portable SQL REPLACE)."""
+    expression = models.F(field)
+    for separator in PHONE_SEPARATORS:
+        expression = Replace(expression, models.Value(separator), models.Value(""))
+    return expression
 
 
 class Channel(models.TextChoices):
@@ -78,6 +89,12 @@ class Customer(models.Model):
     )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
+    # The phone without separators, kept by the database, so "13800138000" finds "+86 138 0013 8000".
+    phone_digits = models.GeneratedField(
+        expression=phone_digits_expression("phone"),
+        output_field=models.CharField(max_length=30),
+        db_persist=True,
+    )
     country = models.CharField(_("country"), max_length=100, blank=True)
     region = models.CharField(_("region / province"), max_length=100, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -110,7 +127,9 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"], m2m_fields=[tags])
+    history = HistoricalRecords(
+        excluded_fields=["version", "updated_at", "phone_digits"], m2m_fields=[tags]
+    )
 
     class Meta:
         ordering = ["name", "id"]

@@ -1,5 +1,6 @@
 """Reads, with the access rules: who may see and change which customers."""
 
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -113,23 +114,28 @@ def with_deep_paging(queryset: QuerySet) -> DeepPagingQuerySet:
     return paged
 
 
-SEARCH_FIELDS = ("name", "organization", "email", "phone")
+TEXT_SEARCH_FIELDS = ("name", "organization", "email", "phone")  # as in migrations 0003, 0006
+SEARCH_FIELDS = (*TEXT_SEARCH_FIELDS, "phone_digits")  # digits only: no case, plain contains
+_PHONE_LIKE = re.compile(r"^[0-9 +()./-]+$")
 
 
 def search_customers(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
-    """Match name, company, email or phone (phone also ignoring spaces and dashes)."""
-    text = text.strip()
-    if not text:
+    """Match name, company, email or phone; a phone number matches however it is written.
+
+    A term made of digits and phone separators ("138-0013 8000") is searched by its
+    digits, which also match the phone stored without separators (phone_digits).
+    """
+    term = text.strip()
+    if _PHONE_LIKE.match(term) and sum(c.isdigit() for c in term) >= 3:
+        term = "".join(c for c in term if c.isdigit())
+    if not term:
         return queryset
-    condition = (
-        Q(name__icontains=text)
-        | Q(organization__icontains=text)
-        | Q(email__icontains=text)
-        | Q(phone__icontains=text)
-    )
+    condition = Q(phone_digits__contains=term)
+    for name in TEXT_SEARCH_FIELDS:
+        condition |= Q(**{f"{name}__icontains": term})
     matches = queryset.model._default_manager.using(queryset.db).filter(condition)
     if connections[queryset.db].vendor == "postgresql":
-        matches = _steer_search_plan(matches, text)
+        matches = _steer_search_plan(matches, term)
     return queryset.filter(pk__in=matches.values("pk"))
 
 
@@ -171,7 +177,7 @@ class _ContainsSearchGram(Func):
     output_field = BooleanField()
 
     def __init__(self, text: str):
-        super().__init__(*(Upper(name) for name in SEARCH_FIELDS), Upper(Value(text)))
+        super().__init__(*(Upper(name) for name in TEXT_SEARCH_FIELDS), Upper(Value(text)))
 
     def as_sql(self, compiler, connection, **extra_context):
         compiled = [compiler.compile(e) for e in self.get_source_expressions()]

@@ -234,3 +234,14 @@ def test_merge_with_itself_or_unknown_is_refused(manager_client):
         in manager_client.get(url, {"duplicate": 987654}).content.decode()
     )
     assert Customer.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.mark.parametrize("typed", ["13800138000", "138-0013-8000", "(138) 0013 8000", "0013 80"])
+def test_phone_search_ignores_how_the_number_is_written(manager_client, typed):
+    CustomerFactory(name="Phone match", phone="+86 138 0013 8000")
+    CustomerFactory(name="Other", phone="+86 139 1111 2222")
+    assert names(manager_client.get(reverse("customers:customer-list"), {"q": typed})) == [
+        "Phone match"
+    ]
+    response = manager_client.get(reverse("customers:search"), {"q": typed})
+    assert [c.name for c in response.context["results"]] == ["Phone match"]
