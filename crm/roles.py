@@ -54,6 +54,31 @@ _CUSTOMER_ALL = [
     "customers.merge_customers",
 ]
 
+_SALES_WORK = [
+    "sales.view_product",
+    "sales.view_pipeline",
+    "sales.view_stage",
+    "sales.view_deal",
+    "sales.add_deal",
+    "sales.change_deal",
+    "sales.view_quote",
+    "sales.add_quote",
+    "sales.change_quote",
+    "sales.view_order",
+    "sales.add_order",
+]
+_SALES_ALL = [
+    *_SALES_WORK,
+    "sales.view_any_deal",
+    "sales.change_any_deal",
+    "sales.delete_deal",
+    "sales.delete_quote",
+    "sales.change_order",
+    "sales.import_orders",
+    "sales.add_product",
+    "sales.change_product",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: [
         *_CUSTOMER_READ,
@@ -66,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.add_tag",
         "customers.import_customers",
         "customers.export_customers",
+        *_SALES_WORK,
     ],
     SERVICE_AGENT: [
         *_CUSTOMER_READ,
@@ -77,8 +103,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.delete_contact",
     ],
     MARKETER: [*_CUSTOMER_READ, "customers.export_customers"],
-    MANAGER: _CUSTOMER_ALL,
-    ADMIN: _CUSTOMER_ALL,
+    MANAGER: [*_CUSTOMER_ALL, *_SALES_ALL],
+    ADMIN: [*_CUSTOMER_ALL, *_SALES_ALL],
 }
 
 

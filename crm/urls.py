@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("customers.urls")),
+    path("sales/", include("sales.urls")),
     path("admin/", admin.site.urls),
 ]
 

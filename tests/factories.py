@@ -1,11 +1,14 @@
 """factory_boy factories for every model the tests create."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from customers.models import Contact, Customer, Interaction, Tag, Task
+from sales.models import Deal, Product, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -72,3 +75,31 @@ class TaskFactory(factory.django.DjangoModelFactory):
     assignee = factory.SubFactory(UserFactory)
     title = factory.Faker("sentence", nb_words=4)
     due_date = factory.LazyFunction(timezone.localdate)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit_price = factory.LazyFunction(lambda: Decimal("100.00"))
+    tax_rate = factory.LazyFunction(lambda: Decimal("13.00"))
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    """A deal in the default pipeline's first stage; pass stage=... to place it elsewhere."""
+
+    class Meta:
+        model = Deal
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Deal {n}")
+    amount = factory.LazyFunction(lambda: Decimal("1000.00"))
+    stage = factory.LazyFunction(
+        lambda: Stage.objects.filter(pipeline__is_default=True).order_by("order").first()
+    )
+    pipeline = factory.LazyAttribute(lambda deal: deal.stage.pipeline)
+    probability = factory.LazyAttribute(lambda deal: deal.stage.probability)
+    expected_close_date = factory.LazyFunction(timezone.localdate)
+    owner = factory.SubFactory(UserFactory)

@@ -1,0 +1,107 @@
+from django.contrib import admin
+
+from sales.models import (
+    Deal,
+    DealStageChange,
+    Order,
+    OrderLine,
+    Pipeline,
+    Product,
+    Quote,
+    QuoteLine,
+    Stage,
+)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "unit_price", "tax_rate", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["sku", "name"]
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_default"]
+    inlines = [StageInline]
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ["name", "pipeline", "order", "probability", "is_won", "is_lost"]
+    list_filter = ["pipeline", "is_won", "is_lost"]
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "customer",
+        "amount",
+        "currency",
+        "stage",
+        "probability",
+        "status",
+        "owner",
+        "expected_close_date",
+    ]
+    list_filter = ["status", "pipeline", "stage", "owner"]
+    search_fields = ["title", "customer__name"]
+    raw_id_fields = ["customer", "contact", "owner", "next_step"]
+    list_select_related = ["customer", "stage", "owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    date_hierarchy = "expected_close_date"
+    show_full_result_count = False
+
+
+@admin.register(DealStageChange)
+class DealStageChangeAdmin(admin.ModelAdmin):
+    list_display = ["deal", "from_stage", "to_stage", "changed_by", "changed_at"]
+    raw_id_fields = ["deal", "changed_by"]
+    list_select_related = ["deal", "from_stage", "to_stage", "changed_by"]
+
+
+class QuoteLineInline(admin.TabularInline):
+    model = QuoteLine
+    extra = 0
+    raw_id_fields = ["product"]
+
+
+@admin.register(Quote)
+class QuoteAdmin(admin.ModelAdmin):
+    list_display = ["number", "deal", "status", "valid_until", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["number", "deal__title", "deal__customer__name"]
+    raw_id_fields = ["deal", "created_by"]
+    inlines = [QuoteLineInline]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    raw_id_fields = ["product"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "ordered_at",
+        "channel",
+        "total",
+        "currency",
+        "coupon_code",
+    ]
+    list_filter = ["channel"]
+    search_fields = ["number", "customer__name", "coupon_code"]
+    raw_id_fields = ["customer", "deal", "quote"]
+    list_select_related = ["customer"]
+    date_hierarchy = "ordered_at"
+    show_full_result_count = False
+    inlines = [OrderLineInline]

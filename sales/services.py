@@ -1,0 +1,224 @@
+"""Writes: deals move through stages, quotes become orders."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.services import ConcurrentEditError
+from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
+from sales.money import totals
+from sales.signals import order_placed
+
+
+class DealRuleError(Exception):
+    """A change the deal's state does not allow; the message says why."""
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    customer,
+    title: str,
+    amount: Decimal,
+    stage: Stage,
+    expected_close_date: date,
+    owner,
+    created_by,
+    probability: int | None = None,
+    contact=None,
+    currency: str | None = None,
+) -> Deal:
+    deal = Deal(
+        customer=customer,
+        contact=contact,
+        title=title,
+        amount=amount,
+        pipeline=stage.pipeline,
+        stage=stage,
+        probability=stage.probability if probability is None else probability,
+        expected_close_date=expected_close_date,
+        owner=owner,
+    )
+    if currency:
+        deal.currency = currency
+    _apply_closing_stage(deal, stage)
+    deal.full_clean()
+    deal.save()
+    DealStageChange.objects.create(
+        deal=deal, from_stage=None, to_stage=stage, changed_by=created_by
+    )
+    return deal
+
+
+def _locked(deal: Deal, expected_version: int | None) -> Deal:
+    locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError(
+            _("Someone else saved this deal while you were editing. Your changes were not saved.")
+        )
+    return locked
+
+
+def _apply_closing_stage(deal: Deal, stage: Stage) -> None:
+    if stage.is_won:
+        deal.status, deal.closed_at, deal.probability = Deal.Status.WON, timezone.now(), 100
+    elif stage.is_lost:
+        deal.status, deal.closed_at, deal.probability = Deal.Status.LOST, timezone.now(), 0
+    else:
+        deal.status, deal.closed_at = Deal.Status.OPEN, None
+
+
+@transaction.atomic
+def deal_move(
+    *,
+    deal: Deal,
+    stage: Stage,
+    moved_by,
+    expected_version: int | None = None,
+    lost_reason: str = "",
+) -> Deal:
+    """Put the deal in another stage of its pipeline; the probability follows the stage."""
+    deal = _locked(deal, expected_version)
+    if stage.pipeline_id != deal.pipeline_id:
+        raise DealRuleError(_("That stage belongs to another pipeline."))
+    if stage.pk == deal.stage_id:
+        return deal
+    if deal.status != Deal.Status.OPEN and not (stage.is_won or stage.is_lost):
+        raise DealRuleError(_("This deal is closed; reopen it before moving it."))
+    previous = deal.stage
+    deal.stage = stage
+    deal.probability = stage.probability
+    if stage.is_lost:
+        deal.lost_reason = lost_reason.strip() or deal.lost_reason
+    _apply_closing_stage(deal, stage)
+    deal.version += 1
+    deal.last_activity_at = timezone.now()
+    deal.full_clean()
+    deal.save()
+    DealStageChange.objects.create(
+        deal=deal, from_stage=previous, to_stage=stage, changed_by=moved_by
+    )
+    return deal
+
+
+@transaction.atomic
+def deal_win(*, deal: Deal, won_by, expected_version: int | None = None) -> Deal:
+    """Won: the deal goes to the won stage; an accepted quote becomes an order."""
+    won_stage = deal.pipeline.stages.filter(is_won=True).order_by("order").first()
+    if won_stage is None:
+        raise DealRuleError(_("The pipeline has no won stage; ask an administrator to add one."))
+    deal = deal_move(deal=deal, stage=won_stage, moved_by=won_by, expected_version=expected_version)
+    quote = deal.quotes.filter(status=Quote.Status.ACCEPTED).order_by("-created_at").first()
+    if quote is not None and not Order.objects.filter(quote=quote).exists():
+        order_from_quote(quote=quote)
+    return deal
+
+
+@transaction.atomic
+def deal_lose(*, deal: Deal, reason: str, lost_by, expected_version: int | None = None) -> Deal:
+    if not reason.strip():
+        raise DealRuleError(_("Say why the deal was lost."))
+    lost_stage = deal.pipeline.stages.filter(is_lost=True).order_by("order").first()
+    if lost_stage is None:
+        raise DealRuleError(_("The pipeline has no lost stage; ask an administrator to add one."))
+    return deal_move(
+        deal=deal,
+        stage=lost_stage,
+        moved_by=lost_by,
+        expected_version=expected_version,
+        lost_reason=reason,
+    )
+
+
+def next_number(prefix: str, model) -> str:
+    """Q-2026-000042 style numbers, counting per prefix and year."""
+    year = timezone.localdate().year
+    stem = f"{prefix}-{year}-"
+    last = (
+        model.objects.filter(number__startswith=stem)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{stem}{sequence:06d}"
+
+
+def save_with_next_number(instance, *, prefix: str, attempts: int = 5) -> None:
+    """Save with the next free number; two users saving at once both get one (unique index)."""
+    for attempt in range(attempts):
+        instance.number = next_number(prefix, type(instance))
+        instance.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                instance.save()
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+
+
+@transaction.atomic
+def quote_create(
+    *, deal: Deal, valid_until: date, created_by, lines: list[dict], notes: str = ""
+) -> Quote:
+    Quote.objects.select_for_update().filter(deal=deal).exists()  # serialise numbering per deal
+    quote = Quote(
+        deal=deal,
+        valid_until=valid_until,
+        created_by=created_by,
+        notes=notes,
+        currency=deal.currency,
+    )
+    quote.number = next_number("Q", Quote)
+    quote.full_clean()
+    quote.save()
+    for position, data in enumerate(lines):
+        line = QuoteLine(quote=quote, position=position, **data)
+        line.full_clean()
+        line.save()
+    return quote
+
+
+@transaction.atomic
+def quote_set_status(*, quote: Quote, status: str) -> Quote:
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status == Quote.Status.ACCEPTED and status != Quote.Status.ACCEPTED:
+        raise DealRuleError(_("An accepted quote cannot change its status."))
+    quote.status = status
+    quote.version += 1
+    quote.save(update_fields=["status", "version"])
+    return quote
+
+
+@transaction.atomic
+def order_from_quote(*, quote: Quote) -> Order:
+    """The order of an accepted quote of a won deal, with the quote's lines."""
+    lines = list(quote.lines.all())
+    order = Order(
+        customer=quote.deal.customer,
+        ordered_at=timezone.now(),
+        channel=Order.Channel.SALES,
+        total=totals(lines).total,
+        currency=quote.currency,
+        deal=quote.deal,
+        quote=quote,
+    )
+    save_with_next_number(order, prefix="SO")
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=line.product,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            tax_rate=line.tax_rate,
+        )
+        for line in lines
+    )
+    transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
+    return order
