@@ -9,7 +9,7 @@ DEV_ENV := DEBUG=1
 TEST_ENV := SECRET_KEY=test-only-secret-key DEBUG=0 SECURE_COOKIES=0
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 
-.PHONY: install demo setup test lint bench screenshots lock messages clean
+.PHONY: install demo setup test lint bench bench-sales bench-orders screenshots lock messages clean
 
 install: $(VENV)/.install-stamp
 
@@ -35,7 +35,7 @@ demo: setup
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run -v 0
+	$(TEST_ENV) DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run -v 0
 
 # The whole suite. DATABASE_URL / REDIS_URL select PostgreSQL and Redis (as .ci/run does).
 test: messages lint
@@ -46,6 +46,11 @@ test: messages lint
 bench: messages
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_pages $(BENCH_ARGS)
+
+# Loads 100,000 deals (then 1,000,000) beside make bench's customers and prints board, list and forecast times.
+bench-sales: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_sales $(BENCH_ARGS)
 
 # Screenshots of the main pages for README.md, taken by Chromium over the demo data.
 screenshots: messages
@@ -58,3 +63,7 @@ lock: install
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
+
+# import_orders of 1,000,000 rows beside PostgreSQL's COPY of the same file (the floor).
+bench-orders: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_import_orders $(BENCH_ARGS)

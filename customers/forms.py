@@ -10,7 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField
-from customers.importing import ImportFileError, read_upload
+from crm.lib.uploads import ImportFileError
+from customers.importing import read_upload
 from customers.models import (
     Channel,
     Contact,

@@ -12,17 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from crm.lib.uploads import ImportFileError, decode_upload
 from customers.csv_format import _FORMULA_PREFIXES, COLUMNS, TAG_SEPARATOR
 from customers.models import Channel, Customer, CustomerImport, Tag
 from customers.selectors import can_edit_customer, customer_owners
@@ -56,70 +54,6 @@ _OPTIONAL_CHOICES = {"company_size": Customer.Size, "preferred_channel": Channel
 _CHOICES = {**_REQUIRED_CHOICES, **_OPTIONAL_CHOICES}
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
-
-# Files that are not text, recognised by their first bytes.
-_SIGNATURES = [
-    (b"\x89PNG", gettext_lazy("a PNG image")),
-    (b"\xff\xd8\xff", gettext_lazy("a JPEG image")),
-    (b"GIF8", gettext_lazy("a GIF image")),
-    (b"%PDF", gettext_lazy("a PDF document")),
-    (b"PK\x03\x04", gettext_lazy("an Excel workbook (.xlsx) or another zip file")),
-    (b"\xd0\xcf\x11\xe0", gettext_lazy("an old Excel or Word file (.xls, .doc)")),
-]
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_SAVE_AS_CSV = gettext_lazy(
-    "In your spreadsheet program choose “Save as” and the type “CSV UTF-8”, then upload that file."
-)
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; `messages` say why, for the user."""
-
-    def __init__(self, *messages: str):
-        super().__init__(" ".join(str(m) for m in messages))
-        self.messages = [str(m) for m in messages]
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading the file
-
-
-def decode_upload(data: bytes) -> str:
-    """The text of an uploaded CSV: UTF-8 with or without a byte order mark, nothing else."""
-    if not data.strip():
-        raise ImportFileError(_("The file is empty."))
-    limit = settings.CRM_IMPORT_MAX_BYTES
-    if len(data) > limit:
-        raise ImportFileError(
-            _("The file is %(size)s; the largest file you can import is %(max)s.")
-            % {"size": filesizeformat(len(data)), "max": filesizeformat(limit)}
-        )
-    for signature, what in _SIGNATURES:
-        if data.startswith(signature):
-            raise ImportFileError(
-                _("This is not a CSV file: it looks like %(what)s.") % {"what": what}, _SAVE_AS_CSV
-            )
-    if data.startswith(_UTF16_BOMS):
-        raise ImportFileError(
-            _("The file is encoded as UTF-16 (“Unicode text”); only UTF-8 can be imported."),
-            _SAVE_AS_CSV,
-        )
-    if b"\x00" in data:
-        raise ImportFileError(
-            _("The file contains NUL bytes: it is a binary file or UTF-16 text, not a UTF-8 CSV."),
-            _SAVE_AS_CSV,
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            _(
-                "The file is not UTF-8 text (the first invalid byte is number %(position)d); "
-                "files saved as GBK, Big5 or another encoding cannot be imported."
-            )
-            % {"position": error.start + 1},
-            _SAVE_AS_CSV,
-        ) from error
 
 
 @dataclass

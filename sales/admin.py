@@ -4,6 +4,7 @@ from sales.models import (
     Deal,
     DealStageChange,
     Order,
+    OrderImport,
     OrderLine,
     Pipeline,
     Product,
@@ -105,3 +106,13 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "ordered_at"
     show_full_result_count = False
     inlines = [OrderLineInline]
+
+
+@admin.register(OrderImport)
+class OrderImportAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "user", "created_at", "row_count", "status", "created_count"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "user__username"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "applied_at"]
+    date_hierarchy = "created_at"

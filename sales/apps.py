@@ -7,6 +7,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
+        from sales import receivers  # noqa: F401 - connects the signal receivers
         from sales.panels import register_sales_panels
 
         register_sales_panels()

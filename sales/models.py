@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -59,7 +60,19 @@ class Pipeline(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return gettext(self.name)
+
+
+# The default pipeline's names (migration 0002), so they are translated where shown.
+DEFAULT_STAGE_NAMES = [
+    gettext_noop("Qualification"),
+    gettext_noop("Needs analysis"),
+    gettext_noop("Proposal"),
+    gettext_noop("Negotiation"),
+    gettext_noop("Won"),
+    gettext_noop("Lost"),
+    gettext_noop("Sales"),
+]
 
 
 class Stage(models.Model):
@@ -87,7 +100,8 @@ class Stage(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        """The name in the user's language when it is one of the default names."""
+        return gettext(self.name)
 
     @property
     def is_closed(self) -> bool:
@@ -158,6 +172,9 @@ class Deal(models.Model):
             models.Index(fields=["owner", "status", "expected_close_date"]),
             models.Index(fields=["pipeline", "stage", "status"]),
             models.Index(fields=["status", "expected_close_date"]),
+            models.Index(fields=["status", "closed_at"]),
+            models.Index(fields=["expected_close_date", "id"]),  # the deal list's default order
+            models.Index(fields=["stage", "expected_close_date", "id"]),  # a board column's cards
             models.Index(fields=["customer", "status"]),
         ]
         permissions = [
@@ -315,13 +332,17 @@ class Order(models.Model):
         STORE = "store", _("Store")
         PARTNER = "partner", _("Partner")
 
+    # Index upkeep is most of a bulk import's time, so only the indexes queries use exist:
+    # customer is covered by (customer, -ordered_at), deal by a partial index, and number's
+    # uniqueness is a constraint (no extra LIKE index).
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,
     )
-    number = models.CharField(_("number"), max_length=50, unique=True)
+    number = models.CharField(_("number"), max_length=50)
     ordered_at = models.DateTimeField(_("ordered"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.SALES)
     total = models.DecimalField(_("total"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
@@ -334,6 +355,7 @@ class Order(models.Model):
         null=True,
         blank=True,
         related_name="orders",
+        db_index=False,
     )
     quote = models.OneToOneField(
         Quote,
@@ -352,8 +374,14 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "-ordered_at"]),
             models.Index(fields=["-ordered_at"]),
-            models.Index(fields=["coupon_code"]),
+            models.Index(
+                fields=["coupon_code"], condition=~models.Q(coupon_code=""), name="order_coupon_idx"
+            ),
+            models.Index(
+                fields=["deal"], condition=models.Q(deal__isnull=False), name="order_deal_idx"
+            ),
         ]
+        constraints = [models.UniqueConstraint(fields=["number"], name="order_number_unique")]
 
     def __str__(self):
         return self.number
@@ -372,3 +400,41 @@ class OrderLine(LineAmounts):
 
     def __str__(self):
         return self.description
+
+
+class OrderImport(models.Model):
+    """An uploaded order CSV, kept between its preview and its import (files up to
+    settings.CRM_IMPORT_MAX_BYTES; bigger ones go through `manage.py import_orders`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        APPLIED = "applied", _("Imported")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="order_imports",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+    file_name = models.CharField(_("file name"), max_length=255)
+    text = models.TextField(_("file contents"), help_text=_("The file decoded as UTF-8."))
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    created_count = models.PositiveIntegerField(_("orders created"), default=0)
+    existing_count = models.PositiveIntegerField(_("already present"), default=0)
+    customers_created_count = models.PositiveIntegerField(_("customers created"), default=0)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("sales:order-import-preview", args=[self.pk])

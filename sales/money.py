@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
+# The largest amount a money column (14 digits, 2 decimals) can store.
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def to_cents(value: Decimal) -> Decimal:
@@ -38,3 +40,8 @@ def totals(lines: Iterable) -> Totals:
         net += line.net_amount
         tax += line.tax_amount
     return Totals(net=net, tax=tax)
+
+
+def fits(amount: Decimal) -> bool:
+    """Whether an amount can be stored in a money column."""
+    return abs(amount) <= MAX_AMOUNT

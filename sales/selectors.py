@@ -1,8 +1,25 @@
 """Reads with the access rules: reps see their own deals, managers every deal."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 
-from sales.models import Deal, Order, Pipeline, Quote, Stage
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from customers.models import Customer
+from sales.models import Deal, Order, Pipeline, Product, Quote, Stage
 
 
 def deals_visible_to(user) -> QuerySet[Deal]:
@@ -42,3 +59,268 @@ def default_pipeline() -> Pipeline:
 
 def pipeline_stages(pipeline: Pipeline) -> QuerySet[Stage]:
     return pipeline.stages.order_by("order", "id")
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """Amounts for one month (or one rep) of expected closes."""
+
+    key: object
+    won: Decimal
+    committed: Decimal  # won + open deals at or above the commit probability
+    best_case: Decimal  # won + every open deal
+    weighted: Decimal  # won + open amount × probability
+    open_deals: int
+
+
+@dataclass(frozen=True)
+class Forecast:
+    by_month: list[ForecastRow]
+    by_owner: list[ForecastRow]
+
+
+def forecast(
+    deals: QuerySet[Deal], *, start: date, months: int, commit_probability: int
+) -> Forecast:
+    """The pipeline's expected revenue per month and per owner.
+
+    Open deals count in the month of their expected close date, won deals in the month
+    they were closed; lost deals never count. The database sums per day and owner (no
+    per-row month arithmetic, no join: 1M deals in about a quarter of a second); the
+    months and names are rolled up here from the few hundred groups.
+    """
+    end = _add_months(start, months)
+    tz = timezone.get_current_timezone()
+    money = DecimalField(max_digits=20, decimal_places=2)
+    zero = Value(Decimal("0"), output_field=money)
+    open_groups = (
+        deals.filter(
+            status=Deal.Status.OPEN, expected_close_date__gte=start, expected_close_date__lt=end
+        )
+        .values("expected_close_date", "owner_id")
+        .annotate(
+            committed=Coalesce(Sum("amount", filter=Q(probability__gte=commit_probability)), zero),
+            total=Sum("amount"),
+            weighted=Sum(
+                ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money)
+            ),
+            count=Count("pk"),
+        )
+        .order_by()
+    )
+    won_groups = (
+        deals.filter(
+            status=Deal.Status.WON,
+            closed_at__gte=datetime.combine(start, time.min, tzinfo=tz),
+            closed_at__lt=datetime.combine(end, time.min, tzinfo=tz),
+        )
+        .annotate(day=TruncDate("closed_at", tzinfo=tz))
+        .values("day", "owner_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    nothing = Decimal("0")
+    groups = [
+        {"day": g["expected_close_date"], "owner_id": g["owner_id"], "won": nothing,
+         "open_committed": g["committed"], "open_total": g["total"], "open_weighted": g["weighted"],
+         "open_deals": g["count"]}
+        for g in open_groups
+    ] + [
+        {"day": g["day"], "owner_id": g["owner_id"], "won": g["total"], "open_committed": nothing,
+         "open_total": nothing, "open_weighted": nothing, "open_deals": 0}
+        for g in won_groups
+    ]  # fmt: skip
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in={g["owner_id"] for g in groups})
+        .values_list("pk", "username")
+    )
+    every_month = [_add_months(start, n) for n in range(months)]
+    return Forecast(
+        by_month=_roll_up(groups, key=lambda g: g["day"].replace(day=1), keys=every_month),
+        by_owner=_roll_up(groups, key=lambda g: names.get(g["owner_id"], "—")),
+    )
+
+
+def _roll_up(groups: list[dict], key, keys=()) -> list[ForecastRow]:
+    """Sum the groups per key; `keys` appear even without deals (a month with nothing)."""
+    empty = dict.fromkeys(("won", "committed", "best", "weighted", "n"), 0)
+    sums: dict = {name: dict(empty) for name in keys}
+    for group in groups:
+        total = sums.setdefault(
+            key(group), dict.fromkeys(("won", "committed", "best", "weighted", "n"), 0)
+        )
+        total["won"] += group["won"]
+        total["committed"] += group["won"] + group["open_committed"]
+        total["best"] += group["won"] + group["open_total"]
+        total["weighted"] += group["won"] + group["open_weighted"]
+        total["n"] += group["open_deals"]
+    cent = Decimal("0.01")
+    return [
+        ForecastRow(
+            key=name,
+            won=Decimal(t["won"]).quantize(cent),
+            committed=Decimal(t["committed"]).quantize(cent),
+            best_case=Decimal(t["best"]).quantize(cent),
+            weighted=Decimal(t["weighted"]).quantize(cent),
+            open_deals=t["n"],
+        )
+        for name, t in sorted(sums.items())
+    ]
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    return date(day.year + month_index // 12, month_index % 12 + 1, 1)
+
+
+def can_change_quote(user, quote: Quote) -> bool:
+    """Whoever may change the quote's deal may edit the quote and move its status."""
+    return user.has_perm("sales.change_quote") and can_change_deal(user, quote.deal)
+
+
+def order_customers_for(user) -> QuerySet[Customer]:
+    """The customers a user may enter orders for: a rep their own, a manager every one."""
+    if not user.has_perm("sales.add_order"):
+        return Customer.objects.none()
+    if user.has_perm("sales.view_any_deal"):
+        return Customer.objects.all()
+    return Customer.objects.filter(owner=user)
+
+
+def active_products() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True).order_by("name", "id")
+
+
+# --- Deals and the board ----------------------------------------------------------------------
+
+BOARD_CLOSED_DAYS = 30  # won and lost columns show the deals closed in the last 30 days
+BOARD_CARDS_PER_COLUMN = 25  # the rest are counted in the column header and found in the list
+
+
+def deal_owners() -> QuerySet:
+    """Users that may own deals, for filters."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__permissions__codename="change_deal") | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def stale_before() -> datetime:
+    """An open deal whose last activity is older than this is stale."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    return timezone.now() - timedelta(days=settings.CRM_STALE_DEAL_DAYS)
+
+
+def is_stale(deal: Deal) -> bool:
+    return deal.status == Deal.Status.OPEN and deal.last_activity_at < stale_before()
+
+
+@dataclass(frozen=True)
+class DealTimelineEntry:
+    kind: str  # "stage" or "interaction"
+    when: datetime
+    item: object
+
+
+def deal_timeline(deal: Deal, *, limit: int = 50) -> list[DealTimelineEntry]:
+    """The deal's stage changes and its customer's interactions, newest first (two queries)."""
+    from customers.models import Interaction
+
+    changes = deal.stage_changes.select_related("from_stage", "to_stage", "changed_by").order_by(
+        "-changed_at", "-id"
+    )[:limit]
+    interactions = (
+        Interaction.objects.filter(customer_id=deal.customer_id)
+        .select_related("logged_by", "contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    entries = [DealTimelineEntry("stage", c.changed_at, c) for c in changes]
+    entries += [DealTimelineEntry("interaction", i.occurred_at, i) for i in interactions]
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries[:limit]
+
+
+def board_deals(deals: QuerySet[Deal], pipeline: Pipeline) -> QuerySet[Deal]:
+    """The deals a board shows: open ones and those closed in the last BOARD_CLOSED_DAYS."""
+    from datetime import timedelta
+
+    since = timezone.now() - timedelta(days=BOARD_CLOSED_DAYS)
+    return deals.filter(pipeline=pipeline).filter(
+        Q(status=Deal.Status.OPEN) | Q(closed_at__gte=since)
+    )
+
+
+def board_totals(deals: QuerySet[Deal]) -> dict[int, dict]:
+    """Count and total amount per stage, in one grouped query."""
+    money = DecimalField(max_digits=20, decimal_places=2)
+    rows = (
+        deals.order_by()
+        .values("stage_id")
+        .annotate(
+            count=Count("pk"),
+            total=Coalesce(Sum("amount"), Value(Decimal("0")), output_field=money),
+        )
+    )
+    return {row["stage_id"]: {"count": row["count"], "total": row["total"]} for row in rows}
+
+
+def board_columns(deals: QuerySet[Deal], pipeline: Pipeline) -> list[dict]:
+    """The board's columns with their cards, in four queries whatever the number of deals."""
+    stages = list(pipeline_stages(pipeline))
+    totals = board_totals(deals)
+    # The first cards of each column are picked from the deals alone, then read with
+    # their customer, owner and next step: the joins touch only the cards shown.
+    card_ids = _first_cards_per_stage(deals, stages)
+    cards = (
+        Deal.objects.filter(pk__in=list(card_ids))
+        .select_related("customer", "owner", "next_step")
+        .order_by("stage_id", "expected_close_date", "id")
+    )
+    by_stage: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
+    for deal in cards:
+        by_stage.setdefault(deal.stage_id, []).append(deal)
+    empty = {"count": 0, "total": Decimal("0")}
+    return [
+        {"stage": stage, **totals.get(stage.pk, empty), "cards": by_stage[stage.pk]}
+        for stage in stages
+    ]
+
+
+def _first_cards_per_stage(deals: QuerySet[Deal], stages: list[Stage]):
+    """The ids of the first BOARD_CARDS_PER_COLUMN deals of each stage, in one query.
+
+    PostgreSQL: one LIMIT per stage, joined with UNION ALL, each walking the
+    (stage, expected_close_date, id) index. Elsewhere a ROW_NUMBER() window, which reads
+    every deal of the board (SQLite cannot LIMIT the parts of a UNION).
+    """
+    from django.db import connections
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    if not stages:
+        return []
+    ordered = deals.order_by("expected_close_date", "id").values_list("pk", flat=True)
+    if connections[deals.db].vendor == "postgresql":
+        parts = [ordered.filter(stage=stage)[:BOARD_CARDS_PER_COLUMN] for stage in stages]
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return (
+        deals.order_by()
+        .annotate(
+            column_row=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("expected_close_date").asc(), F("id").asc()],
+            )
+        )
+        .filter(column_row__lte=BOARD_CARDS_PER_COLUMN)
+        .values_list("pk", flat=True)
+    )

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -185,9 +186,20 @@ def _save_customer_form(request, customer, form):
 def customer_delete_view(request, pk):
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     if request.method == "POST":
-        with transaction.atomic():
-            name = customer.name
-            customer.delete()
+        name = customer.name
+        try:
+            with transaction.atomic():
+                customer.delete()
+        except ProtectedError:
+            messages.error(
+                request,
+                _(
+                    "“%(name)s” has orders, which are the purchase history and are kept. "
+                    "Set the lifecycle stage to churned instead, or merge the record into another."
+                )
+                % {"name": name},
+            )
+            return redirect(customer)
         messages.success(request, _("Customer “%(name)s” deleted.") % {"name": name})
         return redirect("customers:customer-list")
     return render(request, "customers/customer_confirm_delete.html", {"customer": customer})

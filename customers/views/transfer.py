@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from crm.lib.uploads import ImportFileError
 from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
@@ -22,7 +23,6 @@ from customers.importing import (
     MAX_ROWS,
     UNCHANGED,
     UPDATE,
-    ImportFileError,
     analyse_import,
     imports_of,
     rows_not_imported,

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -12,9 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_is_reproducible_and_mixes_chinese_and_english_names():
-    call_command("seed_demo", customers=40, seed=7, verbosity=0)
-    first = list(Customer.objects.order_by("pk").values_list("name", "email", "region"))
-    Customer.objects.all().delete()
+    with transaction.atomic():
+        call_command("seed_demo", customers=40, seed=7, verbosity=0)
+        first = list(Customer.objects.order_by("pk").values_list("name", "email", "region"))
+        transaction.set_rollback(True)
     call_command("seed_demo", customers=40, seed=7, verbosity=0)
     second = list(Customer.objects.order_by("pk").values_list("name", "email", "region"))
     assert first == second

@@ -59,3 +59,10 @@ def test_the_suite_runs_on_the_configured_services():
         pytest.skip("only meaningful with CRM_REQUIRE_SERVICES=1 (CI)")
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.mark.parametrize("value", ["abc", "101", "-1"])
+def test_commit_probability_must_be_a_percentage(value):
+    result = load_settings(CRM_COMMIT_PROBABILITY=value)
+    assert result.returncode != 0
+    assert "CRM_COMMIT_PROBABILITY must be" in result.stderr

@@ -9,38 +9,27 @@ prints p50/p95/max server time and the number of queries per request.
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection
+from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm.lib.bench import (
+    ensure_database,
+    logged_in_client,
+    measure,
+    report,
+    require_postgresql,
+)
 from customers.demo import ensure_demo_users, seed_customers
 from customers.models import Customer, Tag
 
 TARGET_P95_MS = 100.0
-WARMUP_REQUESTS = 20
 HISTORY_CUSTOMERS = 300  # of the sampled customers, edited so their 360° page shows history
-
-
-@dataclass
-class PageResult:
-    name: str
-    times_ms: list[float] = field(default_factory=list)
-    db_ms: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    urls: list[str] = field(default_factory=list)
-
-    def percentile(self, fraction: float, values: list[float] | None = None) -> float:
-        """Nearest-rank percentile of the server times (or of `values`)."""
-        ordered = sorted(self.times_ms if values is None else values)
-        rank = max(1, round(fraction * len(ordered) + 0.5))
-        return ordered[min(rank, len(ordered)) - 1]
 
 
 class Command(BaseCommand):
@@ -56,14 +45,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42)
 
     def handle(self, *args, customers, interactions_per_customer, requests, seed, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                "bench_pages measures PostgreSQL only: set DATABASE_URL=postgres://... "
-                f"(the configured database is {connection.vendor})."
-            )
+        require_postgresql("bench_pages")
         if customers < 1 or requests < 1 or interactions_per_customer < 0:
             raise CommandError("--customers and --requests must be positive.")
-        self._ensure_database()
+        ensure_database(self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         self._load(customers, interactions_per_customer, seed)
 
@@ -71,7 +56,7 @@ class Command(BaseCommand):
         samples = _Samples.collect(rng)
         users = ensure_demo_users()
         _add_history(samples.customer_ids[:HISTORY_CUSTOMERS], rng)
-        manager, rep = _client(users["manager"]), _client(users["rep"])
+        manager, rep = logged_in_client(users["manager"]), logged_in_client(users["rep"])
         pages: list[tuple[str, Client, Callable[[], str]]] = [
             ("list: filtered", manager, lambda: samples.list_filtered_url(rng)),
             ("list: searched", manager, lambda: samples.list_searched_url(rng)),
@@ -83,21 +68,13 @@ class Command(BaseCommand):
             ("my tasks (rep)", rep, lambda: samples.my_tasks_url(rng)),
         ]
         self.stdout.write(f"Measuring {requests} requests per page (after a warm-up)...")
-        results = [self._measure(name, client, url, requests) for name, client, url in pages]
-        self.verbosity = options["verbosity"]
-        self._report(results)
-
-    def _ensure_database(self):
-        """Create the benchmark database on first use."""
-        try:
-            connection.ensure_connection()
-        except OperationalError as error:
-            if "does not exist" not in str(error):
-                raise
-            name = connection.settings_dict["NAME"]
-            self.stdout.write(f"Creating database {name}.")
-            with connection._nodb_cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+        results = [measure(name, client, url, requests) for name, client, url in pages]
+        report(
+            self,
+            results,
+            dict.fromkeys((name for name, _c, _u in pages), TARGET_P95_MS),
+            options["verbosity"],
+        )
 
     def _load(self, customers, interactions_per_customer, seed):
         existing = Customer.objects.count()
@@ -128,59 +105,6 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE")
         self.stdout.write(f"VACUUM ANALYZE took {time.perf_counter() - started:.1f} s.")
 
-    def _measure(self, name, client, make_url, requests) -> PageResult:
-        for _ in range(min(WARMUP_REQUESTS, requests)):
-            _get(client, make_url())
-        result = PageResult(name)
-        for _ in range(requests):
-            url = make_url()
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                _get(client, url)
-                elapsed = time.perf_counter() - started
-            result.times_ms.append(elapsed * 1000)
-            result.db_ms.append(sum(float(q["time"]) for q in captured) * 1000)
-            result.queries.append(len(captured))
-            result.urls.append(url)
-        return result
-
-    def _report(self, results: list[PageResult]):
-        """The table, then (with -v 2) the slowest URLs of each page to look into."""
-        header = (
-            f"{'page':<22} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-            f"{'db p95 ms':>10} {'queries':>9}"
-        )
-        self.stdout.write("")
-        self.stdout.write(header)
-        self.stdout.write("-" * len(header))
-        failed = []
-        for r in results:
-            p50, p95 = r.percentile(0.50), r.percentile(0.95)
-            low, high = min(r.queries), max(r.queries)
-            queries = str(low) if low == high else f"{low}-{high}"
-            self.stdout.write(
-                f"{r.name:<22} {len(r.times_ms):>8} {p50:>8.1f} {p95:>8.1f} "
-                f"{max(r.times_ms):>8.1f} {r.percentile(0.95, r.db_ms):>10.1f} {queries:>9}"
-            )
-            if p95 >= TARGET_P95_MS:
-                failed.append(r.name)
-        if self.verbosity >= 2:
-            self.stdout.write("\nSlowest requests:")
-            for r in results:
-                for ms, url in sorted(zip(r.times_ms, r.urls, strict=True), reverse=True)[:5]:
-                    self.stdout.write(f"  {ms:8.1f} ms  {url}")
-        self.stdout.write("")
-        if failed:
-            self.stdout.write(
-                self.style.ERROR(
-                    f"FAIL: p95 at or over {TARGET_P95_MS:.0f} ms for: {', '.join(failed)}"
-                )
-            )
-        else:
-            self.stdout.write(
-                self.style.SUCCESS(f"PASS: every page has p95 under {TARGET_P95_MS:.0f} ms")
-            )
-
 
 def _add_history(customer_ids: list[int], rng: random.Random) -> None:
     """Edits (fields and tags), as simple-history records them; the seeder loads rows in bulk,
@@ -196,20 +120,6 @@ def _add_history(customer_ids: list[int], rng: random.Random) -> None:
                 customer.stage = rng.choice(Customer.Stage.values)
                 customer.notes = f"Called back ({n})."
                 customer.save()
-
-
-def _client(user) -> Client:
-    host = next((h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")), None)
-    client = Client(HTTP_HOST=host or "localhost")
-    client.force_login(user)
-    return client
-
-
-def _get(client: Client, url: str):
-    response = client.get(url)
-    if response.status_code != 200:
-        raise CommandError(f"GET {url} answered {response.status_code}")
-    return response
 
 
 @dataclass

@@ -1,0 +1,119 @@
+"""Measuring server time of pages for the `bench_*` management commands (never for tests)."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import OperationalError, connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+WARMUP_REQUESTS = 20
+
+
+@dataclass
+class PageResult:
+    name: str
+    times_ms: list[float] = field(default_factory=list)
+    db_ms: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    def percentile(self, fraction: float, values: list[float] | None = None) -> float:
+        """Nearest-rank percentile of the server times (or of `values`)."""
+        ordered = sorted(self.times_ms if values is None else values)
+        rank = max(1, round(fraction * len(ordered) + 0.5))
+        return ordered[min(rank, len(ordered)) - 1]
+
+
+def require_postgresql(command: str) -> None:
+    if connection.vendor != "postgresql":
+        raise CommandError(
+            f"{command} measures PostgreSQL only: set DATABASE_URL=postgres://... "
+            f"(the configured database is {connection.vendor})."
+        )
+
+
+def ensure_database(stdout) -> None:
+    """Create the benchmark database on first use."""
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        if "does not exist" not in str(error):
+            raise
+        name = connection.settings_dict["NAME"]
+        stdout.write(f"Creating database {name}.")
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+
+
+def logged_in_client(user) -> Client:
+    host = next((h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")), None)
+    client = Client(HTTP_HOST=host or "localhost")
+    client.force_login(user)
+    return client
+
+
+def get_ok(client: Client, url: str):
+    response = client.get(url)
+    if response.status_code != 200:
+        raise CommandError(f"GET {url} answered {response.status_code}")
+    return response
+
+
+def measure(name: str, client: Client, make_url: Callable[[], str], requests: int) -> PageResult:
+    """Server time, database time and queries of `requests` GETs after a warm-up."""
+    for _ in range(min(WARMUP_REQUESTS, requests)):
+        get_ok(client, make_url())
+    result = PageResult(name)
+    for _ in range(requests):
+        url = make_url()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            get_ok(client, url)
+            elapsed = time.perf_counter() - started
+        result.times_ms.append(elapsed * 1000)
+        result.db_ms.append(sum(float(q["time"]) for q in captured) * 1000)
+        result.queries.append(len(captured))
+        result.urls.append(url)
+    return result
+
+
+def report(
+    command, results: list[PageResult], targets_ms: dict[str, float], verbosity: int = 1
+) -> bool:
+    """Print the table (and with -v 2 the slowest URLs); True when every p95 meets its target."""
+    header = (
+        f"{'page':<24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+        f"{'db p95 ms':>10} {'queries':>9} {'target':>7}"
+    )
+    command.stdout.write("")
+    command.stdout.write(header)
+    command.stdout.write("-" * len(header))
+    failed = []
+    for r in results:
+        p50, p95 = r.percentile(0.50), r.percentile(0.95)
+        low, high = min(r.queries), max(r.queries)
+        queries = str(low) if low == high else f"{low}-{high}"
+        target = targets_ms[r.name]
+        command.stdout.write(
+            f"{r.name:<24} {len(r.times_ms):>8} {p50:>8.1f} {p95:>8.1f} {max(r.times_ms):>8.1f} "
+            f"{r.percentile(0.95, r.db_ms):>10.1f} {queries:>9} {target:>7.0f}"
+        )
+        if p95 >= target:
+            failed.append(r.name)
+    if verbosity >= 2:
+        command.stdout.write("\nSlowest requests:")
+        for r in results:
+            for ms, url in sorted(zip(r.times_ms, r.urls, strict=True), reverse=True)[:5]:
+                command.stdout.write(f"  {ms:8.1f} ms  {url}")
+    command.stdout.write("")
+    if failed:
+        command.stdout.write(
+            command.style.ERROR(f"FAIL: p95 at or over its target for: {', '.join(failed)}")
+        )
+    else:
+        command.stdout.write(command.style.SUCCESS("PASS: every page's p95 is under its target"))
+    return not failed

@@ -1,0 +1,71 @@
+"""Reading uploaded CSV files: refuse what is not UTF-8 text with a message that says why."""
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# Files that are not text, recognised by their first bytes.
+FILE_SIGNATURES = [
+    (b"\x89PNG", gettext_lazy("a PNG image")),
+    (b"\xff\xd8\xff", gettext_lazy("a JPEG image")),
+    (b"GIF8", gettext_lazy("a GIF image")),
+    (b"%PDF", gettext_lazy("a PDF document")),
+    (b"PK\x03\x04", gettext_lazy("an Excel workbook (.xlsx) or another zip file")),
+    (b"\xd0\xcf\x11\xe0", gettext_lazy("an old Excel or Word file (.xls, .doc)")),
+]
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SAVE_AS_CSV = gettext_lazy(
+    "In your spreadsheet program choose “Save as” and the type “CSV UTF-8”, then upload that file."
+)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; `messages` say why, for the user."""
+
+    def __init__(self, *messages: str):
+        super().__init__(" ".join(str(m) for m in messages))
+        self.messages = [str(m) for m in messages]
+
+
+def refuse_binary_head(head: bytes) -> None:
+    """Refuse a file whose first bytes show it is an image, a spreadsheet or UTF-16 text."""
+    for signature, what in FILE_SIGNATURES:
+        if head.startswith(signature):
+            raise ImportFileError(
+                _("This is not a CSV file: it looks like %(what)s.") % {"what": what}, SAVE_AS_CSV
+            )
+    if head.startswith(UTF16_BOMS):
+        raise ImportFileError(
+            _("The file is encoded as UTF-16 (“Unicode text”); only UTF-8 can be imported."),
+            SAVE_AS_CSV,
+        )
+
+
+def decode_upload(data: bytes) -> str:
+    """The text of an uploaded CSV: UTF-8 with or without a byte order mark, nothing else."""
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    limit = settings.CRM_IMPORT_MAX_BYTES
+    if len(data) > limit:
+        raise ImportFileError(
+            _("The file is %(size)s; the largest file you can import is %(max)s.")
+            % {"size": filesizeformat(len(data)), "max": filesizeformat(limit)}
+        )
+    refuse_binary_head(data)
+    if b"\x00" in data:
+        raise ImportFileError(
+            _("The file contains NUL bytes: it is a binary file or UTF-16 text, not a UTF-8 CSV."),
+            SAVE_AS_CSV,
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _(
+                "The file is not UTF-8 text (the first invalid byte is number %(position)d); "
+                "files saved as GBK, Big5 or another encoding cannot be imported."
+            )
+            % {"position": error.start + 1},
+            SAVE_AS_CSV,
+        ) from error

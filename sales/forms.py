@@ -1,0 +1,96 @@
+"""Validation and normalisation of sales input; forms never save."""
+
+from datetime import date
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from crm.lib.forms import DateInput, VersionField
+from sales.models import Deal
+
+# Dates further out than this are typos (20266 for 2026), not plans.
+_LATEST_CLOSE = date(2200, 12, 31)
+_EARLIEST_CLOSE = date(2000, 1, 1)
+
+
+class DealForm(forms.ModelForm):
+    """A deal's fields; the customer and pipeline come from the caller, not the user."""
+
+    version = VersionField(required=False)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "title",
+            "amount",
+            "currency",
+            "stage",
+            "probability",
+            "expected_close_date",
+            "owner",
+            "contact",
+        ]
+        widgets = {"expected_close_date": DateInput()}
+
+    def __init__(self, *args, customer, pipeline, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        stages = pipeline.stages.order_by("order", "id")
+        if self.instance.pk and self.instance.status != Deal.Status.OPEN:
+            stages = stages.filter(pk=self.instance.stage_id)  # closed: Win/Lose actions only
+        else:
+            stages = stages.filter(is_won=False, is_lost=False)
+        self.fields["stage"].queryset = stages
+        self.fields["stage"].empty_label = None
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].empty_label = None
+        self.fields["contact"].queryset = customer.contacts.order_by("name", "id")
+        self.fields["contact"].empty_label = _("No contact")
+        self.fields["probability"].required = False
+        self.fields["probability"].help_text = _("Leave empty to take the stage's probability.")
+        self.fields["amount"].validators.append(MinValueValidator(0))
+        self.fields["probability"].validators.append(MaxValueValidator(100))
+        self.fields["currency"].help_text = _("Three letters, such as USD or CNY.")
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            self.fields["next_step"] = forms.ModelChoiceField(
+                label=_("Next step"),
+                queryset=customer.tasks.filter(done=False).order_by("due_date", "id"),
+                required=False,
+                empty_label=_("None"),
+                initial=self.instance.next_step_id,
+                help_text=_("One of the customer's open tasks; add tasks on the customer page."),
+            )
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError(_("Give the deal a title."))
+        return title
+
+    def clean_currency(self):
+        value = (self.cleaned_data.get("currency") or "").strip().upper()
+        if len(value) != 3 or not value.isascii() or not value.isalpha():
+            raise forms.ValidationError(_("Enter a three-letter currency code such as USD."))
+        return value
+
+    def clean_expected_close_date(self):
+        value = self.cleaned_data["expected_close_date"]
+        if not _EARLIEST_CLOSE <= value <= _LATEST_CLOSE:
+            raise forms.ValidationError(_("Enter a close date between 2000 and 2200."))
+        return value
+
+
+class LoseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why was the deal lost?"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = VersionField(required=False)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Say why the deal was lost."))
+        return reason

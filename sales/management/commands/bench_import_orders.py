@@ -1,0 +1,180 @@
+"""Time import_orders of 1,000,000 rows beside PostgreSQL's own COPY of the same file.
+
+python manage.py bench_import_orders [--rows 1000000] [--customers 100000] [--seed 42]
+
+1. Creates the customers the file names (external ids BENCH-000001...) by COPY, if absent,
+   and writes a reproducible CSV in /tmp (kept for the next run).
+2. Deletes the orders of those customers (TRUNCATE when the table holds no others),
+   so the import starts from none.
+3. Times, in the same run: (a) COPY of the file into a bare temporary table (the floor),
+   (b) import_orders into the real tables, (c) import_orders of the same file again
+   (creates nothing). Prints the times and the ratio (b) / (a).
+"""
+
+import csv
+import random
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, connection, transaction
+
+from customers.models import Customer
+from sales.importing import check_binary
+from sales.models import Order
+from sales.services import _create_import_customers, order_import
+
+PREFIX = "BENCH-"
+
+
+class Command(BaseCommand):
+    help = "Benchmark import_orders against PostgreSQL COPY of the same file (PostgreSQL only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, default=1_000_000)
+        parser.add_argument("--customers", type=int, default=100_000)
+        parser.add_argument("--seed", type=int, default=42)
+
+    def handle(self, *args, rows, customers, seed, **options):
+        if rows < 1 or customers < 1:
+            raise CommandError("--rows and --customers must be positive.")
+        self._ensure_database()
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_import_orders measures PostgreSQL only: set DATABASE_URL.")
+        call_command("migrate", interactive=False, verbosity=0)
+        self._customers(customers)
+        path = self._file(rows, customers, seed)
+        size_mb = path.stat().st_size / 1e6
+        self.stdout.write(f"File: {path} ({rows:,} rows, {size_mb:.0f} MB)")
+
+        bench_orders = Order.objects.filter(customer__external_id__startswith=PREFIX)
+        started = time.perf_counter()
+        if Order.objects.exclude(pk__in=bench_orders.values("pk")).exists():
+            deleted = bench_orders._raw_delete(bench_orders.db)
+        else:  # only orders of earlier runs: start from an empty table, not a bloated one
+            deleted = Order.objects.count()
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE sales_order CASCADE")
+        self.stdout.write(
+            f"Deleted {deleted:,} orders of earlier runs in {time.perf_counter() - started:.1f} s."
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE sales_order")
+
+        floor = self._copy_floor(path)
+        self.stdout.write(f"(a) COPY into a bare table:   {floor:6.1f} s")
+
+        started = time.perf_counter()
+        first = _import(path)
+        imported = time.perf_counter() - started
+        self.stdout.write(
+            f"(b) import_orders:             {imported:6.1f} s  "
+            f"({first.created:,} created, {first.already_present:,} already present)"
+        )
+        for step, seconds in first.timings.items():
+            self.stdout.write(f"      {step}: {seconds:.1f} s")
+        rest = imported - sum(first.timings.values())
+        self.stdout.write(f"      file check, commit (deferred foreign key checks): {rest:.1f} s")
+        started = time.perf_counter()
+        again = _import(path)
+        reimported = time.perf_counter() - started
+        self.stdout.write(
+            f"(c) import_orders again:       {reimported:6.1f} s  "
+            f"({again.created:,} created, {again.already_present:,} already present)"
+        )
+        self.stdout.write(f"Ratio (b) / (a): {imported / floor:.1f}×")
+        if first.created != rows or again.created != 0:
+            raise CommandError("Unexpected counts: the import should create every row once.")
+
+    def _ensure_database(self):
+        try:
+            connection.ensure_connection()
+        except OperationalError as error:
+            if "does not exist" not in str(error):
+                raise
+            name = connection.settings_dict["NAME"]
+            self.stdout.write(f"Creating database {name}.")
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+
+    def _customers(self, count: int) -> None:
+        wanted = [f"{PREFIX}{i:06d}" for i in range(1, count + 1)]
+        present = set(
+            Customer.objects.filter(external_id__startswith=PREFIX).values_list(
+                "external_id", flat=True
+            )
+        )
+        missing = [external_id for external_id in wanted if external_id not in present]
+        if missing:
+            started = time.perf_counter()
+            with transaction.atomic():
+                _create_import_customers(missing)
+            self.stdout.write(
+                f"Created {len(missing):,} customers by COPY in {time.perf_counter() - started:.1f} s."
+            )
+
+    def _file(self, rows: int, customers: int, seed: int) -> Path:
+        """Half the rows with an order number, half keyed by customer, time and total."""
+        path = Path(tempfile.gettempdir()) / f"crm-bench-orders-{rows}-{customers}-{seed}.csv"
+        if path.exists():
+            return path
+        rng = random.Random(seed)
+        start = datetime(2023, 1, 1)
+        channels = ["sales", "web", "web", "store", "partner"]
+        partial = path.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(
+                [
+                    "customer_external_id",
+                    "ordered_at",
+                    "total",
+                    "order_number",
+                    "channel",
+                    "currency",
+                    "coupon_code",
+                ]
+            )
+            for i in range(rows):
+                ordered_at = start + timedelta(seconds=i * 90 + rng.randrange(60))
+                writer.writerow(
+                    [
+                        f"{PREFIX}{rng.randrange(1, customers + 1):06d}",
+                        ordered_at.isoformat(),
+                        f"{rng.randrange(100, 50_000_00) / 100:.2f}",
+                        f"BENCH-{i:08d}" if i % 2 else "",
+                        rng.choice(channels),
+                        "" if rng.random() < 0.9 else "EUR",
+                        "" if rng.random() < 0.8 else f"SAVE{rng.randrange(5, 30)}",
+                    ]
+                )
+        partial.rename(path)
+        return path
+
+    def _copy_floor(self, path: Path) -> float:
+        """PostgreSQL's COPY of the file into a bare table (no keys, no indexes): the floor."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE bench_order_floor (customer_external_id text,"
+                " ordered_at timestamptz, total numeric(14, 2), order_number text, channel text,"
+                " currency text, coupon_code text) ON COMMIT DROP"
+            )
+            started = time.perf_counter()
+            with (
+                path.open("rb") as source,
+                cursor.cursor.copy("COPY bench_order_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            ):  # fmt: skip
+                while block := source.read(1 << 20):
+                    copy.write(block)
+            return time.perf_counter() - started
+
+
+def _import(path: Path):
+    """What import_orders does with the file."""
+    with path.open("rb") as stream:
+        check_binary(stream)
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        return order_import(source=text)

@@ -1,0 +1,161 @@
+"""The Kanban board: a column per stage; dragging a card moves the deal."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.services import ConcurrentEditError
+from sales.models import Deal, Pipeline, Stage
+from sales.selectors import (
+    BOARD_CARDS_PER_COLUMN,
+    BOARD_CLOSED_DAYS,
+    board_columns,
+    board_deals,
+    board_totals,
+    can_change_deal,
+    deal_owners,
+    deals_visible_to,
+    default_pipeline,
+    pipeline_stages,
+    stale_before,
+)
+from sales.services import DealRuleError, deal_move, deal_win
+
+ALL, MINE = "all", "mine"
+
+
+def _owner_choice(request, raw: str) -> str:
+    """ "all", "mine" or a user id; reps default to their own deals, managers to all."""
+    can_see_all = request.user.has_perm("sales.view_any_deal")
+    if not can_see_all:
+        return MINE  # reps see only their own deals anyway
+    if raw in (ALL, MINE) or (raw.isdigit() and len(raw) < 12):
+        return raw
+    return ALL
+
+
+def _filter_owner(request, deals, owner: str):
+    if owner == MINE:
+        return deals.filter(owner=request.user)
+    if owner.isdigit():
+        return deals.filter(owner_id=int(owner))
+    return deals
+
+
+def _card_context(request, deal: Deal, today) -> Deal:
+    deal.age_days = (today - timezone.localtime(deal.created_at).date()).days
+    deal.next_step_overdue = bool(
+        deal.next_step_id and not deal.next_step.done and deal.next_step.due_date < today
+    )
+    deal.movable = deal.status == Deal.Status.OPEN and can_change_deal(request.user, deal)
+    return deal
+
+
+@permission_required("sales.view_deal", raise_exception=True)
+def board(request):
+    raw_pipeline = request.GET.get("pipeline", "")
+    if raw_pipeline.isdigit() and len(raw_pipeline) < 12:
+        pipeline = get_object_or_404(Pipeline, pk=int(raw_pipeline))
+    else:
+        pipeline = default_pipeline()
+    owner = _owner_choice(request, request.GET.get("owner", ""))
+    context = {
+        "pipeline": pipeline,
+        "pipelines": Pipeline.objects.all(),
+        "owner": owner,
+        "can_see_all": request.user.has_perm("sales.view_any_deal"),
+        "closed_days": BOARD_CLOSED_DAYS,
+        "cards_per_column": BOARD_CARDS_PER_COLUMN,
+        "currency": settings.CRM_CURRENCY,
+        "columns": [],
+    }
+    if pipeline is not None:
+        deals = _filter_owner(request, board_deals(deals_visible_to(request.user), pipeline), owner)
+        columns = board_columns(deals, pipeline)
+        today = timezone.localdate()
+        stale = stale_before()
+        for column in columns:
+            for deal in column["cards"]:
+                _card_context(request, deal, today)
+                deal.stale = deal.status == Deal.Status.OPEN and deal.last_activity_at < stale
+        context["columns"] = columns
+        if context["can_see_all"]:
+            context["owners"] = deal_owners()
+    return render(request, "sales/board.html", context)
+
+
+def _refused(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def deal_move_view(request, pk):
+    """Move a dragged card; a refusal answers 4xx with a message and the card snaps back."""
+    if not request.user.has_perm("sales.view_deal"):
+        return _refused(_("You may not work on deals."), 403)
+    deal = deals_visible_to(request.user).select_related("stage").filter(pk=pk).first()
+    if deal is None:
+        return _refused(_("That deal does not exist or is not yours."), 404)
+    if not can_change_deal(request.user, deal):
+        return _refused(_("You may not change this deal."), 403)
+    raw_stage = request.POST.get("stage", "")
+    stage = None
+    if raw_stage.isdigit() and len(raw_stage) < 12:
+        stage = Stage.objects.filter(pk=int(raw_stage)).first()
+    if stage is None:
+        return _refused(_("That stage does not exist."), 400)
+    raw_version = request.POST.get("version", "")
+    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
+    reason = request.POST.get("lost_reason", "").strip()
+    if "\x00" in reason or len(reason) > 300:
+        return _refused(_("Give a shorter reason without special characters."), 400)
+    if stage.is_lost and stage.pk != deal.stage_id and not reason:
+        return _refused(_("Say why the deal was lost: use the Lose action on the deal."), 400)
+    try:
+        if stage.is_won and stage.pipeline_id == deal.pipeline_id and not deal.stage.is_won:
+            deal = deal_win(deal=deal, won_by=request.user, expected_version=version)
+        else:
+            deal = deal_move(
+                deal=deal,
+                stage=stage,
+                moved_by=request.user,
+                expected_version=version,
+                lost_reason=reason,
+            )
+    except ConcurrentEditError as error:
+        return _refused(str(error) + " " + _("Reload the board to see it."), 409)
+    except DealRuleError as error:
+        return _refused(str(error), 400)
+    except ValidationError as error:
+        return _refused(" ".join(error.messages), 400)
+    return JsonResponse(_moved_payload(request, deal))
+
+
+def _moved_payload(request, deal: Deal) -> dict:
+    """The moved card and every column header of its pipeline, rendered again."""
+    owner = _owner_choice(request, request.POST.get("owner", ""))
+    deal = Deal.objects.select_related("customer", "owner", "next_step", "stage").get(pk=deal.pk)
+    deals = _filter_owner(
+        request, board_deals(deals_visible_to(request.user), deal.pipeline), owner
+    )
+    totals = board_totals(deals)
+    today = timezone.localdate()
+    _card_context(request, deal, today)
+    deal.stale = deal.status == Deal.Status.OPEN and deal.last_activity_at < stale_before()
+    columns = {}
+    for stage in pipeline_stages(deal.pipeline):
+        column = {"stage": stage, "count": 0, "total": 0, **totals.get(stage.pk, {})}
+        columns[str(stage.pk)] = render_to_string(
+            "sales/partials/board_column_header.html",
+            {"column": column, "currency": settings.CRM_CURRENCY},
+            request=request,
+        )
+    card = render_to_string("sales/partials/board_card.html", {"deal": deal}, request=request)
+    message = _("“%(title)s” moved to %(stage)s.") % {"title": deal.title, "stage": deal.stage}
+    return {"card": card, "columns": columns, "message": message}

@@ -1,0 +1,334 @@
+"""Deal list, export, detail, create, edit, win and lose."""
+
+import csv
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, DecimalField, F, Q, Sum
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm.lib.http import querystring_without
+from customers.csv_format import safe_cell
+from customers.selectors import assignable_users, can_work_customer, customers_visible_to
+from customers.services import ConcurrentEditError
+from sales.filters import DealFilter
+from sales.forms import DealForm, LoseForm
+from sales.models import Deal
+from sales.selectors import (
+    can_change_deal,
+    deal_timeline,
+    deals_visible_to,
+    default_pipeline,
+    is_stale,
+    stale_before,
+)
+from sales.services import DealRuleError, deal_create, deal_lose, deal_update, deal_win
+
+PAGE_SIZE = 25
+EXPORT_COLUMNS = [
+    "id",
+    "title",
+    "customer",
+    "amount",
+    "currency",
+    "stage",
+    "probability",
+    "status",
+    "expected_close_date",
+    "owner",
+    "lost_reason",
+    "closed_at",
+]
+
+
+def _filtered(request) -> DealFilter:
+    return DealFilter(request.GET, queryset=deals_visible_to(request.user), request=request)
+
+
+@permission_required("sales.view_deal", raise_exception=True)
+def deal_list(request):
+    deal_filter = _filtered(request)
+    deals = deal_filter.qs.select_related("customer", "owner", "stage")
+    page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": deal_filter,
+        "page": page,
+        "query": querystring_without(request.GET, "page"),
+        "sort_query": querystring_without(request.GET, "page", "sort"),
+        "stale_before": stale_before(),
+    }
+    return render(request, "sales/deal_list.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@permission_required("sales.view_deal", raise_exception=True)
+def deal_export(request):
+    """The filtered list as CSV; every cell is protected against formula injection."""
+    deals = (
+        _filtered(request)
+        .qs.select_related("customer", "owner", "stage")
+        .order_by("pk")
+        .iterator(chunk_size=2000)
+    )
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"
+        yield writer.writerow(EXPORT_COLUMNS)
+        for deal in deals:
+            row = [
+                deal.pk,
+                deal.title,
+                deal.customer.name,
+                deal.amount,
+                deal.currency,
+                deal.stage.name,
+                deal.probability,
+                deal.status,
+                deal.expected_close_date.isoformat(),
+                deal.owner.get_username(),
+                deal.lost_reason,
+                deal.closed_at.isoformat() if deal.closed_at else "",
+            ]
+            yield writer.writerow([safe_cell(value) for value in row])
+
+    filename = f"deals-{timezone.localdate():%Y%m%d}.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _visible_deal(request, pk) -> Deal:
+    """The deal if the user may see it: 403 without the permission, 404 for others' deals."""
+    if not request.user.has_perm("sales.view_deal"):
+        raise PermissionDenied
+    return get_object_or_404(
+        deals_visible_to(request.user).select_related(
+            "customer", "contact", "owner", "stage", "pipeline", "next_step"
+        ),
+        pk=pk,
+    )
+
+
+def _changeable_deal(request, pk) -> Deal:
+    deal = _visible_deal(request, pk)
+    if not can_change_deal(request.user, deal):
+        raise PermissionDenied
+    return deal
+
+
+def deal_detail(request, pk):
+    deal = _visible_deal(request, pk)
+    can_change = can_change_deal(request.user, deal)
+    context = {
+        "deal": deal,
+        "timeline": deal_timeline(deal),
+        "stale": is_stale(deal),
+        "stale_days": _stale_days(),
+        "can_change": can_change,
+        "lose_form": LoseForm(initial={"version": deal.version}) if can_change else None,
+        "today": timezone.localdate(),
+    }
+    return render(request, "sales/deal_detail.html", context)
+
+
+def _stale_days() -> int:
+    return settings.CRM_STALE_DEAL_DAYS
+
+
+def _owners(request, current=None):
+    owners = assignable_users(request.user)
+    if current is None:
+        return owners
+    # The deal's current owner stays selectable whoever edits it.
+    return (
+        get_user_model()
+        .objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=current.pk))
+        .order_by("username")
+    )
+
+
+@permission_required("sales.add_deal", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def deal_create_view(request):
+    raw = request.GET.get("customer") or request.POST.get("customer") or ""
+    if not raw.isdigit() or len(raw) > 18:
+        messages.info(request, _("Open a customer and choose “New deal” there."))
+        return redirect("customers:customer-list")
+    customer = get_object_or_404(customers_visible_to(request.user), pk=int(raw))
+    if not can_work_customer(request.user, customer):
+        raise PermissionDenied
+    pipeline = default_pipeline()
+    form = DealForm(
+        request.POST or None,
+        customer=customer,
+        pipeline=pipeline,
+        owners=_owners(request),
+        initial={
+            "owner": request.user,
+            "currency": Deal().currency,
+            "expected_close_date": timezone.localdate() + timedelta(days=30),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal = deal_create(
+                customer=customer,
+                created_by=request.user,
+                title=data["title"],
+                amount=data["amount"],
+                currency=data["currency"],
+                stage=data["stage"],
+                probability=data["probability"],
+                expected_close_date=data["expected_close_date"],
+                owner=data["owner"],
+                contact=data["contact"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Deal “%(title)s” created.") % {"title": deal.title})
+            return redirect(deal)
+    context = {"form": form, "deal": None, "customer": customer}
+    return render(request, "sales/deal_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def deal_update_view(request, pk):
+    deal = _changeable_deal(request, pk)
+    saved_title = deal.title  # binding the form writes posted values onto `deal`
+    owners = _owners(request, current=deal.owner)
+
+    def bound_form(data, instance):
+        return DealForm(
+            data, instance=instance, customer=deal.customer, pipeline=deal.pipeline, owners=owners
+        )
+
+    form = bound_form(request.POST or None, deal)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal_update(
+                deal=deal,
+                expected_version=data.get("version") or deal.version,
+                updated_by=request.user,
+                title=data["title"],
+                amount=data["amount"],
+                currency=data["currency"],
+                stage=data["stage"],
+                probability=data["probability"],
+                expected_close_date=data["expected_close_date"],
+                owner=data["owner"],
+                contact=data["contact"],
+                next_step=data["next_step"],
+            )
+        except ConcurrentEditError as error:
+            # Keep the user's input with the current version: saving again is deliberate.
+            current = Deal.objects.get(pk=pk)
+            post = request.POST.copy()
+            post["version"] = str(current.version)
+            form = bound_form(post, current)
+            form.is_valid()
+            form.add_error(None, str(error))
+        except (DealRuleError, ValidationError) as error:
+            form.add_error(
+                None, error.messages if isinstance(error, ValidationError) else str(error)
+            )
+        else:
+            messages.success(request, _("Changes to “%(title)s” saved.") % {"title": data["title"]})
+            return redirect("sales:deal-detail", pk=pk)
+    context = {"form": form, "deal": deal, "saved_title": saved_title, "customer": deal.customer}
+    return render(request, "sales/deal_form.html", context)
+
+
+def _posted_version(request) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@require_POST
+def deal_win_view(request, pk):
+    deal = _changeable_deal(request, pk)
+    try:
+        deal_win(deal=deal, won_by=request.user, expected_version=_posted_version(request))
+    except (DealRuleError, ConcurrentEditError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Deal “%(title)s” won.") % {"title": deal.title})
+    return redirect("sales:deal-detail", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def deal_lose_view(request, pk):
+    deal = _changeable_deal(request, pk)
+    form = LoseForm(request.POST or None, initial={"version": deal.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal_lose(
+                deal=deal,
+                reason=form.cleaned_data["reason"],
+                lost_by=request.user,
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except (DealRuleError, ConcurrentEditError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.info(request, _("Deal “%(title)s” marked as lost.") % {"title": deal.title})
+        return redirect("sales:deal-detail", pk=pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "sales/deal_lose.html", {"deal": deal, "form": form}, status=status)
+
+
+@permission_required("sales.view_deal", raise_exception=True)
+def customer_deals_panel(request, pk):
+    """The customer's 360° page panel: their deals the user may see."""
+    customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    deals = (
+        deals_visible_to(request.user)
+        .filter(customer=customer)
+        .select_related("stage", "owner")
+        .order_by("status", "expected_close_date", "id")[:20]
+    )
+    can_add = request.user.has_perm("sales.add_deal") and can_work_customer(request.user, customer)
+    context = {"customer": customer, "deals": deals, "can_add": can_add}
+    return render(request, "sales/partials/customer_deals_panel.html", context)
+
+
+@permission_required("sales.view_deal", raise_exception=True)
+def home_pipeline_panel(request):
+    """The home page's panel: the user's own open deals per stage, with the weighted sum."""
+    money = DecimalField(max_digits=20, decimal_places=2)
+    rows = (
+        Deal.objects.filter(owner=request.user, status=Deal.Status.OPEN)
+        .values("stage__name", "stage__order", "stage_id")
+        .annotate(
+            count=Count("pk"),
+            total=Sum("amount"),
+            weighted=Sum(F("amount") * F("probability") / 100, output_field=money),
+        )
+        .order_by("stage__order", "stage_id")
+    )
+    rows = list(rows)
+    context = {
+        "rows": rows,
+        "total": sum((row["total"] for row in rows), start=0),
+        "weighted": sum((row["weighted"] for row in rows), start=0),
+        "stale_count": Deal.objects.filter(
+            owner=request.user, status=Deal.Status.OPEN, last_activity_at__lt=stale_before()
+        ).count(),
+    }
+    return render(request, "sales/partials/home_pipeline_panel.html", context)

@@ -1,0 +1,136 @@
+"""Orders: list, detail, manual entry, and the panel on the customer's 360° page."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crm.lib.http import querystring_without
+from customers.selectors import customers_visible_to, search_customers
+from sales.money import to_cents, totals
+from sales.order_filters import OrderFilter
+from sales.quote_forms import OrderForm, line_formset
+from sales.selectors import active_products, order_customers_for, orders_visible_to
+from sales.services import order_create
+from sales.views.quotes import _apply_service_error, _products_json, deal_url
+
+PAGE_SIZE = 25
+PANEL_ORDERS = 5
+PICK_RESULTS = 20
+
+
+@permission_required("sales.view_order", raise_exception=True)
+def order_list(request):
+    order_filter = OrderFilter(request.GET, queryset=orders_visible_to(request.user))
+    orders = order_filter.qs.select_related("customer")
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": order_filter,
+        "page": page,
+        "query": querystring_without(request.GET, "page"),
+    }
+    return render(request, "sales/order_list.html", context)
+
+
+@permission_required("sales.view_order", raise_exception=True)
+def order_detail(request, pk):
+    order = get_object_or_404(
+        orders_visible_to(request.user).select_related("customer", "deal", "quote"), pk=pk
+    )
+    lines = list(order.lines.all())
+    context = {
+        "order": order,
+        "lines": lines,
+        "totals": totals(lines),
+        "deal_url": deal_url(order.deal) if order.deal_id else None,
+    }
+    return render(request, "sales/order_detail.html", context)
+
+
+def _customer_pk(value) -> int | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk < 2**63 else None
+
+
+@permission_required("sales.add_order", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def order_create_view(request):
+    customers = order_customers_for(request.user)
+    wanted = _customer_pk(request.GET.get("customer"))
+    if wanted is None:
+        return _pick_customer(request, customers)
+    customer = get_object_or_404(customers, pk=wanted)
+    products = active_products()
+    form = OrderForm(
+        request.POST or None,
+        customers=customers,
+        initial={
+            "customer": customer.pk,
+            "ordered_at": timezone.localtime().replace(second=0, microsecond=0),
+        },
+    )
+    formset = line_formset(request.POST or None, products=products)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                order = order_create(
+                    customer=data["customer"],
+                    ordered_at=data["ordered_at"],
+                    channel=data["channel"],
+                    coupon_code=data["coupon_code"],
+                    lines=formset.lines(),
+                )
+            except ValidationError as error:
+                _apply_service_error(formset, error)
+            else:
+                messages.success(request, _("Order %(number)s saved.") % {"number": order.number})
+                return redirect(order)
+        status = 422
+    context = {
+        "form": form,
+        "formset": formset,
+        "customer": customer,
+        "products_json": _products_json(products),
+    }
+    return render(request, "sales/order_form.html", context, status=status)
+
+
+def _pick_customer(request, customers):
+    """First step of a manual order: find the customer (a select of every one would not do)."""
+    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    results = (
+        search_customers(customers, text).order_by("name", "id")[:PICK_RESULTS] if text else []
+    )
+    context = {"q": text, "results": results}
+    return render(request, "sales/order_customer_pick.html", context)
+
+
+@permission_required("sales.view_order", raise_exception=True)
+def customer_orders_panel(request, customer_pk):
+    """The 360° page's panel: latest orders, count and lifetime total."""
+    customer = get_object_or_404(customers_visible_to(request.user), pk=customer_pk)
+    orders = orders_visible_to(request.user).filter(customer=customer)
+    summary = orders.aggregate(count=Count("id"), lifetime=Sum("total"))
+    context = {
+        "customer": customer,
+        "orders": orders.order_by("-ordered_at", "-id")[:PANEL_ORDERS],
+        "count": summary["count"],
+        # SQLite sums decimals as floats; round to cents as every amount is shown.
+        "lifetime": to_cents(Decimal(str(summary["lifetime"] or 0))),
+        "currency": settings.CRM_CURRENCY,
+        "can_add": order_customers_for(request.user).filter(pk=customer.pk).exists(),
+    }
+    return render(request, "sales/partials/customer_orders_panel.html", context)

@@ -1,0 +1,214 @@
+"""Quotes of a deal: builder, detail, edit while draft, status, print page."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from customers.services import ConcurrentEditError
+from sales.models import Quote
+from sales.money import totals
+from sales.quote_forms import QuoteForm, line_formset
+from sales.selectors import (
+    active_products,
+    can_change_deal,
+    can_change_quote,
+    deals_visible_to,
+    quotes_visible_to,
+)
+from sales.services import DealRuleError, quote_create, quote_set_status, quote_update
+
+QUOTE_VALIDITY_DAYS = 30
+
+# The buttons the detail page offers for each status (the service checks every move).
+STATUS_ACTIONS = {
+    Quote.Status.DRAFT: [Quote.Status.SENT],
+    Quote.Status.SENT: [Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.DRAFT],
+    Quote.Status.REJECTED: [Quote.Status.DRAFT],
+    Quote.Status.ACCEPTED: [],
+}
+
+
+def deal_url(deal) -> str | None:
+    """The deal's page, when the deals pages are installed."""
+    try:
+        return deal.get_absolute_url()
+    except NoReverseMatch:
+        return None
+
+
+def _products_json(products) -> dict:
+    return {
+        str(p.pk): {
+            "description": p.name,
+            "unit_price": str(p.unit_price),
+            "tax_rate": str(p.tax_rate),
+        }
+        for p in products
+    }
+
+
+def _apply_service_error(formset, error: ValidationError) -> None:
+    formset._non_form_errors = formset.error_class(error.messages, renderer=formset.renderer)
+
+
+def _builder(request, *, deal, form, formset, quote=None, status=200):
+    products = active_products()
+    context = {
+        "deal": deal,
+        "deal_url": deal_url(deal),
+        "quote": quote,
+        "form": form,
+        "formset": formset,
+        "products_json": _products_json(products),
+    }
+    return render(request, "sales/quote_form.html", context, status=status)
+
+
+@permission_required("sales.add_quote", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def quote_create_view(request, deal_pk):
+    deal = get_object_or_404(deals_visible_to(request.user).select_related("customer"), pk=deal_pk)
+    if not can_change_deal(request.user, deal):
+        raise PermissionDenied
+    products = active_products()
+    initial = {"valid_until": timezone.localdate() + timedelta(days=QUOTE_VALIDITY_DAYS)}
+    form = QuoteForm(request.POST or None, initial=initial)
+    formset = line_formset(request.POST or None, products=products)
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            try:
+                quote = quote_create(
+                    deal=deal,
+                    valid_until=form.cleaned_data["valid_until"],
+                    notes=form.cleaned_data["notes"],
+                    lines=formset.lines(),
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                _apply_service_error(formset, error)
+            else:
+                messages.success(request, _("Quote %(number)s created.") % {"number": quote.number})
+                return redirect(quote)
+        return _builder(request, deal=deal, form=form, formset=formset, status=422)
+    return _builder(request, deal=deal, form=form, formset=formset)
+
+
+def _visible_quote(request, pk):
+    return get_object_or_404(
+        quotes_visible_to(request.user).select_related(
+            "deal__customer", "deal__owner", "created_by", "order"
+        ),
+        pk=pk,
+    )
+
+
+@permission_required("sales.view_quote", raise_exception=True)
+def quote_detail(request, pk):
+    quote = _visible_quote(request, pk)
+    lines = list(quote.lines.all())
+    can_change = can_change_quote(request.user, quote)
+    actions = [(status, Quote.Status(status).label) for status in STATUS_ACTIONS[quote.status]]
+    context = {
+        "quote": quote,
+        "deal_url": deal_url(quote.deal),
+        "lines": lines,
+        "totals": totals(lines),
+        "can_change": can_change,
+        "actions": actions if can_change else [],
+        "order": getattr(quote, "order", None),
+    }
+    return render(request, "sales/quote_detail.html", context)
+
+
+@permission_required("sales.change_quote", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def quote_update_view(request, pk):
+    quote = _visible_quote(request, pk)
+    if not can_change_quote(request.user, quote):
+        raise PermissionDenied
+    if quote.status != Quote.Status.DRAFT:
+        messages.warning(request, _("Only a draft quote can be edited."))
+        return redirect(quote)
+    products = active_products()
+    initial_lines = [
+        {
+            "product": line.product_id,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
+            "tax_rate": line.tax_rate,
+        }
+        for line in quote.lines.all()
+    ]
+    form = QuoteForm(
+        request.POST or None,
+        initial={"valid_until": quote.valid_until, "notes": quote.notes, "version": quote.version},
+    )
+    formset = line_formset(request.POST or None, products=products, initial=initial_lines)
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            try:
+                quote_update(
+                    quote=quote,
+                    valid_until=form.cleaned_data["valid_until"],
+                    notes=form.cleaned_data["notes"],
+                    lines=formset.lines(),
+                    expected_version=form.cleaned_data["version"] or quote.version,
+                )
+            except ValidationError as error:
+                _apply_service_error(formset, error)
+            except (ConcurrentEditError, DealRuleError) as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Quote %(number)s saved.") % {"number": quote.number})
+                return redirect(quote)
+        return _builder(
+            request, deal=quote.deal, form=form, formset=formset, quote=quote, status=422
+        )
+    return _builder(request, deal=quote.deal, form=form, formset=formset, quote=quote)
+
+
+@permission_required("sales.change_quote", raise_exception=True)
+@require_POST
+def quote_status_view(request, pk):
+    quote = _visible_quote(request, pk)
+    if not can_change_quote(request.user, quote):
+        raise PermissionDenied
+    status = request.POST.get("status", "")
+    try:
+        quote = quote_set_status(quote=quote, status=status)
+    except DealRuleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Quote %(number)s is now %(status)s.")
+            % {"number": quote.number, "status": quote.get_status_display()},
+        )
+        if quote.status == Quote.Status.ACCEPTED and hasattr(quote, "order"):
+            messages.info(request, _("Order %(number)s created.") % {"number": quote.order.number})
+    return redirect(quote)
+
+
+@permission_required("sales.view_quote", raise_exception=True)
+def quote_print(request, pk):
+    quote = _visible_quote(request, pk)
+    lines = list(quote.lines.all())
+    context = {
+        "quote": quote,
+        "lines": lines,
+        "totals": totals(lines),
+        "seller_name": getattr(settings, "CRM_SELLER_NAME", "") or _("Our company"),
+        "seller_address": getattr(settings, "CRM_SELLER_ADDRESS", ""),
+        "back_url": reverse("sales:quote-detail", args=[quote.pk]),
+    }
+    return render(request, "sales/quote_print.html", context)
