@@ -80,7 +80,8 @@ def _seed_deals(rng, customer_ids, stages, owners, pipeline, now):
             rows.append((
                 customer_id, rng.choice(DEAL_TITLES), amount, settings.CRM_CURRENCY, pipeline.pk, stage.pk,
                 stage.probability, expected, rng.choice(owners).pk, status,
-                "Price" if stage.is_lost else "", closed, closed or created, 1, created, closed or created,
+                "Price" if stage.is_lost else "", closed, closed or now - timedelta(days=rng.randint(0, 45)),
+                1, created, closed or created,
             ))  # fmt: skip
     bulk_insert(
         Deal,
