@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -80,7 +80,9 @@ class Stage(models.Model):
         Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
     )
     name = models.CharField(_("name"), max_length=100)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    order = models.PositiveSmallIntegerField(
+        pgettext_lazy("position in a list", "order"), default=0
+    )
     probability = models.PositiveSmallIntegerField(
         _("default win probability %"), default=0, validators=[MaxValueValidator(100)]
     )
