@@ -180,6 +180,22 @@ def take_screenshots(base_url: str, folder: Path, customer: dict) -> list[Path]:
             page.goto(f"/customers/{customer['pk']}/")
             shot(page, "12-customer-360-narrow.png", full_page=True)
             page.context.close()
+
+            # Sales: the board as a rep, the forecast and the orders as a manager.
+            page = new_page()
+            log_in(page, base_url, "rep", DEMO_PASSWORD)
+            page.goto("/sales/board/")
+            shot(page, "13-pipeline-board.png")
+            page.locator(".deal-card a").first.click()
+            shot(page, "14-deal.png", full_page=True)
+            page.context.close()
+            page = new_page()
+            log_in(page, base_url, "manager", DEMO_PASSWORD)
+            page.goto("/sales/forecast/?months=12")
+            shot(page, "15-forecast.png", full_page=True)
+            page.goto("/sales/orders/")
+            shot(page, "16-orders.png")
+            page.context.close()
         finally:
             browser.close()
     return saved
