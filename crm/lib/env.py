@@ -84,3 +84,11 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 2**31 -
     if not minimum <= value <= maximum:
         raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}; got {value}.")
     return value
+
+
+def require_secret_key_to_serve() -> None:
+    """Called by the WSGI and ASGI entry points: a server never signs with the known key."""
+    from django.conf import settings
+
+    if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")

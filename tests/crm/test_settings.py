@@ -44,7 +44,6 @@ def test_database_and_redis_urls_switch_to_postgresql_and_a_worker():
         ({"TIME_ZONE": "Mars/Olympus"}, "not a known IANA time zone"),
         ({"CRM_CURRENCY": "DOLLARS"}, "three-letter ISO 4217 code"),
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must list at least one"),
-        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
     ],
 )
 def test_bad_values_are_rejected_with_the_variable_name(env, message):
@@ -66,3 +65,23 @@ def test_commit_probability_must_be_a_percentage(value):
     result = load_settings(CRM_COMMIT_PROBABILITY=value)
     assert result.returncode != 0
     assert "CRM_COMMIT_PROBABILITY must be" in result.stderr
+
+
+def test_a_server_refuses_to_start_without_a_secret_key():
+    """Commands run without SECRET_KEY (the development key); serving with it is refused."""
+    code = "import crm.wsgi"
+    env = {**BASE_ENV, "SECRET_KEY": ""}
+    served = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert served.returncode != 0
+    assert "SECRET_KEY must be set" in served.stderr
+    assert load_settings(SECRET_KEY="").returncode == 0
+    debug = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env={**env, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert debug.returncode == 0, debug.stderr
