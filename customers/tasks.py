@@ -6,8 +6,8 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
+from customers.import_services import customer_import_apply, customer_import_stop
 from customers.models import CustomerImport
-from customers.services import customer_import_apply, customer_import_stop
 
 logger = logging.getLogger(__name__)
 

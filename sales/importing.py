@@ -6,7 +6,7 @@ checked in one tight loop (a compiled pattern per column, no form per row): a mi
 a few seconds. Valid rows come out as `OrderRow` tuples; the errors of the others are kept with
 their line numbers (the first ``MAX_ERRORS`` of them, and a count of all).
 
-`sales.services.order_import` writes the rows (COPY into a staging table on PostgreSQL).
+`sales.import_services.order_import` writes the rows (COPY into a staging table on PostgreSQL).
 
 Orders are keyed by their number. A row without ``order_number`` gets a deterministic one,
 ``IMP-`` and 24 hex digits of a BLAKE2b hash of (customer external id, the time in UTC, the

@@ -18,6 +18,13 @@ from crm.lib.uploads import ImportFileError
 from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
+from customers.import_services import (
+    ImportClosedError,
+    customer_import_cancel,
+    customer_import_create,
+    customer_import_queue,
+    import_progress_key,
+)
 from customers.importing import (
     CREATE,
     MAX_ROWS,
@@ -29,13 +36,6 @@ from customers.importing import (
 )
 from customers.models import Channel, Customer, CustomerImport
 from customers.selectors import customers_visible_to
-from customers.services import (
-    ImportClosedError,
-    customer_import_cancel,
-    customer_import_create,
-    customer_import_queue,
-    import_progress_key,
-)
 from customers.tasks import import_customers
 
 

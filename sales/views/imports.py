@@ -10,16 +10,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sales.import_forms import OrderImportApplyForm, OrderImportUploadForm
-from sales.importing import COLUMNS, MAX_ERRORS, SAMPLE_ROWS
-from sales.models import Order, OrderImport
-from sales.services import (
-    DealRuleError,
+from sales.import_services import (
     OrderImportRejected,
     order_import,
     order_import_apply,
     order_import_cancel,
     order_import_create,
 )
+from sales.importing import COLUMNS, MAX_ERRORS, SAMPLE_ROWS
+from sales.models import Order, OrderImport
+from sales.services import DealRuleError
 
 
 def _imports_of(user):

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from crm import roles
-from customers import services
+from customers import import_services
 from customers.csv_format import COLUMNS
 from customers.importing import analyse_import
 from customers.models import Customer, CustomerImport, Tag
@@ -536,7 +536,7 @@ def test_a_row_that_changed_after_the_analysis_fails_alone(manager):
     assert [row.action for row in analysis.rows] == ["update", "create"]
     # Someone saves the customer between the analysis and the write.
     Customer.objects.filter(pk=customer.pk).update(name="Someone else", version=F("version") + 1)
-    assert services._import_batch(analysis.rows, user=manager) is False
+    assert import_services._import_batch(analysis.rows, user=manager) is False
     assert "Someone else saved this customer" in analysis.rows[0].errors["__all__"][0]
     assert analysis.rows[1].ok
     customer.refresh_from_db()

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from customers.models import Customer
+from sales.import_services import OrderImportRejected, order_import
 from sales.importing import generated_number
 from sales.models import Order, OrderImport
-from sales.services import OrderImportRejected, order_import
 from tests.factories import CustomerFactory
 
 HEADER = "customer_external_id,ordered_at,total,order_number,channel,currency,coupon_code\n"

@@ -23,9 +23,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection, transaction
 
 from customers.models import Customer
+from sales.import_services import _create_import_customers, order_import
 from sales.importing import check_binary
 from sales.models import Order
-from sales.services import _create_import_customers, order_import
 
 PREFIX = "BENCH-"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.lib.uploads import ImportFileError
+from sales.import_services import OrderImportRejected, order_import
 from sales.importing import COLUMNS, check_binary
-from sales.services import OrderImportRejected, order_import
 
 
 class Command(BaseCommand):
