@@ -79,6 +79,43 @@ _SALES_ALL = [
     "sales.change_product",
 ]
 
+_TICKET_READ = [
+    "service.view_ticket",
+    "service.view_ticketmessage",
+    "service.view_satisfactionresponse",
+    "service.view_knowledgearticle",
+]
+_SERVICE_WORK = [
+    *_TICKET_READ,
+    "service.view_any_ticket",
+    "service.add_ticket",
+    "service.change_ticket",
+    "service.work_ticket",
+    "service.add_ticketmessage",
+    "service.view_team",
+    "service.add_knowledgearticle",
+    "service.change_knowledgearticle",
+    "service.view_articlecategory",
+]
+_SERVICE_ALL = [
+    *_SERVICE_WORK,
+    "service.delete_ticket",
+    "service.delete_knowledgearticle",
+    "service.view_slapolicy",
+    "service.change_slapolicy",
+    "service.view_escalation",
+]
+
+# Segments are read by everyone who plans work on customers; values and runs by managers.
+_SEGMENTS_READ = ["analytics.view_segmentrun", "analytics.view_customervalue"]
+_ANALYTICS_ALL = [
+    *_SEGMENTS_READ,
+    "analytics.run_segments",
+    "analytics.view_value_report",
+    "analytics.view_pipeline_report",
+    "analytics.view_service_report",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: [
         *_CUSTOMER_READ,
@@ -92,6 +129,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.import_customers",
         "customers.export_customers",
         *_SALES_WORK,
+        *_TICKET_READ,
+        *_SEGMENTS_READ,
+        "analytics.view_pipeline_report",
     ],
     SERVICE_AGENT: [
         *_CUSTOMER_READ,
@@ -101,10 +141,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.add_contact",
         "customers.change_contact",
         "customers.delete_contact",
+        *_SERVICE_WORK,
+        "analytics.view_service_report",
     ],
-    MARKETER: [*_CUSTOMER_READ, "customers.export_customers"],
-    MANAGER: [*_CUSTOMER_ALL, *_SALES_ALL],
-    ADMIN: [*_CUSTOMER_ALL, *_SALES_ALL],
+    MARKETER: [
+        *_CUSTOMER_READ,
+        "customers.export_customers",
+        *_SEGMENTS_READ,
+        "analytics.view_value_report",
+    ],
+    MANAGER: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL],
+    ADMIN: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL],
 }
 
 

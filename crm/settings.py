@@ -1,8 +1,10 @@
 """Settings for the CRM, read from the environment (see README: Configuration)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.env import (
@@ -147,6 +149,24 @@ CRM_CURRENCY = env_currency("CRM_CURRENCY", "USD")
 CRM_COMMIT_PROBABILITY = env_int("CRM_COMMIT_PROBABILITY", 75, minimum=0, maximum=100)
 # An open deal without activity for this many days is flagged as stale.
 CRM_STALE_DEAL_DAYS = env_int("CRM_STALE_DEAL_DAYS", 30, minimum=1, maximum=3650)
+# Service desk: how often the SLA escalation job runs (minutes).
+CRM_SLA_ESCALATION_MINUTES = env_int("CRM_SLA_ESCALATION_MINUTES", 5, minimum=1, maximum=60)
+# Analytics: the nightly segment run's hour (in TIME_ZONE) and the yearly discount rate of
+# predicted lifetime value, in percent.
+CRM_SEGMENTS_HOUR = env_int("CRM_SEGMENTS_HOUR", 2, minimum=0, maximum=23)
+CRM_LTV_DISCOUNT_PERCENT = env_int("CRM_LTV_DISCOUNT_PERCENT", 10, minimum=0, maximum=100)
+
+# Celery beat (`celery -A crm beat`): the periodic jobs.
+CELERY_BEAT_SCHEDULE = {
+    "escalate-tickets": {
+        "task": "service.tasks.escalate_tickets",
+        "schedule": timedelta(minutes=CRM_SLA_ESCALATION_MINUTES),
+    },
+    "nightly-segments": {
+        "task": "analytics.tasks.nightly_segments",
+        "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=0),
+    },
+}
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

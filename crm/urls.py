@@ -12,6 +12,9 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
+    path("service/", include("service.urls")),
+    path("help/", include("service.public_urls")),
+    path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,212 @@
+"""Segment runs: what the nightly job computed about every customer with orders.
+
+Dashboards read only these tables. A run is written in full, then made current in one
+transaction (analytics.runs), so readers never see a half-written run.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Segment(models.TextChoices):
+    # The score table that assigns them is analytics.rfm.SEGMENT_RULES.
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
+    NEW = "new", _("New")
+    PROMISING = "promising", _("Promising")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    AT_RISK = "at_risk", _("At risk")
+    CANNOT_LOSE = "cannot_lose", _("Cannot lose them")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
+class SegmentRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    is_current = models.BooleanField(_("current"), default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What the progress display shows: the step running and how far it is (0-100).
+    step = models.CharField(_("step"), max_length=50, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    # Fitted parameters: {"r", "alpha", "a", "b", "p", "q", "gamma", "time_unit", "discount_rate"}.
+    parameters = models.JSONField(_("model parameters"), default=dict, blank=True)
+    # Seconds per step: {"aggregate", "score", "fit", "write", "total"}.
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("segment run")
+        verbose_name_plural = _("segment runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=models.Q(is_current=True), name="one_current_run"
+            ),
+            # A second run while one is queued or running is refused, not doubled.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_run",
+            ),
+        ]
+        permissions = [
+            ("run_segments", _("Can recompute segments")),
+            ("view_value_report", _("Can see the value report")),
+            ("view_pipeline_report", _("Can see the pipeline report")),
+            ("view_service_report", _("Can see the service report")),
+        ]
+
+    def __str__(self):
+        return f"{self.as_of:%Y-%m-%d} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class CustomerValue(models.Model):
+    """One customer's RFM scores, segment and lifetime value in one run."""
+
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="values")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="values", db_index=False
+    )
+    first_purchase = models.DateField(_("first purchase"))
+    last_purchase = models.DateField(_("last purchase"))
+    recency_days = models.PositiveIntegerField(_("days since last purchase"))
+    purchase_days = models.PositiveIntegerField(_("purchase days"))
+    orders = models.PositiveIntegerField(_("orders"))
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    average_order_value = models.DecimalField(
+        _("average order value"), max_digits=16, decimal_places=2
+    )
+    r_score = models.PositiveSmallIntegerField("R")
+    f_score = models.PositiveSmallIntegerField("F")
+    m_score = models.PositiveSmallIntegerField("M")
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment)
+    probability_alive = models.FloatField(_("probability alive"))
+    expected_purchases = models.FloatField(_("expected purchases in 12 months"))
+    predicted_ltv = models.DecimalField(
+        _("predicted 12-month value"), max_digits=16, decimal_places=2
+    )
+
+    class Meta:
+        verbose_name = _("customer value")
+        verbose_name_plural = _("customer values")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="one_value_per_run")
+        ]
+        indexes = [
+            models.Index(fields=["customer", "run"]),
+            models.Index(fields=["run", "segment"]),
+            models.Index(fields=["run", "-predicted_ltv"]),
+            models.Index(fields=["run", "-revenue"]),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} in run {self.run_id}: {self.segment}"
+
+
+class SegmentSummary(models.Model):
+    """Per run and segment, kept for every run so trends can be shown."""
+
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="summaries")
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment)
+    customers = models.PositiveIntegerField(_("customers"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+    average_ltv = models.DecimalField(_("average predicted value"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        ordering = ["run", "segment"]
+        verbose_name = _("segment summary")
+        verbose_name_plural = _("segment summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "segment"], name="one_summary_per_segment")
+        ]
+
+    def __str__(self):
+        return f"{self.run_id} {self.segment}: {self.customers}"
+
+
+class SegmentMigration(models.Model):
+    """How many customers moved from one segment (in the previous run) to another."""
+
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="migrations")
+    from_segment = models.CharField(max_length=20, choices=Segment, blank=True)  # "" = new
+    to_segment = models.CharField(max_length=20, choices=Segment)
+    customers = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("segment migration")
+        verbose_name_plural = _("segment migrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "from_segment", "to_segment"], name="one_migration_cell"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.from_segment} -> {self.to_segment}: {self.customers}"
+
+
+class ProductAffinity(models.Model):
+    """Customers who bought `product` also bought `related` (normalised co-occurrence)."""
+
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="affinities")
+    product = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
+    related = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    customers = models.PositiveIntegerField()  # customers who bought both
+
+    class Meta:
+        verbose_name = _("product affinity")
+        verbose_name_plural = _("product affinities")
+        indexes = [models.Index(fields=["run", "product", "-score"])]
+
+    def __str__(self):
+        return f"{self.product_id} -> {self.related_id}: {self.score:.3f}"
+
+
+class Recommendation(models.Model):
+    """A product the customer has not bought yet, ranked for them."""
+
+    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="recommendations")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    product = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        indexes = [models.Index(fields=["customer", "run", "rank"])]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.product_id} #{self.rank}"

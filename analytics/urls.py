@@ -1,0 +1,7 @@
+"""Managers' dashboards and the segment runs."""
+
+from django.urls import path
+
+app_name = "analytics"
+
+urlpatterns: list = []

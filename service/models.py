@@ -1,0 +1,385 @@
+"""Service desk: tickets and their conversation, SLA policies, knowledge base, satisfaction."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Priority(models.TextChoices):
+    # Ordered lowest first; escalation raises a ticket one step (service.sla.raised_priority).
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Team(models.Model):
+    """A queue of tickets, worked by its members and watched by its manager."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self):
+        return self.name
+
+
+class SLAPolicy(models.Model):
+    """Response and resolution targets for one priority."""
+
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority, unique=True)
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response target (minutes)"),
+        validators=[MinValueValidator(1), MaxValueValidator(525_600)],
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution target (minutes)"),
+        validators=[MinValueValidator(1), MaxValueValidator(5_256_000)],
+    )
+    business_hours_only = models.BooleanField(
+        _("count business hours only"),
+        default=False,
+        help_text=_("Count only the business hours below, skipping weekends and holidays."),
+    )
+    business_day_start = models.TimeField(_("business day starts"), default="09:00")
+    business_day_end = models.TimeField(_("business day ends"), default="18:00")
+    business_weekdays = models.CharField(
+        _("business weekdays"),
+        max_length=13,
+        default="0,1,2,3,4",
+        help_text=_("Comma-separated weekday numbers, Monday being 0."),
+    )
+    at_risk_percent = models.PositiveSmallIntegerField(
+        _("at risk after % of the target"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    raise_priority_on_breach = models.BooleanField(_("raise priority on breach"), default=False)
+
+    class Meta:
+        ordering = ["priority"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self):
+        return str(self.get_priority_display())
+
+
+class Holiday(models.Model):
+    """A day without business hours for every SLA policy that counts business hours."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class Ticket(models.Model):
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        WEB = "web", _("Web form")
+        CHAT = "chat", _("Chat")
+        SOCIAL = "social", _("Social")
+        IN_PERSON = "in_person", _("In person")
+
+    class Category(models.TextChoices):
+        QUESTION = "question", _("Question")
+        COMPLAINT = "complaint", _("Complaint")
+        INCIDENT = "incident", _("Incident")
+        REQUEST = "request", _("Request")
+        FEEDBACK = "feedback", _("Feedback")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting on customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class RootCause(models.TextChoices):
+        PRODUCT = "product", _("Product defect")
+        SERVICE = "service", _("Service failure")
+        DELIVERY = "delivery", _("Delivery")
+        BILLING = "billing", _("Billing")
+        COMMUNICATION = "communication", _("Communication")
+        EXPECTATION = "expectation", _("Expectation mismatch")
+        OTHER = "other", _("Other")
+
+    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), max_length=20_000)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.EMAIL)
+    category = models.CharField(
+        _("category"), max_length=10, choices=Category, default=Category.QUESTION
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority, default=Priority.NORMAL
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team queue"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    tags = models.ManyToManyField(
+        "customers.Tag", verbose_name=_("tags"), blank=True, related_name="tickets"
+    )
+    root_cause = models.CharField(_("root cause"), max_length=15, choices=RootCause, blank=True)
+
+    # SLA clock (service.sla computes the due times; None when no policy applies).
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(
+        _("SLA paused"), null=True, blank=True, help_text=_("Set while waiting on the customer.")
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # The agent's queue: open tickets by SLA due time, mine or unassigned.
+            models.Index(
+                fields=["assignee", "resolution_due", "id"],
+                condition=models.Q(status__in=["new", "open", "waiting"]),
+                name="ticket_open_queue_idx",
+            ),
+            models.Index(fields=["status", "resolution_due", "id"]),
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"]),
+        ]
+        permissions = [
+            ("view_any_ticket", _("Can see every ticket")),
+            ("work_ticket", _("Can reply to, assign and resolve tickets")),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.subject}"
+
+    @property
+    def number(self) -> str:
+        return f"T-{self.pk:06d}" if self.pk else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def get_absolute_url(self):
+        return reverse("service:ticket-detail", args=[self.pk])
+
+
+class TicketMessage(models.Model):
+    """One entry in a ticket's conversation: a public reply or an internal note."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Public reply")
+        NOTE = "note", _("Internal note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind, default=Kind.REPLY)
+    # None for the customer's own messages (the submission form, the self-service page).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ticket_messages",
+    )
+    from_customer = models.BooleanField(_("from the customer"), default=False)
+    body = models.TextField(_("message"), max_length=20_000)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.get_kind_display()}"
+
+
+class Escalation(models.Model):
+    """A notification the escalation job sent; unique so a second run notifies nobody twice."""
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    class Level(models.TextChoices):
+        AT_RISK = "at_risk", _("At risk")
+        BREACHED = "breached", _("Breached")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    target = models.CharField(_("target"), max_length=15, choices=Target)
+    level = models.CharField(_("level"), max_length=10, choices=Level)
+    # The due time escalated; a priority change moves it and may escalate again.
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(_("escalated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "target", "level", "due_at"], name="escalation_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.target} {self.level}"
+
+
+class ArticleCategory(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("article category")
+        verbose_name_plural = _("article categories")
+
+    def __str__(self):
+        return self.name
+
+
+class KnowledgeArticle(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"), max_length=100_000)
+    category = models.ForeignKey(
+        ArticleCategory,
+        verbose_name=_("category"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    is_published = models.BooleanField(_("published"), default=False)
+    helpful_votes = models.PositiveIntegerField(_("helpful"), default=0)
+    not_helpful_votes = models.PositiveIntegerField(_("not helpful"), default=0)
+    view_count = models.PositiveIntegerField(_("views"), default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="knowledge_articles",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("knowledge article")
+        verbose_name_plural = _("knowledge articles")
+        indexes = [models.Index(fields=["is_published", "category", "title"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("service:article-detail", args=[self.pk])
+
+
+class SuggestionOpen(models.Model):
+    """A suggested article the self-service visitor opened; ticket_followed says if they still
+    submitted a ticket in that visit (the rest are deflected tickets)."""
+
+    article = models.ForeignKey(
+        KnowledgeArticle, on_delete=models.CASCADE, related_name="suggestion_opens"
+    )
+    visit = models.CharField(max_length=64, db_index=True)  # a hash of the session key
+    ticket_followed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suggestion opened")
+        verbose_name_plural = _("suggestions opened")
+
+    def __str__(self):
+        return f"{self.article_id} {self.created_at:%Y-%m-%d}"
+
+
+class SatisfactionResponse(models.Model):
+    """The customer's CSAT rating of a resolved ticket: one per ticket."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="satisfaction")
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), max_length=5_000, blank=True)
+    created_at = models.DateTimeField(_("rated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("satisfaction response")
+        verbose_name_plural = _("satisfaction responses")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="csat_score_1_to_5"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.score}"
