@@ -185,6 +185,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
+# Where emailed links (ticket follow-up, satisfaction survey, unsubscribe) point.
+CRM_BASE_URL = env_str("CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: a customer CSV bigger than this is refused with a message, not a 500.
 CRM_IMPORT_MAX_BYTES = 5 * 1024 * 1024

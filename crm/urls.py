@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),
+    path("knowledge/", include("service.knowledge_urls")),
     path("help/", include("service.public_urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),

@@ -213,6 +213,9 @@ class Ticket(models.Model):
     def __str__(self):
         return f"{self.number} {self.subject}"
 
+    def get_absolute_url(self):
+        return reverse("service:ticket-detail", args=[self.pk])
+
     @property
     def number(self) -> str:
         return f"T-{self.pk:06d}" if self.pk else ""
@@ -220,9 +223,6 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
-
-    def get_absolute_url(self):
-        return reverse("service:ticket-detail", args=[self.pk])
 
 
 class TicketMessage(models.Model):

@@ -2,6 +2,16 @@
 
 from django.urls import path
 
+from service.views import public
+
 app_name = "help"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", public.help_home, name="home"),
+    path("articles/<int:pk>/", public.help_article, name="article"),
+    path("articles/<int:pk>/vote/", public.help_vote, name="vote"),
+    path("suggest/", public.help_suggest, name="suggest"),
+    path("submit/", public.help_submit, name="submit"),
+    path("tickets/<str:token>/", public.help_ticket, name="ticket"),
+    path("rate/<str:token>/", public.help_rate, name="csat"),
+]

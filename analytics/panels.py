@@ -1,0 +1,5 @@
+"""Analytics panels on other apps' pages (being written)."""
+
+
+def register_analytics_panels() -> None:
+    pass

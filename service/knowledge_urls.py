@@ -1,0 +1,15 @@
+"""Knowledge-base management for agents (login required)."""
+
+from django.urls import path
+
+from service.views import knowledge
+
+app_name = "knowledge"
+
+urlpatterns = [
+    path("", knowledge.article_list, name="article-list"),
+    path("new/", knowledge.article_create, name="article-create"),
+    path("<int:pk>/", knowledge.article_detail, name="article-detail"),
+    path("<int:pk>/edit/", knowledge.article_edit, name="article-edit"),
+    path("<int:pk>/delete/", knowledge.article_delete, name="article-delete"),
+]

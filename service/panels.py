@@ -1,0 +1,5 @@
+"""Service panels on other apps' pages (being written)."""
+
+
+def register_service_panels() -> None:
+    pass
