@@ -8,8 +8,9 @@ app_name = "knowledge"
 
 urlpatterns = [
     path("", knowledge.article_list, name="article-list"),
-    path("new/", knowledge.article_create, name="article-create"),
+    path("new/", knowledge.article_create_view, name="article-create"),
+    path("preview/", knowledge.article_preview, name="article-preview"),
     path("<int:pk>/", knowledge.article_detail, name="article-detail"),
     path("<int:pk>/edit/", knowledge.article_edit, name="article-edit"),
-    path("<int:pk>/delete/", knowledge.article_delete, name="article-delete"),
+    path("<int:pk>/delete/", knowledge.article_delete_view, name="article-delete"),
 ]

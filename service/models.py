@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Case, F, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,27 @@ class Priority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     HIGH = "high", _("High")
     URGENT = "urgent", _("Urgent")
+
+
+def next_due_expression() -> Case:
+    """The next SLA due time: the first response until it is given, then the resolution."""
+    return Case(
+        When(
+            first_responded_at__isnull=True,
+            first_response_due__isnull=False,
+            then=F("first_response_due"),
+        ),
+        default=F("resolution_due"),
+    )
+
+
+def paused_rank_expression() -> Case:
+    """1 while waiting on the customer: paused tickets sort after running ones."""
+    return Case(
+        When(sla_paused_at__isnull=False, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
 
 
 class Team(models.Model):
@@ -67,7 +89,7 @@ class SLAPolicy(models.Model):
         help_text=_("Comma-separated weekday numbers, Monday being 0."),
     )
     at_risk_percent = models.PositiveSmallIntegerField(
-        _("at risk after % of the target"),
+        _("at-risk threshold (percent of the target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
@@ -183,6 +205,17 @@ class Ticket(models.Model):
     sla_paused_at = models.DateTimeField(
         _("SLA paused"), null=True, blank=True, help_text=_("Set while waiting on the customer.")
     )
+    # When at_risk_percent of each target has elapsed (set with the due times).
+    first_response_at_risk_at = models.DateTimeField(
+        _("first response at risk"), null=True, blank=True, editable=False
+    )
+    resolution_at_risk_at = models.DateTimeField(
+        _("resolution at risk"), null=True, blank=True, editable=False
+    )
+    # SLA time spent waiting on the customer in earlier pauses (the due times include it).
+    sla_paused_minutes = models.PositiveIntegerField(
+        _("SLA minutes paused"), default=0, editable=False
+    )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -202,6 +235,38 @@ class Ticket(models.Model):
                 name="ticket_open_queue_idx",
             ),
             models.Index(fields=["status", "resolution_due", "id"]),
+            models.Index(fields=["status", "priority"]),  # the filtered queue's count
+            # The queue's order (service.filters.with_queue_order_fields), mine/unassigned and all.
+            models.Index(
+                F("assignee"),
+                paused_rank_expression(),
+                next_due_expression(),
+                F("id"),
+                condition=models.Q(status__in=["new", "open", "waiting"]),
+                name="ticket_queue_due_idx",
+            ),
+            models.Index(
+                paused_rank_expression(),
+                next_due_expression(),
+                F("id"),
+                condition=models.Q(status__in=["new", "open", "waiting"]),
+                name="ticket_open_due_idx",
+            ),
+            # The escalation job: running tickets whose at-risk threshold has passed.
+            models.Index(
+                fields=["first_response_at_risk_at"],
+                condition=models.Q(
+                    status__in=["new", "open"],
+                    sla_paused_at__isnull=True,
+                    first_responded_at__isnull=True,
+                ),
+                name="ticket_fr_escalation_idx",
+            ),
+            models.Index(
+                fields=["resolution_at_risk_at"],
+                condition=models.Q(status__in=["new", "open"], sla_paused_at__isnull=True),
+                name="ticket_res_escalation_idx",
+            ),
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["-created_at", "-id"]),
         ]
@@ -271,7 +336,8 @@ class Escalation(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     target = models.CharField(_("target"), max_length=15, choices=Target)
     level = models.CharField(_("level"), max_length=10, choices=Level)
-    # The due time escalated; a priority change moves it and may escalate again.
+    # The due time that was escalated. Each target escalates once per level, so a priority
+    # raised on breach (which recomputes the due times) does not escalate it again.
     due_at = models.DateTimeField(_("due"))
     created_at = models.DateTimeField(_("escalated"), default=timezone.now)
 
@@ -280,9 +346,7 @@ class Escalation(models.Model):
         verbose_name = _("escalation")
         verbose_name_plural = _("escalations")
         constraints = [
-            models.UniqueConstraint(
-                fields=["ticket", "target", "level", "due_at"], name="escalation_once"
-            )
+            models.UniqueConstraint(fields=["ticket", "target", "level"], name="escalation_once")
         ]
 
     def __str__(self):
@@ -338,7 +402,7 @@ class KnowledgeArticle(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("service:article-detail", args=[self.pk])
+        return reverse("knowledge:article-detail", args=[self.pk])
 
 
 class SuggestionOpen(models.Model):

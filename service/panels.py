@@ -1,5 +1,17 @@
-"""Service panels on other apps' pages (being written)."""
+"""Service panels on pages other apps own (the customer's 360° page)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
 
 
 def register_service_panels() -> None:
-    pass
+    register_panel(
+        CUSTOMER_PAGE,
+        Panel(
+            title=_("Tickets"),
+            url_name="service:customer-tickets-panel",
+            permission="service.view_ticket",
+            order=30,
+        ),
+    )

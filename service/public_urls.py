@@ -12,6 +12,7 @@ urlpatterns = [
     path("articles/<int:pk>/vote/", public.help_vote, name="vote"),
     path("suggest/", public.help_suggest, name="suggest"),
     path("submit/", public.help_submit, name="submit"),
+    path("submit/thanks/", public.help_submitted, name="submitted"),
     path("tickets/<str:token>/", public.help_ticket, name="ticket"),
     path("rate/<str:token>/", public.help_rate, name="csat"),
 ]

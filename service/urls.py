@@ -2,17 +2,17 @@
 
 from django.urls import path
 
-from service.views import tickets
+from service.views import ticket_page, tickets
 
 app_name = "service"
 
 urlpatterns = [
     path("tickets/", tickets.ticket_list, name="ticket-list"),
-    path("tickets/new/", tickets.ticket_create, name="ticket-create"),
+    path("tickets/new/", tickets.ticket_create_view, name="ticket-create"),
     path("tickets/bulk/", tickets.ticket_bulk, name="ticket-bulk"),
-    path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket-detail"),
-    path("tickets/<int:pk>/update/", tickets.ticket_update, name="ticket-update"),
-    path("tickets/<int:pk>/reply/", tickets.ticket_reply, name="ticket-reply"),
+    path("tickets/<int:pk>/", ticket_page.ticket_detail, name="ticket-detail"),
+    path("tickets/<int:pk>/update/", ticket_page.ticket_update_view, name="ticket-update"),
+    path("tickets/<int:pk>/reply/", ticket_page.ticket_reply_view, name="ticket-reply"),
     path(
         "customers/<int:pk>/tickets/", tickets.customer_tickets_panel, name="customer-tickets-panel"
     ),

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('business_day_start', models.TimeField(default='09:00', verbose_name='business day starts')),
                 ('business_day_end', models.TimeField(default='18:00', verbose_name='business day ends')),
                 ('business_weekdays', models.CharField(default='0,1,2,3,4', help_text='Comma-separated weekday numbers, Monday being 0.', max_length=13, verbose_name='business weekdays')),
-                ('at_risk_percent', models.PositiveSmallIntegerField(default=75, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='at risk after % of the target')),
+                ('at_risk_percent', models.PositiveSmallIntegerField(default=75, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='at-risk threshold (percent of the target)')),
                 ('raise_priority_on_breach', models.BooleanField(default=False, verbose_name='raise priority on breach')),
             ],
             options={

@@ -1,13 +1,246 @@
-"""Placeholder until the self-service views are written."""
+"""Self-service at /help/: public pages, no login, no staff navigation.
 
+Every view is marked login_not_required. Abuse is limited by a honeypot field and a
+per-IP rate limit; the ticket and rating pages are reached only through signed links.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm.lib.http import querystring_without
+from crm.lib.ratelimit import client_ip, rate_limit_hit
+from service import knowledge as kb
+from service import links, selectors, services
+from service.models import ArticleCategory, KnowledgeArticle, SatisfactionResponse, Ticket
+from service.public_forms import CsatForm, HelpSearchForm, ReplyForm, SubmitForm
+
+RESULTS_PAGE_SIZE = 10
+SUBMIT_LIMIT = (5, 10 * 60)  # submissions per IP per window (seconds)
+REPLY_LIMIT = (20, 10 * 60)
+SUGGEST_LIMIT = (300, 10 * 60)
+RATE_LIMIT = (20, 10 * 60)
+SUGGEST_TEXT_MAX = 3000
+_RATABLE = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
+
+
+def _published():
+    return KnowledgeArticle.objects.filter(is_published=True)
+
+
+def _category_param(request) -> int | None:
+    raw = request.GET.get("category", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 @login_not_required
-def _placeholder(request, *args, **kwargs):
-    raise Http404
+def help_home(request):
+    form = HelpSearchForm(request.GET or None)
+    text = form.cleaned_data["q"] if form.is_valid() else ""
+    category_id = _category_param(request)
+    categories = list(
+        ArticleCategory.objects.annotate(
+            published=Count("articles", filter=Q(articles__is_published=True))
+        )
+        .filter(published__gt=0)
+        .order_by("order", "name")
+    )
+    category = next((c for c in categories if c.pk == category_id), None)
+    page = None
+    if text or category:
+        results = _published().select_related("category")
+        if category:
+            results = results.filter(category=category)
+        results = kb.search_articles(results, text) if text else results.order_by("title", "id")
+        page = Paginator(results, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
+        for article in page:
+            article.excerpt = kb.excerpt(article.body)
+    context = {
+        "form": form,
+        "text": text,
+        "category": category,
+        "categories": categories,
+        "page": page,
+        "query": querystring_without(request.GET, "page"),
+        "popular": _published().select_related("category").order_by("-view_count", "title")[:6]
+        if page is None
+        else [],
+    }
+    return render(request, "service/help/home.html", context)
 
 
-help_home = help_article = help_vote = help_suggest = help_submit = _placeholder
-help_ticket = help_rate = _placeholder
+@login_not_required
+def help_article(request, pk):
+    article = get_object_or_404(_published().select_related("category"), pk=pk)
+    if kb.article_record_view(article=article, session=request.session):
+        article.view_count += 1
+    if request.GET.get("from") == "suggest":
+        kb.suggestion_open_record(article=article, session=request.session)
+    context = {
+        "article": article,
+        "body_html": kb.render_markdown(article.body),
+        "voted": article.pk in request.session.get("help_voted", []),
+    }
+    return render(request, "service/help/article.html", context)
+
+
+@login_not_required
+@require_POST
+def help_vote(request, pk):
+    article = get_object_or_404(_published(), pk=pk)
+    helpful = request.POST.get("helpful")
+    if helpful in ("yes", "no"):
+        kb.article_vote(article=article, session=request.session, helpful=helpful == "yes")
+        messages.success(request, _("Thank you for your feedback."))
+    return redirect(reverse("help:article", args=[article.pk]) + "#vote")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def help_suggest(request):
+    """Articles matching what the visitor is typing (an htmx fragment)."""
+    data = request.POST if request.method == "POST" else request.GET
+    text = f"{data.get('subject', '')} {data.get('description', '')}"[:SUGGEST_TEXT_MAX]
+    limit, window = SUGGEST_LIMIT
+    allowed = rate_limit_hit("help-suggest", client_ip(request), limit=limit, window=window)
+    articles = kb.suggest_articles(text) if allowed and text.strip() else []
+    return render(request, "service/help/partials/suggestions.html", {"articles": articles})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def help_submit(request):
+    form = SubmitForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_bot:
+            return redirect("help:submitted")  # pretend: a bot learns nothing
+        if form.is_valid():
+            limit, window = SUBMIT_LIMIT
+            if not rate_limit_hit("help-submit", client_ip(request), limit=limit, window=window):
+                context = {"form": form, "rate_limited": True}
+                return render(request, "service/help/submit.html", context, status=429)
+            if _submit(request, form):
+                return redirect("help:submitted")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "service/help/submit.html", {"form": form}, status=status)
+
+
+def _submit(request, form: SubmitForm) -> bool:
+    data = form.cleaned_data
+    try:
+        services.ticket_submit_public(
+            email=data["email"],
+            name=data["name"],
+            subject=data["subject"],
+            description=data["description"],
+            category=data["category"],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    kb.suggestions_mark_followed(session=request.session)
+    return True
+
+
+@login_not_required
+def help_submitted(request):
+    return render(request, "service/help/submitted.html")
+
+
+def _bad_link(request, error: links.BadLink) -> HttpResponse:
+    if error.expired:
+        return render(request, "service/help/link_expired.html", status=410)
+    return render(request, "service/help/bad_link.html", status=404)
+
+
+def _ticket_from(token: str, reader):
+    if len(token) > 300:
+        raise links.BadLink("too long")
+    return reader(token)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def help_ticket(request, token):
+    """The customer follows their ticket and replies: the public conversation only."""
+    try:
+        ticket = _ticket_from(token, links.ticket_from_follow_token)
+    except links.BadLink as error:
+        return _bad_link(request, error)
+    form = ReplyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        limit, window = REPLY_LIMIT
+        if not rate_limit_hit("help-reply", client_ip(request), limit=limit, window=window):
+            form.add_error(None, _("Too many messages from your network; try again later."))
+            status = 429
+        elif form.is_valid() and _reply(form, ticket):
+            messages.success(request, _("Your reply was sent."))
+            return redirect(request.path)
+    context = {
+        "ticket": ticket,
+        "conversation": selectors.ticket_conversation(ticket, include_internal=False),
+        "form": form,
+        "can_reply": ticket.status != Ticket.Status.CLOSED,
+    }
+    return render(request, "service/help/ticket.html", context, status=status)
+
+
+def _reply(form: ReplyForm, ticket: Ticket) -> bool:
+    try:
+        services.ticket_customer_reply(ticket=ticket, body=form.cleaned_data["body"])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def help_rate(request, token):
+    """The CSAT page: rate a resolved ticket 1-5 once, with an optional comment."""
+    try:
+        ticket = _ticket_from(token, links.ticket_from_csat_token)
+    except links.BadLink as error:
+        return _bad_link(request, error)
+    rating = SatisfactionResponse.objects.filter(ticket=ticket).first()
+    form = CsatForm(request.POST or None)
+    status = 200
+    if rating is None and ticket.status in _RATABLE and request.method == "POST":
+        status = 422
+        limit, window = RATE_LIMIT
+        if not rate_limit_hit("help-rate", client_ip(request), limit=limit, window=window):
+            form.add_error(None, _("Too many ratings from your network; try again later."))
+            status = 429
+        elif form.is_valid() and _rate(form, ticket):
+            messages.success(request, _("Thank you for your rating!"))
+            return redirect(request.path)
+    context = {
+        "ticket": ticket,
+        "rating": rating,
+        "ratable": ticket.status in _RATABLE,
+        "form": form,
+        "scores": range(1, 6),
+    }
+    return render(request, "service/help/csat.html", context, status=status)
+
+
+def _rate(form: CsatForm, ticket: Ticket) -> bool:
+    data = form.cleaned_data
+    try:
+        services.satisfaction_record(ticket=ticket, score=data["score"], comment=data["comment"])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True

@@ -1,0 +1,134 @@
+"""Emails to customers and agents: plain text plus HTML, in the active language.
+
+Callers send them after commit (transaction.on_commit) so a rolled-back change emails nobody.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from service import links
+from service.models import Escalation, Ticket, TicketMessage
+
+
+def customer_address(ticket: Ticket) -> str:
+    """The contact's address when there is one, else the customer's; "" for none."""
+    if ticket.contact_id and ticket.contact.email:
+        return ticket.contact.email
+    return ticket.customer.email or ""
+
+
+def _subject(ticket: Ticket, text: str) -> str:
+    # Header injection: a newline in a subject would be refused by the mail module.
+    clean = " ".join(str(text).split())
+    return f"[{ticket.number}] {clean}"[:250]
+
+
+def _send(*, to: list[str], subject: str, template: str, context: dict, connection=None) -> int:
+    recipients = [address for address in dict.fromkeys(to) if address]
+    if not recipients:
+        return 0
+    text = render_to_string(f"service/email/{template}.txt", context)
+    html = render_to_string(f"service/email/{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    return message.send()
+
+
+def send_ticket_acknowledgement(ticket: Ticket) -> int:
+    return _send(
+        to=[customer_address(ticket)],
+        subject=_subject(ticket, ticket.subject),
+        template="acknowledgement",
+        context={"ticket": ticket, "follow_url": links.follow_url(ticket)},
+    )
+
+
+def send_reply(message: TicketMessage) -> int:
+    """Email a public reply to the customer; an internal note is never sent."""
+    if message.kind != TicketMessage.Kind.REPLY or message.from_customer:
+        return 0
+    ticket = message.ticket
+    return _send(
+        to=[customer_address(ticket)],
+        subject=_subject(ticket, _("Re: %(subject)s") % {"subject": ticket.subject}),
+        template="reply",
+        context={"ticket": ticket, "message": message, "follow_url": links.follow_url(ticket)},
+    )
+
+
+def send_csat_request(ticket: Ticket) -> int:
+    return _send(
+        to=[customer_address(ticket)],
+        subject=_subject(ticket, _("How did we do?")),
+        template="csat_request",
+        context={"ticket": ticket, "csat_url": links.csat_url(ticket)},
+    )
+
+
+def send_escalation(
+    ticket: Ticket, escalation: Escalation, recipients: list[str], *, connection=None
+) -> int:
+    if escalation.level == Escalation.Level.BREACHED:
+        headline = _("SLA breached: %(subject)s") % {"subject": ticket.subject}
+    else:
+        headline = _("SLA at risk: %(subject)s") % {"subject": ticket.subject}
+    return _send(
+        to=list(recipients),
+        subject=_subject(ticket, headline),
+        template="escalation",
+        context={
+            "ticket": ticket,
+            "escalation": escalation,
+            "ticket_url": settings.CRM_BASE_URL + ticket.get_absolute_url(),
+        },
+        connection=connection,
+    )
+
+
+DIGEST_LIMIT = 100
+
+
+def send_escalation_digest(address: str, rows: list[dict], *, connection=None) -> int:
+    """One email to one person listing the escalations of a run, breaches first.
+
+    `rows` come from selectors.escalation_digests; past DIGEST_LIMIT the email says how
+    many more there are and links to the queue.
+    """
+    ordered = sorted(rows, key=lambda r: (r["level"] != Escalation.Level.BREACHED, r["due_at"]))
+    breached = sum(1 for r in rows if r["level"] == Escalation.Level.BREACHED)
+    subject = _("SLA escalation: %(breached)d breached, %(at_risk)d at risk") % {
+        "breached": breached,
+        "at_risk": len(rows) - breached,
+    }
+    levels, targets = dict(Escalation.Level.choices), dict(Escalation.Target.choices)
+    items = [
+        {
+            "number": f"T-{r['ticket_id']:06d}",
+            "subject": r["ticket__subject"],
+            "level": levels[r["level"]],
+            "target": targets[r["target"]],
+            "due_at": r["due_at"],
+            "url": settings.CRM_BASE_URL + reverse("service:ticket-detail", args=[r["ticket_id"]]),
+        }
+        for r in ordered[:DIGEST_LIMIT]
+    ]
+    return _send(
+        to=[address],
+        subject=subject,
+        template="escalation_digest",
+        context={
+            "items": items,
+            "more": max(0, len(rows) - DIGEST_LIMIT),
+            "queue_url": settings.CRM_BASE_URL + reverse("service:ticket-list"),
+        },
+        connection=connection,
+    )

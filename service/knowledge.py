@@ -1,0 +1,322 @@
+"""The knowledge base: safe Markdown, ranked search, suggestions, and the article writes.
+
+Search ranks with PostgreSQL full-text search: the title (weight A) and body (weight B)
+vector is stored in the column `search_vector`, kept by a trigger and indexed with GIN
+(migration 0004_knowledge_search). On SQLite, and for Chinese text (which has no spaces
+between words), every word must appear in the title or the body; title matches come first.
+"""
+
+import hashlib
+import html
+import re
+from datetime import timedelta
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from markdown_it import MarkdownIt
+
+from service.models import KnowledgeArticle, SuggestionOpen
+
+SEARCH_CONFIG = "simple"
+MAX_QUERY_LENGTH = 200
+MAX_SUGGEST_WORDS = 8
+MAX_CJK_PIECES = 4  # substring matches cannot use an index: keep them few
+DEFLECTION_DAYS = 30
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+# Pieces of Chinese text with these characters are grammar, not subject.
+_CJK_FILLER = frozenset("的了是我你他她它们在和有也就都这那吗呢吧啊很一不")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
+# Words that say nothing about the problem; suggestions ignore them.
+_STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before
+    being both but by can cannot could did do does doing done down during each few for from
+    get got had has have having he her here hers him his how i if in into is it its itself
+    just me more most my no nor not now of off on once only or other our out over own please
+    same she should so some such than thank thanks that the their them then there these they
+    this those through to too under until up very was we were what when where which while who
+    why will with would you your hello dear regards help problem issue""".split()  # noqa: SIM905
+)
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.validateLink = _is_safe_link
+    return md
+
+
+def _is_safe_link(url: str) -> bool:
+    """Relative links and web/mail/phone links only: no javascript:, data:, vbscript: ..."""
+    candidate = re.sub(r"[\x00-\x20\x7f]+", "", url).lower()
+    scheme = re.match(r"^[a-z][a-z0-9+.-]*:", candidate)
+    return scheme is None or scheme.group(0) in _SAFE_SCHEMES
+
+
+_MD = _markdown()
+
+
+def render_markdown(text: str) -> SafeString:
+    """Markdown to HTML in which raw HTML is escaped and unsafe links are left as text."""
+    rendered = _MD.render(text or "")
+    # Links to other sites must not get this page's referrer or a handle on its window.
+    rendered = rendered.replace('<a href="http', '<a rel="nofollow noopener noreferrer" href="http')
+    return mark_safe(rendered)  # noqa: S308 - markdown-it escapes every raw HTML tag (html=False)
+
+
+def excerpt(text: str, length: int = 160) -> str:
+    """Plain text of the start of an article's Markdown, for result lists."""
+    plain = html.unescape(strip_tags(render_markdown((text or "")[:2000])))
+    return Truncator(" ".join(plain.split())).chars(length)  # escaped by the template
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def clean_query(text: str) -> str:
+    return " ".join((text or "").replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def _vector() -> RawSQL:
+    """The stored vector: setweight(title, 'A') || setweight(body, 'B'), config "simple"."""
+    table = KnowledgeArticle._meta.db_table
+    column = f'"{table}"."search_vector"'  # a fixed name, no user input
+    return RawSQL(column, [], output_field=SearchVectorField())  # noqa: S611
+
+
+def _full_text_available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _split(words: list[str]) -> tuple[list[str], list[str]]:
+    """(words for full-text search, Chinese pieces for substring search)."""
+    if not _full_text_available():
+        return [], words
+    return [w for w in words if not has_cjk(w)], [w for w in words if has_cjk(w)]
+
+
+def _contains(field: str, word: str) -> Q:
+    # Chinese has no letter case: LIKE is ~9x cheaper than icontains' UPPER() LIKE.
+    return Q(**{f"{field}__{'contains' if has_cjk(word) else 'icontains'}": word})
+
+
+def _in_article(word: str) -> Q:
+    return _contains("title", word) | _contains("body", word)
+
+
+def search_articles(queryset: QuerySet, text: str) -> QuerySet:
+    """`queryset` narrowed to the articles matching `text`, best first (all words must match)."""
+    text = clean_query(text)
+    if not text:
+        return queryset
+    words = text.split()[:MAX_SUGGEST_WORDS]
+    latin, pieces = _split(words)
+    if latin and not pieces:
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return _full_text(queryset, query).order_by("-rank", "title", "id")
+    if latin:
+        query = SearchQuery(" ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
+        queryset = queryset.alias(search=_vector()).filter(search=query)
+    condition = Q()
+    for word in pieces:
+        condition &= _in_article(word)
+    title_first = Case(When(_contains("title", pieces[0]), then=Value(0)), default=Value(1))
+    return (
+        queryset.filter(condition)
+        .alias(title_first=title_first)
+        .order_by("title_first", "-view_count", "title", "id")
+    )
+
+
+def _full_text(queryset: QuerySet, query: SearchQuery) -> QuerySet:
+    vector = _vector()
+    return (
+        queryset.alias(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query))
+    )
+
+
+def significant_words(text: str, limit: int = MAX_SUGGEST_WORDS) -> list[str]:
+    """The words of a ticket's text most likely to name its subject: long, not stopwords.
+
+    A run of Chinese characters becomes its two-character pieces (most Chinese words have
+    two), less those with a particle or pronoun (的, 了, 我 ...), which say nothing.
+    """
+    text = (text or "").replace("\x00", " ")[:5000].lower()
+    seen: dict[str, int] = {}
+    for position, word in enumerate(_WORD.findall(text)):
+        for piece in _pieces(word):
+            if piece not in seen:
+                seen[piece] = position
+    ranked = sorted(seen, key=lambda w: (-_weight(w), seen[w]))
+    return ranked[:limit]
+
+
+def _pieces(word: str) -> list[str]:
+    if not has_cjk(word):
+        if len(word) < 3 or word in _STOPWORDS or word.isdigit():
+            return []
+        return [word[:40]]
+    pieces = []
+    for run in _CJK_RUN.findall(word):
+        pairs = (run[i : i + 2] for i in range(max(len(run) - 1, 1)))
+        pieces.extend(p for p in pairs if not _CJK_FILLER.intersection(p))
+    rest = _CJK_RUN.sub(" ", word).split()
+    return pieces + [w for part in rest for w in _pieces(part)]
+
+
+def _weight(word: str) -> int:
+    # Chinese pairs are as telling as a long English word.
+    return 8 if has_cjk(word) else len(word)
+
+
+def suggest_articles(text: str, *, limit: int = 5) -> list[KnowledgeArticle]:
+    """Published articles closest to a ticket's subject and description.
+
+    The significant words are ORed, so a long text still finds articles that share only
+    some of its words; articles sharing more Chinese pieces (in the title above all), then
+    ranking higher in full-text search, come first.
+    """
+    words = significant_words(text)
+    if not words:
+        return []
+    latin, pieces = _split(words)
+    pieces = pieces[:MAX_CJK_PIECES] if latin else pieces
+    articles = KnowledgeArticle.objects.filter(is_published=True).select_related("category")
+    matches = Q()
+    for word in pieces:
+        matches |= _in_article(word)
+    rank = Value(0.0)
+    if latin:
+        query = SearchQuery(" or ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
+        articles = articles.alias(search=_vector())
+        matches |= Q(search=query)
+        rank = SearchRank(_vector(), query)
+    score = sum(
+        (
+            Case(
+                When(_contains("title", word), then=Value(3)),
+                When(_contains("body", word), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            for word in pieces
+        ),
+        start=Value(0),
+    )
+    ranked = articles.filter(matches).annotate(score=score, rank=rank)
+    return list(ranked.order_by("-score", "-rank", "-view_count", "id")[:limit])
+
+
+# --- writes (agents) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def article_create(*, title, body, category, is_published, author) -> KnowledgeArticle:
+    article = KnowledgeArticle(
+        title=title, body=body, category=category, is_published=is_published, author=author
+    )
+    article.full_clean()
+    article.save()
+    return article
+
+
+@transaction.atomic
+def article_update(*, article, title, body, category, is_published) -> KnowledgeArticle:
+    article.title, article.body = title, body
+    article.category, article.is_published = category, is_published
+    article.full_clean()
+    article.save(update_fields=["title", "body", "category", "is_published", "updated_at"])
+    return article
+
+
+@transaction.atomic
+def article_delete(*, article) -> None:
+    article.delete()
+
+
+# --- writes (self-service visitors) -------------------------------------------------------
+
+
+def _session_ids(session, key: str) -> list[int]:
+    value = session.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _remember(session, key: str, article_id: int, keep: int = 300) -> bool:
+    """Add the id to the session's list; False when it was already there."""
+    ids = _session_ids(session, key)
+    if article_id in ids:
+        return False
+    session[key] = [*ids, article_id][-keep:]
+    return True
+
+
+def article_record_view(*, article, session) -> bool:
+    """Count one view per session and article (an F() update: no lost counts under load)."""
+    if not _remember(session, "help_viewed", article.pk):
+        return False
+    KnowledgeArticle.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
+    return True
+
+
+def article_vote(*, article, session, helpful: bool) -> bool:
+    """One "was this helpful?" vote per session and article; False when already voted."""
+    if not _remember(session, "help_voted", article.pk):
+        return False
+    field = "helpful_votes" if helpful else "not_helpful_votes"
+    KnowledgeArticle.objects.filter(pk=article.pk).update(**{field: F(field) + 1})
+    return True
+
+
+def visit_id(session) -> str:
+    """The visitor's anonymous id: a hash of their session key (created if needed)."""
+    if not session.session_key:
+        session.save()
+    return hashlib.sha256(session.session_key.encode()).hexdigest()
+
+
+@transaction.atomic
+def suggestion_open_record(*, article, session) -> SuggestionOpen | None:
+    """A suggested article opened from the submission form, once per visit and article."""
+    visit = visit_id(session)
+    if SuggestionOpen.objects.filter(article=article, visit=visit).exists():
+        return None
+    opened = SuggestionOpen(article=article, visit=visit)
+    opened.full_clean()
+    opened.save()
+    return opened
+
+
+def suggestions_mark_followed(*, session) -> int:
+    """The visitor submitted a ticket after all: their opened suggestions did not deflect it."""
+    if not session.session_key:
+        return 0
+    visit = hashlib.sha256(session.session_key.encode()).hexdigest()
+    return SuggestionOpen.objects.filter(visit=visit, ticket_followed=False).update(
+        ticket_followed=True
+    )
+
+
+def deflected_count(*, days: int = DEFLECTION_DAYS, now=None) -> int:
+    """Visits in the last `days` that opened a suggestion and submitted no ticket."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    followed = SuggestionOpen.objects.filter(created_at__gte=since, ticket_followed=True)
+    return (
+        SuggestionOpen.objects.filter(created_at__gte=since, ticket_followed=False)
+        .exclude(visit__in=followed.values("visit"))
+        .values("visit")
+        .distinct()
+        .count()
+    )

@@ -1,0 +1,494 @@
+"""Writes: every change to tickets, their conversation and their ratings goes through here.
+
+Emails leave after commit (transaction.on_commit), so a rolled-back change emails nobody.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Contact, Customer
+from customers.services import ConcurrentEditError, customer_create  # noqa: F401 - re-exported
+from service import emails, sla
+from service.models import (
+    Escalation,
+    Holiday,
+    Priority,
+    SatisfactionResponse,
+    SLAPolicy,
+    Team,
+    Ticket,
+    TicketMessage,
+)
+from service.selectors import escalation_digests
+
+DEFAULT_TEAM = "Support"
+
+
+def holidays() -> list:
+    return list(Holiday.objects.values_list("date", flat=True))
+
+
+def apply_due_times(ticket: Ticket, *, policy: SLAPolicy | None, holiday_dates=()) -> None:
+    """Set the ticket's due times from its priority's policy (in memory; the caller saves).
+
+    A first response already given keeps the due time it was measured against.
+    """
+    if policy is None:
+        if ticket.first_responded_at is None:
+            ticket.first_response_due = ticket.first_response_at_risk_at = None
+        ticket.resolution_due = ticket.resolution_at_risk_at = None
+        return
+    due = sla.due_times(
+        policy, ticket.created_at, ticket.sla_paused_minutes, holidays=holiday_dates
+    )
+    if ticket.first_responded_at is None:
+        ticket.first_response_due = due.first_response_due
+        ticket.first_response_at_risk_at = due.first_response_at_risk_at
+    ticket.resolution_due = due.resolution_due
+    ticket.resolution_at_risk_at = due.resolution_at_risk_at
+
+
+def _policy(priority: str) -> SLAPolicy | None:
+    return SLAPolicy.objects.filter(priority=priority).first()
+
+
+def _recompute_due_times(ticket: Ticket) -> None:
+    apply_due_times(ticket, policy=_policy(ticket.priority), holiday_dates=holidays())
+
+
+def _resume_clock(ticket: Ticket, now: datetime) -> None:
+    """Leaving "waiting on customer": the due times move by the business time paused."""
+    if ticket.sla_paused_at is None:
+        return
+    policy = _policy(ticket.priority)
+    dates = holidays()
+    if policy is not None:
+        calendar = sla.calendar_for(policy, dates)
+        ticket.sla_paused_minutes += sla.business_minutes_between(
+            ticket.sla_paused_at, now, calendar=calendar
+        )
+    ticket.sla_paused_at = None
+    apply_due_times(ticket, policy=policy, holiday_dates=dates)
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    customer: Customer,
+    subject: str,
+    description: str,
+    channel: str,
+    category: str = Ticket.Category.QUESTION,
+    priority: str = Priority.NORMAL,
+    contact: Contact | None = None,
+    assignee=None,
+    team: Team | None = None,
+    tags: Iterable = (),
+    created_by=None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with its SLA due times. created_by None: the customer submitted it."""
+    if contact is not None and contact.customer_id != customer.pk:
+        raise ValidationError({"contact": _("This contact belongs to another customer.")})
+    if team is None:
+        team = Team.objects.filter(name=DEFAULT_TEAM).first()
+    ticket = Ticket(
+        customer=customer,
+        contact=contact,
+        subject=subject,
+        description=description,
+        channel=channel,
+        category=category,
+        priority=priority,
+        assignee=assignee,
+        team=team,
+        created_at=now or timezone.now(),
+    )
+    ticket.full_clean()
+    _recompute_due_times(ticket)
+    ticket.save()
+    ticket.tags.set(tags)
+    return ticket
+
+
+def _match_customer(email: str, name: str) -> tuple[Customer, Contact | None]:
+    """The oldest customer with this email, else a contact's customer, else a new lead."""
+    customer = Customer.objects.filter(email__iexact=email).order_by("created_at", "pk").first()
+    if customer is not None:
+        return customer, None
+    contact = (
+        Contact.objects.select_related("customer")
+        .filter(email__iexact=email)
+        .order_by("pk")
+        .first()
+    )
+    if contact is not None:
+        return contact.customer, contact
+    customer = customer_create(
+        data={
+            "name": name,
+            "email": email,
+            "kind": Customer.Kind.PERSON,
+            "stage": Customer.Stage.LEAD,
+            "source": Customer.Source.WEBSITE,
+        }
+    )
+    return customer, None
+
+
+@transaction.atomic
+def ticket_submit_public(
+    *, email: str, name: str, subject: str, description: str, category: str
+) -> Ticket:
+    """A ticket from the self-service form; the customer gets the signed follow link."""
+    customer, contact = _match_customer(email.strip(), name.strip())
+    ticket = ticket_create(
+        customer=customer,
+        contact=contact,
+        subject=subject,
+        description=description,
+        channel=Ticket.Channel.WEB,
+        category=category,
+    )
+    TicketMessage.objects.create(
+        ticket=ticket,
+        kind=TicketMessage.Kind.REPLY,
+        from_customer=True,
+        body=description,
+        created_at=ticket.created_at,
+    )
+    transaction.on_commit(lambda: emails.send_ticket_acknowledgement(ticket))
+    return ticket
+
+
+def _locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError(
+            _("Someone else saved this ticket while you were editing. Your changes were not saved.")
+        )
+    return locked
+
+
+@transaction.atomic
+def ticket_reply(
+    *, ticket: Ticket, author, body: str, internal: bool, now: datetime | None = None
+) -> TicketMessage:
+    """An agent's public reply (emailed) or internal note (never shown to the customer)."""
+    now = now or timezone.now()
+    locked = _locked(ticket)
+    if not internal and locked.status == Ticket.Status.CLOSED:
+        raise ValidationError(_("This ticket is closed: add an internal note instead."))
+    message = TicketMessage(
+        ticket=locked,
+        kind=TicketMessage.Kind.NOTE if internal else TicketMessage.Kind.REPLY,
+        author=author,
+        body=body,
+        created_at=now,
+    )
+    message.full_clean()
+    message.save()
+    if not internal:
+        changed = []
+        if locked.first_responded_at is None:
+            locked.first_responded_at = now
+            changed.append("first_responded_at")
+        if locked.status == Ticket.Status.NEW:
+            locked.status = Ticket.Status.OPEN
+            locked.version += 1
+            changed += ["status", "version"]
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        transaction.on_commit(lambda: emails.send_reply(message))
+    return message
+
+
+@transaction.atomic
+def ticket_customer_reply(
+    *, ticket: Ticket, body: str, now: datetime | None = None
+) -> TicketMessage:
+    """The customer's reply from the self-service page: it puts the ticket back to work."""
+    now = now or timezone.now()
+    locked = _locked(ticket)
+    if locked.status == Ticket.Status.CLOSED:
+        raise ValidationError(
+            _("This request is closed and cannot take replies. Please submit a new request.")
+        )
+    message = TicketMessage(
+        ticket=locked, kind=TicketMessage.Kind.REPLY, from_customer=True, body=body, created_at=now
+    )
+    message.full_clean()
+    message.save()
+    if locked.status in (Ticket.Status.WAITING, Ticket.Status.RESOLVED):
+        _resume_clock(locked, now)
+        locked.status = Ticket.Status.OPEN
+        locked.resolved_at = None
+        locked.version += 1
+        locked.save()
+    return message
+
+
+def _change_status(ticket: Ticket, status: str, now: datetime) -> bool:
+    """Move the locked ticket to `status` (in memory); True when it was newly resolved."""
+    old = ticket.status
+    if status == old:
+        return False
+    if status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        _require_root_cause(ticket)
+    if old == Ticket.Status.WAITING:
+        _resume_clock(ticket, now)
+    ticket.status = status
+    if status == Ticket.Status.WAITING:
+        ticket.sla_paused_at = now
+    if status == Ticket.Status.RESOLVED:
+        ticket.resolved_at, ticket.closed_at = now, None
+    elif status == Ticket.Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = ticket.closed_at = None
+    return status == Ticket.Status.RESOLVED
+
+
+def _require_root_cause(ticket: Ticket) -> None:
+    if ticket.category == Ticket.Category.COMPLAINT and not ticket.root_cause:
+        raise ValidationError(
+            {"root_cause": _("Record the root cause of the complaint before resolving it.")}
+        )
+
+
+def _after_resolution(ticket: Ticket) -> None:
+    """Ask for a rating once per resolution, unless the customer already rated."""
+    if not SatisfactionResponse.objects.filter(ticket=ticket).exists():
+        transaction.on_commit(lambda: emails.send_csat_request(ticket))
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    user,
+    expected_version: int,
+    status: str | None = None,
+    priority: str | None = None,
+    assignee=...,
+    team=...,
+    category: str | None = None,
+    root_cause: str | None = None,
+    tags: Iterable | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Change a ticket unless someone saved it since `expected_version` was read.
+
+    assignee=None / team=None unassign; leave them out to keep the current ones.
+    """
+    now = now or timezone.now()
+    locked = _locked(ticket, expected_version)
+    if category is not None:
+        locked.category = category
+    if root_cause is not None:
+        locked.root_cause = root_cause
+    if assignee is not ...:
+        locked.assignee = assignee
+    if team is not ...:
+        locked.team = team
+    newly_resolved = False
+    if status is not None:
+        newly_resolved = _change_status(locked, status, now)
+    if priority is not None and priority != locked.priority:
+        locked.priority = priority
+        _recompute_due_times(locked)  # a running pause is added when the clock resumes
+    locked.version += 1
+    locked.full_clean()
+    locked.save()
+    if tags is not None:
+        locked.tags.set(tags)
+    if newly_resolved:
+        _after_resolution(locked)
+    return locked
+
+
+@transaction.atomic
+def tickets_bulk_assign(*, user, tickets: QuerySet[Ticket], assignee) -> int:
+    """Assign (or unassign with None) every ticket of the queryset in one UPDATE."""
+    return Ticket.objects.filter(pk__in=tickets.values("pk")).update(
+        assignee=assignee, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def tickets_bulk_set_status(
+    *, user, tickets: QuerySet[Ticket], status: str, now: datetime | None = None
+) -> tuple[int, list[Ticket]]:
+    """Set the status of each ticket; returns the count and the tickets skipped, each with
+    a `skip_reason` (a complaint without a root cause cannot be resolved in bulk)."""
+    if status not in Ticket.Status.values:
+        raise ValidationError({"status": _("Choose a valid status.")})
+    now = now or timezone.now()
+    updated, skipped = 0, []
+    locked_tickets = Ticket.objects.select_for_update().filter(pk__in=tickets.values("pk"))
+    for ticket in locked_tickets.order_by("pk"):
+        try:
+            newly_resolved = _change_status(ticket, status, now)
+        except ValidationError as error:
+            ticket.skip_reason = " ".join(error.messages)
+            skipped.append(ticket)
+            continue
+        ticket.version += 1
+        ticket.save()
+        updated += 1
+        if newly_resolved:
+            _after_resolution(ticket)
+    return updated, skipped
+
+
+@transaction.atomic
+def satisfaction_record(*, ticket: Ticket, score: int, comment: str) -> SatisfactionResponse:
+    """The customer's 1-5 rating of a resolved or closed ticket, once per ticket."""
+    already = _("This request has already been rated. Thank you!")
+    if ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        raise ValidationError(_("Only a resolved request can be rated."))
+    if SatisfactionResponse.objects.filter(ticket=ticket).exists():
+        raise ValidationError(already)
+    response = SatisfactionResponse(ticket=ticket, score=score, comment=comment)
+    response.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            response.save()
+    except IntegrityError as error:  # a concurrent rating won the race
+        raise ValidationError(already) from error
+    return response
+
+
+# --- escalation (the Celery beat job) ---
+
+_RUNNING = "status IN ('new', 'open') AND sla_paused_at IS NULL"
+# (target, level, due column, condition): disjoint, so a ticket gets at most one row per target.
+_FR, _RES = Escalation.Target.FIRST_RESPONSE, Escalation.Target.RESOLUTION
+_RISK, _BREACH = Escalation.Level.AT_RISK, Escalation.Level.BREACHED
+_ESCALATION_RULES = [
+    (_FR, _RISK, "first_response_due", "first_responded_at IS NULL AND "
+     "first_response_at_risk_at <= %s AND first_response_due > %s"),
+    (_FR, _BREACH, "first_response_due", "first_responded_at IS NULL AND "
+     "first_response_at_risk_at <= %s AND first_response_due <= %s"),
+    (_RES, _RISK, "resolution_due", "resolution_at_risk_at <= %s AND resolution_due > %s"),
+    (_RES, _BREACH, "resolution_due", "resolution_at_risk_at <= %s AND resolution_due <= %s"),
+]  # fmt: skip
+# The at-risk bound on breaches is implied (at risk comes first) but lets the partial
+# indexes on the at-risk times (migration 0003) serve every rule.
+_BATCH = 2000
+
+
+def _insert_escalations(now: datetime) -> list[tuple[int, int, str]]:
+    """Insert the escalations due now; returns (id, ticket_id, level) of the rows THIS run
+    inserted. The unique constraint makes a second or concurrent run insert (and so notify)
+    nothing: a concurrent INSERT waits for the first to commit, then skips the conflict."""
+    ticket_table = Ticket._meta.db_table
+    table = Escalation._meta.db_table
+    at = connection.ops.adapt_datetimefield_value(now)
+    inserted = []
+    with connection.cursor() as cursor:
+        for target, level, due_column, condition in _ESCALATION_RULES:
+            cursor.execute(
+                f"INSERT INTO {table} (ticket_id, target, level, due_at, created_at) "  # noqa: S608
+                f"SELECT id, %s, %s, {due_column}, %s FROM {ticket_table} "
+                f"WHERE {_RUNNING} AND {condition} "
+                "ON CONFLICT (ticket_id, target, level) DO NOTHING "
+                "RETURNING id, ticket_id, level",
+                [target, level, at] + [at] * condition.count("%s"),
+            )
+            inserted += cursor.fetchall()
+    return inserted
+
+
+def _raise_priorities(ticket_ids: set[int]) -> int:
+    """Raise breached tickets one priority step where their policy says so."""
+    policies = {p.priority: p for p in SLAPolicy.objects.all()}
+    raising = [p for p, policy in policies.items() if policy.raise_priority_on_breach]
+    dates = holidays()
+    ids = sorted(ticket_ids)
+    raised = 0
+    for start in range(0, len(ids), _BATCH):
+        batch = list(
+            Ticket.objects.select_for_update()
+            .filter(pk__in=ids[start : start + _BATCH], priority__in=raising)
+            .exclude(priority=Priority.URGENT)
+            .only(*_DUE_FIELDS, "version", "created_at", "sla_paused_minutes", "first_responded_at")
+            .order_by("pk")
+        )
+        for ticket in batch:
+            ticket.priority = sla.raised_priority(ticket.priority)
+            ticket.version += 1
+            apply_due_times(ticket, policy=policies.get(ticket.priority), holiday_dates=dates)
+        _save_due_times(batch)
+        raised += len(batch)
+    return raised
+
+
+_DUE_FIELDS = [
+    "priority",
+    "first_response_due",
+    "first_response_at_risk_at",
+    "resolution_due",
+    "resolution_at_risk_at",
+]
+
+
+def _save_due_times(tickets: list[Ticket]) -> None:
+    """Write priority, due times and version of many tickets: one UPDATE ... FROM (VALUES)
+    on PostgreSQL (bulk_update's CASE per row is quadratic), bulk_update elsewhere."""
+    if connection.vendor != "postgresql":
+        Ticket.objects.bulk_update(tickets, [*_DUE_FIELDS, "version"], batch_size=500)
+        return
+    sets = ", ".join(f"{name} = v.{name}" for name in _DUE_FIELDS)
+    row = "(%s::bigint, %s::varchar, " + ", ".join(["%s::timestamptz"] * 4) + ")"
+    for start in range(0, len(tickets), 1000):
+        chunk = tickets[start : start + 1000]
+        params = [value for t in chunk for value in (t.pk, *(getattr(t, f) for f in _DUE_FIELDS))]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Ticket._meta.db_table} AS t SET {sets}, version = t.version + 1 "  # noqa: S608
+                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(id, {', '.join(_DUE_FIELDS)}) "
+                "WHERE t.id = v.id",
+                params,
+            )
+
+
+def _notify(escalation_ids: list[int]) -> tuple[int, int]:
+    """A digest per recipient of the escalations this run created; returns (escalations
+    that reached someone, emails sent)."""
+    from django.core.mail import get_connection
+
+    by_recipient, notified = escalation_digests(escalation_ids)
+    with get_connection() as mail:
+        sent = sum(
+            emails.send_escalation_digest(address, rows, connection=mail)
+            for address, rows in sorted(by_recipient.items())
+        )
+    return notified, sent
+
+
+def escalate_tickets(*, now: datetime | None = None) -> dict:
+    """Escalate running tickets that are at risk or breached; safe to run any number of times.
+
+    Call it outside a transaction: the emails leave once the rows are committed.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        inserted = _insert_escalations(now)
+        breached = {tid for _id, tid, level in inserted if level == Escalation.Level.BREACHED}
+        raised = _raise_priorities(breached) if breached else 0
+    notified, sent = _notify([row[0] for row in inserted]) if inserted else (0, 0)
+    return {
+        "at_risk": sum(1 for row in inserted if row[2] == Escalation.Level.AT_RISK),
+        "breached": sum(1 for row in inserted if row[2] == Escalation.Level.BREACHED),
+        "notified": notified,
+        "raised": raised,
+        "emails": sent,
+    }

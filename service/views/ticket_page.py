@@ -1,0 +1,192 @@
+"""The ticket page: conversation, reply, the side form, and the customer's summary."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.services import ConcurrentEditError
+from service.filters import MAX_ID
+from service.forms import ReplyForm, TicketUpdateForm
+from service.knowledge import suggest_articles
+from service.models import Ticket
+from service.selectors import (
+    can_work_ticket,
+    customer_service_summary,
+    ticket_conversation,
+    tickets_visible_to,
+    with_sla_flags,
+)
+from service.services import ticket_reply, ticket_update
+from service.views.display import PRIORITY_CSS, sla_state, target_state
+
+RELATED_ARTICLES = 5
+PAST_TICKETS = 5
+OPEN_DEAL = "open"  # sales.models.Deal.Status.OPEN (service does not import sales)
+
+
+def _visible_ticket(request, pk, now) -> Ticket:
+    """The ticket if the user may see it: 403 without the permission, 404 for others'."""
+    if not request.user.has_perm("service.view_ticket"):
+        raise PermissionDenied
+    if pk > MAX_ID:
+        raise Http404
+    tickets = with_sla_flags(tickets_visible_to(request.user), now=now)
+    return get_object_or_404(
+        tickets.select_related("customer", "contact", "assignee", "team", "satisfaction"), pk=pk
+    )
+
+
+def _workable_ticket(request, pk, now) -> Ticket:
+    ticket = _visible_ticket(request, pk, now)
+    if not can_work_ticket(request.user, ticket):
+        raise PermissionDenied
+    return ticket
+
+
+def _customer_summary(request, ticket) -> dict:
+    """The 360° summary beside the conversation: value, open deals, past tickets, CSAT."""
+    customer = ticket.customer
+    summary = dict(customer_service_summary(customer))
+    lifetime = customer.orders.aggregate(total=Sum("total"))["total"] or 0
+    # SQLite sums decimals as floats; amounts are shown to the cent.
+    summary["lifetime"] = Decimal(str(lifetime)).quantize(Decimal("0.01"))
+    summary["currency"] = settings.CRM_CURRENCY
+    if request.user.has_perm("sales.view_deal"):
+        summary["open_deals"] = customer.deals.filter(status=OPEN_DEAL).count()
+    summary["recent_tickets"] = list(
+        tickets_visible_to(request.user)
+        .filter(customer=customer)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at", "-id")[:PAST_TICKETS]
+    )
+    return summary
+
+
+def _related_articles(ticket) -> list[dict]:
+    articles = suggest_articles(f"{ticket.subject}\n{ticket.description}", limit=RELATED_ARTICLES)
+    return [
+        {
+            "article": article,
+            "link": settings.CRM_BASE_URL + reverse("help:article", args=[article.pk]),
+        }
+        for article in articles
+    ]
+
+
+def _render(request, ticket, now, *, reply_form=None, update_form=None, status=200):
+    can_work = can_work_ticket(request.user, ticket)
+    ticket.priority_css = PRIORITY_CSS.get(ticket.priority, "")
+    tags = list(ticket.tags.all())
+    if can_work:
+        reply_form = reply_form or ReplyForm()
+        update_form = update_form or TicketUpdateForm(ticket=ticket, tags=tags)
+    context = {
+        "ticket": ticket,
+        "tags": tags,
+        "sla": sla_state(ticket, now),
+        "first_response": target_state(
+            ticket.first_response_due,
+            ticket.first_responded_at,
+            getattr(ticket, "first_response_breached", False),
+            now,
+        ),
+        "resolution": target_state(
+            ticket.resolution_due,
+            ticket.resolved_at,
+            getattr(ticket, "resolution_breached", False),
+            now,
+        ),
+        "conversation": ticket_conversation(ticket, include_internal=True),
+        "can_work": can_work,
+        "reply_form": reply_form if can_work else None,
+        "update_form": update_form if can_work else None,
+        "related": _related_articles(ticket) if can_work else [],
+        "summary": _customer_summary(request, ticket),
+        "satisfaction": getattr(ticket, "satisfaction", None),
+    }
+    return render(request, "service/ticket_detail.html", context, status=status)
+
+
+def ticket_detail(request, pk):
+    now = timezone.now()
+    return _render(request, _visible_ticket(request, pk, now), now)
+
+
+@require_POST
+def ticket_update_view(request, pk):
+    now = timezone.now()
+    ticket = _workable_ticket(request, pk, now)
+    form = TicketUpdateForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        return _render(request, ticket, now, update_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        ticket_update(
+            ticket=ticket,
+            user=request.user,
+            expected_version=data["version"],
+            status=data["status"],
+            priority=data["priority"],
+            assignee=data["assignee"],
+            team=data["team"],
+            category=data["category"],
+            root_cause=data["root_cause"],
+            tags=list(data["tags"]),
+        )
+    except ConcurrentEditError as error:
+        # Keep the user's input with the current version: saving again is deliberate.
+        current = _visible_ticket(request, pk, now)
+        post = request.POST.copy()
+        post["version"] = str(current.version)
+        form = TicketUpdateForm(post, ticket=current)
+        form.is_valid()
+        form.add_error(None, str(error))
+        return _render(request, current, now, update_form=form, status=409)
+    except ValidationError as error:
+        _add_service_errors(form, error)
+        return _render(
+            request, _visible_ticket(request, pk, now), now, update_form=form, status=422
+        )
+    messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
+    return redirect(ticket)
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_POST
+def ticket_reply_view(request, pk):
+    now = timezone.now()
+    ticket = _workable_ticket(request, pk, now)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            message = ticket_reply(
+                ticket=ticket,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                internal=form.internal,
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if form.internal:
+                messages.success(request, _("Internal note added."))
+            else:
+                messages.success(request, _("Reply sent to the customer."))
+            return redirect(f"{ticket.get_absolute_url()}#message-{message.pk}")
+    return _render(request, ticket, now, reply_form=form, status=422)

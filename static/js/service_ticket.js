@@ -1,0 +1,46 @@
+// Ticket page: "Insert" puts a related article's title and public link into the reply,
+// the reply button says whether it sends a reply or adds a note, and the root cause is
+// marked required while a complaint is being resolved or closed.
+(function () {
+  const reply = document.getElementById("reply-form");
+  if (reply) {
+    const body = reply.querySelector("textarea[name=body]");
+    const submit = reply.querySelector("[data-reply-submit]");
+    const hint = reply.querySelector("[data-note-hint]");
+    const syncKind = () => {
+      const internal = reply.querySelector("input[name=kind]:checked")?.value === "internal";
+      reply.classList.toggle("reply-internal", internal);
+      submit.textContent = internal ? submit.dataset.noteLabel : submit.dataset.publicLabel;
+      hint.hidden = !internal;
+    };
+    reply.addEventListener("change", syncKind);
+    syncKind();
+    document.querySelectorAll("[data-insert-article]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const text = `${button.dataset.title}\n${button.dataset.link}\n`;
+        const start = body.selectionStart ?? body.value.length;
+        const before = body.value.slice(0, start);
+        const gap = before && !before.endsWith("\n") ? "\n" : "";
+        body.value = before + gap + text + body.value.slice(body.selectionEnd ?? start);
+        const caret = (before + gap + text).length;
+        body.focus();
+        body.setSelectionRange(caret, caret);
+      });
+    });
+  }
+
+  const update = document.getElementById("update-form");
+  if (update) {
+    const rootCause = update.querySelector("[data-root-cause]");
+    const select = rootCause.querySelector("select");
+    const syncRootCause = () => {
+      const category = update.querySelector("[name=category]").value;
+      const status = update.querySelector("[name=status]").value;
+      const needed = category === "complaint" && (status === "resolved" || status === "closed");
+      select.required = needed;
+      rootCause.classList.toggle("root-cause-needed", needed);
+    };
+    update.addEventListener("change", syncRootCause);
+    syncRootCause();
+  }
+})();
