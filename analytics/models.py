@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -15,14 +16,25 @@ class Segment(models.TextChoices):
     CHAMPIONS = "champions", _("Champions")
     LOYAL = "loyal", _("Loyal")
     POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
-    NEW = "new", _("New")
+    NEW = "new", pgettext_lazy("segment", "New")
     PROMISING = "promising", _("Promising")
     NEED_ATTENTION = "need_attention", _("Need attention")
     ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
-    AT_RISK = "at_risk", _("At risk")
+    AT_RISK = "at_risk", pgettext_lazy("segment", "At risk")
     CANNOT_LOSE = "cannot_lose", _("Cannot lose them")
     HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("segment", "Lost")
+
+
+# SegmentRun.step values (analytics.runs) and how the progress display names them.
+STEP_LABELS = {
+    "queued": _("Waiting for a worker"),
+    "aggregate": _("Aggregating orders"),
+    "fit": _("Fitting the models"),
+    "score": _("Scoring customers"),
+    "finish": _("Summarising and publishing"),
+    "done": _("Done"),
+}
 
 
 class SegmentRun(models.Model):
@@ -54,6 +66,9 @@ class SegmentRun(models.Model):
     parameters = models.JSONField(_("model parameters"), default=dict, blank=True)
     # Seconds per step: {"aggregate", "score", "fit", "write", "total"}.
     timings = models.JSONField(_("timings"), default=dict, blank=True)
+    # Where R, F and M quintiles start over all customers (analytics.rfm.Breakpoints.to_dict),
+    # computed once by the fit step so every chunk scores the same way.
+    quintiles = models.JSONField(_("quintile breakpoints"), default=dict, blank=True)
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -66,11 +81,13 @@ class SegmentRun(models.Model):
             models.UniqueConstraint(
                 fields=["is_current"], condition=models.Q(is_current=True), name="one_current_run"
             ),
-            # A second run while one is queued or running is refused, not doubled.
+            # A second run while one is queued or running is refused, not doubled: every
+            # active run has the same (constant) key, whatever its status.
             models.UniqueConstraint(
-                fields=["status"],
+                models.Value(True),
                 condition=models.Q(status__in=["queued", "running"]),
                 name="one_active_run",
+                violation_error_message=_("A segment run is already queued or running."),
             ),
         ]
         permissions = [
@@ -87,13 +104,42 @@ class SegmentRun(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 
+    @property
+    def step_label(self) -> str:
+        return str(STEP_LABELS.get(self.step, self.step))
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+# Customers too valuable to lose: the segment, or high value and probably leaving.
+CANNOT_LOSE = models.Q(segment=Segment.CANNOT_LOSE) | models.Q(
+    m_score__gte=4, probability_alive__lt=0.5
+)
+
 
 class CustomerValue(models.Model):
     """One customer's RFM scores, segment and lifetime value in one run."""
 
-    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="values")
+    # No database foreign-key checks on the two big result tables: a million rows are written
+    # in seconds only without a trigger per row. Only the run writes them, from ids it has
+    # just read; deleting a customer or a run still deletes their rows (Django's CASCADE).
+    run = models.ForeignKey(
+        SegmentRun,
+        on_delete=models.CASCADE,
+        related_name="values",
+        db_index=False,
+        db_constraint=False,
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="values", db_index=False
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="values",
+        db_index=False,
+        db_constraint=False,
     )
     first_purchase = models.DateField(_("first purchase"))
     last_purchase = models.DateField(_("last purchase"))
@@ -121,14 +167,58 @@ class CustomerValue(models.Model):
             models.UniqueConstraint(fields=["run", "customer"], name="one_value_per_run")
         ]
         indexes = [
-            models.Index(fields=["customer", "run"]),
-            models.Index(fields=["run", "segment"]),
-            models.Index(fields=["run", "-predicted_ltv"]),
-            models.Index(fields=["run", "-revenue"]),
+            # Two besides (run, customer): each index costs seconds per million rows written
+            # (bench_analytics), and the Pareto curve and LTV histogram read the whole run
+            # anyway. The customer id makes the segment filter of the customer list an
+            # index-only scan that yields ids in order (no heap read, a merge join).
+            models.Index(fields=["run", "segment", "customer"], name="analytics_cv_run_segment"),
+            # The "cannot lose them" list (analytics.reports.cannot_lose), in its order: its
+            # page is the first 25 entries and its count an index scan. Partial, so the run
+            # writes it for about a fifth of the rows. The condition must stay the same as
+            # in the list's query (CANNOT_LOSE), or PostgreSQL no longer uses the index.
+            models.Index(
+                fields=["run", "-predicted_ltv", "-revenue", "customer"],
+                name="analytics_cv_cannot_lose",
+                condition=CANNOT_LOSE,
+            ),
         ]
 
     def __str__(self):
         return f"{self.customer_id} in run {self.run_id}: {self.segment}"
+
+
+class CustomerStats(models.Model):
+    """Staging: one customer's order aggregate for a running run (analytics.pipeline).
+
+    Written by one INSERT ... SELECT over the orders, read by the fit and the chunks, and
+    emptied when the run ends. No indexes and no foreign key checks (it only ever holds
+    the one active run's rows); UNLOGGED on PostgreSQL, since a crash loses nothing a
+    new run would not recompute.
+    """
+
+    run = models.ForeignKey(
+        SegmentRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    purchase_days = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField()
+    revenue = models.FloatField()
+    repeat_value = models.FloatField()  # revenue less the first purchase day's value
+
+    class Meta:
+        verbose_name = _("customer statistics (staging)")
+        verbose_name_plural = _("customer statistics (staging)")
+
+    def __str__(self):
+        return f"{self.customer_id} in run {self.run_id}"
 
 
 class SegmentSummary(models.Model):
@@ -194,11 +284,23 @@ class ProductAffinity(models.Model):
 class Recommendation(models.Model):
     """A product the customer has not bought yet, ranked for them."""
 
-    run = models.ForeignKey(SegmentRun, on_delete=models.CASCADE, related_name="recommendations")
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    run = models.ForeignKey(
+        SegmentRun,
+        on_delete=models.CASCADE,
+        related_name="recommendations",
+        db_index=False,
+        db_constraint=False,
     )
-    product = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    product = models.ForeignKey(
+        "sales.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     rank = models.PositiveSmallIntegerField()
     score = models.FloatField()
 

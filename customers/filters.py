@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.list_extensions import CUSTOMER_LIST, extra_filters
 from customers.models import Customer, Tag
 from customers.selectors import customer_owners, search_customers, with_deep_paging
 
@@ -109,6 +110,17 @@ class CustomerFilter(django_filters.FilterSet):
             "is_key_account",
             "kind",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Filters other apps register (analytics: segment, LTV, probability alive).
+        user = getattr(self.request, "user", None)
+        if user is not None:
+            for name, extra in extra_filters(CUSTOMER_LIST, user).items():
+                extra.parent = self
+                self.filters[name] = extra
+            # Keep the sort order last in the form.
+            self.filters["sort"] = self.filters.pop("sort")
 
     @property
     def qs(self):

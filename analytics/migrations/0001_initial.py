@@ -6,171 +6,482 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def unlogged_staging(apps, schema_editor):
+    # The staging table is rebuilt by every run: no write-ahead log needed (PostgreSQL).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE analytics_customerstats SET UNLOGGED")
 
+
+class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('customers', '0010_customer_phone_digits'),
-        ('sales', '0006_order_indexes_for_bulk_import'),
+        ("customers", "0010_customer_phone_digits"),
+        ("sales", "0006_order_indexes_for_bulk_import"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SegmentRun',
+            name="SegmentRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='as of')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('is_current', models.BooleanField(default=False, verbose_name='current')),
-                ('step', models.CharField(blank=True, max_length=50, verbose_name='step')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='progress %')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('customers', models.PositiveIntegerField(default=0, verbose_name='customers')),
-                ('parameters', models.JSONField(blank=True, default=dict, verbose_name='model parameters')),
-                ('timings', models.JSONField(blank=True, default=dict, verbose_name='timings')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='requested')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="as of")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("is_current", models.BooleanField(default=False, verbose_name="current")),
+                ("step", models.CharField(blank=True, max_length=50, verbose_name="step")),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="progress %"),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("customers", models.PositiveIntegerField(default=0, verbose_name="customers")),
+                (
+                    "parameters",
+                    models.JSONField(blank=True, default=dict, verbose_name="model parameters"),
+                ),
+                ("timings", models.JSONField(blank=True, default=dict, verbose_name="timings")),
+                (
+                    "quintiles",
+                    models.JSONField(blank=True, default=dict, verbose_name="quintile breakpoints"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="requested"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'segment run',
-                'verbose_name_plural': 'segment runs',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('run_segments', 'Can recompute segments'), ('view_value_report', 'Can see the value report'), ('view_pipeline_report', 'Can see the pipeline report'), ('view_service_report', 'Can see the service report')],
+                "verbose_name": "segment run",
+                "verbose_name_plural": "segment runs",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("run_segments", "Can recompute segments"),
+                    ("view_value_report", "Can see the value report"),
+                    ("view_pipeline_report", "Can see the pipeline report"),
+                    ("view_service_report", "Can see the service report"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SegmentMigration',
+            name="SegmentMigration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_segment', models.CharField(blank=True, choices=[('champions', 'Champions'), ('loyal', 'Loyal'), ('potential_loyalist', 'Potential loyalist'), ('new', 'New'), ('promising', 'Promising'), ('need_attention', 'Need attention'), ('about_to_sleep', 'About to sleep'), ('at_risk', 'At risk'), ('cannot_lose', 'Cannot lose them'), ('hibernating', 'Hibernating'), ('lost', 'Lost')], max_length=20)),
-                ('to_segment', models.CharField(choices=[('champions', 'Champions'), ('loyal', 'Loyal'), ('potential_loyalist', 'Potential loyalist'), ('new', 'New'), ('promising', 'Promising'), ('need_attention', 'Need attention'), ('about_to_sleep', 'About to sleep'), ('at_risk', 'At risk'), ('cannot_lose', 'Cannot lose them'), ('hibernating', 'Hibernating'), ('lost', 'Lost')], max_length=20)),
-                ('customers', models.PositiveIntegerField()),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='migrations', to='analytics.segmentrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_segment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("champions", "Champions"),
+                            ("loyal", "Loyal"),
+                            ("potential_loyalist", "Potential loyalist"),
+                            ("new", "New"),
+                            ("promising", "Promising"),
+                            ("need_attention", "Need attention"),
+                            ("about_to_sleep", "About to sleep"),
+                            ("at_risk", "At risk"),
+                            ("cannot_lose", "Cannot lose them"),
+                            ("hibernating", "Hibernating"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_segment",
+                    models.CharField(
+                        choices=[
+                            ("champions", "Champions"),
+                            ("loyal", "Loyal"),
+                            ("potential_loyalist", "Potential loyalist"),
+                            ("new", "New"),
+                            ("promising", "Promising"),
+                            ("need_attention", "Need attention"),
+                            ("about_to_sleep", "About to sleep"),
+                            ("at_risk", "At risk"),
+                            ("cannot_lose", "Cannot lose them"),
+                            ("hibernating", "Hibernating"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("customers", models.PositiveIntegerField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="migrations",
+                        to="analytics.segmentrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'segment migration',
-                'verbose_name_plural': 'segment migrations',
+                "verbose_name": "segment migration",
+                "verbose_name_plural": "segment migrations",
             },
         ),
         migrations.CreateModel(
-            name='Recommendation',
+            name="Recommendation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveSmallIntegerField()),
-                ('score', models.FloatField()),
-                ('customer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sales.product')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recommendations', to='analytics.segmentrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rank", models.PositiveSmallIntegerField()),
+                ("score", models.FloatField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sales.product",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recommendations",
+                        to="analytics.segmentrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recommendation',
-                'verbose_name_plural': 'recommendations',
-                'ordering': ['rank'],
+                "verbose_name": "recommendation",
+                "verbose_name_plural": "recommendations",
+                "ordering": ["rank"],
             },
         ),
         migrations.CreateModel(
-            name='ProductAffinity',
+            name="ProductAffinity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('customers', models.PositiveIntegerField()),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sales.product')),
-                ('related', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sales.product')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='affinities', to='analytics.segmentrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                ("customers", models.PositiveIntegerField()),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sales.product",
+                    ),
+                ),
+                (
+                    "related",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sales.product",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="affinities",
+                        to="analytics.segmentrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product affinity',
-                'verbose_name_plural': 'product affinities',
+                "verbose_name": "product affinity",
+                "verbose_name_plural": "product affinities",
             },
         ),
         migrations.CreateModel(
-            name='CustomerValue',
+            name="CustomerValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_purchase', models.DateField(verbose_name='first purchase')),
-                ('last_purchase', models.DateField(verbose_name='last purchase')),
-                ('recency_days', models.PositiveIntegerField(verbose_name='days since last purchase')),
-                ('purchase_days', models.PositiveIntegerField(verbose_name='purchase days')),
-                ('orders', models.PositiveIntegerField(verbose_name='orders')),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='revenue')),
-                ('average_order_value', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='average order value')),
-                ('r_score', models.PositiveSmallIntegerField(verbose_name='R')),
-                ('f_score', models.PositiveSmallIntegerField(verbose_name='F')),
-                ('m_score', models.PositiveSmallIntegerField(verbose_name='M')),
-                ('segment', models.CharField(choices=[('champions', 'Champions'), ('loyal', 'Loyal'), ('potential_loyalist', 'Potential loyalist'), ('new', 'New'), ('promising', 'Promising'), ('need_attention', 'Need attention'), ('about_to_sleep', 'About to sleep'), ('at_risk', 'At risk'), ('cannot_lose', 'Cannot lose them'), ('hibernating', 'Hibernating'), ('lost', 'Lost')], max_length=20, verbose_name='segment')),
-                ('probability_alive', models.FloatField(verbose_name='probability alive')),
-                ('expected_purchases', models.FloatField(verbose_name='expected purchases in 12 months')),
-                ('predicted_ltv', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='predicted 12-month value')),
-                ('customer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='values', to='customers.customer')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='analytics.segmentrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_purchase", models.DateField(verbose_name="first purchase")),
+                ("last_purchase", models.DateField(verbose_name="last purchase")),
+                (
+                    "recency_days",
+                    models.PositiveIntegerField(verbose_name="days since last purchase"),
+                ),
+                ("purchase_days", models.PositiveIntegerField(verbose_name="purchase days")),
+                ("orders", models.PositiveIntegerField(verbose_name="orders")),
+                (
+                    "revenue",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="revenue"),
+                ),
+                (
+                    "average_order_value",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, verbose_name="average order value"
+                    ),
+                ),
+                ("r_score", models.PositiveSmallIntegerField(verbose_name="R")),
+                ("f_score", models.PositiveSmallIntegerField(verbose_name="F")),
+                ("m_score", models.PositiveSmallIntegerField(verbose_name="M")),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("champions", "Champions"),
+                            ("loyal", "Loyal"),
+                            ("potential_loyalist", "Potential loyalist"),
+                            ("new", "New"),
+                            ("promising", "Promising"),
+                            ("need_attention", "Need attention"),
+                            ("about_to_sleep", "About to sleep"),
+                            ("at_risk", "At risk"),
+                            ("cannot_lose", "Cannot lose them"),
+                            ("hibernating", "Hibernating"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=20,
+                        verbose_name="segment",
+                    ),
+                ),
+                ("probability_alive", models.FloatField(verbose_name="probability alive")),
+                (
+                    "expected_purchases",
+                    models.FloatField(verbose_name="expected purchases in 12 months"),
+                ),
+                (
+                    "predicted_ltv",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, verbose_name="predicted 12-month value"
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="values",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="values",
+                        to="analytics.segmentrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer value',
-                'verbose_name_plural': 'customer values',
+                "verbose_name": "customer value",
+                "verbose_name_plural": "customer values",
             },
         ),
         migrations.CreateModel(
-            name='SegmentSummary',
+            name="CustomerStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.CharField(choices=[('champions', 'Champions'), ('loyal', 'Loyal'), ('potential_loyalist', 'Potential loyalist'), ('new', 'New'), ('promising', 'Promising'), ('need_attention', 'Need attention'), ('about_to_sleep', 'About to sleep'), ('at_risk', 'At risk'), ('cannot_lose', 'Cannot lose them'), ('hibernating', 'Hibernating'), ('lost', 'Lost')], max_length=20, verbose_name='segment')),
-                ('customers', models.PositiveIntegerField(verbose_name='customers')),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='revenue')),
-                ('average_ltv', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='average predicted value')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='summaries', to='analytics.segmentrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_day", models.DateField()),
+                ("last_day", models.DateField()),
+                ("purchase_days", models.PositiveIntegerField()),
+                ("orders", models.PositiveIntegerField()),
+                ("revenue", models.FloatField()),
+                ("repeat_value", models.FloatField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="analytics.segmentrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'segment summary',
-                'verbose_name_plural': 'segment summaries',
-                'ordering': ['run', 'segment'],
+                "verbose_name": "customer statistics (staging)",
+                "verbose_name_plural": "customer statistics (staging)",
+            },
+        ),
+        migrations.RunPython(unlogged_staging, migrations.RunPython.noop),
+        migrations.CreateModel(
+            name="SegmentSummary",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("champions", "Champions"),
+                            ("loyal", "Loyal"),
+                            ("potential_loyalist", "Potential loyalist"),
+                            ("new", "New"),
+                            ("promising", "Promising"),
+                            ("need_attention", "Need attention"),
+                            ("about_to_sleep", "About to sleep"),
+                            ("at_risk", "At risk"),
+                            ("cannot_lose", "Cannot lose them"),
+                            ("hibernating", "Hibernating"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=20,
+                        verbose_name="segment",
+                    ),
+                ),
+                ("customers", models.PositiveIntegerField(verbose_name="customers")),
+                (
+                    "revenue",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="revenue"),
+                ),
+                (
+                    "average_ltv",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, verbose_name="average predicted value"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="summaries",
+                        to="analytics.segmentrun",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "segment summary",
+                "verbose_name_plural": "segment summaries",
+                "ordering": ["run", "segment"],
             },
         ),
         migrations.AddConstraint(
-            model_name='segmentrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('is_current',), name='one_current_run'),
+            model_name="segmentrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("is_current",),
+                name="one_current_run",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segmentrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['queued', 'running'])), fields=('status',), name='one_active_run'),
+            model_name="segmentrun",
+            constraint=models.UniqueConstraint(
+                models.Value(True),
+                condition=models.Q(("status__in", ["queued", "running"])),
+                name="one_active_run",
+                violation_error_message="A segment run is already queued or running.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segmentmigration',
-            constraint=models.UniqueConstraint(fields=('run', 'from_segment', 'to_segment'), name='one_migration_cell'),
+            model_name="segmentmigration",
+            constraint=models.UniqueConstraint(
+                fields=("run", "from_segment", "to_segment"), name="one_migration_cell"
+            ),
         ),
         migrations.AddIndex(
-            model_name='recommendation',
-            index=models.Index(fields=['customer', 'run', 'rank'], name='analytics_r_custome_4f40ba_idx'),
+            model_name="recommendation",
+            index=models.Index(
+                fields=["customer", "run", "rank"], name="analytics_r_custome_4f40ba_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='productaffinity',
-            index=models.Index(fields=['run', 'product', '-score'], name='analytics_p_run_id_baa489_idx'),
+            model_name="productaffinity",
+            index=models.Index(
+                fields=["run", "product", "-score"], name="analytics_p_run_id_baa489_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customervalue',
-            index=models.Index(fields=['customer', 'run'], name='analytics_c_custome_92b974_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='customervalue',
-            index=models.Index(fields=['run', 'segment'], name='analytics_c_run_id_c18515_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='customervalue',
-            index=models.Index(fields=['run', '-predicted_ltv'], name='analytics_c_run_id_cdb092_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='customervalue',
-            index=models.Index(fields=['run', '-revenue'], name='analytics_c_run_id_05b0f1_idx'),
+            model_name="customervalue",
+            index=models.Index(fields=["run", "segment"], name="analytics_c_run_id_c18515_idx"),
         ),
         migrations.AddConstraint(
-            model_name='customervalue',
-            constraint=models.UniqueConstraint(fields=('run', 'customer'), name='one_value_per_run'),
+            model_name="customervalue",
+            constraint=models.UniqueConstraint(
+                fields=("run", "customer"), name="one_value_per_run"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segmentsummary',
-            constraint=models.UniqueConstraint(fields=('run', 'segment'), name='one_summary_per_segment'),
+            model_name="segmentsummary",
+            constraint=models.UniqueConstraint(
+                fields=("run", "segment"), name="one_summary_per_segment"
+            ),
         ),
     ]

@@ -1,10 +1,135 @@
-"""Placeholder until the dashboards are written."""
+"""The segments dashboard and the 360° page's "Value and segment" panel.
 
+Reps read segments too, but not money: the revenue, revenue-share and LTV figures
+(columns, chart and CSV) need analytics.view_value_report (managers, marketers).
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
 from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from analytics import reports, selectors
+from analytics.csv_export import Col, Table, csv_response, display, find_table
+from analytics.models import Segment
+from analytics.views.common import chart, export_query
+from customers.selectors import customers_visible_to
 
 
-def _placeholder(request, *args, **kwargs):
-    raise Http404
+def _segment_table(rows: list[dict], with_value: bool) -> Table:
+    columns = [
+        Col("label", _("Segment")),
+        Col("customers", _("Customers"), "int"),
+        Col("customer_share", _("Share of customers"), "percent"),
+    ]
+    if with_value:
+        columns += [
+            Col("revenue", _("Revenue"), "money"),
+            Col("revenue_share", _("Share of revenue"), "percent", "d-none d-md-table-cell"),
+            Col("average_ltv", _("Average predicted 12-month value"), "money"),
+        ]
+    list_url = reverse("customers:customer-list")
+    return Table(
+        "segments",
+        _("Segments"),
+        columns,
+        rows,
+        link=lambda row: f"{list_url}?segment={row['segment']}",
+    )
 
 
-segments = value = cannot_lose_tasks = pipeline = service = customer_value_panel = _placeholder
+def _migration_table(matrix: dict) -> Table:
+    labels = dict(Segment.choices)
+    columns = [Col("from", _("From ↓ / to →"))]
+    columns += [Col(key, labels[key], "int") for key in matrix["columns"]]
+    columns.append(Col("total", _("Total"), "int"))
+    rows = [
+        {
+            "from": labels.get(row["segment"], pgettext("segment", "New")),
+            **dict(zip(matrix["columns"], row["cells"], strict=True)),
+            "total": row["total"],
+        }
+        for row in matrix["rows"]
+    ]
+    empty = _("Segment moves appear once there are two runs.")
+    return Table("migration", _("Moves between the last two runs"), columns, rows, empty=empty)
+
+
+def _trend_table(trend: dict) -> Table:
+    labels = dict(Segment.choices)
+    columns = [Col("as_of", _("Run as of"), "date")]
+    columns += [Col(s["segment"], labels[s["segment"]], "int") for s in trend["series"]]
+    rows = [
+        {"as_of": run["as_of"], **{s["segment"]: s["sizes"][i] for s in trend["series"]}}
+        for i, run in enumerate(trend["runs"])
+    ]
+    return Table("trend", _("Segment sizes over the last runs"), columns, rows)
+
+
+def _charts(rows, trend, with_value: bool) -> list[dict]:
+    labels = [str(row["label"]) for row in rows]
+    charts = [
+        chart("chart-segment-customers", "bar", labels, [
+            {"label": _("Customers"), "data": [row["customers"] for row in rows]}
+        ]),
+        chart("chart-segment-trend", "line", [display("date", r["as_of"]) for r in trend["runs"]], [
+            {"label": str(Segment(s["segment"]).label), "data": s["sizes"]}
+            for s in trend["series"]
+        ]),
+    ]  # fmt: skip
+    if with_value:
+        charts.append(
+            chart("chart-segment-revenue", "doughnut", labels, [
+                {"label": _("Share of revenue"),
+                 "data": [round(row["revenue_share"] * 100, 1) for row in rows]}
+            ], percent=True)
+        )  # fmt: skip
+    return charts
+
+
+@permission_required("analytics.view_segmentrun", raise_exception=True)
+def segments(request):
+    run = selectors.current_run()
+    latest = selectors.latest_run()
+    context = {"run": run, "latest": latest, "query": export_query(request)}
+    if run is None:
+        return render(request, "analytics/segments.html", context)
+    with_value = request.user.has_perm("analytics.view_value_report")
+    rows = reports.segment_rows(run)
+    trend = reports.segment_trend()
+    tables = [
+        _segment_table(rows, with_value),
+        _migration_table(reports.migration_matrix(run)),
+        _trend_table(trend),
+    ]
+    if "export" in request.GET:
+        table = find_table(tables, request.GET["export"])
+        if table is None:
+            raise Http404
+        return csv_response(table, "segments")
+    context |= {"tables": tables, "charts": _charts(rows, trend, with_value)}
+    context["with_value"] = with_value
+    return render(request, "analytics/segments.html", context)
+
+
+@permission_required("analytics.view_customervalue", raise_exception=True)
+def customer_value_panel(request, pk):
+    """The 360° page's panel: segment, scores and value in the current run."""
+    customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    run = selectors.current_run()
+    value = selectors.customer_value(customer, run) if run else None
+    context = {"customer": customer, "run": run, "value": value, "recommendations": []}
+    if value is not None:
+        context["recommendations"] = list(selectors.recommendations_for(customer, limit=5))
+        context["currency"] = settings.CRM_CURRENCY
+        context["texts"] = {
+            "revenue": display("money", value.revenue),
+            "orders": display("int", value.orders),
+            "average_order_value": display("money", value.average_order_value),
+            "predicted_ltv": display("money", value.predicted_ltv),
+            "probability_alive": display("percent", value.probability_alive),
+        }
+    return render(request, "analytics/partials/customer_value_panel.html", context)

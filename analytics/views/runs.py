@@ -1,10 +1,46 @@
-"""Placeholder until the run views are written."""
+"""“Recompute now” and the run's progress display (htmx fragments on the segments page)."""
 
-from django.http import Http404
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from analytics.selectors import active_run, latest_run, runs_visible_to
+from analytics.services import RunAlreadyActive, run_request
+
+STATUS_TEMPLATE = "analytics/partials/run_status.html"
 
 
-def _placeholder(request, *args, **kwargs):
-    raise Http404
+@permission_required("analytics.run_segments", raise_exception=True)
+@require_POST
+def recompute(request):
+    """Queue a run; htmx gets the progress display in place of the old one."""
+    refused = None
+    try:
+        run = run_request(requested_by=request.user)
+    except RunAlreadyActive as error:
+        refused, run = str(error), active_run() or latest_run()
+    if not request.htmx:
+        if refused:
+            messages.error(request, refused)
+        else:
+            messages.success(request, _("The segment run is queued."))
+        return redirect("analytics:segments")
+    run.refresh_from_db()  # with tasks inline, it has run already
+    # A refusal is still a 200: htmx swaps only successful responses, and the fragment
+    # carries the message beside the run that is going.
+    return render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})
 
 
-recompute = run_status = _placeholder
+@permission_required("analytics.view_segmentrun", raise_exception=True)
+@require_GET
+def run_status(request, pk):
+    """The progress display; polled every second while the run is queued or running."""
+    run = get_object_or_404(runs_visible_to(request.user), pk=pk)
+    if request.GET.get("poll") and not run.is_active:
+        # The run just ended: reload the dashboard so it shows the new figures.
+        response = render(request, STATUS_TEMPLATE, {"run": run})
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, STATUS_TEMPLATE, {"run": run})

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.http import querystring_without
+from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
 from crm.lib.panels import CUSTOMER_PAGE, panels_for
 from customers.filters import CustomerFilter
 from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
@@ -38,10 +39,15 @@ def customer_list(request):
         request.GET, queryset=customers_visible_to(request.user), request=request
     )
     customers = customer_filter.qs.select_related("owner").prefetch_related("tags")
+    # Columns other apps add (analytics: segment, LTV), read in the list's own query.
+    customers = annotate_rows(CUSTOMER_LIST, request.user, customers)
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    attach_cells(CUSTOMER_LIST, request.user, page.object_list)
     context = {
         "filter": customer_filter,
         "page": page,
+        "extra_columns": extra_columns(CUSTOMER_LIST, request.user),
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
         "saved_views": saved_views_for(request.user),

@@ -1,0 +1,130 @@
+"""A dashboard table: shown on the page and downloaded as CSV from the same rows.
+
+A view builds a `Table` from a report's rows; the template shows `table.display_rows`
+(figures formatted for the active language) and `?export=<table name>` returns
+`csv_response(table)`: the same figures unformatted, text cells neutralised against
+spreadsheet formula injection with the customers export's `safe_cell`.
+"""
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+
+from customers.csv_format import safe_cell
+
+
+def _rounded(value, places: int) -> Decimal:
+    # number_format truncates; round half up first so the page and the CSV agree.
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _number(places: int, scale: int = 1) -> Callable:
+    return lambda v: number_format(_rounded(v * scale, places), places, force_grouping=True)
+
+
+def _plain(places: int, scale: int = 1) -> Callable:
+    return lambda v: str(_rounded(v * scale, places))
+
+
+# How a kind of column is shown (active language) and exported (plain, machine-readable).
+_DISPLAY: dict[str, Callable] = {
+    "text": str,
+    "int": _number(0),
+    "money": _number(2),
+    "percent": lambda v: _number(1, 100)(v) + "%",
+    "decimal1": _number(1),
+    "decimal2": _number(2),
+    "date": lambda v: date_format(v, "SHORT_DATE_FORMAT"),
+    "month": lambda v: date_format(v, "YEAR_MONTH_FORMAT"),
+}
+_EXPORT: dict[str, Callable] = {
+    "text": safe_cell,
+    "int": int,
+    "money": _plain(2),
+    "percent": _plain(1, 100),
+    "decimal1": _plain(1),
+    "decimal2": _plain(2),
+    "date": lambda v: v.isoformat(),
+    "month": lambda v: f"{v:%Y-%m}",
+}
+_NUMERIC = {"int", "money", "percent", "decimal1", "decimal2"}
+
+
+def display(kind: str, value) -> str:
+    """A figure formatted for the active language ("—" when there is none)."""
+    return "—" if value is None else _DISPLAY[kind](value)
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    label: str
+    kind: str = "text"
+    css_class: str = ""
+
+    @property
+    def align(self) -> str:
+        return "text-end" if self.kind in _NUMERIC else ""
+
+
+@dataclass
+class Table:
+    name: str  # the ?export= value and the table's HTML id
+    title: str
+    columns: list[Col]
+    rows: list[dict]
+    # Optional: row -> URL for the first column (the segment links to the customer list).
+    link: Callable | None = None
+    empty: str = ""
+    footer: dict | None = field(default=None)
+
+    def display_rows(self) -> list[list[dict]]:
+        return [self._display(row) for row in self.rows]
+
+    def display_footer(self) -> list[dict] | None:
+        return self._display(self.footer) if self.footer else None
+
+    def _display(self, row: dict) -> list[dict]:
+        cells = []
+        for index, col in enumerate(self.columns):
+            value = row.get(col.key)
+            text = display(col.kind, value)
+            url = self.link(row) if self.link and index == 0 and row is not self.footer else ""
+            cells.append({"text": text, "url": url, "css": f"{col.align} {col.css_class}".strip()})
+        return cells
+
+    def export_rows(self) -> list[list]:
+        rows = [*self.rows, *([self.footer] if self.footer else [])]
+        return [
+            [
+                "" if row.get(col.key) is None else _EXPORT[col.kind](row.get(col.key))
+                for col in self.columns
+            ]
+            for row in rows
+        ]
+
+
+def csv_response(table: Table, prefix: str) -> HttpResponse:
+    """The table as a CSV download (UTF-8 with a BOM so spreadsheets read Chinese)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="{prefix}-{table.name}-{stamp}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([safe_cell(str(col.label)) for col in table.columns])
+    writer.writerows(table.export_rows())
+    return response
+
+
+def find_table(tables: list[Table], name: str | None) -> Table | None:
+    return next((table for table in tables if table.name == name), None)
+
+
+def as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value

@@ -1,0 +1,293 @@
+"""A full segment run over 1,000,000 customers and 10,000,000 orders (`make bench-analytics`).
+
+Loads the data unless present (numpy draws each customer's BG/NBD-like behaviour: a purchase
+rate, a dropout time and an average spend; PostgreSQL expands them into orders), times the
+database's own plain grouped aggregate over the orders (the floor), then one run through the
+real code path (chunks in-process, Celery eager) broken into its steps, the peak memory, and
+the dashboards' p95 server time.
+"""
+
+import io
+import resource
+import time
+from datetime import timedelta
+
+import numpy as np
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.models import SegmentRun
+from analytics.pipeline.staging import AGGREGATE_WORK_MEM, aggregate_sql
+from analytics.runs import delete_results
+from analytics.services import run_compute_now
+from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from customers.demo import ensure_demo_users
+from customers.models import Customer
+from sales.models import Order, OrderLine, Product
+
+PREFIX = "BENCH-A-"  # external ids and order numbers of the loaded rows
+PRODUCTS = 200
+TARGET_RUN_S, TARGET_MEMORY_MB, TARGET_PAGE_MS = 60.0, 4096.0, 200.0
+DAYS = 730  # two years of history
+
+
+class Command(BaseCommand):
+    help = "Benchmark the nightly segment run and the analytics dashboards on PostgreSQL."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=1_000_000)
+        parser.add_argument("--orders", type=int, default=10_000_000)
+        parser.add_argument("--lines", type=int, default=1_000_000)
+        parser.add_argument("--requests", type=int, default=100, help="Requests per page.")
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--skip-pages", action="store_true")
+        parser.add_argument("--skip-run", action="store_true", help="Measure the pages only.")
+
+    def handle(
+        self, *args, customers, orders, lines, requests, seed, skip_pages, skip_run, **options
+    ):
+        require_postgresql("bench_analytics")
+        if customers < 1 or orders < customers or lines < 0 or requests < 1:
+            raise CommandError("Need --customers >= 1, --orders >= --customers, --requests >= 1.")
+        ensure_database(self.stdout)
+        call_command("migrate", interactive=False, verbosity=0)
+        users = ensure_demo_users()
+        self._load(customers, orders, lines, seed)
+        if not skip_run:
+            self._floor()
+            self._run(options["verbosity"])
+        if not skip_pages:
+            self._pages(users, requests, options["verbosity"])
+
+    # --- loading -------------------------------------------------------------------------
+
+    def _step(self, label, work):
+        started = time.perf_counter()
+        result = work()
+        self.stdout.write(f"{label}: {time.perf_counter() - started:.1f} s")
+        return result
+
+    def _load(self, customers, orders, lines, seed):
+        have = Customer.objects.filter(external_id__startswith=PREFIX).count()
+        if have < customers:
+            self._step(f"Loading {customers - have} customers", lambda: _customers(have, customers))
+        have_orders = Order.objects.filter(number__startswith=PREFIX).count()
+        if not have_orders:
+            self._step(f"Loading about {orders} orders", lambda: _orders(customers, orders, seed))
+        elif have_orders < orders * 0.9:
+            raise CommandError(f"{have_orders} bench orders already loaded; drop the database.")
+        _products()
+        if lines and not OrderLine.objects.filter(description__startswith=PREFIX).exists():
+            self._step(f"Loading {lines} order lines", lambda: _lines(lines))
+        self._step("VACUUM ANALYZE", _vacuum)
+        self.stdout.write(
+            f"Data: {Customer.objects.count()} customers, {_count(Order)} orders, "
+            f"{_count(OrderLine)} order lines."
+        )
+
+    # --- measuring -----------------------------------------------------------------------
+
+    def _floor(self):
+        # The outer query uses every column: PostgreSQL skips aggregates nobody reads.
+        sql = (
+            "SELECT count(*), sum(n), sum(s), min(f), max(l) FROM (SELECT customer_id, "
+            "count(*) AS n, sum(total) AS s, min(ordered_at) AS f, max(ordered_at) AS l "
+            "FROM sales_order GROUP BY customer_id) grouped"
+        )
+        for work_mem in ("4MB", AGGREGATE_WORK_MEM):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
+                started = time.perf_counter()
+                cursor.execute(sql)
+                elapsed = time.perf_counter() - started
+            self.stdout.write(
+                f"Floor: the plain grouped aggregate over the orders (work_mem {work_mem}): "
+                f"{elapsed:.1f} s"
+            )
+
+    def _run(self, verbosity):
+        self._keep_only_current_run()
+        if verbosity >= 2:
+            self._explain()
+        temp_before = _temp_bytes()
+        started = time.perf_counter()
+        run = run_compute_now(as_of=timezone.localdate())
+        wall = time.perf_counter() - started
+        if run.status != SegmentRun.Status.SUCCEEDED:
+            raise CommandError(f"The run failed: {run.error}")
+        t = run.timings
+        p = run.parameters
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stdout.write("")
+        self.stdout.write(f"Segment run of {run.customers} customers: {wall:.1f} s in all")
+        for key in ("aggregate", "read", "fit", "score", "write", "recommend", "finish"):
+            self.stdout.write(f"  {key:<10} {t.get(key, 0):7.1f} s")
+        self.stdout.write(
+            f"  (score and write are summed over the chunks; recommend runs beside them)\n"
+            f"Fitted on {p['fitted_on']} customers: r={p['r']:.4f} alpha={p['alpha']:.4f} "
+            f"a={p['a']:.4f} b={p['b']:.4f} (alpha in weeks); "
+            f"p={p['p']:.4f} q={p['q']:.4f} gamma={p['gamma']:.4f}"
+        )
+        self.stdout.write(
+            f"Peak memory of this process (ru_maxrss): {peak_mb:.0f} MB; PostgreSQL temporary "
+            f"files written during the run: {(_temp_bytes() - temp_before) / 2**20:.0f} MB"
+        )
+        ok = wall < TARGET_RUN_S and peak_mb < TARGET_MEMORY_MB
+        verdict = self.style.SUCCESS("PASS") if ok else self.style.ERROR("FAIL")
+        self.stdout.write(f"{verdict}: targets {TARGET_RUN_S:.0f} s and {TARGET_MEMORY_MB:.0f} MB")
+        return run
+
+    def _keep_only_current_run(self):
+        """Earlier bench runs would only grow the tables; the current one is kept to compare."""
+        for run in SegmentRun.objects.filter(is_current=False):
+            delete_results(run.pk)
+            run.delete()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE analytics_customervalue")
+
+    def _explain(self):
+        sql, params = aggregate_sql(0, timezone.localdate())
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'")
+            cursor.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            transaction.set_rollback(True)
+        self.stdout.write(f"The run's aggregate (rolled back):\n{plan}\n")
+
+    def _pages(self, users, requests, verbosity):
+        client = logged_in_client(users["manager"])
+        pages = [
+            ("segments", reverse("analytics:segments")),
+            ("value", reverse("analytics:value")),
+            ("pipeline", reverse("analytics:pipeline")),
+            ("service", reverse("analytics:service")),
+            ("customers by segment", reverse("customers:customer-list") + "?segment=at_risk"),
+        ]
+        results = []
+        for name, url in pages:
+            try:
+                results.append(measure(name, client, lambda url=url: url, requests))
+            except CommandError as error:
+                self.stdout.write(f"{name}: not measured ({error})")
+        if results:
+            report(self, results, {r.name: TARGET_PAGE_MS for r in results}, verbosity)
+
+
+def _count(model) -> int:
+    """The planner's row estimate (exact counts of 10M rows take seconds)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [model._meta.db_table]
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _temp_bytes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+def _vacuum():
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def _customers(first: int, last: int) -> None:
+    """Customers first..last-1 in one INSERT ... SELECT (every column a plain default)."""
+    template = Customer(stage=Customer.Stage.CUSTOMER, created_at=timezone.now())
+    template.updated_at = template.created_at
+    varying = {
+        "name": "'Bench customer ' || i",
+        "email": "'bench' || i || '@example.com'",
+        "external_id": f"'{PREFIX}' || i",
+    }
+    columns, values, params = [], [], []
+    for field in Customer._meta.concrete_fields:
+        if field.primary_key or field.generated:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in varying:
+            values.append(varying[field.name])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO customers_customer ({', '.join(columns)}) "  # noqa: S608 - names only
+            f"SELECT {', '.join(values)} FROM generate_series(%s, %s) AS i",
+            [*params, first, last - 1],
+        )
+
+
+def _orders(customers: int, orders: int, seed: int) -> None:
+    """Per customer (numpy): when they start, how long they stay, how often and how much they
+    buy; PostgreSQL expands that into orders (generate_series), so the load takes minutes."""
+    rng = np.random.default_rng(seed)
+    ids = np.array(
+        Customer.objects.filter(external_id__startswith=PREFIX)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:customers]
+    )
+    n = len(ids)
+    # Purchase counts: heterogeneous (gamma-mixed Poisson, i.e. NBD) with the requested mean.
+    rate = rng.gamma(shape=0.9, scale=(orders / n - 1) / 0.9, size=n)
+    counts = 1 + rng.poisson(rate)
+    first = rng.uniform(0, DAYS, n)
+    # Dropout: an exponential lifetime; orders fall between the first day and the dropout.
+    stay = np.minimum(first + rng.exponential(DAYS / 2, n), DAYS)
+    spend = rng.gamma(shape=3.0, scale=40.0, size=n)  # each customer's average order value
+    buffer = io.StringIO()
+    for row in zip(ids, counts, first, stay, spend, strict=True):
+        buffer.write("%d\t%d\t%.4f\t%.4f\t%.2f\n" % row)  # noqa: UP031
+    start = timezone.now() - timedelta(days=DAYS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_people (customer_id bigint, n int, first float8, "
+            "stay float8, spend float8) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY bench_people FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute(
+            """
+            INSERT INTO sales_order (customer_id, number, ordered_at, channel, total, currency,
+                                     coupon_code, created_at)
+            SELECT customer_id, %s::text || customer_id || '-' || k,
+                   %s + make_interval(secs => 86400 * CASE WHEN k = 1 THEN first
+                        ELSE first + random() * (stay - first) END),
+                   'web', round((spend * (0.2 + 1.6 * random()))::numeric + 1, 2), 'USD', '', now()
+            FROM bench_people, generate_series(1, n) AS k
+            """,
+            [PREFIX, start],
+        )
+
+
+def _products() -> None:
+    for i in range(PRODUCTS):
+        Product.objects.get_or_create(
+            sku=f"{PREFIX}{i:03d}", defaults={"name": f"Bench product {i}", "unit_price": 10}
+        )
+
+
+def _lines(lines: int) -> None:
+    """One line per order for customers in every third id; tastes cluster by customer, so
+    products bought together are related (customer id mod 20 picks a group of 10 products)."""
+    ids = list(
+        Product.objects.filter(sku__startswith=PREFIX).order_by("sku").values_list("pk", flat=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO sales_orderline (order_id, product_id, description, quantity,
+                                         unit_price, discount_percent, tax_rate)
+            SELECT o.id, (%s::bigint[])[1 + (o.customer_id %% 20) * 10 + floor(random() * 10)::int],
+                   %s::text || 'line', 1, o.total, 0, 0
+            FROM sales_order o
+            WHERE o.customer_id %% 3 = 0 AND o.number LIKE %s
+            LIMIT %s
+            """,
+            [ids, PREFIX, PREFIX + "%", lines],
+        )

@@ -1,0 +1,66 @@
+"""Moving numpy columns in and out of PostgreSQL with COPY, in text built by pandas.
+
+A million rows a chunk cannot afford a Python call per row: pandas formats the whole block
+(COPY's text format: tab-separated, no quoting needed for numbers, dates and segment keys).
+Elsewhere (SQLite for tests and the demo) crm.lib.bulk.bulk_insert does the work.
+"""
+
+import io
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from crm.lib.bulk import bulk_insert
+
+
+def _plain(values) -> np.ndarray | list:
+    values = np.asarray(values)
+    if np.issubdtype(values.dtype, np.datetime64):
+        return np.datetime_as_string(values, unit="D")
+    return values
+
+
+def copy_columns(model, columns: dict) -> int:
+    """Insert rows given as equally long columns {attname: values}; returns the row count."""
+    names = list(columns)
+    plain = {name: _plain(values) for name, values in columns.items()}
+    count = len(next(iter(plain.values()))) if plain else 0
+    if not count:
+        return 0
+    if connection.vendor != "postgresql":
+        return bulk_insert(model, names, zip(*(v.tolist() for v in plain.values()), strict=True))
+    text = pd.DataFrame(plain).to_csv(sep="\t", header=False, index=False, lineterminator="\n")
+    column_of = {field.attname: field.column for field in model._meta.concrete_fields}
+    quoted = ", ".join(connection.ops.quote_name(column_of[name]) for name in names)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
+    ):
+        copy.write(text)
+    return count
+
+
+def read_columns(select_sql: str, params: list, names: list[str], dtypes: dict) -> dict:
+    """Run a SELECT and return its columns as numpy arrays (COPY TO STDOUT on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            statement = cursor.cursor.mogrify(select_sql, params)
+            buffer = io.BytesIO()
+            with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT") as copy:
+                for block in copy:
+                    buffer.write(block)
+        buffer.seek(0)
+        if not buffer.getbuffer().nbytes:
+            return {name: np.empty(0, dtype=dtypes[name]) for name in names}
+        frame = pd.read_csv(buffer, sep="\t", header=None, names=names, dtype=dtypes)
+        return {name: frame[name].to_numpy() for name in names}
+    with connection.cursor() as cursor:
+        cursor.execute(select_sql, params)
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return {
+        name: np.array(values, dtype=dtypes[name])
+        for name, values in zip(names, columns, strict=True)
+    }

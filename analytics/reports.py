@@ -1,0 +1,454 @@
+"""The dashboards' queries: every figure is aggregated in the database.
+
+Segment and value reports read only what a run stored (CustomerValue, SegmentSummary,
+SegmentMigration); a run never changes once written, so the per-run reports that scan
+a whole run (the Pareto curve, the LTV histogram) are cached by run id. Pipeline and
+service reports aggregate deals, orders and tickets live, with grouped queries.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from analytics.models import (
+    CANNOT_LOSE,
+    Segment,
+    SegmentMigration,
+    SegmentRun,
+    SegmentSummary,
+)
+from sales.models import Deal
+from sales.selectors import forecast, pipeline_stages
+from service.models import SatisfactionResponse, Ticket
+
+SEGMENT_ORDER = [segment.value for segment in Segment]
+PARETO_POINTS = 100
+HISTOGRAM_BUCKETS = 20
+CACHE_SECONDS = 24 * 3600
+
+
+def _share(part, whole) -> float:
+    return float(part) / float(whole) if whole else 0.0
+
+
+def _money(value) -> Decimal:
+    # SQLite sums decimals as floats; every amount is shown in cents.
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def end_before(self) -> datetime:
+        next_day = self.end + timedelta(days=1)
+        return datetime.combine(next_day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+# --- segments -------------------------------------------------------------------------
+
+
+def segment_rows(run: SegmentRun) -> list[dict]:
+    """Per segment of the run: customers, revenue, their shares and the average LTV."""
+    summaries = {s.segment: s for s in SegmentSummary.objects.filter(run=run)}
+    customers = sum(s.customers for s in summaries.values())
+    revenue = sum((s.revenue for s in summaries.values()), Decimal("0"))
+    rows = []
+    for key in SEGMENT_ORDER:
+        summary = summaries.get(key)
+        if summary is None:
+            continue
+        rows.append(
+            {
+                "segment": key,
+                "label": Segment(key).label,
+                "customers": summary.customers,
+                "customer_share": _share(summary.customers, customers),
+                "revenue": _money(summary.revenue),
+                "revenue_share": _share(summary.revenue, revenue),
+                "average_ltv": _money(summary.average_ltv),
+            }
+        )
+    return rows
+
+
+def migration_matrix(run: SegmentRun) -> dict:
+    """Customers per (previous segment, current segment); the "new" row has no previous."""
+    counts = {
+        (m["from_segment"], m["to_segment"]): m["customers"]
+        for m in SegmentMigration.objects.filter(run=run).values(
+            "from_segment", "to_segment", "customers"
+        )
+    }
+    present_to = {to for _from, to in counts}
+    present_from = {frm for frm, _to in counts}
+    columns = [key for key in SEGMENT_ORDER if key in present_to]
+    rows = []
+    for key in [*SEGMENT_ORDER, ""]:
+        if key not in present_from:
+            continue
+        cells = [counts.get((key, to), 0) for to in columns]
+        rows.append({"segment": key, "cells": cells, "total": sum(cells)})
+    return {"columns": columns, "rows": rows}
+
+
+def segment_trend(limit: int = 8) -> dict:
+    """Segment sizes across the last successful runs, oldest first (two queries)."""
+    runs = list(
+        SegmentRun.objects.filter(status=SegmentRun.Status.SUCCEEDED)
+        .order_by("-as_of", "-id")
+        .values("pk", "as_of")[:limit]
+    )[::-1]
+    sizes = {
+        (s["run_id"], s["segment"]): s["customers"]
+        for s in SegmentSummary.objects.filter(run__in=[r["pk"] for r in runs]).values(
+            "run_id", "segment", "customers"
+        )
+    }
+    present = {segment for _run, segment in sizes}
+    series = [
+        {"segment": key, "sizes": [sizes.get((r["pk"], key), 0) for r in runs]}
+        for key in SEGMENT_ORDER
+        if key in present
+    ]
+    return {"runs": runs, "series": series}
+
+
+# --- value ------------------------------------------------------------------------------
+
+
+def _cache_key(report: str, run: SegmentRun) -> str:
+    # The creation time too: a restored or recreated database may reuse run ids.
+    return f"analytics:{report}:{run.pk}:{run.created_at.timestamp():.6f}"
+
+
+# Tiles by arithmetic on the row number, so the only window is a ROW_NUMBER over the
+# (run, -revenue) index in order: no sort, no second pass (NTILE would need both).
+# Ties need no tie-breaker: equal revenues give the same sums in any order.
+_PARETO_SQL = """
+SELECT (rn - 1) * %(points)s / %(n)s AS tile, COUNT(*), SUM(revenue),
+       SUM(CASE WHEN rn * 5 <= %(n)s THEN revenue ELSE 0 END)
+FROM (
+    SELECT revenue, ROW_NUMBER() OVER (ORDER BY revenue DESC) AS rn
+    FROM analytics_customervalue WHERE run_id = %(run)s
+) ranked
+GROUP BY tile ORDER BY tile
+"""
+
+
+def pareto(run: SegmentRun) -> dict:
+    """The Pareto curve in at most 100 points, and the top fifth's share of revenue.
+
+    Customers sorted by revenue (highest first) are cut into 100 equal tiles in one
+    query; each point is (share of customers so far, share of revenue so far).
+    "Top 20%" is the first floor(n / 5) customers.
+    """
+    key = _cache_key("pareto", run)
+    result = cache.get(key)
+    if result is None:
+        customers = run.values.count()
+        tiles = []
+        if customers:
+            with connection.cursor() as cursor:
+                params = {"points": PARETO_POINTS, "n": customers, "run": run.pk}
+                cursor.execute(_PARETO_SQL, params)
+                tiles = cursor.fetchall()
+        result = _pareto_points(tiles)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _pareto_points(tiles) -> dict:
+    customers = sum(count for _tile, count, _rev, _top in tiles)
+    revenue = sum(float(rev or 0) for _tile, _count, rev, _top in tiles)
+    top = sum(float(top or 0) for *_rest, top in tiles)
+    points, seen, earned = [{"x": 0.0, "y": 0.0}], 0, 0.0
+    for _tile, count, rev, _top in tiles:
+        seen += count
+        earned += float(rev or 0)
+        points.append({"x": _share(seen, customers), "y": _share(earned, revenue)})
+    return {
+        "points": points,
+        "customers": customers,
+        "revenue": _money(revenue),
+        "top20_share": _share(top, revenue),
+    }
+
+
+def ltv_histogram(run: SegmentRun) -> list[dict]:
+    """Customers per predicted-LTV bucket: 20 equal-width buckets from min to max."""
+    key = _cache_key("ltv-histogram", run)
+    result = cache.get(key)
+    if result is None:
+        result = _ltv_buckets(run)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _ltv_buckets(run: SegmentRun) -> list[dict]:
+    bounds = run.values.aggregate(low=Min("predicted_ltv"), high=Max("predicted_ltv"))
+    if bounds["low"] is None:
+        return []
+    low, high = Decimal(str(bounds["low"])), Decimal(str(bounds["high"]))
+    width = (high - low) / HISTOGRAM_BUCKETS or Decimal("0.01")
+    with connection.cursor() as cursor:
+        # FLOOR exists on PostgreSQL and (registered by Django) on SQLite.
+        cursor.execute(
+            "SELECT FLOOR((predicted_ltv - %s) / %s) AS bucket, COUNT(*) "
+            "FROM analytics_customervalue WHERE run_id = %s GROUP BY bucket",
+            [low, width, run.pk],
+        )
+        counts = {}
+        for bucket, count in cursor.fetchall():
+            index = min(int(bucket), HISTOGRAM_BUCKETS - 1)  # the maximum falls on the edge
+            counts[index] = counts.get(index, 0) + count
+    return [
+        {
+            "low": _money(low + width * i),
+            "high": _money(low + width * (i + 1)),
+            "customers": counts.get(i, 0),
+        }
+        for i in range(HISTOGRAM_BUCKETS)
+    ]
+
+
+def cannot_lose_count(run: SegmentRun) -> int:
+    """How many customers the list has (counting them scans the whole run: cached)."""
+    key = _cache_key("cannot-lose-count", run)
+    count = cache.get(key)
+    if count is None:
+        count = cannot_lose(run).count()
+        cache.set(key, count, CACHE_SECONDS)
+    return count
+
+
+def cannot_lose(run: SegmentRun):
+    """Customers too valuable to lose: the segment, or high value and probably leaving."""
+    return (
+        # CANNOT_LOSE is also the condition of the partial index that answers this query
+        # in its order (the first page reads 25 index entries, not the whole run).
+        run.values.filter(CANNOT_LOSE)
+        .select_related("customer__owner")
+        .order_by("-predicted_ltv", "-revenue", "customer_id")
+    )
+
+
+# --- pipeline ---------------------------------------------------------------------------
+
+
+def funnel(deals, pipeline, period: Period) -> list[dict]:
+    """Deals created in the period by their stage now: count and amount."""
+    stages = list(pipeline_stages(pipeline))
+    groups = {
+        g["stage_id"]: g
+        for g in deals.filter(
+            pipeline=pipeline, created_at__gte=period.start_at, created_at__lt=period.end_before
+        )
+        .values("stage_id")
+        .annotate(deals=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    }
+    return [
+        {
+            "stage": stage.name,
+            "deals": groups.get(stage.pk, {}).get("deals", 0),
+            "amount": _money(groups.get(stage.pk, {}).get("amount")),
+        }
+        for stage in stages
+    ]
+
+
+def win_stats(deals, period: Period) -> dict:
+    """Win rate of the deals closed in the period and the average days to win."""
+    closed = deals.filter(closed_at__gte=period.start_at, closed_at__lt=period.end_before)
+    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+    won = Q(status=Deal.Status.WON)
+    totals = closed.aggregate(
+        won=Count("pk", filter=won),
+        lost=Count("pk", filter=Q(status=Deal.Status.LOST)),
+        won_amount=Sum("amount", filter=won),
+        cycle=Avg(cycle, filter=won),
+    )
+    decided = totals["won"] + totals["lost"]
+    cycle_days = totals["cycle"].total_seconds() / 86400 if totals["cycle"] is not None else None
+    return {
+        "won": totals["won"],
+        "lost": totals["lost"],
+        "won_amount": _money(totals["won_amount"]),
+        "win_rate": _share(totals["won"], decided) if decided else None,
+        "cycle_days": cycle_days,
+    }
+
+
+def per_rep(deals, period: Period) -> list[dict]:
+    """Per owner: open pipeline now, and deals won and lost in the period."""
+    in_period = Q(closed_at__gte=period.start_at, closed_at__lt=period.end_before)
+    won, lost = in_period & Q(status=Deal.Status.WON), in_period & Q(status=Deal.Status.LOST)
+    is_open = Q(status=Deal.Status.OPEN)
+    groups = (
+        deals.filter(is_open | in_period)
+        .values("owner__username")
+        .annotate(
+            open_deals=Count("pk", filter=is_open),
+            open_amount=Sum("amount", filter=is_open),
+            won=Count("pk", filter=won),
+            won_amount=Sum("amount", filter=won),
+            lost=Count("pk", filter=lost),
+        )
+        .order_by("owner__username")
+    )
+    return [
+        {
+            "owner": g["owner__username"] or "—",
+            "open_deals": g["open_deals"],
+            "open_amount": _money(g["open_amount"]),
+            "won": g["won"],
+            "won_amount": _money(g["won_amount"]),
+            "lost": g["lost"],
+            "win_rate": _share(g["won"], g["won"] + g["lost"]) if g["won"] + g["lost"] else None,
+        }
+        for g in groups
+    ]
+
+
+SALES_CACHE_SECONDS = 600
+
+
+def sales_by_month(orders, deals, today: date, *, scope: str, months: int = 12) -> list[dict]:
+    """Order totals per month of the last `months` months beside the deal forecast.
+
+    Summing a year of orders reads millions of rows (10 s for 5M orders on the benchmark
+    machine), so the result is cached for ten minutes per visibility `scope` ("all", or
+    the rep) and day; the nightly job storing monthly totals would remove the wait.
+    """
+    key = f"analytics:sales-by-month:{scope}:{today.isoformat()}:{months}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _sales_by_month(orders, deals, today, months)
+        cache.set(key, rows, SALES_CACHE_SECONDS)
+    return rows
+
+
+def _sales_by_month(orders, deals, today: date, months: int) -> list[dict]:
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    first = date(index // 12, index % 12 + 1, 1)
+    tz = timezone.get_current_timezone()
+    start_at = datetime.combine(first, time.min, tzinfo=tz)
+    totals = {
+        g["month"].date() if isinstance(g["month"], datetime) else g["month"]: g["total"]
+        for g in orders.filter(ordered_at__gte=start_at)
+        .annotate(month=TruncMonth("ordered_at", tzinfo=tz))
+        .values("month")
+        .annotate(total=Sum("total"))
+        .order_by()
+    }
+    predicted = forecast(
+        deals, start=first, months=months, commit_probability=settings.CRM_COMMIT_PROBABILITY
+    )
+    return [
+        {
+            "month": row.key,
+            "orders": _money(totals.get(row.key)),
+            "forecast_won": _money(row.won),
+            "forecast_weighted": _money(row.weighted),
+        }
+        for row in predicted.by_month
+    ]
+
+
+# --- service ----------------------------------------------------------------------------
+
+
+def _tickets_in(period: Period):
+    return Ticket.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_before)
+
+
+def ticket_volume(period: Period) -> list[dict]:
+    """Tickets created per week (weeks start on Monday) and category."""
+    tz = timezone.get_current_timezone()
+    groups = (
+        _tickets_in(period)
+        .annotate(week=TruncWeek("created_at", tzinfo=tz))
+        .values("week", "category")
+        .annotate(tickets=Count("pk"))
+        .order_by("week")
+    )
+    weeks: dict = {}
+    for g in groups:
+        week = g["week"].date() if isinstance(g["week"], datetime) else g["week"]
+        weeks.setdefault(week, dict.fromkeys(Ticket.Category.values, 0))[g["category"]] = g[
+            "tickets"
+        ]
+    return [
+        {"week": week, **counts, "total": sum(counts.values())}
+        for week, counts in sorted(weeks.items())
+    ]
+
+
+def sla_compliance(period: Period, now: datetime | None = None) -> list[dict]:
+    """Per category: tickets that met and breached the first-response and resolution SLA.
+
+    A ticket met a target when it was answered (resolved) by the due time; it breached
+    it when answered later, or not yet answered and the due time has passed. Tickets
+    without a due time, or still within it, count in neither.
+    """
+    now = now or timezone.now()
+    aggregates = {}
+    for name, done, due in (
+        ("first_response", "first_responded_at", "first_response_due"),
+        ("resolution", "resolved_at", "resolution_due"),
+    ):
+        has_due = Q(**{f"{due}__isnull": False})
+        met = has_due & Q(**{f"{done}__lte": F(due)})
+        late = Q(**{f"{done}__gt": F(due)}) | Q(**{f"{done}__isnull": True, f"{due}__lt": now})
+        aggregates[f"{name}_met"] = Count("pk", filter=met)
+        aggregates[f"{name}_breached"] = Count("pk", filter=has_due & late)
+    groups = {
+        g["category"]: g
+        for g in _tickets_in(period).values("category").annotate(**aggregates).order_by()
+    }
+    rows = []
+    for key, label in Ticket.Category.choices:
+        if key in groups:
+            rows.append(_sla_row(label, groups[key]))
+    if rows:
+        total = {name: sum(g[name] for g in groups.values()) for name in aggregates}
+        rows.append(_sla_row(None, total))  # None: the total row
+    return rows
+
+
+def _sla_row(label, counts: dict) -> dict:
+    row = {"category": label, **{name: counts[name] for name in counts if name != "category"}}
+    for name in ("first_response", "resolution"):
+        met, breached = counts[f"{name}_met"], counts[f"{name}_breached"]
+        row[f"{name}_compliance"] = _share(met, met + breached) if met + breached else None
+    return row
+
+
+def csat_by(period: Period, field: str) -> list[dict]:
+    """CSAT average and count per `field` ("ticket__category" or "ticket__assignee__username")."""
+    groups = (
+        SatisfactionResponse.objects.filter(
+            created_at__gte=period.start_at, created_at__lt=period.end_before
+        )
+        .values(field)
+        .annotate(average=Avg("score"), responses=Count("pk"))
+        .order_by(field)
+    )
+    return [
+        {"key": g[field], "average": float(g["average"]), "responses": g["responses"]}
+        for g in groups
+    ]

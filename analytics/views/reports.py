@@ -1,0 +1,155 @@
+"""The pipeline and service dashboards (live aggregates over a chosen period)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from analytics import reports
+from analytics.csv_export import Col, Table, csv_response, display, find_table
+from analytics.views.common import PeriodForm, chart, export_query
+from sales.selectors import deals_visible_to, default_pipeline, orders_visible_to
+from service.models import Ticket
+
+
+def _render_or_export(request, template, tables, context, prefix):
+    if "export" in request.GET:
+        table = find_table(tables, request.GET["export"])
+        if table is None:
+            raise Http404
+        return csv_response(table, prefix)
+    return render(request, template, {**context, "tables": tables})
+
+
+def _pipeline_tables(funnel, months, reps) -> list[Table]:
+    tables = [
+        Table("funnel", _("Deals created in the period, by stage now"), [
+            Col("stage", _("Stage")), Col("deals", _("Deals"), "int"),
+            Col("amount", _("Amount"), "money"),
+        ], funnel),
+        Table("sales-by-month", _("Sales by month against the forecast"), [
+            Col("month", _("Month"), "month"), Col("orders", _("Orders total"), "money"),
+            Col("forecast_won", _("Deals won"), "money", "d-none d-md-table-cell"),
+            Col("forecast_weighted", _("Weighted forecast"), "money"),
+        ], months),
+    ]  # fmt: skip
+    if reps is not None:
+        tables.append(
+            Table("reps", _("By rep"), [
+                Col("owner", _("Owner")), Col("open_deals", _("Open deals"), "int"),
+                Col("open_amount", _("Open amount"), "money", "d-none d-md-table-cell"),
+                Col("won", _("Won"), "int"), Col("won_amount", _("Won amount"), "money"),
+                Col("lost", _("Lost"), "int", "d-none d-md-table-cell"),
+                Col("win_rate", _("Win rate"), "percent"),
+            ], reps, empty=_("No deals."))
+        )  # fmt: skip
+    return tables
+
+
+@permission_required("analytics.view_pipeline_report", raise_exception=True)
+def pipeline(request):
+    """Reps see their own deals and their own customers' orders (sales.selectors)."""
+    form = PeriodForm(request.GET or None)
+    period = form.period_or_default()
+    deals = deals_visible_to(request.user)
+    funnel = reports.funnel(deals, default_pipeline(), period)
+    by_rep = request.user.has_perm("sales.view_any_deal")
+    # Managers see every order, a rep their customers' orders: the cache scope follows.
+    sees_all = by_rep and request.user.has_perm("sales.view_order")
+    scope = "all" if sees_all else f"user-{request.user.pk}"
+    orders = orders_visible_to(request.user)
+    months = reports.sales_by_month(orders, deals, timezone.localdate(), scope=scope)
+    reps = reports.per_rep(deals, period) if by_rep else None
+    charts = [
+        chart("chart-funnel", "bar", [row["stage"] for row in funnel], [
+            {"label": _("Deals"), "data": [row["deals"] for row in funnel]}
+        ], horizontal=True),
+        chart("chart-sales", "bar", [date_format(r["month"], "YEAR_MONTH_FORMAT") for r in months], [
+            {"label": _("Orders total"), "data": [float(r["orders"]) for r in months]},
+            {"label": _("Weighted forecast"), "data": [float(r["forecast_weighted"]) for r in months],
+             "type": "line"},
+        ]),
+    ]  # fmt: skip
+    stats = reports.win_stats(deals, period)
+    stats |= {
+        "win_rate_text": display("percent", stats["win_rate"]),
+        "cycle_days_text": display("decimal1", stats["cycle_days"]),
+        "won_amount_text": display("money", stats["won_amount"]),
+    }
+    context = {
+        "form": form,
+        "period": period,
+        "stats": stats,
+        "charts": charts,
+        "currency": settings.CRM_CURRENCY,
+        "query": export_query(request),
+    }
+    tables = _pipeline_tables(funnel, months, reps)
+    return _render_or_export(request, "analytics/pipeline.html", tables, context, "pipeline")
+
+
+def _service_tables(volume, sla, csat_category, csat_agent) -> list[Table]:
+    categories = Ticket.Category.choices
+    labels = dict(categories)
+    for row in sla:
+        row["label"] = row["category"] or _("All categories")
+    for row in csat_category:
+        row["label"] = labels.get(row["key"], row["key"])
+    for row in csat_agent:
+        row["label"] = row["key"] or _("Unassigned")
+    csat_cols = [
+        Col("average", _("Average score"), "decimal2"),
+        Col("responses", _("Responses"), "int"),
+    ]
+    return [
+        Table("volume", _("Tickets per week"), [
+            Col("week", _("Week of"), "date"),
+            *[Col(key, label, "int", "d-none d-md-table-cell") for key, label in categories],
+            Col("total", _("Total"), "int"),
+        ], volume, empty=_("No tickets in this period.")),
+        Table("sla", _("SLA compliance"), [
+            Col("label", _("Category")),
+            Col("first_response_met", _("Answered in time"), "int", "d-none d-xl-table-cell"),
+            Col("first_response_breached", _("Answered late"), "int", "d-none d-xl-table-cell"),
+            Col("first_response_compliance", _("First response on time"), "percent"),
+            Col("resolution_met", _("Resolved in time"), "int", "d-none d-xl-table-cell"),
+            Col("resolution_breached", _("Resolved late"), "int", "d-none d-xl-table-cell"),
+            Col("resolution_compliance", _("Resolved on time"), "percent"),
+        ], sla, empty=_("No tickets in this period.")),
+        Table("csat-category", _("Satisfaction by category"), [Col("label", _("Category")), *csat_cols],
+              csat_category, empty=_("No ratings in this period.")),
+        Table("csat-agent", _("Satisfaction by agent"), [Col("label", _("Agent")), *csat_cols],
+              csat_agent, empty=_("No ratings in this period.")),
+    ]  # fmt: skip
+
+
+@permission_required("analytics.view_service_report", raise_exception=True)
+def service(request):
+    form = PeriodForm(request.GET or None)
+    period = form.period_or_default()
+    volume = reports.ticket_volume(period)
+    sla = reports.sla_compliance(period)
+    tables = _service_tables(
+        volume,
+        sla,
+        reports.csat_by(period, "ticket__category"),
+        reports.csat_by(period, "ticket__assignee__username"),
+    )
+    week_labels = [date_format(row["week"], "SHORT_DATE_FORMAT") for row in volume]
+    charts = [
+        chart("chart-volume", "bar", week_labels, [
+            {"label": str(label), "data": [row[key] for row in volume]}
+            for key, label in Ticket.Category.choices
+        ], stacked=True),
+    ]  # fmt: skip
+    total = sla[-1] if sla else {}
+    sla_total_text = {
+        name: display("percent", total.get(f"{name}_compliance"))
+        for name in ("first_response", "resolution")
+    }
+    context = {"form": form, "period": period, "sla_total_text": sla_total_text,
+               "charts": charts, "query": export_query(request)}  # fmt: skip
+    return _render_or_export(request, "analytics/service.html", tables, context, "service")
