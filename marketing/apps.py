@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self):
+        from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
+        from marketing import receivers  # noqa: F401 - connects the signal receivers
+
+        register_panel(
+            CUSTOMER_PAGE,
+            Panel(
+                title=_("Loyalty"),
+                url_name="marketing:customer-loyalty-panel",
+                permission="marketing.view_loyaltyentry",
+                order=50,
+            ),
+        )

@@ -1,0 +1,68 @@
+from django.contrib import admin
+
+from marketing.models import (
+    Campaign,
+    CampaignRecipient,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyRule,
+    LoyaltyTier,
+)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "channel", "status", "owner", "starts_on", "ends_on", "budget"]
+    list_filter = ["channel", "status"]
+    search_fields = ["name", "subject"]
+    raw_id_fields = ["owner"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "customer", "status", "attempts", "coupon_code", "outcome"]
+    list_filter = ["status", "outcome"]
+    search_fields = ["coupon_code", "customer__name", "campaign__name"]
+    raw_id_fields = ["campaign", "customer", "conversion_order"]
+    list_select_related = ["campaign", "customer"]
+
+
+@admin.register(LoyaltyRule)
+class LoyaltyRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "minimum_order_total", "is_active"]
+
+
+@admin.register(LoyaltyTier)
+class LoyaltyTierAdmin(admin.ModelAdmin):
+    list_display = ["name", "rank", "minimum_points", "minimum_spend"]
+
+
+@admin.register(LoyaltyAccount)
+class LoyaltyAccountAdmin(admin.ModelAdmin):
+    """Read-only: the balance is the ledger's sum; change it with a loyalty entry."""
+
+    list_display = ["customer", "balance", "earned"]
+    search_fields = ["customer__name"]
+    list_select_related = ["customer"]
+    readonly_fields = ["customer", "balance", "earned"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(LoyaltyEntry)
+class LoyaltyEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are written by marketing.loyalty, which keeps the balance."""
+
+    list_display = ["customer", "kind", "points", "reason", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["customer__name", "reason"]
+    list_select_related = ["customer", "created_by"]
+    readonly_fields = ["customer", "kind", "points", "reason", "order", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,198 @@
+"""Channel actions: composing and transporting messages (email, SMS), call tasks for the
+phone list, the direct-mail address file, and recording each recipient's outcome."""
+
+import contextlib
+import smtplib
+from collections.abc import Iterator
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.csv_format import safe_cell
+from customers.services import task_create
+from marketing.audience import CONSENT_CHANNEL
+from marketing.consent import unsubscribe_url
+from marketing.models import Campaign, CampaignChannel, CampaignRecipient
+from marketing.personalise import (
+    Personalisation,
+    compile_template,
+    personalisation_for,
+    recommended_products,
+    render,
+    render_subject,
+)
+from marketing.sms import SmsMessage, get_sms_backend
+
+# --- composing messages --------------------------------------------------------------
+
+
+class Composer:
+    """Builds each recipient's message from the campaign's compiled templates."""
+
+    def __init__(self, campaign: Campaign, customer_ids: list[int]):
+        self.campaign = campaign
+        self.subject = compile_template(campaign.subject)
+        self.body = compile_template(campaign.body)
+        uses = "recommended_products" in campaign.subject + campaign.body
+        self.recommended = recommended_products(customer_ids) if uses else {}
+
+    def fields(self, customer, coupon_code: str) -> Personalisation:
+        link = unsubscribe_url(
+            customer_id=customer.pk, channel=CONSENT_CHANNEL[self.campaign.channel]
+        )
+        return personalisation_for(
+            customer,
+            coupon_code=coupon_code,
+            offer=self.campaign.offer,
+            unsubscribe_link=link,
+            recommended=self.recommended.get(customer.pk, ""),
+        )
+
+    def texts(self, customer, coupon_code: str) -> tuple[str, str, str]:
+        """(subject, body, unsubscribe link); the link is added to a body that lacks it."""
+        fields = self.fields(customer, coupon_code)
+        body = render(self.body, fields).rstrip()
+        if fields.unsubscribe_link not in body:
+            body += "\n\n-- \n" + _("Unsubscribe: %(link)s") % {"link": fields.unsubscribe_link}
+        return render_subject(self.subject, fields), body, fields.unsubscribe_link
+
+    def message(self, row: CampaignRecipient, connection):
+        return self.build(row.customer, row.coupon_code, connection=connection)
+
+    def build(self, customer, coupon_code: str, *, connection=None, to: str | None = None):
+        subject, body, link = self.texts(customer, coupon_code)
+        if self.campaign.channel == CampaignChannel.SMS and to is None:
+            return SmsMessage(to=customer.phone, body=body)
+        return email_message(
+            subject=subject, body=body, to=to or customer.email, link=link, connection=connection
+        )
+
+
+def email_message(*, subject: str, body: str, to: str, link: str, connection=None) -> EmailMessage:
+    """One campaign email with the RFC 2369 / RFC 8058 one-click unsubscribe headers."""
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+class _EmailTransport:
+    """One connection for a batch: opened before the first message (else Django's SMTP
+    backend would connect and quit around every message), reopened after an error."""
+
+    def __init__(self, connection=None):
+        self.connection = connection or get_connection(fail_silently=False)
+        self.is_open = False
+
+    def send(self, message: EmailMessage) -> None:
+        if not self.is_open:
+            self.connection.open()
+            self.is_open = True
+        if not self.connection.send_messages([message]):
+            raise smtplib.SMTPException("the email backend accepted no message")
+
+    def reset(self) -> None:
+        self.is_open = False
+        with contextlib.suppress(Exception):  # closing a broken connection may fail too
+            self.connection.close()
+
+    close = reset
+
+
+class _SmsTransport:
+    connection = None
+
+    def __init__(self):
+        self.backend = get_sms_backend()
+
+    def send(self, message: SmsMessage) -> None:
+        self.backend.send(message)
+
+    def reset(self) -> None:
+        pass
+
+    close = reset
+
+
+def transport_for(campaign: Campaign, connection=None):
+    if campaign.channel == CampaignChannel.SMS:
+        return _SmsTransport()
+    return _EmailTransport(connection)
+
+
+# --- phone: call tasks ---------------------------------------------------------------
+
+
+def call_tasks_create(*, campaign: Campaign, by) -> int:
+    """A call task per queued recipient for the customer's owner, else the campaign's.
+
+    Called inside campaign_send's transaction, through customers' task service.
+    """
+    due = max(campaign.starts_on or date.min, timezone.localdate())
+    title = _("Call for campaign “%(name)s”") % {"name": campaign.name}
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign, status=CampaignRecipient.Status.QUEUED)
+        .select_related("customer__owner")
+        .order_by("id")
+    )
+    count = 0
+    for row in rows.iterator(chunk_size=1000):
+        task_create(
+            customer=row.customer,
+            title=title[:200],
+            due_date=due,
+            assignee=row.customer.owner or campaign.owner,
+            created_by=by,
+        )
+        count += 1
+    return count
+
+
+# --- direct mail: the address file ---------------------------------------------------
+
+MAIL_COLUMNS = ["name", "organization", "address", "city", "region", "country", "coupon_code"]
+
+
+def mail_rows(campaign: Campaign) -> Iterator[list[str]]:
+    """The header, then one row per recipient, cells safe from spreadsheet formulas."""
+    yield MAIL_COLUMNS
+    fields = [f"customer__{c}" for c in MAIL_COLUMNS[:-1]] + ["coupon_code"]
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign)
+        .order_by("customer__name", "id")
+        .values_list(*fields)
+    )
+    for row in rows.iterator(chunk_size=2000):
+        yield [safe_cell(value) for value in row]
+
+
+# --- outcomes ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recipient_outcome_set(*, recipient: CampaignRecipient, outcome: str, note: str = "") -> None:
+    """Record how a recipient responded; the first response's time is kept."""
+    if outcome not in CampaignRecipient.Outcome.values:
+        raise ValidationError({"outcome": _("Unknown outcome.")})
+    locked = CampaignRecipient.objects.select_for_update().get(pk=recipient.pk)
+    locked.outcome = outcome
+    locked.outcome_note = note
+    now = timezone.now()
+    if outcome and locked.responded_at is None:
+        locked.responded_at = now
+    if outcome == CampaignRecipient.Outcome.CONVERTED and locked.converted_at is None:
+        locked.converted_at = now
+    locked.full_clean()
+    locked.save(update_fields=["outcome", "outcome_note", "responded_at", "converted_at"])

@@ -1,0 +1,77 @@
+"""Signed links a customer follows from a message: unsubscribe and the preferences page.
+
+Tokens are django.core.signing values (HMAC with SECRET_KEY and a purpose salt), so a
+customer id or channel cannot be changed without the signature failing. They do not
+expire: an unsubscribe link in an old email must still work (the law requires it), and
+it can only ever withdraw consent. The preferences token can also grant consent, so it
+is a different salt: an unsubscribe token does not open the preferences page.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from customers.models import Channel
+
+UNSUBSCRIBE_SALT = "marketing.unsubscribe"
+PREFERENCES_SALT = "marketing.preferences"
+MAX_TOKEN_LENGTH = 300
+
+
+class BadToken(Exception):
+    """The link was altered, truncated or made up."""
+
+
+@dataclass(frozen=True)
+class UnsubscribeTarget:
+    customer_id: int
+    channel: str
+
+
+def unsubscribe_token(*, customer_id: int, channel: str) -> str:
+    return signing.dumps([customer_id, channel], salt=UNSUBSCRIBE_SALT)
+
+
+def read_unsubscribe_token(token: str) -> UnsubscribeTarget:
+    value = _load(token, UNSUBSCRIBE_SALT)
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or value[1] not in Channel.values
+    ):
+        raise BadToken
+    return UnsubscribeTarget(customer_id=value[0], channel=value[1])
+
+
+def preferences_token(*, customer_id: int) -> str:
+    return signing.dumps(customer_id, salt=PREFERENCES_SALT)
+
+
+def read_preferences_token(token: str) -> int:
+    value = _load(token, PREFERENCES_SALT)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadToken
+    return value
+
+
+def _load(token: str, salt: str):
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise BadToken
+    try:
+        return signing.loads(token, salt=salt)
+    except (signing.BadSignature, ValueError, UnicodeDecodeError) as error:
+        raise BadToken from error
+
+
+def unsubscribe_url(*, customer_id: int, channel: str) -> str:
+    """The absolute link for messages (CRM_BASE_URL) and the List-Unsubscribe header."""
+    token = unsubscribe_token(customer_id=customer_id, channel=channel)
+    return settings.CRM_BASE_URL + reverse("public-marketing:unsubscribe", args=[token])
+
+
+def preferences_url(*, customer_id: int) -> str:
+    token = preferences_token(customer_id=customer_id)
+    return settings.CRM_BASE_URL + reverse("public-marketing:preferences", args=[token])

@@ -1,0 +1,355 @@
+"""Campaigns to an audience on a channel, their recipients, and the loyalty programme.
+
+The audience is a JSON rule validated by marketing.audience.AudienceRule (one place knows
+its keys, the form, the query and the model's clean() all use it): a rule is read as a
+whole, never queried by its parts, and adding a criterion needs no schema change.
+Consent lives in customers.Consent (one row per customer and channel, with history).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class CampaignChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone call list")
+    MAIL = "mail", _("Direct mail")
+    SOCIAL = "social", _("Social")
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # Statuses in which the audience and the message may still change.
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+
+    name = models.CharField(_("name"), max_length=200)
+    objective = models.TextField(_("objective"), max_length=2000, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=CampaignChannel, default=CampaignChannel.EMAIL
+    )
+    audience = models.JSONField(_("audience"), default=dict, blank=True)
+    budget = models.DecimalField(_("budget"), **MONEY, default=0, validators=NON_NEGATIVE)
+    actual_cost = models.DecimalField(_("actual cost"), **MONEY, default=0, validators=NON_NEGATIVE)
+    starts_on = models.DateField(_("starts"), null=True, blank=True)
+    ends_on = models.DateField(_("ends"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"), max_length=50000, blank=True)
+    offer = models.CharField(
+        _("offer"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the coupon gives, for example ten percent off."),
+    )
+    coupon_prefix = models.CharField(
+        _("coupon code prefix"),
+        max_length=10,
+        blank=True,
+        help_text=_("Letters and digits put before each recipient's code; empty for no coupons."),
+    )
+    attribution_days = models.PositiveSmallIntegerField(
+        _("attribution window (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    # Sending (marketing.sending): the pace, and the next moment a batch may start, which
+    # every worker reads and advances under a row lock so the rate holds across workers.
+    send_rate = models.PositiveIntegerField(
+        _("messages per minute"),
+        default=600,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+    )
+    send_not_before = models.DateTimeField(null=True, blank=True, editable=False)
+    send_started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    send_finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [
+            models.Index(fields=["-created_at", "-id"]),
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["owner", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(budget__gte=0) & models.Q(actual_cost__gte=0),
+                name="campaign_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+            ),
+        ]
+        permissions = [
+            ("change_any_campaign", _("Can change campaigns owned by others")),
+            ("send_campaign", _("Can send campaigns")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("marketing:campaign-detail", args=[self.pk])
+
+    def clean(self):
+        from marketing.audience import AudienceRule
+
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("The campaign cannot end before it starts.")
+        if self.coupon_prefix and not (
+            self.coupon_prefix.isascii() and self.coupon_prefix.isalnum()
+        ):
+            errors["coupon_prefix"] = _("Use only letters and digits.")
+        try:
+            self.audience = AudienceRule.from_dict(self.audience).to_dict()
+        except ValidationError as error:
+            errors["audience"] = error.messages
+        errors.update(_template_errors(self))
+        if errors:
+            raise ValidationError(errors)
+        self.coupon_prefix = self.coupon_prefix.upper()
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def lead_form_token(self) -> str:
+        """The signed id in the public lead form's URL (marketing.leads)."""
+        from marketing.leads import lead_form_token
+
+        return lead_form_token(self)
+
+
+def _template_errors(campaign: Campaign) -> dict:
+    """The subject and message must be valid personalisation templates (marketing.personalise)."""
+    from marketing.personalise import check_template
+
+    errors = {}
+    for key in ("subject", "body"):
+        try:
+            check_template(getattr(campaign, key))
+        except ValidationError as error:
+            errors[key] = error.messages
+    return errors
+
+
+class CampaignRecipient(models.Model):
+    """One customer in a campaign: delivery, coupon and outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+
+    class Outcome(models.TextChoices):
+        NONE = "", _("No response yet")
+        RESPONDED = "responded", _("Responded")
+        INTERESTED = "interested", _("Interested")
+        DECLINED = "declined", _("Declined")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        CONVERTED = "converted", _("Converted")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="campaign_recipients"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    failure_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    coupon_code = models.CharField(_("coupon code"), max_length=50, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome, blank=True)
+    outcome_note = models.CharField(_("note"), max_length=500, blank=True)
+    responded_at = models.DateTimeField(_("responded"), null=True, blank=True)
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    conversion_order = models.ForeignKey(
+        "sales.Order",
+        verbose_name=_("converting order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revenue = models.DecimalField(_("revenue"), **MONEY, default=0, validators=NON_NEGATIVE)
+    # The analytics segment the customer was in when the audience was frozen ("" for none).
+    segment = models.CharField(_("segment at send time"), max_length=30, blank=True)
+    # Sending (marketing.sending): who claimed the row, when, and when a retry may run.
+    claimed_by = models.CharField(max_length=200, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        verbose_name = _("campaign recipient")
+        verbose_name_plural = _("campaign recipients")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="recipient_once"),
+            models.UniqueConstraint(
+                fields=["coupon_code"],
+                condition=~models.Q(coupon_code=""),
+                name="recipient_coupon_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self):
+        return f"{self.campaign_id} → {self.customer_id}"
+
+
+class LoyaltyRule(models.Model):
+    """How orders earn points. One row (pk=1, made by the migration) that admins edit."""
+
+    points_per_unit = models.DecimalField(
+        _("points per currency unit"),
+        max_digits=8,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=NON_NEGATIVE,
+    )
+    minimum_order_total = models.DecimalField(
+        _("minimum order total"), **MONEY, default=0, validators=NON_NEGATIVE
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("loyalty rule")
+        verbose_name_plural = _("loyalty rules")
+
+    def __str__(self):
+        return str(_("%(points)s points per currency unit") % {"points": self.points_per_unit})
+
+
+class LoyaltyTier(models.Model):
+    """A customer reaches the highest tier whose points OR 12-month spend threshold they meet."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    minimum_points = models.PositiveIntegerField(_("minimum points earned"), null=True, blank=True)
+    minimum_spend = models.DecimalField(
+        _("minimum 12-month spend"), **MONEY, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("Higher is better."))
+
+    class Meta:
+        ordering = ["-rank"]
+        verbose_name = _("loyalty tier")
+        verbose_name_plural = _("loyalty tiers")
+        constraints = [models.UniqueConstraint(fields=["rank"], name="loyalty_tier_rank_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.minimum_points is None and self.minimum_spend is None:
+            raise ValidationError(_("Give a minimum of points, of spend, or both."))
+
+
+class LoyaltyAccount(models.Model):
+    """A customer's current balance: the sum of their ledger, kept so it can be locked."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="loyalty_account"
+    )
+    balance = models.IntegerField(_("balance"), default=0)
+    earned = models.PositiveIntegerField(_("points earned"), default=0)
+
+    class Meta:
+        verbose_name = _("loyalty account")
+        verbose_name_plural = _("loyalty accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0), name="loyalty_balance_not_negative"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.balance}"
+
+
+class LoyaltyEntry(models.Model):
+    class Kind(models.TextChoices):
+        EARNED = "earned", _("Earned from an order")
+        ADJUSTED = "adjusted", _("Manual adjustment")
+        REDEEMED = "redeemed", _("Redeemed")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="loyalty_entries",
+        db_index=False,
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    points = models.IntegerField(
+        _("points"), validators=[MinValueValidator(-(10**9)), MaxValueValidator(10**9)]
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    order = models.ForeignKey(
+        "sales.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("loyalty entry")
+        verbose_name_plural = _("loyalty entries")
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+        constraints = [
+            # An order earns points once, however often its signal is delivered.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(kind="earned"),
+                name="loyalty_order_earns_once",
+            ),
+            models.CheckConstraint(condition=~models.Q(points=0), name="loyalty_points_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.points:+d} ({self.kind})"

@@ -1,0 +1,43 @@
+"""How marketing reacts to what sales and customers tell it."""
+
+import logging
+
+from django.dispatch import receiver
+
+from customers.demo import demo_data_seeded
+from customers.signals import customers_merged
+from marketing.loyalty import loyalty_earn, loyalty_merge
+from marketing.services import coupon_redeem, marketing_merge
+from sales.signals import order_placed
+
+logger = logging.getLogger(__name__)
+
+
+# marketing comes after sales and analytics in INSTALLED_APPS, so this runs once the demo
+# orders and segments exist.
+@receiver(demo_data_seeded, dispatch_uid="marketing-demo-data")
+def add_marketing_demo_data(sender, *, rng, users, customer_ids, today, **kwargs):
+    from marketing.demo import seed_marketing
+
+    seed_marketing(rng=rng, users=users, customer_ids=customer_ids, today=today)
+
+
+@receiver(order_placed, dispatch_uid="marketing-order-placed")
+def order_earns_points_and_redeems_coupon(sender, *, order, **kwargs):
+    """Sent after commit: loyalty points by the rule, and a campaign coupon's conversion.
+
+    The order is already saved, so a failure here is logged rather than turned into an
+    error page for the person who placed it; each step is idempotent and can be replayed.
+    """
+    for step in (loyalty_earn, coupon_redeem):
+        try:
+            step(order=order)
+        except Exception:
+            logger.exception("marketing: %s failed for order %s", step.__name__, order.pk)
+
+
+@receiver(customers_merged, dispatch_uid="marketing-follow-merge")
+def move_marketing_rows(sender, *, kept, duplicate, **kwargs):
+    """Inside the merge transaction: recipients and the loyalty ledger follow the customer."""
+    marketing_merge(kept=kept, duplicate=duplicate)
+    loyalty_merge(kept=kept, duplicate=duplicate)

@@ -1,0 +1,224 @@
+"""Campaign results: one campaign's report, and the channel × segment matrix across campaigns.
+
+Cost is the campaign's actual cost when recorded, else its budget. ROI is
+(revenue − cost) / cost; a figure that would divide by zero is None (shown as "—").
+In the matrix a campaign's cost is shared equally among the recipients it was sent to, and
+each recipient counts under the segment they were in when the audience was frozen
+(CampaignRecipient.segment, stored by the sender), else their segment in the current
+analytics run.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from analytics.csv_export import Col, Table
+from analytics.models import CustomerValue, Segment
+from analytics.selectors import current_run
+from marketing.attribution import (
+    SENT_STATUSES,
+    conversion_filter,
+    tally,
+    with_attribution,
+    with_window,
+)
+from marketing.models import Campaign, CampaignChannel, CampaignRecipient
+
+NO_SEGMENT = ""
+CENT = Decimal("0.01")
+
+
+def campaign_cost(campaign: Campaign) -> Decimal:
+    return campaign.actual_cost if campaign.actual_cost else campaign.budget
+
+
+def _money(value) -> Decimal:
+    """SQLite sums decimals as floats: round back to cents."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def _ratio(numerator, denominator) -> Decimal | None:
+    return None if not denominator else Decimal(numerator) / Decimal(denominator)
+
+
+@dataclass
+class Figures:
+    """Results of a set of recipients: a campaign, or one cell of the matrix."""
+
+    sent: int = 0
+    bounced: int = 0
+    responses: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0")
+    cost: Decimal = Decimal("0")
+
+    @property
+    def delivered(self) -> int:
+        return self.sent - self.bounced
+
+    @property
+    def conversion_rate(self) -> Decimal | None:
+        return _ratio(self.conversions, self.sent)
+
+    @property
+    def cost_per_conversion(self) -> Decimal | None:
+        return _ratio(self.cost, self.conversions)
+
+    @property
+    def roi(self) -> Decimal | None:
+        return _ratio(self.revenue - self.cost, self.cost)
+
+    def as_row(self) -> dict:
+        return {
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "responses": self.responses,
+            "conversions": self.conversions,
+            "conversion_rate": self.conversion_rate,
+            "revenue": self.revenue,
+            "cost": self.cost,
+            "cost_per_conversion": self.cost_per_conversion,
+            "roi": self.roi,
+        }
+
+
+def campaign_figures(campaign: Campaign) -> Figures:
+    """One query: the recipients with their first attributed order, summed."""
+    recipients = with_window(
+        CampaignRecipient.objects.filter(campaign=campaign), campaign.attribution_days
+    )
+    (totals,) = tally(recipients)
+    totals["revenue"] = _money(totals["revenue"])
+    return Figures(**totals, cost=campaign_cost(campaign))
+
+
+def converted_recipients(campaign: Campaign) -> QuerySet:
+    """The converted recipients with their attributed order, newest first (for the page)."""
+    return (
+        with_attribution(
+            CampaignRecipient.objects.filter(campaign=campaign), campaign.attribution_days
+        )
+        .filter(conversion_filter())
+        .select_related("customer")
+        .order_by("-id")
+    )
+
+
+_REPORT_COLUMNS = [
+    Col("sent", gettext_lazy("Sent"), "int"),
+    Col("delivered", gettext_lazy("Delivered"), "int"),
+    Col("responses", gettext_lazy("Responses"), "int"),
+    Col("conversions", gettext_lazy("Conversions"), "int"),
+    Col("conversion_rate", gettext_lazy("Conversion rate"), "percent"),
+    Col("revenue", gettext_lazy("Attributed revenue"), "money"),
+    Col("cost", gettext_lazy("Cost"), "money"),
+    Col("cost_per_conversion", gettext_lazy("Cost per conversion"), "money"),
+    Col("roi", gettext_lazy("ROI"), "percent"),
+]
+
+
+def campaign_table(campaign: Campaign, figures: Figures) -> Table:
+    row = {"campaign": campaign.name, "channel": campaign.get_channel_display(), **figures.as_row()}
+    columns = [
+        Col("campaign", _("Campaign")),
+        Col("channel", _("Channel")),
+        *_REPORT_COLUMNS,
+    ]
+    return Table(name="report", title=_("Results"), columns=columns, rows=[row])
+
+
+@dataclass
+class Matrix:
+    run: object  # the analytics run whose segments are used, or None
+    cells: dict = field(default_factory=dict)  # (channel, segment) -> Figures
+
+    def channels(self) -> list[tuple[str, str]]:
+        used = {channel for channel, _segment in self.cells}
+        return [(value, label) for value, label in CampaignChannel.choices if value in used]
+
+    def segments(self) -> list[tuple[str, str]]:
+        used = {segment for _channel, segment in self.cells}
+        known = [(value, label) for value, label in Segment.choices if value in used]
+        return known + ([(NO_SEGMENT, _("No segment"))] if NO_SEGMENT in used else [])
+
+
+def channel_segment_matrix(campaigns: QuerySet[Campaign]) -> Matrix:
+    """Figures per (channel, segment) over the sent recipients of `campaigns`.
+
+    Queries: the run, the campaigns, then one grouped query per distinct attribution window.
+    """
+    run = current_run()
+    matrix = Matrix(run=run)
+    by_window: dict[int, list[Campaign]] = defaultdict(list)
+    for campaign in campaigns.only("id", "channel", "attribution_days", "actual_cost", "budget"):
+        by_window[campaign.attribution_days].append(campaign)
+    groups = []
+    for days, members in by_window.items():
+        groups += list(_grouped(run, days, [c.pk for c in members]))
+    campaigns_by_id = {c.pk: c for members in by_window.values() for c in members}
+    sent_per_campaign: dict[int, int] = defaultdict(int)
+    for group in groups:
+        sent_per_campaign[group["campaign_id"]] += group["sent"]
+    for group in groups:
+        campaign = campaigns_by_id[group["campaign_id"]]
+        key = (campaign.channel, group["value_segment"] or NO_SEGMENT)
+        cell = matrix.cells.setdefault(key, Figures())
+        share = campaign_cost(campaign) * group["sent"] / sent_per_campaign[campaign.pk]
+        cell.sent += group["sent"]
+        cell.conversions += group["conversions"]
+        cell.revenue += _money(group["revenue"])
+        cell.cost += share
+    return matrix
+
+
+def _grouped(run, days: int, campaign_ids: list[int]) -> list[dict]:
+    """Per campaign and segment: the sent recipients' figures."""
+    recipients = CampaignRecipient.objects.filter(
+        campaign_id__in=campaign_ids, status__in=SENT_STATUSES
+    )
+    recipients = with_window(recipients, days).annotate(value_segment=_segment_expression(run))
+    return tally(recipients, ("campaign_id", "value_segment"))
+
+
+def _segment_expression(run):
+    """The segment stored at send time, else the customer's segment in `run`."""
+    stored = NullIf("segment", Value(""))
+    if run is None:
+        return stored
+    current = CustomerValue.objects.filter(run=run, customer_id=OuterRef("customer_id"))
+    return Coalesce(stored, Subquery(current.values("segment")[:1]))
+
+
+def matrix_table(matrix: Matrix) -> Table:
+    channel_labels = dict(CampaignChannel.choices)
+    segment_labels = dict(matrix.segments())
+    rows = [
+        {
+            "channel": str(channel_labels[channel]),
+            "segment": str(segment_labels[segment]),
+            **figures.as_row(),
+        }
+        for (channel, segment), figures in sorted(matrix.cells.items())
+    ]
+    columns = [
+        Col("channel", _("Channel")),
+        Col("segment", _("Segment")),
+        Col("sent", _("Recipients"), "int"),
+        Col("cost", _("Cost"), "money"),
+        Col("conversions", _("Conversions"), "int"),
+        Col("conversion_rate", _("Conversion rate"), "percent"),
+        Col("revenue", _("Attributed revenue"), "money"),
+        Col("roi", _("ROI"), "percent"),
+    ]
+    return Table(
+        name="matrix",
+        title=_("Channel × segment"),
+        columns=columns,
+        rows=rows,
+        empty=_("No campaign has been sent yet."),
+    )

@@ -1,0 +1,422 @@
+"""Sending a campaign: freeze the audience, then deliver in paced batches on Celery.
+
+`campaign_send` freezes the audience into CampaignRecipient rows (with coupon codes) in
+one transaction and queues the Celery task after commit. The task (marketing.tasks)
+calls `send_batches`, which repeats: claim a batch, deliver it, until nothing is left.
+
+Never twice to one recipient, however many workers run the same campaign: a worker
+CLAIMS rows before sending (`queued` -> `sending` with its own claim token, in one
+UPDATE whose WHERE re-checks `status = 'queued'`, so two workers cannot both win a row;
+the ids come from SELECT ... FOR UPDATE SKIP LOCKED so they do not even wait for each
+other), and only sends the rows its token holds. A row is marked `sent` right after the
+mail server accepted it.
+
+The one window left is a worker dying after the server accepted a message and before
+the UPDATE: that row stays `sending`. `requeue_stale` (the periodic sweep) puts such
+rows back to `queued` once they are older than CLAIM_TIMEOUT, which is far longer than
+a batch takes, so a live worker's rows are never taken from it. We chose at-least-once
+for that crash window (the customer may get the email twice) rather than at-most-once
+(silently losing it): a crash there is rare, and a marketer can see and explain a
+duplicate, not a message that was never sent. Everywhere else delivery is exactly once.
+
+Pace: `Campaign.send_rate` messages per minute across all workers. Claiming locks the
+campaign row and moves `send_not_before` forward by n * 60 / rate seconds for a batch of
+n, so two workers share the rate instead of doubling it.
+"""
+
+import os
+import smtplib
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import BadHeaderError
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from analytics.models import CustomerValue
+from analytics.selectors import current_run
+from crm.lib.bulk import bulk_insert
+from marketing import channels
+from marketing.audience import CONSENT_CHANNEL, AudienceRule, audience_queryset
+from marketing.channels import Composer, email_message, transport_for
+from marketing.consent import unsubscribe_url
+from marketing.models import Campaign, CampaignChannel, CampaignRecipient
+from marketing.services import coupon_codes
+from marketing.sms import SmsRefused
+
+R = CampaignRecipient.Status
+# Channels whose messages the workers deliver; the others are done when the audience freezes.
+DELIVERED = (CampaignChannel.EMAIL, CampaignChannel.SMS)
+MAX_BATCH = 200  # rows per claim: one batch's messages go out on one SMTP connection
+MAX_SLEEP = 5.0  # a worker waits this long in-process for its next slot, else reschedules
+CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+def max_attempts() -> int:
+    return settings.CRM_SEND_MAX_ATTEMPTS
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the `attempts`-th failed try: base, 2×base, 4×base…"""
+    base = settings.CRM_SEND_RETRY_SECONDS
+    return timedelta(seconds=base * 2 ** max(0, attempts - 1))
+
+
+def batch_size(rate_per_minute: int) -> int:
+    """About one second's worth of messages, at least one, at most MAX_BATCH."""
+    return max(1, min(MAX_BATCH, rate_per_minute // 60))
+
+
+def next_slot(not_before: datetime | None, now: datetime, sent: int, rate: int) -> datetime:
+    """When the batch after one of `sent` messages may start, at `rate` per minute."""
+    start = now if not_before is None or not_before < now else not_before
+    return start + timedelta(seconds=sent * 60 / rate)
+
+
+class NotSendable(ValidationError):
+    pass
+
+
+# --- freezing the audience -------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_send(*, campaign: Campaign, by, rate: int | None = None) -> int:
+    """Freeze the audience and start delivery; returns the number of new recipients."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _check_sendable(locked)
+    if rate is not None:
+        locked.send_rate = rate
+    now = timezone.now()
+    added = _freeze_audience(locked, now=now)
+    locked.send_started_at = now
+    locked.send_not_before = None
+    if locked.channel in DELIVERED:
+        locked.status = Campaign.Status.RUNNING
+        transaction.on_commit(lambda: dispatch(locked.pk))
+    else:
+        if locked.channel == CampaignChannel.PHONE:
+            channels.call_tasks_create(campaign=locked, by=by)
+        # Call lists, letters and social posts go out by hand: the list is the delivery.
+        locked.recipients.filter(status=R.QUEUED).update(status=R.SENT, sent_at=now)
+        locked.status = Campaign.Status.COMPLETED
+        locked.send_finished_at = now
+    locked.version += 1
+    locked.full_clean()
+    locked.save()
+    return added
+
+
+def dispatch(campaign_id: int, copies: int = 1) -> None:
+    from marketing.tasks import send_campaign
+
+    for _i in range(copies):
+        send_campaign.delay(campaign_id)
+
+
+def _check_sendable(campaign: Campaign) -> None:
+    if campaign.status not in Campaign.EDITABLE_STATUSES:
+        raise NotSendable(_("Only a draft or scheduled campaign can be sent."))
+    if campaign.channel == CampaignChannel.EMAIL and not (campaign.subject and campaign.body):
+        raise NotSendable(_("Write the email's subject and message before sending."))
+    if campaign.channel == CampaignChannel.SMS and not campaign.body:
+        raise NotSendable(_("Write the message before sending."))
+
+
+def _freeze_audience(campaign: Campaign, *, now: datetime) -> int:
+    """Insert a queued recipient per audience member not already in the campaign (a
+    cancelled and re-sent campaign keeps its earlier rows), with a coupon when it has one."""
+    audience = audience_queryset(
+        AudienceRule.from_dict(campaign.audience), channel=campaign.channel
+    ).exclude(pk__in=CampaignRecipient.objects.filter(campaign=campaign).values("customer_id"))
+    ids = list(audience.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    codes = coupon_codes(len(ids), prefix=campaign.coupon_prefix) if campaign.coupon_prefix else []
+    segments = _segments(audience)
+    fields = ["campaign_id", "customer_id", "coupon_code", "segment", *_DEFAULTS, "created_at"]
+    defaults = list(_DEFAULTS.values())
+    rows = (
+        (campaign.pk, cid, codes[i] if codes else "", segments.get(cid, ""), *defaults, now)
+        for i, cid in enumerate(ids)
+    )
+    return bulk_insert(CampaignRecipient, fields, rows)
+
+
+# Every other column COPY must be given (it does not apply model defaults).
+_DEFAULTS = {
+    "status": R.QUEUED.value,
+    "failure_reason": "",
+    "attempts": 0,
+    "sent_at": None,
+    "outcome": "",
+    "outcome_note": "",
+    "responded_at": None,
+    "converted_at": None,
+    "conversion_order_id": None,
+    "revenue": 0,
+    "claimed_by": "",
+    "claimed_at": None,
+    "next_attempt_at": None,
+}
+
+
+def _segments(audience) -> dict[int, str]:
+    run = current_run()
+    if run is None:
+        return {}
+    values = CustomerValue.objects.filter(run=run, customer_id__in=audience.values("pk"))
+    return dict(values.values_list("customer_id", "segment"))
+
+
+# --- claiming and delivering ---------------------------------------------------------
+
+
+@dataclass
+class Claim:
+    token: str = ""
+    count: int = 0
+    wait: float | None = None  # seconds until work may be claimed; None: nothing left
+
+
+@transaction.atomic
+def claim_batch(*, campaign_id: int, worker: str, now=None, paced: bool = True) -> Claim:
+    now = now or timezone.now()
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != Campaign.Status.RUNNING:
+        return Claim()
+    if paced and campaign.send_not_before and campaign.send_not_before > now:
+        return Claim(wait=(campaign.send_not_before - now).total_seconds())
+    queued = CampaignRecipient.objects.filter(campaign_id=campaign_id, status=R.QUEUED)
+    due = queued.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    ids = list(
+        due.select_for_update(skip_locked=True)
+        .order_by("id")
+        .values_list("id", flat=True)[: batch_size(campaign.send_rate)]
+    )
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    count = CampaignRecipient.objects.filter(pk__in=ids, status=R.QUEUED).update(
+        status=R.SENDING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if count:
+        campaign.send_not_before = next_slot(
+            campaign.send_not_before, now, count, campaign.send_rate
+        )
+        campaign.save(update_fields=["send_not_before"])
+        return Claim(token=token, count=count, wait=0)
+    retry_at = queued.aggregate(at=Min("next_attempt_at"))["at"]
+    return Claim(wait=None if retry_at is None else max(0.0, (retry_at - now).total_seconds()))
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    bounced: int = 0
+    failed: int = 0
+    retrying: int = 0
+
+    def add(self, other: "BatchResult") -> None:
+        for key in ("sent", "bounced", "failed", "retrying"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+
+
+class Permanent(Exception):
+    """Retrying will not help; `bounced` when the receiving side refused the address."""
+
+    def __init__(self, reason: str, *, bounced: bool):
+        super().__init__(reason)
+        self.bounced = bounced
+
+
+def deliver_claimed(*, campaign_id: int, token: str, connection=None) -> BatchResult:
+    """Send the rows `token` claimed; each is marked as soon as its fate is known."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    rows = list(
+        CampaignRecipient.objects.filter(claimed_by=token, status=R.SENDING)
+        .select_related("customer__owner")
+        .order_by("id")
+    )
+    composer = Composer(campaign, [row.customer_id for row in rows])
+    transport = transport_for(campaign, connection)
+    result = BatchResult()
+    try:
+        with _quick_commits():
+            for row in rows:
+                result.add(_deliver_one(row, composer, transport))
+    finally:
+        transport.close()
+    return result
+
+
+@contextmanager
+def _quick_commits():
+    """Each recipient's mark commits without waiting for the disk (PostgreSQL).
+
+    A worker crash loses nothing (the server has the commit); only a crash of the
+    database server itself may lose the last fraction of a second of marks, whose rows
+    then stay `sending` and are re-queued by the sweep: the same at-least-once window as
+    a worker dying mid-send. Waiting for the disk per message costs more than the send.
+    """
+    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO DEFAULT")
+
+
+def _deliver_one(row: CampaignRecipient, composer: Composer, transport) -> BatchResult:
+    try:
+        transport.send(composer.message(row, transport.connection))
+    except Exception as error:  # noqa: BLE001 - classified below, every failure is recorded
+        return _record_failure(row, error, transport)
+    CampaignRecipient.objects.filter(pk=row.pk).update(
+        status=R.SENT, sent_at=timezone.now(), failure_reason="", next_attempt_at=None
+    )
+    return BatchResult(sent=1)
+
+
+def _record_failure(row: CampaignRecipient, error: Exception, transport) -> BatchResult:
+    try:
+        permanent = classify(error)
+    except Exception:  # noqa: BLE001 - an unknown error is retried like a network one
+        permanent = None
+    reason = f"{type(error).__name__}: {error}"[:500]
+    update = {"failure_reason": reason, "claimed_by": ""}
+    if permanent is not None:
+        status = R.BOUNCED if permanent.bounced else R.FAILED
+        CampaignRecipient.objects.filter(pk=row.pk).update(status=status, **update)
+        return BatchResult(bounced=1) if permanent.bounced else BatchResult(failed=1)
+    transport.reset()  # the connection may be broken: the next message opens a new one
+    if row.attempts >= max_attempts():
+        CampaignRecipient.objects.filter(pk=row.pk).update(status=R.FAILED, **update)
+        return BatchResult(failed=1)
+    retry_at = timezone.now() + retry_delay(row.attempts)
+    CampaignRecipient.objects.filter(pk=row.pk).update(
+        status=R.QUEUED, next_attempt_at=retry_at, **update
+    )
+    return BatchResult(retrying=1)
+
+
+def classify(error: Exception) -> Permanent | None:
+    """A Permanent for refusals retrying cannot fix; None for temporary failures."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            return Permanent(str(error), bounced=True)
+        return None
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return None  # our sender address, not the recipient's: fix and retry
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500:
+        return Permanent(str(error), bounced=True)
+    if isinstance(error, SmsRefused):
+        return Permanent(str(error), bounced=True)
+    if isinstance(error, BadHeaderError | ValueError | UnicodeError):
+        return Permanent(str(error), bounced=False)  # the message itself cannot be sent
+    return None  # network errors, 4xx answers, SmsError: temporary
+
+
+def send_batches(
+    *, campaign_id: int, worker: str, paced: bool = True, budget_seconds: float = 30.0
+) -> float | None:
+    """Claim and deliver until done or out of time; returns seconds until more work may be
+    claimed (the caller schedules itself again), or None when nothing is left for it."""
+    worker = f"{worker}/{os.getpid()}"
+    deadline = time.monotonic() + budget_seconds
+    while True:
+        claim = claim_batch(campaign_id=campaign_id, worker=worker, paced=paced)
+        if claim.count:
+            deliver_claimed(campaign_id=campaign_id, token=claim.token)
+            continue
+        if claim.wait is None:
+            finish_if_done(campaign_id)
+            return None
+        left = deadline - time.monotonic()
+        if not paced or claim.wait > min(MAX_SLEEP, left):
+            return claim.wait
+        time.sleep(claim.wait)
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    """Mark a running campaign completed once no recipient is queued or being sent."""
+    pending = CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, status__in=[R.QUEUED, R.SENDING]
+    )
+    if pending.exists():
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).update(
+            status=Campaign.Status.COMPLETED, send_finished_at=timezone.now()
+        )
+    )
+
+
+def requeue_stale(*, now=None, timeout: timedelta = CLAIM_TIMEOUT) -> int:
+    """Put rows a dead worker claimed back in the queue (see the module's note)."""
+    now = now or timezone.now()
+    return CampaignRecipient.objects.filter(status=R.SENDING, claimed_at__lt=now - timeout).update(
+        status=R.QUEUED, claimed_by="", next_attempt_at=None
+    )
+
+
+def stalled_campaigns(*, now=None, idle: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Running campaigns with queued work and no claim for `idle`: their task was lost."""
+    now = now or timezone.now()
+    waiting = CampaignRecipient.objects.filter(status=R.QUEUED).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    campaigns = Campaign.objects.filter(status=Campaign.Status.RUNNING).filter(
+        Q(send_not_before__isnull=True) | Q(send_not_before__lt=now - idle)
+    )
+    return list(campaigns.filter(pk__in=waiting.values("campaign_id")).values_list("pk", flat=True))
+
+
+# --- preview and test send -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    body: str
+    coupon_code: str
+
+
+def preview_for(campaign: Campaign, customer) -> Preview:
+    """What `customer` gets: their frozen coupon if sent already, else a sample code."""
+    code = (
+        CampaignRecipient.objects.filter(campaign=campaign, customer=customer)
+        .values_list("coupon_code", flat=True)
+        .first()
+    )
+    if code is None:
+        code = f"{campaign.coupon_prefix}-XXXXXXXXXX" if campaign.coupon_prefix else ""
+    subject, body, _link = Composer(campaign, [customer.pk]).texts(customer, code)
+    return Preview(subject=subject, body=body, coupon_code=code)
+
+
+def send_test(*, campaign: Campaign, customer, to: str) -> None:
+    """Email `customer`'s version of the message to `to` (the marketer), marked as a test."""
+    if not to:
+        raise ValidationError(_("Your user account has no email address to send the test to."))
+    preview = preview_for(campaign, customer)
+    subject = _("[Test] %(subject)s") % {"subject": preview.subject or campaign.name}
+    link = unsubscribe_url(customer_id=customer.pk, channel=CONSENT_CHANNEL[campaign.channel])
+    email_message(subject=subject, body=preview.body, to=to, link=link).send()
+
+
+def complete_finished() -> int:
+    """Complete running campaigns whose recipients are all delivered or given up."""
+    running = Campaign.objects.filter(status=Campaign.Status.RUNNING).values_list("pk", flat=True)
+    return sum(finish_if_done(pk) for pk in running)

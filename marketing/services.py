@@ -1,0 +1,174 @@
+"""Writes: campaigns, consent changes and coupon redemption."""
+
+import secrets
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Channel, Consent, Customer
+from customers.services import ConcurrentEditError
+from marketing.models import Campaign, CampaignRecipient
+
+# Fields a campaign form may set; status, owner and version are handled on their own.
+CAMPAIGN_FIELDS = [
+    "name",
+    "objective",
+    "channel",
+    "audience",
+    "budget",
+    "actual_cost",
+    "starts_on",
+    "ends_on",
+    "subject",
+    "body",
+    "offer",
+    "coupon_prefix",
+    "attribution_days",
+]
+# Fields that define who gets what; frozen once a campaign is running.
+_FROZEN_WHEN_RUNNING = {"channel", "audience", "subject", "body", "coupon_prefix"}
+# Without 0/O and 1/I/L: codes are read aloud and typed from paper.
+COUPON_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+COUPON_LENGTH = 10  # 31**10 ≈ 8e14 codes: guessing one of 100,000 takes ~4e9 tries
+_S = Campaign.Status
+# The status changes a person makes; sending moves a campaign to running and completed.
+MANUAL_TRANSITIONS = {
+    _S.DRAFT: {_S.SCHEDULED, _S.CANCELLED},
+    _S.SCHEDULED: {_S.DRAFT, _S.CANCELLED},
+    _S.RUNNING: {_S.CANCELLED},
+    _S.CANCELLED: {_S.DRAFT},
+    _S.COMPLETED: set(),
+}
+NEW_CAMPAIGN_STATUSES = {_S.DRAFT, _S.SCHEDULED}
+
+
+@transaction.atomic
+def campaign_create(*, owner, data: dict, status: str = Campaign.Status.DRAFT) -> Campaign:
+    campaign = Campaign(owner=owner, status=status)
+    for key in CAMPAIGN_FIELDS:
+        if key in data:
+            setattr(campaign, key, data[key])
+    if status not in NEW_CAMPAIGN_STATUSES:
+        raise ValidationError({"status": _("A new campaign is a draft or scheduled.")})
+    _check_schedule(campaign, status)
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *, campaign: Campaign, expected_version: int, data: dict, status: str | None = None, owner=None
+) -> Campaign:
+    """Save an edit unless someone saved the campaign since `expected_version` was read."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.version != expected_version:
+        raise ConcurrentEditError(
+            _(
+                "Someone else saved this campaign while you were editing. Your changes were not saved."
+            )
+        )
+    if not locked.is_editable:
+        changed = {k for k in _FROZEN_WHEN_RUNNING if k in data and data[k] != getattr(locked, k)}
+        if changed:
+            raise ValidationError(
+                _("Only a draft or scheduled campaign's channel, audience and message can change.")
+            )
+    for key in CAMPAIGN_FIELDS:
+        if key in data:
+            setattr(locked, key, data[key])
+    if status is not None and status != locked.status:
+        if status not in MANUAL_TRANSITIONS[locked.status]:
+            raise ValidationError(
+                {"status": _("The status cannot change from “%(old)s” to “%(new)s” by hand.")
+                 % {"old": locked.get_status_display(), "new": _S(status).label}}
+            )  # fmt: skip
+        locked.status = status
+    _check_schedule(locked, locked.status)
+    if owner is not None:
+        locked.owner = owner
+    locked.version += 1
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+def _check_schedule(campaign: Campaign, status: str) -> None:
+    if status == Campaign.Status.SCHEDULED and not campaign.starts_on:
+        raise ValidationError({"starts_on": _("Give a start date to schedule the campaign.")})
+
+
+@transaction.atomic
+def consent_set(
+    *, customer: Customer, channel: str, granted: bool, source: str, by=None
+) -> Consent:
+    """Record one channel's opt-in or opt-out (customers.services.consent_update sets all
+    channels at once from a form; this is the one-channel change links and pages make).
+
+    The history row (simple-history) records when, `source` how, and `by` who: a user, or
+    nobody when the customer did it themselves from a link.
+    """
+    if channel not in Channel.values:
+        raise ValidationError(_("Unknown channel."))
+    consent = Consent.objects.select_for_update().filter(customer=customer, channel=channel).first()
+    if consent is None:
+        consent = Consent(customer=customer, channel=channel)
+    elif consent.granted == granted:
+        return consent
+    consent.granted = granted
+    consent.changed_at = timezone.now()
+    consent.source = source[:100]
+    consent._history_user = by  # read by simple-history instead of the request's user
+    consent.full_clean()
+    consent.save()
+    return consent
+
+
+def coupon_codes(n: int, *, prefix: str = "") -> list[str]:
+    """`n` new random codes (secrets, not guessable), unique among themselves and stored ones."""
+    if not 0 <= n <= 1_000_000:
+        raise ValueError("n out of range")
+    prefix = f"{prefix.upper()}-" if prefix else ""
+    codes: set[str] = set()
+    while len(codes) < n:
+        wanted = n - len(codes)
+        batch = {
+            prefix + "".join(secrets.choice(COUPON_ALPHABET) for _i in range(COUPON_LENGTH))
+            for _j in range(wanted)
+        }
+        batch -= codes
+        taken = set(
+            CampaignRecipient.objects.filter(coupon_code__in=batch).values_list(
+                "coupon_code", flat=True
+            )
+        )
+        codes |= batch - taken
+    return sorted(codes)
+
+
+@transaction.atomic
+def coupon_redeem(*, order) -> CampaignRecipient | None:
+    """An order carrying a campaign's coupon converts that recipient (once, first order wins)."""
+    code = (order.coupon_code or "").strip().upper()
+    if not code:
+        return None
+    recipient = CampaignRecipient.objects.select_for_update().filter(coupon_code=code).first()
+    if recipient is None or recipient.conversion_order_id is not None:
+        return recipient
+    recipient.conversion_order = order
+    recipient.converted_at = order.ordered_at
+    recipient.revenue = Decimal(order.total)
+    recipient.outcome = CampaignRecipient.Outcome.CONVERTED
+    recipient.save(update_fields=["conversion_order", "converted_at", "revenue", "outcome"])
+    return recipient
+
+
+@transaction.atomic
+def marketing_merge(*, kept: Customer, duplicate: Customer) -> None:
+    """Move a merged duplicate's campaign rows; where both were recipients, keep `kept`'s."""
+    kept_campaigns = CampaignRecipient.objects.filter(customer=kept).values("campaign_id")
+    CampaignRecipient.objects.filter(customer=duplicate, campaign_id__in=kept_campaigns).delete()
+    CampaignRecipient.objects.filter(customer=duplicate).update(customer=kept)

@@ -1,0 +1,32 @@
+"""Celery tasks: an interface only; the work is in marketing.sending."""
+
+from celery import shared_task
+
+from marketing import sending
+
+
+@shared_task(name="marketing.tasks.send_campaign", bind=True, ignore_result=True)
+def send_campaign(self, campaign_id: int) -> None:
+    """Deliver a running campaign's queued recipients; reschedules itself to keep the pace.
+
+    Safe to run many copies at once (duplicate deliveries, two workers): rows are claimed.
+    Inline (no broker) it sends everything at once and leaves retries to the sweep.
+    """
+    eager = bool(self.request.is_eager)
+    wait = sending.send_batches(
+        campaign_id=campaign_id, worker=self.request.hostname or "inline", paced=not eager
+    )
+    if wait is not None and not eager:
+        send_campaign.apply_async((campaign_id,), countdown=max(wait, 0.05))
+
+
+@shared_task(name="marketing.tasks.sweep_sending", ignore_result=True)
+def sweep_sending() -> dict:
+    """Every minute (beat): re-queue rows of dead workers, restart campaigns whose task was
+    lost, and complete campaigns with nothing left to send."""
+    requeued = sending.requeue_stale()
+    stalled = sending.stalled_campaigns()
+    for campaign_id in stalled:
+        send_campaign.delay(campaign_id)
+    completed = sending.complete_finished()
+    return {"requeued": requeued, "restarted": len(stalled), "completed": completed}

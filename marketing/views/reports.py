@@ -1,0 +1,75 @@
+"""Campaign results: the report on the campaign page and the channel × segment matrix."""
+
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+
+from analytics.csv_export import csv_response, display
+from marketing.reports import (
+    campaign_figures,
+    campaign_table,
+    channel_segment_matrix,
+    converted_recipients,
+    matrix_table,
+)
+from marketing.selectors import campaigns_visible_to
+
+CONVERSIONS_SHOWN = 10
+
+
+@permission_required("marketing.view_campaign", raise_exception=True)
+def campaign_report(request, pk):
+    """The report card (loaded into the campaign page by htmx), or its CSV with ?export."""
+    campaign = get_object_or_404(campaigns_visible_to(request.user), pk=pk)
+    figures = campaign_figures(campaign)
+    table = campaign_table(campaign, figures)
+    if request.GET.get("export") == table.name:
+        return csv_response(table, prefix=f"campaign-{campaign.pk}")
+    context = {
+        "campaign": campaign,
+        "figures": figures,
+        "cells": dict(zip([c.key for c in table.columns], table.display_rows()[0], strict=True)),
+        "conversions": converted_recipients(campaign)[:CONVERSIONS_SHOWN],
+    }
+    return render(request, "marketing/reports/campaign_report_card.html", context)
+
+
+def _require_matrix_access(user) -> None:
+    """A value report across campaigns: people who work campaigns and read customer value."""
+    if not (
+        user.has_perm("marketing.view_campaign") and user.has_perm("analytics.view_value_report")
+    ):
+        raise PermissionDenied
+
+
+def channel_segment_matrix_view(request):
+    _require_matrix_access(request.user)
+    matrix = channel_segment_matrix(campaigns_visible_to(request.user))
+    table = matrix_table(matrix)
+    if request.GET.get("export") == table.name:
+        return csv_response(table, prefix="campaigns")
+    channels = matrix.channels()
+    grid = [
+        (
+            label,
+            [_cell(matrix.cells.get((channel, segment))) for channel, _label in channels],
+        )
+        for segment, label in matrix.segments()
+    ]
+    context = {"matrix": matrix, "table": table, "channels": channels, "grid": grid}
+    return render(request, "marketing/reports/matrix.html", context)
+
+
+def _cell(figures) -> dict | None:
+    if figures is None:
+        return None
+    roi = figures.roi
+    return {
+        "roi": display("percent", roi),
+        "pays": roi is not None and roi > 0,
+        "loses": roi is not None and roi < 0,
+        "rate": display("percent", figures.conversion_rate),
+        "cost": display("money", figures.cost),
+        "revenue": display("money", figures.revenue),
+        "sent": display("int", figures.sent),
+    }

@@ -1,0 +1,279 @@
+"""Sending a campaign: preview, test send, the confirmed send, its progress, the recipients
+with their outcomes, and the direct-mail address file.
+
+Marketers send their own campaigns and managers anyone's (marketing.send_campaign plus
+the right to change the campaign); reps read the progress and recipients; agents nothing.
+"""
+
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm.lib.forms import reject_nul
+from crm.lib.http import querystring_without
+from customers.models import Customer
+from marketing.audience import AudienceRule, audience_count, audience_queryset, audience_sample
+from marketing.channels import mail_rows, recipient_outcome_set
+from marketing.models import Campaign, CampaignChannel, CampaignRecipient
+from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to
+from marketing.sending import DELIVERED, campaign_send, preview_for, send_test
+
+RECIPIENTS_PAGE_SIZE = 50
+PREVIEW_CHOICES = 10
+R = CampaignRecipient.Status
+
+
+class SendForm(forms.Form):
+    """The confirmation: the pace of this send (forms here only validate)."""
+
+    send_rate = forms.IntegerField(
+        label=gettext_lazy("Messages per minute"), min_value=1, max_value=1_000_000
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"), choices=CampaignRecipient.Outcome.choices, required=False
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"), max_length=500, required=False, validators=[reject_nul]
+    )
+
+
+def _campaign(request, pk) -> Campaign:
+    if not request.user.has_perm("marketing.view_campaign"):
+        raise PermissionDenied
+    return get_object_or_404(campaigns_visible_to(request.user).select_related("owner"), pk=pk)
+
+
+def can_send(user, campaign: Campaign) -> bool:
+    return user.has_perm("marketing.send_campaign") and can_change_campaign(user, campaign)
+
+
+def _sendable(request, pk) -> Campaign:
+    campaign = _campaign(request, pk)
+    if not can_send(request.user, campaign):
+        raise PermissionDenied
+    return campaign
+
+
+def _preview_customers(campaign: Campaign) -> list[Customer]:
+    """Customers to preview: the frozen recipients once sent, else a sample of the audience."""
+    recipients = campaign.recipients.order_by("id").values("customer_id")[:PREVIEW_CHOICES]
+    chosen = list(Customer.objects.filter(pk__in=recipients).order_by("name", "id"))
+    if chosen:
+        return chosen
+    return audience_sample(AudienceRule.from_dict(campaign.audience), campaign.channel)
+
+
+def _preview_customer(campaign: Campaign, raw: str | None) -> Customer | None:
+    """The asked-for customer if they are in the campaign (or its audience); 404 otherwise."""
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise Http404
+    customer_id = int(raw)
+    in_campaign = campaign.recipients.filter(customer_id=customer_id).exists()
+    if not in_campaign:
+        rule = AudienceRule.from_dict(campaign.audience)
+        if not audience_queryset(rule, channel=campaign.channel).filter(pk=customer_id).exists():
+            raise Http404
+    return Customer.objects.select_related("owner").get(pk=customer_id)
+
+
+@require_GET
+def campaign_preview(request, pk):
+    """One recipient's subject and message (htmx); ?customer= picks another."""
+    campaign = _sendable(request, pk)
+    choices = _preview_customers(campaign)
+    customer = _preview_customer(campaign, request.GET.get("customer"))
+    if customer is None and choices:
+        customer = choices[0]
+    context = {
+        "campaign": campaign,
+        "choices": choices,
+        "customer": customer,
+        "preview": preview_for(campaign, customer) if customer else None,
+    }
+    return render(request, "marketing/sending/preview.html", context)
+
+
+@require_POST
+def campaign_test_send(request, pk):
+    """Email the previewed customer's version to the logged-in marketer."""
+    campaign = _sendable(request, pk)
+    customer = _preview_customer(campaign, request.POST.get("customer"))
+    if customer is None:
+        choices = _preview_customers(campaign)
+        customer = choices[0] if choices else None
+    if customer is None:
+        messages.error(request, _("Nobody in the audience to preview the test with."))
+        return redirect(campaign)
+    try:
+        send_test(campaign=campaign, customer=customer, to=request.user.email)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Test sent to %(address)s.") % {"address": request.user.email})
+    return redirect(campaign)
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_send_view(request, pk):
+    """Confirm with the audience count, then freeze the audience and start delivery."""
+    campaign = _sendable(request, pk)
+    form = SendForm(request.POST or None, initial={"send_rate": campaign.send_rate})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                added = campaign_send(
+                    campaign=campaign, by=request.user, rate=form.cleaned_data["send_rate"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Campaign sent to %(count)s new recipients.") % {"count": added},
+                )
+                return redirect(campaign)
+        status = 422
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "count": audience_count(campaign.audience, campaign.channel),
+        "paced": campaign.channel in DELIVERED,
+        "sendable": campaign.is_editable,
+    }
+    return render(request, "marketing/sending/confirm.html", context, status=status)
+
+
+def status_counts(campaign: Campaign) -> dict[str, int]:
+    rows = campaign.recipients.order_by().values_list("status").annotate(n=Count("id"))
+    return dict(rows)
+
+
+@require_GET
+def campaign_send_progress(request, pk):
+    """Queued / sent / failed counts, polled while the campaign is running."""
+    campaign = _campaign(request, pk)
+    counts = status_counts(campaign)
+    total = sum(counts.values())
+    done = total - counts.get(R.QUEUED, 0) - counts.get(R.SENDING, 0)
+    if request.GET.get("poll") and campaign.status != Campaign.Status.RUNNING:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"  # sending ended: reload the page's other figures
+        return response
+    context = {
+        "campaign": campaign,
+        "rows": [(s.value, s.label, counts.get(s.value, 0)) for s in R],
+        "total": total,
+        "percent": round(100 * done / total) if total else 0,
+        "running": campaign.status == Campaign.Status.RUNNING,
+    }
+    return render(request, "marketing/sending/progress.html", context)
+
+
+SORTS = {
+    "name": ("customer__name", "id"),
+    "-name": ("-customer__name", "-id"),
+    "status": ("status", "id"),
+    "sent": ("sent_at", "id"),
+    "-sent": ("-sent_at", "-id"),
+}
+
+
+@require_GET
+def campaign_recipients(request, pk):
+    """The recipients, filtered by status, sorted and paginated, with an outcome form each."""
+    campaign = _campaign(request, pk)
+    rows = recipients_visible_to(request.user).filter(campaign=campaign)
+    status = request.GET.get("status", "")
+    if status in R.values:
+        rows = rows.filter(status=status)
+    sort = request.GET.get("sort", "name")
+    rows = rows.select_related("customer").order_by(*SORTS.get(sort, SORTS["name"]))
+    page = Paginator(rows, RECIPIENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "query": querystring_without(request.GET, "page"),
+        "status": status,
+        "sort": sort,
+        "statuses": R.choices,
+        "outcomes": CampaignRecipient.Outcome.choices,
+        "can_record": _can_record(request.user, campaign),
+    }
+    return render(request, "marketing/sending/recipients.html", context)
+
+
+def _can_record(user, campaign: Campaign) -> bool:
+    return user.has_perm("marketing.change_campaignrecipient") and can_change_campaign(
+        user, campaign
+    )
+
+
+@require_POST
+def recipient_outcome(request, pk):
+    """Record one recipient's outcome (a small form per row, posted with htmx)."""
+    recipient = get_object_or_404(
+        recipients_visible_to(request.user).select_related("campaign", "customer"), pk=pk
+    )
+    if not _can_record(request.user, recipient.campaign):
+        raise PermissionDenied
+    form = OutcomeForm(request.POST)
+    status = 200
+    if form.is_valid():
+        recipient_outcome_set(
+            recipient=recipient,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"].strip(),
+        )
+        recipient.refresh_from_db()
+    else:
+        status = 422
+    if not request.headers.get("HX-Request"):
+        if status == 200:
+            messages.success(request, _("Outcome recorded."))
+        else:
+            messages.error(request, _("The outcome was not recorded: check the note."))
+        return redirect(recipient.campaign)
+    context = {
+        "row": recipient,
+        "campaign": recipient.campaign,
+        "form": form,
+        "outcomes": CampaignRecipient.Outcome.choices,
+        "can_record": True,
+    }
+    return render(request, "marketing/sending/recipient_row.html", context, status=status)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+def campaign_mail_export(request, pk):
+    """The direct-mail address file: names, addresses and coupon codes, streamed."""
+    campaign = _campaign(request, pk)
+    if campaign.channel != CampaignChannel.MAIL:
+        raise Http404
+    if not _can_record(request.user, campaign):
+        raise PermissionDenied
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in mail_rows(campaign)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-mail.csv"'
+    return response

@@ -1,0 +1,182 @@
+"""Loyalty ledger balances and tiers; coupon codes and their redemption by orders."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.services import customers_merge
+from marketing.loyalty import (
+    loyalty_adjust,
+    loyalty_earn,
+    loyalty_redeem,
+    loyalty_rule,
+    loyalty_status,
+    points_for,
+)
+from marketing.models import (
+    CampaignRecipient,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyRule,
+    LoyaltyTier,
+)
+from marketing.services import COUPON_ALPHABET, coupon_codes
+from sales.services import order_create
+from tests.factories import (
+    CampaignFactory,
+    CampaignRecipientFactory,
+    CustomerFactory,
+    OrderFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def place_order(customer, total="100.00", coupon_code="", capture=None, **kwargs):
+    """An order through the sales service, its after-commit signal delivered."""
+    with capture(execute=True):
+        return order_create(
+            customer=customer,
+            ordered_at=kwargs.pop("ordered_at", timezone.now()),
+            coupon_code=coupon_code,
+            lines=[{"description": "Item", "quantity": D("1"), "unit_price": D(total),
+                    "discount_percent": D("0"), "tax_rate": D("0")}],
+        )  # fmt: skip
+
+
+def balance(customer) -> int:
+    return LoyaltyAccount.objects.get(customer=customer).balance
+
+
+def test_the_migration_made_a_default_rule_and_tiers():
+    assert loyalty_rule().points_per_unit == D("1")
+    assert list(LoyaltyTier.objects.values_list("name", flat=True)) == ["Gold", "Silver", "Bronze"]
+
+
+def test_points_follow_the_rule():
+    rule = LoyaltyRule(points_per_unit=D("1.5"), minimum_order_total=D("10"))
+    assert points_for(D("99.99"), rule) == 149  # rounded down
+    assert points_for(D("9.99"), rule) == 0  # under the minimum
+    assert points_for(D("0"), rule) == 0
+    rule.is_active = False
+    assert points_for(D("500"), rule) == 0
+
+
+def test_an_order_earns_points_once(django_capture_on_commit_callbacks):
+    customer = CustomerFactory()
+    order = place_order(customer, "250.40", capture=django_capture_on_commit_callbacks)
+    assert balance(customer) == 250
+    entry = LoyaltyEntry.objects.get(customer=customer)
+    assert (entry.kind, entry.points, entry.order) == ("earned", 250, order)
+    assert order.number in entry.reason
+    assert loyalty_earn(order=order) is None  # the signal delivered again
+    assert balance(customer) == 250
+    assert LoyaltyEntry.objects.filter(order=order).count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyEntry.objects.create(
+            customer=customer, kind="earned", points=5, reason="x", order=order
+        )
+
+
+def test_adjustments_and_redemptions_never_go_below_zero(manager):
+    customer = CustomerFactory()
+    loyalty_adjust(customer=customer, points=100, reason="Welcome gift", by=manager)
+    loyalty_redeem(customer=customer, points=60, reason="Mug", by=manager)
+    assert balance(customer) == 40
+    with pytest.raises(ValidationError):
+        loyalty_redeem(customer=customer, points=41, reason="Too much", by=manager)
+    with pytest.raises(ValidationError):
+        loyalty_adjust(customer=customer, points=-41, reason="Too much", by=manager)
+    for bad in (0, -5, 10**10):
+        with pytest.raises(ValidationError):
+            loyalty_redeem(customer=customer, points=bad, reason="bad", by=manager)
+    loyalty_adjust(customer=customer, points=-40, reason="Correction", by=manager)
+    assert balance(customer) == 0
+    entries = LoyaltyEntry.objects.filter(customer=customer)
+    assert sum(e.points for e in entries) == 0  # the balance is the ledger's sum
+    assert entries.filter(created_by=manager).count() == 3
+    # The database refuses a negative balance even past the service.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyAccount.objects.filter(customer=customer).update(balance=-1)
+
+
+def test_tier_by_points_earned_or_twelve_month_spend(manager):
+    customer = CustomerFactory()
+    assert loyalty_status(customer).tier.name == "Bronze"
+    loyalty_adjust(customer=customer, points=1000, reason="Bonus", by=manager)
+    status = loyalty_status(customer)
+    assert (status.tier.name, status.next_tier.name) == ("Silver", "Gold")
+    loyalty_redeem(customer=customer, points=1000, reason="Trip", by=manager)
+    assert loyalty_status(customer).tier.name == "Silver"  # redeeming keeps the tier
+    other = CustomerFactory()
+    OrderFactory(customer=other, total=D("3000"), ordered_at=timezone.now() - timedelta(days=400))
+    assert loyalty_status(other).tier.name == "Bronze"  # spent over a year ago
+    OrderFactory(customer=other, total=D("5000.00"))
+    status = loyalty_status(other)
+    assert (status.tier.name, status.spend_12m, status.next_tier) == ("Gold", D("5000.00"), None)
+
+
+def test_merge_moves_the_ledger_and_adds_the_balances(manager):
+    kept, duplicate = CustomerFactory(), CustomerFactory()
+    loyalty_adjust(customer=kept, points=10, reason="a", by=manager)
+    loyalty_adjust(customer=duplicate, points=25, reason="b", by=manager)
+    campaign = CampaignFactory()
+    CampaignRecipientFactory(campaign=campaign, customer=kept)
+    CampaignRecipientFactory(campaign=campaign, customer=duplicate)
+    moved = CampaignRecipientFactory(customer=duplicate)
+    customers_merge(kept=kept, duplicate=duplicate, merged_by=manager)
+    assert balance(kept) == 35
+    assert LoyaltyEntry.objects.filter(customer=kept).count() == 2
+    assert CampaignRecipient.objects.filter(campaign=campaign).count() == 1
+    moved.refresh_from_db()
+    assert moved.customer == kept
+
+
+def test_coupon_codes_are_unique_random_and_avoid_stored_ones():
+    codes = coupon_codes(2000, prefix="spring")
+    assert len(set(codes)) == 2000
+    assert all(code.startswith("SPRING-") and len(code) == 17 for code in codes)
+    assert all(set(code[7:]) <= set(COUPON_ALPHABET) for code in codes)
+    recipient = CampaignRecipientFactory(coupon_code=codes[0])
+    assert recipient.coupon_code not in coupon_codes(50, prefix="spring")
+    assert coupon_codes(0) == []
+
+
+def test_an_order_with_the_code_converts_the_recipient_once(django_capture_on_commit_callbacks):
+    campaign = CampaignFactory(coupon_prefix="SPR")
+    code = coupon_codes(1, prefix="SPR")[0]
+    recipient = CampaignRecipientFactory(campaign=campaign, coupon_code=code)
+    first = place_order(
+        recipient.customer, "80.00", coupon_code=f" {code.lower()} ",
+        capture=django_capture_on_commit_callbacks,
+    )  # fmt: skip
+    recipient.refresh_from_db()
+    assert recipient.conversion_order == first
+    assert recipient.revenue == D("80.00")
+    assert recipient.outcome == "converted"
+    assert recipient.converted_at == first.ordered_at
+    place_order(
+        recipient.customer, "500.00", coupon_code=code, capture=django_capture_on_commit_callbacks
+    )
+    recipient.refresh_from_db()
+    assert recipient.conversion_order == first  # the first redemption counts
+    # Unknown codes and orders without codes change nothing.
+    place_order(
+        CustomerFactory(), coupon_code="NOPE-123", capture=django_capture_on_commit_callbacks
+    )
+    assert CampaignRecipient.objects.exclude(conversion_order=None).count() == 1
+
+
+def test_a_coupon_code_belongs_to_one_recipient():
+    CampaignRecipientFactory(coupon_code="SAME")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CampaignRecipientFactory(coupon_code="SAME")
+    # Recipients without coupons do not collide.
+    CampaignRecipientFactory()
+    CampaignRecipientFactory()
+    assert CampaignRecipient.objects.filter(coupon_code="").count() == 2

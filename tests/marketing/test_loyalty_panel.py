@@ -1,0 +1,93 @@
+"""The loyalty panel on the customer's 360° page, with adjustments and redemptions."""
+
+import pytest
+from django.urls import reverse
+
+from marketing.loyalty import loyalty_adjust
+from marketing.models import LoyaltyEntry
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def panel_url(customer):
+    return reverse("marketing:customer-loyalty-panel", args=[customer.pk])
+
+
+def change_url(customer):
+    return reverse("marketing:loyalty-change", args=[customer.pk])
+
+
+def test_the_360_page_loads_the_panel_for_readers_only(rep_client, agent_client):
+    customer = CustomerFactory()
+    assert panel_url(customer) in rep_client.get(customer.get_absolute_url()).content.decode()
+    assert panel_url(customer) not in agent_client.get(customer.get_absolute_url()).content.decode()
+
+
+def test_panel_shows_balance_tier_and_latest_entries(rep_client, manager):
+    customer = CustomerFactory()
+    for n in range(7):
+        loyalty_adjust(customer=customer, points=200, reason=f"Gift {n}", by=manager)
+    response = rep_client.get(panel_url(customer))
+    content = response.content.decode()
+    assert "1400 points" in content
+    assert 'id="loyalty-tier">Silver<' in content
+    assert "Gift 6" in content and "Gift 1" not in content  # the five latest
+    assert response.context["form"] is None  # reps only read
+    assert (
+        rep_client.post(
+            change_url(customer), {"action": "adjust", "points": "5", "reason": "x"}
+        ).status_code
+        == 403
+    )
+
+
+def test_marketer_adjusts_and_redeems_from_the_panel(marketer, marketer_client):
+    customer = CustomerFactory()
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    response = marketer_client.post(
+        change_url(customer), {"action": "adjust", "points": "120", "reason": "Welcome"}, **htmx
+    )
+    assert response.status_code == 200
+    assert "120 points" in response.content.decode()
+    response = marketer_client.post(
+        change_url(customer), {"action": "redeem", "points": "500", "reason": "Trip"}, **htmx
+    )
+    assert response.status_code == 422
+    assert "cannot go below zero" in response.content.decode()
+    response = marketer_client.post(
+        change_url(customer), {"action": "redeem", "points": "20", "reason": "Mug"}
+    )
+    assert response.status_code == 302  # without htmx: back to the customer
+    entries = LoyaltyEntry.objects.filter(customer=customer).order_by("id")
+    assert [(e.kind, e.points, e.created_by) for e in entries] == [
+        ("adjusted", 120, marketer),
+        ("redeemed", -20, marketer),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "redeem", "points": "-5", "reason": "x"},
+        {"action": "adjust", "points": "0", "reason": "x"},
+        {"action": "adjust", "points": "99999999999999", "reason": "x"},
+        {"action": "adjust", "points": "abc", "reason": "x"},
+        {"action": "adjust", "points": "5", "reason": "\x00"},
+        {"action": "adjust", "points": "5", "reason": "   "},
+        {"action": "steal", "points": "5", "reason": "x"},
+    ],
+)
+def test_bad_changes_are_refused_next_to_the_field(marketer_client, data):
+    customer = CustomerFactory()
+    response = marketer_client.post(change_url(customer), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert response.context["form"].errors
+    assert not LoyaltyEntry.objects.exists()
+
+
+def test_unknown_customer_is_404(marketer_client):
+    assert (
+        marketer_client.get(reverse("marketing:customer-loyalty-panel", args=[10**12])).status_code
+        == 404
+    )
