@@ -8,8 +8,10 @@ HOST ?= 127.0.0.1:8000
 DEV_ENV := DEBUG=1
 TEST_ENV := SECRET_KEY=test-only-secret-key DEBUG=0 SECURE_COOKIES=0
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
+# Its own database: a million customers would slow down the other benchmarks' pages.
+BENCH_ANALYTICS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_analytics
 
-.PHONY: install demo setup test lint bench bench-sales bench-orders screenshots lock messages clean
+.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send screenshots lock messages clean
 
 install: $(VENV)/.install-stamp
 
@@ -67,3 +69,20 @@ clean:
 # import_orders of 1,000,000 rows beside PostgreSQL's COPY of the same file (the floor).
 bench-orders: messages
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_import_orders $(BENCH_ARGS)
+
+# 200,000 tickets and 10,000 articles: queue, ticket page, knowledge search and escalation job.
+bench-service: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_service $(BENCH_ARGS)
+
+# 1,000,000 customers and 10,000,000 orders: a full segment run beside the plain grouped
+# aggregate (the floor), peak memory, and the dashboards' server times.
+bench-analytics: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_ANALYTICS_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) DATABASE_URL=$(BENCH_ANALYTICS_DATABASE_URL) $(PY) manage.py bench_analytics $(BENCH_ARGS)
+
+# An email campaign to 100,000 recipients through a local SMTP sink, with 1 and 2 Celery
+# workers on Redis: messages per second per worker.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/5
+bench-campaign-send: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench_campaign_send $(BENCH_ARGS)

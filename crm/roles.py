@@ -116,6 +116,32 @@ _ANALYTICS_ALL = [
     "analytics.view_service_report",
 ]
 
+_MARKETING_READ = [
+    "marketing.view_campaign",
+    "marketing.view_campaignrecipient",
+    "marketing.view_loyaltyentry",
+    "marketing.view_loyaltytier",
+]
+_MARKETING_WORK = [
+    *_MARKETING_READ,
+    "marketing.add_campaign",
+    "marketing.change_campaign",
+    "marketing.send_campaign",
+    "marketing.change_campaignrecipient",
+    "marketing.add_loyaltyentry",
+]
+_MARKETING_ALL = [
+    *_MARKETING_WORK,
+    "marketing.change_any_campaign",
+    "marketing.delete_campaign",
+    "marketing.view_loyaltyrule",
+    "marketing.change_loyaltyrule",
+    "marketing.add_loyaltytier",
+    "marketing.change_loyaltytier",
+    "marketing.delete_loyaltytier",
+    "marketing.view_loyaltyaccount",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: [
         *_CUSTOMER_READ,
@@ -132,6 +158,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_TICKET_READ,
         *_SEGMENTS_READ,
         "analytics.view_pipeline_report",
+        *_MARKETING_READ,
     ],
     SERVICE_AGENT: [
         *_CUSTOMER_READ,
@@ -149,9 +176,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.export_customers",
         *_SEGMENTS_READ,
         "analytics.view_value_report",
+        *_MARKETING_WORK,
     ],
-    MANAGER: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL],
-    ADMIN: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL],
+    MANAGER: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL, *_MARKETING_ALL],
+    ADMIN: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL, *_MARKETING_ALL],
 }
 
 

@@ -155,12 +155,21 @@ CRM_SLA_ESCALATION_MINUTES = env_int("CRM_SLA_ESCALATION_MINUTES", 5, minimum=1,
 # predicted lifetime value, in percent.
 CRM_SEGMENTS_HOUR = env_int("CRM_SEGMENTS_HOUR", 2, minimum=0, maximum=23)
 CRM_LTV_DISCOUNT_PERCENT = env_int("CRM_LTV_DISCOUNT_PERCENT", 10, minimum=0, maximum=100)
+# Customers per chunk task of the segment run; more workers on the queue share the chunks.
+CRM_SEGMENTS_CHUNK_SIZE = env_int(
+    "CRM_SEGMENTS_CHUNK_SIZE", 250_000, minimum=1000, maximum=10_000_000
+)
 
 # Celery beat (`celery -A crm beat`): the periodic jobs.
 CELERY_BEAT_SCHEDULE = {
     "escalate-tickets": {
         "task": "service.tasks.escalate_tickets",
         "schedule": timedelta(minutes=CRM_SLA_ESCALATION_MINUTES),
+    },
+    # Re-queues campaign sends a stopped worker left claimed, and due retries.
+    "marketing-sweep-sending": {
+        "task": "marketing.tasks.sweep_sending",
+        "schedule": timedelta(minutes=1),
     },
     "nightly-segments": {
         "task": "analytics.tasks.nightly_segments",
@@ -185,6 +194,18 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
+# For EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# A hung mail server must not hold a campaign's claimed recipients for long.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1, maximum=600)
+# Campaigns: the SMS backend (a dotted path) and how failed sends are retried.
+CRM_SMS_BACKEND = env_str("CRM_SMS_BACKEND", "marketing.sms.ConsoleSmsBackend")
+CRM_SEND_MAX_ATTEMPTS = env_int("CRM_SEND_MAX_ATTEMPTS", 4, minimum=1, maximum=20)
+CRM_SEND_RETRY_SECONDS = env_int("CRM_SEND_RETRY_SECONDS", 60, minimum=1, maximum=86400)
 # Where emailed links (ticket follow-up, satisfaction survey, unsubscribe) point.
 CRM_BASE_URL = env_str("CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

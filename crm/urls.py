@@ -16,6 +16,8 @@ urlpatterns = [
     path("knowledge/", include("service.knowledge_urls")),
     path("help/", include("service.public_urls")),
     path("analytics/", include("analytics.urls")),
+    path("marketing/", include("marketing.urls")),
+    path("m/", include("marketing.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

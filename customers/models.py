@@ -203,6 +203,14 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "channel"], name="consent_one_per_channel")
         ]
+        # Campaign audiences: who opted in on a channel (marketing.audience).
+        indexes = [
+            models.Index(
+                fields=["channel", "customer"],
+                condition=models.Q(granted=True),
+                name="consent_granted_idx",
+            )
+        ]
 
     def __str__(self):
         state = _("granted") if self.granted else _("withdrawn")

@@ -103,3 +103,164 @@ class DealFactory(factory.django.DjangoModelFactory):
     probability = factory.LazyAttribute(lambda deal: deal.stage.probability)
     expected_close_date = factory.LazyFunction(timezone.localdate)
     owner = factory.SubFactory(UserFactory)
+
+
+# --- service desk (issue 4) ---
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.Team"
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A new ticket without SLA due times; use service.services.ticket_create for the SLA clock."""
+
+    class Meta:
+        model = "service.Ticket"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    subject = factory.Sequence(lambda n: f"Ticket subject {n}")
+    description = factory.Faker("paragraph")
+    channel = "email"
+    category = "question"
+    priority = "normal"
+    status = "new"
+
+    @factory.post_generation
+    def tags(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.tags.set(extracted)
+
+
+class TicketMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.TicketMessage"
+
+    ticket = factory.SubFactory(TicketFactory)
+    kind = "reply"
+    author = factory.SubFactory(UserFactory)
+    from_customer = False
+    body = factory.Faker("paragraph")
+
+
+class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.KnowledgeArticle"
+
+    title = factory.Sequence(lambda n: f"How to fix problem {n}")
+    body = factory.Faker("paragraph")
+    is_published = True
+
+
+class SatisfactionResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.SatisfactionResponse"
+
+    ticket = factory.SubFactory(
+        TicketFactory, status="resolved", resolved_at=factory.LazyFunction(timezone.now)
+    )
+    score = 5
+    comment = ""
+
+
+# --- analytics (issue 5): orders for the segment runs ---
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sales.Order"
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"ORD-{n:07d}")
+    ordered_at = factory.LazyFunction(timezone.now)
+    total = factory.LazyFunction(lambda: Decimal("100.00"))
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sales.OrderLine"
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    description = factory.LazyAttribute(lambda line: line.product.name if line.product else "Item")
+    quantity = factory.LazyFunction(lambda: Decimal("1"))
+    unit_price = factory.LazyFunction(lambda: Decimal("100.00"))
+
+
+# --- analytics dashboards (issue 5): stored runs and values, written directly ---
+
+
+class SegmentRunFactory(factory.django.DjangoModelFactory):
+    """A finished, current run; pass is_current=False for an older one."""
+
+    class Meta:
+        model = "analytics.SegmentRun"
+
+    as_of = factory.LazyFunction(timezone.localdate)
+    status = "succeeded"
+    is_current = True
+    progress = 100
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class CustomerValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "analytics.CustomerValue"
+
+    run = factory.SubFactory(SegmentRunFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    first_purchase = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    last_purchase = factory.LazyFunction(timezone.localdate)
+    recency_days = 0
+    purchase_days = 2
+    orders = 2
+    revenue = factory.LazyFunction(lambda: Decimal("200.00"))
+    average_order_value = factory.LazyFunction(lambda: Decimal("100.00"))
+    r_score = 3
+    f_score = 3
+    m_score = 3
+    segment = "need_attention"
+    probability_alive = 0.8
+    expected_purchases = 1.5
+    predicted_ltv = factory.LazyFunction(lambda: Decimal("150.00"))
+
+
+# --- marketing (issue 6) ---
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketing.Campaign"
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    channel = "email"
+    owner = factory.SubFactory(UserFactory)
+    subject = "Hello"
+    body = "Hello there"
+
+
+class CampaignRecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketing.CampaignRecipient"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    customer = factory.SubFactory(CustomerFactory)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A granted consent on a channel (email unless told)."""
+
+    class Meta:
+        model = "customers.Consent"
+        django_get_or_create = ["customer", "channel"]
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = "email"
+    granted = True
+    source = "test"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from django.urls import resolve
 
 from tests.browser.support import CHROMIUM, VIEWPORT, launch_chromium, log_in
 from tests.conftest import missing_service
@@ -82,7 +83,12 @@ def _static_files_from_finders(settings):
 
 @pytest.fixture
 def base_url(live_server, django_db_serialized_rollback):
-    """The live server's address (with the roles restored in its database)."""
+    """The live server's address (with the roles restored in its database).
+
+    Resolving a URL imports every app's views once; doing it here keeps that out of the
+    first page load, which on a busy machine could exceed the browser's timeout.
+    """
+    resolve("/")
     return live_server.url
 
 
