@@ -235,7 +235,16 @@ class Ticket(models.Model):
                 name="ticket_open_queue_idx",
             ),
             models.Index(fields=["status", "resolution_due", "id"]),
-            models.Index(fields=["status", "priority"]),  # the filtered queue's count
+            # The queue filtered by status and priority: its count and its order.
+            models.Index(
+                F("status"),
+                F("priority"),
+                paused_rank_expression(),
+                next_due_expression(),
+                F("id"),
+                condition=models.Q(status__in=["new", "open", "waiting"]),
+                name="ticket_status_priority_due_idx",
+            ),
             # The queue's order (service.filters.with_queue_order_fields), mine/unassigned and all.
             models.Index(
                 F("assignee"),

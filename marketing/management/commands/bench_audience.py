@@ -1,0 +1,82 @@
+"""Audience count and preview on the customers `make bench-analytics` loaded (1,000,000).
+
+`python manage.py bench_audience` (PostgreSQL): gives 70% of the customers email consent
+(and withdraws it for another 10%) unless done, creates one draft campaign per audience
+rule below, and measures the campaign's audience fragment (count and a sample of
+recipients, marketing:campaign-audience) as a marketer: server time, database time and
+queries. The segment rules read the current segment run, so run make bench-analytics first.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.urls import reverse
+
+from analytics.selectors import current_run
+from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from customers.demo import ensure_demo_users
+from customers.models import Consent, Customer
+from marketing.models import Campaign
+from marketing.services import campaign_create
+
+CONSENT_SOURCE = "bench"
+TARGET_MS = 500
+RULES = {
+    "everyone with consent": {},
+    "at risk": {"segments": ["at_risk"]},
+    "at risk, LTV 50-500": {"segments": ["at_risk"], "ltv_min": "50", "ltv_max": "500"},
+    "champions + loyal": {"segments": ["champions", "loyal"], "alive_min": 0.5},
+    "bought in 90 days": {"purchased_within_days": 90},
+    "lost, customers only": {"segments": ["lost"], "stages": ["customer"]},
+}
+
+
+class Command(BaseCommand):
+    help = "Measures the audience count and preview of email campaigns on 1,000,000 customers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=50)
+
+    def handle(self, *args, requests, **options):
+        require_postgresql("bench_audience")
+        ensure_database(self.stdout)
+        customers = Customer.objects.count()
+        if customers < 100_000 or current_run() is None:
+            raise CommandError(
+                "Run make bench-analytics first: it loads the customers and segments."
+            )
+        self._ensure_consent()
+        marketer = ensure_demo_users()["marketer"]
+        client = logged_in_client(marketer)
+        results = []
+        for name, rule in RULES.items():
+            campaign = self._campaign(name, rule, marketer)
+            url = reverse("marketing:campaign-audience", args=[campaign.pk])
+            results.append(measure(name, client, lambda url=url: url, requests))
+        self.stdout.write(f"\n{customers} customers; email consent granted to "
+                          f"{Consent.objects.filter(channel='email', granted=True).count()}.")  # fmt: skip
+        passed = report(self, results, dict.fromkeys(RULES, TARGET_MS), options["verbosity"])
+        self.stdout.write("PASS" if passed else "FAIL: p95 at or over 500 ms for some audiences")
+
+    def _ensure_consent(self):
+        if Consent.objects.filter(source=CONSENT_SOURCE).exists():
+            return
+        self.stdout.write("Giving 70% of the customers email consent (10% withdrawn)...")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO customers_consent (customer_id, channel, granted, changed_at, source) "
+                "SELECT id, 'email', id %% 10 < 7, now(), %s FROM customers_customer "
+                "WHERE id %% 10 < 8 ON CONFLICT DO NOTHING",
+                [CONSENT_SOURCE],
+            )
+            cursor.execute("ANALYZE customers_consent")
+
+    def _campaign(self, name, rule, owner) -> Campaign:
+        title = f"Bench: {name}"
+        existing = Campaign.objects.filter(name=title).first()
+        if existing:
+            return existing
+        return campaign_create(
+            owner=owner,
+            data={"name": title, "channel": "email", "audience": rule, "subject": "Hello",
+                  "body": "Hello {{ name }}"},
+        )  # fmt: skip
