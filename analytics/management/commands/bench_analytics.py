@@ -24,6 +24,7 @@ from analytics.pipeline.staging import AGGREGATE_WORK_MEM, aggregate_sql
 from analytics.runs import delete_results
 from analytics.services import run_compute_now
 from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from crm.lib.bulk import insert_series
 from customers.demo import ensure_demo_users
 from customers.models import Customer
 from sales.models import Order, OrderLine, Product
@@ -205,22 +206,7 @@ def _customers(first: int, last: int) -> None:
         "email": "'bench' || i || '@example.com'",
         "external_id": f"'{PREFIX}' || i",
     }
-    columns, values, params = [], [], []
-    for field in Customer._meta.concrete_fields:
-        if field.primary_key or field.generated:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.name in varying:
-            values.append(varying[field.name])
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO customers_customer ({', '.join(columns)}) "  # noqa: S608 - names only
-            f"SELECT {', '.join(values)} FROM generate_series(%s, %s) AS i",
-            [*params, first, last - 1],
-        )
+    insert_series(template, varying, first, last)
 
 
 def _orders(customers: int, orders: int, seed: int) -> None:

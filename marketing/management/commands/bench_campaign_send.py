@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from crm.celery import app
 from crm.lib.bench import ensure_database, require_postgresql
+from crm.lib.bulk import insert_series
 from customers.demo import ensure_demo_users
 from customers.models import Customer
 from marketing import sending
@@ -191,22 +192,8 @@ def _customers(first: int, last: int) -> None:
         "email": "'bench-m' || i || '@example.com'",
         "external_id": f"'{PREFIX}' || i",
     }
-    columns, values, params = [], [], []
-    for field in Customer._meta.concrete_fields:
-        if field.primary_key or field.generated:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.name in varying:
-            values.append(varying[field.name])
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+    insert_series(template, varying, first, last)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO customers_customer ({', '.join(columns)}) "  # noqa: S608 - names only
-            f"SELECT {', '.join(values)} FROM generate_series(%s, %s) AS i",
-            [*params, first, last - 1],
-        )
         cursor.execute(
             "INSERT INTO customers_consent (customer_id, channel, granted, changed_at, source) "
             "SELECT id, 'email', true, now(), 'bench' FROM customers_customer "
