@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField
 from crm.lib.uploads import ImportFileError
-from customers.importing import read_upload
+from customers.import_csv import read_upload
 from customers.models import (
     Channel,
     Contact,

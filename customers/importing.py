@@ -5,354 +5,33 @@ customer_import_apply` analyses the stored text again (the data may have changed
 preview) and writes the rows. The layout is `customers.csv_format.COLUMNS`, the export's.
 """
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django import forms
-from django.contrib.auth import get_user_model
-from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.utils import translation
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from crm.lib.uploads import ImportFileError, decode_upload
-from customers.csv_format import _FORMULA_PREFIXES, COLUMNS, TAG_SEPARATOR
-from customers.models import Channel, Customer, CustomerImport, Tag
-from customers.selectors import can_edit_customer, customer_owners
+from crm.lib.uploads import ImportFileError
+from customers.csv_format import TAG_SEPARATOR
+from customers.import_csv import parse_csv
+from customers.import_rows import (
+    OPTIONAL_CHOICES,
+    REQUIRED_CHOICES,
+    TEXT_FIELDS,
+    CustomerImportRowForm,
+    ImportContext,
+)
+from customers.models import Customer, CustomerImport
+from customers.selectors import can_edit_customer
 
-MAX_ROWS = 20_000
-REQUIRED_COLUMNS = ["name"]
-MAX_TAGS_PER_ROW = 50
 _QUERY_CHUNK = 500  # values per IN (...) query; SQLite allows 999 variables in old versions
 
 CREATE = "create"
 UPDATE = "update"
 UNCHANGED = "unchanged"
 ROW_ERROR = "__all__"
-
-# Text fields: the cell is the value; an empty cell empties the field.
-_TEXT_FIELDS = [
-    "name",
-    "organization",
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
-    "industry",
-]
-# Choice fields that must have a value: an empty cell keeps it (or takes the default).
-_REQUIRED_CHOICES = {"kind": Customer.Kind, "source": Customer.Source, "stage": Customer.Stage}
-# Choice fields that may be empty: an empty cell empties them.
-_OPTIONAL_CHOICES = {"company_size": Customer.Size, "preferred_channel": Channel}
-_CHOICES = {**_REQUIRED_CHOICES, **_OPTIONAL_CHOICES}
-_TRUE = {"yes", "y", "true", "1"}
-_FALSE = {"no", "n", "false", "0"}
-
-
-@dataclass
-class ParsedRow:
-    line: int  # where the row starts in the file; the header is line 1
-    cells: dict[str, str]
-    stray_cells: bool = False  # values beyond the header's columns
-
-
-@dataclass
-class ParsedFile:
-    columns: list[str]
-    rows: list[ParsedRow]
-
-
-def _delimiter(text: str) -> str:
-    """Comma, unless the header line clearly uses semicolons or tabs (some spreadsheet locales)."""
-    first_line = text.split("\n", 1)[0]
-    if "," not in first_line:
-        for candidate in (";", "\t"):
-            if candidate in first_line:
-                return candidate
-    return ","
-
-
-def unescape_cell(value: str | None) -> str:
-    """The cell without surrounding spaces and without the ' our export puts before formulas."""
-    text = (value or "").strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_PREFIXES):
-        text = text[1:].strip()
-    return text
-
-
-def _quote_names(names) -> str:
-    shown = [f"“{Truncator(name).chars(40)}”" for name in list(names)[:10]]
-    if len(names) > 10:
-        shown.append("…")
-    return ", ".join(shown)
-
-
-def _check_header(fieldnames: list[str] | None) -> list[str]:
-    if not fieldnames or not any(name.strip() for name in fieldnames):
-        raise ImportFileError(_("The file is empty."))
-    columns = [name.strip().lower() for name in fieldnames]
-    problems = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        problems.append(
-            _(
-                "The first line must name the columns, and it has no %(columns)s column. "
-                "Download the template to see the layout."
-            )
-            % {"columns": _quote_names(missing)}
-        )
-    unknown = list(dict.fromkeys(c for c in columns if c and c not in COLUMNS))
-    if unknown:
-        problems.append(
-            _("Unknown columns: %(unknown)s. The columns you can import are: %(known)s.")
-            % {"unknown": _quote_names(unknown), "known": ", ".join(COLUMNS)}
-        )
-    twice = list(dict.fromkeys(c for c in columns if c and columns.count(c) > 1))
-    if twice:
-        problems.append(
-            _("These columns appear more than once: %(columns)s.")
-            % {"columns": _quote_names(twice)}
-        )
-    if problems:
-        raise ImportFileError(*problems)
-    return columns
-
-
-def parse_csv(text: str) -> ParsedFile:
-    """The header and the rows of the file; raises ImportFileError for a file it cannot use."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows = []
-    try:
-        columns = _check_header(next(reader, None))
-        line = reader.line_num + 1
-        for record in reader:
-            cells = {column: "" for column in columns if column}
-            stray_cells = False
-            for index, value in enumerate(record):
-                column = columns[index] if index < len(columns) else ""
-                if column:
-                    cells[column] = unescape_cell(value)
-                elif value.strip():
-                    stray_cells = True  # beyond the header, or under a column without a name
-            if any(cells.values()) or stray_cells:
-                if len(rows) == MAX_ROWS:
-                    raise ImportFileError(
-                        _("The file has more than %(max)s rows; split it into smaller files.")
-                        % {"max": f"{MAX_ROWS:,}"}
-                    )
-                rows.append(ParsedRow(line=line, cells=cells, stray_cells=stray_cells))
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise ImportFileError(
-            _("Line %(line)d cannot be read as CSV: %(error)s")
-            % {"line": reader.line_num, "error": error}
-        ) from error
-    if not rows:
-        raise ImportFileError(_("The file has a header but no rows of customers below it."))
-    return ParsedFile(columns=[c for c in columns if c], rows=rows)
-
-
-def read_upload(data: bytes) -> tuple[str, ParsedFile]:
-    """Decode and parse an uploaded file: its text (to store) and what it holds."""
-    text = decode_upload(data)
-    return text, parse_csv(text)
-
-
-# ---------------------------------------------------------------------------------------------
-# Validating a row
-
-
-class ImportContext:
-    """What every row of one file is checked against: read once, not once per row."""
-
-    def __init__(self, user):
-        self.user = user
-        self.can_create = user.has_perm("customers.add_customer")
-        self.can_assign_others = user.has_perm("customers.change_any_customer")
-        self.can_add_tags = user.has_perm("customers.add_tag")
-        self.owners: dict[str, Any] = {}
-        self.usernames: dict[int, str] = {}
-        self.current_tags: dict[int, list[str]] = {}  # customer pk -> tag names
-        self.owners_lower: dict[str, list] = defaultdict(list)
-        for owner in customer_owners():
-            self.owners[owner.get_username()] = owner
-            self.owners_lower[owner.get_username().lower()].append(owner)
-            self.usernames[owner.pk] = owner.get_username()
-        self.tags = {name.lower(): name for name in Tag.objects.values_list("name", flat=True)}
-        self.choices = {name: _choice_lookup(choices) for name, choices in _CHOICES.items()}
-
-    def username(self, user_id: int | None) -> str:
-        """The username of a customer's current owner, for the preview."""
-        if user_id is None:
-            return ""
-        if user_id not in self.usernames:
-            self.usernames[user_id] = (
-                get_user_model()
-                .objects.filter(pk=user_id)
-                .values_list(get_user_model().USERNAME_FIELD, flat=True)
-                .first()
-                or ""
-            )
-        return self.usernames[user_id]
-
-    def owner(self, username: str):
-        if username in self.owners:
-            return self.owners[username]
-        matches = self.owners_lower.get(username.lower(), [])
-        return matches[0] if len(matches) == 1 else None
-
-
-def _choice_lookup(choices) -> dict[str, str]:
-    """Code, English label and label in the user's language, lower-cased, to the code."""
-    lookup = {}
-    for code, label in choices.choices:
-        lookup[str(label).lower()] = code
-        with translation.override("en"):
-            lookup[str(label).lower()] = code
-    lookup.update({code.lower(): code for code in choices.values})
-    return lookup
-
-
-def _model_field(name: str, **kwargs) -> forms.Field:
-    """The form field of the Customer field, with its length limit and validators.
-
-    formfield() leaves the model's own validators (the phone pattern) to the model's
-    full_clean; a row is checked before any model exists, so they are added here.
-    """
-    model_field = Customer._meta.get_field(name)
-    form_field = model_field.formfield(**kwargs)
-    form_field.validators.extend(
-        validator
-        for validator in model_field.validators
-        if not isinstance(validator, MaxLengthValidator) and validator not in form_field.validators
-    )
-    return form_field
-
-
-class CustomerImportRowForm(forms.Form):
-    """One CSV row: validates and normalises the cells; never saves."""
-
-    external_id = _model_field("external_id", required=False)
-    name = _model_field("name", required=True)
-    kind = forms.CharField(required=False)
-    organization = _model_field("organization", required=False)
-    email = _model_field("email", required=False)
-    phone = _model_field("phone", required=False)
-    country = _model_field("country", required=False)
-    region = _model_field("region", required=False)
-    city = _model_field("city", required=False)
-    address = _model_field("address", required=False)
-    industry = _model_field("industry", required=False)
-    company_size = forms.CharField(required=False)
-    source = forms.CharField(required=False)
-    stage = forms.CharField(required=False)
-    owner = forms.CharField(required=False, max_length=150)
-    tags = forms.CharField(required=False)
-    is_key_account = forms.CharField(required=False)
-    preferred_channel = forms.CharField(required=False)
-
-    def __init__(self, data=None, *, context: ImportContext):
-        super().__init__(data)
-        self.context = context
-
-    def validate(self, cells: dict[str, str]) -> tuple[dict, dict]:
-        """Validate one more row with this form: its errors and cleaned values.
-
-        A form instance deep-copies all its fields, which costs more than validating a row;
-        one instance re-bound per row keeps a 20,000-row file fast.
-        """
-        self.data, self.is_bound, self._errors = cells, True, None
-        return dict(self.errors), self.cleaned_data
-
-    def _clean_choice(self, name: str) -> str:
-        value = self.cleaned_data[name]
-        if not value:
-            return ""
-        code = self.context.choices[name].get(value.lower())
-        if code is None:
-            raise forms.ValidationError(
-                _("“%(value)s” is not one of: %(codes)s.")
-                % {"value": Truncator(value).chars(40), "codes": ", ".join(_CHOICES[name].values)}
-            )
-        return code
-
-    def clean_kind(self):
-        return self._clean_choice("kind")
-
-    def clean_company_size(self):
-        return self._clean_choice("company_size")
-
-    def clean_source(self):
-        return self._clean_choice("source")
-
-    def clean_stage(self):
-        return self._clean_choice("stage")
-
-    def clean_preferred_channel(self):
-        return self._clean_choice("preferred_channel")
-
-    def clean_email(self):
-        return self.cleaned_data["email"].lower()
-
-    def clean_is_key_account(self) -> bool | None:
-        value = self.cleaned_data["is_key_account"].lower()
-        if not value:
-            return None
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        raise forms.ValidationError(_("Write yes or no (or true/false, 1/0)."))
-
-    def clean_owner(self):
-        """The user named by username; whether the importer may choose them is decided later."""
-        username = self.cleaned_data["owner"]
-        if not username:
-            return None
-        owner = self.context.owner(username)
-        if owner is None:
-            raise forms.ValidationError(
-                _("“%(name)s” is not the username of an active user who may own customers.")
-                % {"name": Truncator(username).chars(40)}
-            )
-        return owner
-
-    def clean_tags(self) -> list[str]:
-        """Tag names separated by “;”, spelled like an existing tag when one matches."""
-        names = []
-        for part in self.cleaned_data["tags"].split(TAG_SEPARATOR):
-            name = part.strip()
-            if not name:
-                continue
-            if len(name) > Tag._meta.get_field("name").max_length:
-                raise forms.ValidationError(
-                    _("The tag “%(name)s…” is longer than 50 characters.")
-                    % {"name": Truncator(name).chars(20)}
-                )
-            existing = self.context.tags.get(name.lower())
-            if existing is None:
-                if not self.context.can_add_tags:
-                    raise forms.ValidationError(
-                        _("There is no tag “%(name)s”, and you may not create tags.")
-                        % {"name": name}
-                    )
-                self.context.tags[name.lower()] = name  # later rows spell the new tag alike
-            name = existing or name
-            if name.lower() not in (n.lower() for n in names):
-                names.append(name)
-        if len(names) > MAX_TAGS_PER_ROW:
-            raise forms.ValidationError(
-                _("Give at most %(max)d tags per customer.") % {"max": MAX_TAGS_PER_ROW}
-            )
-        return names
-
 
 # ---------------------------------------------------------------------------------------------
 # Analysing the file: what each row would do
@@ -585,10 +264,10 @@ def _plan(row: RowResult, cleaned: dict, present: set[str], customer, context) -
     """Decide what the row does: the fields to write, and whether the importer may."""
     user = context.user
     data: dict[str, Any] = {}
-    for name in _TEXT_FIELDS + list(_OPTIONAL_CHOICES):
+    for name in TEXT_FIELDS + list(OPTIONAL_CHOICES):
         if name in present and name in cleaned:
             data[name] = cleaned[name]
-    for name in _REQUIRED_CHOICES:
+    for name in REQUIRED_CHOICES:
         if cleaned.get(name):
             data[name] = cleaned[name]
     if cleaned.get("external_id"):

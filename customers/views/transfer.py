@@ -18,6 +18,7 @@ from crm.lib.uploads import ImportFileError
 from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
+from customers.import_csv import MAX_ROWS
 from customers.import_services import (
     ImportClosedError,
     customer_import_cancel,
@@ -27,7 +28,6 @@ from customers.import_services import (
 )
 from customers.importing import (
     CREATE,
-    MAX_ROWS,
     UNCHANGED,
     UPDATE,
     analyse_import,
