@@ -71,6 +71,11 @@ def _build_campaign(page):
 
 def _preview_and_send(page, at_risk):
     expect(page.locator("#preview-subject")).to_contain_text("we miss you")
+    # The picker arrives in that fragment; choosing before htmx has wired its form up would
+    # send no request (faster than any person, but not than a test on a busy machine).
+    page.wait_for_function(
+        "() => document.querySelector('#preview-customer').form['htmx-internal-data'] !== undefined"
+    )
     page.locator("#preview-customer").select_option(label="Chen Jie")
     expect(page.locator("#preview-subject")).to_have_text("Chen, we miss you")
     expect(page.locator("#preview-body")).to_contain_text("Dear Chen")
