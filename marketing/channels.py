@@ -3,14 +3,19 @@ phone list, the direct-mail address file, and recording each recipient's outcome
 
 import contextlib
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape, linebreaks, urlize
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from customers.csv_format import safe_cell
@@ -73,9 +78,12 @@ class Composer:
         )
 
 
-def email_message(*, subject: str, body: str, to: str, link: str, connection=None) -> EmailMessage:
-    """One campaign email with the RFC 2369 / RFC 8058 one-click unsubscribe headers."""
-    return EmailMessage(
+def email_message(
+    *, subject: str, body: str, to: str, link: str, connection=None
+) -> EmailMultiAlternatives:
+    """One campaign email: the plain text, its HTML alternative, and the RFC 2369 /
+    RFC 8058 one-click unsubscribe headers."""
+    message = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -85,6 +93,22 @@ def email_message(*, subject: str, body: str, to: str, link: str, connection=Non
             "List-Unsubscribe": f"<{link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+    )
+    message.attach_alternative(html_body(body, link), "text/html")
+    return message
+
+
+def html_body(body: str, link: str) -> str:
+    """The HTML version of a rendered plain-text message.
+
+    The text holds customer data (names, products), so it is escaped before anything
+    else; then its URLs become links and its lines paragraphs. The template is rendered
+    with autoescape on, so the unsubscribe link is escaped too.
+    """
+    paragraphs = linebreaks(urlize(escape(body), nofollow=True, autoescape=True))
+    return render_to_string(
+        "marketing/email/campaign.html",
+        {"body": mark_safe(paragraphs), "unsubscribe_link": link},  # noqa: S308 - escaped above
     )
 
 
@@ -181,18 +205,47 @@ def mail_rows(campaign: Campaign) -> Iterator[list[str]]:
 # --- outcomes ------------------------------------------------------------------------
 
 
-@transaction.atomic
-def recipient_outcome_set(*, recipient: CampaignRecipient, outcome: str, note: str = "") -> None:
-    """Record how a recipient responded; the first response's time is kept."""
+def _outcome_changes(*, outcome: str, note: str, now) -> dict:
+    """The fields one outcome writes, validated: the rules every outcome write shares.
+
+    The first response's time is kept, and so is the first conversion's.
+    """
     if outcome not in CampaignRecipient.Outcome.values:
         raise ValidationError({"outcome": _("Unknown outcome.")})
-    locked = CampaignRecipient.objects.select_for_update().get(pk=recipient.pk)
-    locked.outcome = outcome
-    locked.outcome_note = note
-    now = timezone.now()
-    if outcome and locked.responded_at is None:
-        locked.responded_at = now
-    if outcome == CampaignRecipient.Outcome.CONVERTED and locked.converted_at is None:
-        locked.converted_at = now
-    locked.full_clean()
-    locked.save(update_fields=["outcome", "outcome_note", "responded_at", "converted_at"])
+    if "\x00" in note:
+        raise ValidationError({"outcome_note": _("Null characters are not allowed.")})
+    CampaignRecipient._meta.get_field("outcome_note").clean(note, None)  # max length
+    changes = {"outcome": outcome, "outcome_note": note}
+    if outcome:
+        changes["responded_at"] = Coalesce("responded_at", Value(now))
+    if outcome == CampaignRecipient.Outcome.CONVERTED:
+        changes["converted_at"] = Coalesce("converted_at", Value(now))
+    return changes
+
+
+@transaction.atomic
+def recipient_outcomes_set(
+    *, campaign: Campaign, recipient_ids: Iterable[int], outcome: str, note: str = ""
+) -> int:
+    """Record one outcome for several of `campaign`'s recipients; returns how many.
+
+    Ids of another campaign's recipients are ignored. The rows are locked in id order
+    (so two overlapping bulk writes cannot deadlock) and written in one statement.
+    """
+    changes = _outcome_changes(outcome=outcome, note=note, now=timezone.now())
+    ids = list(
+        CampaignRecipient.objects.filter(campaign=campaign, pk__in=list(recipient_ids))
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    return CampaignRecipient.objects.filter(pk__in=ids).update(**changes)
+
+
+def recipient_outcome_set(*, recipient: CampaignRecipient, outcome: str, note: str = "") -> None:
+    """Record how a recipient responded; the first response's time is kept."""
+    recipient_outcomes_set(
+        campaign=recipient.campaign, recipient_ids=[recipient.pk], outcome=outcome, note=note
+    )

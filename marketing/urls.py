@@ -27,6 +27,11 @@ urlpatterns: list = [
         name="campaign-send-progress",
     ),
     path("campaigns/<int:pk>/recipients/", sending.campaign_recipients, name="campaign-recipients"),
+    path(
+        "campaigns/<int:pk>/recipients/outcome/",
+        sending.recipient_outcome_bulk,
+        name="recipient-outcome-bulk",
+    ),
     path("recipients/<int:pk>/outcome/", sending.recipient_outcome, name="recipient-outcome"),
     path("campaigns/<int:pk>/mail.csv", sending.campaign_mail_export, name="campaign-mail-export"),
     path(

@@ -14,20 +14,23 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.lib.forms import reject_nul
+from crm.lib.forms import IdListField, reject_nul
 from crm.lib.http import querystring_without
 from customers.models import Customer
 from marketing.audience import AudienceRule, audience_count, audience_queryset, audience_sample
-from marketing.channels import mail_rows, recipient_outcome_set
+from marketing.channels import mail_rows, recipient_outcome_set, recipient_outcomes_set
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to
 from marketing.sending import DELIVERED, campaign_send, preview_for, send_test
 
 RECIPIENTS_PAGE_SIZE = 50
+BULK_OUTCOME_MAX = 500  # ids in one bulk post: ten pages of recipients
 PREVIEW_CHOICES = 10
 R = CampaignRecipient.Status
 
@@ -47,6 +50,39 @@ class OutcomeForm(forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note"), max_length=500, required=False, validators=[reject_nul]
     )
+
+
+NOTE_MAX = CampaignRecipient._meta.get_field("outcome_note").max_length
+
+
+class BulkOutcomeForm(forms.Form):
+    """One outcome and note for the recipients ticked on the recipients page.
+
+    "No response yet" is not offered: one wrong click must not wipe many outcomes.
+    """
+
+    selected = IdListField(
+        error_messages={"required": gettext_lazy("Choose at least one recipient.")}
+    )
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[c for c in CampaignRecipient.Outcome.choices if c[0]],
+        error_messages={
+            "required": gettext_lazy("Choose an outcome."),
+            "invalid_choice": gettext_lazy("Choose one of the listed outcomes."),
+        },
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"), max_length=NOTE_MAX, required=False, validators=[reject_nul]
+    )
+
+    def clean_selected(self) -> list[int]:
+        ids = list(dict.fromkeys(self.cleaned_data["selected"]))
+        if len(ids) > BULK_OUTCOME_MAX:
+            raise forms.ValidationError(
+                _("Choose at most %(max)s recipients at a time.") % {"max": BULK_OUTCOME_MAX}
+            )
+        return ids
 
 
 def _campaign(request, pk) -> Campaign:
@@ -208,13 +244,32 @@ def campaign_recipients(request, pk):
         "campaign": campaign,
         "page": page,
         "query": querystring_without(request.GET, "page"),
+        "here": _recipients_query(request.GET),
         "status": status,
         "sort": sort,
         "statuses": R.choices,
         "outcomes": CampaignRecipient.Outcome.choices,
+        "bulk_outcomes": BulkOutcomeForm.base_fields["outcome"].choices,
+        "note_max": NOTE_MAX,
         "can_record": _can_record(request.user, campaign),
     }
-    return render(request, "marketing/sending/recipients.html", context)
+    # htmx loads the list into the campaign's page; a plain request (the bulk form's
+    # redirect, or no JavaScript) gets it as a page of its own.
+    template = "recipients.html" if request.htmx else "recipients_page.html"
+    return render(request, f"marketing/sending/{template}", context)
+
+
+def _recipients_query(params) -> str:
+    """The recipients list's filter, sort and page from `params`, only when well-formed."""
+    kept = []
+    if params.get("status", "") in R.values:
+        kept.append(("status", params["status"]))
+    if params.get("sort", "") in SORTS:
+        kept.append(("sort", params["sort"]))
+    page = params.get("page", "")
+    if page.isascii() and page.isdigit() and len(page) <= 6:
+        kept.append(("page", page))
+    return urlencode(kept)
 
 
 def _can_record(user, campaign: Campaign) -> bool:
@@ -256,6 +311,48 @@ def recipient_outcome(request, pk):
         "can_record": True,
     }
     return render(request, "marketing/sending/recipient_row.html", context, status=status)
+
+
+@require_POST
+def recipient_outcome_bulk(request, pk):
+    """Record one outcome for the recipients ticked on a page of the list (a plain POST),
+    then go back to that page with its filter and sort."""
+    campaign = _campaign(request, pk)
+    if not _can_record(request.user, campaign):
+        raise PermissionDenied
+    back = reverse("marketing:campaign-recipients", args=[campaign.pk])
+    query = _recipients_query(request.GET)
+    back = f"{back}?{query}" if query else back
+    form = BulkOutcomeForm(request.POST)
+    if not form.is_valid():
+        errors = [error for field in form.errors.values() for error in field]
+        messages.error(
+            request,
+            _("The outcome was not recorded: %(errors)s") % {"errors": " ".join(errors)},
+        )
+        return redirect(back)
+    visible = recipients_visible_to(request.user).filter(
+        campaign=campaign, pk__in=form.cleaned_data["selected"]
+    )
+    count = recipient_outcomes_set(
+        campaign=campaign,
+        recipient_ids=visible.values_list("pk", flat=True),
+        outcome=form.cleaned_data["outcome"],
+        note=form.cleaned_data["note"].strip(),
+    )
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "Outcome recorded for %(count)s recipient.",
+                "Outcome recorded for %(count)s recipients.",
+                count,
+            )
+            % {"count": count},
+        )
+    else:
+        messages.error(request, _("None of the chosen recipients is in this campaign."))
+    return redirect(back)
 
 
 class _Echo:
