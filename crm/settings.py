@@ -175,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.nightly_segments",
         "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=0),
     },
+    # Spend leaves the 12-month window every day: re-tier every loyalty account.
+    "nightly-loyalty-tiers": {
+        "task": "marketing.tasks.refresh_loyalty_tiers",
+        "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=30),
+    },
 }
 
 STATIC_URL = "static/"

@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext as _
 
 from marketing.models import (
     Campaign,
@@ -35,17 +37,39 @@ class LoyaltyRuleAdmin(admin.ModelAdmin):
 
 @admin.register(LoyaltyTier)
 class LoyaltyTierAdmin(admin.ModelAdmin):
+    """Changing the tiers re-tiers every account in the background (marketing.tasks)."""
+
     list_display = ["name", "rank", "minimum_points", "minimum_spend"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _refresh_tiers_after_commit(request)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _refresh_tiers_after_commit(request)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        _refresh_tiers_after_commit(request)
+
+
+def _refresh_tiers_after_commit(request) -> None:
+    from marketing.tasks import refresh_loyalty_tiers
+
+    transaction.on_commit(refresh_loyalty_tiers.delay)
+    messages.info(request, _("Every customer's tier is being recalculated in the background."))
 
 
 @admin.register(LoyaltyAccount)
 class LoyaltyAccountAdmin(admin.ModelAdmin):
     """Read-only: the balance is the ledger's sum; change it with a loyalty entry."""
 
-    list_display = ["customer", "balance", "earned"]
+    list_display = ["customer", "balance", "earned", "spend_12m", "tier"]
+    list_filter = ["tier"]
     search_fields = ["customer__name"]
-    list_select_related = ["customer"]
-    readonly_fields = ["customer", "balance", "earned"]
+    list_select_related = ["customer", "tier"]
+    readonly_fields = ["customer", "balance", "earned", "spend_12m", "tier", "refreshed_at"]
 
     def has_add_permission(self, request):
         return False

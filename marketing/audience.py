@@ -4,7 +4,8 @@ A rule is a small JSON object (stored on Campaign.audience), every key optional:
 
     {"segments": ["at_risk"], "stages": ["customer"], "tags": [3, 7], "regions": ["Guangdong"],
      "key_accounts_only": true, "ltv_min": "100.00", "ltv_max": null,
-     "alive_min": 0.2, "alive_max": 0.9, "purchased_within_days": 90, "points_min": 500}
+     "alive_min": 0.2, "alive_max": 0.9, "purchased_within_days": 90, "points_min": 500,
+     "tiers": [2, 3]}
 
 Criteria combine with AND; the values inside one list with OR. Segment, LTV and
 probability-alive criteria read the CURRENT analytics run only (a customer without a
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 from analytics.models import CustomerValue, Segment
 from analytics.selectors import current_run
 from customers.models import Channel, Consent, Customer
+from marketing.loyalty import base_tier
 from marketing.models import CampaignChannel, LoyaltyAccount
 from sales.models import Order
 
@@ -71,6 +73,7 @@ class AudienceRule:
     alive_max: float | None = None
     purchased_within_days: int | None = None
     points_min: int | None = None  # loyalty balance at least this
+    tiers: list[int] = field(default_factory=list)  # loyalty tier ids, as last refreshed
 
     @classmethod
     def from_dict(cls, data) -> "AudienceRule":
@@ -96,6 +99,7 @@ class AudienceRule:
             alive_max=_probability(data.get("alive_max")),
             purchased_within_days=_days(data.get("purchased_within_days")),
             points_min=_points(data.get("points_min")),
+            tiers=_ids(data.get("tiers"), _("Loyalty tiers")),
         )
         rule.check_ranges()
         return rule
@@ -146,13 +150,15 @@ def _texts(value) -> list[str]:
     return texts
 
 
-def _ids(value) -> list[int]:
+def _ids(value, label=None) -> list[int]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or len(value) > MAX_LIST:
         raise ValidationError(_("A list of at most %(n)s values is expected.") % {"n": MAX_LIST})
     if any(isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2**63 for v in value):
-        raise ValidationError(_("Tags must be given by their ids."))
+        raise ValidationError(
+            _("%(label)s must be given by their ids.") % {"label": label or _("Tags")}
+        )
     return sorted(set(value))
 
 
@@ -229,9 +235,21 @@ def audience_queryset(rule: AudienceRule | dict, *, channel: str) -> QuerySet[Cu
     if rule.points_min:
         members = LoyaltyAccount.objects.filter(balance__gte=rule.points_min)
         customers = customers.filter(pk__in=members.values("customer_id"))
+    if rule.tiers:
+        customers = customers.filter(_in_tiers(rule.tiers))
     if rule.uses_analytics:
         customers = customers.filter(pk__in=_valued(rule).values("customer_id"))
     return customers
+
+
+def _in_tiers(tier_ids: list[int]) -> Q:
+    """Customers whose account is in one of the tiers; those without an account are in
+    the base tier (no points, no spend), if it is one of them."""
+    condition = Q(pk__in=LoyaltyAccount.objects.filter(tier_id__in=tier_ids).values("customer_id"))
+    base = base_tier()
+    if base is not None and base.pk in tier_ids:
+        condition |= ~Q(pk__in=LoyaltyAccount.objects.values("customer_id"))
+    return condition
 
 
 def _valued(rule: AudienceRule) -> QuerySet[CustomerValue]:

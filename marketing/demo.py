@@ -17,10 +17,10 @@ from analytics.models import CustomerValue
 from analytics.selectors import current_run
 from customers.models import Channel, Consent, Customer
 from marketing.audience import audience_queryset
-from marketing.loyalty import loyalty_adjust, loyalty_earn
+from marketing.loyalty import loyalty_adjust, loyalty_earn, loyalty_earn_orders
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services import coupon_codes, coupon_redeem
-from sales.models import Product
+from sales.models import Order, Product
 from sales.services import order_create
 
 # Share of the customers who can be reached on a channel that consented to it.
@@ -43,6 +43,8 @@ def seed_marketing(*, rng, users: dict, customer_ids: list[int], today) -> None:
         if spec["sent_days_ago"] is not None:
             sent_at = now - timedelta(days=spec["sent_days_ago"])
             _seed_recipients(rng, campaign, sent_at, spec["converts"])
+    # The sales demo's orders were loaded in bulk, as an import would: earn their points.
+    loyalty_earn_orders(Order.objects.all())
     _seed_adjustments(rng, customer_ids, users["manager"])
 
 

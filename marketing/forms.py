@@ -13,7 +13,7 @@ from crm.lib.forms import DateInput, VersionField, reject_nul
 from customers.models import Channel, Customer, Tag
 from marketing.audience import MAX_LIST, AudienceRule
 from marketing.loyalty import MAX_POINTS
-from marketing.models import Campaign
+from marketing.models import Campaign, LoyaltyTier
 from marketing.services import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
 
 _EARLIEST = date(2000, 1, 1)
@@ -31,6 +31,7 @@ AUDIENCE_FIELDS = [
     "alive_max",
     "purchased_within_days",
     "points_min",
+    "tiers",
 ]
 
 
@@ -98,6 +99,12 @@ class AudienceForm(forms.Form):
     points_min = forms.IntegerField(
         label=_("Loyalty points at least"), required=False, min_value=1, max_value=MAX_POINTS
     )
+    tiers = forms.ModelMultipleChoiceField(
+        label=_("Loyalty tiers"),
+        queryset=LoyaltyTier.objects.order_by("-rank"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def clean_tags(self):
         tags = self.cleaned_data["tags"]
@@ -128,6 +135,7 @@ class AudienceForm(forms.Form):
             "alive_max": _fraction(data.get("alive_max")),
             "purchased_within_days": data.get("purchased_within_days"),
             "points_min": data.get("points_min"),
+            "tiers": [tier.pk for tier in data.get("tiers") or []],
         }
         try:
             data["rule"] = AudienceRule.from_dict(raw)
@@ -154,6 +162,7 @@ def audience_initial(campaign: Campaign) -> dict:
         "ltv_max": rule.ltv_max,
         "purchased_within_days": rule.purchased_within_days,
         "points_min": rule.points_min,
+        "tiers": rule.tiers,
     }
     for key in ("alive_min", "alive_max"):
         value = getattr(rule, key)

@@ -5,6 +5,11 @@ in Django admin rather than a setting: marketers change it without a deployment,
 the demo can show it. Every change is a LoyaltyEntry; LoyaltyAccount keeps the running
 balance so a redemption can lock it (select_for_update) and a CHECK constraint makes a
 negative balance impossible even if two redemptions race.
+
+The tier and the 12-month spend are stored on the account too (loyalty_refresh), so
+audiences select a tier through an index and the 360° page reads one row: refreshed for
+the customer on each of their orders and ledger changes, for imported orders in bulk
+(loyalty_earn_orders), and for everyone nightly and when admins change the tiers.
 """
 
 from dataclasses import dataclass
@@ -13,7 +18,20 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,30 +81,105 @@ def _record(*, customer, kind, points, reason, order=None, by=None) -> LoyaltyEn
 
 
 def loyalty_earn(*, order: Order) -> LoyaltyEntry | None:
-    """Points for an order by the rule; an order earns once (a unique constraint says so)."""
+    """Points for an order by the rule (an order earns once: a unique constraint says so),
+    then the customer's spend and tier."""
     points = points_for(order.total, loyalty_rule())
-    if points <= 0:
-        return None
-    try:
-        with transaction.atomic():
-            return _record(
-                customer=order.customer,
+    entry = None
+    if points > 0:
+        try:
+            with transaction.atomic():
+                entry = _record(
+                    customer=order.customer,
+                    kind=LoyaltyEntry.Kind.EARNED,
+                    points=points,
+                    reason=_order_reason(order.number),
+                    order=order,
+                )
+        except IntegrityError:
+            pass  # already earned (the signal was delivered twice)
+    loyalty_refresh([order.customer_id])
+    return entry
+
+
+def _order_reason(number: str) -> str:
+    return _("Order %(number)s") % {"number": number}
+
+
+EARN_BATCH = 2000
+
+
+def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
+    """Points for many orders at once (an import), then their customers' spend and tier.
+
+    Idempotent like loyalty_earn: an order that already earned is skipped by the same
+    unique constraint, and balances are recounted from the ledger. Batches of EARN_BATCH
+    orders, one transaction each, locking the batch's accounts in customer order (the
+    order every bulk writer takes, so two never deadlock). Returns the entries written.
+    """
+    rule = loyalty_rule()
+    written, after = 0, 0
+    while True:
+        batch = list(
+            orders.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "customer_id", "number", "total")[:EARN_BATCH]
+        )
+        if not batch:
+            return written
+        after = batch[-1][0]
+        entries = [
+            LoyaltyEntry(
+                customer_id=customer_id,
                 kind=LoyaltyEntry.Kind.EARNED,
                 points=points,
-                reason=_("Order %(number)s") % {"number": order.number},
-                order=order,
+                reason=_order_reason(number),
+                order_id=pk,
             )
-    except IntegrityError:
-        return None  # already earned (the signal was delivered twice)
+            for pk, customer_id, number, total in batch
+            if (points := points_for(total, rule)) > 0
+        ]
+        customer_ids = sorted({row[1] for row in batch})
+        with transaction.atomic():
+            _lock_accounts(customer_ids)
+            before = LoyaltyEntry.objects.filter(order_id__in=[e.order_id for e in entries])
+            known = set(before.values_list("order_id", flat=True))
+            LoyaltyEntry.objects.bulk_create(
+                [e for e in entries if e.order_id not in known], ignore_conflicts=True
+            )
+            written += len(entries) - len(known)
+            _recount(customer_ids)
+            loyalty_refresh(customer_ids)
+
+
+def _lock_accounts(customer_ids: list[int]) -> None:
+    _open_accounts(customer_ids)
+    accounts = LoyaltyAccount.objects.select_for_update().filter(customer_id__in=customer_ids)
+    list(accounts.order_by("customer_id").values_list("pk", flat=True))
+
+
+def _recount(customer_ids: list[int]) -> None:
+    """Balance and points earned from the ledger, as _record keeps them."""
+    entries = LoyaltyEntry.objects.filter(customer_id=OuterRef("customer_id")).order_by()
+    earned = entries.filter(points__gt=0).exclude(kind=LoyaltyEntry.Kind.REDEEMED)
+    LoyaltyAccount.objects.filter(customer_id__in=customer_ids).update(
+        balance=Coalesce(_sum(entries, "points"), 0),
+        earned=Coalesce(_sum(earned, "points"), 0),
+    )
+
+
+def _sum(rows: QuerySet, field: str) -> Subquery:
+    return Subquery(rows.values("customer_id").annotate(total=Sum(field)).values("total"))
 
 
 @transaction.atomic
 def loyalty_adjust(*, customer: Customer, points: int, reason: str, by) -> LoyaltyEntry:
     """A manual correction, up or down (not below zero)."""
     _check_points(points, allow_negative=True)
-    return _record(
+    entry = _record(
         customer=customer, kind=LoyaltyEntry.Kind.ADJUSTED, points=points, reason=reason, by=by
     )
+    loyalty_refresh([customer.pk])
+    return entry
 
 
 @transaction.atomic
@@ -117,6 +210,7 @@ def loyalty_merge(*, kept: Customer, duplicate: Customer) -> None:
     account.earned = F("earned") + theirs.earned
     account.save(update_fields=["balance", "earned"])
     theirs.delete()
+    loyalty_refresh([kept.pk])
 
 
 @dataclass(frozen=True)
@@ -129,27 +223,91 @@ class LoyaltyStatus:
 
 
 def loyalty_status(customer: Customer) -> LoyaltyStatus:
-    """Balance, 12-month spend and tier: three small indexed queries."""
-    account = LoyaltyAccount.objects.filter(customer=customer).first()
-    balance, earned = (account.balance, account.earned) if account else (0, 0)
-    since = timezone.now() - SPEND_WINDOW
-    spend = Order.objects.filter(customer=customer, ordered_at__gte=since).aggregate(
-        total=Sum("total")
-    )["total"]
-    spend = Decimal(str(spend or 0)).quantize(Decimal("0.01"))  # SQLite sums as float
-    tiers = list(LoyaltyTier.objects.order_by("-rank"))
-    tier = next((t for t in tiers if qualifies(t, earned=earned, spend=spend)), None)
-    better = [t for t in tiers if tier is None or t.rank > tier.rank]
+    """Balance, points earned, 12-month spend and tier, as last refreshed: two queries."""
+    account = LoyaltyAccount.objects.filter(customer=customer).select_related("tier").first()
+    tiers = list(LoyaltyTier.objects.order_by("rank"))
+    if account is None:
+        account = LoyaltyAccount(customer=customer, tier=base_tier(tiers))
+    rank = account.tier.rank if account.tier else -1
     return LoyaltyStatus(
-        balance=balance,
-        earned=earned,
-        spend_12m=spend,
-        tier=tier,
-        next_tier=better[-1] if better else None,
+        balance=account.balance,
+        earned=account.earned,
+        spend_12m=account.spend_12m,
+        tier=account.tier,
+        next_tier=next((t for t in tiers if t.rank > rank), None),
     )
 
 
-def qualifies(tier: LoyaltyTier, *, earned: int, spend: Decimal) -> bool:
-    by_points = tier.minimum_points is not None and earned >= tier.minimum_points
-    by_spend = tier.minimum_spend is not None and spend >= tier.minimum_spend
-    return by_points or by_spend
+def base_tier(tiers: list[LoyaltyTier] | None = None) -> LoyaltyTier | None:
+    """The tier of a customer without an account (no points, no spend): the highest
+    with a zero threshold, if any."""
+    if tiers is None:
+        tiers = list(LoyaltyTier.objects.order_by("rank"))
+    zero = [t for t in tiers if 0 in (t.minimum_points, t.minimum_spend)]
+    return zero[-1] if zero else None
+
+
+REFRESH_BATCH = 50_000
+
+
+def loyalty_refresh(customer_ids: list[int] | None = None) -> int:
+    """Store the 12-month spend and tier of these customers' accounts (None: everyone).
+
+    For everyone, customers who bought in the last 12 months get an account first, since
+    a tier can be reached by spend alone. Returns the accounts refreshed.
+    """
+    since = timezone.now() - SPEND_WINDOW
+    if customer_ids is None:
+        _open_accounts_for_buyers(since)
+        accounts = LoyaltyAccount.objects.all()
+    else:
+        _open_accounts(customer_ids)
+        accounts = LoyaltyAccount.objects.filter(customer_id__in=customer_ids)
+    spent = Order.objects.filter(customer_id=OuterRef("customer_id"), ordered_at__gte=since)
+    spend = Coalesce(_sum(spent.order_by(), "total"), Value(Decimal("0")), output_field=_MONEY)
+    refreshed = accounts.update(spend_12m=spend, refreshed_at=timezone.now())
+    # Its own statement: an UPDATE's expressions see the row as it was before it.
+    accounts.update(tier=tier_expression())
+    return refreshed
+
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _open_accounts_for_buyers(since) -> None:
+    buyers = (
+        Order.objects.filter(ordered_at__gte=since)
+        .exclude(customer_id__in=LoyaltyAccount.objects.values("customer_id"))
+        .values_list("customer_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    ids = list(buyers)
+    for start in range(0, len(ids), REFRESH_BATCH):
+        _open_accounts(ids[start : start + REFRESH_BATCH])
+
+
+def _open_accounts(customer_ids: list[int]) -> None:
+    LoyaltyAccount.objects.bulk_create(
+        [LoyaltyAccount(customer_id=pk) for pk in customer_ids],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+
+
+def tier_expression() -> Case:
+    """An account's tier: the highest whose points OR 12-month spend threshold it meets."""
+    whens = [
+        When(qualifies(tier), then=Value(tier.pk)) for tier in LoyaltyTier.objects.order_by("-rank")
+    ]
+    return Case(*whens, default=Value(None), output_field=IntegerField())
+
+
+def qualifies(tier: LoyaltyTier) -> Q:
+    """Over accounts: the tier's thresholds are met (a tier with neither matches nobody)."""
+    condition = Q(pk__in=[])
+    if tier.minimum_points is not None:
+        condition |= Q(earned__gte=tier.minimum_points)
+    if tier.minimum_spend is not None:
+        condition |= Q(spend_12m__gte=tier.minimum_spend)
+    return condition

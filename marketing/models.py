@@ -279,13 +279,27 @@ class LoyaltyTier(models.Model):
 
 
 class LoyaltyAccount(models.Model):
-    """A customer's current balance: the sum of their ledger, kept so it can be locked."""
+    """A customer's current balance (the sum of their ledger, kept so it can be locked),
+    12-month spend and tier."""
 
     customer = models.OneToOneField(
         "customers.Customer", on_delete=models.CASCADE, related_name="loyalty_account"
     )
     balance = models.IntegerField(_("balance"), default=0)
     earned = models.PositiveIntegerField(_("points earned"), default=0)
+    # Stored rather than computed on read so an audience can select a tier with an index:
+    # refreshed by marketing.loyalty.loyalty_refresh on every order and ledger change of
+    # the customer, and nightly for everyone (spend falls out of the 12-month window).
+    spend_12m = models.DecimalField(_("12-month spend"), **MONEY, default=0)
+    tier = models.ForeignKey(
+        LoyaltyTier,
+        verbose_name=_("tier"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    refreshed_at = models.DateTimeField(_("tier refreshed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("loyalty account")

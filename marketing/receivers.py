@@ -8,7 +8,7 @@ from customers.demo import demo_data_seeded
 from customers.signals import customers_merged
 from marketing.loyalty import loyalty_earn, loyalty_merge
 from marketing.services import coupon_redeem, marketing_merge
-from sales.signals import order_placed
+from sales.signals import order_placed, orders_imported
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,14 @@ def order_earns_points_and_redeems_coupon(sender, *, order, **kwargs):
             step(order=order)
         except Exception:
             logger.exception("marketing: %s failed for order %s", step.__name__, order.pk)
+
+
+@receiver(orders_imported, dispatch_uid="marketing-orders-imported")
+def imported_orders_earn_points_and_redeem_coupons(sender, *, first_id, last_id, **kwargs):
+    """In the background: an import may bring a million orders."""
+    from marketing.tasks import imported_orders
+
+    imported_orders.delay(first_id, last_id)
 
 
 @receiver(customers_merged, dispatch_uid="marketing-follow-merge")

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -164,6 +165,22 @@ def coupon_redeem(*, order) -> CampaignRecipient | None:
     recipient.outcome = CampaignRecipient.Outcome.CONVERTED
     recipient.save(update_fields=["conversion_order", "converted_at", "revenue", "outcome"])
     return recipient
+
+
+def coupon_redeem_orders(orders) -> int:
+    """coupon_redeem for many orders (an import): only those whose code is a recipient's
+    unredeemed coupon, oldest first. Returns the conversions recorded."""
+    open_codes = CampaignRecipient.objects.filter(conversion_order=None).exclude(coupon_code="")
+    candidates = (
+        orders.annotate(code=Upper(Trim("coupon_code")))
+        .filter(code__in=open_codes.values("coupon_code"))
+        .order_by("ordered_at", "pk")
+    )
+    converted = 0
+    for order in candidates:  # few: only orders carrying an open coupon
+        recipient = coupon_redeem(order=order)
+        converted += recipient is not None and recipient.conversion_order_id == order.pk
+    return converted
 
 
 @transaction.atomic

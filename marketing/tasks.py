@@ -30,3 +30,25 @@ def sweep_sending() -> dict:
         send_campaign.delay(campaign_id)
     completed = sending.complete_finished()
     return {"requeued": requeued, "restarted": len(stalled), "completed": completed}
+
+
+@shared_task(name="marketing.tasks.refresh_loyalty_tiers", ignore_result=True)
+def refresh_loyalty_tiers() -> int:
+    """Nightly (beat) and after admins change the tiers: every account's spend and tier."""
+    from marketing.loyalty import loyalty_refresh
+
+    return loyalty_refresh()
+
+
+@shared_task(name="marketing.tasks.imported_orders", ignore_result=True)
+def imported_orders(first_id: int, last_id: int) -> dict:
+    """What an order import means to marketing: points, coupon conversions, tiers."""
+    from marketing.loyalty import loyalty_earn_orders
+    from marketing.services import coupon_redeem_orders
+    from sales.models import Order
+
+    orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)
+    return {
+        "entries": loyalty_earn_orders(orders),
+        "redemptions": coupon_redeem_orders(orders),
+    }

@@ -4,15 +4,19 @@ import time
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sales.models import Order
 from sales.services import DealRuleError
+from sales.signals import orders_imported
 
-# Bulk and silent: no Order.save(), no order_placed signal per order (analytics reads the orders
-# table nightly anyway), no history for the customers it creates. Existing orders are never
-# changed: a row whose number is already taken counts as "already present".
+# Bulk: no Order.save(), no order_placed signal per order (analytics reads the orders table
+# nightly anyway) but one orders_imported signal with the new orders' id range after commit
+# (marketing awards their loyalty points and coupon conversions in the background), no
+# history for the customers it creates. Existing orders are never changed: a row whose
+# number is already taken counts as "already present".
 
 
 class OrderImportRejected(Exception):
@@ -173,20 +177,22 @@ def order_import(
         if postgres:
             cursor.execute(f"ANALYZE {_STAGE_TABLE}")
             cursor.execute(
-                "INSERT INTO sales_order (customer_id, number, ordered_at, channel, total,"
-                " currency, coupon_code, created_at)"
+                "WITH inserted AS (INSERT INTO sales_order (customer_id, number, ordered_at,"
+                " channel, total, currency, coupon_code, created_at)"
                 " SELECT c.id, s.number, s.ordered_at, s.channel, s.total, s.currency,"
                 " s.coupon_code, now()"
                 " FROM sales_order_import_stage s JOIN customers_customer c"
                 " ON c.external_id = s.external_id AND c.external_id <> ''"
-                " ON CONFLICT (number) DO NOTHING"
+                " ON CONFLICT (number) DO NOTHING RETURNING id)"
+                " SELECT count(*), min(id), max(id) FROM inserted"
             )
-            report.created = cursor.rowcount
+            report.created, first_id, last_id = cursor.fetchone()
             cursor.execute(f"DROP TABLE {_STAGE_TABLE}")
         else:
             if missing:
                 _known_customers(set(missing), known)
             before = Order.objects.count()
+            first_id = (Order.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
             now = timezone.now()
             for start in range(0, len(staged), 2000):
                 Order.objects.bulk_create(
@@ -206,10 +212,15 @@ def order_import(
                     ignore_conflicts=True,
                 )
             report.created = Order.objects.count() - before
+            last_id = Order.objects.aggregate(last=Max("pk"))["last"]
     report.timings["insert"] = time.perf_counter() - started
     report.already_present = staged_count - report.created
     if dry_run:
         transaction.set_rollback(True)
+    elif report.created:
+        transaction.on_commit(
+            lambda: orders_imported.send(sender=Order, first_id=first_id, last_id=last_id)
+        )
     return report
 
 

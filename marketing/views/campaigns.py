@@ -17,7 +17,7 @@ from customers.services import ConcurrentEditError
 from marketing.audience import AudienceRule, audience_count, audience_sample
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
-from marketing.models import Campaign, CampaignRecipient
+from marketing.models import Campaign, CampaignRecipient, LoyaltyTier
 from marketing.selectors import campaign_owners_for, campaigns_visible_to, can_change_campaign
 from marketing.services import CAMPAIGN_FIELDS, campaign_create, campaign_update
 
@@ -92,6 +92,9 @@ def describe_rule(rule: AudienceRule) -> list[tuple[str, str]]:
         )
     if rule.points_min:
         lines.append((_("Loyalty points"), _("at least %(points)s") % {"points": rule.points_min}))
+    if rule.tiers:
+        names = LoyaltyTier.objects.filter(pk__in=rule.tiers).values_list("name", flat=True)
+        lines.append((_("Loyalty tiers"), ", ".join(names) or _("(deleted tiers)")))
     return lines
 
 

@@ -177,6 +177,9 @@ def test_count_is_one_query_of_semi_joins_on_the_current_run(world, django_asser
         {"purchased_within_days": 1.5},
         {"points_min": 0},
         {"points_min": "5"},
+        {"tiers": ["gold"]},
+        {"tiers": [True]},
+        {"tiers": 3},
         ["segments"],
     ],
 )
@@ -203,3 +206,18 @@ def test_rule_round_trips_through_json():
         "purchased_within_days": 7,
     }
     assert AudienceRule.from_dict(stored).to_dict() == stored
+
+
+def test_loyalty_tiers_as_last_refreshed(world):
+    from marketing.models import LoyaltyTier
+
+    tier = dict(LoyaltyTier.objects.values_list("name", "pk"))
+    loyalty_adjust(customer=world["b"], points=1200, reason="gift", by=None)  # Silver
+    loyalty_adjust(customer=world["e"], points=10, reason="gift", by=None)  # Bronze
+    assert names({"tiers": [tier["Silver"]]}) == ["Bob"]
+    assert names({"tiers": [tier["Gold"], tier["Silver"]]}) == ["Bob"]
+    # Bronze is the base tier: customers without an account are in it too.
+    assert names({"tiers": [tier["Bronze"]]}) == ["Alice", "Eve", "Hal"]
+    LoyaltyTier.objects.filter(pk=tier["Bronze"]).update(minimum_points=5)
+    assert names({"tiers": [tier["Bronze"]]}) == ["Eve"]  # no longer the base tier
+    assert names({"tiers": [99999]}) == []

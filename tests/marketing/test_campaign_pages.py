@@ -63,6 +63,19 @@ def test_marketer_creates_a_campaign_with_its_audience(marketer, marketer_client
     assert "20%" in detail.content.decode()
 
 
+def test_loyalty_tiers_are_an_audience_criterion(marketer, marketer_client):
+    from marketing.models import LoyaltyTier
+
+    gold, silver = LoyaltyTier.objects.get(name="Gold"), LoyaltyTier.objects.get(name="Silver")
+    marketer_client.post(reverse(CREATE), form_data(owner=marketer.pk, tiers=[gold.pk, silver.pk]))
+    campaign = Campaign.objects.get()
+    assert campaign.audience["tiers"] == sorted([gold.pk, silver.pk])
+    detail = marketer_client.get(campaign.get_absolute_url()).content.decode()
+    assert "Gold, Silver" in detail
+    edit = marketer_client.get(reverse("marketing:campaign-update", args=[campaign.pk]))
+    assert set(edit.context["form"].initial["tiers"]) == {gold.pk, silver.pk}
+
+
 def test_a_marketer_cannot_give_a_campaign_to_someone_else(marketer, marketer_client):
     other = UserFactory(role="Marketer")
     response = marketer_client.post(reverse(CREATE), form_data(owner=other.pk))
@@ -93,6 +106,8 @@ def test_a_marketer_cannot_give_a_campaign_to_someone_else(marketer, marketer_cl
         ({"ltv_min": "99999999999999999999"}, "ltv_min"),
         ({"purchased_within_days": "0"}, "purchased_within_days"),
         ({"points_min": "-3"}, "points_min"),
+        ({"tiers": ["99999999"]}, "tiers"),
+        ({"tiers": ["gold"]}, "tiers"),
         ({"coupon_prefix": "ab-c"}, "coupon_prefix"),
         ({"coupon_prefix": "ÄBC"}, "coupon_prefix"),
         ({"attribution_days": "0"}, "attribution_days"),

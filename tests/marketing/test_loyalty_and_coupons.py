@@ -12,7 +12,9 @@ from customers.services import customers_merge
 from marketing.loyalty import (
     loyalty_adjust,
     loyalty_earn,
+    loyalty_earn_orders,
     loyalty_redeem,
+    loyalty_refresh,
     loyalty_rule,
     loyalty_status,
     points_for,
@@ -25,6 +27,7 @@ from marketing.models import (
     LoyaltyTier,
 )
 from marketing.services import COUPON_ALPHABET, coupon_codes
+from sales.models import Order
 from sales.services import order_create
 from tests.factories import (
     CampaignFactory,
@@ -115,10 +118,70 @@ def test_tier_by_points_earned_or_twelve_month_spend(manager):
     assert loyalty_status(customer).tier.name == "Silver"  # redeeming keeps the tier
     other = CustomerFactory()
     OrderFactory(customer=other, total=D("3000"), ordered_at=timezone.now() - timedelta(days=400))
+    loyalty_refresh()  # the nightly refresh
     assert loyalty_status(other).tier.name == "Bronze"  # spent over a year ago
     OrderFactory(customer=other, total=D("5000.00"))
+    assert loyalty_status(other).tier.name == "Bronze"  # stored: not refreshed yet
+    loyalty_refresh()
     status = loyalty_status(other)
     assert (status.tier.name, status.spend_12m, status.next_tier) == ("Gold", D("5000.00"), None)
+
+
+def test_an_order_refreshes_the_tier_and_the_nightly_refresh_lets_spend_expire(
+    django_capture_on_commit_callbacks,
+):
+    rule = loyalty_rule()
+    rule.is_active = False  # tiers by spend alone: no points
+    rule.save()
+    customer = CustomerFactory()
+    place_order(customer, "1200.00", capture=django_capture_on_commit_callbacks)
+    status = loyalty_status(customer)
+    assert (status.tier.name, status.spend_12m, status.earned) == ("Silver", D("1200.00"), 0)
+    Order.objects.update(ordered_at=timezone.now() - timedelta(days=366))  # a year later
+    assert loyalty_refresh() == 1
+    status = loyalty_status(customer)
+    assert (status.tier.name, status.spend_12m) == ("Bronze", D("0.00"))
+
+
+def test_a_customer_without_an_account_is_in_the_base_tier_if_there_is_one():
+    customer = CustomerFactory()
+    assert loyalty_status(customer).tier.name == "Bronze"
+    LoyaltyTier.objects.filter(name="Bronze").update(minimum_points=10)
+    assert loyalty_status(customer).tier is None
+    assert loyalty_status(customer).next_tier.name == "Bronze"
+
+
+def test_changing_the_tiers_in_admin_re_tiers_every_account(
+    admin_client, manager, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory()
+    loyalty_adjust(customer=customer, points=1500, reason="Bonus", by=manager)
+    assert loyalty_status(customer).tier.name == "Silver"
+    silver = LoyaltyTier.objects.get(name="Silver")
+    data = {"name": "Silver", "rank": 2, "minimum_points": 2000, "minimum_spend": "1000.00"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/marketing/loyaltytier/{silver.pk}/change/", data)
+    assert response.status_code == 302
+    assert loyalty_status(customer).tier.name == "Bronze"  # the task ran (eagerly) on commit
+
+
+def test_bulk_earning_is_idempotent_and_keeps_balances_equal_to_the_ledger(manager):
+    buyer, other = CustomerFactory(), CustomerFactory()
+    loyalty_adjust(customer=buyer, points=30, reason="Gift", by=manager)
+    orders = [
+        OrderFactory(customer=buyer, total=D("120.50")),
+        OrderFactory(customer=buyer, total=D("1000.00")),
+        OrderFactory(customer=other, total=D("0.40")),  # earns nothing
+    ]
+    loyalty_earn(order=orders[0])  # one of them already earned through its signal
+    queryset = Order.objects.filter(pk__in=[o.pk for o in orders])
+    assert loyalty_earn_orders(queryset) == 1
+    assert loyalty_earn_orders(queryset) == 0
+    status = loyalty_status(buyer)
+    assert (status.balance, status.earned, status.tier.name) == (1150, 1150, "Silver")
+    assert status.spend_12m == D("1120.50")
+    assert balance(other) == 0  # an account, for its spend
+    assert LoyaltyEntry.objects.filter(kind="earned", customer=buyer).count() == 2
 
 
 def test_merge_moves_the_ledger_and_adds_the_balances(manager):
@@ -180,3 +243,34 @@ def test_a_coupon_code_belongs_to_one_recipient():
     CampaignRecipientFactory()
     CampaignRecipientFactory()
     assert CampaignRecipient.objects.filter(coupon_code="").count() == 2
+
+
+def test_imported_orders_earn_points_and_redeem_coupons_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    """The import sends one signal with the new orders' ids; the task (eager here) does
+    what order_placed does for a single order."""
+    import io
+
+    from sales.import_services import order_import
+
+    buyer = CustomerFactory(external_id="EXT-1")
+    recipient = CampaignRecipientFactory(customer=buyer, coupon_code="SPRING-ABC")
+    csv = (
+        "customer_external_id,ordered_at,total,order_number,coupon_code\n"
+        "EXT-1,2026-01-05,100.00,IMP-1,spring-abc\n"
+        "EXT-1,2026-01-06,1000.00,IMP-2,\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_import(source=io.StringIO(csv, newline=""))
+    assert len(callbacks) == 1
+    assert balance(buyer) == 1100
+    recipient.refresh_from_db()
+    assert recipient.conversion_order.number == "IMP-1"
+    assert recipient.revenue == D("100.00")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_import(source=io.StringIO(csv, newline=""))  # all already present
+    assert callbacks == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_import(source=io.StringIO(csv, newline=""), dry_run=True)
+    assert callbacks == []
