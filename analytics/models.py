@@ -169,9 +169,15 @@ class CustomerValue(models.Model):
         indexes = [
             # Two besides (run, customer): each index costs seconds per million rows written
             # (bench_analytics), and the Pareto curve and LTV histogram read the whole run
-            # anyway. The customer id makes the segment filter of the customer list an
-            # index-only scan that yields ids in order (no heap read, a merge join).
-            models.Index(fields=["run", "segment", "customer"], name="analytics_cv_run_segment"),
+            # anyway. The customer id makes the segment filter of the customer list and of
+            # campaign audiences an index-only scan that yields ids in order (no heap
+            # read, a merge join); the probability alive and the predicted value make the
+            # audiences' range criteria index-only too (350 ms rather than 700 ms on
+            # 1,000,000 customers, make bench-audience).
+            models.Index(
+                fields=["run", "segment", "customer", "probability_alive", "predicted_ltv"],
+                name="analytics_cv_run_segment",
+            ),
             # The "cannot lose them" list (analytics.reports.cannot_lose), in its order: its
             # page is the first 25 entries and its count an index scan. Partial, so the run
             # writes it for about a fifth of the rows. The condition must stay the same as

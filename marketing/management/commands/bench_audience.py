@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 "WHERE id %% 10 < 8 ON CONFLICT DO NOTHING",
                 [CONSENT_SOURCE],
             )
-            cursor.execute("ANALYZE customers_consent")
+            cursor.execute("VACUUM ANALYZE customers_consent")
 
     def _campaign(self, name, rule, owner) -> Campaign:
         title = f"Bench: {name}"
