@@ -175,9 +175,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.nightly_segments",
         "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=0),
     },
-    # Spend leaves the 12-month window every day: re-tier every loyalty account.
-    "nightly-loyalty-tiers": {
-        "task": "marketing.tasks.refresh_loyalty_tiers",
+    # Catch up on missed loyalty points and coupons, then re-tier every account (spend
+    # leaves the 12-month window every day).
+    "nightly-loyalty": {
+        "task": "marketing.tasks.nightly_loyalty",
         "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=30),
     },
 }

@@ -1,4 +1,6 @@
-"""Celery tasks: an interface only; the work is in marketing.sending."""
+"""Celery tasks: an interface only; the work is in marketing.sending, .loyalty and .services."""
+
+from datetime import timedelta
 
 from celery import shared_task
 
@@ -34,10 +36,32 @@ def sweep_sending() -> dict:
 
 @shared_task(name="marketing.tasks.refresh_loyalty_tiers", ignore_result=True)
 def refresh_loyalty_tiers() -> int:
-    """Nightly (beat) and after admins change the tiers: every account's spend and tier."""
+    """After admins change the tiers: every account's spend and tier."""
     from marketing.loyalty import loyalty_refresh
 
     return loyalty_refresh()
+
+
+CATCH_UP = timedelta(days=2)
+
+
+@shared_task(name="marketing.tasks.nightly_loyalty", ignore_result=True)
+def nightly_loyalty() -> dict:
+    """Nightly (beat): catch up on the last two days' orders whose points or coupon were
+    missed (a receiver that failed, an import whose task was never queued; both steps
+    skip what was done), then re-tier everyone, as spend leaves the 12-month window."""
+    from django.utils import timezone
+
+    from marketing.loyalty import loyalty_earn_orders, loyalty_refresh
+    from marketing.services import coupon_redeem_orders
+    from sales.models import Order
+
+    recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
+    return {
+        "entries": loyalty_earn_orders(recent),
+        "redemptions": coupon_redeem_orders(recent),
+        "accounts": loyalty_refresh(),
+    }
 
 
 @shared_task(name="marketing.tasks.imported_orders", ignore_result=True)

@@ -218,8 +218,11 @@ def order_import(
     if dry_run:
         transaction.set_rollback(True)
     elif report.created:
+        # Robust: the orders are committed; a receiver failing (a broker down) is logged,
+        # not turned into an error page, and marketing's nightly catch-up redoes its part.
         transaction.on_commit(
-            lambda: orders_imported.send(sender=Order, first_id=first_id, last_id=last_id)
+            lambda: orders_imported.send(sender=Order, first_id=first_id, last_id=last_id),
+            robust=True,
         )
     return report
 

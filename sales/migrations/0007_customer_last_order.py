@@ -14,12 +14,16 @@ from django.db import migrations, models
 
 
 LAST = "sales_customerlastorder"
+# Locks the customers' rows (in id order) before reading their orders: a statement of a
+# VOLATILE function sees what committed before it began, so an order being placed
+# meanwhile (whose insert holds the row) is counted, not overwritten by an older date.
 RECOUNT_PG = f"""
+    SELECT 1 FROM {LAST} WHERE customer_id = ANY(ids) ORDER BY customer_id FOR UPDATE;
     DELETE FROM {LAST} l WHERE l.customer_id = ANY(ids)
         AND NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.customer_id = l.customer_id);
     INSERT INTO {LAST} (customer_id, last_ordered_at)
         SELECT o.customer_id, max(o.ordered_at) FROM sales_order o
-        WHERE o.customer_id = ANY(ids) GROUP BY o.customer_id
+        WHERE o.customer_id = ANY(ids) GROUP BY o.customer_id ORDER BY o.customer_id
         ON CONFLICT (customer_id) DO UPDATE SET last_ordered_at = EXCLUDED.last_ordered_at;
 """
 POSTGRESQL = [
@@ -28,7 +32,8 @@ POSTGRESQL = [
     f"""CREATE FUNCTION sales_last_order_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO {LAST} AS l (customer_id, last_ordered_at)
-            SELECT customer_id, max(ordered_at) FROM new_orders GROUP BY customer_id
+            SELECT customer_id, max(ordered_at) FROM new_orders
+            GROUP BY customer_id ORDER BY customer_id  -- rows locked in id order
             ON CONFLICT (customer_id) DO UPDATE SET last_ordered_at = EXCLUDED.last_ordered_at
             WHERE l.last_ordered_at < EXCLUDED.last_ordered_at;
         RETURN NULL;

@@ -274,3 +274,45 @@ def test_imported_orders_earn_points_and_redeem_coupons_after_commit(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         order_import(source=io.StringIO(csv, newline=""), dry_run=True)
     assert callbacks == []
+
+
+def test_the_nightly_run_catches_up_on_missed_points_and_coupons():
+    """Orders whose after-commit work never ran (written here without the signals)."""
+    from marketing.tasks import nightly_loyalty
+
+    buyer = CustomerFactory()
+    recipient = CampaignRecipientFactory(customer=buyer, coupon_code="MISSED-1")
+    OrderFactory(customer=buyer, total=D("300.00"), coupon_code="missed-1")
+    OrderFactory(customer=buyer, total=D("900.00"))
+    result = nightly_loyalty()
+    assert (result["entries"], result["redemptions"]) == (2, 1)
+    status = loyalty_status(buyer)
+    assert (status.balance, status.tier.name) == (1200, "Silver")
+    recipient.refresh_from_db()
+    assert recipient.revenue == D("300.00")
+    again = nightly_loyalty()
+    assert (again["entries"], again["redemptions"]) == (0, 0)
+    assert balance(buyer) == 1200
+
+
+def test_a_failing_receiver_of_an_import_does_not_fail_the_import(
+    django_capture_on_commit_callbacks,
+):
+    import io
+
+    from sales.import_services import order_import
+    from sales.signals import orders_imported
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker unreachable")
+
+    CustomerFactory(external_id="EXT-9")
+    orders_imported.connect(broker_down, dispatch_uid="test-broker-down")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            report = order_import(
+                source=io.StringIO("customer_external_id,ordered_at,total\nEXT-9,2026-01-05,5\n")
+            )
+    finally:
+        orders_imported.disconnect(dispatch_uid="test-broker-down")
+    assert report.created == 1

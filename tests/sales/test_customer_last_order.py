@@ -66,3 +66,43 @@ def test_a_bulk_import_sets_each_customer_once():
     order_import(source=io.StringIO(csv, newline=""))
     assert last(first) == datetime(2026, 2, 1, 10, 0, tzinfo=UTC)
     assert last(second) == T0 + timedelta(days=1)  # its own order is newer than the import's
+
+
+# serialized_rollback as in every transactional test: later tests get the migrations' rows.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_re_dating_waits_for_an_order_being_placed(postgres):
+    """Session A places a newer order and has not committed; session B re-dates another
+    order to an older date. B's recount must wait for A and count A's order."""
+    import threading
+
+    from django.db import connection, transaction
+
+    customer = CustomerFactory()
+    old = OrderFactory(customer=customer, ordered_at=T0)
+    placed, done = threading.Event(), threading.Event()
+
+    def place():
+        try:
+            with transaction.atomic():
+                OrderFactory(customer=customer, ordered_at=T0 + timedelta(days=100))
+                placed.set()
+                done.wait(timeout=2)  # B is (or would be) waiting for this commit
+        finally:
+            connection.close()
+
+    def re_date():
+        try:
+            placed.wait(timeout=10)
+            with transaction.atomic():
+                Order.objects.filter(pk=old.pk).update(ordered_at=T0 - timedelta(days=365))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place), threading.Thread(target=re_date)]
+    for thread in threads:
+        thread.start()
+    threads[1].join(timeout=1)  # blocked on A's row
+    done.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert last(customer) == T0 + timedelta(days=100)
