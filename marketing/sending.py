@@ -37,13 +37,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.models import CustomerValue
 from analytics.selectors import current_run
 from crm.lib.bulk import bulk_insert
+from customers.models import Consent
 from marketing import channels
 from marketing.audience import CONSENT_CHANNEL, AudienceRule, audience_queryset
 from marketing.channels import Composer, email_message, transport_for
@@ -134,9 +135,12 @@ def _check_sendable(campaign: Campaign) -> None:
 def _freeze_audience(campaign: Campaign, *, now: datetime) -> int:
     """Insert a queued recipient per audience member not already in the campaign (a
     cancelled and re-sent campaign keeps its earlier rows), with a coupon when it has one."""
+    # NOT EXISTS (an anti-join), not NOT IN: PostgreSQL cannot hash a NOT IN subquery
+    # larger than work_mem and would rescan it per customer.
+    already = CampaignRecipient.objects.filter(campaign=campaign, customer_id=OuterRef("pk"))
     audience = audience_queryset(
         AudienceRule.from_dict(campaign.audience), channel=campaign.channel
-    ).exclude(pk__in=CampaignRecipient.objects.filter(campaign=campaign).values("customer_id"))
+    ).exclude(Exists(already))
     ids = list(audience.order_by("pk").values_list("pk", flat=True))
     if not ids:
         return 0
@@ -244,9 +248,9 @@ def deliver_claimed(*, campaign_id: int, token: str, connection=None) -> BatchRe
         .select_related("customer__owner")
         .order_by("id")
     )
+    rows, result = _skip_opted_out(campaign, rows)
     composer = Composer(campaign, [row.customer_id for row in rows])
     transport = transport_for(campaign, connection)
-    result = BatchResult()
     try:
         with _quick_commits():
             for row in rows:
@@ -254,6 +258,26 @@ def deliver_claimed(*, campaign_id: int, token: str, connection=None) -> BatchRe
     finally:
         transport.close()
     return result
+
+
+def _skip_opted_out(campaign: Campaign, rows: list[CampaignRecipient]):
+    """Recipients who withdrew consent since the audience was frozen (an unsubscribe link
+    of an earlier message, the preferences page, a rep) get nothing: marked failed with
+    the reason. Returns the rows still to send and the tally so far."""
+    consented = set(
+        Consent.objects.filter(
+            customer_id__in=[row.customer_id for row in rows],
+            channel=CONSENT_CHANNEL[campaign.channel],
+            granted=True,
+        ).values_list("customer_id", flat=True)
+    )
+    withdrawn = [row.pk for row in rows if row.customer_id not in consented]
+    if withdrawn:
+        CampaignRecipient.objects.filter(pk__in=withdrawn).update(
+            status=R.FAILED, failure_reason=_("Opted out before sending."), claimed_by=""
+        )
+    kept = [row for row in rows if row.customer_id in consented]
+    return kept, BatchResult(failed=len(withdrawn))
 
 
 @contextmanager

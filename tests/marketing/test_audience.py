@@ -226,11 +226,15 @@ def test_loyalty_tiers_as_last_refreshed(world):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
 def test_the_merge_join_setting_does_not_outlive_the_count(world):
-    def hash_joins():
+    def planner_settings():
         with connection.cursor() as cursor:
-            cursor.execute("SHOW enable_hashjoin")
-            return cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT current_setting('enable_hashjoin'),"
+                " current_setting('max_parallel_workers_per_gather')"
+            )
+            return cursor.fetchone()
 
+    before = planner_settings()
     assert audience_count({"segments": ["at_risk"]}, "email") == 2
     assert [c.name for c in audience_sample({}, "email")] == ["Alice", "Bob", "Eve", "Hal"]
-    assert hash_joins() == "on"
+    assert planner_settings() == before == ("on", before[1])

@@ -330,3 +330,14 @@ def test_the_sweep_requeues_restarts_and_completes(flaky):
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.COMPLETED
     assert sweep_sending() == {"requeued": 0, "restarted": 0, "completed": 0}
+
+
+def test_a_recipient_who_opts_out_after_the_freeze_gets_nothing(flaky):
+    stays, leaves = audience(2)
+    campaign = CampaignFactory()
+    sending.campaign_send(campaign=campaign, by=campaign.owner)
+    Consent.objects.filter(customer=leaves).update(granted=False)  # unsubscribed meanwhile
+    sending.send_batches(campaign_id=campaign.pk, worker="w", paced=False)
+    assert [m.to[0] for m in flaky.accepted] == [stays.email]
+    row = CampaignRecipient.objects.get(customer=leaves)
+    assert (row.status, row.failure_reason) == (R.FAILED, "Opted out before sending.")
