@@ -141,6 +141,7 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
         ]
         customer_ids = sorted({row[1] for row in batch})
         with transaction.atomic():
+            _open_accounts(customer_ids)
             _lock_accounts(customer_ids)
             before = LoyaltyEntry.objects.filter(order_id__in=[e.order_id for e in entries])
             known = set(before.values_list("order_id", flat=True))
@@ -149,11 +150,11 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
             )
             written += len(entries) - len(known)
             _recount(customer_ids)
-            loyalty_refresh(customer_ids)
+            _refresh(customer_ids, timezone.now() - SPEND_WINDOW)
 
 
 def _lock_accounts(customer_ids: list[int]) -> None:
-    _open_accounts(customer_ids)
+    """Lock these customers' accounts in customer order (they must exist)."""
     accounts = LoyaltyAccount.objects.select_for_update().filter(customer_id__in=customer_ids)
     list(accounts.order_by("customer_id").values_list("pk", flat=True))
 
@@ -202,6 +203,7 @@ def _check_points(points: int, *, allow_negative: bool) -> None:
 @transaction.atomic
 def loyalty_merge(*, kept: Customer, duplicate: Customer) -> None:
     """A merged duplicate's ledger and balance join the kept customer's."""
+    _open_accounts([kept.pk, duplicate.pk])
     _lock_accounts(sorted([kept.pk, duplicate.pk]))
     LoyaltyEntry.objects.filter(customer=duplicate).update(customer=kept)
     theirs = LoyaltyAccount.objects.get(customer=duplicate)
