@@ -7,7 +7,6 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from analytics import receivers  # noqa: F401 - connects the signal receivers
         from analytics.panels import register_analytics_panels
 
         register_analytics_panels()

@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "analytics",
     "marketing",
 ]
+# The benchmark commands and the demo seeders (devtools/): for development, CI and the test
+# suite (tests/settings.py), never installed in production.
+CRM_DEVTOOLS = env_bool("CRM_DEVTOOLS", default=False)
+if CRM_DEVTOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

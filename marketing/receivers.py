@@ -4,22 +4,12 @@ import logging
 
 from django.dispatch import receiver
 
-from customers.demo import demo_data_seeded
 from customers.signals import customers_merged
 from marketing.loyalty import loyalty_earn, loyalty_merge
 from marketing.services import coupon_redeem, marketing_merge
 from sales.signals import order_placed, orders_imported
 
 logger = logging.getLogger(__name__)
-
-
-# marketing comes after sales and analytics in INSTALLED_APPS, so this runs once the demo
-# orders and segments exist.
-@receiver(demo_data_seeded, dispatch_uid="marketing-demo-data")
-def add_marketing_demo_data(sender, *, rng, users, customer_ids, today, **kwargs):
-    from marketing.demo import seed_marketing
-
-    seed_marketing(rng=rng, users=users, customer_ids=customer_ids, today=today)
 
 
 @receiver(order_placed, dispatch_uid="marketing-order-placed")

@@ -142,9 +142,9 @@ def test_chunks_score_like_one_pass(db, settings):
 
 
 def test_the_demo_data_comes_with_two_runs_to_compare(db):
-    from customers.demo import seed_customers
+    from devtools.demo import seed_demo
 
-    seed_customers(count=40, interactions_per_customer=0, seed=7)
+    seed_demo(count=40, interactions_per_customer=0, seed=7)
     earlier, latest = SegmentRun.objects.order_by("as_of")
     assert earlier.status == latest.status == SegmentRun.Status.SUCCEEDED, latest.error
     assert latest.is_current and latest.as_of - earlier.as_of == timedelta(days=30)

@@ -23,7 +23,7 @@ from pathlib import Path
 from tests.browser.support import CHROMIUM, VIEWPORT, field, launch_chromium, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PASSWORD = "demo"  # customers/demo.py: DEMO_PASSWORD
+DEMO_PASSWORD = "demo"  # devtools/demo/customers.py: DEMO_PASSWORD
 DEMO_CUSTOMERS = 120
 NARROW_VIEWPORT = {"width": 390, "height": 844}
 
@@ -219,6 +219,7 @@ def main(argv=None) -> int:
         env.update(
             DATABASE_URL=f"sqlite:///{tmp}/crm.sqlite3",
             DEBUG="1",
+            CRM_DEVTOOLS="1",  # seed_demo
             SECRET_KEY="screenshots-only-secret-key",
             TIME_ZONE="Asia/Shanghai",
             PYTHONUNBUFFERED="1",

@@ -317,7 +317,7 @@ def test_permissions(agent_client, rep_client, marketer_client, nobody_client, c
 def test_demo_articles_are_deterministic_and_searchable():
     import random
 
-    from service.knowledge_demo import seed_articles
+    from devtools.demo.knowledge import seed_articles
     from tests.factories import UserFactory
 
     users = {"agent": UserFactory(username="demo-agent")}

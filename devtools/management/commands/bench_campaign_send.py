@@ -25,10 +25,10 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.celery import app
-from crm.lib.bench import ensure_database, require_postgresql
 from crm.lib.bulk import insert_series
-from customers.demo import ensure_demo_users
 from customers.models import Customer
+from devtools.bench import ensure_database, require_postgresql
+from devtools.demo.customers import ensure_demo_users
 from marketing import sending
 from marketing.models import Campaign, CampaignRecipient
 

@@ -1,10 +1,11 @@
 """Demo service data: holidays, about one ticket per eight customers over the last 60 days,
 with conversations, SLA due times (some breached, some at risk) and CSAT ratings.
 
-Called through customers.demo.demo_data_seeded (service/receivers.py) with the same random
-generator, so the same seed gives the same data.
+Called by devtools.demo.seed_demo after the sales demo, with the same random generator, so the
+same seed gives the same data.
 """
 
+import random
 from datetime import date, timedelta
 
 from django.utils import timezone
@@ -85,7 +86,7 @@ def seed_holidays(today: date) -> None:
             Holiday.objects.get_or_create(date=date(year, month, day), defaults={"name": name})
 
 
-def seed_service(*, rng, users: dict, customer_ids: list[int], today) -> None:
+def seed_service(*, rng: random.Random, users: dict, customer_ids: list[int], today: date) -> None:
     seed_holidays(today)
     now = timezone.now()
     agent = users.get("agent")

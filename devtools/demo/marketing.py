@@ -1,13 +1,14 @@
 """Demo marketing data: consent, four campaigns in different states on different channels,
 their recipients with coupons and outcomes, orders that redeem coupons, and loyalty points.
 
-Called through customers.demo.demo_data_seeded (marketing/receivers.py) after sales has
-made the orders and analytics the segments, with the same random generator, so the same
-seed gives the same data. Recipients are written as if the sender had run (status, sent
-time); the sending itself is marketing.sending's job.
+Called by devtools.demo.seed_demo last, after sales has made the orders and analytics the
+segments, with the same random generator, so the same seed gives the same data. Recipients
+are written as if the sender had run (status, sent time); the sending itself is
+marketing.sending's job.
 """
 
-from datetime import timedelta
+import random
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -30,7 +31,9 @@ _S = Campaign.Status
 _R = CampaignRecipient
 
 
-def seed_marketing(*, rng, users: dict, customer_ids: list[int], today) -> None:
+def seed_marketing(
+    *, rng: random.Random, users: dict, customer_ids: list[int], today: date
+) -> None:
     if not customer_ids:
         return
     _seed_consent(rng, customer_ids)

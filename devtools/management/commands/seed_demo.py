@@ -1,13 +1,16 @@
+from argparse import ArgumentParser
+
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users, seed_customers
 from customers.models import Customer
+from devtools.demo import seed_demo
+from devtools.demo.customers import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
 
 
 class Command(BaseCommand):
     help = "Create the demo users and a reproducible demo data set (Chinese and English customers, two years of history)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--customers", type=int, default=300, help="How many customers (default 300)."
         )
@@ -26,7 +29,15 @@ class Command(BaseCommand):
             help="Only create users when customers already exist (for make demo).",
         )
 
-    def handle(self, *args, customers, interactions_per_customer, seed, if_empty, **options):
+    def handle(
+        self,
+        *args: object,
+        customers: int,
+        interactions_per_customer: int,
+        seed: int,
+        if_empty: bool,
+        **options: object,
+    ) -> None:
         if customers < 0 or customers > 10_000_000:
             raise CommandError("--customers must be between 0 and 10,000,000.")
         if interactions_per_customer < 0 or interactions_per_customer > 1000:
@@ -35,7 +46,7 @@ class Command(BaseCommand):
             ensure_demo_users()
             self.stdout.write("Customers already exist; demo data left as it is.")
         else:
-            result = seed_customers(
+            result = seed_demo(
                 count=customers, interactions_per_customer=interactions_per_customer, seed=seed
             )
             self.stdout.write(

@@ -23,10 +23,10 @@ from analytics.models import SegmentRun
 from analytics.pipeline.staging import AGGREGATE_WORK_MEM, aggregate_sql
 from analytics.runs import delete_results
 from analytics.services import run_compute_now
-from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
 from crm.lib.bulk import insert_series
-from customers.demo import ensure_demo_users
 from customers.models import Customer
+from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.demo.customers import ensure_demo_users
 from sales.models import Order, OrderLine, Product
 
 PREFIX = "BENCH-A-"  # external ids and order numbers of the loaded rows

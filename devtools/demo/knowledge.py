@@ -1,5 +1,6 @@
-"""Demo knowledge-base articles (called by the service demo receiver; deterministic from rng)."""
+"""Demo knowledge-base articles (called by devtools.demo.seed_demo; deterministic from rng)."""
 
+import random
 from datetime import timedelta
 
 from django.utils import timezone
@@ -80,7 +81,7 @@ def _body(steps: list[str]) -> str:
     return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, start=1))
 
 
-def seed_articles(*, rng, users) -> int:
+def seed_articles(*, rng: random.Random, users: dict) -> int:
     """About 30 articles in five categories, mostly published, with views and votes."""
     categories = [
         ArticleCategory.objects.get_or_create(name=name, defaults={"order": order})[0]

@@ -1,7 +1,7 @@
 """Reproducible demo data for customers: users per role, customers, contacts, interactions, tasks.
 
 The same seed gives the same data; dates are laid out over the two years up to today.
-Downstream apps add their part by listening to `demo_data_seeded`.
+The first step of devtools.demo.seed_demo, which then calls the other apps' builders.
 """
 
 import functools
@@ -12,16 +12,11 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.dispatch import Signal
-from django.utils import timezone
 from faker import Faker
 
 from crm import roles
 from crm.lib.bulk import bulk_insert
 from customers.models import Channel, Contact, Customer, Interaction, Tag, Task
-
-# kwargs: rng (random.Random), users (dict role -> user), customer_ids (list[int]), today (date)
-demo_data_seeded = Signal()
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, printed by make demo
 DEMO_USERS = [
@@ -97,6 +92,7 @@ def _fakers() -> list[Faker]:
 @dataclass
 class SeedResult:
     users: dict
+    customer_ids: list[int]
     customers: int
     interactions: int
     tasks: int
@@ -122,15 +118,21 @@ def ensure_demo_users() -> dict:
 
 
 @transaction.atomic
-def seed_customers(*, count: int, interactions_per_customer: int, seed: int = 42) -> SeedResult:
-    rng = random.Random(seed)
+def seed_customers(
+    *,
+    rng: random.Random,
+    seed: int,
+    now: datetime,
+    count: int,
+    interactions_per_customer: int,
+) -> SeedResult:
+    """`count` customers created over the two years up to `now`; `seed` seeds the name fakers."""
     fakers = _fakers()
     for index, faker in enumerate(fakers):
         faker.seed_instance(seed + index)
     users = ensure_demo_users()
     owners = [users["rep"], users["rep2"], users["manager"]]
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
-    now = timezone.now()
     start = now - timedelta(days=730)
 
     first_id = (Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
@@ -184,11 +186,12 @@ def seed_customers(*, count: int, interactions_per_customer: int, seed: int = 42
         ],
         _task_rows(rng, customer_ids, owner_of, now),
     )
-    demo_data_seeded.send(
-        sender=Customer, rng=rng, users=users, customer_ids=customer_ids, today=now.date()
-    )
     return SeedResult(
-        users=users, customers=len(customer_ids), interactions=interactions, tasks=tasks
+        users=users,
+        customer_ids=customer_ids,
+        customers=len(customer_ids),
+        interactions=interactions,
+        tasks=tasks,
     )
 
 

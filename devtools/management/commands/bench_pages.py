@@ -18,15 +18,16 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from crm.lib.bench import (
+from customers.models import Customer, Tag
+from devtools.bench import (
     ensure_database,
     logged_in_client,
     measure,
     report,
     require_postgresql,
 )
-from customers.demo import ensure_demo_users, seed_customers
-from customers.models import Customer, Tag
+from devtools.demo import seed_demo
+from devtools.demo.customers import ensure_demo_users
 
 TARGET_P95_MS = 100.0
 HISTORY_CUSTOMERS = 300  # of the sampled customers, edited so their 360° page shows history
@@ -90,7 +91,7 @@ class Command(BaseCommand):
                 f"{customers * interactions_per_customer} interactions..."
             )
             started = time.perf_counter()
-            result = seed_customers(
+            result = seed_demo(
                 count=customers, interactions_per_customer=interactions_per_customer, seed=seed
             )
             loaded = time.perf_counter() - started

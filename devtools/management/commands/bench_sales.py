@@ -18,10 +18,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
 from crm.lib.bulk import bulk_insert
-from customers.demo import ensure_demo_users
 from customers.models import Customer
+from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.demo.customers import ensure_demo_users
 from sales.models import Deal, Pipeline
 
 TARGETS_MS = {

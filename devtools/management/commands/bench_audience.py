@@ -14,9 +14,9 @@ from django.db import connection
 from django.urls import reverse
 
 from analytics.selectors import current_run
-from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
-from customers.demo import ensure_demo_users
 from customers.models import Consent, Customer
+from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.demo.customers import ensure_demo_users
 from marketing.loyalty import loyalty_refresh
 from marketing.models import Campaign, LoyaltyAccount, LoyaltyTier
 from marketing.services import campaign_create

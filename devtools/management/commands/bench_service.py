@@ -24,10 +24,11 @@ from django.utils import timezone
 from faker import Faker
 
 from crm import roles
-from crm.lib.bench import ensure_database, logged_in_client, measure, report, require_postgresql
 from crm.lib.bulk import bulk_insert
-from customers.demo import ensure_demo_users, seed_customers
 from customers.models import Customer
+from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.demo import seed_demo
+from devtools.demo.customers import ensure_demo_users
 from service.models import KnowledgeArticle, SLAPolicy, Team, Ticket, TicketMessage
 from service.services import escalate_tickets
 
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             team.manager = users["manager"]
             team.save(update_fields=["manager"])
         if Customer.objects.count() < customers:
-            self._timed("customers", lambda: seed_customers(
+            self._timed("customers", lambda: seed_demo(
                 count=customers - Customer.objects.count(), interactions_per_customer=1, seed=seed))  # fmt: skip
         loaded = Ticket.objects.filter(subject__startswith=BENCH_SUBJECT).count()
         if loaded < tickets + resolved:

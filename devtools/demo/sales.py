@@ -1,11 +1,12 @@
 """Demo sales data for the demo customers: products, deals across the pipeline, two years of orders.
 
-Called through customers.demo.demo_data_seeded (sales/receivers.py), with the same random
-generator, so the same seed gives the same data.
+Called by devtools.demo.seed_demo after the customers, with the same random generator, so the
+same seed gives the same data.
 """
 
 import hashlib
-from datetime import datetime, time, timedelta
+import random
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -46,7 +47,7 @@ def seed_products() -> list[Product]:
     return products
 
 
-def seed_sales(*, rng, users: dict, customer_ids: list[int], today) -> None:
+def seed_sales(*, rng: random.Random, users: dict, customer_ids: list[int], today: date) -> None:
     products = seed_products()
     pipeline = Pipeline.objects.get(is_default=True)
     stages = list(pipeline.stages.order_by("order"))
