@@ -21,9 +21,9 @@ phone_validator = RegexValidator(
 PHONE_SEPARATORS = " +()./-"
 
 
-def phone_digits_expression(field: str):
+def phone_digits_expression(field: str) -> models.F | Replace:
     """The phone field less the separators phone_validator allows (portable SQL REPLACE)."""
-    expression = models.F(field)
+    expression: models.F | Replace = models.F(field)
     for separator in PHONE_SEPARATORS:
         expression = Replace(expression, models.Value(separator), models.Value(""))
     return expression

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.models import Segment
 from crm.lib.forms import DateInput, VersionField, reject_nul
+from crm.lib.money import MONEY_MAX
 from customers.models import Channel, Customer, Tag
 from marketing.audience import MAX_LIST, AudienceRule
 from marketing.loyalty import MAX_POINTS
@@ -18,7 +19,6 @@ from marketing.services import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
 
 _EARLIEST = date(2000, 1, 1)
 _LATEST = date(2200, 12, 31)
-_MONEY_MAX = Decimal("999999999999.99")
 AUDIENCE_FIELDS = [
     "segments",
     "stages",
@@ -80,14 +80,14 @@ class AudienceForm(forms.Form):
         label=_("Predicted value from"),
         required=False,
         min_value=0,
-        max_value=_MONEY_MAX,
+        max_value=MONEY_MAX,
         decimal_places=2,
     )
     ltv_max = forms.DecimalField(
         label=_("Predicted value up to"),
         required=False,
         min_value=0,
-        max_value=_MONEY_MAX,
+        max_value=MONEY_MAX,
         decimal_places=2,
     )
     alive_min = _percent_field(_("Probability alive from"))
@@ -184,10 +184,10 @@ class CampaignForm(AudienceForm):
     status = forms.ChoiceField(label=_("Status"), choices=[])
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, empty_label=None)
     budget = forms.DecimalField(
-        label=_("Budget"), min_value=0, max_value=_MONEY_MAX, decimal_places=2, initial=0
+        label=_("Budget"), min_value=0, max_value=MONEY_MAX, decimal_places=2, initial=0
     )
     actual_cost = forms.DecimalField(
-        label=_("Actual cost"), min_value=0, max_value=_MONEY_MAX, decimal_places=2, initial=0
+        label=_("Actual cost"), min_value=0, max_value=MONEY_MAX, decimal_places=2, initial=0
     )
     starts_on = forms.DateField(label=_("Starts"), required=False, widget=DateInput())
     ends_on = forms.DateField(label=_("Ends"), required=False, widget=DateInput())

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from crm.lib.money import MONEY
+
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 
