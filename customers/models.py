@@ -138,7 +138,7 @@ class Customer(models.Model):
         indexes = [
             # The list's sort orders with their tie-breakers (CustomerFilter.sort); name is
             # also the global search's order. Holding the id, they serve a deep page's ids
-            # from the index alone (selectors.DeepPagingQuerySet).
+            # from the index alone (crm.lib.paging.DeepPagingQuerySet).
             models.Index(fields=["name", "id"]),
             models.Index(fields=["region", "name", "id"]),
             models.Index(fields=["-updated_at", "-id"]),
