@@ -28,7 +28,8 @@ from sales.selectors import (
     deals_visible_to,
     default_pipeline,
     is_stale,
-    stale_before,
+    stale_deal_condition,
+    with_stale_flag,
 )
 from sales.services import DealRuleError, deal_create, deal_lose, deal_update, deal_win
 
@@ -56,14 +57,13 @@ def _filtered(request) -> DealFilter:
 @permission_required("sales.view_deal", raise_exception=True)
 def deal_list(request):
     deal_filter = _filtered(request)
-    deals = deal_filter.qs.select_related("customer", "owner", "stage")
+    deals = with_stale_flag(deal_filter.qs.select_related("customer", "owner", "stage"))
     page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": deal_filter,
         "page": page,
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
-        "stale_before": stale_before(),
     }
     return render(request, "sales/deal_list.html", context)
 
@@ -315,8 +315,6 @@ def home_pipeline_panel(request):
         "rows": rows,
         "total": sum((row["total"] for row in rows), start=0),
         "weighted": sum((row["weighted"] for row in rows), start=0),
-        "stale_count": Deal.objects.filter(
-            owner=request.user, status=Deal.Status.OPEN, last_activity_at__lt=stale_before()
-        ).count(),
+        "stale_count": Deal.objects.filter(stale_deal_condition(), owner=request.user).count(),
     }
     return render(request, "sales/partials/home_pipeline_panel.html", context)
