@@ -7,8 +7,7 @@ neutralised against spreadsheet formula injection by crm.lib.csv_export.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import HttpResponse
@@ -81,31 +80,26 @@ class Table:
     # Optional: row -> URL for the first column (the segment links to the customer list).
     link: Callable | None = None
     empty: str = ""
-    footer: dict | None = field(default=None)
 
     def display_rows(self) -> list[list[dict]]:
         return [self._display(row) for row in self.rows]
-
-    def display_footer(self) -> list[dict] | None:
-        return self._display(self.footer) if self.footer else None
 
     def _display(self, row: dict) -> list[dict]:
         cells = []
         for index, col in enumerate(self.columns):
             value = row.get(col.key)
             text = display(col.kind, value)
-            url = self.link(row) if self.link and index == 0 and row is not self.footer else ""
+            url = self.link(row) if self.link and index == 0 else ""
             cells.append({"text": text, "url": url, "css": f"{col.align} {col.css_class}".strip()})
         return cells
 
     def export_rows(self) -> list[list]:
-        rows = [*self.rows, *([self.footer] if self.footer else [])]
         return [
             [
                 "" if row.get(col.key) is None else _EXPORT[col.kind](row.get(col.key))
                 for col in self.columns
             ]
-            for row in rows
+            for row in self.rows
         ]
 
 
@@ -120,7 +114,3 @@ def csv_response(table: Table, prefix: str) -> HttpResponse:
 
 def find_table(tables: list[Table], name: str | None) -> Table | None:
     return next((table for table in tables if table.name == name), None)
-
-
-def as_date(value) -> date:
-    return value.date() if isinstance(value, datetime) else value
