@@ -2,21 +2,19 @@
 
 A view builds a `Table` from a report's rows; the template shows `table.display_rows`
 (figures formatted for the active language) and `?export=<table name>` returns
-`csv_response(table)`: the same figures unformatted, text cells neutralised against
-spreadsheet formula injection with the customers export's `safe_cell`.
+`csv_response(table)`: the same figures unformatted (numbers as numbers), text cells
+neutralised against spreadsheet formula injection by crm.lib.csv_export.
 """
 
-import csv
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 
-from customers.csv_format import safe_cell
+from crm.lib.csv_export import csv_file_response
 
 
 def _rounded(value, places: int) -> Decimal:
@@ -29,7 +27,7 @@ def _number(places: int, scale: int = 1) -> Callable:
 
 
 def _plain(places: int, scale: int = 1) -> Callable:
-    return lambda v: str(_rounded(v * scale, places))
+    return lambda v: _rounded(v * scale, places)
 
 
 # How a kind of column is shown (active language) and exported (plain, machine-readable).
@@ -44,7 +42,7 @@ _DISPLAY: dict[str, Callable] = {
     "month": lambda v: date_format(v, "YEAR_MONTH_FORMAT"),
 }
 _EXPORT: dict[str, Callable] = {
-    "text": safe_cell,
+    "text": str,
     "int": int,
     "money": _plain(2),
     "percent": _plain(1, 100),
@@ -82,49 +80,37 @@ class Table:
     # Optional: row -> URL for the first column (the segment links to the customer list).
     link: Callable | None = None
     empty: str = ""
-    footer: dict | None = field(default=None)
 
     def display_rows(self) -> list[list[dict]]:
         return [self._display(row) for row in self.rows]
-
-    def display_footer(self) -> list[dict] | None:
-        return self._display(self.footer) if self.footer else None
 
     def _display(self, row: dict) -> list[dict]:
         cells = []
         for index, col in enumerate(self.columns):
             value = row.get(col.key)
             text = display(col.kind, value)
-            url = self.link(row) if self.link and index == 0 and row is not self.footer else ""
+            url = self.link(row) if self.link and index == 0 else ""
             cells.append({"text": text, "url": url, "css": f"{col.align} {col.css_class}".strip()})
         return cells
 
     def export_rows(self) -> list[list]:
-        rows = [*self.rows, *([self.footer] if self.footer else [])]
         return [
             [
                 "" if row.get(col.key) is None else _EXPORT[col.kind](row.get(col.key))
                 for col in self.columns
             ]
-            for row in rows
+            for row in self.rows
         ]
 
 
 def csv_response(table: Table, prefix: str) -> HttpResponse:
     """The table as a CSV download (UTF-8 with a BOM so spreadsheets read Chinese)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="{prefix}-{table.name}-{stamp}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow([safe_cell(str(col.label)) for col in table.columns])
-    writer.writerows(table.export_rows())
-    return response
+    header = [str(col.label) for col in table.columns]
+    return csv_file_response(
+        [header, *table.export_rows()], filename=f"{prefix}-{table.name}-{stamp}.csv"
+    )
 
 
 def find_table(tables: list[Table], name: str | None) -> Table | None:
     return next((table for table in tables if table.name == name), None)
-
-
-def as_date(value) -> date:
-    return value.date() if isinstance(value, datetime) else value

@@ -8,16 +8,11 @@ from analytics.models import (
     ProductAffinity,
     Recommendation,
     SegmentRun,
-    SegmentSummary,
 )
 
 
 def current_run() -> SegmentRun | None:
     return SegmentRun.objects.filter(is_current=True).first()
-
-
-def latest_runs(limit: int = 10) -> QuerySet[SegmentRun]:
-    return SegmentRun.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
 
 
 def latest_run() -> SegmentRun | None:
@@ -34,12 +29,6 @@ def runs_visible_to(user) -> QuerySet[SegmentRun]:
     if not user.has_perm("analytics.view_segmentrun"):
         return SegmentRun.objects.none()
     return SegmentRun.objects.all()
-
-
-def segment_summaries(run: SegmentRun | None) -> QuerySet[SegmentSummary]:
-    if run is None:
-        return SegmentSummary.objects.none()
-    return SegmentSummary.objects.filter(run=run).order_by("segment")
 
 
 def customer_value(customer, run: SegmentRun | None = None) -> CustomerValue | None:

@@ -5,8 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.list_extensions import CUSTOMER_LIST, extra_filters
+from crm.lib.paging import with_deep_paging
 from customers.models import Customer, Tag
-from customers.selectors import customer_owners, search_customers, with_deep_paging
+from customers.selectors import customer_owners, search_customers
 
 
 class AnyYesNoWidget(django_filters.widgets.BooleanWidget):

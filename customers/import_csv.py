@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from crm.lib.csv_export import unescape_cell
 from crm.lib.uploads import ImportFileError, decode_upload
-from customers.csv_format import _FORMULA_PREFIXES, COLUMNS
+from customers.csv_format import COLUMNS
 
 MAX_ROWS = 20_000
 REQUIRED_COLUMNS = ["name"]
@@ -39,14 +40,6 @@ def _delimiter(text: str) -> str:
             if candidate in first_line:
                 return candidate
     return ","
-
-
-def unescape_cell(value: str | None) -> str:
-    """The cell without surrounding spaces and without the ' our export puts before formulas."""
-    text = (value or "").strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_PREFIXES):
-        text = text[1:].strip()
-    return text
 
 
 def _quote_names(names) -> str:

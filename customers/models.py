@@ -1,5 +1,7 @@
 """Who the customer is and everything that happened with them."""
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -138,7 +140,7 @@ class Customer(models.Model):
         indexes = [
             # The list's sort orders with their tie-breakers (CustomerFilter.sort); name is
             # also the global search's order. Holding the id, they serve a deep page's ids
-            # from the index alone (selectors.DeepPagingQuerySet).
+            # from the index alone (crm.lib.paging.DeepPagingQuerySet).
             models.Index(fields=["name", "id"]),
             models.Index(fields=["region", "name", "id"]),
             models.Index(fields=["-updated_at", "-id"]),
@@ -354,6 +356,15 @@ class CustomerImport(models.Model):
         APPLIED = "applied", _("Imported")
         FAILED = "failed", _("Not imported: rows have errors")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The status badge's colours ({{ customer_import|status_badge }}).
+    STATUS_BADGES: ClassVar[dict[str, str]] = {
+        Status.APPLIED: "text-bg-success",
+        Status.FAILED: "text-bg-danger",
+        Status.PENDING: "text-bg-warning",
+        Status.QUEUED: "text-bg-secondary",
+        Status.CANCELLED: "text-bg-secondary",
+    }
 
     class Mode(models.TextChoices):
         ALL_OR_NOTHING = "all_or_nothing", _("Only if every row is valid")

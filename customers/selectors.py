@@ -79,41 +79,6 @@ def customer_owners() -> QuerySet:
     )
 
 
-class DeepPagingQuerySet(QuerySet):
-    """A list's rows: a slice far into them (a deep page) reads its ids first, then its rows.
-
-    OFFSET makes PostgreSQL fetch every skipped row from the table: page 4,000 of the
-    customer list read 100,000 rows (50-120 ms). Skipping ids in an index that holds them
-    (an index-only scan) takes about 10 ms; the page's 25 rows are then read by id.
-    The same rows in the same order, in one query (the ids are a subquery).
-    """
-
-    DEEP_OFFSET = 500
-
-    def __getitem__(self, k):
-        if (
-            isinstance(k, slice)
-            and (k.start or 0) >= self.DEEP_OFFSET
-            and k.stop is not None
-            and k.step is None
-            and self._result_cache is None
-            and self._fields is None  # not a values() query, such as the ids below
-            and not self.query.is_sliced
-        ):
-            page_ids = self.values("pk")[k]
-            return self.filter(pk__in=page_ids)
-        return super().__getitem__(k)
-
-
-def with_deep_paging(queryset: QuerySet) -> DeepPagingQuerySet:
-    """The same query as a DeepPagingQuerySet, for a list that is paginated."""
-    paged = DeepPagingQuerySet(
-        model=queryset.model, query=queryset.query.chain(), using=queryset._db
-    )
-    paged._prefetch_related_lookups = queryset._prefetch_related_lookups
-    return paged
-
-
 TEXT_SEARCH_FIELDS = ("name", "organization", "email", "phone")  # as in migrations 0003, 0006
 SEARCH_FIELDS = (*TEXT_SEARCH_FIELDS, "phone_digits")  # digits only: no case, plain contains
 _PHONE_LIKE = re.compile(r"^[0-9 +()./-]+$")

@@ -1,6 +1,6 @@
 """Signed links a customer follows from a message: unsubscribe and the preferences page.
 
-Tokens are django.core.signing values (HMAC with SECRET_KEY and a purpose salt), so a
+Tokens are crm.lib.signed_links values (HMAC with SECRET_KEY and a purpose salt), so a
 customer id or channel cannot be changed without the signature failing. They do not
 expire: an unsubscribe link in an old email must still work (the law requires it), and
 it can only ever withdraw consent. The preferences token can also grant consent, so it
@@ -10,14 +10,13 @@ is a different salt: an unsubscribe token does not open the preferences page.
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
+from crm.lib.signed_links import SignedLink
 from customers.models import Channel
 
-UNSUBSCRIBE_SALT = "marketing.unsubscribe"
-PREFERENCES_SALT = "marketing.preferences"
-MAX_TOKEN_LENGTH = 300
+UNSUBSCRIBE_LINK = SignedLink(salt="marketing.unsubscribe")
+PREFERENCES_LINK = SignedLink(salt="marketing.preferences")
 
 
 class BadToken(Exception):
@@ -31,11 +30,11 @@ class UnsubscribeTarget:
 
 
 def unsubscribe_token(*, customer_id: int, channel: str) -> str:
-    return signing.dumps([customer_id, channel], salt=UNSUBSCRIBE_SALT)
+    return UNSUBSCRIBE_LINK.make([customer_id, channel])
 
 
 def read_unsubscribe_token(token: str) -> UnsubscribeTarget:
-    value = _load(token, UNSUBSCRIBE_SALT)
+    value = UNSUBSCRIBE_LINK.read(token)
     if (
         not isinstance(value, list)
         or len(value) != 2
@@ -47,23 +46,14 @@ def read_unsubscribe_token(token: str) -> UnsubscribeTarget:
 
 
 def preferences_token(*, customer_id: int) -> str:
-    return signing.dumps(customer_id, salt=PREFERENCES_SALT)
+    return PREFERENCES_LINK.make(customer_id)
 
 
 def read_preferences_token(token: str) -> int:
-    value = _load(token, PREFERENCES_SALT)
+    value = PREFERENCES_LINK.read(token)
     if not isinstance(value, int) or isinstance(value, bool):
         raise BadToken
     return value
-
-
-def _load(token: str, salt: str):
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        raise BadToken
-    try:
-        return signing.loads(token, salt=salt)
-    except (signing.BadSignature, ValueError, UnicodeDecodeError) as error:
-        raise BadToken from error
 
 
 def unsubscribe_url(*, customer_id: int, channel: str) -> str:

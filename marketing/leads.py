@@ -12,19 +12,18 @@ campaign, which is how the customer's 360° page shows where the lead came from.
 """
 
 from django import forms
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.lib.signed_links import SignedLink
 from customers.models import Channel, Customer, Interaction
 from customers.services import customer_create
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services import consent_set
 
-LEAD_FORM_SALT = "marketing.lead-form"
-MAX_TOKEN_LENGTH = 100
+LEAD_FORM_LINK = SignedLink(salt="marketing.lead-form")
 # The channels a visitor may opt in to from the form.
 LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
 # Campaigns whose form no longer takes leads.
@@ -32,16 +31,11 @@ CLOSED_STATUSES = (Campaign.Status.CANCELLED, Campaign.Status.COMPLETED)
 
 
 def lead_form_token(campaign: Campaign) -> str:
-    return signing.dumps(campaign.pk, salt=LEAD_FORM_SALT)
+    return LEAD_FORM_LINK.make(campaign.pk)
 
 
 def campaign_from_token(token: str) -> Campaign | None:
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    try:
-        pk = signing.loads(token, salt=LEAD_FORM_SALT)
-    except (signing.BadSignature, ValueError, UnicodeDecodeError):
-        return None
+    pk = LEAD_FORM_LINK.read(token)
     if not isinstance(pk, int) or isinstance(pk, bool):
         return None
     return Campaign.objects.filter(pk=pk).first()

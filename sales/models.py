@@ -1,6 +1,7 @@
 """Turning prospects into revenue: products, pipelines, deals, quotes and orders."""
 
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -117,6 +118,12 @@ class Deal(models.Model):
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
+    # The status badge's colours ({{ deal|status_badge }}); open is neutral.
+    STATUS_BADGES: ClassVar[dict[str, str]] = {
+        Status.WON: "text-bg-success",
+        Status.LOST: "text-bg-secondary",
+    }
+
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -230,6 +237,13 @@ class Quote(models.Model):
         SENT = "sent", _("Sent")
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
+
+    # The status badge's colours ({{ quote|status_badge }}); a draft is neutral.
+    STATUS_BADGES: ClassVar[dict[str, str]] = {
+        Status.ACCEPTED: "text-bg-success",
+        Status.REJECTED: "text-bg-danger",
+        Status.SENT: "text-bg-primary",
+    }
 
     deal = models.ForeignKey(
         Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="quotes"
@@ -442,6 +456,13 @@ class OrderImport(models.Model):
         PENDING = "pending", _("Waiting for confirmation")
         APPLIED = "applied", _("Imported")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The status badge's colours ({{ upload|status_badge }}).
+    STATUS_BADGES: ClassVar[dict[str, str]] = {
+        Status.APPLIED: "text-bg-success",
+        Status.PENDING: "text-bg-warning",
+        Status.CANCELLED: "text-bg-secondary",
+    }
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -220,8 +221,22 @@ def stale_before() -> datetime:
     return timezone.now() - timedelta(days=settings.CRM_STALE_DEAL_DAYS)
 
 
+def stale_deal_condition() -> Q:
+    """The stale-deal rule, the one place it is written: open, and no activity for a while."""
+    return Q(status=Deal.Status.OPEN, last_activity_at__lt=stale_before())
+
+
+def with_stale_flag(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    """The deals with `is_stale` (a boolean), for lists, cards and templates."""
+    return deals.annotate(
+        is_stale=ExpressionWrapper(stale_deal_condition(), output_field=BooleanField())
+    )
+
+
 def is_stale(deal: Deal) -> bool:
-    return deal.status == Deal.Status.OPEN and deal.last_activity_at < stale_before()
+    """The rule for one deal already read (the database evaluates it on the deal's values)."""
+    values = {"status": deal.status, "last_activity_at": deal.last_activity_at}
+    return stale_deal_condition().check(values)
 
 
 @dataclass(frozen=True)
@@ -280,7 +295,7 @@ def board_columns(deals: QuerySet[Deal], pipeline: Pipeline) -> list[dict]:
     # The first cards of each column are picked from the deals alone, then read with
     # their customer, owner and next step: the joins touch only the cards shown.
     card_ids = _first_cards_per_stage(deals, stages)
-    cards = (
+    cards = with_stale_flag(
         Deal.objects.filter(pk__in=list(card_ids))
         .select_related("customer", "owner", "next_step")
         .order_by("stage_id", "expected_close_date", "id")

@@ -74,26 +74,6 @@ def send_csat_request(ticket: Ticket) -> int:
     )
 
 
-def send_escalation(
-    ticket: Ticket, escalation: Escalation, recipients: list[str], *, connection=None
-) -> int:
-    if escalation.level == Escalation.Level.BREACHED:
-        headline = _("SLA breached: %(subject)s") % {"subject": ticket.subject}
-    else:
-        headline = _("SLA at risk: %(subject)s") % {"subject": ticket.subject}
-    return _send(
-        to=list(recipients),
-        subject=_subject(ticket, headline),
-        template="escalation",
-        context={
-            "ticket": ticket,
-            "escalation": escalation,
-            "ticket_url": settings.CRM_BASE_URL + ticket.get_absolute_url(),
-        },
-        connection=connection,
-    )
-
-
 DIGEST_LIMIT = 100
 
 

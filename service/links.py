@@ -1,22 +1,25 @@
-"""Signed links for the customer: follow a ticket, rate it.
+"""Signed links for the customer: follow a ticket, rate it (crm.lib.signed_links).
 
 A token signs the ticket's pk together with its creation time (microseconds), which
 cannot be derived from the pk, under a salt per purpose: a follow token does not work as a
-CSAT token, and a token for one ticket cannot be turned into another's.
+CSAT token, and a token for one ticket cannot be turned into another's. The value is
+plain text ("<pk>.<microseconds>"), as in the links already sent.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
+from crm.lib.signed_links import SignedLink
 from service.models import Ticket
 
 FOLLOW_SALT = "service.links.follow"
 CSAT_SALT = "service.links.csat"
 FOLLOW_MAX_AGE = timedelta(days=90)
 CSAT_MAX_AGE = timedelta(days=30)
+FOLLOW_LINK = SignedLink(salt=FOLLOW_SALT, max_age=FOLLOW_MAX_AGE, plain_text=True)
+CSAT_LINK = SignedLink(salt=CSAT_SALT, max_age=CSAT_MAX_AGE, plain_text=True)
 
 
 class BadLink(Exception):
@@ -31,19 +34,13 @@ def _fingerprint(ticket: Ticket) -> str:
     return f"{ticket.pk}.{int(ticket.created_at.timestamp() * 1_000_000)}"
 
 
-def _sign(ticket: Ticket, salt: str) -> str:
-    return signing.TimestampSigner(salt=salt).sign(_fingerprint(ticket))
-
-
-def _unsign(token: str, salt: str, max_age: timedelta) -> Ticket:
-    try:
-        value = signing.TimestampSigner(salt=salt).unsign(str(token), max_age=max_age)
-    except signing.SignatureExpired as error:
-        raise BadLink("expired", expired=True) from error
-    except signing.BadSignature as error:
-        raise BadLink("bad signature") from error
-    pk, _, stamp = value.partition(".")
-    if not pk.isdigit():
+def _ticket(token: str, link: SignedLink) -> Ticket:
+    value = link.read(token)
+    if value is None:
+        expired = link.has_expired(token)
+        raise BadLink("expired" if expired else "bad link", expired=expired)
+    pk, _, stamp = str(value).partition(".")
+    if not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
         raise BadLink("bad value")
     ticket = Ticket.objects.select_related("customer", "contact").filter(pk=int(pk)).first()
     if ticket is None or _fingerprint(ticket) != value:
@@ -52,19 +49,19 @@ def _unsign(token: str, salt: str, max_age: timedelta) -> Ticket:
 
 
 def follow_token(ticket: Ticket) -> str:
-    return _sign(ticket, FOLLOW_SALT)
+    return FOLLOW_LINK.make(_fingerprint(ticket))
 
 
 def ticket_from_follow_token(token: str) -> Ticket:
-    return _unsign(token, FOLLOW_SALT, FOLLOW_MAX_AGE)
+    return _ticket(token, FOLLOW_LINK)
 
 
 def csat_token(ticket: Ticket) -> str:
-    return _sign(ticket, CSAT_SALT)
+    return CSAT_LINK.make(_fingerprint(ticket))
 
 
 def ticket_from_csat_token(token: str) -> Ticket:
-    return _unsign(token, CSAT_SALT, CSAT_MAX_AGE)
+    return _ticket(token, CSAT_LINK)
 
 
 def follow_url(ticket: Ticket) -> str:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +15,11 @@ class Priority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     HIGH = "high", _("High")
     URGENT = "urgent", _("Urgent")
+
+
+# The SLA clock runs while a ticket is new or open and not paused waiting on the customer:
+# the one definition, used by the queue's flags, the escalation job and its indexes.
+SLA_RUNNING = Q(status__in=["new", "open"], sla_paused_at__isnull=True)
 
 
 def next_due_expression() -> Case:
@@ -264,16 +269,12 @@ class Ticket(models.Model):
             # The escalation job: running tickets whose at-risk threshold has passed.
             models.Index(
                 fields=["first_response_at_risk_at"],
-                condition=models.Q(
-                    status__in=["new", "open"],
-                    sla_paused_at__isnull=True,
-                    first_responded_at__isnull=True,
-                ),
+                condition=models.Q(first_responded_at__isnull=True) & SLA_RUNNING,
                 name="ticket_fr_escalation_idx",
             ),
             models.Index(
                 fields=["resolution_at_risk_at"],
-                condition=models.Q(status__in=["new", "open"], sla_paused_at__isnull=True),
+                condition=SLA_RUNNING,
                 name="ticket_res_escalation_idx",
             ),
             models.Index(fields=["customer", "-created_at"]),

@@ -6,10 +6,15 @@ from datetime import datetime
 from django.db.models import Avg, BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from service.models import Escalation, SatisfactionResponse, Ticket, TicketMessage
+from service.models import (
+    SLA_RUNNING,
+    Escalation,
+    SatisfactionResponse,
+    Ticket,
+    TicketMessage,
+)
 
 _OPEN = list(Ticket.OPEN_STATUSES)
-_RUNNING = Q(status__in=[Ticket.Status.NEW, Ticket.Status.OPEN], sla_paused_at__isnull=True)
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
@@ -58,7 +63,7 @@ def sla_flag_conditions(now: datetime) -> dict[str, Q]:
     return {
         "first_response_breached": unpaused & fr_late,
         "resolution_breached": unpaused & res_late,
-        "at_risk": _RUNNING & (fr_risk | res_risk) & ~(fr_late | res_late),
+        "at_risk": SLA_RUNNING & (fr_risk | res_risk) & ~(fr_late | res_late),
     }
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,7 @@ from customers.models import Contact, Customer
 from customers.services import ConcurrentEditError, customer_create  # noqa: F401 - re-exported
 from service import emails, sla
 from service.models import (
+    SLA_RUNNING,
     Escalation,
     Holiday,
     Priority,
@@ -368,7 +369,6 @@ def satisfaction_record(*, ticket: Ticket, score: int, comment: str) -> Satisfac
 
 # --- escalation (the Celery beat job) ---
 
-_RUNNING = "status IN ('new', 'open') AND sla_paused_at IS NULL"
 # (target, level, due column, condition): disjoint, so a ticket gets at most one row per target.
 _FR, _RES = Escalation.Target.FIRST_RESPONSE, Escalation.Target.RESOLUTION
 _RISK, _BREACH = Escalation.Level.AT_RISK, Escalation.Level.BREACHED
@@ -385,6 +385,13 @@ _ESCALATION_RULES = [
 _BATCH = 2000
 
 
+def _ticket_condition_sql(condition: Q) -> tuple[str, list]:
+    """`condition` as a WHERE fragment over the ticket table, compiled by the ORM."""
+    query = Ticket.objects.filter(condition).query
+    sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
+    return sql, list(params)
+
+
 def _insert_escalations(now: datetime) -> list[tuple[int, int, str]]:
     """Insert the escalations due now; returns (id, ticket_id, level) of the rows THIS run
     inserted. The unique constraint makes a second or concurrent run insert (and so notify)
@@ -392,16 +399,17 @@ def _insert_escalations(now: datetime) -> list[tuple[int, int, str]]:
     ticket_table = Ticket._meta.db_table
     table = Escalation._meta.db_table
     at = connection.ops.adapt_datetimefield_value(now)
+    running, running_params = _ticket_condition_sql(SLA_RUNNING)
     inserted = []
     with connection.cursor() as cursor:
         for target, level, due_column, condition in _ESCALATION_RULES:
             cursor.execute(
                 f"INSERT INTO {table} (ticket_id, target, level, due_at, created_at) "  # noqa: S608
                 f"SELECT id, %s, %s, {due_column}, %s FROM {ticket_table} "
-                f"WHERE {_RUNNING} AND {condition} "
+                f"WHERE {running} AND {condition} "
                 "ON CONFLICT (ticket_id, target, level) DO NOTHING "
                 "RETURNING id, ticket_id, level",
-                [target, level, at] + [at] * condition.count("%s"),
+                [target, level, at, *running_params] + [at] * condition.count("%s"),
             )
             inserted += cursor.fetchall()
     return inserted

@@ -35,7 +35,3 @@ def rate_limit_hit(purpose: str, client: str, *, limit: int, window: int, now=No
         cache.add(key, 1, timeout=window + 5)
         count = 1
     return count <= limit
-
-
-def rate_limit_reset(purpose: str, client: str, *, window: int, now=None) -> None:
-    cache.delete(_key(purpose, client, window, time.time() if now is None else now))

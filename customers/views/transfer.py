@@ -1,6 +1,6 @@
 """CSV export and import of customers."""
 
-import csv
+from itertools import chain
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from crm.lib.csv_export import csv_file_response, streaming_csv_response
 from crm.lib.uploads import ImportFileError
 from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
@@ -39,31 +40,17 @@ from customers.selectors import customers_visible_to
 from customers.tasks import import_customers
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def export_response(customers) -> StreamingHttpResponse:
     """Stream the customers as CSV without loading them all into memory."""
-    writer = csv.writer(_Echo())
     rows = (
         customers.select_related("owner")
         .prefetch_related("tags")
         .order_by("pk")
         .iterator(chunk_size=2000)
     )
-
-    def lines():
-        yield "\ufeff"  # lets spreadsheet programs read UTF-8 (Chinese names) correctly
-        yield writer.writerow(COLUMNS)
-        for customer in rows:
-            yield writer.writerow(customer_row(customer))
-
+    lines = chain([COLUMNS], (customer_row(customer) for customer in rows))
     filename = f"customers-{timezone.localdate():%Y%m%d}.csv"
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return streaming_csv_response(lines, filename=filename)
 
 
 @permission_required("customers.export_customers", raise_exception=True)
@@ -143,11 +130,7 @@ def _column_help() -> list[tuple[str, str]]:
 @permission_required("customers.import_customers", raise_exception=True)
 def customer_import_template(request):
     """The header line of the import layout, to fill in a spreadsheet."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="customers-template.csv"'
-    response.write("\ufeff")
-    csv.writer(response).writerow(COLUMNS)
-    return response
+    return csv_file_response([COLUMNS], filename="customers-template.csv")
 
 
 @permission_required("customers.import_customers", raise_exception=True)

@@ -23,7 +23,7 @@ from sales.selectors import (
     deals_visible_to,
     default_pipeline,
     pipeline_stages,
-    stale_before,
+    with_stale_flag,
 )
 from sales.services import DealRuleError, deal_move, deal_win
 
@@ -79,11 +79,9 @@ def board(request):
         deals = _filter_owner(request, board_deals(deals_visible_to(request.user), pipeline), owner)
         columns = board_columns(deals, pipeline)
         today = timezone.localdate()
-        stale = stale_before()
         for column in columns:
             for deal in column["cards"]:
                 _card_context(request, deal, today)
-                deal.stale = deal.status == Deal.Status.OPEN and deal.last_activity_at < stale
         context["columns"] = columns
         if context["can_see_all"]:
             context["owners"] = deal_owners()
@@ -140,14 +138,15 @@ def deal_move_view(request, pk):
 def _moved_payload(request, deal: Deal) -> dict:
     """The moved card and every column header of its pipeline, rendered again."""
     owner = _owner_choice(request, request.POST.get("owner", ""))
-    deal = Deal.objects.select_related("customer", "owner", "next_step", "stage").get(pk=deal.pk)
+    deal = with_stale_flag(
+        Deal.objects.select_related("customer", "owner", "next_step", "stage")
+    ).get(pk=deal.pk)
     deals = _filter_owner(
         request, board_deals(deals_visible_to(request.user), deal.pipeline), owner
     )
     totals = board_totals(deals)
     today = timezone.localdate()
     _card_context(request, deal, today)
-    deal.stale = deal.status == Deal.Status.OPEN and deal.last_activity_at < stale_before()
     columns = {}
     for stage in pipeline_stages(deal.pipeline):
         column = {"stage": stage, "count": 0, "total": 0, **totals.get(stage.pk, {})}

@@ -1,7 +1,7 @@
 """Deal list, export, detail, create, edit, win and lose."""
 
-import csv
 from datetime import timedelta
+from itertools import chain
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,14 +10,13 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, Q, Sum
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.lib.csv_export import streaming_csv_response
 from crm.lib.http import querystring_without
-from customers.csv_format import safe_cell
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
 from customers.services import ConcurrentEditError
 from sales.filters import DealFilter
@@ -29,7 +28,8 @@ from sales.selectors import (
     deals_visible_to,
     default_pipeline,
     is_stale,
-    stale_before,
+    stale_deal_condition,
+    with_stale_flag,
 )
 from sales.services import DealRuleError, deal_create, deal_lose, deal_update, deal_win
 
@@ -57,58 +57,46 @@ def _filtered(request) -> DealFilter:
 @permission_required("sales.view_deal", raise_exception=True)
 def deal_list(request):
     deal_filter = _filtered(request)
-    deals = deal_filter.qs.select_related("customer", "owner", "stage")
+    deals = with_stale_flag(deal_filter.qs.select_related("customer", "owner", "stage"))
     page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": deal_filter,
         "page": page,
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
-        "stale_before": stale_before(),
     }
     return render(request, "sales/deal_list.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @permission_required("sales.view_deal", raise_exception=True)
 def deal_export(request):
-    """The filtered list as CSV; every cell is protected against formula injection."""
+    """The filtered list as CSV, streamed; text cells are protected against formula injection."""
     deals = (
         _filtered(request)
         .qs.select_related("customer", "owner", "stage")
         .order_by("pk")
         .iterator(chunk_size=2000)
     )
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff"
-        yield writer.writerow(EXPORT_COLUMNS)
-        for deal in deals:
-            row = [
-                deal.pk,
-                deal.title,
-                deal.customer.name,
-                deal.amount,
-                deal.currency,
-                deal.stage.name,
-                deal.probability,
-                deal.status,
-                deal.expected_close_date.isoformat(),
-                deal.owner.get_username(),
-                deal.lost_reason,
-                deal.closed_at.isoformat() if deal.closed_at else "",
-            ]
-            yield writer.writerow([safe_cell(value) for value in row])
-
+    rows = chain([EXPORT_COLUMNS], (_export_row(deal) for deal in deals))
     filename = f"deals-{timezone.localdate():%Y%m%d}.csv"
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return streaming_csv_response(rows, filename=filename)
+
+
+def _export_row(deal: Deal) -> list[object]:
+    return [
+        deal.pk,
+        deal.title,
+        deal.customer.name,
+        deal.amount,
+        deal.currency,
+        deal.stage.name,
+        deal.probability,
+        deal.status,
+        deal.expected_close_date.isoformat(),
+        deal.owner.get_username(),
+        deal.lost_reason,
+        deal.closed_at.isoformat() if deal.closed_at else "",
+    ]
 
 
 def _visible_deal(request, pk) -> Deal:
@@ -327,8 +315,6 @@ def home_pipeline_panel(request):
         "rows": rows,
         "total": sum((row["total"] for row in rows), start=0),
         "weighted": sum((row["weighted"] for row in rows), start=0),
-        "stale_count": Deal.objects.filter(
-            owner=request.user, status=Deal.Status.OPEN, last_activity_at__lt=stale_before()
-        ).count(),
+        "stale_count": Deal.objects.filter(stale_deal_condition(), owner=request.user).count(),
     }
     return render(request, "sales/partials/home_pipeline_panel.html", context)

@@ -13,7 +13,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without, safe_next_url
-from customers.selectors import customers_visible_to, search_customers, with_deep_paging
+from crm.lib.paging import with_deep_paging
+from customers.selectors import customers_visible_to, search_customers
 from service.filters import ALL, MAX_ID, VIEWS, TicketFilter, queue_view
 from service.forms import BulkForm, TicketCreateForm
 from service.models import Ticket

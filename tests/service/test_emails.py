@@ -5,7 +5,7 @@ from django.core import mail
 from django.utils import translation
 
 from service import emails
-from service.models import Escalation, TicketMessage
+from service.models import TicketMessage
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory, TicketMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,19 +56,6 @@ def test_acknowledgement_and_csat_carry_their_links():
     assert "/help/tickets/" in mail.outbox[0].body
     assert "/help/rate/" in mail.outbox[1].body
     assert mail.outbox[1].subject.startswith(f"[{ticket.number}]")
-
-
-def test_escalation_email(settings):
-    settings.CRM_BASE_URL = "https://crm.example.com"
-    ticket = TicketFactory()
-    escalation = Escalation(
-        ticket=ticket, target="resolution", level="breached", due_at=ticket.created_at
-    )
-    emails.send_escalation(ticket, escalation, ["a@example.com", "a@example.com", ""])
-    sent = mail.outbox[0]
-    assert sent.to == ["a@example.com"]
-    assert "breached" in sent.subject
-    assert f"https://crm.example.com/service/tickets/{ticket.pk}/" in sent.body
 
 
 def test_emails_use_the_active_language():
