@@ -1,0 +1,219 @@
+"""The skeleton every CSV import shares: read the file, check its header against a table of
+columns, validate each row with the columns' validators, and hand the rows on in chunks.
+
+An importer declares its `Layout`: a list of `Column`s, each a name and a validator (a function
+of the cell's text that returns the cleaned value or raises ValidationError with the message
+the user sees), plus the messages that name what the rows hold. Reading the text itself (UTF-8,
+byte order mark, binary files) is `crm.lib.uploads`; nothing here writes.
+
+    layout = Layout(columns=[Column("total", clean_total, required=True), ...], ...)
+    reader = CsvReader(stream, layout)
+    validate = reader.validator()
+    for row in reader:
+        values, errors = validate(row.cells)
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TextIO
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.lib.uploads import ImportFileError
+
+ROW_ERROR = "__all__"  # the key of the errors about a row as a whole, as in Django's forms
+STRAY_CELLS = gettext_lazy("This row has more cells than the header has columns.")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    clean: Callable[[str], Any]  # the cell's text -> the cleaned value; raises ValidationError
+    required: bool = False  # the header must name it
+    default: Any = None  # the value of a file without this column
+
+
+@dataclass(frozen=True)
+class Layout:
+    columns: Sequence[Column]
+    missing_columns: str | Promise  # "... it has no %(columns)s column."
+    no_rows: str | Promise  # the file has a header and nothing below it
+    max_rows: int | None = None
+    read_cell: Callable[[str], str] = str.strip  # the text a validator sees
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def check_header(self, record: list[str] | None) -> list[str]:
+        """The header's column names, lower-cased ("" for an empty one); raises ImportFileError."""
+        if not record or not any(name.strip() for name in record):
+            raise ImportFileError(_("The file is empty."))
+        header = [name.strip().lstrip("\ufeff").lower() for name in record]
+        known = self.names
+        problems = []
+        missing = [c.name for c in self.columns if c.required and c.name not in header]
+        if missing:
+            problems.append(self.missing_columns % {"columns": quote_names(missing)})
+        unknown = list(dict.fromkeys(c for c in header if c and c not in known))
+        if unknown:
+            problems.append(
+                _("Unknown columns: %(unknown)s. The columns you can import are: %(known)s.")
+                % {"unknown": quote_names(unknown), "known": ", ".join(known)}
+            )
+        twice = list(dict.fromkeys(c for c in header if c and header.count(c) > 1))
+        if twice:
+            problems.append(
+                _("These columns appear more than once: %(columns)s.")
+                % {"columns": quote_names(twice)}
+            )
+        if problems:
+            raise ImportFileError(*problems)
+        return header
+
+
+def quote_names(names: Sequence[str]) -> str:
+    """“a”, “b”: at most ten names of at most 40 characters, for a message."""
+    shown = [f"“{Truncator(name).chars(40)}”" for name in list(names)[:10]]
+    if len(names) > 10:
+        shown.append("…")
+    return ", ".join(shown)
+
+
+def detect_delimiter(text: str) -> str:
+    """Comma, unless the header line clearly uses semicolons or tabs (some spreadsheet locales)."""
+    first_line = text.split("\n", 1)[0]
+    if "," not in first_line:
+        for candidate in (";", "\t"):
+            if candidate in first_line:
+                return candidate
+    return ","
+
+
+class CsvRow(NamedTuple):
+    line: int  # where the row starts in the file; the header is line 1
+    cells: list[str]  # read_cell of each cell, one per header column
+    stray_cells: bool  # values beyond the header's columns, or under a column without a name
+
+
+Validate = Callable[[list[str]], tuple[list[Any], list[tuple[str, str]]]]
+
+
+class CsvReader:
+    """The rows of a CSV text stream (opened with newline=""), after its header is checked.
+
+    Blank lines and rows of empty cells are skipped. Raises ImportFileError for a file that
+    cannot be used at all: a bad header, CSV syntax, too many rows, no rows.
+    """
+
+    def __init__(self, stream: TextIO, layout: Layout, *, delimiter: str = ","):
+        self.layout = layout
+        self._reader = csv.reader(stream, delimiter=delimiter)
+        try:
+            self.header = layout.check_header(next(self._reader, None))
+        except csv.Error as error:
+            raise _syntax_error(1, error) from error
+        self.columns = [name for name in self.header if name]  # in the file's order
+        self.named = [(index, name) for index, name in enumerate(self.header) if name]
+
+    def __iter__(self) -> Iterator[CsvRow]:
+        width, read_cell, max_rows = len(self.header), self.layout.read_cell, self.layout.max_rows
+        unnamed = [index for index, name in enumerate(self.header) if not name]
+        rows, line = 0, self._reader.line_num + 1
+        try:
+            for record in self._reader:
+                start, line = line, self._reader.line_num + 1
+                if not "".join(record).strip():
+                    continue  # a blank line, or a row of empty cells
+                if len(record) < width:
+                    record += [""] * (width - len(record))
+                stray = bool(unnamed) and any(record[index].strip() for index in unnamed)
+                if len(record) > width:
+                    stray = stray or any(value.strip() for value in record[width:])
+                cells = [read_cell(value) for value in record[:width]]
+                if not stray and not any(cells):
+                    continue  # only what read_cell removes (an escaped empty formula)
+                rows += 1
+                if max_rows is not None and rows > max_rows:
+                    raise ImportFileError(
+                        _("The file has more than %(max)s rows; split it into smaller files.")
+                        % {"max": f"{max_rows:,}"}
+                    )
+                yield CsvRow(start, cells, stray)
+        except csv.Error as error:
+            raise _syntax_error(line, error) from error
+        if not rows:
+            raise ImportFileError(str(self.layout.no_rows))
+
+    def cells_by_name(self, cells: list[str]) -> dict[str, str]:
+        """The row's cells under the file's named columns, in the file's order."""
+        return {name: cells[index] for index, name in self.named}
+
+    def validator(self) -> Validate:
+        """A function of a row's cells: its values in the layout's column order, and its errors.
+
+        The values are the validators' results, the default for a column the file lacks, and
+        None for a cell with an error; the errors are (column, message) in the layout's order.
+        """
+        positions = {name: index for index, name in self.named}
+        defaults = [column.default for column in self.layout.columns]
+        checks = [
+            (position, positions[column.name], column.name, column.clean)
+            for position, column in enumerate(self.layout.columns)
+            if column.name in positions
+        ]
+
+        def validate(cells: list[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+            values, errors = defaults.copy(), []
+            for position, index, name, clean in checks:
+                try:
+                    values[position] = clean(cells[index])
+                except ValidationError as error:
+                    values[position] = None
+                    errors.extend((name, message) for message in error.messages)
+            return values, errors
+
+        return validate
+
+
+def _syntax_error(line: int, error: csv.Error) -> ImportFileError:
+    return ImportFileError(
+        _("Line %(line)d cannot be read as CSV: %(error)s") % {"line": line, "error": error}
+    )
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of `size` items (the last may be shorter), as `items` are produced."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class PreviewRow:
+    """A row as the preview shows it: its cells and the errors found, by column."""
+
+    line: int
+    cells: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def row_errors(self) -> list[str]:
+        return self.errors.get(ROW_ERROR, [])
+
+    def add_error(self, column: str, message: str) -> None:
+        self.errors.setdefault(column, []).append(str(message))
