@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from crm.lib.csv_import import ROW_ERROR, STRAY_CELLS, PreviewRow, RowValidator
 from crm.lib.uploads import ImportFileError
 from customers.csv_format import TAG_SEPARATOR
 from customers.import_csv import parse_csv
@@ -20,8 +21,8 @@ from customers.import_rows import (
     OPTIONAL_CHOICES,
     REQUIRED_CHOICES,
     TEXT_FIELDS,
-    CustomerImportRowForm,
     ImportContext,
+    customer_columns,
 )
 from customers.models import Customer, CustomerImport
 from customers.selectors import can_edit_customer
@@ -31,7 +32,6 @@ _QUERY_CHUNK = 500  # values per IN (...) query; SQLite allows 999 variables in 
 CREATE = "create"
 UPDATE = "update"
 UNCHANGED = "unchanged"
-ROW_ERROR = "__all__"
 
 # ---------------------------------------------------------------------------------------------
 # Analysing the file: what each row would do
@@ -47,28 +47,14 @@ class Cell:
 
 
 @dataclass
-class RowResult:
-    line: int
-    cells: dict[str, str]
+class RowResult(PreviewRow):
     action: str = ""  # CREATE, UPDATE or UNCHANGED; "" when it cannot be told
-    errors: dict[str, list[str]] = field(default_factory=dict)
     customer: Customer | None = None
     data: dict[str, Any] = field(default_factory=dict)  # Customer fields to write
     owner: Any = ...  # the owner to set; ... leaves it
     tags: list[str] | None = None  # tag names to set; None leaves them
     changed: dict[str, str] = field(default_factory=dict)  # field -> current value, for updates
     columns: list[str] = field(default_factory=list)  # the file's columns, in its order
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def row_errors(self) -> list[str]:
-        return self.errors.get(ROW_ERROR, [])
-
-    def add_error(self, column: str, message: str) -> None:
-        self.errors.setdefault(column, []).append(str(message))
 
     @property
     def cell_list(self) -> list[Cell]:
@@ -194,8 +180,11 @@ def analyse_import(text: str, *, user) -> ImportAnalysis:
     """
     parsed = parse_csv(text)
     context = ImportContext(user)
-    form = CustomerImportRowForm(context=context)
-    checked = [_Checked(*form.validate(row.cells)) for row in parsed.rows]
+    validate = RowValidator(customer_columns(context), parsed.columns)
+    checked = []
+    for row in parsed.rows:
+        cleaned, errors = validate.by_name(list(row.cells.values()))
+        checked.append(_Checked(errors=errors, cleaned=cleaned))
     by_external_id, by_email = _existing_customers(checked)
     if "tags" in parsed.columns:
         matched = [*by_external_id.values(), *(c for cs in by_email.values() for c in cs)]
@@ -211,7 +200,7 @@ def analyse_import(text: str, *, user) -> ImportAnalysis:
             for error in errors:
                 row.add_error(name, error)
         if parsed_row.stray_cells:
-            row.add_error(ROW_ERROR, _("This row has more cells than the header has columns."))
+            row.add_error(ROW_ERROR, STRAY_CELLS)
         external_id, email = check.key("external_id"), check.key("email")
         keys_valid = "external_id" not in check.errors and "email" not in check.errors
         customer = None

@@ -148,24 +148,28 @@ def _currency_cleaner(default: str) -> Callable[[str], str]:
     return clean
 
 
-def order_layout() -> Layout:
-    """The order file's columns, in COLUMNS order, with the current time zone and currency."""
+LAYOUT = Layout(
+    names=COLUMNS,
+    required=REQUIRED_COLUMNS,
+    missing_columns=gettext_lazy(
+        "The first line must name the columns; it has no %(columns)s column."
+    ),
+    no_rows=gettext_lazy("The file has a header but no rows of orders below it."),
+)
+
+
+def order_columns() -> list[Column]:
+    """The columns' validators, in COLUMNS order, with the current time zone and currency."""
     currency = settings.CRM_CURRENCY
-    return Layout(
-        columns=[
-            Column("customer_external_id", _clean_external_id, required=True),
-            Column("ordered_at", _ordered_at_cleaner(ZoneInfo(settings.TIME_ZONE)), required=True),
-            Column("total", _clean_total, required=True),
-            Column("order_number", _max_length(_NUMBER_MAX), default=""),
-            Column("channel", _clean_channel, default=Order.Channel.SALES.value),
-            Column("currency", _currency_cleaner(currency), default=currency),
-            Column("coupon_code", _max_length(_COUPON_MAX), default=""),
-        ],
-        missing_columns=gettext_lazy(
-            "The first line must name the columns; it has no %(columns)s column."
-        ),
-        no_rows=gettext_lazy("The file has a header but no rows of orders below it."),
-    )
+    return [
+        Column("customer_external_id", _clean_external_id),
+        Column("ordered_at", _ordered_at_cleaner(ZoneInfo(settings.TIME_ZONE))),
+        Column("total", _clean_total),
+        Column("order_number", _max_length(_NUMBER_MAX), default=""),
+        Column("channel", _clean_channel, default=Order.Channel.SALES.value),
+        Column("currency", _currency_cleaner(currency), default=currency),
+        Column("coupon_code", _max_length(_COUPON_MAX), default=""),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,14 +276,14 @@ def read_orders(stream: TextIO, report: OrderImportReport) -> Iterator[list[Orde
     The stream must be opened with newline="" (text of a checked file, see check_binary).
     Raises ImportFileError for a file that cannot be used at all (header, CSV syntax).
     """
-    reader = CsvReader(stream, order_layout())
+    reader = CsvReader(stream, LAYOUT)
     report.columns = reader.columns
     yield from chunked(_valid_rows(reader, report), settings.CRM_IMPORT_CHUNK_ROWS)
 
 
 def _valid_rows(reader: CsvReader, report: OrderImportReport) -> Iterator[OrderRow]:
     """The rows without errors, each order number once; the others' errors go to `report`."""
-    validate = reader.validator()
+    validate = reader.validator(order_columns())
     seen: dict[str, int] = {}  # order number -> first line
     for line, cells, stray_cells in reader:
         report.rows += 1

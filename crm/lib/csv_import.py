@@ -1,14 +1,14 @@
 """The skeleton every CSV import shares: read the file, check its header against a table of
 columns, validate each row with the columns' validators, and hand the rows on in chunks.
 
-An importer declares its `Layout`: a list of `Column`s, each a name and a validator (a function
-of the cell's text that returns the cleaned value or raises ValidationError with the message
-the user sees), plus the messages that name what the rows hold. Reading the text itself (UTF-8,
-byte order mark, binary files) is `crm.lib.uploads`; nothing here writes.
+An importer declares the `Layout` of its files (the columns they may and must have, the
+messages that name what the rows hold) and a table of `Column`s: each a name and a validator,
+a function of the cell's text that returns the cleaned value or raises ValidationError with
+the message the user sees (a Django form field's `clean` is one). Reading the text itself
+(UTF-8, byte order mark, binary files) is `crm.lib.uploads`; nothing here writes.
 
-    layout = Layout(columns=[Column("total", clean_total, required=True), ...], ...)
-    reader = CsvReader(stream, layout)
-    validate = reader.validator()
+    reader = CsvReader(stream, LAYOUT)
+    validate = reader.validator([Column("total", clean_total), ...])
     for row in reader:
         values, errors = validate(row.cells)
 """
@@ -32,39 +32,38 @@ STRAY_CELLS = gettext_lazy("This row has more cells than the header has columns.
 
 @dataclass(frozen=True)
 class Column:
+    """A column of the table an importer validates rows with."""
+
     name: str
     clean: Callable[[str], Any]  # the cell's text -> the cleaned value; raises ValidationError
-    required: bool = False  # the header must name it
     default: Any = None  # the value of a file without this column
 
 
 @dataclass(frozen=True)
 class Layout:
-    columns: Sequence[Column]
+    """The shape of an import file: the columns it may have, and how its cells are read."""
+
+    names: Sequence[str]  # every column an importer knows, in the order the messages list them
+    required: Sequence[str]  # the header must name these
     missing_columns: str | Promise  # "... it has no %(columns)s column."
     no_rows: str | Promise  # the file has a header and nothing below it
     max_rows: int | None = None
     read_cell: Callable[[str], str] = str.strip  # the text a validator sees
-
-    @property
-    def names(self) -> list[str]:
-        return [column.name for column in self.columns]
 
     def check_header(self, record: list[str] | None) -> list[str]:
         """The header's column names, lower-cased ("" for an empty one); raises ImportFileError."""
         if not record or not any(name.strip() for name in record):
             raise ImportFileError(_("The file is empty."))
         header = [name.strip().lstrip("\ufeff").lower() for name in record]
-        known = self.names
         problems = []
-        missing = [c.name for c in self.columns if c.required and c.name not in header]
+        missing = [name for name in self.required if name not in header]
         if missing:
             problems.append(self.missing_columns % {"columns": quote_names(missing)})
-        unknown = list(dict.fromkeys(c for c in header if c and c not in known))
+        unknown = list(dict.fromkeys(c for c in header if c and c not in self.names))
         if unknown:
             problems.append(
                 _("Unknown columns: %(unknown)s. The columns you can import are: %(known)s.")
-                % {"unknown": quote_names(unknown), "known": ", ".join(known)}
+                % {"unknown": quote_names(unknown), "known": ", ".join(self.names)}
             )
         twice = list(dict.fromkeys(c for c in header if c and header.count(c) > 1))
         if twice:
@@ -95,13 +94,55 @@ def detect_delimiter(text: str) -> str:
     return ","
 
 
+class RowValidator:
+    """Validates rows with a table of columns: each cell by its column's validator.
+
+    `header` names the file's columns in order (see CsvReader.columns); a row is its cells in
+    that order. Columns of the table the file lacks take their default; cells under columns
+    the table lacks are ignored.
+    """
+
+    def __init__(self, columns: Sequence[Column], header: Sequence[str]):
+        positions = {name: index for index, name in enumerate(header)}
+        self.names = [column.name for column in columns]
+        self.defaults = [column.default for column in columns]
+        self.checks = [
+            (position, positions[column.name], column.name, column.clean)
+            for position, column in enumerate(columns)
+            if column.name in positions
+        ]
+
+    def __call__(self, cells: list[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+        """The row's values in the table's order (None for a cell with an error), and its
+        errors as (column, message) in the table's order."""
+        values, errors = self.defaults.copy(), []
+        for position, index, name, clean in self.checks:
+            try:
+                values[position] = clean(cells[index])
+            except ValidationError as error:
+                values[position] = None
+                errors.extend((name, message) for message in error.messages)
+        return values, errors
+
+    def by_name(self, cells: list[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The values of the file's valid cells, and the errors, by column (like a form's
+        cleaned_data and errors)."""
+        values, errors = self(cells)
+        by_column: dict[str, list[str]] = {}
+        for name, message in errors:
+            by_column.setdefault(name, []).append(message)
+        cleaned = {
+            name: values[position]
+            for position, _index, name, _clean in self.checks
+            if name not in by_column
+        }
+        return cleaned, by_column
+
+
 class CsvRow(NamedTuple):
     line: int  # where the row starts in the file; the header is line 1
     cells: list[str]  # read_cell of each cell, one per header column
     stray_cells: bool  # values beyond the header's columns, or under a column without a name
-
-
-Validate = Callable[[list[str]], tuple[list[Any], list[tuple[str, str]]]]
 
 
 class CsvReader:
@@ -120,6 +161,10 @@ class CsvReader:
             raise _syntax_error(1, error) from error
         self.columns = [name for name in self.header if name]  # in the file's order
         self.named = [(index, name) for index, name in enumerate(self.header) if name]
+
+    def validator(self, columns: Sequence[Column]) -> RowValidator:
+        """A validator of this file's rows (CsvRow.cells) with the table `columns`."""
+        return RowValidator(columns, self.header)
 
     def __iter__(self) -> Iterator[CsvRow]:
         width, read_cell, max_rows = len(self.header), self.layout.read_cell, self.layout.max_rows
@@ -153,32 +198,6 @@ class CsvReader:
     def cells_by_name(self, cells: list[str]) -> dict[str, str]:
         """The row's cells under the file's named columns, in the file's order."""
         return {name: cells[index] for index, name in self.named}
-
-    def validator(self) -> Validate:
-        """A function of a row's cells: its values in the layout's column order, and its errors.
-
-        The values are the validators' results, the default for a column the file lacks, and
-        None for a cell with an error; the errors are (column, message) in the layout's order.
-        """
-        positions = {name: index for index, name in self.named}
-        defaults = [column.default for column in self.layout.columns]
-        checks = [
-            (position, positions[column.name], column.name, column.clean)
-            for position, column in enumerate(self.layout.columns)
-            if column.name in positions
-        ]
-
-        def validate(cells: list[str]) -> tuple[list[Any], list[tuple[str, str]]]:
-            values, errors = defaults.copy(), []
-            for position, index, name, clean in checks:
-                try:
-                    values[position] = clean(cells[index])
-                except ValidationError as error:
-                    values[position] = None
-                    errors.extend((name, message) for message in error.messages)
-            return values, errors
-
-        return validate
 
 
 def _syntax_error(line: int, error: csv.Error) -> ImportFileError:
