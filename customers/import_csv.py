@@ -55,8 +55,8 @@ def parse_csv(text: str) -> ParsedFile:
     """The header and the rows of the file; raises ImportFileError for a file it cannot use."""
     reader = CsvReader(io.StringIO(text, newline=""), LAYOUT, delimiter=detect_delimiter(text))
     rows = [
-        ParsedRow(line=row.line, cells=reader.cells_by_name(row.cells), stray_cells=row.stray_cells)
-        for row in reader
+        ParsedRow(line=line, cells=reader.cells_by_name(cells), stray_cells=stray_cells)
+        for line, cells, stray_cells in reader
     ]
     return ParsedFile(columns=reader.columns, rows=rows)
 

@@ -51,9 +51,10 @@ GENERATED_PREFIX = "IMP-"
 _EXTERNAL_ID_MAX = 100
 _NUMBER_MAX = Order._meta.get_field("number").max_length
 _COUPON_MAX = Order._meta.get_field("coupon_code").max_length
-_TOTAL = re.compile(r"(\d+)(?:\.(\d*))?")
-_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_TOTAL = re.compile(r"(\d+)(?:\.(\d*))?").fullmatch
+_CURRENCY = re.compile(r"[A-Za-z]{3}").fullmatch
 _CHANNELS = {value: value for value in Order.Channel.values}
+_DEFAULT_CHANNEL = Order.Channel.SALES.value
 
 # ---------------------------------------------------------------------------------------------
 # The columns: each cell's validator
@@ -92,7 +93,7 @@ def _ordered_at_cleaner(tz: tzinfo) -> Callable[[str], datetime]:
 
 def _clean_total(value: str) -> str:
     """The amount normalised to two decimals: "12.50"."""
-    match = _TOTAL.fullmatch(value)
+    match = _TOTAL(value)
     if match is None:
         if not value:
             raise ValidationError(_("Give the total."))
@@ -124,7 +125,7 @@ def _max_length(limit: int) -> Callable[[str], str]:
 
 def _clean_channel(value: str) -> str:
     if not value:
-        return Order.Channel.SALES.value
+        return _DEFAULT_CHANNEL
     channel = _CHANNELS.get(value.lower())
     if channel is None:
         raise ValidationError(
@@ -138,7 +139,7 @@ def _currency_cleaner(default: str) -> Callable[[str], str]:
     def clean(value: str) -> str:
         if not value:
             return default
-        if _CURRENCY.fullmatch(value) is None:
+        if _CURRENCY(value) is None:
             raise ValidationError(
                 _("“%(value)s” is not a 3-letter currency code such as EUR.")
                 % {"value": Truncator(value).chars(40)}
@@ -166,7 +167,7 @@ def order_columns() -> list[Column]:
         Column("ordered_at", _ordered_at_cleaner(ZoneInfo(settings.TIME_ZONE))),
         Column("total", _clean_total),
         Column("order_number", _max_length(_NUMBER_MAX), default=""),
-        Column("channel", _clean_channel, default=Order.Channel.SALES.value),
+        Column("channel", _clean_channel, default=_DEFAULT_CHANNEL),
         Column("currency", _currency_cleaner(currency), default=currency),
         Column("coupon_code", _max_length(_COUPON_MAX), default=""),
     ]
