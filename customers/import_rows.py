@@ -98,7 +98,7 @@ class ImportContext:
             )
         return code
 
-    def clean_owner(self, username: str):
+    def clean_owner(self, username: str) -> AbstractBaseUser | None:
         """The user named by username; whether the importer may choose them is decided later."""
         if not username:
             return None

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -122,10 +123,10 @@ def _chunks(values: list, size: int = _QUERY_CHUNK):
 
 @dataclass
 class _Checked:
-    """A row after the form: its errors and its cleaned values."""
+    """A row after validation: its cleaned values and its errors, by column."""
 
-    errors: dict
-    cleaned: dict
+    cleaned: dict[str, Any]
+    errors: dict[str, list[str]]
 
     def key(self, name: str) -> str:
         """A valid, non-empty key cell (external_id or email), or ""."""
@@ -171,7 +172,7 @@ def _tag_names(customers) -> dict[int, list[str]]:
     return {pk: sorted(tag_names) for pk, tag_names in names.items()}
 
 
-def analyse_import(text: str, *, user) -> ImportAnalysis:
+def analyse_import(text: str, *, user: AbstractBaseUser) -> ImportAnalysis:
     """What importing `text` as `user` would do, row by row; writes nothing.
 
     A row is matched to an existing customer by its external id; when it has none (or no
@@ -181,18 +182,13 @@ def analyse_import(text: str, *, user) -> ImportAnalysis:
     parsed = parse_csv(text)
     context = ImportContext(user)
     validate = RowValidator(customer_columns(context), parsed.columns)
-    checked = []
-    for row in parsed.rows:
-        cleaned, errors = validate.by_name(list(row.cells.values()))
-        checked.append(_Checked(errors=errors, cleaned=cleaned))
+    checked = [_Checked(*validate.by_name(list(row.cells.values()))) for row in parsed.rows]
     by_external_id, by_email = _existing_customers(checked)
     if "tags" in parsed.columns:
         matched = [*by_external_id.values(), *(c for cs in by_email.values() for c in cs)]
         context.current_tags = _tag_names(matched)
     present = set(parsed.columns)
-    seen_external_ids: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
-    seen_customers: dict[int, int] = {}
+    matcher = _Matcher(by_external_id, by_email)
     results = []
     for parsed_row, check in zip(parsed.rows, checked, strict=True):
         row = RowResult(line=parsed_row.line, cells=parsed_row.cells, columns=parsed.columns)
@@ -201,52 +197,72 @@ def analyse_import(text: str, *, user) -> ImportAnalysis:
                 row.add_error(name, error)
         if parsed_row.stray_cells:
             row.add_error(ROW_ERROR, STRAY_CELLS)
-        external_id, email = check.key("external_id"), check.key("email")
-        keys_valid = "external_id" not in check.errors and "email" not in check.errors
-        customer = None
-        if external_id:
-            if external_id in seen_external_ids:
-                row.add_error(
-                    "external_id",
-                    _("Line %(line)d already has this external id.")
-                    % {"line": seen_external_ids[external_id]},
-                )
-            seen_external_ids.setdefault(external_id, row.line)
-            customer = by_external_id.get(external_id)
-            if customer is None and email:
-                unlinked = [c for c in by_email.get(email, []) if not c.external_id]
-                customer = unlinked[0] if len(unlinked) == 1 else None
-        elif email:
-            if email in seen_emails:
-                row.add_error(
-                    "email",
-                    _("Line %(line)d already has this email; add external ids to tell them apart.")
-                    % {"line": seen_emails[email]},
-                )
-            seen_emails.setdefault(email, row.line)
-            matches = by_email.get(email, [])
-            if len(matches) > 1:
-                row.add_error(
-                    "email",
-                    _(
-                        "%(count)d customers have this email; add an external_id column to say which one is meant."
-                    )
-                    % {"count": len(matches)},
-                )
-            elif matches:
-                customer = matches[0]
-        if customer is not None:
-            if customer.pk in seen_customers:
-                row.add_error(
-                    ROW_ERROR,
-                    _("Line %(line)d already changes this customer.")
-                    % {"line": seen_customers[customer.pk]},
-                )
-            seen_customers.setdefault(customer.pk, row.line)
-        if keys_valid:
+        customer = matcher.match(row, check)
+        if "external_id" not in check.errors and "email" not in check.errors:
             _plan(row, check.cleaned, present, customer, context)
         results.append(row)
     return ImportAnalysis(columns=parsed.columns, rows=results)
+
+
+class _Matcher:
+    """Finds the customer each row changes; the second row with the same key is an error."""
+
+    def __init__(self, by_external_id: dict[str, Customer], by_email: dict[str, list[Customer]]):
+        self.by_external_id, self.by_email = by_external_id, by_email
+        self.seen_external_ids: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
+        self.seen_customers: dict[int, int] = {}
+
+    def match(self, row: RowResult, check: _Checked) -> Customer | None:
+        external_id, email = check.key("external_id"), check.key("email")
+        customer = None
+        if external_id:
+            customer = self._by_external_id(row, external_id, email)
+        elif email:
+            customer = self._by_email(row, email)
+        if customer is not None:
+            if customer.pk in self.seen_customers:
+                row.add_error(
+                    ROW_ERROR,
+                    _("Line %(line)d already changes this customer.")
+                    % {"line": self.seen_customers[customer.pk]},
+                )
+            self.seen_customers.setdefault(customer.pk, row.line)
+        return customer
+
+    def _by_external_id(self, row: RowResult, external_id: str, email: str) -> Customer | None:
+        if external_id in self.seen_external_ids:
+            row.add_error(
+                "external_id",
+                _("Line %(line)d already has this external id.")
+                % {"line": self.seen_external_ids[external_id]},
+            )
+        self.seen_external_ids.setdefault(external_id, row.line)
+        customer = self.by_external_id.get(external_id)
+        if customer is None and email:
+            unlinked = [c for c in self.by_email.get(email, []) if not c.external_id]
+            customer = unlinked[0] if len(unlinked) == 1 else None
+        return customer
+
+    def _by_email(self, row: RowResult, email: str) -> Customer | None:
+        if email in self.seen_emails:
+            row.add_error(
+                "email",
+                _("Line %(line)d already has this email; add external ids to tell them apart.")
+                % {"line": self.seen_emails[email]},
+            )
+        self.seen_emails.setdefault(email, row.line)
+        matches = self.by_email.get(email, [])
+        if len(matches) > 1:
+            row.add_error(
+                "email",
+                _(
+                    "%(count)d customers have this email; add an external_id column to say which one is meant."
+                )
+                % {"count": len(matches)},
+            )
+            return None
+        return matches[0] if matches else None
 
 
 def _plan(row: RowResult, cleaned: dict, present: set[str], customer, context) -> None:

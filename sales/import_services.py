@@ -6,6 +6,7 @@ from typing import TextIO
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,7 +109,7 @@ def _copy_escape(value: str) -> str:
 class _PostgresStage:
     """The valid rows COPYed into a temporary table, inserted with one INSERT ... SELECT."""
 
-    def __init__(self, cursor):
+    def __init__(self, cursor: CursorWrapper) -> None:
         self.cursor = cursor
         self.count = 0
         cursor.execute("SET LOCAL work_mem = '256MB'")
@@ -151,7 +152,7 @@ class _ListStage:
 
     BATCH = 2000
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows: list[OrderRow] = []
         self.count = 0
 
