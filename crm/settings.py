@@ -222,6 +222,10 @@ CRM_BASE_URL = env_str("CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: a customer CSV bigger than this is refused with a message, not a 500.
 CRM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Imports validate and stage this many rows at a time: memory per chunk against round trips.
+CRM_IMPORT_CHUNK_ROWS = env_int("CRM_IMPORT_CHUNK_ROWS", 50_000, minimum=1)
+# Customer imports write this many rows per batch (a failing batch is retried row by row).
+CRM_CUSTOMER_IMPORT_BATCH_ROWS = env_int("CRM_CUSTOMER_IMPORT_BATCH_ROWS", 500, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 
 SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -10,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.csv_import import chunked
 from customers.importing import CREATE, ROW_ERROR, UPDATE, ImportAnalysis, RowResult, analyse_import
 from customers.models import (
     Customer,
@@ -57,9 +59,6 @@ def customer_import_cancel(*, customer_import: CustomerImport) -> CustomerImport
     customer_import.status = CustomerImport.Status.CANCELLED
     customer_import.save(update_fields=["status"])
     return customer_import
-
-
-IMPORT_BATCH_SIZE = 500
 
 
 class _ImportAborted(Exception):
@@ -120,10 +119,7 @@ def customer_import_apply(*, customer_import: CustomerImport, user, mode: str) -
     if mode == CustomerImport.Mode.ALL_OR_NOTHING and analysis.error_count:
         return _import_finish(customer_import, analysis, mode=mode, applied=False)
     to_write = [row for row in analysis.rows if row.ok and row.action in (CREATE, UPDATE)]
-    batches = [
-        to_write[start : start + IMPORT_BATCH_SIZE]
-        for start in range(0, len(to_write), IMPORT_BATCH_SIZE)
-    ]
+    batches = list(chunked(to_write, settings.CRM_CUSTOMER_IMPORT_BATCH_ROWS))
     if mode == CustomerImport.Mode.ALL_OR_NOTHING:
         try:
             with transaction.atomic():  # a savepoint: a failing row undoes every row

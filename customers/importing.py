@@ -9,10 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from crm.lib.csv_import import ROW_ERROR, STRAY_CELLS, PreviewRow, RowValidator
 from crm.lib.uploads import ImportFileError
 from customers.csv_format import TAG_SEPARATOR
 from customers.import_csv import parse_csv
@@ -20,8 +22,8 @@ from customers.import_rows import (
     OPTIONAL_CHOICES,
     REQUIRED_CHOICES,
     TEXT_FIELDS,
-    CustomerImportRowForm,
     ImportContext,
+    customer_columns,
 )
 from customers.models import Customer, CustomerImport
 from customers.selectors import can_edit_customer
@@ -31,7 +33,6 @@ _QUERY_CHUNK = 500  # values per IN (...) query; SQLite allows 999 variables in 
 CREATE = "create"
 UPDATE = "update"
 UNCHANGED = "unchanged"
-ROW_ERROR = "__all__"
 
 # ---------------------------------------------------------------------------------------------
 # Analysing the file: what each row would do
@@ -47,28 +48,14 @@ class Cell:
 
 
 @dataclass
-class RowResult:
-    line: int
-    cells: dict[str, str]
+class RowResult(PreviewRow):
     action: str = ""  # CREATE, UPDATE or UNCHANGED; "" when it cannot be told
-    errors: dict[str, list[str]] = field(default_factory=dict)
     customer: Customer | None = None
     data: dict[str, Any] = field(default_factory=dict)  # Customer fields to write
     owner: Any = ...  # the owner to set; ... leaves it
     tags: list[str] | None = None  # tag names to set; None leaves them
     changed: dict[str, str] = field(default_factory=dict)  # field -> current value, for updates
     columns: list[str] = field(default_factory=list)  # the file's columns, in its order
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def row_errors(self) -> list[str]:
-        return self.errors.get(ROW_ERROR, [])
-
-    def add_error(self, column: str, message: str) -> None:
-        self.errors.setdefault(column, []).append(str(message))
 
     @property
     def cell_list(self) -> list[Cell]:
@@ -136,10 +123,10 @@ def _chunks(values: list, size: int = _QUERY_CHUNK):
 
 @dataclass
 class _Checked:
-    """A row after the form: its errors and its cleaned values."""
+    """A row after validation: its cleaned values and its errors, by column."""
 
-    errors: dict
-    cleaned: dict
+    cleaned: dict[str, Any]
+    errors: dict[str, list[str]]
 
     def key(self, name: str) -> str:
         """A valid, non-empty key cell (external_id or email), or ""."""
@@ -185,7 +172,7 @@ def _tag_names(customers) -> dict[int, list[str]]:
     return {pk: sorted(tag_names) for pk, tag_names in names.items()}
 
 
-def analyse_import(text: str, *, user) -> ImportAnalysis:
+def analyse_import(text: str, *, user: AbstractBaseUser) -> ImportAnalysis:
     """What importing `text` as `user` would do, row by row; writes nothing.
 
     A row is matched to an existing customer by its external id; when it has none (or no
@@ -194,16 +181,14 @@ def analyse_import(text: str, *, user) -> ImportAnalysis:
     """
     parsed = parse_csv(text)
     context = ImportContext(user)
-    form = CustomerImportRowForm(context=context)
-    checked = [_Checked(*form.validate(row.cells)) for row in parsed.rows]
+    validate = RowValidator(customer_columns(context), parsed.columns)
+    checked = [_Checked(*validate.by_name(list(row.cells.values()))) for row in parsed.rows]
     by_external_id, by_email = _existing_customers(checked)
     if "tags" in parsed.columns:
         matched = [*by_external_id.values(), *(c for cs in by_email.values() for c in cs)]
         context.current_tags = _tag_names(matched)
     present = set(parsed.columns)
-    seen_external_ids: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
-    seen_customers: dict[int, int] = {}
+    matcher = _Matcher(by_external_id, by_email)
     results = []
     for parsed_row, check in zip(parsed.rows, checked, strict=True):
         row = RowResult(line=parsed_row.line, cells=parsed_row.cells, columns=parsed.columns)
@@ -211,53 +196,73 @@ def analyse_import(text: str, *, user) -> ImportAnalysis:
             for error in errors:
                 row.add_error(name, error)
         if parsed_row.stray_cells:
-            row.add_error(ROW_ERROR, _("This row has more cells than the header has columns."))
-        external_id, email = check.key("external_id"), check.key("email")
-        keys_valid = "external_id" not in check.errors and "email" not in check.errors
-        customer = None
-        if external_id:
-            if external_id in seen_external_ids:
-                row.add_error(
-                    "external_id",
-                    _("Line %(line)d already has this external id.")
-                    % {"line": seen_external_ids[external_id]},
-                )
-            seen_external_ids.setdefault(external_id, row.line)
-            customer = by_external_id.get(external_id)
-            if customer is None and email:
-                unlinked = [c for c in by_email.get(email, []) if not c.external_id]
-                customer = unlinked[0] if len(unlinked) == 1 else None
-        elif email:
-            if email in seen_emails:
-                row.add_error(
-                    "email",
-                    _("Line %(line)d already has this email; add external ids to tell them apart.")
-                    % {"line": seen_emails[email]},
-                )
-            seen_emails.setdefault(email, row.line)
-            matches = by_email.get(email, [])
-            if len(matches) > 1:
-                row.add_error(
-                    "email",
-                    _(
-                        "%(count)d customers have this email; add an external_id column to say which one is meant."
-                    )
-                    % {"count": len(matches)},
-                )
-            elif matches:
-                customer = matches[0]
-        if customer is not None:
-            if customer.pk in seen_customers:
-                row.add_error(
-                    ROW_ERROR,
-                    _("Line %(line)d already changes this customer.")
-                    % {"line": seen_customers[customer.pk]},
-                )
-            seen_customers.setdefault(customer.pk, row.line)
-        if keys_valid:
+            row.add_error(ROW_ERROR, STRAY_CELLS)
+        customer = matcher.match(row, check)
+        if "external_id" not in check.errors and "email" not in check.errors:
             _plan(row, check.cleaned, present, customer, context)
         results.append(row)
     return ImportAnalysis(columns=parsed.columns, rows=results)
+
+
+class _Matcher:
+    """Finds the customer each row changes; the second row with the same key is an error."""
+
+    def __init__(self, by_external_id: dict[str, Customer], by_email: dict[str, list[Customer]]):
+        self.by_external_id, self.by_email = by_external_id, by_email
+        self.seen_external_ids: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
+        self.seen_customers: dict[int, int] = {}
+
+    def match(self, row: RowResult, check: _Checked) -> Customer | None:
+        external_id, email = check.key("external_id"), check.key("email")
+        customer = None
+        if external_id:
+            customer = self._by_external_id(row, external_id, email)
+        elif email:
+            customer = self._by_email(row, email)
+        if customer is not None:
+            if customer.pk in self.seen_customers:
+                row.add_error(
+                    ROW_ERROR,
+                    _("Line %(line)d already changes this customer.")
+                    % {"line": self.seen_customers[customer.pk]},
+                )
+            self.seen_customers.setdefault(customer.pk, row.line)
+        return customer
+
+    def _by_external_id(self, row: RowResult, external_id: str, email: str) -> Customer | None:
+        if external_id in self.seen_external_ids:
+            row.add_error(
+                "external_id",
+                _("Line %(line)d already has this external id.")
+                % {"line": self.seen_external_ids[external_id]},
+            )
+        self.seen_external_ids.setdefault(external_id, row.line)
+        customer = self.by_external_id.get(external_id)
+        if customer is None and email:
+            unlinked = [c for c in self.by_email.get(email, []) if not c.external_id]
+            customer = unlinked[0] if len(unlinked) == 1 else None
+        return customer
+
+    def _by_email(self, row: RowResult, email: str) -> Customer | None:
+        if email in self.seen_emails:
+            row.add_error(
+                "email",
+                _("Line %(line)d already has this email; add external ids to tell them apart.")
+                % {"line": self.seen_emails[email]},
+            )
+        self.seen_emails.setdefault(email, row.line)
+        matches = self.by_email.get(email, [])
+        if len(matches) > 1:
+            row.add_error(
+                "email",
+                _(
+                    "%(count)d customers have this email; add an external_id column to say which one is meant."
+                )
+                % {"count": len(matches)},
+            )
+            return None
+        return matches[0] if matches else None
 
 
 def _plan(row: RowResult, cleaned: dict, present: set[str], customer, context) -> None:

@@ -2,12 +2,16 @@
 
 import time
 from decimal import Decimal
+from typing import TextIO
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sales.importing import OrderImportReport, OrderRow, read_orders
 from sales.models import Order
 from sales.services import DealRuleError
 from sales.signals import orders_imported
@@ -102,14 +106,121 @@ def _copy_escape(value: str) -> str:
     )
 
 
+class _PostgresStage:
+    """The valid rows COPYed into a temporary table, inserted with one INSERT ... SELECT."""
+
+    def __init__(self, cursor: CursorWrapper) -> None:
+        self.cursor = cursor
+        self.count = 0
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_STAGE_TABLE} (line integer, external_id varchar(100),"
+            " number varchar(50), ordered_at timestamptz, channel varchar(10),"
+            " total numeric(14, 2), currency varchar(3), coupon_code varchar(50))"
+            " ON COMMIT DROP"
+        )
+
+    def add(self, rows: list[OrderRow]) -> None:
+        with self.cursor.cursor.copy(
+            f"COPY {_STAGE_TABLE} (line, external_id, number, ordered_at, channel,"
+            " total, currency, coupon_code) FROM STDIN"
+        ) as copy:
+            copy.write(_copy_text(rows))
+        self.count += len(rows)
+
+    def insert(self, known: dict[str, int]) -> tuple[int, int | None, int | None]:
+        """Write the orders whose numbers are free: (how many, the first and last new id)."""
+        self.cursor.execute(f"ANALYZE {_STAGE_TABLE}")
+        self.cursor.execute(
+            "WITH inserted AS (INSERT INTO sales_order (customer_id, number, ordered_at,"
+            " channel, total, currency, coupon_code, created_at)"
+            " SELECT c.id, s.number, s.ordered_at, s.channel, s.total, s.currency,"
+            " s.coupon_code, now()"
+            " FROM sales_order_import_stage s JOIN customers_customer c"
+            " ON c.external_id = s.external_id AND c.external_id <> ''"
+            " ON CONFLICT (number) DO NOTHING RETURNING id)"
+            " SELECT count(*), min(id), max(id) FROM inserted"
+        )
+        created, first_id, last_id = self.cursor.fetchone()
+        self.cursor.execute(f"DROP TABLE {_STAGE_TABLE}")
+        return created, first_id, last_id
+
+
+class _ListStage:
+    """The valid rows kept in a list, inserted with batched bulk_create(ignore_conflicts)."""
+
+    BATCH = 2000
+
+    def __init__(self) -> None:
+        self.rows: list[OrderRow] = []
+        self.count = 0
+
+    def add(self, rows: list[OrderRow]) -> None:
+        self.rows.extend(rows)
+        self.count += len(rows)
+
+    def insert(self, known: dict[str, int]) -> tuple[int, int | None, int | None]:
+        _known_customers({row.external_id for row in self.rows}, known)  # the ones created
+        before = Order.objects.count()
+        first_id = (Order.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+        now = timezone.now()
+        for start in range(0, len(self.rows), self.BATCH):
+            Order.objects.bulk_create(
+                [
+                    Order(
+                        customer_id=known[row.external_id],
+                        number=row.number,
+                        ordered_at=row.ordered_at,
+                        channel=row.channel,
+                        total=Decimal(row.total),
+                        currency=row.currency,
+                        coupon_code=row.coupon_code,
+                        created_at=now,
+                    )
+                    for row in self.rows[start : start + self.BATCH]
+                ],
+                ignore_conflicts=True,
+            )
+        last_id = Order.objects.aggregate(last=Max("pk"))["last"]
+        return Order.objects.count() - before, first_id, last_id
+
+
+def _rows_of_known_customers(
+    chunk: list[OrderRow],
+    report: OrderImportReport,
+    known: dict[str, int],
+    missing: dict[str, None] | None,
+) -> list[OrderRow]:
+    """The rows whose customer exists, or will (`missing` collects them when customers are
+    created); the others are errors in `report`."""
+    _known_customers({row.external_id for row in chunk}, known)
+    rows = []
+    for row in chunk:
+        if row.external_id in known:
+            rows.append(row)
+        elif missing is not None:
+            missing[row.external_id] = None
+            rows.append(row)
+        else:
+            report.unknown_customers.add(row.external_id)
+            report.unknown_customer_rows += 1
+            report.add_error(
+                row.line,
+                "customer_external_id",
+                _("No customer has the external id “%(id)s”.") % {"id": row.external_id},
+            )
+    return rows
+
+
 @transaction.atomic
 def order_import(
     *,
-    source,
+    source: TextIO,
     create_customers: bool = False,
     dry_run: bool = False,
-    owner=None,
-):
+    owner: AbstractBaseUser | None = None,
+) -> OrderImportReport:
     """Import the orders of the CSV text stream `source`: all of them, or none.
 
     Rows are validated in chunks as they are read (sales.importing.read_orders). On PostgreSQL
@@ -120,101 +231,25 @@ def order_import(
     `owner`). Any invalid row: OrderImportRejected and nothing is written. `dry_run` does
     everything, then rolls back, and returns the report with the errors instead of raising.
     """
-    from sales.importing import OrderImportReport, read_orders
-
     report = OrderImportReport(dry_run=dry_run)
     started = time.perf_counter()
     known: dict[str, int] = {}
-    missing: dict[str, None] = {}  # unknown external ids, in the file's order
-    postgres = connection.vendor == "postgresql"
-    staged: list = []  # the rows to write, elsewhere than PostgreSQL
-    staged_count = 0
+    missing: dict[str, None] | None = {} if create_customers else None  # in the file's order
     with connection.cursor() as cursor:
-        if postgres:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(f"DROP TABLE IF EXISTS {_STAGE_TABLE}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {_STAGE_TABLE} (line integer, external_id varchar(100),"
-                " number varchar(50), ordered_at timestamptz, channel varchar(10),"
-                " total numeric(14, 2), currency varchar(3), coupon_code varchar(50))"
-                " ON COMMIT DROP"
-            )
+        stage = _PostgresStage(cursor) if connection.vendor == "postgresql" else _ListStage()
         for chunk in read_orders(source, report):
-            _known_customers({row.external_id for row in chunk}, known)
-            rows = []
-            for row in chunk:
-                if row.external_id in known:
-                    rows.append(row)
-                    continue
-                if create_customers:
-                    missing[row.external_id] = None
-                    rows.append(row)
-                    continue
-                report.unknown_customers.add(row.external_id)
-                report.unknown_customer_rows += 1
-                report.add_error(
-                    row.line,
-                    "customer_external_id",
-                    _("No customer has the external id “%(id)s”.") % {"id": row.external_id},
-                )
-            if report.error_rows and not dry_run:
-                continue  # keep reading, for the errors of the whole file; write nothing
-            if postgres:
-                with cursor.cursor.copy(
-                    f"COPY {_STAGE_TABLE} (line, external_id, number, ordered_at, channel,"
-                    " total, currency, coupon_code) FROM STDIN"
-                ) as copy:
-                    copy.write(_copy_text(rows))
-            else:
-                staged.extend(rows)
-            staged_count += len(rows)
+            rows = _rows_of_known_customers(chunk, report, known, missing)
+            if not report.error_rows or dry_run:  # else read on, for the whole file's errors
+                stage.add(rows)
         if report.error_rows and not dry_run:
             raise OrderImportRejected(report)
         report.timings["read and stage"] = time.perf_counter() - started
         if missing:
             report.customers_created = _create_import_customers(list(missing), owner=owner)
         started = time.perf_counter()
-        if postgres:
-            cursor.execute(f"ANALYZE {_STAGE_TABLE}")
-            cursor.execute(
-                "WITH inserted AS (INSERT INTO sales_order (customer_id, number, ordered_at,"
-                " channel, total, currency, coupon_code, created_at)"
-                " SELECT c.id, s.number, s.ordered_at, s.channel, s.total, s.currency,"
-                " s.coupon_code, now()"
-                " FROM sales_order_import_stage s JOIN customers_customer c"
-                " ON c.external_id = s.external_id AND c.external_id <> ''"
-                " ON CONFLICT (number) DO NOTHING RETURNING id)"
-                " SELECT count(*), min(id), max(id) FROM inserted"
-            )
-            report.created, first_id, last_id = cursor.fetchone()
-            cursor.execute(f"DROP TABLE {_STAGE_TABLE}")
-        else:
-            if missing:
-                _known_customers(set(missing), known)
-            before = Order.objects.count()
-            first_id = (Order.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
-            now = timezone.now()
-            for start in range(0, len(staged), 2000):
-                Order.objects.bulk_create(
-                    [
-                        Order(
-                            customer_id=known[row.external_id],
-                            number=row.number,
-                            ordered_at=row.ordered_at,
-                            channel=row.channel,
-                            total=Decimal(row.total),
-                            currency=row.currency,
-                            coupon_code=row.coupon_code,
-                            created_at=now,
-                        )
-                        for row in staged[start : start + 2000]
-                    ],
-                    ignore_conflicts=True,
-                )
-            report.created = Order.objects.count() - before
-            last_id = Order.objects.aggregate(last=Max("pk"))["last"]
+        report.created, first_id, last_id = stage.insert(known)
     report.timings["insert"] = time.perf_counter() - started
-    report.already_present = staged_count - report.created
+    report.already_present = stage.count - report.created
     if dry_run:
         transaction.set_rollback(True)
     elif report.created:

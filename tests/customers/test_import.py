@@ -89,6 +89,41 @@ def test_preview_shows_errors_per_row_and_field_and_writes_nothing(manager_clien
     assert [row.line for row in errors_only] == [4, 5, 6]
 
 
+def test_import_in_several_batches_writes_each_row_once(manager_client, settings):
+    """Batches of two rows: a duplicate across batches and an error in the last batch leave
+    exactly the other rows written, each once."""
+    settings.CRM_CUSTOMER_IMPORT_BATCH_ROWS = 2
+    CustomerFactory(external_id="X-1", name="Existing", city="Old town")
+    rows = [
+        ["external_id", "name", "email", "city"],
+        ["B-1", "One", "one@example.com", ""],
+        ["", "Two", "", ""],
+        ["X-1", "Existing", "", "New town"],
+        ["B-1", "One again", "", ""],  # line 5: the external id of line 2, a batch later
+        ["B-3", "Three", "", ""],
+        ["", "Four", "", ""],
+        ["B-5", "Five", "not-an-email", ""],  # line 8, among the last batch's rows
+        ["", "Six", "", ""],
+    ]
+    customer_import = upload_ok(manager_client, csv_bytes(rows))
+    apply(manager_client, customer_import, "valid_only")
+    assert customer_import.status == CustomerImport.Status.APPLIED
+    assert (customer_import.created_count, customer_import.updated_count) == (5, 1)
+    assert [error["line"] for error in customer_import.row_errors] == [5, 8]
+    assert customer_import.row_errors[0]["errors"] == {
+        "external_id": ["Line 2 already has this external id."]
+    }
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [
+        "Existing",
+        "Four",
+        "One",
+        "Six",
+        "Three",
+        "Two",
+    ]
+    assert Customer.objects.get(external_id="X-1").city == "New town"
+
+
 def test_all_or_nothing_with_one_bad_row_writes_nothing(manager_client):
     customer_import = upload_ok(manager_client, csv_bytes(MIXED))
     response = apply(manager_client, customer_import, "all_or_nothing")

@@ -150,14 +150,67 @@ def test_errors_are_capped_but_counted(customers):
     assert report.error_lines()[-1] == "… and 200 more errors."
 
 
-def test_errors_in_later_chunks_still_write_nothing(customers):
+def test_errors_in_later_chunks_still_write_nothing(customers, settings):
     from sales.importing import read_orders  # noqa: F401 - chunking is read_orders' job
 
+    settings.CRM_IMPORT_CHUNK_ROWS = 100  # four chunks
     text = HEADER + "".join(f"C1,2026-01-01T00:00:{i % 60:02d},{i},,,,\n" for i in range(300))
     text += "C1,bad,1,,,,\n"
     with pytest.raises(OrderImportRejected):
         order_import(source=io.StringIO(text, newline=""))
     assert Order.objects.count() == 0
+
+
+# Chunks of two valid rows: [2, 3] [4, 5] [7, 9] [10]. Line 6 repeats line 2's number in the
+# third chunk, line 8 is invalid and line 10's customer unknown, in the last two chunks.
+CHUNKED = (
+    HEADER
+    + "C1,2026-01-01,1,N-1,,,\n"
+    + "C2,2026-01-02,2,N-2,,,\n"
+    + "C1,2026-01-03,3,N-3,,,\n"
+    + "C2,2026-01-04,4,,,,\n"
+    + "C1,2026-01-05,5,N-1,,,\n"
+    + "C2,2026-01-06,6,N-6,,,\n"
+    + "C1,bad,7,N-7,,,\n"
+    + "C2,2026-01-08,8,,,,\n"
+    + "X9,2026-01-09,9,N-9,,,\n"
+)
+CHUNKED_ERRORS = [
+    "line 6, order_number: Line 2 has the same order number.",
+    "line 8, ordered_at: “bad” is not an ISO 8601 date or time (2026-03-31 or 2026-03-31T14:05:00).",
+    "line 10, customer_external_id: No customer has the external id “X9”.",
+]
+
+
+def test_import_of_several_chunks_stages_each_row_once(customers, settings):
+    """Every chunk is checked and staged once: exact counts and errors across chunks."""
+    settings.CRM_IMPORT_CHUNK_ROWS = 2
+    run(HEADER + "C1,2026-01-03,3,N-3,,,\n")  # line 4 is already present
+
+    with pytest.raises(OrderImportRejected) as rejected:
+        run(CHUNKED)
+    assert rejected.value.report.error_lines() == CHUNKED_ERRORS
+    assert Order.objects.count() == 1
+
+    dry = run(CHUNKED, dry_run=True)
+    assert (dry.rows, dry.error_rows, dry.created, dry.already_present) == (9, 3, 5, 1)
+    assert dry.error_lines() == CHUNKED_ERRORS
+    assert Order.objects.count() == 1
+
+    valid = "\n".join(
+        line for number, line in enumerate(CHUNKED.split("\n"), 1) if number not in (6, 8, 10)
+    )
+    report = run(valid)
+    assert (report.rows, report.error_rows, report.created, report.already_present) == (6, 0, 5, 1)
+    assert Order.objects.count() == 6
+    assert sorted(
+        Order.objects.exclude(number__startswith="IMP-").values_list("number", flat=True)
+    ) == [
+        "N-1",
+        "N-2",
+        "N-3",
+        "N-6",
+    ]
 
 
 def test_create_customers(customers):

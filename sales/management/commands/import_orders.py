@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.lib.uploads import ImportFileError
+from crm.lib.uploads import ImportFileError, check_binary
 from sales.import_services import OrderImportRejected, order_import
-from sales.importing import COLUMNS, check_binary
+from sales.importing import COLUMNS
 
 
 class Command(BaseCommand):
