@@ -188,7 +188,7 @@ def test_who_may_record(campaign, rows, rep_client, agent_client, client, manage
     other_marketer = Client()
     other_marketer.force_login(UserFactory(role="Marketer"))
     for forbidden in (rep_client, agent_client, other_marketer):
-        assert forbidden.post(bulk_url(campaign), data).status_code in (403, 404)
+        assert forbidden.post(bulk_url(campaign), data).status_code == 403
     anonymous = client.post(bulk_url(campaign), data)
     assert anonymous.status_code == 302 and "/login" in anonymous.url
     assert CampaignRecipient.objects.get(pk=rows[0].pk).outcome == ""

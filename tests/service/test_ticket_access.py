@@ -102,7 +102,7 @@ def test_rep_may_not_create_tickets(rep_client, own_ticket):
 def test_agent_cannot_reach_sales_deals(agent_client, rep):
     deal = DealFactory(owner=rep)
     assert agent_client.get(reverse("sales:deal-list")).status_code == 403
-    assert agent_client.get(reverse("sales:deal-detail", args=[deal.pk])).status_code in (403, 404)
+    assert agent_client.get(reverse("sales:deal-detail", args=[deal.pk])).status_code == 403
     assert agent_client.get(reverse("sales:board")).status_code == 403
 
 
