@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import (
     Channel,
     Consent,
@@ -42,10 +43,6 @@ CUSTOMER_FIELDS = [
 ]
 
 
-class ConcurrentEditError(Exception):
-    """The record changed since the user opened the form."""
-
-
 @transaction.atomic
 def customer_create(
     *,
@@ -68,7 +65,7 @@ def customer_create(
 def customer_update(
     *,
     customer: Customer,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: dict,
     owner=...,
     tags: Iterable[Tag] | None = None,
@@ -76,21 +73,19 @@ def customer_update(
     consent_source: str = "",
 ) -> Customer:
     """Apply `data` unless someone else saved the customer since `expected_version` was read."""
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if locked.version != expected_version:
-        raise ConcurrentEditError(
-            _(
-                "Someone else saved this customer while you were editing. Your changes were not saved."
-            )
-        )
+    locked = lock_for_update(
+        customer,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this customer while you were editing. Your changes were not saved."
+        ),
+    )
     for field, value in data.items():
         if field in CUSTOMER_FIELDS:
             setattr(locked, field, value)
     if owner is not ...:
         locked.owner = owner
-    locked.version += 1
-    locked.full_clean()
-    locked.save()
+    save_new_version(locked)
     if tags is not None:
         locked.tags.set(tags)
     if consent_channels is not None:

@@ -9,8 +9,8 @@ from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Channel, Consent, Customer
-from customers.services import ConcurrentEditError
 from marketing.models import Campaign, CampaignRecipient
 
 # Fields a campaign form may set; status, owner and version are handled on their own.
@@ -62,16 +62,21 @@ def campaign_create(*, owner, data: dict, status: str = Campaign.Status.DRAFT) -
 
 @transaction.atomic
 def campaign_update(
-    *, campaign: Campaign, expected_version: int, data: dict, status: str | None = None, owner=None
+    *,
+    campaign: Campaign,
+    expected_version: ExpectedVersion,
+    data: dict,
+    status: str | None = None,
+    owner=None,
 ) -> Campaign:
     """Save an edit unless someone saved the campaign since `expected_version` was read."""
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if locked.version != expected_version:
-        raise ConcurrentEditError(
-            _(
-                "Someone else saved this campaign while you were editing. Your changes were not saved."
-            )
-        )
+    locked = lock_for_update(
+        campaign,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this campaign while you were editing. Your changes were not saved."
+        ),
+    )
     if not locked.is_editable:
         changed = {k for k in _FROZEN_WHEN_RUNNING if k in data and data[k] != getattr(locked, k)}
         if changed:
@@ -91,9 +96,7 @@ def campaign_update(
     _check_schedule(locked, locked.status)
     if owner is not None:
         locked.owner = owner
-    locked.version += 1
-    locked.full_clean()
-    locked.save()
+    save_new_version(locked)
     return locked
 
 

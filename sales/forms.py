@@ -81,6 +81,17 @@ class DealForm(forms.ModelForm):
         return value
 
 
+class BoardMoveForm(forms.Form):
+    """Where a card was dropped; after a conflict it shows where the other person put it."""
+
+    stage = forms.ModelChoiceField(label=_("Stage"), queryset=None)
+    version = VersionField(required=False)
+
+    def __init__(self, *args, deal: Deal, **kwargs):
+        super().__init__(*args, initial={"stage": deal.stage_id, "version": deal.version}, **kwargs)
+        self.fields["stage"].queryset = deal.pipeline.stages.order_by("order", "id")
+
+
 class LoseForm(forms.Form):
     reason = forms.CharField(
         label=_("Why was the deal lost?"),

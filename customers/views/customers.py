@@ -1,6 +1,5 @@
 """Customer list, 360° page, create and edit."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -11,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
 from crm.lib.panels import CUSTOMER_PAGE, panels_for
 from customers.filters import CustomerFilter
 from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
-from customers.models import Customer
 from customers.selectors import (
     assignable_users,
     can_edit_contact_details,
@@ -27,7 +26,7 @@ from customers.selectors import (
     customers_visible_to,
     saved_views_for,
 )
-from customers.services import ConcurrentEditError, customer_create, customer_update
+from customers.services import customer_create, customer_update
 from customers.views.bulk import BulkActionForm
 
 PAGE_SIZE = 25
@@ -112,13 +111,17 @@ def customer_update_view(request, pk):
     else:
         raise PermissionDenied
     form = form_class(request.POST or None, instance=customer, owners=owners)
-    conflicts = []
+    conflicts = None
     if request.method == "POST" and form.is_valid():
         try:
             _save_customer_form(request, customer, form)
         except ConcurrentEditError as error:
-            form, conflicts = _form_after_conflict(request, form_class, owners, pk)
-            form.add_error(None, str(error))
+            form, conflicts = form_after_conflict(
+                error,
+                posted=request.POST,
+                bind=lambda data, current: form_class(data, instance=current, owners=owners),
+                ignore=["confirm_duplicate"],
+            )
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": customer.name})
             return redirect(customer)
@@ -126,53 +129,9 @@ def customer_update_view(request, pk):
     return render(request, "customers/customer_form.html", context)
 
 
-def _form_after_conflict(request, form_class, owners, pk):
-    """Keep the user's input, show what the other person saved, and allow a deliberate overwrite.
-
-    The new form carries the current version, so saving it again replaces the other
-    person's values on purpose; nothing is overwritten without the user seeing it.
-    """
-    current = Customer.objects.get(pk=pk)
-    data = request.POST.copy()
-    data["version"] = str(current.version)
-    form = form_class(data, instance=current, owners=owners)
-    form.is_valid()
-    theirs = form_class(instance=Customer.objects.get(pk=pk), owners=owners)
-    conflicts = []
-    for name in form.fields:
-        if name in ("version", "confirm_duplicate"):
-            continue
-        field = form.fields[name]
-        mine, saved = form[name].value(), theirs[name].value()
-        if isinstance(field, forms.BooleanField):
-            mine, saved = field.to_python(mine), field.to_python(saved)
-        if _as_text(mine) != _as_text(saved):
-            conflicts.append(
-                {"label": form.fields[name].label, "theirs": _display(theirs, name, saved)}
-            )
-    return form, conflicts
-
-
-def _as_text(value) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(sorted(str(v) for v in value))
-    return "" if value in (None, False) else str(value)
-
-
-def _display(form, name, value) -> str:
-    field = form.fields[name]
-    choices = dict(getattr(field, "choices", []) or [])
-    if isinstance(value, list | tuple):
-        return ", ".join(str(choices.get(v, v)) for v in value) or "—"
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    return str(choices.get(value, value)) if value not in (None, "") else "—"
-
-
 def _save_customer_form(request, customer, form):
     data = form.cleaned_data
-    # The posted version is what the user saw; without one (an old form), use the current one.
-    expected = data.get("version") or customer.version
+    expected = data.get("version")  # what the user saw; missing is a conflict
     if isinstance(form, CustomerForm):
         customer_update(
             customer=customer,

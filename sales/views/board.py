@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.services import ConcurrentEditError
+from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
+from crm.lib.forms import posted_version
+from sales.forms import BoardMoveForm
 from sales.models import Deal, Pipeline, Stage
 from sales.selectors import (
     BOARD_CARDS_PER_COLUMN,
@@ -110,8 +112,7 @@ def deal_move_view(request, pk):
         stage = Stage.objects.filter(pk=int(raw_stage)).first()
     if stage is None:
         return _refused(_("That stage does not exist."), 400)
-    raw_version = request.POST.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
+    version = posted_version(request.POST)
     reason = request.POST.get("lost_reason", "").strip()
     if "\x00" in reason or len(reason) > 300:
         return _refused(_("Give a shorter reason without special characters."), 400)
@@ -129,7 +130,13 @@ def deal_move_view(request, pk):
                 lost_reason=reason,
             )
     except ConcurrentEditError as error:
-        return _refused(str(error) + " " + _("Reload the board to see it."), 409)
+        _form, conflicts = form_after_conflict(
+            error,
+            posted=request.POST,
+            bind=lambda data, current: BoardMoveForm(data, deal=current),
+        )
+        message = str(error) + " " + _("Reload the board to see it.")
+        return JsonResponse({"error": message, "conflicts": conflicts}, status=409)
     except DealRuleError as error:
         return _refused(str(error), 400)
     except ValidationError as error:
