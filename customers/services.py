@@ -1,8 +1,10 @@
 """Writes: every change to customers goes through these functions."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import islice
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -94,30 +96,48 @@ def customer_update(
 
 
 def consent_update(*, customer: Customer, granted_channels: Iterable[str], source: str) -> None:
-    """Record a change of consent per channel; unchanged channels keep their date."""
+    """Set every channel's consent from a form; unchanged channels keep their date.
+
+    Each change goes through consent_set, the one writer of consent.
+    """
     granted = set(granted_channels)
-    current = {c.channel: c for c in customer.consents.all()}
-    now = timezone.now()
+    current = {c.channel: c.granted for c in customer.consents.all()}
     for channel in Channel.values:
         wanted = channel in granted
-        existing = current.get(channel)
-        if existing is None:
-            if wanted:
-                Consent.objects.create(
-                    customer=customer, channel=channel, granted=True, changed_at=now, source=source
-                )
-        elif existing.granted != wanted:
-            existing.granted = wanted
-            existing.changed_at = now
-            existing.source = source
-            existing.save()
+        if current.get(channel, False) != wanted:
+            consent_set(customer=customer, channel=channel, granted=wanted, source=source)
+
+
+@transaction.atomic
+def consent_set(*, customer: Customer, channel: str, granted: bool, source: str, by=...) -> Consent:
+    """Record one channel's opt-in or opt-out: the one path every consent change takes
+    (the customer form, unsubscribe links, the preferences page, lead forms).
+
+    The history row (simple-history) records when, `source` how, and `by` who: a user, or
+    None when the customer did it themselves; left out, the request's user.
+    """
+    if channel not in Channel.values:
+        raise ValidationError(_("Unknown channel."))
+    consent = Consent.objects.select_for_update().filter(customer=customer, channel=channel).first()
+    if consent is None:
+        consent = Consent(customer=customer, channel=channel)
+    elif consent.granted == granted:
+        return consent
+    consent.granted = granted
+    consent.changed_at = timezone.now()
+    consent.source = source[:100]
+    if by is not ...:
+        consent._history_user = by  # read by simple-history instead of the request's user
+    consent.full_clean()
+    consent.save()
+    return consent
 
 
 @transaction.atomic
 def interaction_log(
     *,
     customer: Customer,
-    logged_by,
+    logged_by,  # None: nobody logged it, the customer did (a public form)
     channel: str,
     direction: str,
     summary: str,
@@ -133,7 +153,7 @@ def interaction_log(
         occurred_at=occurred_at or timezone.now(),
         contact=contact,
     )
-    interaction.full_clean()
+    interaction.full_clean(exclude=["logged_by"] if logged_by is None else None)
     interaction.save()
     return interaction
 
@@ -146,6 +166,50 @@ def task_create(*, customer: Customer, title: str, due_date: date, assignee, cre
     task.full_clean()
     task.save()
     return task
+
+
+FOLLOW_UP_BATCH = 500
+
+
+@transaction.atomic
+def follow_up_tasks_create(
+    *,
+    customers: Iterable[Customer],
+    title: str,
+    due_date: date,
+    created_by,
+    limit: int,
+) -> tuple[int, int]:
+    """A task titled `title` for the owner of each customer, in the order given, up to
+    `limit` tasks; a customer without an owner or with an open task of that title is
+    skipped. Returns (created, skipped)."""
+    created = skipped = 0
+    for batch in _batches(iter(customers), FOLLOW_UP_BATCH):
+        with_open_task = set(
+            Task.objects.filter(
+                customer__in=[c.pk for c in batch], title=title, done=False
+            ).values_list("customer_id", flat=True)
+        )
+        for customer in batch:
+            if created >= limit:
+                return created, skipped
+            if customer.owner_id is None or customer.pk in with_open_task:
+                skipped += 1
+                continue
+            task_create(
+                customer=customer,
+                title=title,
+                due_date=due_date,
+                assignee=customer.owner,
+                created_by=created_by,
+            )
+            created += 1
+    return created, skipped
+
+
+def _batches(items: Iterator[Customer], size: int) -> Iterator[list[Customer]]:
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def task_set_done(*, task: Task, done: bool) -> Task:
@@ -168,6 +232,17 @@ def contact_save(*, customer: Customer, data: dict, contact: Contact | None = No
     return contact
 
 
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer; raises ProtectedError when they have orders (the purchase history)."""
+    customer.delete()
+
+
 class BulkAction:
     ASSIGN_OWNER = "assign_owner"
     ADD_TAG = "add_tag"
@@ -177,7 +252,12 @@ class BulkAction:
 
 @transaction.atomic
 def customers_bulk_update(*, customers: QuerySet[Customer], action: str, value) -> int:
-    """Apply one change to many customers, keeping their history; returns how many changed."""
+    """Apply one change to many customers, keeping their history; returns how many changed.
+
+    `value` is the owner, the stage, or the tag (to add: a tag or the name of one, made here
+    if new)."""
+    if action == BulkAction.ADD_TAG and isinstance(value, str):
+        value = Tag.objects.get_or_create(name=value)[0]
     changed = 0
     locked = (
         Customer.objects.select_for_update().filter(pk__in=customers.values("pk")).order_by("pk")
@@ -259,3 +339,7 @@ def saved_view_save(*, user, name: str, query: str) -> SavedView:
         user=user, name=name, defaults={"query": query}
     )
     return view
+
+
+def saved_view_delete(*, view: SavedView) -> None:
+    view.delete()

@@ -1,4 +1,4 @@
-"""Writes: campaigns, consent changes and coupon redemption."""
+"""Writes: campaigns and coupon redemption (consent is written by customers.services)."""
 
 import secrets
 from decimal import Decimal
@@ -6,11 +6,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Trim, Upper
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
-from customers.models import Channel, Consent, Customer
+from customers.models import Customer
 from marketing.models import Campaign, CampaignRecipient
 
 # Fields a campaign form may set; status, owner and version are handled on their own.
@@ -103,32 +102,6 @@ def campaign_update(
 def _check_schedule(campaign: Campaign, status: str) -> None:
     if status == Campaign.Status.SCHEDULED and not campaign.starts_on:
         raise ValidationError({"starts_on": _("Give a start date to schedule the campaign.")})
-
-
-@transaction.atomic
-def consent_set(
-    *, customer: Customer, channel: str, granted: bool, source: str, by=None
-) -> Consent:
-    """Record one channel's opt-in or opt-out (customers.services.consent_update sets all
-    channels at once from a form; this is the one-channel change links and pages make).
-
-    The history row (simple-history) records when, `source` how, and `by` who: a user, or
-    nobody when the customer did it themselves from a link.
-    """
-    if channel not in Channel.values:
-        raise ValidationError(_("Unknown channel."))
-    consent = Consent.objects.select_for_update().filter(customer=customer, channel=channel).first()
-    if consent is None:
-        consent = Consent(customer=customer, channel=channel)
-    elif consent.granted == granted:
-        return consent
-    consent.granted = granted
-    consent.changed_at = timezone.now()
-    consent.source = source[:100]
-    consent._history_user = by  # read by simple-history instead of the request's user
-    consent.full_clean()
-    consent.save()
-    return consent
 
 
 def coupon_codes(n: int, *, prefix: str = "") -> list[str]:

@@ -21,7 +21,13 @@ from customers.selectors import (
     customers_visible_to,
     tasks_for,
 )
-from customers.services import contact_save, interaction_log, task_create, task_set_done
+from customers.services import (
+    contact_delete,
+    contact_save,
+    interaction_log,
+    task_create,
+    task_set_done,
+)
 
 
 def _workable_customer(request, pk):
@@ -135,7 +141,7 @@ def contact_delete_view(request, pk, contact_pk):
     customer = _contact_editable_customer(request, pk, "customers.delete_contact")
     contact = get_object_or_404(customer.contacts, pk=contact_pk)
     if request.method == "POST":
-        contact.delete()
+        contact_delete(contact=contact)
         messages.success(request, _("Contact “%(name)s” removed.") % {"name": contact.name})
         return redirect(customer)
     return render(

@@ -16,7 +16,13 @@ from customers.filters import CustomerFilter
 from customers.forms import MergeForm, SavedViewForm
 from customers.models import Customer, SavedView, Tag
 from customers.selectors import customer_owners, customers_editable_by, customers_visible_to
-from customers.services import BulkAction, customers_bulk_update, customers_merge, saved_view_save
+from customers.services import (
+    BulkAction,
+    customers_bulk_update,
+    customers_merge,
+    saved_view_save,
+)
+from customers.services import saved_view_delete as delete_saved_view  # the view has the name
 from customers.views.transfer import export_response
 
 MAX_SELECTED = 1000
@@ -89,6 +95,8 @@ class BulkActionForm(forms.Form):
         return data
 
     def value(self):
+        """What customers_bulk_update takes: the owner, the stage, the name of a tag to add
+        (the service makes it if new), or the tag to remove (None if no tag has that name)."""
         action = self.cleaned_data["action"]
         if action == BulkAction.ASSIGN_OWNER:
             return self.cleaned_data["owner"]
@@ -97,7 +105,7 @@ class BulkActionForm(forms.Form):
         if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG):
             name = self.cleaned_data["tag"].strip()
             if action == BulkAction.ADD_TAG:
-                return Tag.objects.get_or_create(name=name)[0]
+                return name
             return Tag.objects.filter(name=name).first()
         return None
 
@@ -161,7 +169,7 @@ def saved_view_create(request):
 @require_POST
 def saved_view_delete(request, pk):
     view = get_object_or_404(SavedView, pk=pk, user=request.user)
-    view.delete()
+    delete_saved_view(view=view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
     return redirect("customers:customer-list")
 

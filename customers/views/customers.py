@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from customers.selectors import (
     customers_visible_to,
     saved_views_for,
 )
-from customers.services import customer_create, customer_update
+from customers.services import customer_create, customer_delete, customer_update
 from customers.views.bulk import BulkActionForm
 
 PAGE_SIZE = 25
@@ -153,8 +152,7 @@ def customer_delete_view(request, pk):
     if request.method == "POST":
         name = customer.name
         try:
-            with transaction.atomic():
-                customer.delete()
+            customer_delete(customer=customer)
         except ProtectedError:
             messages.error(
                 request,
