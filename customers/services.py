@@ -3,7 +3,9 @@
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from itertools import islice
+from types import EllipsisType
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -110,7 +112,14 @@ def consent_update(*, customer: Customer, granted_channels: Iterable[str], sourc
 
 
 @transaction.atomic
-def consent_set(*, customer: Customer, channel: str, granted: bool, source: str, by=...) -> Consent:
+def consent_set(
+    *,
+    customer: Customer,
+    channel: str,
+    granted: bool,
+    source: str,
+    by: AbstractBaseUser | None | EllipsisType = ...,
+) -> Consent:
     """Record one channel's opt-in or opt-out: the one path every consent change takes
     (the customer form, unsubscribe links, the preferences page, lead forms).
 
@@ -138,7 +147,7 @@ def consent_set(*, customer: Customer, channel: str, granted: bool, source: str,
 def interaction_log(
     *,
     customer: Customer,
-    logged_by,  # None: nobody logged it, the customer did (a public form)
+    logged_by: AbstractBaseUser | None,  # None: nobody logged it, the customer did (a form)
     channel: str,
     direction: str,
     summary: str,
@@ -178,7 +187,7 @@ def follow_up_tasks_create(
     customers: Iterable[Customer],
     title: str,
     due_date: date,
-    created_by,
+    created_by: AbstractBaseUser,
     limit: int,
 ) -> tuple[int, int]:
     """A task titled `title` for the owner of each customer, in the order given, up to
@@ -252,7 +261,9 @@ class BulkAction:
 
 
 @transaction.atomic
-def customers_bulk_update(*, customers: QuerySet[Customer], action: str, value) -> int:
+def customers_bulk_update(
+    *, customers: QuerySet[Customer], action: str, value: AbstractBaseUser | Tag | str
+) -> int:
     """Apply one change to many customers, keeping their history; returns how many changed.
 
     `value` is the owner, the stage, or the tag (to add: a tag or the name of one, made here
@@ -335,7 +346,9 @@ def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
             mine.save()
 
 
-def customers_create_for_import(*, external_ids: list[str], owner=None) -> int:
+def customers_create_for_import(
+    *, external_ids: list[str], owner: AbstractBaseUser | None = None
+) -> int:
     """Customers for the unknown external ids of an order import, in bulk (COPY on PostgreSQL,
     no signals or history): stage customer, source import, name = the id."""
     now = timezone.now()

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -118,7 +118,7 @@ def value(request):
 @permission_required("customers.add_task", raise_exception=True)
 @permission_required("analytics.view_value_report", raise_exception=True)
 @require_POST
-def cannot_lose_tasks(request):
+def cannot_lose_tasks(request: HttpRequest) -> HttpResponse:
     """A follow-up task for the owner of every customer on the "cannot lose them" list."""
     run = selectors.current_run()
     if run is None:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -137,7 +138,7 @@ def contact_update_view(request, pk, contact_pk):
 
 
 @require_http_methods(["GET", "POST"])
-def contact_delete_view(request, pk, contact_pk):
+def contact_delete_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     customer = _contact_editable_customer(request, pk, "customers.delete_contact")
     contact = get_object_or_404(customer.contacts, pk=contact_pk)
     if request.method == "POST":

@@ -3,8 +3,9 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -94,7 +95,7 @@ class BulkActionForm(forms.Form):
             self.add_error(required, _("Choose a value for this action."))
         return data
 
-    def value(self):
+    def value(self) -> AbstractBaseUser | Tag | str | None:
         """What customers_bulk_update takes: the owner, the stage, the name of a tag to add
         (the service makes it if new), or the tag to remove (None if no tag has that name)."""
         action = self.cleaned_data["action"]
@@ -167,7 +168,7 @@ def saved_view_create(request):
 
 
 @require_POST
-def saved_view_delete(request, pk):
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk, user=request.user)
     delete_saved_view(view=view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -15,6 +16,7 @@ from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, 
 from crm.lib.panels import CUSTOMER_PAGE, panels_for
 from customers.filters import CustomerFilter
 from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
+from customers.models import Customer
 from customers.selectors import (
     assignable_users,
     can_edit_contact_details,
@@ -100,7 +102,7 @@ def customer_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def customer_update_view(request, pk):
+def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     saved_name = customer.name  # binding the form writes posted values onto `customer`
     if can_edit_customer(request.user, customer):
@@ -128,7 +130,9 @@ def customer_update_view(request, pk):
     return render(request, "customers/customer_form.html", context)
 
 
-def _save_customer_form(request, customer, form):
+def _save_customer_form(
+    request: HttpRequest, customer: Customer, form: CustomerForm | ContactDetailsForm
+) -> None:
     data = form.cleaned_data
     expected = data.get("version")  # what the user saw; missing is a conflict
     if isinstance(form, CustomerForm):
@@ -147,7 +151,7 @@ def _save_customer_form(request, customer, form):
 
 @permission_required("customers.delete_customer", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def customer_delete_view(request, pk):
+def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     if request.method == "POST":
         name = customer.name

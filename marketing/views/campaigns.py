@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -181,7 +181,7 @@ def campaign_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def campaign_update_view(request, pk):
+def campaign_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _visible_campaign(request, pk)
     if not can_change_campaign(request.user, campaign):
         raise PermissionDenied

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -97,7 +97,7 @@ def _refused(message: str, status: int) -> JsonResponse:
 
 
 @require_POST
-def deal_move_view(request, pk):
+def deal_move_view(request: HttpRequest, pk: int) -> JsonResponse:
     """Move a dragged card; a refusal answers 4xx with a message and the card snaps back."""
     if not request.user.has_perm("sales.view_deal"):
         return _refused(_("You may not work on deals."), 403)

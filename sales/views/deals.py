@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, Q, Sum
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -209,7 +209,7 @@ def deal_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def deal_update_view(request, pk):
+def deal_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     saved_title = deal.title  # binding the form writes posted values onto `deal`
     owners = _owners(request, current=deal.owner)
@@ -258,7 +258,7 @@ def deal_update_view(request, pk):
 
 
 @require_POST
-def deal_win_view(request, pk):
+def deal_win_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     try:
         deal_win(deal=deal, won_by=request.user, expected_version=posted_version(request.POST))

@@ -6,15 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import QueryDict
+from django.forms import BaseFormSet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
-from sales.models import Quote
+from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
+from sales.models import Deal, Quote
 from sales.money import totals
 from sales.quote_forms import QuoteForm, line_formset
 from sales.selectors import (
@@ -60,7 +61,16 @@ def _apply_service_error(formset, error: ValidationError) -> None:
     formset._non_form_errors = formset.error_class(error.messages, renderer=formset.renderer)
 
 
-def _builder(request, *, deal, form, formset, quote=None, status=200, conflicts=None):
+def _builder(
+    request: HttpRequest,
+    *,
+    deal: Deal,
+    form: QuoteForm,
+    formset: BaseFormSet,
+    quote: Quote | None = None,
+    status: int = 200,
+    conflicts: list[Difference] | None = None,
+) -> HttpResponse:
     products = active_products()
     context = {
         "deal": deal,
@@ -132,7 +142,7 @@ def quote_detail(request, pk):
 
 @permission_required("sales.change_quote", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def quote_update_view(request, pk):
+def quote_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     quote = _visible_quote(request, pk)
     if not can_change_quote(request.user, quote):
         raise PermissionDenied

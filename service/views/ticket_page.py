@@ -1,12 +1,13 @@
 """The ticket page: conversation, reply, the side form, and the customer's summary."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -83,15 +84,15 @@ def _related_articles(ticket) -> list[dict]:
 
 
 def _render(
-    request,
-    ticket,
-    now,
+    request: HttpRequest,
+    ticket: Ticket,
+    now: datetime,
     *,
-    reply_form=None,
-    update_form=None,
-    status=200,
+    reply_form: ReplyForm | None = None,
+    update_form: TicketUpdateForm | None = None,
+    status: int = 200,
     conflicts: list[Difference] | None = None,
-):
+) -> HttpResponse:
     can_work = can_work_ticket(request.user, ticket)
     ticket.priority_css = PRIORITY_CSS.get(ticket.priority, "")
     tags = list(ticket.tags.all())
@@ -132,7 +133,7 @@ def ticket_detail(request, pk):
 
 
 @require_POST
-def ticket_update_view(request, pk):
+def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     ticket = _workable_ticket(request, pk, now)
     form = TicketUpdateForm(request.POST, ticket=ticket)
