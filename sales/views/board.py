@@ -11,9 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
-from crm.lib.forms import posted_version
 from sales.forms import BoardMoveForm
-from sales.models import Deal, Pipeline, Stage
+from sales.models import Deal, Pipeline
 from sales.selectors import (
     BOARD_CARDS_PER_COLUMN,
     BOARD_CLOSED_DAYS,
@@ -106,13 +105,12 @@ def deal_move_view(request: HttpRequest, pk: int) -> JsonResponse:
         return _refused(_("That deal does not exist or is not yours."), 404)
     if not can_change_deal(request.user, deal):
         return _refused(_("You may not change this deal."), 403)
-    raw_stage = request.POST.get("stage", "")
-    stage = None
-    if raw_stage.isdigit() and len(raw_stage) < 12:
-        stage = Stage.objects.filter(pk=int(raw_stage)).first()
+    form = BoardMoveForm(request.POST, deal=deal)
+    form.is_valid()  # a bad version is a missing one: the service refuses it as a conflict
+    stage = form.cleaned_data.get("stage")
     if stage is None:
         return _refused(_("That stage does not exist."), 400)
-    version = posted_version(request.POST)
+    version = form.cleaned_data.get("version")
     reason = request.POST.get("lost_reason", "").strip()
     if "\x00" in reason or len(reason) > 300:
         return _refused(_("Give a shorter reason without special characters."), 400)

@@ -229,3 +229,16 @@ def test_a_ticket_reply_is_not_a_form_edit_and_needs_no_version(agent):
     ticket_reply(ticket=ticket, author=agent, body="On it", internal=False)
     ticket.refresh_from_db()
     assert ticket.status == "open" and ticket.messages.filter(body="On it").exists()
+
+
+def test_board_move_parses_its_post_with_a_form(rep, rep_client):
+    """A superscript digit passed str.isdigit() and then failed int(): a 500."""
+    deal = DealFactory(owner=rep)
+    url = reverse("sales:deal-move", args=[deal.pk])
+    for bogus in ["²", "¹²", "1e3", " ", "9" * 40]:
+        response = rep_client.post(url, {"stage": bogus, "version": 1})
+        assert response.status_code == 400, bogus
+        assert response.json()["error"] == "That stage does not exist."
+    response = rep_client.post(url, {"stage": stage("Proposal").pk, "version": "²"})
+    assert response.status_code == 409  # a bad version is a missing one
+    assert Deal.objects.get(pk=deal.pk).version == 1
