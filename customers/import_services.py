@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.concurrency import ConcurrentEditError
 from crm.lib.csv_import import chunked
 from customers.importing import CREATE, ROW_ERROR, UPDATE, ImportAnalysis, RowResult, analyse_import
 from customers.models import (
@@ -20,7 +21,6 @@ from customers.models import (
 )
 from customers.services import (
     CUSTOMER_FIELDS,
-    ConcurrentEditError,
     customer_create,
     customer_update,
 )

@@ -1,13 +1,19 @@
 """Writes: every change to customers goes through these functions."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import islice
+from types import EllipsisType
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.bulk import bulk_insert
+from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import (
     Channel,
     Consent,
@@ -42,10 +48,6 @@ CUSTOMER_FIELDS = [
 ]
 
 
-class ConcurrentEditError(Exception):
-    """The record changed since the user opened the form."""
-
-
 @transaction.atomic
 def customer_create(
     *,
@@ -68,7 +70,7 @@ def customer_create(
 def customer_update(
     *,
     customer: Customer,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: dict,
     owner=...,
     tags: Iterable[Tag] | None = None,
@@ -76,21 +78,19 @@ def customer_update(
     consent_source: str = "",
 ) -> Customer:
     """Apply `data` unless someone else saved the customer since `expected_version` was read."""
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if locked.version != expected_version:
-        raise ConcurrentEditError(
-            _(
-                "Someone else saved this customer while you were editing. Your changes were not saved."
-            )
-        )
+    locked = lock_for_update(
+        customer,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this customer while you were editing. Your changes were not saved."
+        ),
+    )
     for field, value in data.items():
         if field in CUSTOMER_FIELDS:
             setattr(locked, field, value)
     if owner is not ...:
         locked.owner = owner
-    locked.version += 1
-    locked.full_clean()
-    locked.save()
+    save_new_version(locked)
     if tags is not None:
         locked.tags.set(tags)
     if consent_channels is not None:
@@ -99,30 +99,55 @@ def customer_update(
 
 
 def consent_update(*, customer: Customer, granted_channels: Iterable[str], source: str) -> None:
-    """Record a change of consent per channel; unchanged channels keep their date."""
+    """Set every channel's consent from a form; unchanged channels keep their date.
+
+    Each change goes through consent_set, the one writer of consent.
+    """
     granted = set(granted_channels)
-    current = {c.channel: c for c in customer.consents.all()}
-    now = timezone.now()
+    current = {c.channel: c.granted for c in customer.consents.all()}
     for channel in Channel.values:
         wanted = channel in granted
-        existing = current.get(channel)
-        if existing is None:
-            if wanted:
-                Consent.objects.create(
-                    customer=customer, channel=channel, granted=True, changed_at=now, source=source
-                )
-        elif existing.granted != wanted:
-            existing.granted = wanted
-            existing.changed_at = now
-            existing.source = source
-            existing.save()
+        if current.get(channel, False) != wanted:
+            consent_set(customer=customer, channel=channel, granted=wanted, source=source)
+
+
+@transaction.atomic
+def consent_set(
+    *,
+    customer: Customer,
+    channel: str,
+    granted: bool,
+    source: str,
+    by: AbstractBaseUser | None | EllipsisType = ...,
+) -> Consent:
+    """Record one channel's opt-in or opt-out: the one path every consent change takes
+    (the customer form, unsubscribe links, the preferences page, lead forms).
+
+    The history row (simple-history) records when, `source` how, and `by` who: a user, or
+    None when the customer did it themselves; left out, the request's user.
+    """
+    if channel not in Channel.values:
+        raise ValidationError(_("Unknown channel."))
+    consent = Consent.objects.select_for_update().filter(customer=customer, channel=channel).first()
+    if consent is None:
+        consent = Consent(customer=customer, channel=channel)
+    elif consent.granted == granted:
+        return consent
+    consent.granted = granted
+    consent.changed_at = timezone.now()
+    consent.source = source[:100]
+    if by is not ...:
+        consent._history_user = by  # read by simple-history instead of the request's user
+    consent.full_clean()
+    consent.save()
+    return consent
 
 
 @transaction.atomic
 def interaction_log(
     *,
     customer: Customer,
-    logged_by,
+    logged_by: AbstractBaseUser | None,  # None: nobody logged it, the customer did (a form)
     channel: str,
     direction: str,
     summary: str,
@@ -138,7 +163,7 @@ def interaction_log(
         occurred_at=occurred_at or timezone.now(),
         contact=contact,
     )
-    interaction.full_clean()
+    interaction.full_clean(exclude=["logged_by"] if logged_by is None else None)
     interaction.save()
     return interaction
 
@@ -151,6 +176,50 @@ def task_create(*, customer: Customer, title: str, due_date: date, assignee, cre
     task.full_clean()
     task.save()
     return task
+
+
+FOLLOW_UP_BATCH = 500
+
+
+@transaction.atomic
+def follow_up_tasks_create(
+    *,
+    customers: Iterable[Customer],
+    title: str,
+    due_date: date,
+    created_by: AbstractBaseUser,
+    limit: int,
+) -> tuple[int, int]:
+    """A task titled `title` for the owner of each customer, in the order given, up to
+    `limit` tasks; a customer without an owner or with an open task of that title is
+    skipped. Returns (created, skipped)."""
+    created = skipped = 0
+    for batch in _batches(iter(customers), FOLLOW_UP_BATCH):
+        with_open_task = set(
+            Task.objects.filter(
+                customer__in=[c.pk for c in batch], title=title, done=False
+            ).values_list("customer_id", flat=True)
+        )
+        for customer in batch:
+            if created >= limit:
+                return created, skipped
+            if customer.owner_id is None or customer.pk in with_open_task:
+                skipped += 1
+                continue
+            task_create(
+                customer=customer,
+                title=title,
+                due_date=due_date,
+                assignee=customer.owner,
+                created_by=created_by,
+            )
+            created += 1
+    return created, skipped
+
+
+def _batches(items: Iterator[Customer], size: int) -> Iterator[list[Customer]]:
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def task_set_done(*, task: Task, done: bool) -> Task:
@@ -173,6 +242,17 @@ def contact_save(*, customer: Customer, data: dict, contact: Contact | None = No
     return contact
 
 
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer; raises ProtectedError when they have orders (the purchase history)."""
+    customer.delete()
+
+
 class BulkAction:
     ASSIGN_OWNER = "assign_owner"
     ADD_TAG = "add_tag"
@@ -181,8 +261,15 @@ class BulkAction:
 
 
 @transaction.atomic
-def customers_bulk_update(*, customers: QuerySet[Customer], action: str, value) -> int:
-    """Apply one change to many customers, keeping their history; returns how many changed."""
+def customers_bulk_update(
+    *, customers: QuerySet[Customer], action: str, value: AbstractBaseUser | Tag | str
+) -> int:
+    """Apply one change to many customers, keeping their history; returns how many changed.
+
+    `value` is the owner, the stage, or the tag (to add: a tag or the name of one, made here
+    if new)."""
+    if action == BulkAction.ADD_TAG and isinstance(value, str):
+        value = Tag.objects.get_or_create(name=value)[0]
     changed = 0
     locked = (
         Customer.objects.select_for_update().filter(pk__in=customers.values("pk")).order_by("pk")
@@ -259,8 +346,44 @@ def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
             mine.save()
 
 
+def customers_create_for_import(
+    *, external_ids: list[str], owner: AbstractBaseUser | None = None
+) -> int:
+    """Customers for the unknown external ids of an order import, in bulk (COPY on PostgreSQL,
+    no signals or history): stage customer, source import, name = the id."""
+    now = timezone.now()
+    template = Customer(
+        name="-",
+        source=Customer.Source.IMPORT,
+        stage=Customer.Stage.CUSTOMER,
+        owner=owner,
+        created_at=now,
+        updated_at=now,
+    )
+    fields = [
+        f.attname
+        for f in Customer._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "generated", False)
+    ]
+    base = [getattr(template, name) for name in fields]
+    i_name, i_external = fields.index("name"), fields.index("external_id")
+
+    def rows() -> Iterator[list]:
+        for external_id in external_ids:
+            row = list(base)
+            row[i_name] = external_id[:200]
+            row[i_external] = external_id
+            yield row
+
+    return bulk_insert(Customer, fields, rows())
+
+
 def saved_view_save(*, user, name: str, query: str) -> SavedView:
     view, _created = SavedView.objects.update_or_create(
         user=user, name=name, defaults={"query": query}
     )
     return view
+
+
+def saved_view_delete(*, view: SavedView) -> None:
+    view.delete()

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.lib.concurrency import NOT_A_USER_EDIT
 from crm.lib.signed_links import SignedLink
 from customers.models import Channel, Customer, Interaction
-from customers.services import customer_create
+from customers.services import consent_set, customer_create, customer_update, interaction_log
 from marketing.models import Campaign, CampaignRecipient
-from marketing.services import consent_set
 
 LEAD_FORM_LINK = SignedLink(salt="marketing.lead-form")
 # The channels a visitor may opt in to from the form.
@@ -104,12 +104,13 @@ def lead_capture(
         }
         customer = customer_create(data=data)
     elif phone and not customer.phone:
-        customer.phone = phone
-        customer.full_clean()
-        customer.save(update_fields=["phone"])
+        # The visitor fills a blank: no one edited a form showing the customer's version.
+        customer = customer_update(
+            customer=customer, expected_version=NOT_A_USER_EDIT, data={"phone": phone}
+        )
     source = _lead_source(campaign)
     for channel in channels:
-        consent_set(customer=customer, channel=channel, granted=True, source=source)
+        consent_set(customer=customer, channel=channel, granted=True, source=source, by=None)
     _mark_responded(campaign, customer)
     _log_interaction(campaign, customer)
     return customer, created
@@ -126,11 +127,10 @@ def _mark_responded(campaign: Campaign, customer: Customer) -> None:
 
 
 def _log_interaction(campaign: Campaign, customer: Customer) -> None:
-    interaction = Interaction(
+    interaction_log(
         customer=customer,
+        logged_by=None,  # nobody logged it: the customer did
         channel=Channel.EMAIL,
         direction=Interaction.Direction.INBOUND,
         summary=_("Filled in the lead form of the campaign “%(name)s”.") % {"name": campaign.name},
     )
-    interaction.full_clean(exclude=["logged_by"])  # nobody logged it: the customer did
-    interaction.save()

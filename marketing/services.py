@@ -1,4 +1,4 @@
-"""Writes: campaigns, consent changes and coupon redemption."""
+"""Writes: campaigns and coupon redemption (consent is written by customers.services)."""
 
 import secrets
 from decimal import Decimal
@@ -6,11 +6,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Trim, Upper
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Consent, Customer
-from customers.services import ConcurrentEditError
+from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
+from customers.models import Customer
 from marketing.models import Campaign, CampaignRecipient
 
 # Fields a campaign form may set; status, owner and version are handled on their own.
@@ -62,16 +61,21 @@ def campaign_create(*, owner, data: dict, status: str = Campaign.Status.DRAFT) -
 
 @transaction.atomic
 def campaign_update(
-    *, campaign: Campaign, expected_version: int, data: dict, status: str | None = None, owner=None
+    *,
+    campaign: Campaign,
+    expected_version: ExpectedVersion,
+    data: dict,
+    status: str | None = None,
+    owner=None,
 ) -> Campaign:
     """Save an edit unless someone saved the campaign since `expected_version` was read."""
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if locked.version != expected_version:
-        raise ConcurrentEditError(
-            _(
-                "Someone else saved this campaign while you were editing. Your changes were not saved."
-            )
-        )
+    locked = lock_for_update(
+        campaign,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this campaign while you were editing. Your changes were not saved."
+        ),
+    )
     if not locked.is_editable:
         changed = {k for k in _FROZEN_WHEN_RUNNING if k in data and data[k] != getattr(locked, k)}
         if changed:
@@ -91,41 +95,13 @@ def campaign_update(
     _check_schedule(locked, locked.status)
     if owner is not None:
         locked.owner = owner
-    locked.version += 1
-    locked.full_clean()
-    locked.save()
+    save_new_version(locked)
     return locked
 
 
 def _check_schedule(campaign: Campaign, status: str) -> None:
     if status == Campaign.Status.SCHEDULED and not campaign.starts_on:
         raise ValidationError({"starts_on": _("Give a start date to schedule the campaign.")})
-
-
-@transaction.atomic
-def consent_set(
-    *, customer: Customer, channel: str, granted: bool, source: str, by=None
-) -> Consent:
-    """Record one channel's opt-in or opt-out (customers.services.consent_update sets all
-    channels at once from a form; this is the one-channel change links and pages make).
-
-    The history row (simple-history) records when, `source` how, and `by` who: a user, or
-    nobody when the customer did it themselves from a link.
-    """
-    if channel not in Channel.values:
-        raise ValidationError(_("Unknown channel."))
-    consent = Consent.objects.select_for_update().filter(customer=customer, channel=channel).first()
-    if consent is None:
-        consent = Consent(customer=customer, channel=channel)
-    elif consent.granted == granted:
-        return consent
-    consent.granted = granted
-    consent.changed_at = timezone.now()
-    consent.source = source[:100]
-    consent._history_user = by  # read by simple-history instead of the request's user
-    consent.full_clean()
-    consent.save()
-    return consent
 
 
 def coupon_codes(n: int, *, prefix: str = "") -> list[str]:

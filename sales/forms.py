@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, VersionField
-from sales.models import Deal
+from sales.models import Deal, Stage
 
 # Dates further out than this are typos (20266 for 2026), not plans.
 _LATEST_CLOSE = date(2200, 12, 31)
@@ -79,6 +79,17 @@ class DealForm(forms.ModelForm):
         if not _EARLIEST_CLOSE <= value <= _LATEST_CLOSE:
             raise forms.ValidationError(_("Enter a close date between 2000 and 2200."))
         return value
+
+
+class BoardMoveForm(forms.Form):
+    """Where a card was dropped (any stage: the service refuses another pipeline's with a
+    message); after a conflict it shows where the other person put the deal."""
+
+    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.order_by("order", "id"))
+    version = VersionField(required=False)
+
+    def __init__(self, *args, deal: Deal, **kwargs) -> None:
+        super().__init__(*args, initial={"stage": deal.stage_id, "version": deal.version}, **kwargs)
 
 
 class LoseForm(forms.Form):

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.services import customers_create_for_import
 from sales.importing import OrderImportReport, OrderRow, read_orders
 from sales.models import Order
 from sales.services import DealRuleError
@@ -46,38 +47,6 @@ def _known_customers(external_ids: set[str], known: dict[str, int]) -> None:
             "external_id", "pk"
         )
         known.update(rows)
-
-
-def _create_import_customers(external_ids: list[str], owner=None) -> int:
-    """Customers for unknown external ids, in bulk: stage customer, source import, name = id."""
-    from crm.lib.bulk import bulk_insert
-    from customers.models import Customer
-
-    now = timezone.now()
-    template = Customer(
-        name="-",
-        source=Customer.Source.IMPORT,
-        stage=Customer.Stage.CUSTOMER,
-        owner=owner,
-        created_at=now,
-        updated_at=now,
-    )
-    fields = [
-        f.attname
-        for f in Customer._meta.concrete_fields
-        if not f.primary_key and not getattr(f, "generated", False)
-    ]
-    base = [getattr(template, name) for name in fields]
-    i_name, i_external = fields.index("name"), fields.index("external_id")
-
-    def rows():
-        for external_id in external_ids:
-            row = list(base)
-            row[i_name] = external_id[:200]
-            row[i_external] = external_id
-            yield row
-
-    return bulk_insert(Customer, fields, rows())
 
 
 def _copy_text(rows) -> str:
@@ -245,7 +214,9 @@ def order_import(
             raise OrderImportRejected(report)
         report.timings["read and stage"] = time.perf_counter() - started
         if missing:
-            report.customers_created = _create_import_customers(list(missing), owner=owner)
+            report.customers_created = customers_create_for_import(
+                external_ids=list(missing), owner=owner
+            )
         started = time.perf_counter()
         report.created, first_id, last_id = stage.insert(known)
     report.timings["insert"] = time.perf_counter() - started

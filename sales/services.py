@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.services import ConcurrentEditError
+from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
 from sales.money import fits, totals
 from sales.signals import order_placed
@@ -54,13 +54,15 @@ def deal_create(
     return deal
 
 
-def _locked(deal: Deal, expected_version: int | None) -> Deal:
-    locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise ConcurrentEditError(
-            _("Someone else saved this deal while you were editing. Your changes were not saved.")
-        )
-    return locked
+def _locked(deal: Deal, expected_version: ExpectedVersion) -> Deal:
+    return lock_for_update(
+        deal,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this deal while you were editing. Your changes were not saved."
+        ),
+        queryset=Deal.objects.select_related("stage"),
+    )
 
 
 def _apply_closing_stage(deal: Deal, stage: Stage) -> None:
@@ -78,7 +80,7 @@ def deal_move(
     deal: Deal,
     stage: Stage,
     moved_by,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion,
     lost_reason: str = "",
 ) -> Deal:
     """Put the deal in another stage of its pipeline; the probability follows the stage."""
@@ -95,10 +97,8 @@ def deal_move(
     if stage.is_lost:
         deal.lost_reason = lost_reason.strip() or deal.lost_reason
     _apply_closing_stage(deal, stage)
-    deal.version += 1
     deal.last_activity_at = timezone.now()
-    deal.full_clean()
-    deal.save()
+    save_new_version(deal)
     DealStageChange.objects.create(
         deal=deal, from_stage=previous, to_stage=stage, changed_by=moved_by
     )
@@ -106,7 +106,7 @@ def deal_move(
 
 
 @transaction.atomic
-def deal_win(*, deal: Deal, won_by, expected_version: int | None = None) -> Deal:
+def deal_win(*, deal: Deal, won_by, expected_version: ExpectedVersion) -> Deal:
     """Won: the deal goes to the won stage; an accepted quote becomes an order."""
     won_stage = deal.pipeline.stages.filter(is_won=True).order_by("order").first()
     if won_stage is None:
@@ -119,7 +119,7 @@ def deal_win(*, deal: Deal, won_by, expected_version: int | None = None) -> Deal
 
 
 @transaction.atomic
-def deal_lose(*, deal: Deal, reason: str, lost_by, expected_version: int | None = None) -> Deal:
+def deal_lose(*, deal: Deal, reason: str, lost_by, expected_version: ExpectedVersion) -> Deal:
     if not reason.strip():
         raise DealRuleError(_("Say why the deal was lost."))
     lost_stage = deal.pipeline.stages.filter(is_lost=True).order_by("order").first()
@@ -223,23 +223,23 @@ def quote_update(
     quote: Quote,
     valid_until: date,
     lines: list[dict],
+    expected_version: ExpectedVersion,
     notes: str = "",
-    expected_version: int | None = None,
 ) -> Quote:
     """Change a draft quote: its validity, notes, and all its lines (replaced)."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    if expected_version is not None and quote.version != expected_version:
-        raise ConcurrentEditError(
-            _("Someone else saved this quote while you were editing. Your changes were not saved.")
-        )
+    quote = lock_for_update(
+        quote,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this quote while you were editing. Your changes were not saved."
+        ),
+    )
     if quote.status != Quote.Status.DRAFT:
         raise DealRuleError(_("Only a draft quote can be edited."))
     quote.valid_until = valid_until
     quote.notes = notes
-    quote.version += 1
-    quote.full_clean()
     built = _clean_lines(QuoteLine, "quote", quote, lines)
-    quote.save()
+    save_new_version(quote)
     quote.lines.all().delete()
     QuoteLine.objects.bulk_create(built)
     return quote
@@ -347,7 +347,7 @@ def order_from_quote(*, quote: Quote) -> Order:
 def deal_update(
     *,
     deal: Deal,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     updated_by,
     title: str,
     amount: Decimal,
@@ -378,10 +378,8 @@ def deal_update(
     deal.stage = stage
     if deal.status == Deal.Status.OPEN:
         deal.probability = stage.probability if probability is None else probability
-    deal.version += 1
     deal.last_activity_at = timezone.now()
-    deal.full_clean()
-    deal.save()
+    save_new_version(deal)
     if stage.pk != previous.pk:
         DealStageChange.objects.create(
             deal=deal, from_stage=previous, to_stage=stage, changed_by=updated_by

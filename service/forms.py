@@ -128,7 +128,7 @@ class TicketUpdateForm(forms.Form):
     tags = BoundedModelMultipleChoiceField(
         label=_("Tags"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    version = VersionField()
+    version = VersionField(required=False)  # missing: the service refuses it as a conflict
 
     def __init__(self, *args, ticket: Ticket, tags=None, **kwargs):
         initial = {

@@ -12,8 +12,9 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.concurrency import NOT_A_USER_EDIT, ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Contact, Customer
-from customers.services import ConcurrentEditError, customer_create  # noqa: F401 - re-exported
+from customers.services import customer_create
 from service import emails, sla
 from service.models import (
     SLA_RUNNING,
@@ -168,13 +169,14 @@ def ticket_submit_public(
     return ticket
 
 
-def _locked(ticket: Ticket, expected_version: int | None = None) -> Ticket:
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise ConcurrentEditError(
-            _("Someone else saved this ticket while you were editing. Your changes were not saved.")
-        )
-    return locked
+def _locked(ticket: Ticket, expected_version: ExpectedVersion) -> Ticket:
+    return lock_for_update(
+        ticket,
+        expected_version=expected_version,
+        conflict_message=_(
+            "Someone else saved this ticket while you were editing. Your changes were not saved."
+        ),
+    )
 
 
 @transaction.atomic
@@ -183,7 +185,7 @@ def ticket_reply(
 ) -> TicketMessage:
     """An agent's public reply (emailed) or internal note (never shown to the customer)."""
     now = now or timezone.now()
-    locked = _locked(ticket)
+    locked = _locked(ticket, NOT_A_USER_EDIT)  # a message is added, the form's fields untouched
     if not internal and locked.status == Ticket.Status.CLOSED:
         raise ValidationError(_("This ticket is closed: add an internal note instead."))
     message = TicketMessage(
@@ -216,7 +218,7 @@ def ticket_customer_reply(
 ) -> TicketMessage:
     """The customer's reply from the self-service page: it puts the ticket back to work."""
     now = now or timezone.now()
-    locked = _locked(ticket)
+    locked = _locked(ticket, NOT_A_USER_EDIT)  # a message is added, the form's fields untouched
     if locked.status == Ticket.Status.CLOSED:
         raise ValidationError(
             _("This request is closed and cannot take replies. Please submit a new request.")
@@ -275,7 +277,7 @@ def ticket_update(
     *,
     ticket: Ticket,
     user,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     status: str | None = None,
     priority: str | None = None,
     assignee=...,
@@ -305,9 +307,7 @@ def ticket_update(
     if priority is not None and priority != locked.priority:
         locked.priority = priority
         _recompute_due_times(locked)  # a running pause is added when the clock resumes
-    locked.version += 1
-    locked.full_clean()
-    locked.save()
+    save_new_version(locked)
     if tags is not None:
         locked.tags.set(tags)
     if newly_resolved:

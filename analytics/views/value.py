@@ -5,9 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Exists, OuterRef
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -17,8 +15,7 @@ from django.views.decorators.http import require_POST
 from analytics import reports, selectors
 from analytics.csv_export import Col, Table, csv_response, display, find_table
 from analytics.views.common import chart, export_query
-from customers.models import Task
-from customers.services import task_create
+from customers.services import follow_up_tasks_create
 
 PAGE_SIZE = 25
 FOLLOW_UP_DAYS = 3
@@ -121,35 +118,22 @@ def value(request):
 @permission_required("customers.add_task", raise_exception=True)
 @permission_required("analytics.view_value_report", raise_exception=True)
 @require_POST
-def cannot_lose_tasks(request):
+def cannot_lose_tasks(request: HttpRequest) -> HttpResponse:
     """A follow-up task for the owner of every customer on the "cannot lose them" list."""
     run = selectors.current_run()
     if run is None:
         messages.warning(request, _("No segment run yet."))
         return redirect("analytics:value")
-    created, skipped = _create_follow_ups(run, request.user)
+    values = reports.cannot_lose(run).iterator(chunk_size=500)  # the most valuable first
+    created, skipped = follow_up_tasks_create(
+        customers=(value.customer for value in values),
+        title=_("Keep this valuable customer: get in touch"),
+        due_date=timezone.localdate() + timedelta(days=FOLLOW_UP_DAYS),
+        created_by=request.user,
+        limit=MAX_TASKS,
+    )
     messages.success(
         request, _("Created %(created)d tasks; skipped %(skipped)d.") % {
             "created": created, "skipped": skipped}
     )  # fmt: skip
     return redirect("analytics:value")
-
-
-@transaction.atomic
-def _create_follow_ups(run, user) -> tuple[int, int]:
-    title = _("Keep this valuable customer: get in touch")
-    open_task = Task.objects.filter(customer=OuterRef("customer_id"), title=title, done=False)
-    values = reports.cannot_lose(run).annotate(has_open_task=Exists(open_task))
-    due = timezone.localdate() + timedelta(days=FOLLOW_UP_DAYS)
-    created = skipped = 0
-    for value in values.iterator(chunk_size=500):
-        if created >= MAX_TASKS:
-            break
-        customer = value.customer
-        if customer.owner is None or value.has_open_task:
-            skipped += 1
-            continue
-        task_create(customer=customer, title=title, due_date=due, assignee=customer.owner,
-                    created_by=user)  # fmt: skip
-        created += 1
-    return created, skipped

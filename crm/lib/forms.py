@@ -1,6 +1,7 @@
 """Form helpers shared by every app."""
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,6 +12,16 @@ class VersionField(forms.IntegerField):
 
     def __init__(self, **kwargs):
         super().__init__(min_value=1, max_value=2**31 - 1, **kwargs)
+
+
+class _VersionForm(forms.Form):
+    version = VersionField(required=False)
+
+
+def posted_version(data: QueryDict) -> int | None:
+    """The version a button's form posted; None (a conflict for the service) when missing or bad."""
+    form = _VersionForm(data)
+    return form.cleaned_data["version"] if form.is_valid() else None
 
 
 class DateInput(forms.DateInput):

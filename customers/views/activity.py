@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,13 @@ from customers.selectors import (
     customers_visible_to,
     tasks_for,
 )
-from customers.services import contact_save, interaction_log, task_create, task_set_done
+from customers.services import (
+    contact_delete,
+    contact_save,
+    interaction_log,
+    task_create,
+    task_set_done,
+)
 
 
 def _workable_customer(request, pk):
@@ -131,11 +138,11 @@ def contact_update_view(request, pk, contact_pk):
 
 
 @require_http_methods(["GET", "POST"])
-def contact_delete_view(request, pk, contact_pk):
+def contact_delete_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     customer = _contact_editable_customer(request, pk, "customers.delete_contact")
     contact = get_object_or_404(customer.contacts, pk=contact_pk)
     if request.method == "POST":
-        contact.delete()
+        contact_delete(contact=contact)
         messages.success(request, _("Contact “%(name)s” removed.") % {"name": contact.name})
         return redirect(customer)
     return render(

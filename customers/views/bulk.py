@@ -3,8 +3,9 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +17,13 @@ from customers.filters import CustomerFilter
 from customers.forms import MergeForm, SavedViewForm
 from customers.models import Customer, SavedView, Tag
 from customers.selectors import customer_owners, customers_editable_by, customers_visible_to
-from customers.services import BulkAction, customers_bulk_update, customers_merge, saved_view_save
+from customers.services import (
+    BulkAction,
+    customers_bulk_update,
+    customers_merge,
+    saved_view_save,
+)
+from customers.services import saved_view_delete as delete_saved_view  # the view has the name
 from customers.views.transfer import export_response
 
 MAX_SELECTED = 1000
@@ -88,7 +95,9 @@ class BulkActionForm(forms.Form):
             self.add_error(required, _("Choose a value for this action."))
         return data
 
-    def value(self):
+    def value(self) -> AbstractBaseUser | Tag | str | None:
+        """What customers_bulk_update takes: the owner, the stage, the name of a tag to add
+        (the service makes it if new), or the tag to remove (None if no tag has that name)."""
         action = self.cleaned_data["action"]
         if action == BulkAction.ASSIGN_OWNER:
             return self.cleaned_data["owner"]
@@ -97,7 +106,7 @@ class BulkActionForm(forms.Form):
         if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG):
             name = self.cleaned_data["tag"].strip()
             if action == BulkAction.ADD_TAG:
-                return Tag.objects.get_or_create(name=name)[0]
+                return name
             return Tag.objects.filter(name=name).first()
         return None
 
@@ -159,9 +168,9 @@ def saved_view_create(request):
 
 
 @require_POST
-def saved_view_delete(request, pk):
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk, user=request.user)
-    view.delete()
+    delete_saved_view(view=view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
     return redirect("customers:customer-list")
 

@@ -1,16 +1,16 @@
 """Customer list, 360° page, create and edit."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
 from crm.lib.panels import CUSTOMER_PAGE, panels_for
@@ -27,7 +27,7 @@ from customers.selectors import (
     customers_visible_to,
     saved_views_for,
 )
-from customers.services import ConcurrentEditError, customer_create, customer_update
+from customers.services import customer_create, customer_delete, customer_update
 from customers.views.bulk import BulkActionForm
 
 PAGE_SIZE = 25
@@ -102,7 +102,7 @@ def customer_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def customer_update_view(request, pk):
+def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     saved_name = customer.name  # binding the form writes posted values onto `customer`
     if can_edit_customer(request.user, customer):
@@ -112,13 +112,17 @@ def customer_update_view(request, pk):
     else:
         raise PermissionDenied
     form = form_class(request.POST or None, instance=customer, owners=owners)
-    conflicts = []
+    conflicts = None
     if request.method == "POST" and form.is_valid():
         try:
             _save_customer_form(request, customer, form)
         except ConcurrentEditError as error:
-            form, conflicts = _form_after_conflict(request, form_class, owners, pk)
-            form.add_error(None, str(error))
+            form, conflicts = form_after_conflict(
+                error,
+                posted=request.POST,
+                bind=lambda data, current: form_class(data, instance=current, owners=owners),
+                ignore=["confirm_duplicate"],
+            )
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": customer.name})
             return redirect(customer)
@@ -126,53 +130,11 @@ def customer_update_view(request, pk):
     return render(request, "customers/customer_form.html", context)
 
 
-def _form_after_conflict(request, form_class, owners, pk):
-    """Keep the user's input, show what the other person saved, and allow a deliberate overwrite.
-
-    The new form carries the current version, so saving it again replaces the other
-    person's values on purpose; nothing is overwritten without the user seeing it.
-    """
-    current = Customer.objects.get(pk=pk)
-    data = request.POST.copy()
-    data["version"] = str(current.version)
-    form = form_class(data, instance=current, owners=owners)
-    form.is_valid()
-    theirs = form_class(instance=Customer.objects.get(pk=pk), owners=owners)
-    conflicts = []
-    for name in form.fields:
-        if name in ("version", "confirm_duplicate"):
-            continue
-        field = form.fields[name]
-        mine, saved = form[name].value(), theirs[name].value()
-        if isinstance(field, forms.BooleanField):
-            mine, saved = field.to_python(mine), field.to_python(saved)
-        if _as_text(mine) != _as_text(saved):
-            conflicts.append(
-                {"label": form.fields[name].label, "theirs": _display(theirs, name, saved)}
-            )
-    return form, conflicts
-
-
-def _as_text(value) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(sorted(str(v) for v in value))
-    return "" if value in (None, False) else str(value)
-
-
-def _display(form, name, value) -> str:
-    field = form.fields[name]
-    choices = dict(getattr(field, "choices", []) or [])
-    if isinstance(value, list | tuple):
-        return ", ".join(str(choices.get(v, v)) for v in value) or "—"
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    return str(choices.get(value, value)) if value not in (None, "") else "—"
-
-
-def _save_customer_form(request, customer, form):
+def _save_customer_form(
+    request: HttpRequest, customer: Customer, form: CustomerForm | ContactDetailsForm
+) -> None:
     data = form.cleaned_data
-    # The posted version is what the user saw; without one (an old form), use the current one.
-    expected = data.get("version") or customer.version
+    expected = data.get("version")  # what the user saw; missing is a conflict
     if isinstance(form, CustomerForm):
         customer_update(
             customer=customer,
@@ -189,13 +151,12 @@ def _save_customer_form(request, customer, form):
 
 @permission_required("customers.delete_customer", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def customer_delete_view(request, pk):
+def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     if request.method == "POST":
         name = customer.name
         try:
-            with transaction.atomic():
-                customer.delete()
+            customer_delete(customer=customer)
         except ProtectedError:
             messages.error(
                 request,

@@ -5,15 +5,16 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.models import CustomerValue, Segment
 from analytics.selectors import current_run
+from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import querystring_without
 from customers.models import Customer, Tag
-from customers.services import ConcurrentEditError
 from marketing.audience import AudienceRule, audience_count, audience_sample
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
@@ -180,33 +181,30 @@ def campaign_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def campaign_update_view(request, pk):
+def campaign_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _visible_campaign(request, pk)
     if not can_change_campaign(request.user, campaign):
         raise PermissionDenied
     owners = campaign_owners_for(request.user, current=campaign.owner)
-    initial = {
-        **{key: getattr(campaign, key) for key in CAMPAIGN_FIELDS if key != "audience"},
-        **audience_initial(campaign),
-        "status": campaign.status,
-        "owner": campaign.owner_id,
-        "version": campaign.version,
-    }
-    form = CampaignForm(request.POST or None, owners=owners, campaign=campaign, initial=initial)
+
+    def bound_form(data: QueryDict | None, saved: Campaign) -> CampaignForm:
+        return CampaignForm(data, owners=owners, campaign=saved, initial=_initial(saved))
+
+    form = bound_form(request.POST or None, campaign)
     status = 200
+    conflicts = None
     if request.method == "POST":
         if form.is_valid():
             try:
                 campaign_update(
                     campaign=campaign,
-                    expected_version=form.cleaned_data.get("version") or campaign.version,
+                    expected_version=form.cleaned_data.get("version"),
                     data=form.campaign_data(),
                     status=form.cleaned_data["status"],
                     owner=form.cleaned_data["owner"],
                 )
             except ConcurrentEditError as error:
-                form = _refreshed_form(request, pk, owners)
-                form.add_error(None, str(error))
+                form, conflicts = form_after_conflict(error, posted=request.POST, bind=bound_form)
             except ValidationError as error:
                 _add_errors(form, error)
             else:
@@ -215,18 +213,19 @@ def campaign_update_view(request, pk):
                 )
                 return redirect("marketing:campaign-detail", pk=pk)
         status = 422
-    context = {"form": form, "campaign": campaign}
+    context = {"form": form, "campaign": campaign, "conflicts": conflicts}
     return render(request, "marketing/campaign_form.html", context, status=status)
 
 
-def _refreshed_form(request, pk, owners) -> CampaignForm:
-    """The user's input with the current version: saving again is deliberate."""
-    current = Campaign.objects.get(pk=pk)
-    post = request.POST.copy()
-    post["version"] = str(current.version)
-    form = CampaignForm(post, owners=owners, campaign=current)
-    form.is_valid()
-    return form
+def _initial(campaign: Campaign) -> dict:
+    """The edit form's values of the saved campaign."""
+    return {
+        **{key: getattr(campaign, key) for key in CAMPAIGN_FIELDS if key != "audience"},
+        **audience_initial(campaign),
+        "status": campaign.status,
+        "owner": campaign.owner_id,
+        "version": campaign.version,
+    }
 
 
 def _add_errors(form, error: ValidationError) -> None:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.models import Channel, Consent, Customer
+from customers.services import consent_set
 from marketing.consent import (
     BadToken,
     preferences_token,
@@ -20,7 +21,6 @@ from marketing.consent import (
     read_unsubscribe_token,
 )
 from marketing.forms import PreferencesForm
-from marketing.services import consent_set
 
 UNSUBSCRIBE_SOURCE = "unsubscribe link"
 PREFERENCES_SOURCE = "preferences page"
@@ -45,7 +45,11 @@ def unsubscribe(request, token):
     done = request.method == "POST"
     if done:
         consent_set(
-            customer=customer, channel=target.channel, granted=False, source=UNSUBSCRIBE_SOURCE
+            customer=customer,
+            channel=target.channel,
+            granted=False,
+            source=UNSUBSCRIBE_SOURCE,
+            by=None,  # the customer, from a link
         )
     context = {
         "done": done,
@@ -78,6 +82,7 @@ def preferences(request, token):
                     channel=channel.value,
                     granted=wanted,
                     source=PREFERENCES_SOURCE,
+                    by=None,  # the customer, from a link
                 )
         saved = True
     context = {"form": form, "saved": saved}

@@ -3,15 +3,16 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.services import ConcurrentEditError
-from sales.models import Deal, Pipeline, Stage
+from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
+from sales.forms import BoardMoveForm
+from sales.models import Deal, Pipeline
 from sales.selectors import (
     BOARD_CARDS_PER_COLUMN,
     BOARD_CLOSED_DAYS,
@@ -93,7 +94,7 @@ def _refused(message: str, status: int) -> JsonResponse:
 
 
 @require_POST
-def deal_move_view(request, pk):
+def deal_move_view(request: HttpRequest, pk: int) -> JsonResponse:
     """Move a dragged card; a refusal answers 4xx with a message and the card snaps back."""
     if not request.user.has_perm("sales.view_deal"):
         return _refused(_("You may not work on deals."), 403)
@@ -102,14 +103,12 @@ def deal_move_view(request, pk):
         return _refused(_("That deal does not exist or is not yours."), 404)
     if not can_change_deal(request.user, deal):
         return _refused(_("You may not change this deal."), 403)
-    raw_stage = request.POST.get("stage", "")
-    stage = None
-    if raw_stage.isdigit() and len(raw_stage) < 12:
-        stage = Stage.objects.filter(pk=int(raw_stage)).first()
+    form = BoardMoveForm(request.POST, deal=deal)
+    form.is_valid()  # a bad version is a missing one: the service refuses it as a conflict
+    stage = form.cleaned_data.get("stage")
     if stage is None:
         return _refused(_("That stage does not exist."), 400)
-    raw_version = request.POST.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
+    version = form.cleaned_data.get("version")
     reason = request.POST.get("lost_reason", "").strip()
     if "\x00" in reason or len(reason) > 300:
         return _refused(_("Give a shorter reason without special characters."), 400)
@@ -127,7 +126,13 @@ def deal_move_view(request, pk):
                 lost_reason=reason,
             )
     except ConcurrentEditError as error:
-        return _refused(str(error) + " " + _("Reload the board to see it."), 409)
+        _form, conflicts = form_after_conflict(
+            error,
+            posted=request.POST,
+            bind=lambda data, current: BoardMoveForm(data, deal=current),
+        )
+        message = str(error) + " " + _("Reload the board to see it.")
+        return JsonResponse({"error": message, "conflicts": conflicts}, status=409)
     except DealRuleError as error:
         return _refused(str(error), 400)
     except ValidationError as error:

@@ -10,15 +10,17 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, Q, Sum
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.csv_export import streaming_csv_response
+from crm.lib.forms import posted_version
 from crm.lib.http import querystring_without
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
-from customers.services import ConcurrentEditError
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm
 from sales.models import Deal
@@ -196,23 +198,24 @@ def deal_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def deal_update_view(request, pk):
+def deal_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     saved_title = deal.title  # binding the form writes posted values onto `deal`
     owners = _owners(request, current=deal.owner)
 
-    def bound_form(data, instance):
+    def bound_form(data: QueryDict | None, instance: Deal) -> DealForm:
         return DealForm(
             data, instance=instance, customer=deal.customer, pipeline=deal.pipeline, owners=owners
         )
 
     form = bound_form(request.POST or None, deal)
+    conflicts = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             deal_update(
                 deal=deal,
-                expected_version=data.get("version") or deal.version,
+                expected_version=data.get("version"),
                 updated_by=request.user,
                 title=data["title"],
                 amount=data["amount"],
@@ -225,13 +228,7 @@ def deal_update_view(request, pk):
                 next_step=data["next_step"],
             )
         except ConcurrentEditError as error:
-            # Keep the user's input with the current version: saving again is deliberate.
-            current = Deal.objects.get(pk=pk)
-            post = request.POST.copy()
-            post["version"] = str(current.version)
-            form = bound_form(post, current)
-            form.is_valid()
-            form.add_error(None, str(error))
+            form, conflicts = form_after_conflict(error, posted=request.POST, bind=bound_form)
         except (DealRuleError, ValidationError) as error:
             form.add_error(
                 None, error.messages if isinstance(error, ValidationError) else str(error)
@@ -239,20 +236,21 @@ def deal_update_view(request, pk):
         else:
             messages.success(request, _("Changes to “%(title)s” saved.") % {"title": data["title"]})
             return redirect("sales:deal-detail", pk=pk)
-    context = {"form": form, "deal": deal, "saved_title": saved_title, "customer": deal.customer}
+    context = {
+        "form": form,
+        "deal": deal,
+        "saved_title": saved_title,
+        "customer": deal.customer,
+        "conflicts": conflicts,
+    }
     return render(request, "sales/deal_form.html", context)
 
 
-def _posted_version(request) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-
 @require_POST
-def deal_win_view(request, pk):
+def deal_win_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     try:
-        deal_win(deal=deal, won_by=request.user, expected_version=_posted_version(request))
+        deal_win(deal=deal, won_by=request.user, expected_version=posted_version(request.POST))
     except (DealRuleError, ConcurrentEditError) as error:
         messages.error(request, str(error))
     else:

@@ -6,14 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseFormSet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from customers.services import ConcurrentEditError
-from sales.models import Quote
+from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
+from sales.models import Deal, Quote
 from sales.money import totals
 from sales.quote_forms import QuoteForm, line_formset
 from sales.selectors import (
@@ -59,7 +61,16 @@ def _apply_service_error(formset, error: ValidationError) -> None:
     formset._non_form_errors = formset.error_class(error.messages, renderer=formset.renderer)
 
 
-def _builder(request, *, deal, form, formset, quote=None, status=200):
+def _builder(
+    request: HttpRequest,
+    *,
+    deal: Deal,
+    form: QuoteForm,
+    formset: BaseFormSet,
+    quote: Quote | None = None,
+    status: int = 200,
+    conflicts: list[Difference] | None = None,
+) -> HttpResponse:
     products = active_products()
     context = {
         "deal": deal,
@@ -68,6 +79,7 @@ def _builder(request, *, deal, form, formset, quote=None, status=200):
         "form": form,
         "formset": formset,
         "products_json": _products_json(products),
+        "conflicts": conflicts,
     }
     return render(request, "sales/quote_form.html", context, status=status)
 
@@ -130,7 +142,7 @@ def quote_detail(request, pk):
 
 @permission_required("sales.change_quote", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def quote_update_view(request, pk):
+def quote_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     quote = _visible_quote(request, pk)
     if not can_change_quote(request.user, quote):
         raise PermissionDenied
@@ -149,11 +161,9 @@ def quote_update_view(request, pk):
         }
         for line in quote.lines.all()
     ]
-    form = QuoteForm(
-        request.POST or None,
-        initial={"valid_until": quote.valid_until, "notes": quote.notes, "version": quote.version},
-    )
+    form = _quote_form(request.POST or None, quote)
     formset = line_formset(request.POST or None, products=products, initial=initial_lines)
+    conflicts = None
     if request.method == "POST":
         if form.is_valid() and formset.is_valid():
             try:
@@ -162,19 +172,33 @@ def quote_update_view(request, pk):
                     valid_until=form.cleaned_data["valid_until"],
                     notes=form.cleaned_data["notes"],
                     lines=formset.lines(),
-                    expected_version=form.cleaned_data["version"] or quote.version,
+                    expected_version=form.cleaned_data["version"],
                 )
             except ValidationError as error:
                 _apply_service_error(formset, error)
-            except (ConcurrentEditError, DealRuleError) as error:
+            except ConcurrentEditError as error:
+                form, conflicts = form_after_conflict(error, posted=request.POST, bind=_quote_form)
+            except DealRuleError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("Quote %(number)s saved.") % {"number": quote.number})
                 return redirect(quote)
         return _builder(
-            request, deal=quote.deal, form=form, formset=formset, quote=quote, status=422
+            request,
+            deal=quote.deal,
+            form=form,
+            formset=formset,
+            quote=quote,
+            status=422,
+            conflicts=conflicts,
         )
     return _builder(request, deal=quote.deal, form=form, formset=formset, quote=quote)
+
+
+def _quote_form(data: QueryDict | None, quote: Quote) -> QuoteForm:
+    """The quote's own fields (its lines are a formset), as saved in `quote`."""
+    initial = {"valid_until": quote.valid_until, "notes": quote.notes, "version": quote.version}
+    return QuoteForm(data, initial=initial)
 
 
 @permission_required("sales.change_quote", raise_exception=True)

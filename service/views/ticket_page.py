@@ -1,19 +1,20 @@
 """The ticket page: conversation, reply, the side form, and the customer's summary."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.services import ConcurrentEditError
+from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
 from service.filters import MAX_ID
 from service.forms import ReplyForm, TicketUpdateForm
 from service.knowledge import suggest_articles
@@ -82,7 +83,16 @@ def _related_articles(ticket) -> list[dict]:
     ]
 
 
-def _render(request, ticket, now, *, reply_form=None, update_form=None, status=200):
+def _render(
+    request: HttpRequest,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    reply_form: ReplyForm | None = None,
+    update_form: TicketUpdateForm | None = None,
+    status: int = 200,
+    conflicts: list[Difference] | None = None,
+) -> HttpResponse:
     can_work = can_work_ticket(request.user, ticket)
     ticket.priority_css = PRIORITY_CSS.get(ticket.priority, "")
     tags = list(ticket.tags.all())
@@ -109,6 +119,7 @@ def _render(request, ticket, now, *, reply_form=None, update_form=None, status=2
         "can_work": can_work,
         "reply_form": reply_form if can_work else None,
         "update_form": update_form if can_work else None,
+        "conflicts": conflicts,
         "related": _related_articles(ticket) if can_work else [],
         "summary": _customer_summary(request, ticket),
         "satisfaction": getattr(ticket, "satisfaction", None),
@@ -122,7 +133,7 @@ def ticket_detail(request, pk):
 
 
 @require_POST
-def ticket_update_view(request, pk):
+def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     ticket = _workable_ticket(request, pk, now)
     form = TicketUpdateForm(request.POST, ticket=ticket)
@@ -143,14 +154,13 @@ def ticket_update_view(request, pk):
             tags=list(data["tags"]),
         )
     except ConcurrentEditError as error:
-        # Keep the user's input with the current version: saving again is deliberate.
+        form, conflicts = form_after_conflict(
+            error,
+            posted=request.POST,
+            bind=lambda data, current: TicketUpdateForm(data, ticket=current),
+        )
         current = _visible_ticket(request, pk, now)
-        post = request.POST.copy()
-        post["version"] = str(current.version)
-        form = TicketUpdateForm(post, ticket=current)
-        form.is_valid()
-        form.add_error(None, str(error))
-        return _render(request, current, now, update_form=form, status=409)
+        return _render(request, current, now, update_form=form, status=409, conflicts=conflicts)
     except ValidationError as error:
         _add_service_errors(form, error)
         return _render(

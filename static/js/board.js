@@ -48,7 +48,9 @@
       try { data = await response.json(); } catch (error) { data = {}; }
       if (!response.ok) {
         snapBack(event);
-        show(data.error || board.dataset.genericError, "danger");
+        // After a concurrent edit: where the other person put the deal.
+        const theirs = (data.conflicts || []).map(function (c) { return c.label + ": " + c.theirs; });
+        show([data.error || board.dataset.genericError].concat(theirs).join(" "), "danger");
         return;
       }
       const template = document.createElement("template");

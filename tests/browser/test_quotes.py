@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def test_rep_builds_prints_and_accepts_a_quote(page, login, base_url, rep):
     deal = DealFactory(owner=rep, customer=CustomerFactory(owner=rep, name="Acme Trading"))
-    deal_win(deal=deal, won_by=rep)
+    deal_win(deal=deal, won_by=rep, expected_version=deal.version)
     ProductFactory(name="Router", sku="RT-1", unit_price=Decimal("249.00"), tax_rate=Decimal("13"))
     login(page, rep)
 

@@ -106,7 +106,7 @@ def test_consent_and_reachability_exclude_customers_on_every_channel(world):
 
 
 def test_withdrawing_consent_removes_the_customer_at_once(world):
-    from marketing.services import consent_set
+    from customers.services import consent_set
 
     consent_set(customer=world["a"], channel="email", granted=False, source="test")
     assert "Alice" not in names({})

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.models import Consent
+from customers.services import consent_set
 from marketing.consent import (
     BadToken,
     preferences_token,
@@ -15,7 +16,6 @@ from marketing.consent import (
     unsubscribe_token,
     unsubscribe_url,
 )
-from marketing.services import consent_set
 from tests.factories import ConsentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -81,8 +81,10 @@ def test_reps_see_their_own_deals_managers_all_with_a_switch(rep, rep2, manager,
 
 
 def test_closed_columns_show_only_the_last_30_days(rep, rep_client):
-    recent = deal_win(deal=DealFactory(owner=rep, title="Recent win"), won_by=rep)
-    old = deal_win(deal=DealFactory(owner=rep, title="Old win"), won_by=rep)
+    recent = deal_win(
+        deal=DealFactory(owner=rep, title="Recent win"), won_by=rep, expected_version=1
+    )
+    old = deal_win(deal=DealFactory(owner=rep, title="Old win"), won_by=rep, expected_version=1)
     Deal.objects.filter(pk=old.pk).update(closed_at=timezone.now() - timedelta(days=31))
     won = column(rep_client.get(BOARD), "Won")
     assert [d.title for d in won["cards"]] == [recent.title] and won["count"] == 1
@@ -137,13 +139,13 @@ def test_refused_moves_answer_4xx_with_a_message(rep, rep2, rep_client):
     response = move(rep_client, others, stage("Proposal"))
     assert response.status_code == 404 and response.json()["error"]
 
-    closed = deal_lose(deal=DealFactory(owner=rep), reason="No", lost_by=rep)
+    closed = deal_lose(deal=DealFactory(owner=rep), reason="No", lost_by=rep, expected_version=1)
     response = move(rep_client, closed, stage("Proposal"))
     assert response.status_code == 400 and "closed" in response.json()["error"]
 
     deal = DealFactory(owner=rep)
     stale_version = deal.version
-    deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep)
+    deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep, expected_version=deal.version)
     response = rep_client.post(
         reverse("sales:deal-move", args=[deal.pk]),
         {"stage": stage("Negotiation").pk, "version": stale_version},
@@ -211,7 +213,9 @@ def test_board_queries_stay_constant(rep, manager, manager_client, django_assert
     with django_assert_max_num_queries(BOARD_QUERIES) as small:
         assert manager_client.get(BOARD).status_code == 200
     add(38)
-    deal_win(deal=Deal.objects.first(), won_by=manager)
+    deal_win(
+        deal=Deal.objects.first(), won_by=manager, expected_version=Deal.objects.first().version
+    )
     with django_assert_max_num_queries(BOARD_QUERIES) as large:
         assert manager_client.get(BOARD).status_code == 200
     assert len(small) == len(large)

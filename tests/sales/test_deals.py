@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.services import ConcurrentEditError
+from crm.lib.concurrency import ConcurrentEditError
 from sales.models import Deal, DealStageChange, Pipeline, Stage
 from sales.selectors import deal_timeline, is_stale
 from sales.services import DealRuleError, deal_create, deal_lose, deal_move, deal_update, deal_win
@@ -84,11 +84,13 @@ def test_move_records_the_change_and_follows_the_stage_probability(rep):
 def test_move_to_another_pipeline_is_refused(rep):
     deal = DealFactory(owner=rep)
     with pytest.raises(DealRuleError):
-        deal_move(deal=deal, stage=other_pipeline_stage(), moved_by=rep)
+        deal_move(
+            deal=deal, stage=other_pipeline_stage(), moved_by=rep, expected_version=deal.version
+        )
 
 
 def test_win_sets_status_probability_and_closed_date(rep):
-    deal = deal_win(deal=DealFactory(owner=rep), won_by=rep)
+    deal = deal_win(deal=DealFactory(owner=rep), won_by=rep, expected_version=1)
     assert deal.status == Deal.Status.WON and deal.probability == 100
     assert deal.closed_at is not None
 
@@ -96,16 +98,18 @@ def test_win_sets_status_probability_and_closed_date(rep):
 def test_lose_needs_a_reason(rep):
     deal = DealFactory(owner=rep)
     with pytest.raises(DealRuleError):
-        deal_lose(deal=deal, reason="  ", lost_by=rep)
-    deal = deal_lose(deal=deal, reason="Chose a competitor", lost_by=rep)
+        deal_lose(deal=deal, reason="  ", lost_by=rep, expected_version=deal.version)
+    deal = deal_lose(
+        deal=deal, reason="Chose a competitor", lost_by=rep, expected_version=deal.version
+    )
     assert deal.status == Deal.Status.LOST and deal.probability == 0
     assert deal.lost_reason == "Chose a competitor"
 
 
 def test_a_closed_deal_cannot_move_to_an_open_stage(rep):
-    deal = deal_win(deal=DealFactory(owner=rep), won_by=rep)
+    deal = deal_win(deal=DealFactory(owner=rep), won_by=rep, expected_version=1)
     with pytest.raises(DealRuleError):
-        deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep)
+        deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep, expected_version=deal.version)
 
 
 def test_update_second_save_with_the_old_version_is_refused(rep):
@@ -146,7 +150,7 @@ def test_stale_flag_follows_the_setting(rep, settings):
     fresh = DealFactory(owner=rep)
     old = DealFactory(owner=rep, last_activity_at=timezone.now() - timedelta(days=11))
     assert not is_stale(fresh) and is_stale(old)
-    old = deal_lose(deal=old, reason="No budget", lost_by=rep)
+    old = deal_lose(deal=old, reason="No budget", lost_by=rep, expected_version=old.version)
     assert not is_stale(old)  # closed deals are never stale
 
 
@@ -162,7 +166,7 @@ def test_timeline_merges_stage_changes_and_interactions_newest_first(rep):
     )
     DealStageChange.objects.filter(deal=deal).update(changed_at=timezone.now() - timedelta(days=2))
     InteractionFactory(customer=deal.customer, occurred_at=timezone.now() - timedelta(days=1))
-    deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep)
+    deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep, expected_version=deal.version)
     kinds = [entry.kind for entry in deal_timeline(deal)]
     assert kinds == ["stage", "interaction", "stage"]
 
@@ -319,7 +323,7 @@ def test_win_and_lose_through_the_views(rep, rep_client):
 
 def test_win_with_an_old_version_is_refused_with_a_message(rep, rep_client):
     deal = DealFactory(owner=rep)
-    deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep)
+    deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep, expected_version=deal.version)
     response = rep_client.post(
         reverse("sales:deal-win", args=[deal.pk]), {"version": "1"}, follow=True
     )
@@ -363,7 +367,7 @@ def test_a_manager_sees_and_changes_any_deal(rep2, manager_client):
     deal = DealFactory(owner=rep2)
     for url in deal_urls(deal):
         assert manager_client.get(url).status_code == 200, url
-    manager_client.post(reverse("sales:deal-win", args=[deal.pk]))
+    manager_client.post(reverse("sales:deal-win", args=[deal.pk]), {"version": deal.version})
     deal.refresh_from_db()
     assert deal.status == Deal.Status.WON
 

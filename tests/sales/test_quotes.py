@@ -186,7 +186,12 @@ def test_only_a_draft_can_be_edited_and_lines_are_replaced(rep):
     assert quote.notes == "New terms"
     quote_set_status(quote=quote, status=Quote.Status.SENT)
     with pytest.raises(DealRuleError):
-        quote_update(quote=quote, valid_until=quote.valid_until, lines=[line()])
+        quote_update(
+            quote=quote,
+            valid_until=quote.valid_until,
+            lines=[line()],
+            expected_version=Quote.objects.get(pk=quote.pk).version,
+        )
 
 
 # --- quote → order ------------------------------------------------------------------------
@@ -218,7 +223,7 @@ def test_accept_then_win_creates_the_order(rep, django_capture_on_commit_callbac
     quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
     assert not Order.objects.exists()  # the deal is still open
     with django_capture_on_commit_callbacks(execute=True):
-        services.deal_win(deal=deal, won_by=rep)
+        services.deal_win(deal=deal, won_by=rep, expected_version=deal.version)
     order = Order.objects.get()
     _assert_order_copies(order, quote)
     assert order.quote == quote and order.deal == deal
@@ -226,7 +231,7 @@ def test_accept_then_win_creates_the_order(rep, django_capture_on_commit_callbac
 
 def test_accepting_a_quote_of_a_won_deal_creates_the_order(rep):
     deal = DealFactory(owner=rep)
-    services.deal_win(deal=deal, won_by=rep)
+    services.deal_win(deal=deal, won_by=rep, expected_version=deal.version)
     quote = make_quote(deal, line(quantity="2", unit_price="49.99", tax="6"))
     quote_set_status(quote=quote, status=Quote.Status.SENT)
     assert not Order.objects.exists()
@@ -239,7 +244,9 @@ def test_accepting_a_quote_of_a_won_deal_creates_the_order(rep):
 def test_a_quote_of_a_lost_deal_cannot_be_accepted(rep):
     deal = DealFactory(owner=rep)
     quote = make_quote(deal)
-    services.deal_lose(deal=deal, reason="Too expensive", lost_by=rep)
+    services.deal_lose(
+        deal=deal, reason="Too expensive", lost_by=rep, expected_version=deal.version
+    )
     with pytest.raises(DealRuleError):
         quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
 
@@ -407,7 +414,9 @@ def test_quote_detail_queries_do_not_grow_with_lines(rep_client, rep, django_ass
     big = make_quote(
         deal, *[line(description=f"Line {n}", product=ProductFactory()) for n in range(40)]
     )
-    services.deal_win(deal=deal, won_by=rep)  # order link on the page
+    services.deal_win(
+        deal=deal, won_by=rep, expected_version=deal.version
+    )  # order link on the page
     counts = []
     rep_client.get(reverse("sales:quote-detail", args=[small.pk]))  # warm caches
     for quote in (small, big):

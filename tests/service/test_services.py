@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from customers.services import ConcurrentEditError
+from crm.lib.concurrency import ConcurrentEditError
 from service import selectors, services
 from service.models import SatisfactionResponse, SLAPolicy, Team, Ticket, TicketMessage
 from tests.factories import (

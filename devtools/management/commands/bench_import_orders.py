@@ -23,7 +23,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection, transaction
 
 from customers.models import Customer
-from sales.import_services import _create_import_customers, order_import
+from customers.services import customers_create_for_import
+from sales.import_services import order_import
 from sales.importing import check_binary
 from sales.models import Order
 
@@ -121,7 +122,7 @@ class Command(BaseCommand):
         if missing:
             started = time.perf_counter()
             with transaction.atomic():
-                _create_import_customers(missing)
+                customers_create_for_import(external_ids=missing)
             self.stdout.write(
                 f"Created {len(missing):,} customers by COPY in {time.perf_counter() - started:.1f} s."
             )
