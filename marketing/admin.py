@@ -77,7 +77,7 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
 
 @admin.register(LoyaltyEntry)
 class LoyaltyEntryAdmin(admin.ModelAdmin):
-    """Read-only: entries are written by marketing.loyalty, which keeps the balance."""
+    """Read-only: entries are written by marketing.services.loyalty, which keeps the balance."""
 
     list_display = ["customer", "kind", "points", "reason", "created_by", "created_at"]
     list_filter = ["kind"]

@@ -39,8 +39,8 @@ from django.utils.translation import gettext as _
 from analytics.models import CustomerValue, Segment
 from analytics.selectors import current_run
 from customers.models import Channel, Consent, Customer
-from marketing.loyalty import base_tier
 from marketing.models import CampaignChannel, LoyaltyAccount
+from marketing.services.loyalty import base_tier
 from sales.models import CustomerLastOrder
 
 # Campaign channel -> the customers' consent channel it needs.

@@ -4,7 +4,7 @@ their recipients with coupons and outcomes, orders that redeem coupons, and loya
 Called through customers.demo.demo_data_seeded (marketing/receivers.py) after sales has
 made the orders and analytics the segments, with the same random generator, so the same
 seed gives the same data. Recipients are written as if the sender had run (status, sent
-time); the sending itself is marketing.sending's job.
+time); the sending itself is marketing.services.sending's job.
 """
 
 from datetime import timedelta
@@ -17,9 +17,9 @@ from analytics.models import CustomerValue
 from analytics.selectors import current_run
 from customers.models import Channel, Consent, Customer
 from marketing.audience import audience_queryset
-from marketing.loyalty import loyalty_adjust, loyalty_earn, loyalty_earn_orders
 from marketing.models import Campaign, CampaignRecipient
-from marketing.services import coupon_codes, coupon_redeem
+from marketing.services.campaigns import coupon_codes, coupon_redeem
+from marketing.services.loyalty import loyalty_adjust, loyalty_earn, loyalty_earn_orders
 from sales.models import Order, Product
 from sales.services import order_create
 

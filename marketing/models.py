@@ -75,7 +75,7 @@ class Campaign(models.Model):
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
-    # Sending (marketing.sending): the pace, and the next moment a batch may start, which
+    # Sending (marketing.services.sending): the pace, and the next moment a batch may start, which
     # every worker reads and advances under a row lock so the rate holds across workers.
     send_rate = models.PositiveIntegerField(
         _("messages per minute"),
@@ -146,8 +146,8 @@ class Campaign(models.Model):
 
     @property
     def lead_form_token(self) -> str:
-        """The signed id in the public lead form's URL (marketing.leads)."""
-        from marketing.leads import lead_form_token
+        """The signed id in the public lead form's URL (marketing.services.leads)."""
+        from marketing.services.leads import lead_form_token
 
         return lead_form_token(self)
 
@@ -207,7 +207,7 @@ class CampaignRecipient(models.Model):
     revenue = models.DecimalField(_("revenue"), **MONEY, default=0, validators=NON_NEGATIVE)
     # The analytics segment the customer was in when the audience was frozen ("" for none).
     segment = models.CharField(_("segment at send time"), max_length=30, blank=True)
-    # Sending (marketing.sending): who claimed the row, when, and when a retry may run.
+    # Sending (marketing.services.sending): who claimed the row, when, and when a retry may run.
     claimed_by = models.CharField(max_length=200, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -288,7 +288,7 @@ class LoyaltyAccount(models.Model):
     balance = models.IntegerField(_("balance"), default=0)
     earned = models.PositiveIntegerField(_("points earned"), default=0)
     # Stored rather than computed on read so an audience can select a tier with an index:
-    # refreshed by marketing.loyalty.loyalty_refresh on every order and ledger change of
+    # refreshed by marketing.services.loyalty.loyalty_refresh on every order and ledger change of
     # the customer, and nightly for everyone (spend falls out of the 12-month window).
     spend_12m = models.DecimalField(_("12-month spend"), **MONEY, default=0)
     tier = models.ForeignKey(

@@ -6,8 +6,8 @@ from django.dispatch import receiver
 
 from customers.demo import demo_data_seeded
 from customers.signals import customers_merged
-from marketing.loyalty import loyalty_earn, loyalty_merge
-from marketing.services import coupon_redeem, marketing_merge
+from marketing.services.campaigns import coupon_redeem, marketing_merge
+from marketing.services.loyalty import loyalty_earn, loyalty_merge
 from sales.signals import order_placed, orders_imported
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from marketing import sending
+from marketing.services import sending
 
 
 @shared_task(name="marketing.tasks.send_campaign", bind=True, ignore_result=True)
@@ -37,7 +37,7 @@ def sweep_sending() -> dict:
 @shared_task(name="marketing.tasks.refresh_loyalty_tiers", ignore_result=True)
 def refresh_loyalty_tiers() -> int:
     """After admins change the tiers: every account's spend and tier."""
-    from marketing.loyalty import loyalty_refresh
+    from marketing.services.loyalty import loyalty_refresh
 
     return loyalty_refresh()
 
@@ -52,8 +52,8 @@ def nightly_loyalty() -> dict:
     skip what was done), then re-tier everyone, as spend leaves the 12-month window."""
     from django.utils import timezone
 
-    from marketing.loyalty import loyalty_earn_orders, loyalty_refresh
-    from marketing.services import coupon_redeem_orders
+    from marketing.services.campaigns import coupon_redeem_orders
+    from marketing.services.loyalty import loyalty_earn_orders, loyalty_refresh
     from sales.models import Order
 
     recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
@@ -67,8 +67,8 @@ def nightly_loyalty() -> dict:
 @shared_task(name="marketing.tasks.imported_orders", ignore_result=True)
 def imported_orders(first_id: int, last_id: int) -> dict:
     """What an order import means to marketing: points, coupon conversions, tiers."""
-    from marketing.loyalty import loyalty_earn_orders
-    from marketing.services import coupon_redeem_orders
+    from marketing.services.campaigns import coupon_redeem_orders
+    from marketing.services.loyalty import loyalty_earn_orders
     from sales.models import Order
 
     orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from customers.models import Channel, Customer, Interaction
 from customers.services import customer_create
 from marketing.models import Campaign, CampaignRecipient
-from marketing.services import consent_set
+from marketing.services.campaigns import consent_set
 
 LEAD_FORM_SALT = "marketing.lead-form"
 MAX_TOKEN_LENGTH = 100

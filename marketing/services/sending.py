@@ -50,7 +50,7 @@ from marketing.audience import CONSENT_CHANNEL, AudienceRule, audience_queryset
 from marketing.channels import Composer, email_message, transport_for
 from marketing.consent import unsubscribe_url
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
-from marketing.services import coupon_codes
+from marketing.services.campaigns import coupon_codes
 from marketing.sms import SmsRefused
 
 R = CampaignRecipient.Status

@@ -19,7 +19,7 @@ from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
 from marketing.models import Campaign, CampaignRecipient, LoyaltyTier
 from marketing.selectors import campaign_owners_for, campaigns_visible_to, can_change_campaign
-from marketing.services import CAMPAIGN_FIELDS, campaign_create, campaign_update
+from marketing.services.campaigns import CAMPAIGN_FIELDS, campaign_create, campaign_update
 
 PAGE_SIZE = 25
 SAMPLE_SIZE = 10

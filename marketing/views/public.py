@@ -20,7 +20,7 @@ from marketing.consent import (
     read_unsubscribe_token,
 )
 from marketing.forms import PreferencesForm
-from marketing.services import consent_set
+from marketing.services.campaigns import consent_set
 
 UNSUBSCRIBE_SOURCE = "unsubscribe link"
 PREFERENCES_SOURCE = "preferences page"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from marketing.audience import AudienceRule, audience_count, audience_queryset, audience_sample
-from marketing.loyalty import loyalty_adjust
+from marketing.services.loyalty import loyalty_adjust
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -106,7 +106,7 @@ def test_consent_and_reachability_exclude_customers_on_every_channel(world):
 
 
 def test_withdrawing_consent_removes_the_customer_at_once(world):
-    from marketing.services import consent_set
+    from marketing.services.campaigns import consent_set
 
     consent_set(customer=world["a"], channel="email", granted=False, source="test")
     assert "Alice" not in names({})

@@ -15,7 +15,7 @@ from marketing.consent import (
     unsubscribe_token,
     unsubscribe_url,
 )
-from marketing.services import consent_set
+from marketing.services.campaigns import consent_set
 from tests.factories import ConsentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
