@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics.models import Segment
 from crm.lib.forms import DateInput, VersionField, reject_nul
 from customers.models import Channel, Customer, Tag
-from marketing.audience import MAX_LIST, AudienceRule
+from marketing.audience_rule import MAX_LIST, AudienceRule
 from marketing.models import Campaign, LoyaltyTier
 from marketing.services.campaigns import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
 from marketing.services.loyalty import MAX_POINTS

@@ -1,6 +1,6 @@
 """Campaigns to an audience on a channel, their recipients, and the loyalty programme.
 
-The audience is a JSON rule validated by marketing.audience.AudienceRule (one place knows
+The audience is a JSON rule validated by marketing.audience_rule.AudienceRule (one place knows
 its keys, the form, the query and the model's clean() all use it): a rule is read as a
 whole, never queried by its parts, and adding a criterion needs no schema change.
 Consent lives in customers.Consent (one row per customer and channel, with history).
@@ -15,6 +15,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from marketing.audience_rule import AudienceRule
+from marketing.lead_form_link import lead_form_token
+from marketing.personalise import check_template
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -122,8 +126,6 @@ class Campaign(models.Model):
         return reverse("marketing:campaign-detail", args=[self.pk])
 
     def clean(self):
-        from marketing.audience import AudienceRule
-
         errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The campaign cannot end before it starts.")
@@ -146,16 +148,12 @@ class Campaign(models.Model):
 
     @property
     def lead_form_token(self) -> str:
-        """The signed id in the public lead form's URL (marketing.services.leads)."""
-        from marketing.services.leads import lead_form_token
-
+        """The signed id in the public lead form's URL (marketing.lead_form_link)."""
         return lead_form_token(self)
 
 
 def _template_errors(campaign: Campaign) -> dict:
     """The subject and message must be valid personalisation templates (marketing.personalise)."""
-    from marketing.personalise import check_template
-
     errors = {}
     for key in ("subject", "body"):
         try:

@@ -1,7 +1,7 @@
 """Lead capture: a campaign's public web form, and what a submission writes.
 
-The form's URL carries the campaign id signed with SECRET_KEY (its own salt), so campaigns
-cannot be enumerated by counting. A submission matches an existing customer by email
+The form's URL is a signed link (marketing.lead_form_link). A submission matches an
+existing customer by email
 (case-insensitive): it fills their blank phone, keeps their stage and source, and records
 the consent ticked; otherwise it creates a customer at the lead stage with the source
 "campaign". An unticked box withdraws nothing: not ticking is not an opt-out.
@@ -12,7 +12,6 @@ campaign, which is how the customer's 360° page shows where the lead came from.
 """
 
 from django import forms
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,28 +22,10 @@ from customers.services import customer_create
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services.campaigns import consent_set
 
-LEAD_FORM_SALT = "marketing.lead-form"
-MAX_TOKEN_LENGTH = 100
 # The channels a visitor may opt in to from the form.
 LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
 # Campaigns whose form no longer takes leads.
 CLOSED_STATUSES = (Campaign.Status.CANCELLED, Campaign.Status.COMPLETED)
-
-
-def lead_form_token(campaign: Campaign) -> str:
-    return signing.dumps(campaign.pk, salt=LEAD_FORM_SALT)
-
-
-def campaign_from_token(token: str) -> Campaign | None:
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    try:
-        pk = signing.loads(token, salt=LEAD_FORM_SALT)
-    except (signing.BadSignature, ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(pk, int) or isinstance(pk, bool):
-        return None
-    return Campaign.objects.filter(pk=pk).first()
 
 
 class LeadForm(forms.Form):

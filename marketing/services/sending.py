@@ -47,7 +47,8 @@ from crm.lib.bulk import bulk_insert
 from crm.lib.tasks import queue_on_commit
 from customers.models import Consent
 from marketing import channels
-from marketing.audience import CONSENT_CHANNEL, AudienceRule, audience_queryset
+from marketing.audience import CONSENT_CHANNEL, audience_queryset
+from marketing.audience_rule import AudienceRule
 from marketing.channels import Composer, email_message, transport_for
 from marketing.consent import unsubscribe_url
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient

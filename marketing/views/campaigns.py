@@ -14,7 +14,8 @@ from analytics.selectors import current_run
 from crm.lib.http import querystring_without
 from customers.models import Customer, Tag
 from customers.services import ConcurrentEditError
-from marketing.audience import AudienceRule, audience_count, audience_sample
+from marketing.audience import audience_count, audience_sample
+from marketing.audience_rule import AudienceRule
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
 from marketing.models import Campaign, CampaignRecipient, LoyaltyTier

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.lib.forms import IdListField, reject_nul
 from crm.lib.http import querystring_without
 from customers.models import Customer
-from marketing.audience import AudienceRule, audience_count, audience_queryset, audience_sample
+from marketing.audience import audience_count, audience_queryset, audience_sample
+from marketing.audience_rule import AudienceRule
 from marketing.channels import mail_rows, recipient_outcome_set, recipient_outcomes_set
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to

@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.models import Consent, Customer, Interaction
+from marketing.lead_form_link import lead_form_token
 from marketing.models import Campaign, CampaignRecipient
-from marketing.services.leads import lead_form_token
 from marketing.views.leads import LEAD_LIMIT
 from tests.factories import CampaignFactory, CampaignRecipientFactory, CustomerFactory
 
