@@ -37,7 +37,9 @@ def order_earns_points_and_redeems_coupon(sender, *, order, **kwargs):
 
 
 @receiver(orders_imported, dispatch_uid="marketing-orders-imported")
-def imported_orders_earn_points_and_redeem_coupons(sender, *, first_id, last_id, **kwargs):
+def imported_orders_earn_points_and_redeem_coupons(
+    sender: type, *, first_id: int, last_id: int, **kwargs: object
+) -> None:
     """In the background: an import may bring a million orders."""
     imported_orders_queue(first_id=first_id, last_id=last_id)
 

@@ -157,33 +157,6 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
             _refresh(customer_ids, timezone.now() - SPEND_WINDOW)
 
 
-def imported_orders_queue(*, first_id: int, last_id: int) -> None:
-    """Reward an import's orders (ids first_id..last_id) in the background: an import may
-    bring a million orders. Queued at once: sales sends orders_imported after its commit."""
-    publish(imported_orders, first_id, last_id)
-
-
-def imported_orders_reward(*, first_id: int, last_id: int) -> dict[str, int]:
-    """What an order import means to marketing: points, coupon conversions, tiers."""
-    orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)
-    return {
-        "entries": loyalty_earn_orders(orders),
-        "redemptions": coupon_redeem_orders(orders),
-    }
-
-
-def loyalty_catch_up() -> dict[str, int]:
-    """Catch up on the last two days' orders whose points or coupon were missed (a
-    receiver that failed, an import whose task was never queued; both steps skip what was
-    done), then re-tier everyone, as spend leaves the 12-month window."""
-    recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
-    return {
-        "entries": loyalty_earn_orders(recent),
-        "redemptions": coupon_redeem_orders(recent),
-        "accounts": loyalty_refresh(),
-    }
-
-
 def _lock_accounts(customer_ids: list[int]) -> None:
     """Lock these customers' accounts in customer order (they must exist)."""
     accounts = LoyaltyAccount.objects.select_for_update().filter(customer_id__in=customer_ids)
@@ -371,3 +344,33 @@ def qualifies(tier: LoyaltyTier) -> Q:
     if tier.minimum_spend is not None:
         condition |= Q(spend_12m__gte=tier.minimum_spend)
     return condition
+
+
+# --- the background jobs' work (marketing.tasks) ----------------------------------
+
+
+def imported_orders_queue(*, first_id: int, last_id: int) -> None:
+    """Reward an import's orders (ids first_id..last_id) in the background: an import may
+    bring a million orders. Queued at once: sales sends orders_imported after its commit."""
+    publish(imported_orders, first_id, last_id)
+
+
+def imported_orders_reward(*, first_id: int, last_id: int) -> dict[str, int]:
+    """What an order import means to marketing: points, coupon conversions, tiers."""
+    orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)
+    return {
+        "entries": loyalty_earn_orders(orders),
+        "redemptions": coupon_redeem_orders(orders),
+    }
+
+
+def loyalty_catch_up() -> dict[str, int]:
+    """Catch up on the last two days' orders whose points or coupon were missed (a
+    receiver that failed, an import whose task was never queued; both steps skip what was
+    done), then re-tier everyone, as spend leaves the 12-month window."""
+    recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
+    return {
+        "entries": loyalty_earn_orders(recent),
+        "redemptions": coupon_redeem_orders(recent),
+        "accounts": loyalty_refresh(),
+    }
