@@ -71,9 +71,10 @@ class AudienceRule:
         return rule
 
     def check_ranges(self) -> None:
-        if None not in (self.ltv_min, self.ltv_max) and self.ltv_min > self.ltv_max:
+        if self.ltv_min is not None and self.ltv_max is not None and self.ltv_min > self.ltv_max:
             raise ValidationError(_("The lowest predicted value is above the highest."))
-        if None not in (self.alive_min, self.alive_max) and self.alive_min > self.alive_max:
+        low, high = self.alive_min, self.alive_max
+        if low is not None and high is not None and low > high:
             raise ValidationError(_("The lowest probability alive is above the highest."))
 
     def to_dict(self) -> dict[str, object]:
