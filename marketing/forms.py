@@ -2,7 +2,6 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -322,47 +321,3 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for channel in self.CHANNELS:
             self.fields[channel.value] = forms.BooleanField(label=channel.label, required=False)
-
-
-# The channels a visitor may opt in to from a campaign's public lead form.
-LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
-
-
-class LeadForm(forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=200)
-    email = forms.EmailField(label=_("Your email"), max_length=254)
-    phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)
-    consent_email = forms.BooleanField(label=_("Send me offers by email"), required=False)
-    consent_sms = forms.BooleanField(label=_("Send me offers by SMS"), required=False)
-    consent_phone = forms.BooleanField(label=_("You may call me"), required=False)
-    # The honeypot: hidden from people by CSS, filled in by naive bots.
-    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-        self.fields["name"].widget.attrs.update({"autocomplete": "name", "maxlength": 200})
-        self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "maxlength": 30})
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError(_("Tell us your name."))
-        return name
-
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip()
-
-    def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"].strip()
-        if phone and not all(ch.isdigit() or ch in " +-()." for ch in phone):
-            raise forms.ValidationError(_("Use digits, spaces and + - ( ) only."))
-        return phone
-
-    def channels(self) -> list[str]:
-        return [c.value for c in LEAD_CHANNELS if self.cleaned_data.get(f"consent_{c.value}")]

@@ -11,17 +11,65 @@ campaign by the sender. Every submission is logged as an inbound interaction nam
 campaign, which is how the customer's 360° page shows where the lead came from.
 """
 
+from django import forms
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import Channel, Customer, Interaction
 from customers.services import customer_create
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services.campaigns import consent_set
 
+# The channels a visitor may opt in to from the form.
+LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
 # Campaigns whose form no longer takes leads.
 CLOSED_STATUSES = (Campaign.Status.CANCELLED, Campaign.Status.COMPLETED)
+
+
+class LeadForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Your name"), max_length=200)
+    email = forms.EmailField(label=gettext_lazy("Your email"), max_length=254)
+    phone = forms.CharField(label=gettext_lazy("Phone (optional)"), max_length=30, required=False)
+    consent_email = forms.BooleanField(
+        label=gettext_lazy("Send me offers by email"), required=False
+    )
+    consent_sms = forms.BooleanField(label=gettext_lazy("Send me offers by SMS"), required=False)
+    consent_phone = forms.BooleanField(label=gettext_lazy("You may call me"), required=False)
+    # The honeypot: hidden from people by CSS, filled in by naive bots.
+    website = forms.CharField(
+        label=gettext_lazy("Leave this field empty"), required=False, max_length=200
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self.fields["name"].widget.attrs.update({"autocomplete": "name", "maxlength": 200})
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "maxlength": 30})
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Tell us your name."))
+        return name
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip()
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not all(ch.isdigit() or ch in " +-()." for ch in phone):
+            raise forms.ValidationError(_("Use digits, spaces and + - ( ) only."))
+        return phone
+
+    def channels(self) -> list[str]:
+        return [c.value for c in LEAD_CHANNELS if self.cleaned_data.get(f"consent_{c.value}")]
 
 
 @transaction.atomic
