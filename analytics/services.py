@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from analytics import runs
 from analytics.models import SegmentRun
 from analytics.selectors import active_run
+from analytics.tasks import run_segments
+from crm.lib.tasks import queue_on_commit
 
 # A run queued or running for longer than this lost its worker (a run of a million
 # customers takes about a minute): it is failed so that it does not block new runs forever.
@@ -23,10 +25,8 @@ class RunAlreadyActive(Exception):
 @transaction.atomic
 def run_request(*, as_of: date | None = None, requested_by=None) -> SegmentRun:
     """Create a queued run and queue its Celery task once the transaction commits."""
-    from analytics.tasks import run_segments
-
     run = _run_create(as_of=as_of, requested_by=requested_by)
-    transaction.on_commit(lambda: run_segments.delay(run.pk))
+    queue_on_commit(run_segments, run.pk)
     return run
 
 
@@ -69,8 +69,6 @@ def run_compute_now(*, as_of: date | None = None, requested_by=None) -> SegmentR
 
     Not atomic on purpose: the run publishes itself in its own transaction at the end.
     """
-    from analytics.tasks import run_segments
-
     with _tasks_inline():
         run = _run_create(as_of=as_of, requested_by=requested_by)
         run_segments.apply(args=[run.pk])

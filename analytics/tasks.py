@@ -1,5 +1,9 @@
 """Celery tasks of the analytics app: interfaces only, the work is in analytics.runs.
 
+Services queue these (analytics.services imports this module); a task imports the
+services it calls inside its body, so the two never import each other while loading.
+analytics.runs queues nothing, so it is imported here at the top.
+
 run_segments aggregates and fits on one worker, then a chord spreads the chunks (and the
 recommendations) over every worker on the queue; finish_run publishes the run.
 """
@@ -10,7 +14,6 @@ from celery import chord, shared_task
 from django.utils import timezone
 
 from analytics import runs
-from analytics.services import RunAlreadyActive, run_request
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +21,8 @@ logger = logging.getLogger(__name__)
 @shared_task(name="analytics.tasks.nightly_segments")
 def nightly_segments() -> int | None:
     """The beat schedule's entry point (settings.CRM_SEGMENTS_HOUR)."""
+    from analytics.services import RunAlreadyActive, run_request
+
     try:
         return run_request(as_of=timezone.localdate()).pk
     except RunAlreadyActive as refused:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ConcurrentEditError
 from crm.lib.csv_import import chunked
+from crm.lib.tasks import queue_on_commit
 from customers.importing import CREATE, ROW_ERROR, UPDATE, ImportAnalysis, RowResult, analyse_import
 from customers.models import (
     Customer,
@@ -24,6 +25,7 @@ from customers.services import (
     customer_create,
     customer_update,
 )
+from customers.tasks import import_customers
 
 
 class ImportClosedError(Exception):
@@ -71,7 +73,8 @@ def import_progress_key(import_id: int) -> str:
 
 @transaction.atomic
 def customer_import_queue(*, customer_import: CustomerImport, user, mode: str) -> CustomerImport:
-    """Mark the import as running before its background job starts; refuse a second start."""
+    """Mark the import as running and queue its background job once committed; refuse a
+    second start."""
     customer_import = CustomerImport.objects.select_for_update().get(pk=customer_import.pk)
     if customer_import.user_id != user.pk:
         raise ImportClosedError(_("Only the user who uploaded a file may import it."))
@@ -86,6 +89,7 @@ def customer_import_queue(*, customer_import: CustomerImport, user, mode: str) -
     customer_import.error = ""
     customer_import.save(update_fields=["status", "mode", "error"])
     cache.delete(import_progress_key(customer_import.pk))
+    queue_on_commit(import_customers, customer_import.pk, user.pk, mode)
     return customer_import
 
 

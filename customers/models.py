@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from customers.choices import CustomerStage
+
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()./-]{5,30}$",
     _(
@@ -58,11 +60,7 @@ class Customer(models.Model):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
 
-    class Stage(models.TextChoices):
-        LEAD = "lead", _("Lead")
-        PROSPECT = "prospect", _("Prospect")
-        CUSTOMER = "customer", _("Customer")
-        CHURNED = "churned", _("Churned")
+    Stage = CustomerStage
 
     class Size(models.TextChoices):
         MICRO = "1-9", _("1-9 employees")

@@ -6,7 +6,6 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
-from customers.import_services import customer_import_apply, customer_import_stop
 from customers.models import CustomerImport
 
 logger = logging.getLogger(__name__)
@@ -17,6 +16,10 @@ logger = logging.getLogger(__name__)
 # applying a file again matches the customers it created.
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def import_customers(import_id: int, user_id: int, mode: str) -> str:
+    # Services queue this task (customers.import_services imports this module): import
+    # them here, so the two modules never import each other while loading.
+    from customers.import_services import customer_import_apply, customer_import_stop
+
     customer_import = CustomerImport.objects.get(pk=import_id)
     user = get_user_model().objects.get(pk=user_id)
     try:

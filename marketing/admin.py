@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from marketing.models import (
@@ -10,6 +10,7 @@ from marketing.models import (
     LoyaltyRule,
     LoyaltyTier,
 )
+from marketing.services.loyalty import loyalty_refresh_queue
 
 
 @admin.register(Campaign)
@@ -54,10 +55,8 @@ class LoyaltyTierAdmin(admin.ModelAdmin):
         _refresh_tiers_after_commit(request)
 
 
-def _refresh_tiers_after_commit(request) -> None:
-    from marketing.tasks import refresh_loyalty_tiers
-
-    transaction.on_commit(refresh_loyalty_tiers.delay)
+def _refresh_tiers_after_commit(request: HttpRequest) -> None:
+    loyalty_refresh_queue()
     messages.info(request, _("Every customer's tier is being recalculated in the background."))
 
 
@@ -77,7 +76,7 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
 
 @admin.register(LoyaltyEntry)
 class LoyaltyEntryAdmin(admin.ModelAdmin):
-    """Read-only: entries are written by marketing.loyalty, which keeps the balance."""
+    """Read-only: entries are written by marketing.services.loyalty, which keeps the balance."""
 
     list_display = ["customer", "kind", "points", "reason", "created_by", "created_at"]
     list_filter = ["kind"]

@@ -1,7 +1,7 @@
 """Which recipients a campaign converted, and the revenue it earned: computed in SQL.
 
 A recipient converts when
-- an order carries their coupon code (marketing.services.coupon_redeem stored it on the
+- an order carries their coupon code (marketing.services.campaigns.coupon_redeem stored it on the
   recipient as conversion_order, whenever the order came), or
 - they place an order within the campaign's attribution window after it was sent to them:
   sent_at <= ordered_at < sent_at + attribution_days.

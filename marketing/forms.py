@@ -12,10 +12,10 @@ from analytics.models import Segment
 from crm.lib.forms import DateInput, VersionField, reject_nul
 from crm.lib.money import MONEY_MAX
 from customers.models import Channel, Customer, Tag
-from marketing.audience import MAX_LIST, AudienceRule
-from marketing.loyalty import MAX_POINTS
+from marketing.audience_rule import MAX_LIST, AudienceRule
 from marketing.models import Campaign, LoyaltyTier
-from marketing.services import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
+from marketing.services.campaigns import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
+from marketing.services.loyalty import MAX_POINTS
 
 _EARLIEST = date(2000, 1, 1)
 _LATEST = date(2200, 12, 31)

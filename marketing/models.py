@@ -1,6 +1,6 @@
 """Campaigns to an audience on a channel, their recipients, and the loyalty programme.
 
-The audience is a JSON rule validated by marketing.audience.AudienceRule (one place knows
+The audience is a JSON rule validated by marketing.audience_rule.AudienceRule (one place knows
 its keys, the form, the query and the model's clean() all use it): a rule is read as a
 whole, never queried by its parts, and adding a criterion needs no schema change.
 Consent lives in customers.Consent (one row per customer and channel, with history).
@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.money import MONEY
+from marketing.audience_rule import AudienceRule
+from marketing.lead_form_link import lead_form_token
+from marketing.personalise import check_template
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -76,7 +79,7 @@ class Campaign(models.Model):
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
-    # Sending (marketing.sending): the pace, and the next moment a batch may start, which
+    # Sending (marketing.services.sending): the pace, and the next moment a batch may start, which
     # every worker reads and advances under a row lock so the rate holds across workers.
     send_rate = models.PositiveIntegerField(
         _("messages per minute"),
@@ -123,8 +126,6 @@ class Campaign(models.Model):
         return reverse("marketing:campaign-detail", args=[self.pk])
 
     def clean(self):
-        from marketing.audience import AudienceRule
-
         errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The campaign cannot end before it starts.")
@@ -147,16 +148,12 @@ class Campaign(models.Model):
 
     @property
     def lead_form_token(self) -> str:
-        """The signed id in the public lead form's URL (marketing.leads)."""
-        from marketing.leads import lead_form_token
-
+        """The signed id in the public lead form's URL (marketing.lead_form_link)."""
         return lead_form_token(self)
 
 
 def _template_errors(campaign: Campaign) -> dict:
     """The subject and message must be valid personalisation templates (marketing.personalise)."""
-    from marketing.personalise import check_template
-
     errors = {}
     for key in ("subject", "body"):
         try:
@@ -208,7 +205,7 @@ class CampaignRecipient(models.Model):
     revenue = models.DecimalField(_("revenue"), **MONEY, default=0, validators=NON_NEGATIVE)
     # The analytics segment the customer was in when the audience was frozen ("" for none).
     segment = models.CharField(_("segment at send time"), max_length=30, blank=True)
-    # Sending (marketing.sending): who claimed the row, when, and when a retry may run.
+    # Sending (marketing.services.sending): who claimed the row, when, and when a retry may run.
     claimed_by = models.CharField(max_length=200, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -289,7 +286,7 @@ class LoyaltyAccount(models.Model):
     balance = models.IntegerField(_("balance"), default=0)
     earned = models.PositiveIntegerField(_("points earned"), default=0)
     # Stored rather than computed on read so an audience can select a tier with an index:
-    # refreshed by marketing.loyalty.loyalty_refresh on every order and ledger change of
+    # refreshed by marketing.services.loyalty.loyalty_refresh on every order and ledger change of
     # the customer, and nightly for everyone (spend falls out of the 12-month window).
     spend_12m = models.DecimalField(_("12-month spend"), **MONEY, default=0)
     tier = models.ForeignKey(

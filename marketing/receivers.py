@@ -5,8 +5,8 @@ import logging
 from django.dispatch import receiver
 
 from customers.signals import customers_merged
-from marketing.loyalty import loyalty_earn, loyalty_merge
-from marketing.services import coupon_redeem, marketing_merge
+from marketing.services.campaigns import coupon_redeem, marketing_merge
+from marketing.services.loyalty import imported_orders_queue, loyalty_earn, loyalty_merge
 from sales.signals import order_placed, orders_imported
 
 logger = logging.getLogger(__name__)
@@ -27,11 +27,11 @@ def order_earns_points_and_redeems_coupon(sender, *, order, **kwargs):
 
 
 @receiver(orders_imported, dispatch_uid="marketing-orders-imported")
-def imported_orders_earn_points_and_redeem_coupons(sender, *, first_id, last_id, **kwargs):
+def imported_orders_earn_points_and_redeem_coupons(
+    sender: type, *, first_id: int, last_id: int, **kwargs: object
+) -> None:
     """In the background: an import may bring a million orders."""
-    from marketing.tasks import imported_orders
-
-    imported_orders.delay(first_id, last_id)
+    imported_orders_queue(first_id=first_id, last_id=last_id)
 
 
 @receiver(customers_merged, dispatch_uid="marketing-follow-merge")

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from customers.models import Customer
+from marketing.lead_form_link import campaign_id_from_token
 from marketing.models import Campaign, CampaignRecipient, LoyaltyEntry
 
 
@@ -11,6 +12,12 @@ def campaigns_visible_to(user) -> QuerySet[Campaign]:
     if not user.has_perm("marketing.view_campaign"):
         return Campaign.objects.none()
     return Campaign.objects.all()
+
+
+def campaign_from_token(token: str) -> Campaign | None:
+    """The campaign of a public lead form link (marketing.lead_form_link), if any."""
+    pk = campaign_id_from_token(token)
+    return None if pk is None else Campaign.objects.filter(pk=pk).first()
 
 
 def can_change_campaign(user, campaign: Campaign) -> bool:

@@ -37,7 +37,6 @@ from customers.importing import (
 )
 from customers.models import Channel, Customer, CustomerImport
 from customers.selectors import customers_visible_to
-from customers.tasks import import_customers
 
 
 def export_response(customers) -> StreamingHttpResponse:
@@ -153,7 +152,6 @@ def customer_import_preview(request, pk):
                 # progress, then the outcome: counts, or the rows at fault.
                 mode = apply_form.cleaned_data["mode"]
                 customer_import_queue(customer_import=customer_import, user=request.user, mode=mode)
-                import_customers.delay(customer_import.pk, request.user.pk, mode)
                 return redirect(customer_import)
         except ImportClosedError as error:
             messages.warning(request, str(error))

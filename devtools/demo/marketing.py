@@ -18,9 +18,9 @@ from analytics.models import CustomerValue
 from analytics.selectors import current_run
 from customers.models import Channel, Consent, Customer
 from marketing.audience import audience_queryset
-from marketing.loyalty import loyalty_adjust, loyalty_earn, loyalty_earn_orders
 from marketing.models import Campaign, CampaignRecipient
-from marketing.services import coupon_codes, coupon_redeem
+from marketing.services.campaigns import coupon_codes, coupon_redeem
+from marketing.services.loyalty import loyalty_adjust, loyalty_earn, loyalty_earn_orders
 from sales.models import Order, Product
 from sales.services import order_create
 

@@ -15,12 +15,13 @@ from analytics.selectors import current_run
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import querystring_without
 from customers.models import Customer, Tag
-from marketing.audience import AudienceRule, audience_count, audience_sample
+from marketing.audience import audience_count, audience_sample
+from marketing.audience_rule import AudienceRule
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
 from marketing.models import Campaign, CampaignRecipient, LoyaltyTier
 from marketing.selectors import campaign_owners_for, campaigns_visible_to, can_change_campaign
-from marketing.services import CAMPAIGN_FIELDS, campaign_create, campaign_update
+from marketing.services.campaigns import CAMPAIGN_FIELDS, campaign_create, campaign_update
 
 PAGE_SIZE = 25
 SAMPLE_SIZE = 10

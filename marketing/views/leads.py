@@ -16,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.ratelimit import client_ip, rate_limit_hit
-from marketing.leads import CLOSED_STATUSES, LeadForm, campaign_from_token, lead_capture
+from marketing.selectors import campaign_from_token
+from marketing.services.leads import CLOSED_STATUSES, LeadForm, lead_capture
 
 LEAD_LIMIT = (5, 10 * 60)  # submissions per IP per window (seconds)
 TEMPLATE = "marketing/leads/form.html"

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from customers.selectors import customers_visible_to
 from marketing.forms import LoyaltyForm
-from marketing.loyalty import loyalty_adjust, loyalty_redeem, loyalty_status
 from marketing.selectors import loyalty_entries_for
+from marketing.services.loyalty import loyalty_adjust, loyalty_redeem, loyalty_status
 
 PANEL_ENTRIES = 5
 

@@ -22,11 +22,12 @@ from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import IdListField, reject_nul
 from crm.lib.http import querystring_without
 from customers.models import Customer
-from marketing.audience import AudienceRule, audience_count, audience_queryset, audience_sample
+from marketing.audience import audience_count, audience_queryset, audience_sample
+from marketing.audience_rule import AudienceRule
 from marketing.channels import mail_rows, recipient_outcome_set, recipient_outcomes_set
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to
-from marketing.sending import DELIVERED, campaign_send, preview_for, send_test
+from marketing.services.sending import DELIVERED, campaign_send, preview_for, send_test
 
 RECIPIENTS_PAGE_SIZE = 50
 BULK_OUTCOME_MAX = 500  # ids in one bulk post: ten pages of recipients

@@ -9,7 +9,7 @@ from crm.lib.concurrency import NOT_A_USER_EDIT, ConcurrentEditError, lock_for_u
 from customers.models import Customer
 from customers.services import customer_update
 from marketing.models import Campaign
-from marketing.services import campaign_update
+from marketing.services.campaigns import campaign_update
 from sales.models import Deal, Quote, Stage
 from sales.services import deal_move, deal_update, quote_update
 from service.models import Ticket

@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from crm.lib.signed_links import SignedLink
 from customers.models import Consent
-from marketing import consent, leads
+from marketing import consent, lead_form_link
 from marketing.models import Campaign
+from marketing.selectors import campaign_from_token
 from service import links
 from service.models import Ticket
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory, TicketFactory
@@ -139,7 +140,7 @@ def test_the_same_values_still_make_the_same_links(old_key, when_they_were_signe
     ticket = Ticket(pk=9001, created_at=datetime.fromtimestamp(1767225600, tz=UTC))
     assert links.follow_token(ticket) == FOLLOW
     assert links.csat_token(ticket) == CSAT
-    assert leads.lead_form_token(Campaign(pk=7)) == LEAD_FORM
+    assert lead_form_link.lead_form_token(Campaign(pk=7)) == LEAD_FORM
 
 
 def test_sent_marketing_links_still_open_their_pages(db, client, old_key):
@@ -148,7 +149,7 @@ def test_sent_marketing_links_still_open_their_pages(db, client, old_key):
     CampaignFactory(pk=7, status=Campaign.Status.RUNNING)
     assert consent.read_unsubscribe_token(UNSUBSCRIBE).customer_id == 42
     assert consent.read_preferences_token(PREFERENCES) == 42
-    assert leads.campaign_from_token(LEAD_FORM).pk == 7
+    assert campaign_from_token(LEAD_FORM).pk == 7
     assert (
         client.get(reverse("public-marketing:preferences", args=[PREFERENCES])).status_code == 200
     )
@@ -176,6 +177,6 @@ def test_sent_ticket_links_still_open_within_their_age(db, client, old_key, monk
 def test_sent_links_refuse_each_others_purpose(db, old_key, when_they_were_signed):
     assert consent.PREFERENCES_LINK.read(UNSUBSCRIBE) is None
     assert consent.UNSUBSCRIBE_LINK.read(PREFERENCES) is None
-    assert leads.LEAD_FORM_LINK.read(PREFERENCES) is None
+    assert lead_form_link.LEAD_FORM_LINK.read(PREFERENCES) is None
     assert links.CSAT_LINK.read(FOLLOW) is None
     assert links.FOLLOW_LINK.read(CSAT) is None

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F
+from django.test import TestCase
 from django.urls import reverse
 
 from crm import roles
@@ -41,7 +42,8 @@ def upload_ok(client, content: bytes) -> CustomerImport:
 
 def apply(client, customer_import: CustomerImport, mode: str):
     url = reverse("customers:customer-import-preview", args=[customer_import.pk])
-    response = client.post(url, {"action": "apply", "mode": mode})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the job is queued on commit
+        response = client.post(url, {"action": "apply", "mode": mode})
     customer_import.refresh_from_db()
     return response
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection, connections
 from django.urls import reverse
 
-from marketing.loyalty import loyalty_adjust, loyalty_redeem
 from marketing.models import LoyaltyAccount, LoyaltyEntry
+from marketing.services.loyalty import loyalty_adjust, loyalty_redeem
 from tests.conftest import missing_service
 from tests.factories import CampaignRecipientFactory, CustomerFactory
 

@@ -8,7 +8,7 @@ import pytest
 
 from marketing.models import CampaignRecipient
 from marketing.reports import campaign_figures
-from marketing.services import coupon_redeem
+from marketing.services.campaigns import coupon_redeem
 from tests.factories import CampaignFactory, CampaignRecipientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

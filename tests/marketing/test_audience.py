@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Customer
-from marketing.audience import AudienceRule, audience_count, audience_queryset, audience_sample
-from marketing.loyalty import loyalty_adjust
+from marketing.audience import audience_count, audience_queryset, audience_sample
+from marketing.audience_rule import AudienceRule
+from marketing.services.loyalty import loyalty_adjust
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,

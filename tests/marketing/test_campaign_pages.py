@@ -280,7 +280,7 @@ def test_pages_take_a_constant_number_of_queries(
 
 
 def test_status_changes_by_hand_follow_the_allowed_transitions(marketer, marketer_client):
-    from marketing.services import campaign_update
+    from marketing.services.campaigns import campaign_update
 
     campaign = CampaignFactory(owner=marketer, status="running")
     form = marketer_client.get(reverse("marketing:campaign-update", args=[campaign.pk])).context[

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Task
-from marketing import sending
 from marketing.channels import recipient_outcome_set
 from marketing.models import Campaign, CampaignRecipient
+from marketing.services import sending
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from marketing import sending
 from marketing.channels import Composer, email_message, html_body
+from marketing.services import sending
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.models import Consent, Customer, Interaction
-from marketing.leads import lead_form_token
+from marketing.lead_form_link import lead_form_token
 from marketing.models import Campaign, CampaignRecipient
 from marketing.views.leads import LEAD_LIMIT
 from tests.factories import CampaignFactory, CampaignRecipientFactory, CustomerFactory

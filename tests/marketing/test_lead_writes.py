@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from customers.models import Consent, Interaction
-from marketing.leads import lead_form_token
+from marketing.lead_form_link import lead_form_token
 from marketing.models import Campaign
 from tests.factories import CampaignFactory, CustomerFactory
 

@@ -9,7 +9,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.services import customers_merge
-from marketing.loyalty import (
+from marketing.models import (
+    CampaignRecipient,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyRule,
+    LoyaltyTier,
+)
+from marketing.services.campaigns import COUPON_ALPHABET, coupon_codes
+from marketing.services.loyalty import (
     loyalty_adjust,
     loyalty_earn,
     loyalty_earn_orders,
@@ -19,14 +27,6 @@ from marketing.loyalty import (
     loyalty_status,
     points_for,
 )
-from marketing.models import (
-    CampaignRecipient,
-    LoyaltyAccount,
-    LoyaltyEntry,
-    LoyaltyRule,
-    LoyaltyTier,
-)
-from marketing.services import COUPON_ALPHABET, coupon_codes
 from sales.models import Order
 from sales.services import order_create
 from tests.factories import (

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from marketing.loyalty import loyalty_adjust
 from marketing.models import LoyaltyEntry
+from marketing.services.loyalty import loyalty_adjust
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

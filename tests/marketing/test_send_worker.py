@@ -18,8 +18,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 
 from crm.celery import app
-from marketing import sending
 from marketing.models import Campaign, CampaignRecipient
+from marketing.services import sending
 from tests.conftest import missing_service
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory
 

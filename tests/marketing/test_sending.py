@@ -10,8 +10,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from customers.models import Consent
-from marketing import sending
 from marketing.models import Campaign, CampaignRecipient
+from marketing.services import sending
 from marketing.sms import LocmemSmsBackend
 from tests.factories import (
     CampaignFactory,

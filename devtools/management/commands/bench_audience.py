@@ -17,9 +17,9 @@ from analytics.selectors import current_run
 from customers.models import Consent, Customer
 from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
 from devtools.demo.customers import ensure_demo_users
-from marketing.loyalty import loyalty_refresh
 from marketing.models import Campaign, LoyaltyAccount, LoyaltyTier
-from marketing.services import campaign_create
+from marketing.services.campaigns import campaign_create
+from marketing.services.loyalty import loyalty_refresh
 
 CONSENT_SOURCE = "bench"
 TARGET_MS = 500

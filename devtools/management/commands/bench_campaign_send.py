@@ -29,8 +29,8 @@ from crm.lib.bulk import insert_series
 from customers.models import Customer
 from devtools.bench import ensure_database, require_postgresql
 from devtools.demo.customers import ensure_demo_users
-from marketing import sending
 from marketing.models import Campaign, CampaignRecipient
+from marketing.services import sending
 
 PREFIX = "BENCH-M-"  # external ids of the loaded customers
 PORT_VARIABLE = "BENCH_SMTP_PORT"

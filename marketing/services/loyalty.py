@@ -36,12 +36,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.tasks import publish, queue_on_commit
 from customers.models import Customer
 from marketing.models import LoyaltyAccount, LoyaltyEntry, LoyaltyRule, LoyaltyTier
+from marketing.services.campaigns import coupon_redeem_orders
+from marketing.tasks import imported_orders, refresh_loyalty_tiers
 from sales.models import Order
 
 MAX_POINTS = 10**9
 SPEND_WINDOW = timedelta(days=365)
+CATCH_UP = timedelta(days=2)  # how far back the nightly job looks for missed orders
 
 
 def loyalty_rule() -> LoyaltyRule:
@@ -252,6 +256,12 @@ def base_tier(tiers: list[LoyaltyTier] | None = None) -> LoyaltyTier | None:
 REFRESH_BATCH = 10_000
 
 
+def loyalty_refresh_queue() -> None:
+    """Every account's spend and tier, in the background once committed (admins changed
+    the tiers)."""
+    queue_on_commit(refresh_loyalty_tiers)
+
+
 def loyalty_refresh(customer_ids: list[int] | None = None) -> int:
     """Store the 12-month spend and tier of these customers' accounts (None: everyone).
 
@@ -334,3 +344,33 @@ def qualifies(tier: LoyaltyTier) -> Q:
     if tier.minimum_spend is not None:
         condition |= Q(spend_12m__gte=tier.minimum_spend)
     return condition
+
+
+# --- the background jobs' work (marketing.tasks) ----------------------------------
+
+
+def imported_orders_queue(*, first_id: int, last_id: int) -> None:
+    """Reward an import's orders (ids first_id..last_id) in the background: an import may
+    bring a million orders. Queued at once: sales sends orders_imported after its commit."""
+    publish(imported_orders, first_id, last_id)
+
+
+def imported_orders_reward(*, first_id: int, last_id: int) -> dict[str, int]:
+    """What an order import means to marketing: points, coupon conversions, tiers."""
+    orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)
+    return {
+        "entries": loyalty_earn_orders(orders),
+        "redemptions": coupon_redeem_orders(orders),
+    }
+
+
+def loyalty_catch_up() -> dict[str, int]:
+    """Catch up on the last two days' orders whose points or coupon were missed (a
+    receiver that failed, an import whose task was never queued; both steps skip what was
+    done), then re-tier everyone, as spend leaves the 12-month window."""
+    recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
+    return {
+        "entries": loyalty_earn_orders(recent),
+        "redemptions": coupon_redeem_orders(recent),
+        "accounts": loyalty_refresh(),
+    }

@@ -1,7 +1,7 @@
 """Lead capture: a campaign's public web form, and what a submission writes.
 
-The form's URL carries the campaign id signed with SECRET_KEY (its own salt), so campaigns
-cannot be enumerated by counting. A submission matches an existing customer by email
+The form's URL is a signed link (marketing.lead_form_link). A submission matches an
+existing customer by email
 (case-insensitive): it fills their blank phone, keeps their stage and source, and records
 the consent ticked; otherwise it creates a customer at the lead stage with the source
 "campaign". An unticked box withdraws nothing: not ticking is not an opt-out.
@@ -18,27 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.lib.concurrency import NOT_A_USER_EDIT
-from crm.lib.signed_links import SignedLink
 from customers.models import Channel, Customer, Interaction
 from customers.services import consent_set, customer_create, customer_update, interaction_log
 from marketing.models import Campaign, CampaignRecipient
 
-LEAD_FORM_LINK = SignedLink(salt="marketing.lead-form")
 # The channels a visitor may opt in to from the form.
 LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
 # Campaigns whose form no longer takes leads.
 CLOSED_STATUSES = (Campaign.Status.CANCELLED, Campaign.Status.COMPLETED)
-
-
-def lead_form_token(campaign: Campaign) -> str:
-    return LEAD_FORM_LINK.make(campaign.pk)
-
-
-def campaign_from_token(token: str) -> Campaign | None:
-    pk = LEAD_FORM_LINK.read(token)
-    if not isinstance(pk, int) or isinstance(pk, bool):
-        return None
-    return Campaign.objects.filter(pk=pk).first()
 
 
 class LeadForm(forms.Form):

@@ -44,14 +44,17 @@ from django.utils.translation import gettext as _
 from analytics.models import CustomerValue
 from analytics.selectors import current_run
 from crm.lib.bulk import bulk_insert
+from crm.lib.tasks import queue_on_commit
 from customers.models import Consent
 from marketing import channels
-from marketing.audience import CONSENT_CHANNEL, AudienceRule, audience_queryset
+from marketing.audience import CONSENT_CHANNEL, audience_queryset
+from marketing.audience_rule import AudienceRule
 from marketing.channels import Composer, email_message, transport_for
 from marketing.consent import unsubscribe_url
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
-from marketing.services import coupon_codes
+from marketing.services.campaigns import coupon_codes
 from marketing.sms import SmsRefused
+from marketing.tasks import send_campaign
 
 R = CampaignRecipient.Status
 # Channels whose messages the workers deliver; the others are done when the audience freezes.
@@ -102,7 +105,7 @@ def campaign_send(*, campaign: Campaign, by, rate: int | None = None) -> int:
     locked.send_not_before = None
     if locked.channel in DELIVERED:
         locked.status = Campaign.Status.RUNNING
-        transaction.on_commit(lambda: dispatch(locked.pk))
+        queue_on_commit(send_campaign, locked.pk)
     else:
         if locked.channel == CampaignChannel.PHONE:
             channels.call_tasks_create(campaign=locked, by=by)
@@ -117,8 +120,7 @@ def campaign_send(*, campaign: Campaign, by, rate: int | None = None) -> int:
 
 
 def dispatch(campaign_id: int, copies: int = 1) -> None:
-    from marketing.tasks import send_campaign
-
+    """Queue `copies` delivery tasks now (the sweep's restarts, benchmarks and tests)."""
     for _i in range(copies):
         send_campaign.delay(campaign_id)
 
@@ -393,6 +395,17 @@ def requeue_stale(*, now=None, timeout: timedelta = CLAIM_TIMEOUT) -> int:
     return CampaignRecipient.objects.filter(status=R.SENDING, claimed_at__lt=now - timeout).update(
         status=R.QUEUED, claimed_by="", next_attempt_at=None
     )
+
+
+def sending_sweep() -> dict[str, int]:
+    """Re-queue rows of dead workers, restart campaigns whose task was lost, and complete
+    campaigns with nothing left to send (the beat's minute sweep)."""
+    requeued = requeue_stale()
+    stalled = stalled_campaigns()
+    for campaign_id in stalled:
+        dispatch(campaign_id)
+    completed = complete_finished()
+    return {"requeued": requeued, "restarted": len(stalled), "completed": completed}
 
 
 def stalled_campaigns(*, now=None, idle: timedelta = timedelta(minutes=2)) -> list[int]:
