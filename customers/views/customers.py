@@ -7,13 +7,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.http import querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
-from crm.lib.panels import CUSTOMER_PAGE, panels_for
+from crm.lib.panels import CUSTOMER_PAGE, deferred_panels, panels_in_page
 from customers.filters import CustomerFilter
 from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
 from customers.models import Customer
@@ -57,7 +58,7 @@ def customer_list(request):
 
 
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_detail(request, pk):
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(
         customers_visible_to(request.user)
         .select_related("owner")
@@ -65,21 +66,33 @@ def customer_detail(request, pk):
         pk=pk,
     )
     can_work = can_work_customer(request.user, customer)
+    contacts = list(customer.contacts.all())  # read once: the list and the interaction form
+    panels = panels_in_page(CUSTOMER_PAGE, request, customer)
     context = {
         "customer": customer,
-        "contacts": customer.contacts.all(),
+        "contacts": contacts,
         "timeline": customer_timeline(customer),
         "history": customer_history(customer),
         "can_edit": can_edit_contact_details(request.user, customer),
         "can_work": can_work,
-        "panels": panels_for(CUSTOMER_PAGE, request.user),
+        "panels": panels,
+        "has_deferred_panels": any(shown.panel.deferred for shown in panels),
     }
     if can_work:
-        context["interaction_form"] = InteractionForm(customer=customer)
+        context["interaction_form"] = InteractionForm(customer=customer, contacts=contacts)
         context["task_form"] = TaskForm(
             assignees=assignable_users(request.user), initial={"assignee": request.user}
         )
     return render(request, "customers/customer_detail.html", context)
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_deferred_panels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 360° page's deferred panels, in one request: each replaces its placeholder
+    (htmx out-of-band swaps), with one look-up of the user and the customer for all."""
+    customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    context = {"panels": deferred_panels(CUSTOMER_PAGE, request, customer)}
+    return render(request, "customers/partials/deferred_panels.html", context)
 
 
 @permission_required("customers.add_customer", raise_exception=True)

@@ -2,6 +2,7 @@
 
 import csv
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, Q, Sum
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without
 from customers.csv_format import safe_cell
+from customers.models import Customer
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
 from customers.services import ConcurrentEditError
 from sales.filters import DealFilter
@@ -293,10 +295,18 @@ def deal_lose_view(request, pk):
     return render(request, "sales/deal_lose.html", {"deal": deal, "form": form}, status=status)
 
 
+CUSTOMER_DEALS_PANEL = "sales/partials/customer_deals_panel.html"
+
+
 @permission_required("sales.view_deal", raise_exception=True)
-def customer_deals_panel(request, pk):
+def customer_deals_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer's 360° page panel: their deals the user may see."""
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    return render(request, CUSTOMER_DEALS_PANEL, customer_deals_context(request, customer))
+
+
+def customer_deals_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    """The deals panel of a customer the user may see (the 360° page renders it inline)."""
     deals = (
         deals_visible_to(request.user)
         .filter(customer=customer)
@@ -304,8 +314,7 @@ def customer_deals_panel(request, pk):
         .order_by("status", "expected_close_date", "id")[:20]
     )
     can_add = request.user.has_perm("sales.add_deal") and can_work_customer(request.user, customer)
-    context = {"customer": customer, "deals": deals, "can_add": can_add}
-    return render(request, "sales/partials/customer_deals_panel.html", context)
+    return {"customer": customer, "deals": deals, "can_add": can_add}
 
 
 @permission_required("sales.view_deal", raise_exception=True)
