@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.forms import DateInput, DateTimeInput, VersionField
+from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
 from crm.lib.uploads import ImportFileError
 from customers.import_csv import read_upload
 from customers.models import (
@@ -156,10 +156,8 @@ class InteractionForm(forms.ModelForm):
         contact.queryset = customer.contacts.all()  # what a posted contact is checked against
         contact.empty_label = _("No particular contact")
         self._contacts = contacts
-        if contacts is not None:  # the choices from the list read once, not a query of their own
-            contact.choices = [("", contact.empty_label)] + [
-                (c.pk, contact.label_from_instance(c)) for c in contacts
-            ]
+        if contacts is not None:
+            offer_choices(contact, contacts)
 
     @property
     def has_contacts(self) -> bool:

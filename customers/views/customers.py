@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from crm.lib.forms import offer_choices
 from crm.lib.http import querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
 from crm.lib.panels import CUSTOMER_PAGE, deferred_panels, panels_in_page
@@ -24,6 +25,7 @@ from customers.selectors import (
     can_edit_customer,
     can_work_customer,
     customer_history,
+    customer_owners,
     customer_timeline,
     customers_visible_to,
     saved_views_for,
@@ -35,7 +37,7 @@ PAGE_SIZE = 25
 
 
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_list(request):
+def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(
         request.GET, queryset=customers_visible_to(request.user), request=request
     )
@@ -45,6 +47,8 @@ def customer_list(request):
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     attach_cells(CUSTOMER_LIST, request.user, page.object_list)
+    owners = list(customer_owners())  # one read for the owner filter and the bulk form
+    offer_choices(customer_filter.form.fields["owner"], owners)
     context = {
         "filter": customer_filter,
         "page": page,
@@ -52,7 +56,7 @@ def customer_list(request):
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
         "saved_views": saved_views_for(request.user),
-        "bulk_form": BulkActionForm(user=request.user),
+        "bulk_form": BulkActionForm(user=request.user, owners=owners),
     }
     return render(request, "customers/customer_list.html", context)
 
