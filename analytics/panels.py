@@ -37,6 +37,8 @@ COLUMNS = (
 
 
 def register_analytics_panels() -> None:
+    from analytics.views.dashboards import CUSTOMER_VALUE_PANEL, customer_value_context
+
     register_panel(
         CUSTOMER_PAGE,
         Panel(
@@ -44,6 +46,8 @@ def register_analytics_panels() -> None:
             url_name="analytics:customer-value-panel",
             permission="analytics.view_customervalue",
             order=40,
+            template=CUSTOMER_VALUE_PANEL,
+            context=customer_value_context,  # one row of the current run, five recommendations
         ),
     )
     register_list_extension(

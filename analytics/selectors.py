@@ -9,6 +9,7 @@ from analytics.models import (
     Recommendation,
     SegmentRun,
 )
+from customers.models import Customer
 
 
 def current_run() -> SegmentRun | None:
@@ -39,9 +40,11 @@ def customer_value(customer, run: SegmentRun | None = None) -> CustomerValue | N
     return CustomerValue.objects.filter(run=run, customer=customer).select_related("run").first()
 
 
-def recommendations_for(customer, limit: int = 5) -> QuerySet[Recommendation]:
-    """The current run's recommended products for the customer, best first."""
-    run = current_run()
+def recommendations_for(
+    customer: Customer, limit: int = 5, run: SegmentRun | None = None
+) -> QuerySet[Recommendation]:
+    """The current run's (or `run`'s) recommended products for the customer, best first."""
+    run = run or current_run()
     if run is None:
         return Recommendation.objects.none()
     return (

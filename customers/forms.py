@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.forms import DateInput, DateTimeInput, VersionField
+from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
 from crm.lib.uploads import ImportFileError
 from customers.import_csv import read_upload
 from customers.models import (
@@ -149,10 +149,22 @@ class InteractionForm(forms.ModelForm):
         fields = ["channel", "direction", "occurred_at", "contact", "summary"]
         widgets = {"occurred_at": DateTimeInput(), "summary": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, customer, **kwargs):
+    def __init__(self, *args, customer: Customer, contacts: list[Contact] | None = None, **kwargs):
+        """`contacts`: the customer's contacts when the caller has read them already."""
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = customer.contacts.all()
-        self.fields["contact"].empty_label = _("No particular contact")
+        contact = self.fields["contact"]
+        contact.queryset = customer.contacts.all()  # what a posted contact is checked against
+        contact.empty_label = _("No particular contact")
+        self._contacts = contacts
+        if contacts is not None:
+            offer_choices(contact, contacts)
+
+    @property
+    def has_contacts(self) -> bool:
+        """Whether to offer the contact field at all."""
+        if self._contacts is not None:
+            return bool(self._contacts)
+        return self.fields["contact"].queryset.exists()
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean_occurred_at(self):

@@ -26,6 +26,7 @@ urlpatterns = [
     path("tasks/panel/", activity.home_tasks_panel, name="home-tasks-panel"),
     path("panel/", customers.home_customers_panel, name="home-customers-panel"),
     path("<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path("<int:pk>/panels/", customers.customer_deferred_panels, name="customer-panels"),
     path("<int:pk>/edit/", customers.customer_update_view, name="customer-update"),
     path("<int:pk>/delete/", customers.customer_delete_view, name="customer-delete"),
     path("<int:pk>/merge/", bulk.customer_merge_view, name="customer-merge"),

@@ -9,6 +9,7 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
         from marketing import receivers  # noqa: F401 - connects the signal receivers
+        from marketing.views.loyalty import CUSTOMER_LOYALTY_PANEL, customer_loyalty_context
 
         register_panel(
             CUSTOMER_PAGE,
@@ -17,5 +18,7 @@ class MarketingConfig(AppConfig):
                 url_name="marketing:customer-loyalty-panel",
                 permission="marketing.view_loyaltyentry",
                 order=50,
+                template=CUSTOMER_LOYALTY_PANEL,
+                context=customer_loyalty_context,  # the account, the tiers, five entries
             ),
         )

@@ -186,6 +186,7 @@ class Deal(models.Model):
             models.Index(fields=["expected_close_date", "id"]),  # the deal list's default order
             models.Index(fields=["stage", "expected_close_date", "id"]),  # a board column's cards
             models.Index(fields=["customer", "status"]),
+            models.Index(fields=["created_at"], name="sales_deal_created_at_idx"),  # reports
         ]
         permissions = [
             ("view_any_deal", _("Can see deals owned by others")),

@@ -6,6 +6,9 @@ from crm.lib.panels import CUSTOMER_PAGE, HOME_PAGE, Panel, register_panel  # no
 
 
 def register_sales_panels() -> None:
+    from sales.views.deals import CUSTOMER_DEALS_PANEL, customer_deals_context
+    from sales.views.orders import CUSTOMER_ORDERS_PANEL, customer_orders_context
+
     register_panel(
         CUSTOMER_PAGE,
         Panel(
@@ -13,6 +16,8 @@ def register_sales_panels() -> None:
             url_name="sales:customer-deals-panel",
             permission="sales.view_deal",
             order=10,
+            template=CUSTOMER_DEALS_PANEL,
+            context=customer_deals_context,  # at most 20 deals, by the customer index
         ),
     )
     register_panel(
@@ -22,6 +27,9 @@ def register_sales_panels() -> None:
             url_name="sales:customer-orders-panel",
             permission="sales.view_order",
             order=20,
+            template=CUSTOMER_ORDERS_PANEL,
+            context=customer_orders_context,
+            deferred=True,  # counts and sums every order of the customer
         ),
     )
     register_panel(

@@ -6,6 +6,8 @@ from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
 
 
 def register_service_panels() -> None:
+    from service.views.tickets import CUSTOMER_TICKETS_PANEL, customer_tickets_context
+
     register_panel(
         CUSTOMER_PAGE,
         Panel(
@@ -13,5 +15,8 @@ def register_service_panels() -> None:
             url_name="service:customer-tickets-panel",
             permission="service.view_ticket",
             order=30,
+            template=CUSTOMER_TICKETS_PANEL,
+            context=customer_tickets_context,
+            deferred=True,  # counts every ticket of the customer and averages their CSAT
         ),
     )

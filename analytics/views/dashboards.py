@@ -4,9 +4,11 @@ Reps read segments too, but not money: the revenue, revenue-share and LTV figure
 (columns, chart and CSV) need analytics.view_value_report (managers, marketers).
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +18,7 @@ from analytics import reports, selectors
 from analytics.csv_export import Col, Table, csv_response, display, find_table
 from analytics.models import Segment
 from analytics.views.common import chart, export_query
+from customers.models import Customer
 from customers.selectors import customers_visible_to
 
 
@@ -115,15 +118,23 @@ def segments(request):
     return render(request, "analytics/segments.html", context)
 
 
+CUSTOMER_VALUE_PANEL = "analytics/partials/customer_value_panel.html"
+
+
 @permission_required("analytics.view_customervalue", raise_exception=True)
-def customer_value_panel(request, pk):
+def customer_value_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The 360° page's panel: segment, scores and value in the current run."""
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    return render(request, CUSTOMER_VALUE_PANEL, customer_value_context(request, customer))
+
+
+def customer_value_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    """The value panel of a customer the user may see (the 360° page renders it inline)."""
     run = selectors.current_run()
     value = selectors.customer_value(customer, run) if run else None
     context = {"customer": customer, "run": run, "value": value, "recommendations": []}
     if value is not None:
-        context["recommendations"] = list(selectors.recommendations_for(customer, limit=5))
+        context["recommendations"] = list(selectors.recommendations_for(customer, limit=5, run=run))
         context["currency"] = settings.CRM_CURRENCY
         context["texts"] = {
             "revenue": display("money", value.revenue),
@@ -132,4 +143,4 @@ def customer_value_panel(request, pk):
             "predicted_ltv": display("money", value.predicted_ltv),
             "probability_alive": display("percent", value.probability_alive),
         }
-    return render(request, "analytics/partials/customer_value_panel.html", context)
+    return context

@@ -55,14 +55,13 @@ def pipeline(request):
     form = PeriodForm(request.GET or None)
     period = form.period_or_default()
     deals = deals_visible_to(request.user)
-    funnel = reports.funnel(deals, default_pipeline(), period)
     by_rep = request.user.has_perm("sales.view_any_deal")
+    funnel, stats, reps = reports.pipeline_summary(deals, default_pipeline(), period, by_rep=by_rep)
     # Managers see every order, a rep their customers' orders: the cache scope follows.
     sees_all = by_rep and request.user.has_perm("sales.view_order")
     scope = "all" if sees_all else f"user-{request.user.pk}"
     orders = orders_visible_to(request.user)
     months = reports.sales_by_month(orders, deals, timezone.localdate(), scope=scope)
-    reps = reports.per_rep(deals, period) if by_rep else None
     charts = [
         chart("chart-funnel", "bar", [row["stage"] for row in funnel], [
             {"label": _("Deals"), "data": [row["deals"] for row in funnel]}
@@ -73,7 +72,6 @@ def pipeline(request):
              "type": "line"},
         ]),
     ]  # fmt: skip
-    stats = reports.win_stats(deals, period)
     stats |= {
         "win_rate_text": display("percent", stats["win_rate"]),
         "cycle_days_text": display("decimal1", stats["cycle_days"]),

@@ -1,6 +1,9 @@
 """Form helpers shared by every app."""
 
+from collections.abc import Iterable
+
 from django import forms
+from django.db.models import Model
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +39,14 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def offer_choices(field: forms.ModelChoiceField, objects: Iterable[Model]) -> None:
+    """Render `objects`, read already, as the field's options, so that rendering the field
+    costs no query of its own (a page showing one list in two forms reads it once).
+    Only the widget's options change: the field's queryset still checks the submitted value."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    field.widget.choices = empty + [(obj.pk, field.label_from_instance(obj)) for obj in objects]
 
 
 def reject_nul(value: str) -> str:

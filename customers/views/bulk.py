@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.lib.forms import IdListField
+from crm.lib.forms import IdListField, offer_choices
 from customers.filters import CustomerFilter
 from customers.forms import MergeForm, SavedViewForm
 from customers.models import Customer, SavedView, Tag
@@ -56,10 +56,13 @@ class BulkActionForm(forms.Form):
     )
     filter_query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, owners: list | None = None, **kwargs):
+        """`owners`: customer_owners() when the page has read them already."""
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = customer_owners()
         self.fields["owner"].empty_label = _("Choose…")
+        if owners is not None:
+            offer_choices(self.fields["owner"], owners)
         self.fields["stage"].choices = [("", _("Choose…")), *Customer.Stage.choices]
         for name in ("action", "scope", "owner", "stage"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"

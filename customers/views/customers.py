@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
+from crm.lib.forms import offer_choices
 from crm.lib.http import querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
-from crm.lib.panels import CUSTOMER_PAGE, panels_for
+from crm.lib.panels import CUSTOMER_PAGE, deferred_panels, panels_in_page
 from customers.filters import CustomerFilter
 from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
 from customers.models import Customer
@@ -23,6 +24,7 @@ from customers.selectors import (
     can_edit_customer,
     can_work_customer,
     customer_history,
+    customer_owners,
     customer_timeline,
     customers_visible_to,
     saved_views_for,
@@ -34,7 +36,7 @@ PAGE_SIZE = 25
 
 
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_list(request):
+def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(
         request.GET, queryset=customers_visible_to(request.user), request=request
     )
@@ -44,6 +46,8 @@ def customer_list(request):
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     attach_cells(CUSTOMER_LIST, request.user, page.object_list)
+    owners = list(customer_owners())  # one read for the owner filter and the bulk form
+    offer_choices(customer_filter.form.fields["owner"], owners)
     context = {
         "filter": customer_filter,
         "page": page,
@@ -51,13 +55,13 @@ def customer_list(request):
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
         "saved_views": saved_views_for(request.user),
-        "bulk_form": BulkActionForm(user=request.user),
+        "bulk_form": BulkActionForm(user=request.user, owners=owners),
     }
     return render(request, "customers/customer_list.html", context)
 
 
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_detail(request, pk):
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(
         customers_visible_to(request.user)
         .select_related("owner")
@@ -65,21 +69,33 @@ def customer_detail(request, pk):
         pk=pk,
     )
     can_work = can_work_customer(request.user, customer)
+    contacts = list(customer.contacts.all())  # read once: the list and the interaction form
+    panels = panels_in_page(CUSTOMER_PAGE, request, customer)
     context = {
         "customer": customer,
-        "contacts": customer.contacts.all(),
+        "contacts": contacts,
         "timeline": customer_timeline(customer),
         "history": customer_history(customer),
         "can_edit": can_edit_contact_details(request.user, customer),
         "can_work": can_work,
-        "panels": panels_for(CUSTOMER_PAGE, request.user),
+        "panels": panels,
+        "has_deferred_panels": any(shown.panel.deferred for shown in panels),
     }
     if can_work:
-        context["interaction_form"] = InteractionForm(customer=customer)
+        context["interaction_form"] = InteractionForm(customer=customer, contacts=contacts)
         context["task_form"] = TaskForm(
             assignees=assignable_users(request.user), initial={"assignee": request.user}
         )
     return render(request, "customers/customer_detail.html", context)
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_deferred_panels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 360° page's deferred panels, in one request: each replaces its placeholder
+    (htmx out-of-band swaps), with one look-up of the user and the customer for all."""
+    customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    context = {"panels": deferred_panels(CUSTOMER_PAGE, request, customer)}
+    return render(request, "customers/partials/deferred_panels.html", context)
 
 
 @permission_required("customers.add_customer", raise_exception=True)

@@ -1,12 +1,16 @@
 """The loyalty panel on the customer's 360° page, and manual adjustments and redemptions."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from customers.models import Customer
 from customers.selectors import customers_visible_to
 from marketing.forms import LoyaltyForm
 from marketing.selectors import loyalty_entries_for
@@ -15,7 +19,13 @@ from marketing.services.loyalty import loyalty_adjust, loyalty_redeem, loyalty_s
 PANEL_ENTRIES = 5
 
 
-def _panel_context(request, customer, form=None) -> dict:
+CUSTOMER_LOYALTY_PANEL = "marketing/partials/customer_loyalty_panel.html"
+
+
+def customer_loyalty_context(
+    request: HttpRequest, customer: Customer, form: LoyaltyForm | None = None
+) -> dict[str, Any]:
+    """The loyalty panel of a customer the user may see (the 360° page renders it inline)."""
     can_change = request.user.has_perm("marketing.add_loyaltyentry")
     return {
         "customer": customer,
@@ -26,11 +36,9 @@ def _panel_context(request, customer, form=None) -> dict:
 
 
 @permission_required("marketing.view_loyaltyentry", raise_exception=True)
-def customer_loyalty_panel(request, pk):
+def customer_loyalty_panel(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
-    return render(
-        request, "marketing/partials/customer_loyalty_panel.html", _panel_context(request, customer)
-    )
+    return render(request, CUSTOMER_LOYALTY_PANEL, customer_loyalty_context(request, customer))
 
 
 @permission_required("marketing.add_loyaltyentry", raise_exception=True)
@@ -58,7 +66,7 @@ def loyalty_change_view(request, pk):
         return redirect(customer)
     return render(
         request,
-        "marketing/partials/customer_loyalty_panel.html",
-        _panel_context(request, customer, form),
+        CUSTOMER_LOYALTY_PANEL,
+        customer_loyalty_context(request, customer, form),
         status=status,
     )

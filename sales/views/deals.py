@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from itertools import chain
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +21,7 @@ from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import posted_version
 from crm.lib.http import querystring_without
+from customers.models import Customer
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm
@@ -279,10 +281,18 @@ def deal_lose_view(request, pk):
     return render(request, "sales/deal_lose.html", {"deal": deal, "form": form}, status=status)
 
 
+CUSTOMER_DEALS_PANEL = "sales/partials/customer_deals_panel.html"
+
+
 @permission_required("sales.view_deal", raise_exception=True)
-def customer_deals_panel(request, pk):
+def customer_deals_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer's 360° page panel: their deals the user may see."""
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    return render(request, CUSTOMER_DEALS_PANEL, customer_deals_context(request, customer))
+
+
+def customer_deals_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    """The deals panel of a customer the user may see (the 360° page renders it inline)."""
     deals = (
         deals_visible_to(request.user)
         .filter(customer=customer)
@@ -290,8 +300,7 @@ def customer_deals_panel(request, pk):
         .order_by("status", "expected_close_date", "id")[:20]
     )
     can_add = request.user.has_perm("sales.add_deal") and can_work_customer(request.user, customer)
-    context = {"customer": customer, "deals": deals, "can_add": can_add}
-    return render(request, "sales/partials/customer_deals_panel.html", context)
+    return {"customer": customer, "deals": deals, "can_add": can_add}
 
 
 @permission_required("sales.view_deal", raise_exception=True)

@@ -1,6 +1,7 @@
 """Orders: list, detail, manual entry, and the panel on the customer's 360° page."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,17 +9,24 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.http import querystring_without
+from customers.models import Customer
 from customers.selectors import customers_visible_to, search_customers
 from sales.money import to_cents, totals
 from sales.order_filters import OrderFilter
 from sales.quote_forms import OrderForm, line_formset
-from sales.selectors import active_products, order_customers_for, orders_visible_to
+from sales.selectors import (
+    active_products,
+    can_enter_orders_for,
+    order_customers_for,
+    orders_visible_to,
+)
 from sales.services import order_create
 from sales.views.quotes import _apply_service_error, _products_json, deal_url
 
@@ -118,19 +126,26 @@ def _pick_customer(request, customers):
     return render(request, "sales/order_customer_pick.html", context)
 
 
+CUSTOMER_ORDERS_PANEL = "sales/partials/customer_orders_panel.html"
+
+
 @permission_required("sales.view_order", raise_exception=True)
-def customer_orders_panel(request, customer_pk):
+def customer_orders_panel(request: HttpRequest, customer_pk: int) -> HttpResponse:
     """The 360° page's panel: latest orders, count and lifetime total."""
     customer = get_object_or_404(customers_visible_to(request.user), pk=customer_pk)
+    return render(request, CUSTOMER_ORDERS_PANEL, customer_orders_context(request, customer))
+
+
+def customer_orders_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    """The orders panel of a customer the user may see (deferred on the 360° page)."""
     orders = orders_visible_to(request.user).filter(customer=customer)
     summary = orders.aggregate(count=Count("id"), lifetime=Sum("total"))
-    context = {
+    return {
         "customer": customer,
         "orders": orders.order_by("-ordered_at", "-id")[:PANEL_ORDERS],
         "count": summary["count"],
         # SQLite sums decimals as floats; round to cents as every amount is shown.
         "lifetime": to_cents(Decimal(str(summary["lifetime"] or 0))),
         "currency": settings.CRM_CURRENCY,
-        "can_add": order_customers_for(request.user).filter(pk=customer.pk).exists(),
+        "can_add": can_enter_orders_for(request.user, customer),
     }
-    return render(request, "sales/partials/customer_orders_panel.html", context)

@@ -1,10 +1,12 @@
 """The agents' queue, bulk actions, a new ticket and the tickets panel of the 360° page."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without, safe_next_url
 from crm.lib.paging import with_deep_paging
+from customers.models import Customer
 from customers.selectors import customers_visible_to, search_customers
 from service.filters import ALL, MAX_ID, VIEWS, TicketFilter, queue_view
 from service.forms import BulkForm, TicketCreateForm
@@ -197,12 +200,20 @@ def _pick_customer(request, customers):
     return render(request, "service/ticket_customer_pick.html", {"q": text, "results": results})
 
 
+CUSTOMER_TICKETS_PANEL = "service/partials/customer_tickets_panel.html"
+
+
 @permission_required("service.view_ticket", raise_exception=True)
-def customer_tickets_panel(request, pk):
+def customer_tickets_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The 360° page's panel: the customer's latest tickets the user may see."""
     if pk > MAX_ID:
         raise Http404
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
+    return render(request, CUSTOMER_TICKETS_PANEL, customer_tickets_context(request, customer))
+
+
+def customer_tickets_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    """The tickets panel of a customer the user may see (deferred on the 360° page)."""
     now = timezone.now()
     tickets = (
         with_sla_flags(tickets_visible_to(request.user).filter(customer=customer), now=now)
@@ -210,7 +221,7 @@ def customer_tickets_panel(request, pk):
         .order_by("-created_at", "-id")[:PANEL_TICKETS]
     )
     summary = customer_service_summary(customer)
-    context = {
+    return {
         "customer": customer,
         "tickets": attach_sla(tickets, now),
         "summary": summary,
@@ -222,4 +233,3 @@ def customer_tickets_panel(request, pk):
             else None
         ),
     }
-    return render(request, "service/partials/customer_tickets_panel.html", context)

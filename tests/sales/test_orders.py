@@ -242,7 +242,9 @@ def test_customer_panel(rep_client, rep, manager_client):
     assert content.count("/sales/orders/") >= 5
     assert f"/sales/orders/new/?customer={customer.pk}" in content
     page = rep_client.get(customer.get_absolute_url()).content.decode()
-    assert url in page  # the 360° page loads the panel
+    deferred = reverse("customers:customer-panels", args=[customer.pk])
+    assert deferred in page  # the 360° page loads its deferred panels, the orders among them
+    assert 'id="orders-summary">6 orders' in rep_client.get(deferred).content.decode()
 
 
 # --- access -------------------------------------------------------------------------------

@@ -281,7 +281,9 @@ def test_customer_panel_lists_latest_tickets_with_badges(agent_client):
 def test_customer_page_registers_the_tickets_panel(agent_client):
     customer = CustomerFactory()
     html = agent_client.get(customer.get_absolute_url()).content.decode()
-    assert reverse("service:customer-tickets-panel", args=[customer.pk]) in html
+    deferred = reverse("customers:customer-panels", args=[customer.pk])
+    assert deferred in html  # the page loads its deferred panels, the tickets among them
+    assert 'id="customer-tickets"' in agent_client.get(deferred).content.decode()
 
 
 def test_public_reply_on_a_closed_ticket_is_refused_with_the_reason(agent_client, ticket):
