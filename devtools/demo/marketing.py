@@ -4,7 +4,7 @@ their recipients with coupons and outcomes, orders that redeem coupons, and loya
 Called by devtools.demo.seed_demo last, after sales has made the orders and analytics the
 segments, with the same random generator, so the same seed gives the same data. Recipients
 are written as if the sender had run (status, sent time); the sending itself is
-marketing.sending's job.
+marketing.services.sending's job.
 """
 
 import random

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
-from marketing.loyalty import loyalty_adjust
+from marketing.services.loyalty import loyalty_adjust
 
 from analytics.models import Recommendation
 from customers.models import Customer
