@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from crm.lib.params import parse_id
 from service.models import Ticket
 
 FOLLOW_SALT = "service.links.follow"
@@ -42,10 +43,10 @@ def _unsign(token: str, salt: str, max_age: timedelta) -> Ticket:
         raise BadLink("expired", expired=True) from error
     except signing.BadSignature as error:
         raise BadLink("bad signature") from error
-    pk, _, stamp = value.partition(".")
-    if not pk.isdigit():
+    pk = parse_id(value.partition(".")[0])
+    if pk is None:
         raise BadLink("bad value")
-    ticket = Ticket.objects.select_related("customer", "contact").filter(pk=int(pk)).first()
+    ticket = Ticket.objects.select_related("customer", "contact").filter(pk=pk).first()
     if ticket is None or _fingerprint(ticket) != value:
         raise BadLink("no such ticket")
     return ticket

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without
+from crm.lib.params import parse_id
 from customers.csv_format import safe_cell
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
 from customers.services import ConcurrentEditError
@@ -164,11 +165,11 @@ def _owners(request, current=None):
 @permission_required("sales.add_deal", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def deal_create_view(request):
-    raw = request.GET.get("customer") or request.POST.get("customer") or ""
-    if not raw.isdigit() or len(raw) > 18:
+    customer_id = parse_id(request.GET.get("customer") or request.POST.get("customer"))
+    if customer_id is None:
         messages.info(request, _("Open a customer and choose “New deal” there."))
         return redirect("customers:customer-list")
-    customer = get_object_or_404(customers_visible_to(request.user), pk=int(raw))
+    customer = get_object_or_404(customers_visible_to(request.user), pk=customer_id)
     if not can_work_customer(request.user, customer):
         raise PermissionDenied
     pipeline = default_pipeline()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.http import querystring_without
+from crm.lib.params import parse_id
 from customers.selectors import customers_visible_to, search_customers
 from sales.money import to_cents, totals
 from sales.order_filters import OrderFilter
@@ -55,19 +56,11 @@ def order_detail(request, pk):
     return render(request, "sales/order_detail.html", context)
 
 
-def _customer_pk(value) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk < 2**63 else None
-
-
 @permission_required("sales.add_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_create_view(request):
     customers = order_customers_for(request.user)
-    wanted = _customer_pk(request.GET.get("customer"))
+    wanted = parse_id(request.GET.get("customer"))
     if wanted is None:
         return _pick_customer(request, customers)
     customer = get_object_or_404(customers, pk=wanted)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.lib.params import MAX_ID
 from customers.services import ConcurrentEditError
-from service.filters import MAX_ID
 from service.forms import ReplyForm, TicketUpdateForm
 from service.knowledge import suggest_articles
 from service.models import Ticket
