@@ -46,9 +46,12 @@ class IdField(forms.IntegerField):
     def to_python(self, value: Any) -> int | None:
         if value in self.empty_values:
             return None
-        if not is_valid_id(str(value).strip()):
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(str(value).strip().lstrip("0"))
+        digits = text.lstrip("0") or "0"
+        # Past 19 digits the max_value validator refuses it (int() of 5,000 digits raises).
+        return int(digits) if len(digits) <= _MAX_ID_DIGITS else MAX_ID + 1
 
 
 class BoundedModelChoiceField(forms.ModelChoiceField):
