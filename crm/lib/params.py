@@ -12,6 +12,7 @@ the range of a bigint primary key.
 - `query_param(request.GET, "category", IdField())` cleans one parameter with a field and
   answers None when it is missing or invalid, for views that read a single parameter;
   `parse_id(raw)` does the same for an id already in hand.
+- `search_text(request.GET)` is the text of a search box (?q=), cut and without NUL.
 """
 
 from typing import Any
@@ -22,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 MAX_ID = 2**63 - 1
+SEARCH_MAX_LENGTH = 200
 _MAX_ID_DIGITS = len(str(MAX_ID))
 
 
@@ -99,3 +101,8 @@ def query_param(params: QueryDict, name: str, field: forms.Field) -> Any | None:
         return field.clean(raw)
     except ValidationError:
         return None
+
+
+def search_text(params: QueryDict, name: str = "q") -> str:
+    """A search box's text: its first 200 characters, without NUL (PostgreSQL refuses it)."""
+    return str(params.get(name, ""))[:SEARCH_MAX_LENGTH].replace("\x00", "")

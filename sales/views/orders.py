@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.http import querystring_without
-from crm.lib.params import parse_id
+from crm.lib.params import parse_id, search_text
 from customers.selectors import customers_visible_to, search_customers
 from sales.money import to_cents, totals
 from sales.order_filters import OrderFilter
@@ -103,7 +103,7 @@ def order_create_view(request):
 
 def _pick_customer(request, customers):
     """First step of a manual order: find the customer (a select of every one would not do)."""
-    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    text = search_text(request.GET)
     results = (
         search_customers(customers, text).order_by("name", "id")[:PICK_RESULTS] if text else []
     )

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without, safe_next_url
-from crm.lib.params import MAX_ID, parse_id
+from crm.lib.params import MAX_ID, parse_id, search_text
 from customers.selectors import customers_visible_to, search_customers, with_deep_paging
 from service.filters import ALL, VIEWS, TicketFilter, queue_view
 from service.forms import BulkForm, TicketCreateForm
@@ -182,7 +182,7 @@ def ticket_create_view(request):
 
 def _pick_customer(request, customers):
     """First step of a new ticket: find the customer (a select of every one would not do)."""
-    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    text = search_text(request.GET)
     results = (
         search_customers(customers, text).order_by("name", "id")[:PICK_RESULTS] if text else []
     )

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from crm.lib.params import MAX_ID, IdField, is_valid_id, parse_id, query_param
+from crm.lib.params import MAX_ID, IdField, is_valid_id, parse_id, query_param, search_text
 from tests.factories import CampaignFactory, CustomerFactory, TagFactory
 
 NOT_IDS = ["²", "Ⅻ", "١٢", "９", "1e5", "-1", "0", "1.0", " ", "a\x00b", "x" * 3000, "9" * 5000]
@@ -25,6 +25,11 @@ def test_ascii_digits_are_an_id(raw, expected):
 def test_a_missing_parameter_is_none():
     assert parse_id(None) is None
     assert query_param({}, "id", IdField()) is None
+
+
+def test_search_text_is_cut_and_loses_nul_bytes():
+    assert search_text({"q": "a\x00b" + "x" * 3000}) == "ab" + "x" * 197
+    assert search_text({}) == ""
 
 
 # Each of these answered 500 before the parameter went through crm.lib.params.
