@@ -107,14 +107,11 @@ def deal_move_view(request, pk):
         return _refused(_("That deal does not exist or is not yours."), 404)
     if not can_change_deal(request.user, deal):
         return _refused(_("You may not change this deal."), 403)
-    raw_stage = request.POST.get("stage", "")
-    stage = None
-    if raw_stage.isdigit() and len(raw_stage) < 12:
-        stage = Stage.objects.filter(pk=int(raw_stage)).first()
+    stage_id = parse_id(request.POST.get("stage"))
+    stage = Stage.objects.filter(pk=stage_id).first() if stage_id is not None else None
     if stage is None:
         return _refused(_("That stage does not exist."), 400)
-    raw_version = request.POST.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
+    version = parse_id(request.POST.get("version"))
     reason = request.POST.get("lost_reason", "").strip()
     if "\x00" in reason or len(reason) > 300:
         return _refused(_("Give a shorter reason without special characters."), 400)

@@ -257,8 +257,7 @@ def deal_update_view(request, pk):
 
 
 def _posted_version(request) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return parse_id(request.POST.get("version"))
 
 
 @require_POST
