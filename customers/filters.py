@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.list_extensions import CUSTOMER_LIST, extra_filters
 from crm.lib.paging import with_deep_paging
+from crm.lib.params import BoundedModelChoiceFilter, BoundedModelMultipleChoiceFilter
 from customers.models import Customer, Tag
 from customers.selectors import customer_owners, search_customers
 
@@ -56,10 +57,10 @@ class CustomerFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
         method="filter_stage",
     )
-    owner = django_filters.ModelChoiceFilter(
+    owner = BoundedModelChoiceFilter(
         label=_("Owner"), queryset=customer_owners(), empty_label=_("Any")
     )
-    tags = django_filters.ModelMultipleChoiceFilter(
+    tags = BoundedModelMultipleChoiceFilter(
         label=_("Tags"),
         queryset=Tag.objects.all(),
         method="filter_tags",

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
+from crm.lib.params import IdField
 from crm.lib.uploads import ImportFileError
 from customers.import_csv import read_upload
 from customers.models import (
@@ -208,10 +209,9 @@ class SavedViewForm(forms.ModelForm):
 
 
 class MergeForm(forms.Form):
-    duplicate = forms.IntegerField(
+    duplicate = IdField(
         label=_("Duplicate customer number"),
-        min_value=1,
-        max_value=2**63 - 1,
+        required=True,
         help_text=_(
             "The number shown after # on the duplicate's page; it is merged into this customer and removed."
         ),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics.models import Segment
 from crm.lib.forms import DateInput, VersionField, reject_nul
 from crm.lib.money import MONEY_MAX
+from crm.lib.params import BoundedModelMultipleChoiceField
 from customers.models import Channel, Customer, Tag
 from marketing.audience_rule import MAX_LIST, AudienceRule
 from marketing.models import Campaign, LoyaltyTier
@@ -65,7 +66,7 @@ class AudienceForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    tags = forms.ModelMultipleChoiceField(
+    tags = BoundedModelMultipleChoiceField(
         label=_("Tags"), queryset=Tag.objects.order_by("name"), required=False
     )
     regions = forms.CharField(
@@ -99,7 +100,7 @@ class AudienceForm(forms.Form):
     points_min = forms.IntegerField(
         label=_("Loyalty points at least"), required=False, min_value=1, max_value=MAX_POINTS
     )
-    tiers = forms.ModelMultipleChoiceField(
+    tiers = BoundedModelMultipleChoiceField(
         label=_("Loyalty tiers"),
         queryset=LoyaltyTier.objects.order_by("-rank"),
         required=False,

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.params import BoundedModelChoiceFilter
 from customers.filters import StableOrderingFilter
 from sales.models import Deal, Stage
 from sales.selectors import deal_owners
@@ -27,14 +28,12 @@ class DealFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Deal.Status.choices, empty_label=_("Any")
     )
-    stage = django_filters.ModelChoiceFilter(
+    stage = BoundedModelChoiceFilter(
         label=_("Stage"),
         queryset=Stage.objects.select_related("pipeline").order_by("pipeline", "order", "id"),
         empty_label=_("Any"),
     )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), queryset=deal_owners(), empty_label=_("Any")
-    )
+    owner = BoundedModelChoiceFilter(label=_("Owner"), queryset=deal_owners(), empty_label=_("Any"))
     close_month = django_filters.CharFilter(
         label=_("Expected close month"),
         method="filter_close_month",

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, VersionField
+from crm.lib.params import BoundedModelChoiceField
 from sales.models import Deal, Stage
 
 # Dates further out than this are typos (20266 for 2026), not plans.
@@ -85,7 +86,9 @@ class BoardMoveForm(forms.Form):
     """Where a card was dropped (any stage: the service refuses another pipeline's with a
     message); after a conflict it shows where the other person put the deal."""
 
-    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.order_by("order", "id"))
+    stage = BoundedModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.order_by("order", "id")
+    )
     version = VersionField(required=False)
 
     def __init__(self, *args, deal: Deal, **kwargs) -> None:

@@ -10,6 +10,7 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import reject_nul
+from crm.lib.params import MAX_ID, BoundedModelChoiceFilter, parse_id
 from service.models import (
     Priority,
     Team,
@@ -18,8 +19,7 @@ from service.models import (
     paused_rank_expression,
 )
 
-MAX_ID = 2**63 - 1
-_NUMBER = re.compile(r"^\s*(?:T-?)?0*(\d{1,18})\s*$", re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*(?:T-?)?0*(\d{1,18})\s*$", re.IGNORECASE | re.ASCII)
 
 # The queue's tabs (?view=): which tickets, and their default order.
 MINE, UNASSIGNED, OPEN, ALL = "mine", "unassigned", "open", "all"
@@ -32,38 +32,6 @@ VIEWS = [
 
 BREACHED, AT_RISK, ON_TRACK = "breached", "at_risk", "on_track"
 _PRIORITY_RANK = {value: rank for rank, value in enumerate(Priority.values)}
-
-
-def _valid_pk(value) -> bool:
-    text = str(value)
-    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
-
-
-class BoundedModelChoiceField(forms.ModelChoiceField):
-    """A choice by id that refuses ids no database integer holds (10**30 overflows SQLite)."""
-
-    def to_python(self, value):
-        if value not in self.empty_values and not _valid_pk(value):
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
-
-
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        for pk in value:
-            if not _valid_pk(pk):
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
-
-
-class BoundedModelChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = BoundedModelChoiceField
 
 
 def ticket_agents() -> QuerySet:
@@ -229,9 +197,10 @@ class TicketFilter(django_filters.FilterSet):
         return queryset.filter(subject__icontains=term)
 
     def filter_customer(self, queryset, name, value):
-        if not _valid_pk(value):
+        customer_id = parse_id(value)
+        if customer_id is None:
             return queryset.none()
-        return queryset.filter(customer_id=int(value))
+        return queryset.filter(customer_id=customer_id)
 
     def filter_breach(self, queryset, name, value):
         breached = Q(first_response_breached=True) | Q(resolution_breached=True)

@@ -6,12 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import IdListField, VersionField
+from crm.lib.params import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from customers.models import Tag
-from service.filters import (
-    BoundedModelChoiceField,
-    BoundedModelMultipleChoiceField,
-    ticket_agents,
-)
+from service.filters import ticket_agents
 from service.models import Priority, Team, Ticket
 
 MAX_SELECTED = 500

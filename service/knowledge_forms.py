@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.params import BoundedModelChoiceField
 from service.models import ArticleCategory, KnowledgeArticle
 
 BODY_MAX = 100_000
@@ -56,7 +57,7 @@ class ArticleListForm(forms.Form):
     }
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    category = forms.ModelChoiceField(
+    category = BoundedModelChoiceField(
         label=_("Category"), required=False, queryset=ArticleCategory.objects.none()
     )
     published = forms.ChoiceField(

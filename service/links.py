@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.urls import reverse
 
+from crm.lib.params import parse_id
 from crm.lib.signed_links import SignedLink
 from service.models import Ticket
 
@@ -39,10 +40,10 @@ def _ticket(token: str, link: SignedLink) -> Ticket:
     if value is None:
         expired = link.has_expired(token)
         raise BadLink("expired" if expired else "bad link", expired=expired)
-    pk, _, stamp = str(value).partition(".")
-    if not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
+    pk = parse_id(str(value).partition(".")[0])
+    if pk is None:
         raise BadLink("bad value")
-    ticket = Ticket.objects.select_related("customer", "contact").filter(pk=int(pk)).first()
+    ticket = Ticket.objects.select_related("customer", "contact").filter(pk=pk).first()
     if ticket is None or _fingerprint(ticket) != value:
         raise BadLink("no such ticket")
     return ticket

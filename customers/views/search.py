@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
+from crm.lib.params import search_text
 from customers.selectors import customers_visible_to, search_customers
 
 RESULT_LIMIT = 20
@@ -10,7 +11,7 @@ RESULT_LIMIT = 20
 
 @permission_required("customers.view_customer", raise_exception=True)
 def global_search(request):
-    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    text = search_text(request.GET)
     results = []
     if text.strip():
         results = list(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import IdListField, reject_nul
 from crm.lib.http import querystring_without
+from crm.lib.params import parse_id
 from customers.models import Customer
 from marketing.audience import audience_count, audience_queryset, audience_sample
 from marketing.audience_rule import AudienceRule
@@ -115,9 +116,9 @@ def _preview_customer(campaign: Campaign, raw: str | None) -> Customer | None:
     """The asked-for customer if they are in the campaign (or its audience); 404 otherwise."""
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    customer_id = parse_id(raw)
+    if customer_id is None:
         raise Http404
-    customer_id = int(raw)
     in_campaign = campaign.recipients.filter(customer_id=customer_id).exists()
     if not in_campaign:
         rule = AudienceRule.from_dict(campaign.audience)
@@ -266,9 +267,9 @@ def _recipients_query(params) -> str:
         kept.append(("status", params["status"]))
     if params.get("sort", "") in SORTS:
         kept.append(("sort", params["sort"]))
-    page = params.get("page", "")
-    if page.isascii() and page.isdigit() and len(page) <= 6:
-        kept.append(("page", page))
+    page = parse_id(params.get("page"))
+    if page is not None and page < 10**6:
+        kept.append(("page", str(page)))
     return urlencode(kept)
 
 

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
+from crm.lib.params import parse_id
 from sales.forms import BoardMoveForm
 from sales.models import Deal, Pipeline
 from sales.selectors import (
@@ -31,21 +33,22 @@ from sales.services import DealRuleError, deal_move, deal_win
 ALL, MINE = "all", "mine"
 
 
-def _owner_choice(request, raw: str) -> str:
+def _owner_choice(request: HttpRequest, raw: str) -> str:
     """ "all", "mine" or a user id; reps default to their own deals, managers to all."""
     can_see_all = request.user.has_perm("sales.view_any_deal")
     if not can_see_all:
         return MINE  # reps see only their own deals anyway
-    if raw in (ALL, MINE) or (raw.isdigit() and len(raw) < 12):
+    if raw in (ALL, MINE):
         return raw
-    return ALL
+    owner_id = parse_id(raw)
+    return ALL if owner_id is None else str(owner_id)
 
 
-def _filter_owner(request, deals, owner: str):
+def _filter_owner(request: HttpRequest, deals: QuerySet[Deal], owner: str) -> QuerySet[Deal]:
     if owner == MINE:
         return deals.filter(owner=request.user)
-    if owner.isdigit():
-        return deals.filter(owner_id=int(owner))
+    if owner != ALL:
+        return deals.filter(owner_id=int(owner))  # a clean id from _owner_choice
     return deals
 
 
@@ -59,10 +62,10 @@ def _card_context(request, deal: Deal, today) -> Deal:
 
 
 @permission_required("sales.view_deal", raise_exception=True)
-def board(request):
-    raw_pipeline = request.GET.get("pipeline", "")
-    if raw_pipeline.isdigit() and len(raw_pipeline) < 12:
-        pipeline = get_object_or_404(Pipeline, pk=int(raw_pipeline))
+def board(request: HttpRequest) -> HttpResponse:
+    pipeline_id = parse_id(request.GET.get("pipeline"))
+    if pipeline_id is not None:
+        pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
     else:
         pipeline = default_pipeline()
     owner = _owner_choice(request, request.GET.get("owner", ""))

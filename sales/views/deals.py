@@ -21,6 +21,7 @@ from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import posted_version
 from crm.lib.http import querystring_without
+from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
 from sales.filters import DealFilter
@@ -156,11 +157,11 @@ def _owners(request, current=None):
 @permission_required("sales.add_deal", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def deal_create_view(request):
-    raw = request.GET.get("customer") or request.POST.get("customer") or ""
-    if not raw.isdigit() or len(raw) > 18:
+    customer_id = parse_id(request.GET.get("customer") or request.POST.get("customer"))
+    if customer_id is None:
         messages.info(request, _("Open a customer and choose “New deal” there."))
         return redirect("customers:customer-list")
-    customer = get_object_or_404(customers_visible_to(request.user), pk=int(raw))
+    customer = get_object_or_404(customers_visible_to(request.user), pk=customer_id)
     if not can_work_customer(request.user, customer):
         raise PermissionDenied
     pipeline = default_pipeline()

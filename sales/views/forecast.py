@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.params import BoundedModelChoiceField
 from customers.selectors import customer_owners
 from sales.selectors import deals_visible_to, forecast
 
@@ -23,7 +24,7 @@ class ForecastForm(forms.Form):
     months = forms.TypedChoiceField(
         label=_("Months"), coerce=int, choices=[(m, m) for m in HORIZONS], initial=6, required=False
     )
-    owner = forms.ModelChoiceField(
+    owner = BoundedModelChoiceField(
         label=_("Owner"), queryset=None, required=False, empty_label=_("Everyone I may see")
     )
 

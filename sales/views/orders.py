@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.http import querystring_without
+from crm.lib.params import parse_id, search_text
 from customers.models import Customer
 from customers.selectors import customers_visible_to, search_customers
 from sales.money import to_cents, totals
@@ -63,19 +64,11 @@ def order_detail(request, pk):
     return render(request, "sales/order_detail.html", context)
 
 
-def _customer_pk(value) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk < 2**63 else None
-
-
 @permission_required("sales.add_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_create_view(request):
     customers = order_customers_for(request.user)
-    wanted = _customer_pk(request.GET.get("customer"))
+    wanted = parse_id(request.GET.get("customer"))
     if wanted is None:
         return _pick_customer(request, customers)
     customer = get_object_or_404(customers, pk=wanted)
@@ -118,7 +111,7 @@ def order_create_view(request):
 
 def _pick_customer(request, customers):
     """First step of a manual order: find the customer (a select of every one would not do)."""
-    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    text = search_text(request.GET)
     results = (
         search_customers(customers, text).order_by("name", "id")[:PICK_RESULTS] if text else []
     )

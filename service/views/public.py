@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without
+from crm.lib.params import parse_id
 from crm.lib.ratelimit import client_ip, rate_limit_hit
 from service import knowledge as kb
 from service import links, selectors, services
@@ -36,9 +37,8 @@ def _published():
     return KnowledgeArticle.objects.filter(is_published=True)
 
 
-def _category_param(request) -> int | None:
-    raw = request.GET.get("category", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+def _category_param(request: HttpRequest) -> int | None:
+    return parse_id(request.GET.get("category"))
 
 
 @login_not_required

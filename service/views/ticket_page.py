@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
-from service.filters import MAX_ID
+from crm.lib.params import MAX_ID
 from service.forms import ReplyForm, TicketUpdateForm
 from service.knowledge import suggest_articles
 from service.models import Ticket

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without, safe_next_url
 from crm.lib.paging import with_deep_paging
+from crm.lib.params import MAX_ID, parse_id, search_text
 from customers.models import Customer
 from customers.selectors import customers_visible_to, search_customers
-from service.filters import ALL, MAX_ID, VIEWS, TicketFilter, queue_view
+from service.filters import ALL, VIEWS, TicketFilter, queue_view
 from service.forms import BulkForm, TicketCreateForm
 from service.models import Ticket
 from service.selectors import (
@@ -76,10 +77,10 @@ def _customer_filter(request, ticket_filter):
     """The customer whose tickets the list is limited to (?customer=), for the heading."""
     if not ticket_filter.is_valid():
         return None
-    raw = ticket_filter.form.cleaned_data.get("customer") or ""
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+    customer_id = parse_id(ticket_filter.form.cleaned_data.get("customer"))
+    if customer_id is None:
         return None
-    return customers_visible_to(request.user).filter(pk=int(raw)).first()
+    return customers_visible_to(request.user).filter(pk=customer_id).first()
 
 
 def _numbers(tickets) -> str:
@@ -144,19 +145,11 @@ def _bulk_status(request, tickets, status):
         )
 
 
-def _customer_pk(value) -> int | None:
-    value = value or ""
-    if not (value.isascii() and value.isdigit()) or len(value) > 19:
-        return None
-    pk = int(value)
-    return pk if 0 < pk <= MAX_ID else None
-
-
 @permission_required("service.add_ticket", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def ticket_create_view(request):
     customers = customers_visible_to(request.user)
-    wanted = _customer_pk(request.GET.get("customer"))
+    wanted = parse_id(request.GET.get("customer"))
     if wanted is None:
         return _pick_customer(request, customers)
     customer = get_object_or_404(customers, pk=wanted)
@@ -193,7 +186,7 @@ def ticket_create_view(request):
 
 def _pick_customer(request, customers):
     """First step of a new ticket: find the customer (a select of every one would not do)."""
-    text = request.GET.get("q", "")[:200].replace("\x00", "")
+    text = search_text(request.GET)
     results = (
         search_customers(customers, text).order_by("name", "id")[:PICK_RESULTS] if text else []
     )

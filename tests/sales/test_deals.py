@@ -20,6 +20,7 @@ from tests.factories import (
     InteractionFactory,
     TaskFactory,
 )
+from tests.snapshots import changed_tables, database_digest
 
 pytestmark = pytest.mark.django_db
 # Session, user, permissions (2), task badge; count, page, the stage and owner filter choices.
@@ -493,6 +494,7 @@ HOSTILE = {
 def test_every_deal_page_survives_hostile_input(request, persona, rep):
     client = request.getfixturevalue(persona)
     deal = DealFactory(owner=rep, customer=CustomerFactory(owner=rep))
+    before = database_digest()
     urls = [
         reverse("sales:deal-list"),
         reverse("sales:deal-export"),
@@ -518,6 +520,8 @@ def test_every_deal_page_survives_hostile_input(request, persona, rep):
     deal.refresh_from_db()
     if persona not in ("rep_client", "manager_client"):  # those may win the deal
         assert deal.status == Deal.Status.OPEN and deal.version == 1
+        # Refused: no row anywhere changed (no history record, no order, no task).
+        assert changed_tables(before, database_digest()) == [], persona
 
 
 @pytest.mark.parametrize("raw", ["abc", "0", "-5", "1.5", "99999", ""])

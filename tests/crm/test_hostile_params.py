@@ -1,0 +1,423 @@
+"""Every page of the project, every query parameter, hostile values: never a 5xx.
+
+The URL patterns come from walking `crm.urls`; each is either in PAGES (with the objects
+its path needs) or in EXCLUDED with a reason, so a new page cannot slip out of the sweep.
+A page's parameters are found automatically (the fields of its filter sets, the inputs of
+its GET forms and the query keys of its links to itself, read from a first response) and
+completed by READ_BY_VIEWS, the parameters views read directly.
+
+The role that sees the page (or an anonymous visitor, for public pages) gets every hostile
+value in every parameter; every other role (and anonymous) gets one hostile value in all the
+parameters at once. Overflowing ids and NUL bytes fail only on PostgreSQL: run this file there
+too (DATABASE_URL=postgres://...).
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
+
+import django_filters
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from marketing.leads import lead_form_token
+
+from customers.import_services import customer_import_create
+from customers.models import SavedView
+from marketing.consent import preferences_token, unsubscribe_token
+from sales.import_services import order_import_create
+from sales.services import quote_create
+from service.links import csat_token, follow_token
+from tests.factories import (
+    CampaignFactory,
+    CampaignRecipientFactory,
+    ContactFactory,
+    CustomerFactory,
+    CustomerValueFactory,
+    DealFactory,
+    KnowledgeArticleFactory,
+    OrderFactory,
+    OrderLineFactory,
+    SegmentRunFactory,
+    TaskFactory,
+    TicketFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [
+    "²",  # a digit to str.isdigit(), not to int()
+    "Ⅻ",  # a Roman numeral
+    "١٢",  # Arabic-Indic digits, which int() reads as 12
+    "９",  # a fullwidth digit
+    "1e5",
+    "-1",
+    str(10**30),  # fits Python, overflows every database integer
+    "2026-02-30",
+    "a\x00b",  # PostgreSQL refuses NUL in text
+    "x" * 3000,
+]
+COMMON = ("page", "sort", "q")
+OVERFLOW_ID = 2**64  # a path id no bigint holds
+
+# Parameters views read themselves (not from a form or a link on the page).
+READ_BY_VIEWS = {
+    "home": (),
+    "customers:customer-list": ("owner", "tags", "segment", "ltv_min", "alive_max"),
+    "customers:customer-export": ("owner", "tags", "stage", "segment", "ltv_max"),
+    "customers:customer-merge": ("other",),
+    "customers:my-tasks": ("show",),
+    "customers:customer-import-preview": ("show",),
+    "sales:board": ("pipeline", "owner"),
+    "sales:deal-list": ("stage", "owner", "close_month", "amount_min", "amount_max"),
+    "sales:deal-export": ("stage", "owner", "close_month", "amount_min", "amount_max"),
+    "sales:deal-create": ("customer",),
+    "sales:order-list": ("customer", "date_from", "date_to", "coupon", "channel"),
+    "sales:order-create": ("customer",),
+    "sales:forecast": ("start", "months"),
+    "service:ticket-list": ("view", "customer", "team", "assignee", "status"),
+    "service:ticket-create": ("customer",),
+    "knowledge:article-list": ("category", "published"),
+    "help:home": ("category",),
+    "help:article": ("from",),
+    "help:suggest": ("subject", "description"),
+    "analytics:segments": ("export",),
+    "analytics:value": ("export",),
+    "analytics:pipeline": ("export", "period", "from", "to"),
+    "analytics:service": ("export", "period", "from", "to"),
+    "analytics:run-status": ("poll",),
+    "marketing:campaign-list": ("status", "channel"),
+    "marketing:channel-segment-matrix": ("export",),
+    "marketing:campaign-report": ("export",),
+    "marketing:campaign-preview": ("customer",),
+    "marketing:campaign-send-progress": ("poll",),
+    "marketing:campaign-recipients": ("status",),
+    "marketing:audience-preview": ("segments", "channel", "tiers"),
+}
+
+# url name -> the fixture objects its path arguments name (a key of `data`).
+PAGES = {
+    "home": {},
+    "healthz": {},
+    "set_language": {},
+    "customers:customer-list": {},
+    "customers:customer-create": {},
+    "customers:customer-export": {},
+    "customers:customer-import": {},
+    "customers:customer-import-template": {},
+    "customers:customer-import-preview": {"pk": "customer_import"},
+    "customers:customer-import-progress": {"pk": "customer_import"},
+    "customers:customer-bulk": {},
+    "customers:saved-view-create": {},
+    "customers:saved-view-delete": {"pk": "saved_view"},
+    "customers:search": {},
+    "customers:my-tasks": {},
+    "customers:task-toggle": {"pk": "task"},
+    "customers:task-badge": {},
+    "customers:home-tasks-panel": {},
+    "customers:home-customers-panel": {},
+    "customers:customer-detail": {"pk": "customer"},
+    "customers:customer-update": {"pk": "customer"},
+    "customers:customer-delete": {"pk": "customer"},
+    "customers:customer-merge": {"pk": "customer"},
+    "customers:interaction-create": {"pk": "customer"},
+    "customers:task-create": {"pk": "customer"},
+    "customers:contact-create": {"pk": "customer"},
+    "customers:contact-update": {"pk": "customer", "contact_pk": "contact"},
+    "customers:contact-delete": {"pk": "customer", "contact_pk": "contact"},
+    "sales:forecast": {},
+    "sales:deal-list": {},
+    "sales:deal-create": {},
+    "sales:deal-export": {},
+    "sales:deal-detail": {"pk": "deal"},
+    "sales:deal-update": {"pk": "deal"},
+    "sales:deal-win": {"pk": "deal"},
+    "sales:deal-lose": {"pk": "deal"},
+    "sales:deal-move": {"pk": "deal"},
+    "sales:board": {},
+    "sales:customer-deals-panel": {"pk": "customer"},
+    "sales:home-pipeline-panel": {},
+    "sales:quote-create": {"deal_pk": "deal"},
+    "sales:quote-detail": {"pk": "quote"},
+    "sales:quote-update": {"pk": "quote"},
+    "sales:quote-status": {"pk": "quote"},
+    "sales:quote-print": {"pk": "quote"},
+    "sales:order-list": {},
+    "sales:order-create": {},
+    "sales:order-detail": {"pk": "order"},
+    "sales:customer-orders-panel": {"customer_pk": "customer"},
+    "sales:order-import": {},
+    "sales:order-import-preview": {"pk": "order_import"},
+    "service:ticket-list": {},
+    "service:ticket-create": {},
+    "service:ticket-bulk": {},
+    "service:ticket-detail": {"pk": "ticket"},
+    "service:ticket-update": {"pk": "ticket"},
+    "service:ticket-reply": {"pk": "ticket"},
+    "service:customer-tickets-panel": {"pk": "customer"},
+    "knowledge:article-list": {},
+    "knowledge:article-create": {},
+    "knowledge:article-preview": {},
+    "knowledge:article-detail": {"pk": "article"},
+    "knowledge:article-edit": {"pk": "article"},
+    "knowledge:article-delete": {"pk": "article"},
+    "help:home": {},
+    "help:article": {"pk": "article"},
+    "help:vote": {"pk": "article"},
+    "help:suggest": {},
+    "help:submit": {},
+    "help:submitted": {},
+    "help:ticket": {"token": "follow_token"},
+    "help:csat": {"token": "csat_token"},
+    "analytics:segments": {},
+    "analytics:value": {},
+    "analytics:cannot-lose-tasks": {},
+    "analytics:pipeline": {},
+    "analytics:service": {},
+    "analytics:customer-value-panel": {"pk": "customer"},
+    "analytics:recompute": {},
+    "analytics:run-status": {"pk": "run"},
+    "marketing:campaign-list": {},
+    "marketing:campaign-create": {},
+    "marketing:audience-preview": {},
+    "marketing:campaign-detail": {"pk": "campaign"},
+    "marketing:campaign-update": {"pk": "campaign"},
+    "marketing:campaign-audience": {"pk": "campaign"},
+    "marketing:campaign-report": {"pk": "campaign"},
+    "marketing:channel-segment-matrix": {},
+    "marketing:campaign-preview": {"pk": "campaign"},
+    "marketing:campaign-test-send": {"pk": "campaign"},
+    "marketing:campaign-send": {"pk": "campaign"},
+    "marketing:campaign-send-progress": {"pk": "campaign"},
+    "marketing:campaign-recipients": {"pk": "campaign"},
+    "marketing:recipient-outcome-bulk": {"pk": "campaign"},
+    "marketing:recipient-outcome": {"pk": "recipient"},
+    "marketing:campaign-mail-export": {"pk": "campaign"},
+    "marketing:customer-loyalty-panel": {"pk": "customer"},
+    "marketing:loyalty-change": {"pk": "customer"},
+    "public-marketing:unsubscribe": {"token": "unsubscribe_token"},
+    "public-marketing:preferences": {"token": "preferences_token"},
+    "public-marketing:lead-form": {"token": "lead_token"},
+}
+
+# Patterns left out of the sweep, by route prefix, and why.
+EXCLUDED = {
+    "admin/": "Django's admin: its own code, its own tests; staff only",
+    "accounts/": "Django's authentication views (login, password change and reset)",
+}
+
+PERSONAS = ["manager", "rep", "agent", "marketer", "nobody"]
+
+
+@dataclass
+class Route:
+    name: str
+    route: str
+    public: bool = False
+    params: set[str] = field(default_factory=set)
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern, prefix + str(pattern.pattern), inner or namespace)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield prefix + str(pattern.pattern), name
+
+
+def all_routes() -> list[tuple[str, str]]:
+    return list(_walk(get_resolver()))
+
+
+def excluded_reason(route: str) -> str | None:
+    return next((why for prefix, why in EXCLUDED.items() if route.startswith(prefix)), None)
+
+
+def swept_names() -> list[str]:
+    return sorted(
+        {name for route, name in all_routes() if name in PAGES and not excluded_reason(route)}
+    )
+
+
+def test_every_url_pattern_is_swept_or_excluded_with_a_reason():
+    uncovered = [
+        (route, name)
+        for route, name in all_routes()
+        if name not in PAGES and not excluded_reason(route)
+    ]
+    assert not uncovered, f"add these patterns to PAGES or EXCLUDED: {uncovered}"
+    stale = set(PAGES) - {name for _route, name in all_routes()}
+    assert not stale, f"PAGES names patterns that no longer exist: {stale}"
+
+
+class _ParamFinder(HTMLParser):
+    """Names of the inputs of GET forms and the query keys of links to `path` itself."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.names: set[str] = set()
+        self._in_get_form = False
+
+    def _same_page(self, url: str | None) -> bool:
+        return not url or urlsplit(url).path in ("", self.path)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            method = (attrs.get("method") or "get").lower()
+            self._in_get_form = method == "get" and self._same_page(attrs.get("action"))
+        elif tag in ("input", "select", "textarea") and self._in_get_form and attrs.get("name"):
+            self.names.add(attrs["name"])
+        for key in ("href", "hx-get"):
+            url = attrs.get(key)
+            if url and "?" in url and self._same_page(url.split("?")[0]):
+                self.names.update(name for name, _value in parse_qsl(urlsplit(url).query))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_get_form = False
+
+
+def discovered_params(response, path: str) -> set[str]:
+    names: set[str] = set()
+    for context in response.context or []:
+        for value in context.flatten().values() if hasattr(context, "flatten") else []:
+            if isinstance(value, django_filters.FilterSet):
+                names.update(value.form.fields)
+    if response.get("Content-Type", "").startswith("text/html") and not response.streaming:
+        finder = _ParamFinder(path)
+        finder.feed(response.content.decode())
+        names.update(finder.names)
+    names.discard("csrfmiddlewaretoken")
+    return names
+
+
+@pytest.fixture
+def data(rep, agent, marketer, manager):
+    customer = CustomerFactory(owner=rep, kind="company", name="Acme")
+    contact = ContactFactory(customer=customer)
+    task = TaskFactory(customer=customer, assignee=rep)
+    deal = DealFactory(owner=rep, customer=customer, amount=Decimal("100"))
+    quote = quote_create(
+        deal=deal,
+        valid_until=timezone.localdate() + timedelta(days=30),
+        created_by=rep,
+        lines=[
+            {
+                "description": "Widget",
+                "quantity": Decimal(1),
+                "unit_price": Decimal("100.00"),
+                "discount_percent": Decimal(0),
+                "tax_rate": Decimal(0),
+            }
+        ],
+    )
+    order = OrderFactory(customer=customer)
+    OrderLineFactory(order=order)
+    ticket = TicketFactory(customer=customer, assignee=agent)
+    article = KnowledgeArticleFactory(is_published=True)
+    run = SegmentRunFactory()
+    CustomerValueFactory(run=run, customer=customer)
+    campaign = CampaignFactory(owner=marketer)
+    recipient = CampaignRecipientFactory(campaign=campaign, customer=customer)
+    objects = {
+        "customer": customer,
+        "contact": contact,
+        "task": task,
+        "deal": deal,
+        "quote": quote,
+        "order": order,
+        "ticket": ticket,
+        "article": article,
+        "run": run,
+        "campaign": campaign,
+        "recipient": recipient,
+        "saved_view": SavedView.objects.create(user=manager, name="Mine", query="mine=true"),
+        "customer_import": customer_import_create(
+            user=manager, file_name="c.csv", text="name\nAcme two\n", row_count=1
+        ),
+        "order_import": order_import_create(
+            user=manager,
+            file_name="o.csv",
+            text="customer_external_id,ordered_at,total\nC1,2026-01-01,10\n",
+            row_count=1,
+        ),
+    }
+    kwargs = {key: value.pk for key, value in objects.items()}
+    kwargs |= {
+        "follow_token": follow_token(ticket),
+        "csat_token": csat_token(ticket),
+        "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),
+        "preferences_token": preferences_token(customer_id=customer.pk),
+        "lead_token": lead_form_token(campaign),
+    }
+    return kwargs
+
+
+@pytest.fixture
+def clients(rep, agent, marketer, manager, nobody) -> dict[str, Client]:
+    clients = {"anonymous": Client()}
+    for user in (rep, agent, marketer, manager, nobody):
+        clients[user.username] = Client()
+        clients[user.username].force_login(user)
+    return clients
+
+
+def _get(client: Client, url: str, params: dict, failures: list, who: str):
+    """GET and read the whole body (a streamed CSV fails only while it is read)."""
+    try:
+        response = client.get(url, params)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    except Exception as error:  # noqa: BLE001 - every failure is reported together
+        failures.append((who, url, params_repr(params), repr(error)[:300]))
+        return None
+    if response.status_code >= 500:
+        failures.append((who, url, params_repr(params), response.status_code))
+    return response
+
+
+def params_repr(params: dict) -> str:
+    return ", ".join(f"{k}={v[:12]!r}" for k, v in params.items())
+
+
+def sweep_page(name: str, data: dict, clients: dict[str, Client], failures: list) -> None:
+    kwargs = {key: data[obj] for key, obj in PAGES[name].items()}
+    url = reverse(name, kwargs=kwargs)
+    # Who sees the page: anonymous visitors for public pages, else the first role that may.
+    seer, page, status = "manager", None, {}
+    for who in ["anonymous", *PERSONAS]:
+        response = _get(clients[who], url, {}, failures, who)
+        status[who] = response.status_code if response is not None else 500
+        if status[who] == 200:
+            seer, page = who, response
+            break
+    params = set(COMMON) | set(READ_BY_VIEWS.get(name, ()))
+    if page is not None:
+        params |= discovered_params(page, urlsplit(url).path)
+    # A POST-only view: the manager, who may do everything, gets 405 before any parsing.
+    post_only = status.get("manager") == 405
+    for param in sorted(params) if not post_only else []:
+        for value in HOSTILE:
+            _get(clients[seer], url, {param: value}, failures, seer)
+    for index, who in enumerate(["anonymous", *PERSONAS]):
+        if who != seer:
+            value = HOSTILE[index % len(HOSTILE)]
+            _get(clients[who], url, dict.fromkeys(params, value), failures, who)
+    if any(isinstance(value, int) for value in kwargs.values()):
+        overflow = {k: OVERFLOW_ID if isinstance(v, int) else v for k, v in kwargs.items()}
+        _get(clients[seer], reverse(name, kwargs=overflow), {}, failures, seer)
+
+
+def test_hostile_query_parameters_never_give_a_server_error(data, clients):
+    """One test for every page: the fixture data and the logins are made once."""
+    failures: list = []
+    for name in swept_names():
+        sweep_page(name, data, clients, failures)
+    assert not failures, "\n".join(map(str, failures))
