@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from crm import roles
 from tests.factories import UserFactory
@@ -23,6 +24,14 @@ def missing_service(reason: str):
 def fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests log users in hundreds of times."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Chinese leaves its language active in the thread; the next test starts
+    in the default language, as a fresh request or worker would."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

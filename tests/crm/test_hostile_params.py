@@ -23,7 +23,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from marketing.leads import lead_form_token
+from marketing.lead_form_link import lead_form_token
 
 from customers.import_services import customer_import_create
 from customers.models import SavedView
