@@ -23,11 +23,11 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from marketing.lead_form_link import lead_form_token
 
 from customers.import_services import customer_import_create
 from customers.models import SavedView
 from marketing.consent import preferences_token, unsubscribe_token
+from marketing.lead_form_link import lead_form_token
 from sales.import_services import order_import_create
 from sales.services import quote_create
 from service.links import csat_token, follow_token
