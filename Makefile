@@ -50,7 +50,8 @@ bench: messages
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_pages $(BENCH_ARGS)
 
-# Loads 100,000 deals (then 1,000,000) beside make bench's customers and prints board, list and forecast times.
+# Loads 100,000 deals (then 1,000,000) beside make bench's customers and prints board, list,
+# pipeline report and forecast times.
 bench-sales: messages
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_sales $(BENCH_ARGS)

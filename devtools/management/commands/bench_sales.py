@@ -1,8 +1,10 @@
-"""Server time of the board, the deal list and the forecast over many deals (`make bench-sales`).
+"""Server time of the board, the deal list, the pipeline report and the forecast over many
+deals (`make bench-sales`).
 
 Needs the customers loaded by `make bench` (bench_pages). Adds deals with COPY until the
-database holds --deals of them, measures the board and the deal list, then adds more until it
-holds --forecast-deals and measures the forecast page. The same seed gives the same deals.
+database holds --deals of them, measures the board, the deal list and the pipeline report,
+then adds more until it holds --forecast-deals and measures the forecast page. The same
+seed gives the same deals.
 """
 
 import random
@@ -29,8 +31,11 @@ TARGETS_MS = {
     "board (rep)": 150,
     "deal list": 150,
     "deal list (rep)": 150,
+    "pipeline report": 200,
+    "pipeline report (rep)": 200,
     "forecast": 500,
 }
+PIPELINE_PERIODS = ["90d", "12m"]
 DEAL_FIELDS = [
     "customer_id", "title", "amount", "currency", "pipeline_id", "stage_id", "probability",
     "expected_close_date", "owner_id", "status", "lost_reason", "closed_at", "last_activity_at",
@@ -67,6 +72,10 @@ class Command(BaseCommand):
             ("deal list", manager, lambda: reverse("sales:deal-list") + "?" + urlencode(
                 {"stage": rng.choice(stages), "close_month": rng.choice(months), "page": rng.randint(1, 5)})),
             ("deal list (rep)", rep, lambda: reverse("sales:deal-list") + "?" + urlencode({"status": "open"})),
+            ("pipeline report", manager, lambda: reverse("analytics:pipeline") + "?" + urlencode(
+                {"period": rng.choice(PIPELINE_PERIODS)})),
+            ("pipeline report (rep)", rep, lambda: reverse("analytics:pipeline") + "?" + urlencode(
+                {"period": rng.choice(PIPELINE_PERIODS)})),
         ]  # fmt: skip
         results = [measure(name, client, url, requests) for name, client, url in pages]
 
