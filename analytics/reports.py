@@ -301,7 +301,7 @@ def _total(groups: list[dict], key: str, **where):
 def _funnel(groups: list[dict], pipeline) -> list[dict]:
     return [
         {
-            "stage": stage.name,
+            "stage": str(stage),  # the default names in the reader's language
             "deals": _total(groups, "funnel_deals", stage_id=stage.pk) or 0,
             "amount": _money(_total(groups, "funnel_amount", stage_id=stage.pk)),
         }

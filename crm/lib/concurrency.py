@@ -121,7 +121,8 @@ def differences(
 def _as_text(value: object) -> str:
     if isinstance(value, list | tuple):
         return ",".join(sorted(str(v) for v in value))
-    return "" if value in (None, False) else str(value)
+    # `is`, not `in`: 0 == False, and a saved 0 is a value, not an empty field.
+    return "" if value is None or value is False else str(value)
 
 
 def _display(field: forms.Field, value: object) -> str:

@@ -170,6 +170,27 @@ def test_stale_deal_form_shows_their_values_and_saving_again_wins(rep, rep_clien
     assert Deal.objects.get(pk=deal.pk).title == "Mine"
 
 
+def test_a_saved_zero_that_equals_my_zero_is_not_listed_as_a_conflict(rep, rep_client):
+    """0 == False in Python: a probability of 0 on both sides is no difference."""
+    deal = DealFactory(owner=rep, title="Before", probability=0)
+    deal_update(
+        deal=deal,
+        expected_version=1,
+        updated_by=rep,
+        title="Theirs",
+        amount=deal.amount,
+        stage=deal.stage,
+        expected_close_date=deal.expected_close_date,
+        owner=rep,
+    )
+    url = reverse("sales:deal-update", args=[deal.pk])
+    response = rep_client.post(
+        url, deal_form_data(owner=str(rep.pk), title="Mine", probability="0", version="1")
+    )
+    assert set(conflicts_of(response)) >= {"Title"}
+    assert not any("probability" in label.lower() for label in conflicts_of(response))
+
+
 def test_stale_quote_form_shows_their_notes_and_saving_again_wins(rep, rep_client):
     quote = make_quote(DealFactory(owner=rep))
     quote_update(

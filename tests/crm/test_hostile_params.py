@@ -120,6 +120,7 @@ PAGES = {
     "customers:home-tasks-panel": {},
     "customers:home-customers-panel": {},
     "customers:customer-detail": {"pk": "customer"},
+    "customers:customer-panels": {"pk": "customer"},
     "customers:customer-update": {"pk": "customer"},
     "customers:customer-delete": {"pk": "customer"},
     "customers:customer-merge": {"pk": "customer"},
