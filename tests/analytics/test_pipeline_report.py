@@ -58,3 +58,13 @@ def test_pipeline_report_figures_by_hand(
         "rep2": ["1", "70.00", "0", "0.00", "0", "—"],
         "manager": ["1", "30.25", "0", "0.00", "0", "—"],
     }
+
+
+def test_the_funnel_names_the_default_stages_in_the_readers_language(manager, manager_client):
+    first = Stage.objects.filter(pipeline__is_default=True).order_by("order")[0]
+    assert first.name == "Qualification"
+    _deal(manager, stage=first, amount="10.00", created_days_ago=1)
+    manager_client.cookies["django_language"] = "zh-hans"
+    html = manager_client.get(reverse("analytics:pipeline")).content.decode()
+    assert "资格确认" in html
+    assert "Qualification" not in html
