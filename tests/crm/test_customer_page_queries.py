@@ -18,10 +18,10 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
-from marketing.services.loyalty import loyalty_adjust
 
 from analytics.models import Recommendation
 from customers.models import Customer
+from marketing.services.loyalty import loyalty_adjust
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
