@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
 
 from crm.lib.csv_export import csv_file_response
 
@@ -62,7 +63,7 @@ def display(kind: str, value) -> str:
 @dataclass(frozen=True)
 class Col:
     key: str
-    label: str
+    label: str | Promise
     kind: str = "text"
     css_class: str = ""
 

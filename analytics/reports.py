@@ -211,7 +211,7 @@ def _ltv_buckets(run: SegmentRun) -> list[dict]:
             "FROM analytics_customervalue WHERE run_id = %s GROUP BY bucket",
             [low, width, run.pk],
         )
-        counts = {}
+        counts: dict[int, int] = {}
         for bucket, count in cursor.fetchall():
             index = min(int(bucket), HISTOGRAM_BUCKETS - 1)  # the maximum falls on the edge
             counts[index] = counts.get(index, 0) + count

@@ -125,7 +125,7 @@ def _prepare(values, ids) -> tuple[np.ndarray, np.ndarray]:
     return values, ids
 
 
-def _goodness(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+def _goodness(values: np.ndarray | np.float64, higher_is_better: bool) -> np.ndarray | np.float64:
     # + 0.0 turns -0.0 into 0.0 so that equal values stay equal after negation.
     return (values if higher_is_better else -values) + 0.0
 
@@ -186,4 +186,5 @@ def assign_segments(r, f, m) -> np.ndarray:
         for _, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENT_RULES
     ]
     choices = [np.array(name, dtype=object) for name, _, _ in SEGMENT_RULES]
-    return np.select(conditions, choices, default=None).astype(object)
+    no_segment = np.array(None, dtype=object)
+    return np.select(conditions, choices, default=no_segment).astype(object)

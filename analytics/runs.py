@@ -73,7 +73,8 @@ def start(run_id: int) -> list[tuple[int, int]]:
     derived = scoring.derived(stats, run.as_of)
     timings["read"] = time.perf_counter() - started
     started = time.perf_counter()
-    parameters, quintiles = {}, {}
+    parameters: dict = {}
+    quintiles: dict = {}
     if customers:
         rate = settings.CRM_LTV_DISCOUNT_PERCENT / 100
         parameters, quintiles = scoring.fit(derived, discount_rate=rate)
@@ -146,7 +147,8 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
         SegmentRun.objects.filter(is_current=True).update(is_current=False)
         now = timezone.now()
         timings["finish"] = time.perf_counter() - started
-        timings["total"] = (now - run.started_at).total_seconds()
+        if run.started_at is not None:  # always: start() set it with RUNNING
+            timings["total"] = (now - run.started_at).total_seconds()
         run.status, run.is_current, run.step, run.progress = "succeeded", True, "done", 100
         run.finished_at, run.timings = now, timings
         run.save()
@@ -232,7 +234,7 @@ def delete_results(run_id: int) -> None:
 def readable_error(run_id: int, error: BaseException) -> str:
     step = SegmentRun.objects.filter(pk=run_id).values_list("step", flat=True).first()
     return _("The run failed at step “%(step)s”: %(error)s") % {
-        "step": STEP_LABELS.get(step, step or "?"),
+        "step": STEP_LABELS.get(step or "", step or "?"),
         "error": str(error) or error.__class__.__name__,
     }
 

@@ -1,6 +1,7 @@
 """Reads of the analytics app. Only the current run's rows are ever read as "the" values,
 so a run being written (or one that failed) is invisible until it is published."""
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from analytics.models import (
@@ -10,6 +11,7 @@ from analytics.models import (
     SegmentRun,
 )
 from customers.models import Customer
+from sales.models import Product
 
 
 def current_run() -> SegmentRun | None:
@@ -26,13 +28,13 @@ def active_run() -> SegmentRun | None:
     return SegmentRun.objects.filter(status__in=SegmentRun.ACTIVE_STATUSES).first()
 
 
-def runs_visible_to(user) -> QuerySet[SegmentRun]:
+def runs_visible_to(user: User | AnonymousUser) -> QuerySet[SegmentRun]:
     if not user.has_perm("analytics.view_segmentrun"):
         return SegmentRun.objects.none()
     return SegmentRun.objects.all()
 
 
-def customer_value(customer, run: SegmentRun | None = None) -> CustomerValue | None:
+def customer_value(customer: Customer, run: SegmentRun | None = None) -> CustomerValue | None:
     """The customer's values in the current run (or `run`), or None."""
     run = run or current_run()
     if run is None:
@@ -54,7 +56,7 @@ def recommendations_for(
     )
 
 
-def related_products(product, limit: int = 10) -> QuerySet[ProductAffinity]:
+def related_products(product: Product, limit: int = 10) -> QuerySet[ProductAffinity]:
     """Customers who bought `product` also bought these (current run), best first."""
     run = current_run()
     if run is None:

@@ -1,8 +1,10 @@
 """Writes of the analytics app: requesting segment runs (the run itself is analytics.runs)."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +25,7 @@ class RunAlreadyActive(Exception):
 
 
 @transaction.atomic
-def run_request(*, as_of: date | None = None, requested_by=None) -> SegmentRun:
+def run_request(*, as_of: date | None = None, requested_by: User | None = None) -> SegmentRun:
     """Create a queued run and queue its Celery task once the transaction commits."""
     run = _run_create(as_of=as_of, requested_by=requested_by)
     queue_on_commit(run_segments, run.pk)
@@ -31,7 +33,7 @@ def run_request(*, as_of: date | None = None, requested_by=None) -> SegmentRun:
 
 
 @transaction.atomic
-def _run_create(*, as_of: date | None, requested_by) -> SegmentRun:
+def _run_create(*, as_of: date | None, requested_by: User | None) -> SegmentRun:
     runs.recover_stale(older_than=STALE_AFTER)
     run = SegmentRun(as_of=as_of or timezone.localdate(), requested_by=requested_by, step="queued")
     run.full_clean(validate_constraints=False)
@@ -53,7 +55,7 @@ def _run_create(*, as_of: date | None, requested_by) -> SegmentRun:
 
 
 @contextmanager
-def _tasks_inline():
+def _tasks_inline() -> Iterator[None]:
     from crm.celery import app
 
     previous = app.conf.task_always_eager
@@ -64,7 +66,7 @@ def _tasks_inline():
         app.conf.task_always_eager = previous
 
 
-def run_compute_now(*, as_of: date | None = None, requested_by=None) -> SegmentRun:
+def run_compute_now(*, as_of: date | None = None, requested_by: User | None = None) -> SegmentRun:
     """Run the same chunked path in this process (the command and the demo data).
 
     Not atomic on purpose: the run publishes itself in its own transaction at the end.

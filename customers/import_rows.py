@@ -9,15 +9,16 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
+from django.db.models import Field
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from crm.lib.csv_import import Column
 from customers.csv_format import TAG_SEPARATOR
-from customers.models import Channel, Customer, Tag
+from customers.models import TAG_NAME_MAX_LENGTH, Channel, Customer, Tag
 from customers.selectors import customer_owners
 
 MAX_TAGS_PER_ROW = 50
@@ -50,7 +51,7 @@ _FALSE = {"no", "n", "false", "0"}
 class ImportContext:
     """What every row of one file is checked against: read once, not once per row."""
 
-    def __init__(self, user: AbstractBaseUser):
+    def __init__(self, user: User) -> None:
         self.user = user
         self.can_create = user.has_perm("customers.add_customer")
         self.can_assign_others = user.has_perm("customers.change_any_customer")
@@ -98,7 +99,7 @@ class ImportContext:
             )
         return code
 
-    def clean_owner(self, username: str) -> AbstractBaseUser | None:
+    def clean_owner(self, username: str) -> User | None:
         """The user named by username; whether the importer may choose them is decided later."""
         if not username:
             return None
@@ -112,12 +113,12 @@ class ImportContext:
 
     def clean_tags(self, value: str) -> list[str]:
         """Tag names separated by “;”, spelled like an existing tag when one matches."""
-        names = []
+        names: list[str] = []
         for part in value.split(TAG_SEPARATOR):
             name = part.strip()
             if not name:
                 continue
-            if len(name) > Tag._meta.get_field("name").max_length:
+            if len(name) > TAG_NAME_MAX_LENGTH:
                 raise forms.ValidationError(
                     _("The tag “%(name)s…” is longer than 50 characters.")
                     % {"name": Truncator(name).chars(20)}
@@ -158,7 +159,11 @@ def _model_field(name: str, **kwargs) -> forms.Field:
     full_clean; a row is checked before any model exists, so they are added here.
     """
     model_field = Customer._meta.get_field(name)
+    if not isinstance(model_field, Field):
+        raise ValueError(f"Customer.{name} is not a field of its own.")
     form_field = model_field.formfield(**kwargs)
+    if form_field is None:
+        raise ValueError(f"Customer.{name} has no form field.")
     form_field.validators.extend(
         validator
         for validator in model_field.validators

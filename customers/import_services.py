@@ -2,8 +2,10 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -40,7 +42,9 @@ class ImportResult:
 
 
 @transaction.atomic
-def customer_import_create(*, user, file_name: str, text: str, row_count: int) -> CustomerImport:
+def customer_import_create(
+    *, user: User, file_name: str, text: str, row_count: int
+) -> CustomerImport:
     """Keep an uploaded file until its owner has seen the preview and confirmed."""
     customer_import = CustomerImport(
         user=user,
@@ -72,7 +76,9 @@ def import_progress_key(import_id: int) -> str:
 
 
 @transaction.atomic
-def customer_import_queue(*, customer_import: CustomerImport, user, mode: str) -> CustomerImport:
+def customer_import_queue(
+    *, customer_import: CustomerImport, user: User, mode: str
+) -> CustomerImport:
     """Mark the import as running and queue its background job once committed; refuse a
     second start."""
     customer_import = CustomerImport.objects.select_for_update().get(pk=customer_import.pk)
@@ -102,7 +108,9 @@ def customer_import_stop(*, customer_import: CustomerImport, error: str) -> None
 
 
 @transaction.atomic
-def customer_import_apply(*, customer_import: CustomerImport, user, mode: str) -> ImportResult:
+def customer_import_apply(
+    *, customer_import: CustomerImport, user: User, mode: str
+) -> ImportResult:
     """Write the rows of a stored import as `user`: every row or none, or only the valid ones.
 
     The stored text is analysed again, so rows are matched and checked against the data as it
@@ -153,7 +161,7 @@ def _report_progress(key: str, done: int, total: int) -> None:
     cache.set(key, {"done": done, "total": total}, timeout=3600)
 
 
-def _import_batch(rows: list[RowResult], *, user) -> bool:
+def _import_batch(rows: list[RowResult], *, user: User) -> bool:
     """Write a batch of analysed rows; False when some failed (their errors are on the rows)."""
     if connection.features.can_return_rows_from_bulk_insert:
         try:
@@ -172,7 +180,7 @@ def _import_batch(rows: list[RowResult], *, user) -> bool:
     return ok
 
 
-def _import_bulk_write(rows: list[RowResult], *, user) -> None:
+def _import_bulk_write(rows: list[RowResult], *, user: User) -> None:
     """What customer_create and customer_update do, for many rows in a few queries.
 
     Each customer is validated (full_clean; the database checks the unique external id),
@@ -190,13 +198,15 @@ def _import_bulk_write(rows: list[RowResult], *, user) -> None:
             )
             created.append(customer)
     Customer.objects.bulk_create(created)
-    updates = [row for row in rows if row.action == UPDATE]
-    locked = Customer.objects.select_for_update().in_bulk([row.customer.pk for row in updates])
-    changed, changed_fields = [], []
-    for row in updates:
-        customer = locked.get(row.customer.pk)
-        if customer is None or customer.version != row.customer.version:
-            raise ConcurrentEditError(row.line)
+    updates = [(row, _matched_customer(row)) for row in rows if row.action == UPDATE]
+    locked = Customer.objects.select_for_update().in_bulk([seen.pk for _row, seen in updates])
+    changed: list[Customer] = []
+    changed_fields: list[list[str]] = []
+    for row, seen in updates:
+        current = locked.get(seen.pk)
+        if current is None or current.version != seen.version:
+            raise ConcurrentEditError(f"The customer of line {row.line} changed meanwhile.")
+        customer = current
         fields = []  # only what changed: an UPDATE costs more with every column
         for name, value in _customer_data(row.data).items():
             if name in row.changed:
@@ -214,9 +224,9 @@ def _import_bulk_write(rows: list[RowResult], *, user) -> None:
     wanted = {}  # customer pk -> tag pks, for the rows that set tags
     for row, customer in zip([r for r in rows if r.action == CREATE], created, strict=True):
         wanted[customer.pk] = {tags[name].pk for name in row.tags or ()}
-    for row in updates:
+    for row, seen in updates:
         if "tags" in row.changed:
-            wanted[row.customer.pk] = {tags[name].pk for name in row.tags}
+            wanted[seen.pk] = {tags[name].pk for name in row.tags or ()}
     _import_set_tags(wanted)
     records = [
         *Customer.history.bulk_history_create(created, default_user=user),
@@ -225,18 +235,21 @@ def _import_bulk_write(rows: list[RowResult], *, user) -> None:
     _import_history_tags(records)
 
 
-def _import_save_changes(customers: list[Customer], fields: list[list[str]], *, now) -> None:
+def _import_save_changes(
+    customers: list[Customer], fields: list[list[str]], *, now: datetime
+) -> None:
     """Save updated customers, each with its changed fields and a new version.
 
     Customers given the same values (a new stage, owner or city for all) share one UPDATE;
     the others go through bulk_update, in small batches since its CASE costs rows squared.
     """
-    groups = defaultdict(list)
+    attname_of = {field.name: field.attname for field in Customer._meta.concrete_fields}
+    groups: defaultdict[tuple[tuple[str, object], ...], list[Customer]] = defaultdict(list)
     for customer, names in zip(customers, fields, strict=True):
-        attnames = [Customer._meta.get_field(name).attname for name in names]
+        attnames = [attname_of[name] for name in names]
         key = tuple((attname, getattr(customer, attname)) for attname in attnames)
         groups[key].append(customer)
-    single = defaultdict(list)
+    single: defaultdict[tuple[str, ...], list[Customer]] = defaultdict(list)
     for key, group in groups.items():
         if len(group) > 1:
             Customer.objects.filter(pk__in=[customer.pk for customer in group]).update(
@@ -244,9 +257,10 @@ def _import_save_changes(customers: list[Customer], fields: list[list[str]], *, 
             )
         else:
             single[tuple(attname for attname, _value in key)].extend(group)
-    for attnames, group in single.items():
-        names = [*attnames, "version", "updated_at"]
-        Customer.objects.bulk_update(group, names, batch_size=100)
+    for group_attnames, group in single.items():
+        Customer.objects.bulk_update(
+            group, [*group_attnames, "version", "updated_at"], batch_size=100
+        )
 
 
 def _customer_data(data: dict) -> dict:
@@ -263,7 +277,9 @@ def _import_tags(names: set[str]) -> dict[str, Tag]:
 
 def _import_set_tags(wanted: dict[int, set[int]]) -> None:
     through = Customer.tags.through
-    current = defaultdict(dict)  # customer pk -> {tag pk: through pk}
+    current: defaultdict[int, dict[int, int]] = defaultdict(
+        dict
+    )  # customer pk -> {tag pk: through pk}
     for pk, customer_id, tag_id in through.objects.filter(customer_id__in=wanted).values_list(
         "pk", "customer_id", "tag_id"
     ):
@@ -306,9 +322,10 @@ def _import_row(row: RowResult, tag_cache: dict[str, Tag]) -> bool:
         if row.action == CREATE:
             customer_create(data=row.data, owner=row.owner, tags=tags or [])
         else:
+            customer = _matched_customer(row)
             customer_update(
-                customer=row.customer,
-                expected_version=row.customer.version,
+                customer=customer,
+                expected_version=customer.version,
                 data=row.data,
                 owner=row.owner,
                 tags=tags,
@@ -363,3 +380,10 @@ def _import_finish(
         customer_import.status = CustomerImport.Status.FAILED
     customer_import.save()
     return ImportResult(customer_import=customer_import, analysis=analysis, applied=applied)
+
+
+def _matched_customer(row: RowResult) -> Customer:
+    """The customer an UPDATE row matched: the analysis sets it on every such row."""
+    if row.customer is None:
+        raise ValueError(f"Line {row.line} updates no customer.")
+    return row.customer

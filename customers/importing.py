@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -172,7 +172,7 @@ def _tag_names(customers) -> dict[int, list[str]]:
     return {pk: sorted(tag_names) for pk, tag_names in names.items()}
 
 
-def analyse_import(text: str, *, user: AbstractBaseUser) -> ImportAnalysis:
+def analyse_import(text: str, *, user: User) -> ImportAnalysis:
     """What importing `text` as `user` would do, row by row; writes nothing.
 
     A row is matched to an existing customer by its external id; when it has none (or no

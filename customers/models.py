@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F
@@ -23,12 +24,13 @@ phone_validator = RegexValidator(
 
 
 PHONE_SEPARATORS = " +()./-"
+TAG_NAME_MAX_LENGTH = 50
 
 
-def phone_digits_expression(field: str) -> models.F | Replace:
+def phone_digits_expression(field: str) -> Replace:
     """The phone field less the separators phone_validator allows (portable SQL REPLACE)."""
-    expression: models.F | Replace = models.F(field)
-    for separator in PHONE_SEPARATORS:
+    expression = Replace(models.F(field), models.Value(PHONE_SEPARATORS[0]), models.Value(""))
+    for separator in PHONE_SEPARATORS[1:]:
         expression = Replace(expression, models.Value(separator), models.Value(""))
     return expression
 
@@ -44,7 +46,7 @@ class Channel(models.TextChoices):
 
 
 class Tag(models.Model):
-    name = models.CharField(_("name"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=TAG_NAME_MAX_LENGTH, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -204,6 +206,8 @@ class Consent(models.Model):
     source = models.CharField(_("how"), max_length=100, blank=True)
 
     history = HistoricalRecords()
+    # Set by consent_set: who simple-history records as having made the change.
+    _history_user: User | None
 
     class Meta:
         verbose_name = _("consent")

@@ -5,13 +5,17 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q, QuerySet, TextField, Value
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import BooleanField, F, Field, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Upper
 from django.db.models.lookups import IContains
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -19,14 +23,16 @@ from django.utils.translation import pgettext_lazy
 from customers.models import Customer, Interaction, SavedView, Tag, Task
 
 
-def customers_visible_to(user) -> QuerySet[Customer]:
+def customers_visible_to(user: User | AnonymousUser) -> QuerySet[Customer]:
     """Every role that reads customers reads all of them (DESIGN.md, Roles)."""
     if not user.has_perm("customers.view_customer"):
         return Customer.objects.none()
     return Customer.objects.all()
 
 
-def customers_editable_by(user) -> QuerySet[Customer]:
+def customers_editable_by(user: User | AnonymousUser) -> QuerySet[Customer]:
+    if isinstance(user, AnonymousUser):
+        return Customer.objects.none()
     if user.has_perm("customers.change_any_customer"):
         return Customer.objects.all()
     if user.has_perm("customers.change_customer"):
@@ -34,41 +40,43 @@ def customers_editable_by(user) -> QuerySet[Customer]:
     return Customer.objects.none()
 
 
-def can_edit_customer(user, customer: Customer) -> bool:
+def can_edit_customer(user: User | AnonymousUser, customer: Customer) -> bool:
     if user.has_perm("customers.change_any_customer"):
         return True
     return user.has_perm("customers.change_customer") and customer.owner_id == user.pk
 
 
-def can_edit_contact_details(user, customer: Customer) -> bool:
+def can_edit_contact_details(user: User | AnonymousUser, customer: Customer) -> bool:
     """Service agents may correct how to reach any customer, not who owns them."""
     return can_edit_customer(user, customer) or user.has_perm(
         "customers.change_customer_contact_details"
     )
 
 
-def can_work_customer(user, customer: Customer) -> bool:
+def can_work_customer(user: User | AnonymousUser, customer: Customer) -> bool:
     """May log interactions and add tasks on this customer."""
     if not user.has_perm("customers.add_interaction"):
         return False
     return user.has_perm("customers.work_any_customer") or can_edit_customer(user, customer)
 
 
-def can_change_task(user, task: Task) -> bool:
+def can_change_task(user: User | AnonymousUser, task: Task) -> bool:
     if not user.has_perm("customers.change_task"):
         return False
     return task.assignee_id == user.pk or user.has_perm("customers.change_any_customer")
 
 
-def assignable_users(user) -> QuerySet:
+def assignable_users(user: User | AnonymousUser) -> QuerySet[User]:
     """Who this user may give a customer or a task to: managers anyone active, others themselves."""
+    if isinstance(user, AnonymousUser):
+        return get_user_model().objects.none()
     users = get_user_model().objects.filter(is_active=True).order_by("username")
     if user.has_perm("customers.change_any_customer"):
         return users
     return users.filter(pk=user.pk)
 
 
-def customer_owners() -> QuerySet:
+def customer_owners() -> QuerySet[User]:
     """Users that may own customers, for filters and bulk assignment."""
     return (
         get_user_model()
@@ -144,12 +152,20 @@ class _ContainsSearchGram(Func):
     def __init__(self, text: str):
         super().__init__(*(Upper(name) for name in TEXT_SEARCH_FIELDS), Upper(Value(text)))
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[str | int, ...]]:
         compiled = [compiler.compile(e) for e in self.get_source_expressions()]
         fields = ", ".join(sql for sql, _params in compiled[:-1])
         term = compiled[-1][0]
         params = [param for _sql, params in compiled for param in params]
-        return f"customer_search_grams({fields}) @> ARRAY[{term}]::text[]", params
+        return f"customer_search_grams({fields}) @> ARRAY[{term}]::text[]", tuple(params)
 
 
 def possible_duplicates(
@@ -162,11 +178,16 @@ def possible_duplicates(
         condition |= Q(phone=phone)
     if not condition:
         return Customer.objects.none()
-    return Customer.objects.filter(condition).exclude(pk=exclude_pk).order_by("pk")[:5]
+    matches = Customer.objects.filter(condition)
+    if exclude_pk is not None:
+        matches = matches.exclude(pk=exclude_pk)
+    return matches.order_by("pk")[:5]
 
 
-def tasks_for(user) -> QuerySet[Task]:
+def tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
     """The user's own tasks, open first, overdue first within them."""
+    if isinstance(user, AnonymousUser):
+        return Task.objects.none()
     return (
         Task.objects.filter(assignee=user)
         .select_related("customer")
@@ -174,11 +195,15 @@ def tasks_for(user) -> QuerySet[Task]:
     )
 
 
-def open_task_count(user) -> int:
+def open_task_count(user: User | AnonymousUser) -> int:
+    if isinstance(user, AnonymousUser):
+        return 0
     return Task.objects.filter(assignee=user, done=False).count()
 
 
-def saved_views_for(user) -> QuerySet[SavedView]:
+def saved_views_for(user: User | AnonymousUser) -> QuerySet[SavedView]:
+    if isinstance(user, AnonymousUser):
+        return SavedView.objects.none()
     return SavedView.objects.filter(user=user)
 
 
@@ -219,7 +244,7 @@ def customer_history(customer: Customer, *, limit: int = 20) -> list[dict]:
         return []
     tag_names = dict(Tag.objects.values_list("pk", "name"))
     tag_rows = _history_tag_rows(records)
-    changes = []
+    changes: list[dict] = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
         if len(changes) == limit:
             break
@@ -274,9 +299,10 @@ def _history_tag_rows(records) -> dict[int, list[dict]]:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Customer._meta.get_field(name).verbose_name)
+        field = Customer._meta.get_field(name)
     except FieldDoesNotExist:  # history may mention a field that was removed since
         return name
+    return str(field.verbose_name) if isinstance(field, Field) else name
 
 
 def _readable(field: str, value, tag_names: dict[int, str]) -> str:
@@ -286,7 +312,7 @@ def _readable(field: str, value, tag_names: dict[int, str]) -> str:
         model_field = Customer._meta.get_field(field)
     except FieldDoesNotExist:
         return "" if value is None else str(value)
-    if model_field.choices and value:
+    if isinstance(model_field, Field) and model_field.choices and value:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from itertools import islice
 from types import EllipsisType
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -52,7 +52,7 @@ CUSTOMER_FIELDS = [
 def customer_create(
     *,
     data: dict,
-    owner=None,
+    owner: User | None = None,
     tags: Iterable[Tag] = (),
     consent_channels: Iterable[str] | None = None,
     consent_source: str = "",
@@ -72,7 +72,7 @@ def customer_update(
     customer: Customer,
     expected_version: ExpectedVersion,
     data: dict,
-    owner=...,
+    owner: User | None | EllipsisType = ...,
     tags: Iterable[Tag] | None = None,
     consent_channels: Iterable[str] | None = None,
     consent_source: str = "",
@@ -118,7 +118,7 @@ def consent_set(
     channel: str,
     granted: bool,
     source: str,
-    by: AbstractBaseUser | None | EllipsisType = ...,
+    by: User | None | EllipsisType = ...,
 ) -> Consent:
     """Record one channel's opt-in or opt-out: the one path every consent change takes
     (the customer form, unsubscribe links, the preferences page, lead forms).
@@ -147,7 +147,7 @@ def consent_set(
 def interaction_log(
     *,
     customer: Customer,
-    logged_by: AbstractBaseUser | None,  # None: nobody logged it, the customer did (a form)
+    logged_by: User | None,  # None: nobody logged it, the customer did (a form)
     channel: str,
     direction: str,
     summary: str,
@@ -169,7 +169,9 @@ def interaction_log(
 
 
 @transaction.atomic
-def task_create(*, customer: Customer, title: str, due_date: date, assignee, created_by) -> Task:
+def task_create(
+    *, customer: Customer, title: str, due_date: date, assignee: User, created_by: User | None
+) -> Task:
     task = Task(
         customer=customer, title=title, due_date=due_date, assignee=assignee, created_by=created_by
     )
@@ -187,7 +189,7 @@ def follow_up_tasks_create(
     customers: Iterable[Customer],
     title: str,
     due_date: date,
-    created_by: AbstractBaseUser,
+    created_by: User,
     limit: int,
 ) -> tuple[int, int]:
     """A task titled `title` for the owner of each customer, in the order given, up to
@@ -203,14 +205,15 @@ def follow_up_tasks_create(
         for customer in batch:
             if created >= limit:
                 return created, skipped
-            if customer.owner_id is None or customer.pk in with_open_task:
+            # (an owner_id of None reads no row)
+            if customer.pk in with_open_task or (owner := customer.owner) is None:
                 skipped += 1
                 continue
             task_create(
                 customer=customer,
                 title=title,
                 due_date=due_date,
-                assignee=customer.owner,
+                assignee=owner,
                 created_by=created_by,
             )
             created += 1
@@ -262,7 +265,7 @@ class BulkAction:
 
 @transaction.atomic
 def customers_bulk_update(
-    *, customers: QuerySet[Customer], action: str, value: AbstractBaseUser | Tag | str
+    *, customers: QuerySet[Customer], action: str, value: User | Tag | str
 ) -> int:
     """Apply one change to many customers, keeping their history; returns how many changed.
 
@@ -270,14 +273,16 @@ def customers_bulk_update(
     if new)."""
     if action == BulkAction.ADD_TAG and isinstance(value, str):
         value = Tag.objects.get_or_create(name=value)[0]
+    if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG) and not isinstance(value, Tag):
+        raise TypeError("A tag action takes a Tag (or, to add one, its name).")
     changed = 0
     locked = (
         Customer.objects.select_for_update().filter(pk__in=customers.values("pk")).order_by("pk")
     )
     for customer in locked:
-        if action == BulkAction.ADD_TAG:
+        if action == BulkAction.ADD_TAG and isinstance(value, Tag):
             customer.tags.add(value)
-        elif action == BulkAction.REMOVE_TAG:
+        elif action == BulkAction.REMOVE_TAG and isinstance(value, Tag):
             customer.tags.remove(value)
         else:
             field = {BulkAction.ASSIGN_OWNER: "owner", BulkAction.SET_STAGE: "stage"}[action]
@@ -291,7 +296,7 @@ def customers_bulk_update(
 
 
 @transaction.atomic
-def customers_merge(*, kept: Customer, duplicate: Customer, merged_by) -> Customer:
+def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> Customer:
     """Fold `duplicate` into `kept`: its history moves over, blank fields are filled, it is deleted."""
     if kept.pk == duplicate.pk:
         raise ValueError(_("A customer cannot be merged with itself."))
@@ -346,9 +351,7 @@ def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
             mine.save()
 
 
-def customers_create_for_import(
-    *, external_ids: list[str], owner: AbstractBaseUser | None = None
-) -> int:
+def customers_create_for_import(*, external_ids: list[str], owner: User | None = None) -> int:
     """Customers for the unknown external ids of an order import, in bulk (COPY on PostgreSQL,
     no signals or history): stage customer, source import, name = the id."""
     now = timezone.now()
@@ -378,7 +381,7 @@ def customers_create_for_import(
     return bulk_insert(Customer, fields, rows())
 
 
-def saved_view_save(*, user, name: str, query: str) -> SavedView:
+def saved_view_save(*, user: User, name: str, query: str) -> SavedView:
     view, _created = SavedView.objects.update_or_create(
         user=user, name=name, defaults={"query": query}
     )

@@ -4,14 +4,17 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from customers.models import Contact, Customer, Interaction, Tag, Task
-from sales.models import Deal, Product, Stage
+from analytics.models import CustomerValue, SegmentRun
+from customers.models import Consent, Contact, Customer, Interaction, Tag, Task
+from marketing.models import Campaign, CampaignRecipient
+from sales.models import Deal, Order, OrderLine, Product, Stage
+from service.models import KnowledgeArticle, SatisfactionResponse, Team, Ticket, TicketMessage
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
@@ -27,7 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=extracted))
 
 
-class TagFactory(factory.django.DjangoModelFactory):
+class TagFactory(factory.django.DjangoModelFactory[Tag]):
     class Meta:
         model = Tag
         django_get_or_create = ["name"]
@@ -35,7 +38,7 @@ class TagFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"tag{n}")
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -49,7 +52,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     stage = Customer.Stage.CUSTOMER
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -58,7 +61,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
 
 
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):
     class Meta:
         model = Interaction
 
@@ -67,7 +70,7 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
 
 
-class TaskFactory(factory.django.DjangoModelFactory):
+class TaskFactory(factory.django.DjangoModelFactory[Task]):
     class Meta:
         model = Task
 
@@ -77,7 +80,7 @@ class TaskFactory(factory.django.DjangoModelFactory):
     due_date = factory.LazyFunction(timezone.localdate)
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -87,7 +90,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     tax_rate = factory.LazyFunction(lambda: Decimal("13.00"))
 
 
-class DealFactory(factory.django.DjangoModelFactory):
+class DealFactory(factory.django.DjangoModelFactory[Deal]):
     """A deal in the default pipeline's first stage; pass stage=... to place it elsewhere."""
 
     class Meta:
@@ -108,19 +111,19 @@ class DealFactory(factory.django.DjangoModelFactory):
 # --- service desk (issue 4) ---
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
-        model = "service.Team"
+        model = Team
         django_get_or_create = ["name"]
 
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
-class TicketFactory(factory.django.DjangoModelFactory):
+class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
     """A new ticket without SLA due times; use service.services.ticket_create for the SLA clock."""
 
     class Meta:
-        model = "service.Ticket"
+        model = Ticket
         skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
@@ -137,9 +140,9 @@ class TicketFactory(factory.django.DjangoModelFactory):
             self.tags.set(extracted)
 
 
-class TicketMessageFactory(factory.django.DjangoModelFactory):
+class TicketMessageFactory(factory.django.DjangoModelFactory[TicketMessage]):
     class Meta:
-        model = "service.TicketMessage"
+        model = TicketMessage
 
     ticket = factory.SubFactory(TicketFactory)
     kind = "reply"
@@ -148,18 +151,18 @@ class TicketMessageFactory(factory.django.DjangoModelFactory):
     body = factory.Faker("paragraph")
 
 
-class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
+class KnowledgeArticleFactory(factory.django.DjangoModelFactory[KnowledgeArticle]):
     class Meta:
-        model = "service.KnowledgeArticle"
+        model = KnowledgeArticle
 
     title = factory.Sequence(lambda n: f"How to fix problem {n}")
     body = factory.Faker("paragraph")
     is_published = True
 
 
-class SatisfactionResponseFactory(factory.django.DjangoModelFactory):
+class SatisfactionResponseFactory(factory.django.DjangoModelFactory[SatisfactionResponse]):
     class Meta:
-        model = "service.SatisfactionResponse"
+        model = SatisfactionResponse
 
     ticket = factory.SubFactory(
         TicketFactory, status="resolved", resolved_at=factory.LazyFunction(timezone.now)
@@ -171,9 +174,9 @@ class SatisfactionResponseFactory(factory.django.DjangoModelFactory):
 # --- analytics (issue 5): orders for the segment runs ---
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
     class Meta:
-        model = "sales.Order"
+        model = Order
 
     customer = factory.SubFactory(CustomerFactory)
     number = factory.Sequence(lambda n: f"ORD-{n:07d}")
@@ -181,9 +184,9 @@ class OrderFactory(factory.django.DjangoModelFactory):
     total = factory.LazyFunction(lambda: Decimal("100.00"))
 
 
-class OrderLineFactory(factory.django.DjangoModelFactory):
+class OrderLineFactory(factory.django.DjangoModelFactory[OrderLine]):
     class Meta:
-        model = "sales.OrderLine"
+        model = OrderLine
 
     order = factory.SubFactory(OrderFactory)
     product = factory.SubFactory(ProductFactory)
@@ -195,11 +198,11 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
 # --- analytics dashboards (issue 5): stored runs and values, written directly ---
 
 
-class SegmentRunFactory(factory.django.DjangoModelFactory):
+class SegmentRunFactory(factory.django.DjangoModelFactory[SegmentRun]):
     """A finished, current run; pass is_current=False for an older one."""
 
     class Meta:
-        model = "analytics.SegmentRun"
+        model = SegmentRun
 
     as_of = factory.LazyFunction(timezone.localdate)
     status = "succeeded"
@@ -209,9 +212,9 @@ class SegmentRunFactory(factory.django.DjangoModelFactory):
     finished_at = factory.LazyFunction(timezone.now)
 
 
-class CustomerValueFactory(factory.django.DjangoModelFactory):
+class CustomerValueFactory(factory.django.DjangoModelFactory[CustomerValue]):
     class Meta:
-        model = "analytics.CustomerValue"
+        model = CustomerValue
 
     run = factory.SubFactory(SegmentRunFactory)
     customer = factory.SubFactory(CustomerFactory)
@@ -234,9 +237,9 @@ class CustomerValueFactory(factory.django.DjangoModelFactory):
 # --- marketing (issue 6) ---
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):
+class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
     class Meta:
-        model = "marketing.Campaign"
+        model = Campaign
 
     name = factory.Sequence(lambda n: f"Campaign {n}")
     channel = "email"
@@ -245,19 +248,19 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     body = "Hello there"
 
 
-class CampaignRecipientFactory(factory.django.DjangoModelFactory):
+class CampaignRecipientFactory(factory.django.DjangoModelFactory[CampaignRecipient]):
     class Meta:
-        model = "marketing.CampaignRecipient"
+        model = CampaignRecipient
 
     campaign = factory.SubFactory(CampaignFactory)
     customer = factory.SubFactory(CustomerFactory)
 
 
-class ConsentFactory(factory.django.DjangoModelFactory):
+class ConsentFactory(factory.django.DjangoModelFactory[Consent]):
     """A granted consent on a channel (email unless told)."""
 
     class Meta:
-        model = "customers.Consent"
+        model = Consent
         django_get_or_create = ["customer", "channel"]
 
     customer = factory.SubFactory(CustomerFactory)

@@ -14,7 +14,7 @@ from django.db import connection
 from crm.lib.bulk import bulk_insert
 
 
-def _plain(values) -> np.ndarray | list:
+def _plain(values) -> np.ndarray:
     values = np.asarray(values)
     if np.issubdtype(values.dtype, np.datetime64):
         return np.datetime_as_string(values, unit="D")

@@ -132,7 +132,12 @@ def customer_value_context(request: HttpRequest, customer: Customer) -> dict[str
     """The value panel of a customer the user may see (the 360° page renders it inline)."""
     run = selectors.current_run()
     value = selectors.customer_value(customer, run) if run else None
-    context = {"customer": customer, "run": run, "value": value, "recommendations": []}
+    context: dict[str, Any] = {
+        "customer": customer,
+        "run": run,
+        "value": value,
+        "recommendations": [],
+    }
     if value is not None:
         context["recommendations"] = list(selectors.recommendations_for(customer, limit=5, run=run))
         context["currency"] = settings.CRM_CURRENCY

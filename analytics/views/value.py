@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from analytics import reports, selectors
 from analytics.csv_export import Col, Table, csv_response, display, find_table
 from analytics.views.common import chart, export_query
+from crm.lib.http import AuthenticatedHttpRequest
 from customers.services import follow_up_tasks_create
 
 PAGE_SIZE = 25
@@ -118,7 +119,7 @@ def value(request):
 @permission_required("customers.add_task", raise_exception=True)
 @permission_required("analytics.view_value_report", raise_exception=True)
 @require_POST
-def cannot_lose_tasks(request: HttpRequest) -> HttpResponse:
+def cannot_lose_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A follow-up task for the owner of every customer on the "cannot lose them" list."""
     run = selectors.current_run()
     if run is None:

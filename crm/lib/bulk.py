@@ -1,17 +1,21 @@
 """Fast bulk inserts: COPY on PostgreSQL, batched INSERTs elsewhere."""
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from django.db import connection, models
 
+M = TypeVar("M", bound=models.Model)
 
-def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+
+def bulk_insert(model: type[M], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert tuples of values for `fields` (attribute names such as "customer_id").
 
     Skips model save() and signals: for seeding, imports and analytics results
     only, where millions of rows must load in seconds.
     """
-    column_of = {field.attname: field.column for field in model._meta.concrete_fields}
+    # (every concrete field has a column)
+    column_of = {f.attname: f.column for f in model._meta.concrete_fields if f.column is not None}
     columns = [column_of[name] for name in fields]
     table = model._meta.db_table
     count = 0
@@ -27,14 +31,14 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
                 copy.write_row(row)
                 count += 1
         return count
-    batch: list[model] = []
+    batch: list[M] = []
     for row in rows:
         batch.append(model(**dict(zip(fields, row, strict=True))))
         if len(batch) == 5000:
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
             count += len(batch)
             batch = []
-    model.objects.bulk_create(batch)
+    model._default_manager.bulk_create(batch)
     return count + len(batch)
 
 
@@ -46,7 +50,7 @@ def insert_series(template: models.Model, varying: dict[str, str], first: int, l
     meta = template._meta
     columns, values, params = [], [], []
     for field in meta.concrete_fields:
-        if field.primary_key or field.generated:
+        if field.primary_key or field.generated or field.column is None:
             continue
         columns.append(connection.ops.quote_name(field.column))
         if field.name in varying:

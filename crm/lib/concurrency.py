@@ -22,7 +22,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 M = TypeVar("M", bound=models.Model)
-F = TypeVar("F", bound=forms.Form)
+F = TypeVar("F", bound=forms.BaseForm)  # a Form or a ModelForm
 
 
 class VersionCheck(enum.Enum):
@@ -102,7 +102,7 @@ def form_after_conflict(
 
 
 def differences(
-    mine: forms.Form, theirs: forms.Form, *, ignore: Iterable[str] = ()
+    mine: forms.BaseForm, theirs: forms.BaseForm, *, ignore: Iterable[str] = ()
 ) -> list[Difference]:
     """The visible fields where the saved values (`theirs`, unbound) differ from `mine`."""
     skipped = {"version", *ignore}

@@ -132,7 +132,8 @@ class RowValidator:
             return list(map(call, self.cleans, picked)), []
         except ValidationError:
             pass
-        values, errors = [], []
+        values: list[Any] = []
+        errors: list[tuple[str, str]] = []
         for name, clean, cell in zip(self.names, self.cleans, picked, strict=True):
             try:
                 values.append(clean(cell))
@@ -258,5 +259,5 @@ class PreviewRow:
     def row_errors(self) -> list[str]:
         return self.errors.get(ROW_ERROR, [])
 
-    def add_error(self, column: str, message: str) -> None:
+    def add_error(self, column: str, message: str | Promise) -> None:
         self.errors.setdefault(column, []).append(str(message))

@@ -61,7 +61,7 @@ class IdListField(forms.Field):
     widget = forms.MultipleHiddenInput
     default_error_messages = {"invalid": _("The selection contains an invalid row.")}
 
-    def to_python(self, value):
+    def to_python(self, value: Iterable[str] | None) -> list[int]:
         if not value:
             return []
         try:

@@ -2,8 +2,16 @@
 
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.contrib.auth.models import User
+from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view that only signed-in users reach (login_required or
+    permission_required, which anonymous users never pass): its user is a User."""
+
+    user: User
 
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:
@@ -16,6 +24,6 @@ def safe_next_url(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-def querystring_without(params, *names: str) -> str:
+def querystring_without(params: QueryDict, *names: str) -> str:
     """The query string of `params` (a QueryDict) less some keys, e.g. the page number."""
     return urlencode([(k, v) for k, values in params.lists() if k not in names for v in values])

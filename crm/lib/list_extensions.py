@@ -15,15 +15,20 @@ is registered for the user's permissions.
   the list count; it replaces the paginator's count query (one query either way).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model, QuerySet
+from django.utils.functional import Promise
 
 CUSTOMER_LIST = "customer-list"
 
 
 @dataclass(frozen=True)
 class Column:
-    label: str
+    label: str | Promise
     css_class: str = ""  # e.g. "text-end d-none d-lg-table-cell"
 
 
@@ -47,6 +52,9 @@ class ListExtension:
 
 _extensions: dict[str, list[ListExtension]] = {CUSTOMER_LIST: []}
 
+M = TypeVar("M", bound=Model)
+_COUNTERS = "_list_counters"  # the extensions' count callables, on a counted queryset
+
 
 def register_list_extension(page: str, extension: ListExtension) -> None:
     extensions = _extensions[page]
@@ -54,11 +62,11 @@ def register_list_extension(page: str, extension: ListExtension) -> None:
         extensions.append(extension)
 
 
-def extensions_for(page: str, user) -> list[ListExtension]:
+def extensions_for(page: str, user: User | AnonymousUser) -> list[ListExtension]:
     return [ext for ext in _extensions[page] if user.has_perm(ext.permission)]
 
 
-def extra_filters(page: str, user) -> dict:
+def extra_filters(page: str, user: User | AnonymousUser) -> dict:
     """Fresh filter instances (a FilterSet binds each filter to itself)."""
     filters = {}
     for extension in extensions_for(page, user):
@@ -66,11 +74,11 @@ def extra_filters(page: str, user) -> dict:
     return filters
 
 
-def extra_columns(page: str, user) -> list[Column]:
+def extra_columns(page: str, user: User | AnonymousUser) -> list[Column]:
     return [column for ext in extensions_for(page, user) for column in ext.columns]
 
 
-def annotate_rows(page: str, user, queryset):
+def annotate_rows(page: str, user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """The list's queryset with what the extensions' columns show (and their counts)."""
     extensions = extensions_for(page, user)
     for extension in extensions:
@@ -78,32 +86,32 @@ def annotate_rows(page: str, user, queryset):
             queryset = extension.annotate(queryset)
     counters = tuple(ext.count for ext in extensions if ext.count)
     if counters:
-        queryset = queryset._chain()
+        queryset = queryset.all()  # a copy
         queryset.__class__ = _counted_class(queryset.__class__)
-        queryset._list_counters = counters
+        setattr(queryset, _COUNTERS, counters)  # noqa: B010 - what the counted class reads
     return queryset
 
 
-_counted_classes: dict[type, type] = {}
+_counted_classes: dict[type[QuerySet], type[QuerySet]] = {}
 
 
-def _counted_class(base: type) -> type:
+def _counted_class(base: type[QuerySet]) -> type[QuerySet]:
     """`base` (a QuerySet class) whose count() asks the extensions first."""
     if getattr(base, "_asks_list_counters", False):
         return base
     if base not in _counted_classes:
 
-        def count(self):
+        def count(self: QuerySet) -> int:
             if self._result_cache is None:
-                for counter in getattr(self, "_list_counters", ()):
+                for counter in getattr(self, _COUNTERS, ()):
                     known = counter(self)
                     if known is not None:
                         return known
             return base.count(self)
 
-        def _clone(self):
-            clone = base._clone(self)
-            clone._list_counters = getattr(self, "_list_counters", ())
+        def _clone(self: QuerySet) -> QuerySet:
+            clone = base._clone(self)  # type: ignore[attr-defined]  # django-stubs omits QuerySet._clone
+            setattr(clone, _COUNTERS, getattr(self, _COUNTERS, ()))
             return clone
 
         _counted_classes[base] = type(
@@ -114,11 +122,13 @@ def _counted_class(base: type) -> type:
     return _counted_classes[base]
 
 
-def attach_cells(page: str, user, rows) -> None:
+def attach_cells(page: str, user: User | AnonymousUser, rows: Iterable[object]) -> None:
     """Sets `row.extra_cells` (a list aligned with extra_columns) on each row."""
     extensions = [ext for ext in extensions_for(page, user) if ext.columns and ext.cells]
     for row in rows:
-        row.extra_cells = []
+        extra_cells: list[Cell] = []
         for extension in extensions:
             blank = [Cell("—", css_class=column.css_class) for column in extension.columns]
-            row.extra_cells.extend(extension.cells(row) or blank)
+            cells = extension.cells(row) if extension.cells else None
+            extra_cells.extend(cells or blank)
+        setattr(row, "extra_cells", extra_cells)  # noqa: B010 - rows are any model's objects

@@ -15,6 +15,9 @@ class DeepPagingQuerySet(QuerySet):
     """
 
     DEEP_OFFSET = 500
+    # QuerySet's own attributes, which django-stubs does not declare
+    _fields: tuple[str, ...] | None
+    _prefetch_related_lookups: tuple
 
     def __getitem__(self, k: int | slice) -> Any:  # QuerySet's: a row or a sliced QuerySet
         if (
@@ -33,8 +36,10 @@ class DeepPagingQuerySet(QuerySet):
 
 def with_deep_paging(queryset: QuerySet) -> DeepPagingQuerySet:
     """The same query as a DeepPagingQuerySet, for a list that is paginated."""
-    paged = DeepPagingQuerySet(
-        model=queryset.model, query=queryset.query.chain(), using=queryset._db
+    paged: DeepPagingQuerySet = DeepPagingQuerySet(
+        model=queryset.model,
+        query=queryset.query.chain(),
+        using=queryset._db,  # type: ignore[attr-defined]  # django-stubs omits QuerySet._db
     )
-    paged._prefetch_related_lookups = queryset._prefetch_related_lookups
+    paged._prefetch_related_lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]  # django-stubs omits it
     return paged

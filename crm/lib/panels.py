@@ -22,6 +22,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 
 CUSTOMER_PAGE = "customer"  # panel URLs take the customer's pk
@@ -33,7 +34,7 @@ PanelContext = Callable[[HttpRequest, Any], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Panel:
-    title: str
+    title: str | Promise
     url_name: str
     permission: str  # the panel is shown only to users with this permission
     order: int = 100

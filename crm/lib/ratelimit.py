@@ -25,7 +25,9 @@ def _key(purpose: str, client: str, window: int, now: float) -> str:
     return f"ratelimit:{purpose}:{digest}:{int(now // window)}"
 
 
-def rate_limit_hit(purpose: str, client: str, *, limit: int, window: int, now=None) -> bool:
+def rate_limit_hit(
+    purpose: str, client: str, *, limit: int, window: int, now: float | None = None
+) -> bool:
     """Count one request; True while the client is within `limit` requests per `window` s."""
     key = _key(purpose, client, window, time.time() if now is None else now)
     cache.add(key, 0, timeout=window + 5)

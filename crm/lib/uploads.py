@@ -5,6 +5,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,7 +27,7 @@ SAVE_AS_CSV = gettext_lazy(
 class ImportFileError(Exception):
     """The file as a whole cannot be imported; `messages` say why, for the user."""
 
-    def __init__(self, *messages: str):
+    def __init__(self, *messages: str | Promise) -> None:
         super().__init__(" ".join(str(m) for m in messages))
         self.messages = [str(m) for m in messages]
 

@@ -3,8 +3,9 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,7 +48,9 @@ class BulkActionForm(forms.Form):
         initial="selected",
     )
     selected = IdListField(required=False)
-    owner = forms.ModelChoiceField(label=gettext_lazy("Owner"), queryset=None, required=False)
+    owner: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
+        label=gettext_lazy("Owner"), queryset=None, required=False
+    )
     tag = forms.CharField(label=gettext_lazy("Tag"), max_length=50, required=False)
     stage = forms.ChoiceField(
         label=gettext_lazy("Stage"),
@@ -59,20 +62,24 @@ class BulkActionForm(forms.Form):
     def __init__(self, *args, user, owners: list | None = None, **kwargs):
         """`owners`: customer_owners() when the page has read them already."""
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = customer_owners()
-        self.fields["owner"].empty_label = _("Choose…")
+        owner_field = self.fields["owner"]
+        stage_field = self.fields["stage"]
+        assert isinstance(owner_field, forms.ModelChoiceField)  # as declared above
+        assert isinstance(stage_field, forms.ChoiceField)
+        owner_field.queryset = customer_owners()
+        owner_field.empty_label = _("Choose…")
         if owners is not None:
-            offer_choices(self.fields["owner"], owners)
-        self.fields["stage"].choices = [("", _("Choose…")), *Customer.Stage.choices]
+            offer_choices(owner_field, owners)
+        stage_field.choices = [("", _("Choose…")), *Customer.Stage.choices]
         for name in ("action", "scope", "owner", "stage"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["tag"].widget.attrs.update(
             {"class": "form-control form-control-sm", "list": "tag-names"}
         )
         if not user.has_perm("customers.change_any_customer"):
-            self.fields["action"].choices = [
-                c for c in self.ACTIONS if c[0] != BulkAction.ASSIGN_OWNER
-            ]
+            action_field = self.fields["action"]
+            assert isinstance(action_field, forms.ChoiceField)
+            action_field.choices = [c for c in self.ACTIONS if c[0] != BulkAction.ASSIGN_OWNER]
 
     def clean_selected(self):
         selected = self.cleaned_data["selected"]
@@ -98,7 +105,7 @@ class BulkActionForm(forms.Form):
             self.add_error(required, _("Choose a value for this action."))
         return data
 
-    def value(self) -> AbstractBaseUser | Tag | str | None:
+    def value(self) -> User | Tag | str | None:
         """What customers_bulk_update takes: the owner, the stage, the name of a tag to add
         (the service makes it if new), or the tag to remove (None if no tag has that name)."""
         action = self.cleaned_data["action"]
@@ -114,7 +121,7 @@ class BulkActionForm(forms.Form):
         return None
 
 
-def bulk_target(request, form) -> "tuple":
+def bulk_target(request: HttpRequest, form: BulkActionForm) -> QuerySet[Customer]:
     """The customers the bulk form points at, as the filtered list showed them."""
     visible = customers_visible_to(request.user)
     if form.cleaned_data["scope"] == "all":

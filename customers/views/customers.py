@@ -121,6 +121,7 @@ def customer_create_view(request):
 def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     saved_name = customer.name  # binding the form writes posted values onto `customer`
+    form_class: type[CustomerForm] | type[ContactDetailsForm]
     if can_edit_customer(request.user, customer):
         form_class, owners = CustomerForm, assignable_users(request.user)
     elif can_edit_contact_details(request.user, customer):

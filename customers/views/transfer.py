@@ -1,5 +1,6 @@
 """CSV export and import of customers."""
 
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from urllib.parse import urlencode
 
@@ -8,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -39,7 +41,7 @@ from customers.models import Channel, Customer, CustomerImport
 from customers.selectors import customers_visible_to
 
 
-def export_response(customers) -> StreamingHttpResponse:
+def export_response(customers: QuerySet[Customer]) -> StreamingHttpResponse:
     """Stream the customers as CSV without loading them all into memory."""
     rows = (
         customers.select_related("owner")
@@ -47,7 +49,9 @@ def export_response(customers) -> StreamingHttpResponse:
         .order_by("pk")
         .iterator(chunk_size=2000)
     )
-    lines = chain([COLUMNS], (customer_row(customer) for customer in rows))
+    lines: Iterator[Iterable[object]] = chain(
+        [COLUMNS], (customer_row(customer) for customer in rows)
+    )
     filename = f"customers-{timezone.localdate():%Y%m%d}.csv"
     return streaming_csv_response(lines, filename=filename)
 

@@ -190,6 +190,8 @@ def _outcome(rng, campaign: Campaign) -> str:
 
 def _convert(rng, recipient: CampaignRecipient, product) -> None:
     """An order some days after sending: with the coupon when there is one."""
+    if recipient.sent_at is None:  # never sent: nothing to answer
+        return
     ordered_at = recipient.sent_at + timedelta(days=rng.randint(0, 4), hours=rng.randint(1, 20))
     ordered_at = min(ordered_at, timezone.now() - timedelta(minutes=5))
     price = Decimal(rng.choice(["99.00", "189.90", "480.00", "960.00", "1200.00"]))

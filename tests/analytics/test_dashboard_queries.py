@@ -29,7 +29,9 @@ def _runs(count: int, customers_per_run: int):
     run = None
     for index in range(count):
         current = index == count - 1
-        run = SegmentRunFactory(is_current=current, as_of=today - timedelta(days=count - index))
+        run = SegmentRunFactory.create(
+            is_current=current, as_of=today - timedelta(days=count - index)
+        )
         for segment in list(Segment)[: 3 + index % 8]:
             SegmentSummary.objects.create(run=run, segment=segment, customers=5, revenue=100,
                                           average_ltv=10)  # fmt: skip

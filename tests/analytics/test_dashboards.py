@@ -9,7 +9,9 @@ from html.parser import HTMLParser
 class _TableParser(HTMLParser):
     def __init__(self, table_id: str):
         super().__init__()
-        self.table_id, self.depth, self.rows, self.cell = table_id, 0, [], None
+        self.table_id, self.depth = table_id, 0
+        self.rows: list[list[str]] = []
+        self.cell: str | None = None  # the text of the open cell
 
     def handle_starttag(self, tag, attrs):
         if tag == "table" and dict(attrs).get("id") == self.table_id:

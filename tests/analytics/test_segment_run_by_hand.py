@@ -13,6 +13,7 @@ change a figure below.
 """
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -169,7 +170,17 @@ def expected_average_value(p, q, gamma, x, m_x) -> float:
     return p * (gamma + x * m_x) / (p * x + q - 1)
 
 
-def predicted_ltv(bg, gg, x, t_x, T, m_x, *, months=12, annual_rate=0.10) -> float:
+def predicted_ltv(
+    bg: tuple[float, float, float, float],
+    gg: tuple[float, float, float],
+    x: int,
+    t_x: float,
+    T: float,
+    m_x: float,
+    *,
+    months: int = 12,
+    annual_rate: float = 0.10,
+) -> float:
     """Month k's expected purchases, discounted by (1 + monthly rate)^k, times the expected
     value per purchase; the monthly rate compounds to the annual one."""
     monthly = (1 + annual_rate) ** (1 / 12) - 1
@@ -180,7 +191,7 @@ def predicted_ltv(bg, gg, x, t_x, T, m_x, *, months=12, annual_rate=0.10) -> flo
     return discounted * expected_average_value(*gg, x, m_x)
 
 
-def is_maximum(log_likelihood, params: list[float]) -> bool:
+def is_maximum(log_likelihood, params: Sequence[float]) -> bool:
     """No nearby parameters (searched in log space from the stored ones) fit better."""
 
     def negative(log_params):
@@ -235,8 +246,8 @@ def test_the_nightly_run_scores_every_customer_as_worked_out_by_hand(
         assert v.average_order_value == (Decimal(revenue) / orders).quantize(Decimal("0.01"))
 
     p = run.parameters
-    bg = [p["r"], p["alpha"], p["a"], p["b"]]
-    gg = [p["p"], p["q"], p["gamma"]]
+    bg = (p["r"], p["alpha"], p["a"], p["b"])
+    gg = (p["p"], p["q"], p["gamma"])
     assert p["discount_rate"] == settings.CRM_LTV_DISCOUNT_PERCENT / 100 == 0.10
     inputs = {name: model_inputs(name) for name in SHOP}
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -25,14 +26,14 @@ pytestmark = pytest.mark.django_db
 @dataclass
 class Write:
     url: Callable[[], str]
-    data: Callable[[object], dict]
+    data: Callable[[User], dict]
     written: Callable[[], int]
     htmx: bool = False
 
 
 WRITES = {
     "customers: log an interaction": Write(
-        url=lambda: reverse("customers:interaction-create", args=[CustomerFactory().pk]),
+        url=lambda: reverse("customers:interaction-create", args=[CustomerFactory.create().pk]),
         data=lambda user: {
             "channel": "phone",
             "direction": "out",
@@ -43,17 +44,17 @@ WRITES = {
         htmx=True,
     ),
     "sales: create a deal": Write(
-        url=lambda: reverse("sales:deal-create") + f"?customer={CustomerFactory().pk}",
+        url=lambda: reverse("sales:deal-create") + f"?customer={CustomerFactory.create().pk}",
         data=lambda user: deal_form_data(owner=str(user.pk)),
         written=Deal.objects.count,
     ),
     "sales: build a quote": Write(
-        url=lambda: reverse("sales:quote-create", args=[DealFactory().pk]),
+        url=lambda: reverse("sales:quote-create", args=[DealFactory.create().pk]),
         data=lambda user: post_data([form_line()]),
         written=Quote.objects.count,
     ),
     "service: open a ticket": Write(
-        url=lambda: reverse("service:ticket-create") + f"?customer={CustomerFactory().pk}",
+        url=lambda: reverse("service:ticket-create") + f"?customer={CustomerFactory.create().pk}",
         data=lambda user: {
             "subject": "Printer on fire",
             "description": "It smokes.",

@@ -20,7 +20,9 @@ def catalogue_entries(locale: str) -> list[tuple[str, str]]:
     for block in text.split("\n\n")[1:]:  # the first block is the header
         if block.startswith("#~"):
             continue
-        msgid, msgstr, current = [], [], None
+        msgid: list[str] = []
+        msgstr: list[str] = []
+        current: list[str] | None = None
         for line in block.splitlines():
             if line.startswith("msgid "):
                 current = msgid

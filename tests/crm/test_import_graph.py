@@ -79,8 +79,8 @@ def path_between(graph: dict[str, set[str]], start: str, goal: str) -> list[str]
         current = queue.pop(0)
         if current == goal:
             chain = [current]
-            while previous[chain[-1]] is not None:
-                chain.append(previous[chain[-1]])
+            while (before := previous[chain[-1]]) is not None:
+                chain.append(before)
             return chain[::-1]
         for following in sorted(graph.get(current, ())):
             if following not in previous:

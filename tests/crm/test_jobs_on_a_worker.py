@@ -63,7 +63,7 @@ def beat_sends(entry: str) -> None:
 
 def logged_in(role: str, **extra) -> Client:
     client = Client()
-    client.force_login(UserFactory(role=role, **extra))
+    client.force_login(UserFactory.create(role=role, **extra))
     return client
 
 

@@ -8,7 +8,7 @@ from sales.models import Deal, OrderImport, Quote
 
 # The colours the templates wrote out before the tag (deal list, detail and panel; quote
 # detail and list; the order and customer import pages).
-BEFORE = {
+BEFORE: dict[type[Deal | Quote | OrderImport | CustomerImport], str] = {
     Deal: "{% if o.status == 'won' %}text-bg-success{% elif o.status == 'lost' %}"
     "text-bg-secondary{% else %}text-bg-light border{% endif %}",
     Quote: "{% if o.status == 'accepted' %}text-bg-success{% elif o.status == 'rejected' %}"

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def _options(html: str, select_id: str) -> list[str]:
     select = re.search(rf'<select name="owner"[^>]*id="{select_id}".*?</select>', html, re.S)
+    assert select is not None, f"no owner select #{select_id}"
     return re.findall(r"<option.*?</option>", select.group(0))
 
 

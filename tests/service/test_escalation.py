@@ -24,7 +24,7 @@ def team_manager(db):
 
 def make(priority="urgent", assignee=None, now=T0) -> Ticket:
     return services.ticket_create(
-        customer=CustomerFactory(),
+        customer=CustomerFactory.create(),
         subject="Down",
         description="All down",
         channel=Ticket.Channel.EMAIL,

@@ -1,7 +1,7 @@
 """SLA arithmetic (pure) and the due times tickets get from it."""
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,10 @@ def office(tz=SHANGHAI, holidays=(), **kwargs) -> BusinessCalendar:
     return BusinessCalendar(always_open=False, tz=tz, holidays=frozenset(holidays), **kwargs)
 
 
-def at(*args, tz=SHANGHAI) -> datetime:
-    return datetime(*args, tzinfo=tz)
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, *, tz: tzinfo = SHANGHAI
+) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=tz)
 
 
 def test_minutes_inside_one_business_day():

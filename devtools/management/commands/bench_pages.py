@@ -142,6 +142,8 @@ class _Samples:
             Customer.objects.order_by("pk").values_list("pk", flat=True).first(),
             Customer.objects.order_by("-pk").values_list("pk", flat=True).first(),
         )
+        if low is None or high is None:
+            raise CommandError("There are no customers to sample: seed some first.")
         ids = sorted(rng.sample(range(low, high + 1), min(size, high - low + 1)))
         rows = list(Customer.objects.filter(pk__in=ids).values_list("pk", "name", "email", "phone"))
         total = Customer.objects.count()
@@ -237,7 +239,7 @@ class _Samples:
         return self._list_url(params)
 
     def list_searched_url(self, rng) -> str:
-        params = [("q", self.search_term(rng))]
+        params: list[tuple[str, object]] = [("q", self.search_term(rng))]
         if rng.random() < 0.3:
             params += self._filters(rng)
         if rng.random() < 0.3:
@@ -253,7 +255,7 @@ class _Samples:
         return self._list_url(params)
 
     def list_mine_url(self, rng) -> str:
-        params = [("mine", "true")]
+        params: list[tuple[str, object]] = [("mine", "true")]
         if rng.random() < 0.4:
             params += self._filters(rng, by_owner=False)
         if rng.random() < 0.3:
