@@ -4,6 +4,7 @@ from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, VersionField
@@ -88,8 +89,8 @@ class BoardMoveForm(forms.Form):
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.order_by("order", "id"))
     version = VersionField(required=False)
 
-    def __init__(self, *args, deal: Deal, **kwargs) -> None:
-        super().__init__(*args, initial={"stage": deal.stage_id, "version": deal.version}, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, deal: Deal) -> None:
+        super().__init__(data, initial={"stage": deal.stage_id, "version": deal.version})
 
 
 class LoseForm(forms.Form):

@@ -52,7 +52,7 @@ def _known_customers(external_ids: set[str], known: dict[str, int]) -> None:
 def _copy_text(rows) -> str:
     """The rows in COPY's text format, built by joining strings (psycopg's write_row per row
     costs several times more); the rare cell with a tab, newline or backslash is escaped."""
-    lines = []
+    lines: list[str] = []
     append = lines.append
     for row in rows:
         line = (

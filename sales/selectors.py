@@ -53,7 +53,8 @@ def orders_visible_to(user) -> QuerySet[Order]:
     return Order.objects.filter(customer__owner=user)
 
 
-def default_pipeline() -> Pipeline:
+def default_pipeline() -> Pipeline | None:
+    """The default pipeline, else the first one; None only when there is no pipeline at all."""
     return (
         Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.order_by("pk").first()
     )

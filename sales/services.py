@@ -165,7 +165,8 @@ def save_with_next_number(instance, *, prefix: str, attempts: int = 5) -> None:
 LINE_FIELDS = ("product", "description", "quantity", "unit_price", "discount_percent", "tax_rate")
 
 # Which status a quote may go to from each status; an accepted quote is final.
-QUOTE_TRANSITIONS = {
+# Keyed by the stored status (a str); Quote.Status members are equal to their values.
+QUOTE_TRANSITIONS: dict[str, set[str]] = {
     Quote.Status.DRAFT: {Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED},
     Quote.Status.SENT: {Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.DRAFT},
     Quote.Status.REJECTED: {Quote.Status.DRAFT},

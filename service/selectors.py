@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from datetime import datetime
+from typing import TypedDict
 
 from django.db.models import Avg, BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -98,13 +99,25 @@ def ticket_conversation(ticket: Ticket, *, include_internal: bool) -> list[Ticke
     return list(messages)
 
 
-def escalation_digests(escalation_ids: list[int]) -> tuple[dict[str, list[dict]], int]:
+class EscalationDigestRow(TypedDict):
+    """What a digest email reads of one escalation (the rows carry more keys)."""
+
+    target: str
+    level: str
+    due_at: datetime
+    ticket_id: int
+    ticket__subject: str
+
+
+def escalation_digests(
+    escalation_ids: list[int],
+) -> tuple[dict[str, list[EscalationDigestRow]], int]:
     """Group escalations by who hears of them (the assignee, the team's manager).
 
     Returns ({address: [row, ...]}, how many escalations have at least one recipient);
     rows are dicts, read in batches without model instances (a first run may find many).
     """
-    by_recipient: dict[str, list[dict]] = defaultdict(list)
+    by_recipient: dict[str, list[EscalationDigestRow]] = defaultdict(list)
     notified = 0
     for start in range(0, len(escalation_ids), 2000):
         rows = Escalation.objects.filter(pk__in=escalation_ids[start : start + 2000]).values(

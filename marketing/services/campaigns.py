@@ -35,14 +35,15 @@ COUPON_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 COUPON_LENGTH = 10  # 31**10 ≈ 8e14 codes: guessing one of 100,000 takes ~4e9 tries
 _S = Campaign.Status
 # The status changes a person makes; sending moves a campaign to running and completed.
-MANUAL_TRANSITIONS = {
+# Keyed by the stored status (a str); Campaign.Status members are equal to their values.
+MANUAL_TRANSITIONS: dict[str, set[str]] = {
     _S.DRAFT: {_S.SCHEDULED, _S.CANCELLED},
     _S.SCHEDULED: {_S.DRAFT, _S.CANCELLED},
     _S.RUNNING: {_S.CANCELLED},
     _S.CANCELLED: {_S.DRAFT},
     _S.COMPLETED: set(),
 }
-NEW_CAMPAIGN_STATUSES = {_S.DRAFT, _S.SCHEDULED}
+NEW_CAMPAIGN_STATUSES: set[str] = {_S.DRAFT, _S.SCHEDULED}
 
 
 @transaction.atomic
