@@ -4,7 +4,6 @@ import time
 from decimal import Decimal
 from typing import TextIO
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -189,7 +188,7 @@ def order_import(
     source: TextIO,
     create_customers: bool = False,
     dry_run: bool = False,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
 ) -> OrderImportReport:
     """Import the orders of the CSV text stream `source`: all of them, or none.
 
