@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from analytics.models import CustomerValue
@@ -34,7 +35,7 @@ from marketing.services.loyalty import base_tier
 from sales.models import CustomerLastOrder
 
 # Campaign channel -> the customers' consent channel it needs.
-CONSENT_CHANNEL = {
+CONSENT_CHANNEL: dict[str, Channel] = {
     CampaignChannel.EMAIL: Channel.EMAIL,
     CampaignChannel.SMS: Channel.SMS,
     CampaignChannel.PHONE: Channel.PHONE,
@@ -42,7 +43,7 @@ CONSENT_CHANNEL = {
     CampaignChannel.SOCIAL: Channel.SOCIAL,
 }
 # The address a channel needs: a customer without it cannot be reached there.
-_REACHABLE = {
+_REACHABLE: dict[str, Q] = {
     CampaignChannel.EMAIL: ~Q(email=""),
     CampaignChannel.SMS: ~Q(phone=""),
     CampaignChannel.PHONE: ~Q(phone=""),
@@ -83,7 +84,7 @@ def audience_queryset(rule: AudienceRule | dict, *, channel: str) -> QuerySet[Cu
     return customers
 
 
-def _in_tiers(tier_ids: list[int]) -> Q:
+def _in_tiers(tier_ids: list[int]) -> Q | Combinable:
     """Customers whose account is in one of the tiers; those without an account are in
     the base tier (no points, no spend), if it is one of them.
 

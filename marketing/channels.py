@@ -4,7 +4,7 @@ phone list, the direct-mail address file, and recording each recipient's outcome
 import contextlib
 import smtplib
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -203,7 +203,7 @@ def mail_rows(campaign: Campaign) -> Iterator[Sequence[object]]:
 # --- outcomes ------------------------------------------------------------------------
 
 
-def _outcome_changes(*, outcome: str, note: str, now) -> dict:
+def _outcome_changes(*, outcome: str, note: str, now: datetime) -> dict[str, str | Coalesce]:
     """The fields one outcome writes, validated: the rules every outcome write shares.
 
     The first response's time is kept, and so is the first conversion's.
@@ -213,7 +213,7 @@ def _outcome_changes(*, outcome: str, note: str, now) -> dict:
     if "\x00" in note:
         raise ValidationError({"outcome_note": _("Null characters are not allowed.")})
     CampaignRecipient._meta.get_field("outcome_note").clean(note, None)  # max length
-    changes = {"outcome": outcome, "outcome_note": note}
+    changes: dict[str, str | Coalesce] = {"outcome": outcome, "outcome_note": note}
     if outcome:
         changes["responded_at"] = Coalesce("responded_at", Value(now))
     if outcome == CampaignRecipient.Outcome.CONVERTED:

@@ -21,7 +21,7 @@ from django.template import (
     defaultfilters,
     defaulttags,
 )
-from django.template.base import VariableNode
+from django.template.base import Variable, VariableNode
 from django.utils.translation import gettext as _
 
 FIELDS = (
@@ -71,13 +71,12 @@ def compile_template(source: str) -> Template:
 def check_template(source: str) -> None:
     """Refuse tags outside the sandbox and fields that are not personalisation fields."""
     template = compile_template(source)
-    unknown = sorted(
-        {
-            str(node.filter_expression.var)
-            for node in template.nodelist.get_nodes_by_type(VariableNode)
-            if not _is_allowed(node.filter_expression.var)
-        }
-    )
+    variables = [
+        node.filter_expression.var
+        for node in template.nodelist.get_nodes_by_type(VariableNode)
+        if isinstance(node, VariableNode)  # the stubs type the result as plain Nodes
+    ]
+    unknown = sorted({str(var) for var in variables if not _is_allowed(var)})
     if unknown:
         raise ValidationError(
             _("Unknown fields: %(unknown)s. Allowed fields: %(fields)s.")
@@ -85,8 +84,8 @@ def check_template(source: str) -> None:
         )
 
 
-def _is_allowed(var) -> bool:
-    if not hasattr(var, "var"):  # a literal such as {{ "text" }}
+def _is_allowed(var: object) -> bool:
+    if not isinstance(var, Variable):  # a literal such as {{ "text" }} resolves to its value
         return True
     return var.var in FIELDS
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -137,11 +138,11 @@ class Matrix:
     run: object  # the analytics run whose segments are used, or None
     cells: dict = field(default_factory=dict)  # (channel, segment) -> Figures
 
-    def channels(self) -> list[tuple[str, str]]:
+    def channels(self) -> list[tuple[str, str | Promise]]:
         used = {channel for channel, _segment in self.cells}
         return [(value, label) for value, label in CampaignChannel.choices if value in used]
 
-    def segments(self) -> list[tuple[str, str]]:
+    def segments(self) -> list[tuple[str, str | Promise]]:
         used = {segment for _channel, segment in self.cells}
         known = [(value, label) for value, label in Segment.choices if value in used]
         return known + ([(NO_SEGMENT, _("No segment"))] if NO_SEGMENT in used else [])

@@ -1,18 +1,29 @@
 """Validation and normalisation of sales input; forms never save."""
 
 from datetime import date
+from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, VersionField
 from crm.lib.params import BoundedModelChoiceField
-from sales.models import Deal, Stage
+from customers.models import Customer
+from sales.models import Deal, Pipeline, Stage
 
 # Dates further out than this are typos (20266 for 2026), not plans.
 _LATEST_CLOSE = date(2200, 12, 31)
 _EARLIEST_CLOSE = date(2000, 1, 1)
+
+
+def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)  # a ForeignKey's form field
+    return field
 
 
 class DealForm(forms.ModelForm):
@@ -34,19 +45,28 @@ class DealForm(forms.ModelForm):
         ]
         widgets = {"expected_close_date": DateInput()}
 
-    def __init__(self, *args, customer, pipeline, owners, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        customer: Customer,
+        pipeline: Pipeline | None,
+        owners: QuerySet[User],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        stages = pipeline.stages.order_by("order", "id")
+        # No pipeline at all (every one deleted): no stage to choose, so no deal, not a 500.
+        stages = Stage.objects.none() if pipeline is None else pipeline.stages.all()
+        stages = stages.order_by("order", "id")
         if self.instance.pk and self.instance.status != Deal.Status.OPEN:
             stages = stages.filter(pk=self.instance.stage_id)  # closed: Win/Lose actions only
         else:
             stages = stages.filter(is_won=False, is_lost=False)
-        self.fields["stage"].queryset = stages
-        self.fields["stage"].empty_label = None
-        self.fields["owner"].queryset = owners
-        self.fields["owner"].empty_label = None
-        self.fields["contact"].queryset = customer.contacts.order_by("name", "id")
-        self.fields["contact"].empty_label = _("No contact")
+        stage_field, owner_field = _model_choice(self, "stage"), _model_choice(self, "owner")
+        stage_field.queryset, stage_field.empty_label = stages, None
+        owner_field.queryset, owner_field.empty_label = owners, None
+        contact_field = _model_choice(self, "contact")
+        contact_field.queryset = customer.contacts.order_by("name", "id")
+        contact_field.empty_label = _("No contact")
         self.fields["probability"].required = False
         self.fields["probability"].help_text = _("Leave empty to take the stage's probability.")
         self.fields["amount"].validators.append(MinValueValidator(0))
@@ -91,8 +111,8 @@ class BoardMoveForm(forms.Form):
     )
     version = VersionField(required=False)
 
-    def __init__(self, *args, deal: Deal, **kwargs) -> None:
-        super().__init__(*args, initial={"stage": deal.stage_id, "version": deal.version}, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, deal: Deal) -> None:
+        super().__init__(data, initial={"stage": deal.stage_id, "version": deal.version})
 
 
 class LoseForm(forms.Form):

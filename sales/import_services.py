@@ -4,7 +4,7 @@ import time
 from decimal import Decimal
 from typing import TextIO
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Max
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from customers.services import customers_create_for_import
 from sales.importing import OrderImportReport, OrderRow, read_orders
-from sales.models import Order
+from sales.models import Order, OrderImport
 from sales.services import DealRuleError
 from sales.signals import orders_imported
 
@@ -52,7 +52,7 @@ def _known_customers(external_ids: set[str], known: dict[str, int]) -> None:
 def _copy_text(rows) -> str:
     """The rows in COPY's text format, built by joining strings (psycopg's write_row per row
     costs several times more); the rare cell with a tab, newline or backslash is escaped."""
-    lines = []
+    lines: list[str] = []
     append = lines.append
     for row in rows:
         line = (
@@ -188,7 +188,7 @@ def order_import(
     source: TextIO,
     create_customers: bool = False,
     dry_run: bool = False,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
 ) -> OrderImportReport:
     """Import the orders of the CSV text stream `source`: all of them, or none.
 
@@ -233,25 +233,23 @@ def order_import(
     return report
 
 
-def order_import_create(*, user, file_name: str, text: str, row_count: int):
+def order_import_create(*, user: User, file_name: str, text: str, row_count: int) -> OrderImport:
     """Keep an uploaded order file for its preview."""
-    from sales.models import OrderImport
-
     return OrderImport.objects.create(
         user=user, file_name=file_name[:255], text=text, row_count=row_count
     )
 
 
 @transaction.atomic
-def order_import_apply(*, upload, user, create_customers: bool = False):
+def order_import_apply(
+    *, upload: OrderImport, user: User, create_customers: bool = False
+) -> OrderImportReport:
     """Import a previewed upload (all rows or none): its report; raises OrderImportRejected.
 
     Customers are created only when asked and the user may create customers; they belong
     to the user.
     """
     import io
-
-    from sales.models import OrderImport
 
     upload = OrderImport.objects.select_for_update().get(pk=upload.pk)
     if upload.status != OrderImport.Status.PENDING:
@@ -271,9 +269,7 @@ def order_import_apply(*, upload, user, create_customers: bool = False):
 
 
 @transaction.atomic
-def order_import_cancel(*, upload) -> None:
-    from sales.models import OrderImport
-
+def order_import_cancel(*, upload: OrderImport) -> None:
     OrderImport.objects.filter(pk=upload.pk, status=OrderImport.Status.PENDING).update(
         status=OrderImport.Status.CANCELLED
     )

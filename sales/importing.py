@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import CharField
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,8 +50,18 @@ SAMPLE_ROWS = 50  # the first rows shown in the preview, with their errors
 GENERATED_PREFIX = "IMP-"
 
 _EXTERNAL_ID_MAX = 100
-_NUMBER_MAX = Order._meta.get_field("number").max_length
-_COUPON_MAX = Order._meta.get_field("coupon_code").max_length
+
+
+def _order_max_length(field_name: str) -> int:
+    """A CharField's max_length (optional on Field in general, always set on these)."""
+    field = Order._meta.get_field(field_name)
+    if not isinstance(field, CharField) or field.max_length is None:
+        raise TypeError(f"Order.{field_name} is not a CharField with a max_length")
+    return field.max_length
+
+
+_NUMBER_MAX = _order_max_length("number")
+_COUPON_MAX = _order_max_length("coupon_code")
 _TOTAL = re.compile(r"(\d+)(?:\.(\d*))?").fullmatch
 _CURRENCY = re.compile(r"[A-Za-z]{3}").fullmatch
 _CHANNELS = {value: value for value in Order.Channel.values}

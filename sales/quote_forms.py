@@ -1,5 +1,7 @@
 """Validation of quotes, manual orders and their lines; forms never save."""
 
+from __future__ import annotations
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, reject_nul
-from sales.models import Order
+from customers.models import Customer
+from sales.models import Order, Product
 from sales.money import fits, line_net, line_tax, totals
 
 MAX_LINES = 100
@@ -18,7 +21,9 @@ EARLIEST_YEAR = 1990
 class LineForm(forms.Form):
     """One line: a product (optional) fills description, unit price and tax rate in the browser."""
 
-    product = forms.ModelChoiceField(queryset=None, required=False, label=_("Product"))
+    product: forms.ModelChoiceField[Product] = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Product")
+    )
     description = forms.CharField(label=_("Description"), max_length=300)
     quantity = forms.DecimalField(
         label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001")
@@ -164,7 +169,9 @@ class QuoteForm(forms.Form):
 
 
 class OrderForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None, label=_("Customer"))
+    customer: forms.ModelChoiceField[Customer] = forms.ModelChoiceField(
+        queryset=None, label=_("Customer")
+    )
     ordered_at = forms.DateTimeField(label=_("Ordered"), widget=DateTimeInput())
     channel = forms.ChoiceField(label=_("Channel"), choices=Order.Channel.choices)
     coupon_code = forms.CharField(

@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import (
     BooleanField,
     Count,
@@ -24,36 +24,37 @@ from customers.models import Customer
 from sales.models import Deal, Order, Pipeline, Product, Quote, Stage
 
 
-def deals_visible_to(user) -> QuerySet[Deal]:
-    if not user.has_perm("sales.view_deal"):
+def deals_visible_to(user: User | AnonymousUser) -> QuerySet[Deal]:
+    if not user.is_authenticated or not user.has_perm("sales.view_deal"):
         return Deal.objects.none()
     if user.has_perm("sales.view_any_deal"):
         return Deal.objects.all()
     return Deal.objects.filter(owner=user)
 
 
-def can_change_deal(user, deal: Deal) -> bool:
+def can_change_deal(user: User | AnonymousUser, deal: Deal) -> bool:
     if user.has_perm("sales.change_any_deal"):
         return True
     return user.has_perm("sales.change_deal") and deal.owner_id == user.pk
 
 
-def quotes_visible_to(user) -> QuerySet[Quote]:
+def quotes_visible_to(user: User | AnonymousUser) -> QuerySet[Quote]:
     if not user.has_perm("sales.view_quote"):
         return Quote.objects.none()
     return Quote.objects.filter(deal__in=deals_visible_to(user))
 
 
-def orders_visible_to(user) -> QuerySet[Order]:
+def orders_visible_to(user: User | AnonymousUser) -> QuerySet[Order]:
     """Managers see every order; reps the orders of the customers they own."""
-    if not user.has_perm("sales.view_order"):
+    if not user.is_authenticated or not user.has_perm("sales.view_order"):
         return Order.objects.none()
     if user.has_perm("sales.view_any_deal"):
         return Order.objects.all()
     return Order.objects.filter(customer__owner=user)
 
 
-def default_pipeline() -> Pipeline:
+def default_pipeline() -> Pipeline | None:
+    """The default pipeline, else the first one; None only when there is no pipeline at all."""
     return (
         Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.order_by("pk").first()
     )
@@ -176,21 +177,21 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month_index // 12, month_index % 12 + 1, 1)
 
 
-def can_change_quote(user, quote: Quote) -> bool:
+def can_change_quote(user: User | AnonymousUser, quote: Quote) -> bool:
     """Whoever may change the quote's deal may edit the quote and move its status."""
     return user.has_perm("sales.change_quote") and can_change_deal(user, quote.deal)
 
 
-def order_customers_for(user) -> QuerySet[Customer]:
+def order_customers_for(user: User | AnonymousUser) -> QuerySet[Customer]:
     """The customers a user may enter orders for: a rep their own, a manager every one."""
-    if not user.has_perm("sales.add_order"):
+    if not user.is_authenticated or not user.has_perm("sales.add_order"):
         return Customer.objects.none()
     if user.has_perm("sales.view_any_deal"):
         return Customer.objects.all()
     return Customer.objects.filter(owner=user)
 
 
-def can_enter_orders_for(user: AbstractUser, customer: Customer) -> bool:
+def can_enter_orders_for(user: User | AnonymousUser, customer: Customer) -> bool:
     """order_customers_for()'s rule on a customer already read: no query."""
     if not user.has_perm("sales.add_order"):
         return False

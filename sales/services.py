@@ -1,14 +1,17 @@
 """Writes: deals move through stages, quotes become orders."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from types import EllipsisType
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
+from customers.models import Contact, Customer, Task
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
 from sales.money import fits, totals
 from sales.signals import order_placed
@@ -21,15 +24,15 @@ class DealRuleError(Exception):
 @transaction.atomic
 def deal_create(
     *,
-    customer,
+    customer: Customer,
     title: str,
     amount: Decimal,
     stage: Stage,
     expected_close_date: date,
-    owner,
-    created_by,
+    owner: User,
+    created_by: User,
     probability: int | None = None,
-    contact=None,
+    contact: Contact | None = None,
     currency: str | None = None,
 ) -> Deal:
     deal = Deal(
@@ -79,7 +82,7 @@ def deal_move(
     *,
     deal: Deal,
     stage: Stage,
-    moved_by,
+    moved_by: User,
     expected_version: ExpectedVersion,
     lost_reason: str = "",
 ) -> Deal:
@@ -106,7 +109,7 @@ def deal_move(
 
 
 @transaction.atomic
-def deal_win(*, deal: Deal, won_by, expected_version: ExpectedVersion) -> Deal:
+def deal_win(*, deal: Deal, won_by: User, expected_version: ExpectedVersion) -> Deal:
     """Won: the deal goes to the won stage; an accepted quote becomes an order."""
     won_stage = deal.pipeline.stages.filter(is_won=True).order_by("order").first()
     if won_stage is None:
@@ -119,7 +122,7 @@ def deal_win(*, deal: Deal, won_by, expected_version: ExpectedVersion) -> Deal:
 
 
 @transaction.atomic
-def deal_lose(*, deal: Deal, reason: str, lost_by, expected_version: ExpectedVersion) -> Deal:
+def deal_lose(*, deal: Deal, reason: str, lost_by: User, expected_version: ExpectedVersion) -> Deal:
     if not reason.strip():
         raise DealRuleError(_("Say why the deal was lost."))
     lost_stage = deal.pipeline.stages.filter(is_lost=True).order_by("order").first()
@@ -134,7 +137,7 @@ def deal_lose(*, deal: Deal, reason: str, lost_by, expected_version: ExpectedVer
     )
 
 
-def next_number(prefix: str, model) -> str:
+def next_number(prefix: str, model: type[Quote] | type[Order]) -> str:
     """Q-2026-000042 style numbers, counting per prefix and year."""
     year = timezone.localdate().year
     stem = f"{prefix}-{year}-"
@@ -148,7 +151,7 @@ def next_number(prefix: str, model) -> str:
     return f"{stem}{sequence:06d}"
 
 
-def save_with_next_number(instance, *, prefix: str, attempts: int = 5) -> None:
+def save_with_next_number(instance: Quote | Order, *, prefix: str, attempts: int = 5) -> None:
     """Save with the next free number; two users saving at once both get one (unique index)."""
     for attempt in range(attempts):
         instance.number = next_number(prefix, type(instance))
@@ -165,7 +168,8 @@ def save_with_next_number(instance, *, prefix: str, attempts: int = 5) -> None:
 LINE_FIELDS = ("product", "description", "quantity", "unit_price", "discount_percent", "tax_rate")
 
 # Which status a quote may go to from each status; an accepted quote is final.
-QUOTE_TRANSITIONS = {
+# Keyed by the stored status (a str); Quote.Status members are equal to their values.
+QUOTE_TRANSITIONS: dict[str, set[str]] = {
     Quote.Status.DRAFT: {Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED},
     Quote.Status.SENT: {Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.DRAFT},
     Quote.Status.REJECTED: {Quote.Status.DRAFT},
@@ -200,7 +204,7 @@ def _clean_lines(line_class, parent_field: str, parent, lines: list[dict]) -> li
 
 @transaction.atomic
 def quote_create(
-    *, deal: Deal, valid_until: date, created_by, lines: list[dict], notes: str = ""
+    *, deal: Deal, valid_until: date, created_by: User, lines: list[dict], notes: str = ""
 ) -> Quote:
     quote = Quote(
         deal=deal,
@@ -284,8 +288,8 @@ def quote_set_status(*, quote: Quote, status: str) -> Quote:
 @transaction.atomic
 def order_create(
     *,
-    customer,
-    ordered_at,
+    customer: Customer,
+    ordered_at: datetime,
     lines: list[dict],
     channel: str = Order.Channel.SALES,
     coupon_code: str = "",
@@ -348,16 +352,16 @@ def deal_update(
     *,
     deal: Deal,
     expected_version: ExpectedVersion,
-    updated_by,
+    updated_by: User,
     title: str,
     amount: Decimal,
     stage: Stage,
     expected_close_date: date,
-    owner,
+    owner: User,
     probability: int | None = None,
-    contact=None,
+    contact: Contact | None = None,
     currency: str | None = None,
-    next_step=...,
+    next_step: Task | None | EllipsisType = ...,
 ) -> Deal:
     """Save an edit; a changed stage is recorded like a move, an empty probability follows it."""
     deal = _locked(deal, expected_version)

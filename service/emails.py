@@ -5,18 +5,21 @@ Callers send them after commit (transaction.on_commit) so a rolled-back change e
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from service import links
 from service.models import Escalation, Ticket, TicketMessage
+from service.selectors import EscalationDigestRow
 
 
 def customer_address(ticket: Ticket) -> str:
     """The contact's address when there is one, else the customer's; "" for none."""
-    if ticket.contact_id and ticket.contact.email:
-        return ticket.contact.email
+    contact = ticket.contact
+    if contact is not None and contact.email:
+        return contact.email
     return ticket.customer.email or ""
 
 
@@ -26,7 +29,14 @@ def _subject(ticket: Ticket, text: str) -> str:
     return f"[{ticket.number}] {clean}"[:250]
 
 
-def _send(*, to: list[str], subject: str, template: str, context: dict, connection=None) -> int:
+def _send(
+    *,
+    to: list[str],
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    connection: BaseEmailBackend | None = None,
+) -> int:
     recipients = [address for address in dict.fromkeys(to) if address]
     if not recipients:
         return 0
@@ -77,7 +87,9 @@ def send_csat_request(ticket: Ticket) -> int:
 DIGEST_LIMIT = 100
 
 
-def send_escalation_digest(address: str, rows: list[dict], *, connection=None) -> int:
+def send_escalation_digest(
+    address: str, rows: list[EscalationDigestRow], *, connection: BaseEmailBackend | None = None
+) -> int:
     """One email to one person listing the escalations of a run, breaches first.
 
     `rows` come from selectors.escalation_digests; past DIGEST_LIMIT the email says how

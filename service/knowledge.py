@@ -47,10 +47,14 @@ _STOPWORDS = frozenset(
 )
 
 
+class _SafeLinksMarkdown(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's name
+        return _is_safe_link(url)
+
+
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md = _SafeLinksMarkdown("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.validateLink = _is_safe_link
     return md
 
 
@@ -168,7 +172,7 @@ def _pieces(word: str) -> list[str]:
         if len(word) < 3 or word in _STOPWORDS or word.isdigit():
             return []
         return [word[:40]]
-    pieces = []
+    pieces: list[str] = []
     for run in _CJK_RUN.findall(word):
         pairs = (run[i : i + 2] for i in range(max(len(run) - 1, 1)))
         pieces.extend(p for p in pairs if not _CJK_FILLER.intersection(p))
@@ -197,7 +201,7 @@ def suggest_articles(text: str, *, limit: int = 5) -> list[KnowledgeArticle]:
     matches = Q()
     for word in pieces:
         matches |= _in_article(word)
-    rank = Value(0.0)
+    rank: Value | SearchRank = Value(0.0)
     if latin:
         query = SearchQuery(" or ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
         articles = articles.alias(search=_vector())

@@ -228,6 +228,9 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Not a field: set only on the tickets services.tickets_bulk_set_status skips.
+    skip_reason: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("ticket")

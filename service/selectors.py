@@ -2,10 +2,13 @@
 
 from collections import defaultdict
 from datetime import datetime
+from typing import TypedDict
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Avg, BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from customers.models import Customer
 from service.models import (
     SLA_RUNNING,
     Escalation,
@@ -17,22 +20,22 @@ from service.models import (
 _OPEN = list(Ticket.OPEN_STATUSES)
 
 
-def tickets_visible_to(user) -> QuerySet[Ticket]:
+def tickets_visible_to(user: User | AnonymousUser) -> QuerySet[Ticket]:
     """Agents and managers see every ticket; reps the tickets of customers they own."""
     if user.has_perm("service.view_any_ticket"):
         return Ticket.objects.all()
-    if user.has_perm("service.view_ticket"):
+    if user.is_authenticated and user.has_perm("service.view_ticket"):
         return Ticket.objects.filter(customer__owner=user)
     return Ticket.objects.none()
 
 
-def tickets_workable_by(user) -> QuerySet[Ticket]:
+def tickets_workable_by(user: User | AnonymousUser) -> QuerySet[Ticket]:
     if user.has_perm("service.work_ticket"):
         return Ticket.objects.all()
     return Ticket.objects.none()
 
 
-def can_work_ticket(user, ticket: Ticket) -> bool:
+def can_work_ticket(user: User | AnonymousUser, ticket: Ticket) -> bool:
     return user.has_perm("service.work_ticket")
 
 
@@ -73,7 +76,7 @@ def with_sla_flags(queryset: QuerySet[Ticket], *, now: datetime | None = None) -
     return queryset.annotate(**{name: _flag(q) for name, q in conditions.items()})
 
 
-def customer_service_summary(customer) -> dict:
+def customer_service_summary(customer: Customer) -> dict:
     """Open and past ticket counts and the average CSAT score, in two queries."""
     counts = Ticket.objects.filter(customer=customer).aggregate(
         open=Count("pk", filter=Q(status__in=_OPEN)),
@@ -98,13 +101,25 @@ def ticket_conversation(ticket: Ticket, *, include_internal: bool) -> list[Ticke
     return list(messages)
 
 
-def escalation_digests(escalation_ids: list[int]) -> tuple[dict[str, list[dict]], int]:
+class EscalationDigestRow(TypedDict):
+    """What a digest email reads of one escalation (the rows carry more keys)."""
+
+    target: str
+    level: str
+    due_at: datetime
+    ticket_id: int
+    ticket__subject: str
+
+
+def escalation_digests(
+    escalation_ids: list[int],
+) -> tuple[dict[str, list[EscalationDigestRow]], int]:
     """Group escalations by who hears of them (the assignee, the team's manager).
 
     Returns ({address: [row, ...]}, how many escalations have at least one recipient);
     rows are dicts, read in batches without model instances (a first run may find many).
     """
-    by_recipient: dict[str, list[dict]] = defaultdict(list)
+    by_recipient: dict[str, list[EscalationDigestRow]] = defaultdict(list)
     notified = 0
     for start in range(0, len(escalation_ids), 2000):
         rows = Escalation.objects.filter(pk__in=escalation_ids[start : start + 2000]).values(

@@ -4,8 +4,10 @@ Emails leave after commit (transaction.on_commit), so a rolled-back change email
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from types import EllipsisType
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
@@ -32,11 +34,13 @@ from service.selectors import escalation_digests
 DEFAULT_TEAM = "Support"
 
 
-def holidays() -> list:
+def holidays() -> list[date]:
     return list(Holiday.objects.values_list("date", flat=True))
 
 
-def apply_due_times(ticket: Ticket, *, policy: SLAPolicy | None, holiday_dates=()) -> None:
+def apply_due_times(
+    ticket: Ticket, *, policy: SLAPolicy | None, holiday_dates: Iterable[date] = ()
+) -> None:
     """Set the ticket's due times from its priority's policy (in memory; the caller saves).
 
     A first response already given keeps the due time it was measured against.
@@ -89,10 +93,10 @@ def ticket_create(
     category: str = Ticket.Category.QUESTION,
     priority: str = Priority.NORMAL,
     contact: Contact | None = None,
-    assignee=None,
+    assignee: User | None = None,
     team: Team | None = None,
     tags: Iterable = (),
-    created_by=None,
+    created_by: User | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its SLA due times. created_by None: the customer submitted it."""
@@ -181,7 +185,7 @@ def _locked(ticket: Ticket, expected_version: ExpectedVersion) -> Ticket:
 
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, author, body: str, internal: bool, now: datetime | None = None
+    *, ticket: Ticket, author: User, body: str, internal: bool, now: datetime | None = None
 ) -> TicketMessage:
     """An agent's public reply (emailed) or internal note (never shown to the customer)."""
     now = now or timezone.now()
@@ -276,12 +280,12 @@ def _after_resolution(ticket: Ticket) -> None:
 def ticket_update(
     *,
     ticket: Ticket,
-    user,
+    user: User,
     expected_version: ExpectedVersion,
     status: str | None = None,
     priority: str | None = None,
-    assignee=...,
-    team=...,
+    assignee: User | None | EllipsisType = ...,
+    team: Team | None | EllipsisType = ...,
     category: str | None = None,
     root_cause: str | None = None,
     tags: Iterable | None = None,
@@ -316,7 +320,7 @@ def ticket_update(
 
 
 @transaction.atomic
-def tickets_bulk_assign(*, user, tickets: QuerySet[Ticket], assignee) -> int:
+def tickets_bulk_assign(*, user: User, tickets: QuerySet[Ticket], assignee: User | None) -> int:
     """Assign (or unassign with None) every ticket of the queryset in one UPDATE."""
     return Ticket.objects.filter(pk__in=tickets.values("pk")).update(
         assignee=assignee, version=F("version") + 1, updated_at=timezone.now()
@@ -325,7 +329,7 @@ def tickets_bulk_assign(*, user, tickets: QuerySet[Ticket], assignee) -> int:
 
 @transaction.atomic
 def tickets_bulk_set_status(
-    *, user, tickets: QuerySet[Ticket], status: str, now: datetime | None = None
+    *, user: User, tickets: QuerySet[Ticket], status: str, now: datetime | None = None
 ) -> tuple[int, list[Ticket]]:
     """Set the status of each ticket; returns the count and the tickets skipped, each with
     a `skip_reason` (a complaint without a root cause cannot be resolved in bulk)."""

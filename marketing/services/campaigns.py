@@ -3,14 +3,17 @@
 import secrets
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Trim, Upper
 from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Customer
 from marketing.models import Campaign, CampaignRecipient
+from sales.models import Order
 
 # Fields a campaign form may set; status, owner and version are handled on their own.
 CAMPAIGN_FIELDS = [
@@ -35,18 +38,19 @@ COUPON_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 COUPON_LENGTH = 10  # 31**10 ≈ 8e14 codes: guessing one of 100,000 takes ~4e9 tries
 _S = Campaign.Status
 # The status changes a person makes; sending moves a campaign to running and completed.
-MANUAL_TRANSITIONS = {
+# Keyed by the stored status (a str); Campaign.Status members are equal to their values.
+MANUAL_TRANSITIONS: dict[str, set[str]] = {
     _S.DRAFT: {_S.SCHEDULED, _S.CANCELLED},
     _S.SCHEDULED: {_S.DRAFT, _S.CANCELLED},
     _S.RUNNING: {_S.CANCELLED},
     _S.CANCELLED: {_S.DRAFT},
     _S.COMPLETED: set(),
 }
-NEW_CAMPAIGN_STATUSES = {_S.DRAFT, _S.SCHEDULED}
+NEW_CAMPAIGN_STATUSES: set[str] = {_S.DRAFT, _S.SCHEDULED}
 
 
 @transaction.atomic
-def campaign_create(*, owner, data: dict, status: str = Campaign.Status.DRAFT) -> Campaign:
+def campaign_create(*, owner: User, data: dict, status: str = Campaign.Status.DRAFT) -> Campaign:
     campaign = Campaign(owner=owner, status=status)
     for key in CAMPAIGN_FIELDS:
         if key in data:
@@ -66,7 +70,7 @@ def campaign_update(
     expected_version: ExpectedVersion,
     data: dict,
     status: str | None = None,
-    owner=None,
+    owner: User | None = None,
 ) -> Campaign:
     """Save an edit unless someone saved the campaign since `expected_version` was read."""
     locked = lock_for_update(
@@ -127,7 +131,7 @@ def coupon_codes(n: int, *, prefix: str = "") -> list[str]:
 
 
 @transaction.atomic
-def coupon_redeem(*, order) -> CampaignRecipient | None:
+def coupon_redeem(*, order: Order) -> CampaignRecipient | None:
     """An order carrying a campaign's coupon converts that recipient (once, first order wins)."""
     code = (order.coupon_code or "").strip().upper()
     if not code:
@@ -143,7 +147,7 @@ def coupon_redeem(*, order) -> CampaignRecipient | None:
     return recipient
 
 
-def coupon_redeem_orders(orders) -> int:
+def coupon_redeem_orders(orders: QuerySet[Order]) -> int:
     """coupon_redeem for many orders (an import): only those whose code is a recipient's
     unredeemed coupon, oldest first. Returns the conversions recorded."""
     open_codes = CampaignRecipient.objects.filter(conversion_order=None).exclude(coupon_code="")

@@ -81,7 +81,7 @@ def lead_capture(
         Customer.objects.select_for_update().filter(email__iexact=email).order_by("id").first()
     )
     created = customer is None
-    if created:
+    if customer is None:
         data = {
             "name": name,
             "email": email,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -178,7 +179,9 @@ def _sum(rows: QuerySet, field: str) -> Subquery:
 
 
 @transaction.atomic
-def loyalty_adjust(*, customer: Customer, points: int, reason: str, by) -> LoyaltyEntry:
+def loyalty_adjust(
+    *, customer: Customer, points: int, reason: str, by: User | None
+) -> LoyaltyEntry:
     """A manual correction, up or down (not below zero)."""
     _check_points(points, allow_negative=True)
     entry = _record(
@@ -189,7 +192,9 @@ def loyalty_adjust(*, customer: Customer, points: int, reason: str, by) -> Loyal
 
 
 @transaction.atomic
-def loyalty_redeem(*, customer: Customer, points: int, reason: str, by) -> LoyaltyEntry:
+def loyalty_redeem(
+    *, customer: Customer, points: int, reason: str, by: User | None
+) -> LoyaltyEntry:
     """Spend `points` (> 0) of the balance for a reward."""
     _check_points(points, allow_negative=False)
     return _record(

@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
@@ -45,7 +47,7 @@ from analytics.models import CustomerValue
 from analytics.selectors import current_run
 from crm.lib.bulk import bulk_insert
 from crm.lib.tasks import queue_on_commit
-from customers.models import Consent
+from customers.models import Consent, Customer
 from marketing import channels
 from marketing.audience import CONSENT_CHANNEL, audience_queryset
 from marketing.audience_rule import AudienceRule
@@ -93,7 +95,7 @@ class NotSendable(ValidationError):
 
 
 @transaction.atomic
-def campaign_send(*, campaign: Campaign, by, rate: int | None = None) -> int:
+def campaign_send(*, campaign: Campaign, by: User, rate: int | None = None) -> int:
     """Freeze the audience and start delivery; returns the number of new recipients."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     _check_sendable(locked)
@@ -194,7 +196,9 @@ class Claim:
 
 
 @transaction.atomic
-def claim_batch(*, campaign_id: int, worker: str, now=None, paced: bool = True) -> Claim:
+def claim_batch(
+    *, campaign_id: int, worker: str, now: datetime | None = None, paced: bool = True
+) -> Claim:
     now = now or timezone.now()
     campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
     if campaign is None or campaign.status != Campaign.Status.RUNNING:
@@ -242,7 +246,9 @@ class Permanent(Exception):
         self.bounced = bounced
 
 
-def deliver_claimed(*, campaign_id: int, token: str, connection=None) -> BatchResult:
+def deliver_claimed(
+    *, campaign_id: int, token: str, connection: BaseEmailBackend | None = None
+) -> BatchResult:
     """Send the rows `token` claimed; each is marked as soon as its fate is known."""
     campaign = Campaign.objects.get(pk=campaign_id)
     rows = list(
@@ -389,7 +395,7 @@ def finish_if_done(campaign_id: int) -> bool:
     )
 
 
-def requeue_stale(*, now=None, timeout: timedelta = CLAIM_TIMEOUT) -> int:
+def requeue_stale(*, now: datetime | None = None, timeout: timedelta = CLAIM_TIMEOUT) -> int:
     """Put rows a dead worker claimed back in the queue (see the module's note)."""
     now = now or timezone.now()
     return CampaignRecipient.objects.filter(status=R.SENDING, claimed_at__lt=now - timeout).update(
@@ -408,7 +414,9 @@ def sending_sweep() -> dict[str, int]:
     return {"requeued": requeued, "restarted": len(stalled), "completed": completed}
 
 
-def stalled_campaigns(*, now=None, idle: timedelta = timedelta(minutes=2)) -> list[int]:
+def stalled_campaigns(
+    *, now: datetime | None = None, idle: timedelta = timedelta(minutes=2)
+) -> list[int]:
     """Running campaigns with queued work and no claim for `idle`: their task was lost."""
     now = now or timezone.now()
     waiting = CampaignRecipient.objects.filter(status=R.QUEUED).filter(
@@ -430,7 +438,7 @@ class Preview:
     coupon_code: str
 
 
-def preview_for(campaign: Campaign, customer) -> Preview:
+def preview_for(campaign: Campaign, customer: Customer) -> Preview:
     """What `customer` gets: their frozen coupon if sent already, else a sample code."""
     code = (
         CampaignRecipient.objects.filter(campaign=campaign, customer=customer)
@@ -443,7 +451,7 @@ def preview_for(campaign: Campaign, customer) -> Preview:
     return Preview(subject=subject, body=body, coupon_code=code)
 
 
-def send_test(*, campaign: Campaign, customer, to: str) -> None:
+def send_test(*, campaign: Campaign, customer: Customer, to: str) -> None:
     """Email `customer`'s version of the message to `to` (the marketer), marked as a test."""
     if not to:
         raise ValidationError(_("Your user account has no email address to send the test to."))

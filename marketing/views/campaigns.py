@@ -95,8 +95,8 @@ def describe_rule(rule: AudienceRule) -> list[tuple[str, str]]:
     if rule.points_min:
         lines.append((_("Loyalty points"), _("at least %(points)s") % {"points": rule.points_min}))
     if rule.tiers:
-        names = LoyaltyTier.objects.filter(pk__in=rule.tiers).values_list("name", flat=True)
-        lines.append((_("Loyalty tiers"), ", ".join(names) or _("(deleted tiers)")))
+        tier_names = LoyaltyTier.objects.filter(pk__in=rule.tiers).values_list("name", flat=True)
+        lines.append((_("Loyalty tiers"), ", ".join(tier_names) or _("(deleted tiers)")))
     return lines
 
 
