@@ -1,6 +1,7 @@
 """Measuring server time of pages for the `bench_*` management commands (never for tests)."""
 
 import time
+from argparse import ArgumentParser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,12 @@ def require_postgresql(command: str) -> None:
             f"{command} measures PostgreSQL only: set DATABASE_URL=postgres://... "
             f"(the configured database is {connection.vendor})."
         )
+
+
+def add_count_options(parser: ArgumentParser, **defaults: int) -> None:
+    """One whole-number option per keyword (`forecast_deals` is `--forecast-deals`)."""
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
 
 
 def ensure_database(stdout) -> None:

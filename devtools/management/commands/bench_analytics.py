@@ -25,7 +25,14 @@ from analytics.runs import delete_results
 from analytics.services import run_compute_now
 from crm.lib.bulk import insert_series
 from customers.models import Customer
-from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.bench import (
+    add_count_options,
+    ensure_database,
+    logged_in_client,
+    measure,
+    report,
+    require_postgresql,
+)
 from devtools.demo.customers import ensure_demo_users
 from sales.models import Order, OrderLine, Product
 
@@ -39,11 +46,8 @@ class Command(BaseCommand):
     help = "Benchmark the nightly segment run and the analytics dashboards on PostgreSQL."
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=1_000_000)
-        parser.add_argument("--orders", type=int, default=10_000_000)
-        parser.add_argument("--lines", type=int, default=1_000_000)
+        add_count_options(parser, customers=1_000_000, orders=10_000_000, lines=1_000_000, seed=42)
         parser.add_argument("--requests", type=int, default=100, help="Requests per page.")
-        parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--skip-pages", action="store_true")
         parser.add_argument("--skip-run", action="store_true", help="Measure the pages only.")
 

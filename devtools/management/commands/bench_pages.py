@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from customers.models import Customer, Tag
 from devtools.bench import (
+    add_count_options,
     ensure_database,
     logged_in_client,
     measure,
@@ -40,10 +41,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=100_000)
-        parser.add_argument("--interactions-per-customer", type=int, default=10)
+        add_count_options(parser, customers=100_000, interactions_per_customer=10, seed=42)
         parser.add_argument("--requests", type=int, default=300, help="Requests per page.")
-        parser.add_argument("--seed", type=int, default=42)
 
     def handle(self, *args, customers, interactions_per_customer, requests, seed, **options):
         require_postgresql("bench_pages")

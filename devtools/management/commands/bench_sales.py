@@ -22,7 +22,14 @@ from django.utils import timezone
 
 from crm.lib.bulk import bulk_insert
 from customers.models import Customer
-from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.bench import (
+    add_count_options,
+    ensure_database,
+    logged_in_client,
+    measure,
+    report,
+    require_postgresql,
+)
 from devtools.demo.customers import ensure_demo_users
 from sales.models import Deal, Pipeline
 
@@ -47,10 +54,7 @@ class Command(BaseCommand):
     help = "Load many deals into PostgreSQL and print p95 server time of the board, deal list and forecast."
 
     def add_arguments(self, parser):
-        parser.add_argument("--deals", type=int, default=100_000)
-        parser.add_argument("--forecast-deals", type=int, default=1_000_000)
-        parser.add_argument("--requests", type=int, default=200)
-        parser.add_argument("--seed", type=int, default=7)
+        add_count_options(parser, deals=100_000, forecast_deals=1_000_000, requests=200, seed=7)
 
     def handle(self, *args, deals, forecast_deals, requests, seed, **options):
         require_postgresql("bench_sales")

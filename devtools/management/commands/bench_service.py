@@ -26,7 +26,14 @@ from faker import Faker
 from crm import roles
 from crm.lib.bulk import bulk_insert
 from customers.models import Customer
-from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools.bench import (
+    add_count_options,
+    ensure_database,
+    logged_in_client,
+    measure,
+    report,
+    require_postgresql,
+)
 from devtools.demo import seed_demo
 from devtools.demo.customers import ensure_demo_users
 from service.models import KnowledgeArticle, SLAPolicy, Team, Ticket, TicketMessage
@@ -58,11 +65,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=200_000, help="Open tickets.")
-        parser.add_argument("--resolved", type=int, default=20_000)
-        parser.add_argument("--articles", type=int, default=10_000)
-        parser.add_argument("--customers", type=int, default=20_000)
-        parser.add_argument("--requests", type=int, default=200)
-        parser.add_argument("--seed", type=int, default=11)
+        add_count_options(
+            parser, resolved=20_000, articles=10_000, customers=20_000, requests=200, seed=11
+        )
         parser.add_argument("--skip-escalation", action="store_true")
 
     def handle(self, *args, tickets, resolved, articles, customers, requests, seed, **options):
