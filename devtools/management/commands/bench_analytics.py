@@ -23,11 +23,11 @@ from analytics.models import SegmentRun
 from analytics.pipeline.staging import AGGREGATE_WORK_MEM, aggregate_sql
 from analytics.runs import delete_results
 from analytics.services import run_compute_now
-from crm.lib.bulk import insert_series
 from customers.models import Customer
 from devtools.bench import (
     add_count_options,
     ensure_database,
+    insert_bench_customers,
     logged_in_client,
     measure,
     report,
@@ -202,15 +202,7 @@ def _vacuum():
 
 
 def _customers(first: int, last: int) -> None:
-    """Customers first..last-1 in one INSERT ... SELECT (every column a plain default)."""
-    template = Customer(stage=Customer.Stage.CUSTOMER, created_at=timezone.now())
-    template.updated_at = template.created_at
-    varying = {
-        "name": "'Bench customer ' || i",
-        "email": "'bench' || i || '@example.com'",
-        "external_id": f"'{PREFIX}' || i",
-    }
-    insert_series(template, varying, first, last)
+    insert_bench_customers(first, last, prefix=PREFIX, name="Bench customer", email="bench")
 
 
 def _orders(customers: int, orders: int, seed: int) -> None:
