@@ -133,6 +133,11 @@ def fresh_cache():
 
 
 @pytest.fixture
+def public_page_setup(unhashed_static_files, fresh_cache):
+    """What a test of the public pages needs: unhashed static names and fresh rate limits."""
+
+
+@pytest.fixture
 def postgres(db):
     """Tests that need PostgreSQL features (trigram indexes, COPY)."""
     from django.db import connection

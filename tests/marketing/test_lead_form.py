@@ -10,10 +10,7 @@ from marketing.models import Campaign, CampaignRecipient
 from marketing.views.leads import LEAD_LIMIT
 from tests.factories import CampaignFactory, CampaignRecipientFactory, CustomerFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("unhashed_static_files", "fresh_cache"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 VALID = {"name": "  Li   Lei ", "email": "li.lei@example.com", "phone": "+86 21 5555 0101"}
 

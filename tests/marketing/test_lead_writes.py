@@ -9,10 +9,7 @@ from marketing.lead_form_link import lead_form_token
 from marketing.models import Campaign
 from tests.factories import CampaignFactory, CustomerFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("unhashed_static_files", "fresh_cache"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 def test_a_filled_in_phone_is_a_new_version_with_history(client):

@@ -10,10 +10,7 @@ from service import links
 from service.models import SatisfactionResponse
 from tests.factories import TicketFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("unhashed_static_files", "fresh_cache"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 @pytest.fixture

@@ -12,10 +12,7 @@ from service.models import Ticket, TicketMessage
 from service.services import ticket_create, ticket_reply
 from tests.factories import CustomerFactory, TicketFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("unhashed_static_files", "fresh_cache"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 @pytest.fixture

@@ -12,10 +12,7 @@ from customers.models import Customer
 from service.models import ArticleCategory, KnowledgeArticle, SuggestionOpen, Ticket
 from tests.factories import CustomerFactory, KnowledgeArticleFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("unhashed_static_files", "fresh_cache"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 VALID = {

@@ -8,10 +8,7 @@ from crm.lib.ratelimit import client_ip, rate_limit_hit
 from service.models import Ticket
 from service.views.public import SUBMIT_LIMIT
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("unhashed_static_files", "fresh_cache"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 VALID = {
