@@ -3,17 +3,17 @@
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
 from crm.lib.params import IdField
-from crm.lib.uploads import ImportFileError
+from crm.lib.uploads import CsvUploadForm
 from customers.import_csv import read_upload
 from customers.models import (
+    CONTACT_DETAILS,
     Channel,
     Contact,
     Customer,
@@ -29,12 +29,7 @@ from customers.services import CUSTOMER_FIELDS
 # The fields a service writes, then the relations the view passes on separately.
 CUSTOMER_FORM_FIELDS = [*CUSTOMER_FIELDS, "owner", "tags"]
 CONTACT_DETAIL_FIELDS = [
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
+    *CONTACT_DETAILS,
     "preferred_channel",
 ]
 
@@ -218,34 +213,12 @@ class MergeForm(forms.Form):
     )
 
 
-class CustomerImportUploadForm(forms.Form):
+class CustomerImportUploadForm(CsvUploadForm):
     """The CSV file to import; the file as a whole is checked here, its rows in the preview."""
 
-    file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 encoded, with the column names on the first line."),
-        error_messages={
-            "required": _("Choose a CSV file to upload."),
-            "empty": _("The file is empty."),
-            "invalid": _("No file was uploaded; choose a CSV file."),
-        },
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = settings.CRM_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s; the largest file you can import is %(max)s.")
-                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)}
-            )
-        try:
-            self.text, parsed = read_upload(upload.read())
-        except ImportFileError as error:
-            raise forms.ValidationError(error.messages) from error
+    def read_file(self, upload: UploadedFile) -> None:
+        self.text, parsed = read_upload(upload.read())
         self.row_count = len(parsed.rows)
-        return upload
 
 
 class CustomerImportApplyForm(forms.Form):
