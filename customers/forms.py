@@ -42,7 +42,16 @@ def set_blank_label(form, names, label):
 
 
 class DuplicateCheckMixin:
-    """Warn when the email or phone already belongs to another customer; a tick saves anyway."""
+    """Warn when the email or phone already belongs to another customer; a tick saves anyway.
+    The email is compared (and saved) trimmed and in lower case."""
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.check_duplicates(cleaned_data)
+        return cleaned_data
 
     def add_duplicate_check(self):
         self.fields["confirm_duplicate"] = forms.BooleanField(
@@ -106,14 +115,6 @@ class CustomerForm(DuplicateCheckMixin, forms.ModelForm):
     def clean_name(self):
         return self.cleaned_data["name"].strip()
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean(self):
-        cleaned_data = super().clean()
-        self.check_duplicates(cleaned_data)
-        return cleaned_data
-
 
 class ContactDetailsForm(DuplicateCheckMixin, forms.ModelForm):
     """What a service agent may change on any customer: how to reach them."""
@@ -129,14 +130,6 @@ class ContactDetailsForm(DuplicateCheckMixin, forms.ModelForm):
         set_blank_label(self, ["preferred_channel"], _("Not set"))
         self.add_duplicate_check()
         self.fields["version"].initial = self.instance.version
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean(self):
-        cleaned_data = super().clean()
-        self.check_duplicates(cleaned_data)
-        return cleaned_data
 
 
 class InteractionForm(forms.ModelForm):
