@@ -154,6 +154,23 @@ def _owners(request, current=None):
     )
 
 
+# The fields of the deal form that deal_create and deal_update take as they are.
+DEAL_FORM_FIELDS = (
+    "title",
+    "amount",
+    "currency",
+    "stage",
+    "probability",
+    "expected_close_date",
+    "owner",
+    "contact",
+)
+
+
+def _deal_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in DEAL_FORM_FIELDS}
+
+
 @permission_required("sales.add_deal", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def deal_create_view(request):
@@ -182,14 +199,7 @@ def deal_create_view(request):
             deal = deal_create(
                 customer=customer,
                 created_by=request.user,
-                title=data["title"],
-                amount=data["amount"],
-                currency=data["currency"],
-                stage=data["stage"],
-                probability=data["probability"],
-                expected_close_date=data["expected_close_date"],
-                owner=data["owner"],
-                contact=data["contact"],
+                **_deal_fields(data),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -220,14 +230,7 @@ def deal_update_view(request: HttpRequest, pk: int) -> HttpResponse:
                 deal=deal,
                 expected_version=data.get("version"),
                 updated_by=request.user,
-                title=data["title"],
-                amount=data["amount"],
-                currency=data["currency"],
-                stage=data["stage"],
-                probability=data["probability"],
-                expected_close_date=data["expected_close_date"],
-                owner=data["owner"],
-                contact=data["contact"],
+                **_deal_fields(data),
                 next_step=data["next_step"],
             )
         except ConcurrentEditError as error:
