@@ -154,21 +154,9 @@ def _owners(request, current=None):
     )
 
 
-# The fields of the deal form that deal_create and deal_update take as they are.
-DEAL_FORM_FIELDS = (
-    "title",
-    "amount",
-    "currency",
-    "stage",
-    "probability",
-    "expected_close_date",
-    "owner",
-    "contact",
-)
-
-
 def _deal_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return {name: data[name] for name in DEAL_FORM_FIELDS}
+    """The deal form's model fields, which deal_create and deal_update take as they are."""
+    return {name: data[name] for name in DealForm.Meta.fields}
 
 
 @permission_required("sales.add_deal", raise_exception=True)
