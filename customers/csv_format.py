@@ -1,18 +1,13 @@
 """The CSV layout customers are exported in and imported from (one layout for both)."""
 
-from customers.models import Customer
+from customers.models import CONTACT_DETAILS, Customer
 
 COLUMNS = [
     "external_id",
     "name",
     "kind",
     "organization",
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
+    *CONTACT_DETAILS,
     "industry",
     "company_size",
     "source",

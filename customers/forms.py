@@ -3,17 +3,17 @@
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
 from crm.lib.params import IdField
-from crm.lib.uploads import ImportFileError
+from crm.lib.uploads import CsvUploadForm
 from customers.import_csv import read_upload
 from customers.models import (
+    CONTACT_DETAILS,
     Channel,
     Contact,
     Customer,
@@ -29,12 +29,7 @@ from customers.services import CUSTOMER_FIELDS
 # The fields a service writes, then the relations the view passes on separately.
 CUSTOMER_FORM_FIELDS = [*CUSTOMER_FIELDS, "owner", "tags"]
 CONTACT_DETAIL_FIELDS = [
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
+    *CONTACT_DETAILS,
     "preferred_channel",
 ]
 
@@ -47,7 +42,16 @@ def set_blank_label(form, names, label):
 
 
 class DuplicateCheckMixin:
-    """Warn when the email or phone already belongs to another customer; a tick saves anyway."""
+    """Warn when the email or phone already belongs to another customer; a tick saves anyway.
+    The email is compared (and saved) trimmed and in lower case."""
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.check_duplicates(cleaned_data)
+        return cleaned_data
 
     def add_duplicate_check(self):
         self.fields["confirm_duplicate"] = forms.BooleanField(
@@ -111,14 +115,6 @@ class CustomerForm(DuplicateCheckMixin, forms.ModelForm):
     def clean_name(self):
         return self.cleaned_data["name"].strip()
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean(self):
-        cleaned_data = super().clean()
-        self.check_duplicates(cleaned_data)
-        return cleaned_data
-
 
 class ContactDetailsForm(DuplicateCheckMixin, forms.ModelForm):
     """What a service agent may change on any customer: how to reach them."""
@@ -134,14 +130,6 @@ class ContactDetailsForm(DuplicateCheckMixin, forms.ModelForm):
         set_blank_label(self, ["preferred_channel"], _("Not set"))
         self.add_duplicate_check()
         self.fields["version"].initial = self.instance.version
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean(self):
-        cleaned_data = super().clean()
-        self.check_duplicates(cleaned_data)
-        return cleaned_data
 
 
 class InteractionForm(forms.ModelForm):
@@ -218,34 +206,12 @@ class MergeForm(forms.Form):
     )
 
 
-class CustomerImportUploadForm(forms.Form):
+class CustomerImportUploadForm(CsvUploadForm):
     """The CSV file to import; the file as a whole is checked here, its rows in the preview."""
 
-    file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 encoded, with the column names on the first line."),
-        error_messages={
-            "required": _("Choose a CSV file to upload."),
-            "empty": _("The file is empty."),
-            "invalid": _("No file was uploaded; choose a CSV file."),
-        },
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = settings.CRM_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s; the largest file you can import is %(max)s.")
-                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)}
-            )
-        try:
-            self.text, parsed = read_upload(upload.read())
-        except ImportFileError as error:
-            raise forms.ValidationError(error.messages) from error
+    def read_file(self, upload: UploadedFile) -> None:
+        self.text, parsed = read_upload(upload.read())
         self.row_count = len(parsed.rows)
-        return upload
 
 
 class CustomerImportApplyForm(forms.Form):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from crm.lib.csv_import import Column
 from customers.csv_format import TAG_SEPARATOR
-from customers.models import TAG_NAME_MAX_LENGTH, Channel, Customer, Tag
+from customers.models import CONTACT_DETAILS, TAG_NAME_MAX_LENGTH, Channel, Customer, Tag
 from customers.selectors import customer_owners
 
 MAX_TAGS_PER_ROW = 50
@@ -27,12 +27,7 @@ MAX_TAGS_PER_ROW = 50
 TEXT_FIELDS = [
     "name",
     "organization",
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
+    *CONTACT_DETAILS,
     "industry",
 ]
 # Choice fields that must have a value: an empty cell keeps it (or takes the default).

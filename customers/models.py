@@ -35,6 +35,11 @@ def phone_digits_expression(field: str) -> Replace:
     return expression
 
 
+# How to reach a customer and where: the form, the services, the CSV layout and the import
+# each list these fields, in this order, among others.
+CONTACT_DETAILS = ["email", "phone", "country", "region", "city", "address"]
+
+
 class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("Email")

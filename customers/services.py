@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from crm.lib.bulk import bulk_insert
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import (
+    CONTACT_DETAILS,
     Channel,
     Consent,
     Contact,
@@ -31,12 +32,7 @@ CUSTOMER_FIELDS = [
     "kind",
     "name",
     "organization",
-    "email",
-    "phone",
-    "country",
-    "region",
-    "city",
-    "address",
+    *CONTACT_DETAILS,
     "industry",
     "company_size",
     "source",

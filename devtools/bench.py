@@ -1,6 +1,9 @@
 """Measuring server time of pages for the `bench_*` management commands (never for tests)."""
 
+import subprocess
+import sys
 import time
+from argparse import ArgumentParser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -9,6 +12,10 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm.lib.bulk import insert_series
+from customers.models import Customer
 
 WARMUP_REQUESTS = 20
 
@@ -34,6 +41,12 @@ def require_postgresql(command: str) -> None:
             f"{command} measures PostgreSQL only: set DATABASE_URL=postgres://... "
             f"(the configured database is {connection.vendor})."
         )
+
+
+def add_count_options(parser: ArgumentParser, **defaults: int) -> None:
+    """One whole-number option per keyword (`forecast_deals` is `--forecast-deals`)."""
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
 
 
 def ensure_database(stdout) -> None:
@@ -117,3 +130,28 @@ def report(
     else:
         command.stdout.write(command.style.SUCCESS("PASS: every page's p95 is under its target"))
     return not failed
+
+
+def start_celery_worker(queue: str, name: str, env: dict[str, str]) -> subprocess.Popen:
+    """One solo Celery worker process on `queue`, named `name`@host, quiet but for warnings."""
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "-c", "1", "-P", "solo",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
+         "-l", "warning"],
+        env=env,
+    )  # fmt: skip
+
+
+def insert_bench_customers(
+    first: int, last: int, *, prefix: str, name: str, email: str, **fields: object
+) -> None:
+    """Customers first..last-1 in one INSERT ... SELECT: "<name> i", "<email>i@example.com",
+    external id "<prefix>i", and `fields` the same on every row."""
+    template = Customer(stage=Customer.Stage.CUSTOMER, created_at=timezone.now(), **fields)
+    template.updated_at = template.created_at
+    varying = {
+        "name": f"'{name} ' || i",
+        "email": f"'{email}' || i || '@example.com'",
+        "external_id": f"'{prefix}' || i",
+    }
+    insert_series(template, varying, first, last)

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -114,6 +115,26 @@ def manager_client(manager):
 @pytest.fixture
 def nobody_client(nobody):
     return _client_for(nobody)
+
+
+@pytest.fixture
+def unhashed_static_files(settings):
+    """Serve static names unhashed: the public pages' tests need no collectstatic run."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def fresh_cache():
+    """The rate limiters count in the cache, which outlives a test (Redis)."""
+    cache.clear()
+
+
+@pytest.fixture
+def public_page_setup(unhashed_static_files, fresh_cache):
+    """What a test of the public pages needs: unhashed static names and fresh rate limits."""
 
 
 @pytest.fixture

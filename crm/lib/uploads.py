@@ -3,7 +3,9 @@
 import codecs
 from typing import BinaryIO
 
+from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -122,3 +124,41 @@ def check_binary(stream: BinaryIO, *, block_size: int = 16 * 1024 * 1024) -> Non
             _("The file ends in the middle of a character."), SAVE_AS_CSV
         ) from error
     stream.seek(0)
+
+
+class CsvUploadForm(forms.Form):
+    """A CSV file to import: the field and its size limit (CRM_IMPORT_MAX_BYTES). A subclass
+    reads the file in read_file, raising ImportFileError; its rows are checked in the preview."""
+
+    too_large_message = gettext_lazy(
+        "The file is %(size)s; the largest file you can import is %(max)s."
+    )
+
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy("UTF-8 encoded, with the column names on the first line."),
+        error_messages={
+            "required": gettext_lazy("Choose a CSV file to upload."),
+            "empty": gettext_lazy("The file is empty."),
+            "invalid": gettext_lazy("No file was uploaded; choose a CSV file."),
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        limit = settings.CRM_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                self.too_large_message
+                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)}
+            )
+        try:
+            self.read_file(upload)
+        except ImportFileError as error:
+            raise forms.ValidationError(error.messages) from error
+        return upload
+
+    def read_file(self, upload: UploadedFile) -> None:
+        """Read the file, setting self.text and self.row_count."""
+        raise NotImplementedError

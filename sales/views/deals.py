@@ -154,6 +154,11 @@ def _owners(request, current=None):
     )
 
 
+def _deal_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The deal form's model fields, which deal_create and deal_update take as they are."""
+    return {name: data[name] for name in DealForm.Meta.fields}
+
+
 @permission_required("sales.add_deal", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def deal_create_view(request):
@@ -182,14 +187,7 @@ def deal_create_view(request):
             deal = deal_create(
                 customer=customer,
                 created_by=request.user,
-                title=data["title"],
-                amount=data["amount"],
-                currency=data["currency"],
-                stage=data["stage"],
-                probability=data["probability"],
-                expected_close_date=data["expected_close_date"],
-                owner=data["owner"],
-                contact=data["contact"],
+                **_deal_fields(data),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -220,14 +218,7 @@ def deal_update_view(request: HttpRequest, pk: int) -> HttpResponse:
                 deal=deal,
                 expected_version=data.get("version"),
                 updated_by=request.user,
-                title=data["title"],
-                amount=data["amount"],
-                currency=data["currency"],
-                stage=data["stage"],
-                probability=data["probability"],
-                expected_close_date=data["expected_close_date"],
-                owner=data["owner"],
-                contact=data["contact"],
+                **_deal_fields(data),
                 next_step=data["next_step"],
             )
         except ConcurrentEditError as error:

@@ -1,7 +1,5 @@
 """The segment run on a real Celery worker with Redis: the chord of chunks and its finish."""
 
-import time
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -11,15 +9,7 @@ from crm import roles
 from crm.celery import app
 from tests.analytics.test_runs import order
 from tests.factories import CustomerFactory, UserFactory
-
-
-def wait_for(predicate, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.helpers import wait_for
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -41,7 +31,7 @@ def test_a_real_worker_runs_the_chunks_and_publishes_the_run(celery_worker):
         run.refresh_from_db()
         return not run.is_active
 
-    assert wait_for(finished), f"run still {run.status} at {run.step} {run.progress}%"
+    assert wait_for(finished, every=0.2), f"run still {run.status} at {run.step} {run.progress}%"
     assert run.status == SegmentRun.Status.SUCCEEDED, run.error
     assert run.is_current and run.progress == 100 and run.customers == 12
     assert CustomerValue.objects.filter(run=run).count() == 12

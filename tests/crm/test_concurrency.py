@@ -38,6 +38,20 @@ def conflicts_of(response) -> dict[str, str]:
 # --- the service guard --------------------------------------------------------------------
 
 
+def retitle_deal(deal, *, by, expected_version, title):
+    """deal_update that changes the title only, as `by` (also the owner)."""
+    return deal_update(
+        deal=deal,
+        expected_version=expected_version,
+        updated_by=by,
+        title=title,
+        amount=deal.amount,
+        stage=deal.stage,
+        expected_close_date=deal.expected_close_date,
+        owner=by,
+    )
+
+
 def test_lock_refuses_a_missing_or_stale_version_with_the_current_row(rep):
     customer = CustomerFactory(name="Saved")
     for expected in (None, 2):
@@ -57,16 +71,7 @@ def test_every_edit_service_refuses_a_missing_version(rep, agent, marketer):
     campaign = CampaignFactory(owner=marketer)
     edits = [
         lambda: customer_update(customer=customer, expected_version=None, data={"name": "X"}),
-        lambda: deal_update(
-            deal=deal,
-            expected_version=None,
-            updated_by=rep,
-            title="X",
-            amount=deal.amount,
-            stage=deal.stage,
-            expected_close_date=deal.expected_close_date,
-            owner=rep,
-        ),
+        lambda: retitle_deal(deal, by=rep, expected_version=None, title="X"),
         lambda: deal_move(deal=deal, stage=stage("Proposal"), moved_by=rep, expected_version=None),
         lambda: quote_update(
             quote=quote, valid_until=quote.valid_until, lines=[line()], expected_version=None
@@ -155,16 +160,7 @@ def test_campaign_form_without_a_version_is_a_conflict(marketer, marketer_client
 
 def test_stale_deal_form_shows_their_values_and_saving_again_wins(rep, rep_client):
     deal = DealFactory(owner=rep, title="Before")
-    deal_update(
-        deal=deal,
-        expected_version=1,
-        updated_by=rep,
-        title="Theirs",
-        amount=deal.amount,
-        stage=deal.stage,
-        expected_close_date=deal.expected_close_date,
-        owner=rep,
-    )
+    retitle_deal(deal, by=rep, expected_version=1, title="Theirs")
     url = reverse("sales:deal-update", args=[deal.pk])
     response = rep_client.post(url, deal_form_data(owner=str(rep.pk), title="Mine", version="1"))
     assert conflicts_of(response)["Title"] == "Theirs"

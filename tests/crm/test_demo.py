@@ -3,22 +3,21 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from customers.models import Customer, Interaction
+from tests.helpers import seed_demo_twice
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_is_reproducible_and_mixes_chinese_and_english_names():
-    with transaction.atomic():
-        call_command("seed_demo", customers=40, seed=7, verbosity=0)
-        first = list(Customer.objects.order_by("pk").values_list("name", "email", "region"))
-        transaction.set_rollback(True)
-    call_command("seed_demo", customers=40, seed=7, verbosity=0)
-    second = list(Customer.objects.order_by("pk").values_list("name", "email", "region"))
+    first, second = seed_demo_twice(
+        lambda: list(Customer.objects.order_by("pk").values_list("name", "email", "region")),
+        customers=40,
+        seed=7,
+    )
     assert first == second
     assert any("\u4e00" <= name[0] <= "\u9fff" for name, _e, _r in first)
     assert any(name[0].isascii() for name, _e, _r in first)

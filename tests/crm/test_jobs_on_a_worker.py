@@ -7,7 +7,6 @@ runs cannot catch a task name beat sends but no worker registered, an argument t
 not survive JSON, or work that only happens in the caller's process.
 """
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -31,23 +30,12 @@ from tests.factories import (
     OrderFactory,
     UserFactory,
 )
+from tests.helpers import wait_for
 
 # Every test here empties the tables: serialized_rollback restores the migrations' rows.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 R = CampaignRecipient.Status
-
-
-def wait_for(predicate, seconds: float = 90, every: float = 0.3, then=None) -> bool:
-    """Poll until predicate() is true; `then` runs between polls (beat's next tick)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if then is not None:
-            then()
-        time.sleep(every)
-    return False
 
 
 def beat_sends(entry: str) -> None:

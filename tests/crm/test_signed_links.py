@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.urls import reverse
 
 from crm.lib.signed_links import SignedLink
@@ -120,13 +119,8 @@ CSAT = "9001.1767225600000000:1vb72m:Wx5ow0UhUSKptknFrFd1OnqjIQo9vzL_9jJGMKN8vCw
 
 
 @pytest.fixture
-def old_key(settings):
+def old_key(settings, unhashed_static_files, fresh_cache):
     settings.SECRET_KEY = OLD_KEY
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    cache.clear()
 
 
 @pytest.fixture

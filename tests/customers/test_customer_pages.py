@@ -161,17 +161,19 @@ def test_360_page_shows_profile_contacts_and_timeline(rep, rep_client):
         assert text in page
 
 
+def log_a_call(client, customer, *, occurred_at, summary):
+    """Post an outgoing phone call to the customer's timeline, as htmx does."""
+    return client.post(
+        reverse("customers:interaction-create", args=[customer.pk]),
+        {"channel": "phone", "direction": "out", "occurred_at": occurred_at, "summary": summary},
+        headers={"HX-Request": "true"},
+    )
+
+
 def test_logging_a_call_with_htmx_returns_the_refreshed_timeline(rep, rep_client):
     customer = CustomerFactory(owner=rep)
-    response = rep_client.post(
-        reverse("customers:interaction-create", args=[customer.pk]),
-        {
-            "channel": "phone",
-            "direction": "out",
-            "occurred_at": "2026-01-05T09:30",
-            "summary": "Discussed prices",
-        },
-        headers={"HX-Request": "true"},
+    response = log_a_call(
+        rep_client, customer, occurred_at="2026-01-05T09:30", summary="Discussed prices"
     )
     assert response.status_code == 200
     assert "Discussed prices" in response.content.decode()
@@ -180,16 +182,7 @@ def test_logging_a_call_with_htmx_returns_the_refreshed_timeline(rep, rep_client
 
 def test_an_invalid_interaction_keeps_the_input_and_says_why(rep, rep_client):
     customer = CustomerFactory(owner=rep)
-    response = rep_client.post(
-        reverse("customers:interaction-create", args=[customer.pk]),
-        {
-            "channel": "phone",
-            "direction": "out",
-            "occurred_at": "2999-01-01T00:00",
-            "summary": "Kept text",
-        },
-        headers={"HX-Request": "true"},
-    )
+    response = log_a_call(rep_client, customer, occurred_at="2999-01-01T00:00", summary="Kept text")
     assert response.status_code == 422
     body = response.content.decode()
     assert "cannot be logged in the future" in body

@@ -1,7 +1,5 @@
 """The customer import runs as a Celery job: a real worker on Redis writes the rows."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -11,15 +9,7 @@ from crm import roles
 from crm.celery import app
 from customers.models import Customer, CustomerImport
 from tests.factories import UserFactory
-
-
-def wait_for(predicate, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.helpers import wait_for
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +40,9 @@ def test_a_real_worker_imports_the_file_and_the_page_follows_its_progress(celery
         customer_import.refresh_from_db()
         return customer_import.status == CustomerImport.Status.APPLIED
 
-    assert wait_for(applied), f"import still {customer_import.status}: {customer_import.error}"
+    assert wait_for(applied, seconds=60, every=0.2), (
+        f"import still {customer_import.status}: {customer_import.error}"
+    )
     assert customer_import.created_count == 1200
     assert Customer.objects.filter(external_id__startswith="W-").count() == 1200
     progress = client.get(reverse("customers:customer-import-progress", args=[customer_import.pk]))

@@ -10,6 +10,7 @@ from marketing.models import LoyaltyAccount, LoyaltyEntry
 from marketing.services.loyalty import loyalty_adjust, loyalty_redeem
 from tests.conftest import missing_service
 from tests.factories import CampaignRecipientFactory, CustomerFactory
+from tests.helpers import run_in_threads
 
 MODELS = [
     "campaign",
@@ -59,10 +60,6 @@ def test_two_redemptions_racing_cannot_overdraw_the_balance():
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=redeem) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_in_threads(redeem, redeem, timeout=30)
     assert sorted(outcomes) == ["ValidationError", "ok"]
     assert LoyaltyAccount.objects.get(customer=customer).balance == 40

@@ -1,7 +1,6 @@
 """The public lead form: creates or updates a lead with consent, honeypot, rate limit, embedding."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -11,22 +10,9 @@ from marketing.models import Campaign, CampaignRecipient
 from marketing.views.leads import LEAD_LIMIT
 from tests.factories import CampaignFactory, CampaignRecipientFactory, CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 VALID = {"name": "  Li   Lei ", "email": "li.lei@example.com", "phone": "+86 21 5555 0101"}
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 phone is a new version with its history, and the interaction is logged by interaction_log."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from customers.models import Consent, Interaction
@@ -10,16 +9,7 @@ from marketing.lead_form_link import lead_form_token
 from marketing.models import Campaign
 from tests.factories import CampaignFactory, CustomerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files_and_fresh_cache(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 def test_a_filled_in_phone_is_a_new_version_with_history(client):

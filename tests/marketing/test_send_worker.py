@@ -6,8 +6,6 @@ so this process can count what was sent to each address.
 """
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -18,10 +16,12 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 
 from crm.celery import app
+from devtools.bench import start_celery_worker
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services import sending
 from tests.conftest import missing_service
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory
+from tests.helpers import wait_for
 
 RECIPIENTS = 200
 
@@ -36,15 +36,6 @@ class DirBackend(BaseEmailBackend):
             name = f"{message.to[0]}.{uuid.uuid4().hex}.eml"
             (folder / name).write_bytes(message.message().as_bytes())
         return len(messages)
-
-
-def _start_worker(queue: str, name: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "-c", "1", "-P", "solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
-         "-l", "warning"],
-        env=env,
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -64,7 +55,7 @@ def two_workers(redis_url, transactional_db, django_db_serialized_rollback, sett
         "MARKETING_TEST_MAIL_DIR": str(tmp_path),
     }  # fmt: skip
     names = [f"{queue}-a", f"{queue}-b"]
-    workers = [_start_worker(queue, name, env) for name in names]
+    workers = [start_celery_worker(queue, name, env) for name in names]
     app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
     try:
@@ -82,15 +73,6 @@ def two_workers(redis_url, transactional_db, django_db_serialized_rollback, sett
             worker.wait(timeout=15)
 
 
-def _wait_for(predicate, seconds=120) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_racing_send_each_recipient_exactly_once(two_workers):
     customers = CustomerFactory.create_batch(RECIPIENTS)
@@ -106,7 +88,9 @@ def test_two_workers_racing_send_each_recipient_exactly_once(two_workers):
     def finished():
         return Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED
 
-    assert _wait_for(finished), Counter(CampaignRecipient.objects.values_list("status", flat=True))
+    assert wait_for(finished, seconds=120), Counter(
+        CampaignRecipient.objects.values_list("status", flat=True)
+    )
     files = list(two_workers["mail_dir"].glob("*.eml"))
     per_address = Counter(path.name.split(".eml")[0].rsplit(".", 1)[0] for path in files)
     assert len(files) == RECIPIENTS

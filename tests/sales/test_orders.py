@@ -12,20 +12,11 @@ from sales.models import Order
 from sales.services import order_create
 from sales.signals import order_placed
 from tests.factories import CustomerFactory, ProductFactory
+from tests.sales.lines import form_line, line, line_formset_data
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-
-
-def line(description="Widget", quantity="1", unit_price="100.00", discount="0", tax="0"):
-    return {
-        "description": description,
-        "quantity": D(quantity),
-        "unit_price": D(unit_price),
-        "discount_percent": D(discount),
-        "tax_rate": D(tax),
-    }
 
 
 def make_order(customer, *lines, when=None, **extra):
@@ -38,30 +29,12 @@ def make_order(customer, *lines, when=None, **extra):
 
 
 def post_data(lines, *, customer, ordered_at="2026-01-15T10:30", channel="store", coupon=""):
-    data = {
+    return {
         "customer": str(customer.pk),
         "ordered_at": ordered_at,
         "channel": channel,
         "coupon_code": coupon,
-        "lines-TOTAL_FORMS": str(len(lines)),
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "1",
-        "lines-MAX_NUM_FORMS": "100",
-    }
-    for index, values in enumerate(lines):
-        for key, value in values.items():
-            data[f"lines-{index}-{key}"] = value
-    return data
-
-
-def form_line(description="Widget", quantity="1", unit_price="100.00", discount="0", tax="0"):
-    return {
-        "product": "",
-        "description": description,
-        "quantity": quantity,
-        "unit_price": unit_price,
-        "discount_percent": discount,
-        "tax_rate": tax,
+        **line_formset_data(lines),
     }
 
 

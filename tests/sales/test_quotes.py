@@ -13,21 +13,11 @@ from sales.models import Deal, Order, Quote
 from sales.money import line_net, line_tax, totals
 from sales.services import DealRuleError, quote_create, quote_set_status, quote_update
 from tests.factories import CustomerFactory, DealFactory, ProductFactory
+from tests.sales.lines import form_line, line, line_formset_data
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-
-
-def line(description="Widget", quantity="1", unit_price="100.00", discount="0", tax="0", **extra):
-    return {
-        "description": description,
-        "quantity": D(quantity),
-        "unit_price": D(unit_price),
-        "discount_percent": D(discount),
-        "tax_rate": D(tax),
-        **extra,
-    }
 
 
 def make_quote(deal, *lines, user=None):
@@ -40,29 +30,11 @@ def make_quote(deal, *lines, user=None):
 
 
 def post_data(lines, *, valid_until=None, notes="", prefix="lines", **extra):
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(lines)),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "1",
-        f"{prefix}-MAX_NUM_FORMS": "100",
+    return {
         "valid_until": (valid_until or timezone.localdate() + timedelta(days=30)).isoformat(),
         "notes": notes,
         **extra,
-    }
-    for index, values in enumerate(lines):
-        for key, value in values.items():
-            data[f"{prefix}-{index}-{key}"] = value
-    return data
-
-
-def form_line(description="Widget", quantity="1", unit_price="100.00", discount="0", tax="0"):
-    return {
-        "product": "",
-        "description": description,
-        "quantity": quantity,
-        "unit_price": unit_price,
-        "discount_percent": discount,
-        "tax_rate": tax,
+        **line_formset_data(lines, prefix),
     }
 
 

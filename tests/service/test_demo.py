@@ -2,11 +2,11 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.urls import reverse
 
 from service import selectors
 from service.models import Holiday, SatisfactionResponse, Ticket, TicketMessage
+from tests.helpers import seed_demo_twice
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,8 @@ def _snapshot():
 
 
 def test_demo_tickets_are_reproducible_and_varied():
-    with transaction.atomic():
-        call_command("seed_demo", customers=160, seed=11, verbosity=0)
-        first = _snapshot()
-        transaction.set_rollback(True)
-    call_command("seed_demo", customers=160, seed=11, verbosity=0)
-    assert _snapshot() == first
+    first, second = seed_demo_twice(_snapshot, customers=160, seed=11)
+    assert second == first
     assert 10 <= len(first) <= 40  # about one per eight customers, plus three at risk
     statuses = {row[2] for row in first}
     assert statuses == set(Ticket.Status.values)

@@ -11,6 +11,7 @@ from service import services
 from service.models import Escalation, SLAPolicy, Team, Ticket
 from service.tasks import escalate_tickets as escalate_task
 from tests.factories import CustomerFactory, UserFactory
+from tests.helpers import run_in_threads
 
 T0 = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
 
@@ -163,11 +164,7 @@ def test_two_concurrent_runs_notify_once(postgres, team_manager):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_in_threads(run, run, timeout=60)
     assert sorted(r["breached"] for r in results) == [0, 20]
     assert sorted(r["emails"] for r in results) == [0, 1]
     assert len(mail.outbox) == 1 and mail.outbox[0].body.count("T-0") == 20

@@ -5,7 +5,6 @@ import time
 
 import pytest
 from django.core import mail, signing
-from django.core.cache import cache
 from django.urls import reverse
 
 from service import links
@@ -13,21 +12,7 @@ from service.models import Ticket, TicketMessage
 from service.services import ticket_create, ticket_reply
 from tests.factories import CustomerFactory, TicketFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings):
-    """Serve static names unhashed: the tests need no collectstatic run (help.css is new)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 @pytest.fixture

@@ -6,29 +6,13 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.urls import reverse
 
 from customers.models import Customer
 from service.models import ArticleCategory, KnowledgeArticle, SuggestionOpen, Ticket
 from tests.factories import CustomerFactory, KnowledgeArticleFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings):
-    """Serve static names unhashed: the tests need no collectstatic run (help.css is new)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """The rate limiter counts in the cache, which outlives a test (Redis)."""
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 VALID = {

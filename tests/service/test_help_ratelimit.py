@@ -1,7 +1,6 @@
 """The rate limiter (crm/lib/ratelimit.py) and the submission form's limit per IP."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -9,16 +8,7 @@ from crm.lib.ratelimit import client_ip, rate_limit_hit
 from service.models import Ticket
 from service.views.public import SUBMIT_LIMIT
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings):
-    """Serve static names unhashed: the tests need no collectstatic run (help.css is new)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
 
 VALID = {
@@ -28,11 +18,6 @@ VALID = {
     "description": "我需要一张新的发票。",
     "category": "request",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 def test_fixed_window_counts_per_purpose_and_client():

@@ -16,16 +16,7 @@ from service.knowledge import (
 from service.models import ArticleCategory, KnowledgeArticle, SuggestionOpen
 from tests.factories import KnowledgeArticleFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings):
-    """Serve static names unhashed: the tests need no collectstatic run (help.css is new)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unhashed_static_files")]
 
 
 # --- Markdown --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from tests.helpers import run_in_threads
 
 # A Wednesday, in UTC (the test settings' TIME_ZONE).
 T0 = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
@@ -372,10 +373,6 @@ def test_concurrent_ratings_keep_one_and_refuse_the_other(postgres):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=rate, args=(s,)) for s in (2, 5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_in_threads(lambda: rate(2), lambda: rate(5), timeout=30)
     assert sorted(outcomes) == ["This request has already been rated. Thank you!", "saved"]
     assert SatisfactionResponse.objects.filter(ticket=ticket).count() == 1

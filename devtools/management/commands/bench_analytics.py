@@ -23,9 +23,8 @@ from analytics.models import SegmentRun
 from analytics.pipeline.staging import AGGREGATE_WORK_MEM, aggregate_sql
 from analytics.runs import delete_results
 from analytics.services import run_compute_now
-from crm.lib.bulk import insert_series
 from customers.models import Customer
-from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools import bench
 from devtools.demo.customers import ensure_demo_users
 from sales.models import Order, OrderLine, Product
 
@@ -39,21 +38,20 @@ class Command(BaseCommand):
     help = "Benchmark the nightly segment run and the analytics dashboards on PostgreSQL."
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=1_000_000)
-        parser.add_argument("--orders", type=int, default=10_000_000)
-        parser.add_argument("--lines", type=int, default=1_000_000)
+        bench.add_count_options(
+            parser, customers=1_000_000, orders=10_000_000, lines=1_000_000, seed=42
+        )
         parser.add_argument("--requests", type=int, default=100, help="Requests per page.")
-        parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--skip-pages", action="store_true")
         parser.add_argument("--skip-run", action="store_true", help="Measure the pages only.")
 
     def handle(
         self, *args, customers, orders, lines, requests, seed, skip_pages, skip_run, **options
     ):
-        require_postgresql("bench_analytics")
+        bench.require_postgresql("bench_analytics")
         if customers < 1 or orders < customers or lines < 0 or requests < 1:
             raise CommandError("Need --customers >= 1, --orders >= --customers, --requests >= 1.")
-        ensure_database(self.stdout)
+        bench.ensure_database(self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         users = ensure_demo_users()
         self._load(customers, orders, lines, seed)
@@ -159,7 +157,7 @@ class Command(BaseCommand):
         self.stdout.write(f"The run's aggregate (rolled back):\n{plan}\n")
 
     def _pages(self, users, requests, verbosity):
-        client = logged_in_client(users["manager"])
+        client = bench.logged_in_client(users["manager"])
         pages = [
             ("segments", reverse("analytics:segments")),
             ("value", reverse("analytics:value")),
@@ -170,11 +168,11 @@ class Command(BaseCommand):
         results = []
         for name, url in pages:
             try:
-                results.append(measure(name, client, lambda url=url: url, requests))
+                results.append(bench.measure(name, client, lambda url=url: url, requests))
             except CommandError as error:
                 self.stdout.write(f"{name}: not measured ({error})")
         if results:
-            report(self, results, {r.name: TARGET_PAGE_MS for r in results}, verbosity)
+            bench.report(self, results, {r.name: TARGET_PAGE_MS for r in results}, verbosity)
 
 
 def _count(model) -> int:
@@ -198,15 +196,7 @@ def _vacuum():
 
 
 def _customers(first: int, last: int) -> None:
-    """Customers first..last-1 in one INSERT ... SELECT (every column a plain default)."""
-    template = Customer(stage=Customer.Stage.CUSTOMER, created_at=timezone.now())
-    template.updated_at = template.created_at
-    varying = {
-        "name": "'Bench customer ' || i",
-        "email": "'bench' || i || '@example.com'",
-        "external_id": f"'{PREFIX}' || i",
-    }
-    insert_series(template, varying, first, last)
+    bench.insert_bench_customers(first, last, prefix=PREFIX, name="Bench customer", email="bench")
 
 
 def _orders(customers: int, orders: int, seed: int) -> None:

@@ -11,8 +11,6 @@ connection per batch) and marks each recipient sent in PostgreSQL.
 
 import asyncio
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,9 +23,13 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.celery import app
-from crm.lib.bulk import insert_series
 from customers.models import Customer
-from devtools.bench import ensure_database, require_postgresql
+from devtools.bench import (
+    ensure_database,
+    insert_bench_customers,
+    require_postgresql,
+    start_celery_worker,
+)
 from devtools.demo.customers import ensure_demo_users
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services import sending
@@ -131,7 +133,7 @@ class Command(BaseCommand):
         app.conf.task_default_queue = queue
         env = {**os.environ, "CELERY_QUEUE": queue, PORT_VARIABLE: str(sink.port),
                "EMAIL_BACKEND": f"{__name__}.SinkBackend"}  # fmt: skip
-        procs = [_worker(queue, f"{queue}-{i}", env) for i in range(n)]
+        procs = [start_celery_worker(queue, f"{queue}-{i}", env) for i in range(n)]
         try:
             _wait_for_workers(queue, n, procs)
             accepted_before = sink.accepted
@@ -166,15 +168,6 @@ class Command(BaseCommand):
         )
 
 
-def _worker(queue, name, env) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "-c", "1", "-P", "solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
-         "-l", "warning"],
-        env=env,
-    )  # fmt: skip
-
-
 def _wait_for_workers(queue, n, procs):
     names = [f"{queue}-{i}@{os.uname().nodename}" for i in range(n)]
     deadline = time.monotonic() + 60
@@ -185,14 +178,9 @@ def _wait_for_workers(queue, n, procs):
 
 def _customers(first: int, last: int) -> None:
     """Customers first..last-1 in region "Bench" with granted email consent (INSERT ... SELECT)."""
-    template = Customer(stage=Customer.Stage.CUSTOMER, region="Bench", created_at=timezone.now())
-    template.updated_at = template.created_at
-    varying = {
-        "name": "'Bench recipient ' || i",
-        "email": "'bench-m' || i || '@example.com'",
-        "external_id": f"'{PREFIX}' || i",
-    }
-    insert_series(template, varying, first, last)
+    insert_bench_customers(
+        first, last, prefix=PREFIX, name="Bench recipient", email="bench-m", region="Bench"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO customers_consent (customer_id, channel, granted, changed_at, source) "

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 
 from customers.models import Customer
 from customers.services import customers_create_for_import
+from devtools.bench import add_count_options, ensure_database
 from sales.import_services import order_import
 from sales.importing import check_binary
 from sales.models import Order
@@ -35,14 +36,12 @@ class Command(BaseCommand):
     help = "Benchmark import_orders against PostgreSQL COPY of the same file (PostgreSQL only)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--rows", type=int, default=1_000_000)
-        parser.add_argument("--customers", type=int, default=100_000)
-        parser.add_argument("--seed", type=int, default=42)
+        add_count_options(parser, rows=1_000_000, customers=100_000, seed=42)
 
     def handle(self, *args, rows, customers, seed, **options):
         if rows < 1 or customers < 1:
             raise CommandError("--rows and --customers must be positive.")
-        self._ensure_database()
+        ensure_database(self.stdout)
         if connection.vendor != "postgresql":
             raise CommandError("bench_import_orders measures PostgreSQL only: set DATABASE_URL.")
         call_command("migrate", interactive=False, verbosity=0)
@@ -99,17 +98,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Ratio (b) / (a): {imported / floor:.1f}×")
         if first.created != rows or again.created != 0:
             raise CommandError("Unexpected counts: the import should create every row once.")
-
-    def _ensure_database(self):
-        try:
-            connection.ensure_connection()
-        except OperationalError as error:
-            if "does not exist" not in str(error):
-                raise
-            name = connection.settings_dict["NAME"]
-            self.stdout.write(f"Creating database {name}.")
-            with connection._nodb_cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
 
     def _customers(self, count: int) -> None:
         wanted = [f"{PREFIX}{i:06d}" for i in range(1, count + 1)]

@@ -19,13 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.models import Customer, Tag
-from devtools.bench import (
-    ensure_database,
-    logged_in_client,
-    measure,
-    report,
-    require_postgresql,
-)
+from devtools import bench
 from devtools.demo import seed_demo
 from devtools.demo.customers import ensure_demo_users
 
@@ -40,16 +34,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=100_000)
-        parser.add_argument("--interactions-per-customer", type=int, default=10)
+        bench.add_count_options(parser, customers=100_000, interactions_per_customer=10, seed=42)
         parser.add_argument("--requests", type=int, default=300, help="Requests per page.")
-        parser.add_argument("--seed", type=int, default=42)
 
     def handle(self, *args, customers, interactions_per_customer, requests, seed, **options):
-        require_postgresql("bench_pages")
+        bench.require_postgresql("bench_pages")
         if customers < 1 or requests < 1 or interactions_per_customer < 0:
             raise CommandError("--customers and --requests must be positive.")
-        ensure_database(self.stdout)
+        bench.ensure_database(self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         self._load(customers, interactions_per_customer, seed)
 
@@ -57,7 +49,10 @@ class Command(BaseCommand):
         samples = _Samples.collect(rng)
         users = ensure_demo_users()
         _add_history(samples.customer_ids[:HISTORY_CUSTOMERS], rng)
-        manager, rep = logged_in_client(users["manager"]), logged_in_client(users["rep"])
+        manager, rep = (
+            bench.logged_in_client(users["manager"]),
+            bench.logged_in_client(users["rep"]),
+        )
         pages: list[tuple[str, Client, Callable[[], str]]] = [
             ("list: filtered", manager, lambda: samples.list_filtered_url(rng)),
             ("list: searched", manager, lambda: samples.list_searched_url(rng)),
@@ -69,8 +64,8 @@ class Command(BaseCommand):
             ("my tasks (rep)", rep, lambda: samples.my_tasks_url(rng)),
         ]
         self.stdout.write(f"Measuring {requests} requests per page (after a warm-up)...")
-        results = [measure(name, client, url, requests) for name, client, url in pages]
-        report(
+        results = [bench.measure(name, client, url, requests) for name, client, url in pages]
+        bench.report(
             self,
             results,
             dict.fromkeys((name for name, _c, _u in pages), TARGET_P95_MS),

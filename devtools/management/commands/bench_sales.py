@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from crm.lib.bulk import bulk_insert
 from customers.models import Customer
-from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools import bench
 from devtools.demo.customers import ensure_demo_users
 from sales.models import Deal, Pipeline
 
@@ -47,20 +47,22 @@ class Command(BaseCommand):
     help = "Load many deals into PostgreSQL and print p95 server time of the board, deal list and forecast."
 
     def add_arguments(self, parser):
-        parser.add_argument("--deals", type=int, default=100_000)
-        parser.add_argument("--forecast-deals", type=int, default=1_000_000)
-        parser.add_argument("--requests", type=int, default=200)
-        parser.add_argument("--seed", type=int, default=7)
+        bench.add_count_options(
+            parser, deals=100_000, forecast_deals=1_000_000, requests=200, seed=7
+        )
 
     def handle(self, *args, deals, forecast_deals, requests, seed, **options):
-        require_postgresql("bench_sales")
-        ensure_database(self.stdout)
+        bench.require_postgresql("bench_sales")
+        bench.ensure_database(self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         if not Customer.objects.exists():
             raise CommandError("Load the customers first: make bench (or manage.py bench_pages).")
         rng = random.Random(seed)
         users = ensure_demo_users()
-        manager, rep = logged_in_client(users["manager"]), logged_in_client(users["rep"])
+        manager, rep = (
+            bench.logged_in_client(users["manager"]),
+            bench.logged_in_client(users["rep"]),
+        )
         owners = [users["rep"].pk, users["rep2"].pk, users["manager"].pk]
 
         self._fill(deals, rng, owners)
@@ -77,15 +79,15 @@ class Command(BaseCommand):
             ("pipeline report (rep)", rep, lambda: reverse("analytics:pipeline") + "?" + urlencode(
                 {"period": rng.choice(PIPELINE_PERIODS)})),
         ]  # fmt: skip
-        results = [measure(name, client, url, requests) for name, client, url in pages]
+        results = [bench.measure(name, client, url, requests) for name, client, url in pages]
 
         self._fill(forecast_deals, rng, owners)
 
         def forecast_url():
             return reverse("sales:forecast") + "?" + urlencode({"months": rng.choice([6, 12])})
 
-        results.append(measure("forecast", manager, forecast_url, max(requests // 4, 10)))
-        report(self, results, TARGETS_MS, options["verbosity"])
+        results.append(bench.measure("forecast", manager, forecast_url, max(requests // 4, 10)))
+        bench.report(self, results, TARGETS_MS, options["verbosity"])
 
     def _fill(self, wanted: int, rng: random.Random, owners: list[int]) -> None:
         """Make the database hold exactly `wanted` deals: load more, or delete the newest."""

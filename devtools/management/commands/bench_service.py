@@ -26,7 +26,7 @@ from faker import Faker
 from crm import roles
 from crm.lib.bulk import bulk_insert
 from customers.models import Customer
-from devtools.bench import ensure_database, logged_in_client, measure, report, require_postgresql
+from devtools import bench
 from devtools.demo import seed_demo
 from devtools.demo.customers import ensure_demo_users
 from service.models import KnowledgeArticle, SLAPolicy, Team, Ticket, TicketMessage
@@ -58,16 +58,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=200_000, help="Open tickets.")
-        parser.add_argument("--resolved", type=int, default=20_000)
-        parser.add_argument("--articles", type=int, default=10_000)
-        parser.add_argument("--customers", type=int, default=20_000)
-        parser.add_argument("--requests", type=int, default=200)
-        parser.add_argument("--seed", type=int, default=11)
+        bench.add_count_options(
+            parser, resolved=20_000, articles=10_000, customers=20_000, requests=200, seed=11
+        )
         parser.add_argument("--skip-escalation", action="store_true")
 
     def handle(self, *args, tickets, resolved, articles, customers, requests, seed, **options):
-        require_postgresql("bench_service")
-        ensure_database(self.stdout)
+        bench.require_postgresql("bench_service")
+        bench.ensure_database(self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         rng = random.Random(seed)
         users = ensure_demo_users()
@@ -89,7 +87,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         results = self._pages(rng, users, requests)
-        report(self, results, dict.fromkeys((r.name for r in results), TARGET_MS), options["verbosity"])  # fmt: skip
+        bench.report(self, results, dict.fromkeys((r.name for r in results), TARGET_MS), options["verbosity"])  # fmt: skip
         if not options["skip_escalation"]:
             self._escalation()
 
@@ -100,7 +98,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Loaded {what} in {time.perf_counter() - started:.1f} s.")
 
     def _pages(self, rng, users, requests):
-        agent, manager = logged_in_client(users["agent"]), logged_in_client(users["manager"])
+        agent, manager = (
+            bench.logged_in_client(users["agent"]),
+            bench.logged_in_client(users["manager"]),
+        )
         host = manager.defaults["HTTP_HOST"]
         visitor = Client(HTTP_HOST=host)
         open_ids = list(Ticket.objects.filter(status="open").values_list("pk", flat=True)[:5000])
@@ -144,7 +145,7 @@ class Command(BaseCommand):
             ),  # fmt: skip
         ]
         self.stdout.write(f"Measuring {requests} requests per page (after a warm-up)...")
-        return [measure(name, client, url, requests) for name, client, url in pages]
+        return [bench.measure(name, client, url, requests) for name, client, url in pages]
 
     def _escalation(self):
         open_count = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES).count()
