@@ -8,5 +8,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self):
         from analytics.panels import register_analytics_panels
+        from analytics.readiness import register_readiness_checks
 
         register_analytics_panels()
+        register_readiness_checks()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.env import (
     env_bool,
+    env_choice,
     env_currency,
     env_int,
     env_list,
@@ -243,3 +244,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Operations (issue 12): database outages, readiness, log format. See README: Deployment.
+# Persistent connections, checked before their first use in each request (a connection
+# PostgreSQL dropped while idle is replaced instead of failing the request).
+# (DATABASE_URL only: the SQLite file needs no pool.)
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 60, minimum=0, maximum=86400)
+if DATABASE_URL:
+    DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# First: a read that met a dropped connection is run once more; any other database outage
+# answers the 503 page (crm/lib/db_outage.py, with handler500 in crm/urls.py).
+MIDDLEWARE = ["crm.lib.db_outage.RetryDroppedConnectionMiddleware", *MIDDLEWARE]
+# Beat's heartbeat for /readyz (crm/lib/readiness.py).
+CELERY_BEAT_SCHEDULE["beat-tick"] = {
+    "task": "crm.tasks.beat_tick",
+    "schedule": timedelta(minutes=1),
+}
+# `json`: one JSON object per line (crm/lib/logging.py), for log collectors.
+CRM_LOG_FORMAT = env_choice("CRM_LOG_FORMAT", "text", ("text", "json"))
+if CRM_LOG_FORMAT == "json":
+    LOGGING["formatters"] = {"json": {"()": "crm.lib.logging.JsonFormatter"}}
+    LOGGING["handlers"]["console"]["formatter"] = "json"

@@ -8,6 +8,7 @@ from crm import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("customers.urls")),
@@ -20,6 +21,9 @@ urlpatterns = [
     path("m/", include("marketing.public_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database outage answers a 503 page, not "Server error" (crm/lib/db_outage.py).
+handler500 = "crm.lib.db_outage.server_error"
 
 admin.site.site_header = "CRM"
 admin.site.site_title = "CRM admin"

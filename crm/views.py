@@ -1,11 +1,12 @@
-"""Pages that belong to no single app: the home page and the health check."""
+"""Pages that belong to no single app: the home page, the liveness and readiness checks."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from crm.lib.panels import HOME_PAGE, panels_for
+from crm.lib.readiness import FAIL, readiness
 from crm.roles import ROLE_LABELS
 
 
@@ -23,3 +24,19 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness (crm/lib/readiness.py): 200 when every check passes or is skipped, else 503.
+
+    Public, and not rate limited: a load balancer or monitor polls it every few seconds. It
+    shows check names and ok/fail/skipped only.
+    """
+    checks = readiness()
+    failed = FAIL in checks.values()
+    response = JsonResponse(
+        {"status": FAIL if failed else "ok", "checks": checks}, status=503 if failed else 200
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -86,6 +86,13 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 2**31 -
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
+
+
 def require_secret_key_to_serve() -> None:
     """Called by the WSGI and ASGI entry points: a server never signs with the known key."""
     from django.conf import settings

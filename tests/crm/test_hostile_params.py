@@ -102,6 +102,7 @@ READ_BY_VIEWS = {
 PAGES = {
     "home": {},
     "healthz": {},
+    "readyz": {},
     "set_language": {},
     "customers:customer-list": {},
     "customers:customer-create": {},
