@@ -6,6 +6,11 @@ The outage is real: the cache and the broker point at a closed port (nothing lis
 """
 
 import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +32,7 @@ from customers.models import CustomerImport
 from marketing.models import Campaign, CampaignRecipient
 from service.models import Ticket
 from tests.analytics.test_runs import order
+from tests.conftest import missing_service
 from tests.customers.test_import import csv_bytes, upload_ok
 from tests.factories import (
     CampaignFactory,
@@ -235,3 +241,86 @@ def test_the_import_sweep_publishes_a_queued_import_that_never_started(
     customer_import.refresh_from_db()
     assert customer_import.status == CustomerImport.Status.APPLIED
     assert customer_import.created_count == 1
+
+
+# --- the settings themselves, and recovery -------------------------------------------------
+
+
+def test_with_the_settings_alone_a_closed_port_costs_no_time(tmp_path):
+    """A fresh process configured by REDIS_URL only: the cache misses and a publish fails,
+    both at once (with Celery's defaults the publish took about 20 s)."""
+    code = (
+        "import django, time; django.setup()\n"
+        "from django.core.cache import cache\n"
+        "from crm.lib.tasks import publish\n"
+        "from customers.tasks import sweep_imports\n"
+        "started = time.monotonic()\n"
+        "value = cache.get('key', 'soft')\n"
+        "published = publish(sweep_imports)\n"
+        "print(value, published, time.monotonic() - started)\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "SECRET_KEY": "s",
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": CLOSED_PORT,
+    }
+    result = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    value, published, seconds = result.stdout.split()
+    assert (value, published) == ("soft", "False")
+    assert float(seconds) < FAST, seconds
+
+
+REDIS_SERVER, REDIS_CLI = shutil.which("redis-server"), shutil.which("redis-cli")
+
+
+def _redis_cli(port: int, *command: str) -> str:
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [REDIS_CLI, "-p", str(port), *command], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[int]:
+    """A free port for a Redis server of this test's own (the machine's shared one is
+    never stopped), shut down after the test."""
+    if not (REDIS_SERVER and REDIS_CLI):
+        missing_service("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    yield port
+    _redis_cli(port, "shutdown", "nosave")
+
+
+def _start_redis(port: int) -> None:
+    arguments = ["--port", str(port), "--save", "", "--appendonly", "no", "--daemonize", "yes"]
+    subprocess.run([REDIS_SERVER, *arguments], check=True, capture_output=True)  # noqa: S603
+    deadline = time.monotonic() + 10
+    while _redis_cli(port, "ping") != "PONG":
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.1)
+
+
+def test_the_cache_and_the_broker_come_back_with_redis(own_redis, redis_down, settings):
+    """Down, then started: the same process caches and publishes again, with no restart."""
+    from crm.celery import app
+    from crm.lib import cache as fail_soft
+    from crm.lib.tasks import publish
+    from customers.tasks import sweep_imports
+
+    url = f"redis://127.0.0.1:{own_redis}/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    app.conf.update(broker_url=url, result_backend=url)
+    _forget_connections(app)
+    assert cache.get("key", "soft") == "soft" and publish(sweep_imports) is False
+    _start_redis(own_redis)
+    assert publish(sweep_imports) is True
+    time.sleep(fail_soft.RETRY_AFTER)  # the cache leaves a failed server alone this long
+    cache.set("key", "cached")
+    assert cache.get("key") == "cached"
