@@ -84,8 +84,9 @@ def test_invalid_submissions_do_not_use_up_the_limit():
 def test_the_limit_uses_the_real_cache(redis_url):
     """With REDIS_URL set, counts live in Redis, shared by every server process."""
     from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
-    assert "redis" in type(caches["default"]).__module__
+    assert isinstance(caches["default"], RedisCache)  # crm.lib.cache's fail-soft subclass
     assert [
         rate_limit_hit("r", "ip", limit=1, window=60, fail_open=True, now=5) for _ in range(2)
     ] == [True, False]
