@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from analytics.models import SegmentRun
 from analytics.selectors import active_run, latest_run, runs_visible_to
 from analytics.services import RunAlreadyActive, run_request
 from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
@@ -23,9 +24,11 @@ def recompute(request):
             run = run_request(requested_by=request.user)
     except RunAlreadyActive as error:
         refused, run = str(error), active_run() or latest_run()
-    # The broker did not take the run's task: the run waits for the job system (the runs'
-    # sweep deals with a run that never starts).
-    waiting = not refused and bool(report.failed)
+    if run is not None:
+        run.refresh_from_db()  # with tasks inline, it has run already
+    # The broker did not take the run's task and the run still waits for the job system
+    # (the runs' sweep deals with a run that never starts; a run failed at once shows why).
+    waiting = not refused and bool(report.failed) and run.status == SegmentRun.Status.QUEUED
     if not request.htmx:
         if refused:
             messages.error(request, refused)
@@ -34,7 +37,6 @@ def recompute(request):
         else:
             messages.success(request, _("The segment run is queued."))
         return redirect("analytics:segments")
-    run.refresh_from_db()  # with tasks inline, it has run already
     # A refusal is still a 200: htmx swaps only successful responses, and the fragment
     # carries the message beside the run that is going.
     return render(

@@ -20,6 +20,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -241,6 +242,28 @@ def test_the_import_sweep_publishes_a_queued_import_that_never_started(
     customer_import.refresh_from_db()
     assert customer_import.status == CustomerImport.Status.APPLIED
     assert customer_import.created_count == 1
+
+
+@committing
+def test_an_order_import_applies_and_its_follow_up_waits_for_the_nightly_catch_up(
+    redis_down, manager_client
+):
+    """The import writes in the request; the loyalty follow-up it publishes is lost, and
+    the nightly loyalty job rewards what it missed."""
+    from sales.models import Order, OrderImport
+
+    CustomerFactory(external_id="C1")
+    content = b"customer_external_id,ordered_at,total\nC1,2026-01-05,100.00\n"
+    manager_client.post(
+        reverse("sales:order-import"),
+        {"file": SimpleUploadedFile("orders.csv", content, "text/csv")},
+    )
+    upload = OrderImport.objects.get()
+    response, seconds = timed(
+        lambda: manager_client.post(upload.get_absolute_url(), {"action": "apply"})
+    )
+    assert response.status_code == 302 and seconds < FAST, seconds
+    assert Order.objects.count() == 1
 
 
 # --- the settings themselves, and recovery -------------------------------------------------
