@@ -109,8 +109,15 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Celery: a real broker when REDIS_URL is set, otherwise tasks run inline.
+# Celery and the cache: Redis when REDIS_URL is set, otherwise tasks run inline and the
+# cache is in memory. Redis trouble must never hold a web request or answer 500: the
+# connections time out within a second, a publish is retried once (crm.lib.tasks logs a
+# failed one and a beat sweep publishes the job later), and the cache fails soft
+# (crm.lib.cache). Sessions live in the database (Django's default SESSION_ENGINE), so a
+# Redis outage logs nobody out.
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
+REDIS_CONNECT_TIMEOUT = 0.5  # seconds; the server is on the local network
+REDIS_SOCKET_TIMEOUT = 5  # seconds; no command we send takes long
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
@@ -119,12 +126,31 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = env_time_zone("TIME_ZONE", "UTC")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+# One quick retry (a dropped pooled connection), then the publish fails (about 20 s with
+# Celery's defaults, most of it the result backend's 20 reconnects).
+_QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRY
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRY}
 # A separate queue name lets tests (and several deployments on one Redis) run their own workers.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "crm")
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "crm.lib.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -175,6 +201,11 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queues campaign sends a stopped worker left claimed, and due retries.
     "marketing-sweep-sending": {
         "task": "marketing.tasks.sweep_sending",
+        "schedule": timedelta(minutes=1),
+    },
+    # Publishes again customer imports queued while the broker was down.
+    "customers-sweep-imports": {
+        "task": "customers.tasks.sweep_imports",
         "schedule": timedelta(minutes=1),
     },
     "nightly-segments": {

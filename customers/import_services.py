@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -93,10 +93,38 @@ def customer_import_queue(
     customer_import.status = CustomerImport.Status.QUEUED
     customer_import.mode = mode
     customer_import.error = ""
-    customer_import.save(update_fields=["status", "mode", "error"])
+    customer_import.queued_at = timezone.now()
+    customer_import.save(update_fields=["status", "mode", "error", "queued_at"])
     cache.delete(import_progress_key(customer_import.pk))
     queue_on_commit(import_customers, customer_import.pk, user.pk, mode)
     return customer_import
+
+
+# A queued import that has not started after this long lost its message (the broker was
+# down when it was queued, or lost it): the sweep publishes it again.
+REQUEUE_AFTER = timedelta(minutes=5)
+
+
+@transaction.atomic
+def customer_imports_requeue_stalled(*, now: datetime | None = None) -> int:
+    """The import sweep (beat): publish again the queued imports that have not started for
+    REQUEUE_AFTER; returns how many. An import being written is locked and skipped; a
+    second message for an import is harmless (the first to run applies it, the other
+    finds it closed and stops)."""
+    now = now or timezone.now()
+    stalled = list(
+        CustomerImport.objects.select_for_update(skip_locked=True)
+        .filter(status=CustomerImport.Status.QUEUED)
+        .exclude(queued_at__gte=now - REQUEUE_AFTER)  # null (queued before the field) too
+        .order_by("pk")
+    )
+    for customer_import in stalled:
+        customer_import.queued_at = now
+        customer_import.save(update_fields=["queued_at"])
+        queue_on_commit(
+            import_customers, customer_import.pk, customer_import.user_id, customer_import.mode
+        )
+    return len(stalled)
 
 
 @transaction.atomic

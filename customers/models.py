@@ -403,6 +403,9 @@ class CustomerImport(models.Model):
     error = models.TextField(
         _("error"), blank=True, help_text=_("Why the background import stopped.")
     )
+    # When the background job was queued: the import sweep publishes it again when it has
+    # not started a few minutes later (the broker was down).
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,12 +18,19 @@ logger = logging.getLogger(__name__)
 def import_customers(import_id: int, user_id: int, mode: str) -> str:
     # Services queue this task (customers.import_services imports this module): import
     # them here, so the two modules never import each other while loading.
-    from customers.import_services import customer_import_apply, customer_import_stop
+    from customers.import_services import (
+        ImportClosedError,
+        customer_import_apply,
+        customer_import_stop,
+    )
 
     customer_import = CustomerImport.objects.get(pk=import_id)
     user = get_user_model().objects.get(pk=user_id)
     try:
         result = customer_import_apply(customer_import=customer_import, user=user, mode=mode)
+    except ImportClosedError:  # a second message (the import sweep's) for a finished import
+        logger.info("customer import %s was imported already", import_id)
+        return customer_import.status
     except Exception:
         logger.exception("customer import %s failed", import_id)
         customer_import_stop(
@@ -34,3 +41,11 @@ def import_customers(import_id: int, user_id: int, mode: str) -> str:
         )
         return "stopped"
     return result.customer_import.status
+
+
+@shared_task(name="customers.tasks.sweep_imports")
+def sweep_imports() -> int:
+    """The beat's sweep: queued imports whose message was lost are published again."""
+    from customers.import_services import customer_imports_requeue_stalled
+
+    return customer_imports_requeue_stalled()

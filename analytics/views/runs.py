@@ -6,8 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from analytics.models import SegmentRun
 from analytics.selectors import active_run, latest_run, runs_visible_to
 from analytics.services import RunAlreadyActive, run_request
+from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 
 STATUS_TEMPLATE = "analytics/partials/run_status.html"
 
@@ -18,19 +20,30 @@ def recompute(request):
     """Queue a run; htmx gets the progress display in place of the old one."""
     refused = None
     try:
-        run = run_request(requested_by=request.user)
+        with publish_report() as report:
+            run = run_request(requested_by=request.user)
     except RunAlreadyActive as error:
         refused, run = str(error), active_run() or latest_run()
+    if run is not None:
+        run.refresh_from_db()  # with tasks inline, it has run already
+    # The broker did not take the run's task and the run still waits for the job system
+    # (the runs' sweep deals with a run that never starts; a run failed at once shows why).
+    waiting = not refused and bool(report.failed) and run.status == SegmentRun.Status.QUEUED
     if not request.htmx:
         if refused:
             messages.error(request, refused)
+        elif waiting:
+            messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)
         else:
             messages.success(request, _("The segment run is queued."))
         return redirect("analytics:segments")
-    run.refresh_from_db()  # with tasks inline, it has run already
     # A refusal is still a 200: htmx swaps only successful responses, and the fragment
     # carries the message beside the run that is going.
-    return render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})
+    return render(
+        request,
+        STATUS_TEMPLATE,
+        {"run": run, "refused": refused or (QUEUED_UNTIL_BROKER_IS_BACK if waiting else None)},
+    )
 
 
 @permission_required("analytics.view_segmentrun", raise_exception=True)

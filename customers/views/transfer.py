@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.csv_export import csv_file_response, streaming_csv_response
+from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 from crm.lib.uploads import ImportFileError
 from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
@@ -155,7 +156,12 @@ def customer_import_preview(request, pk):
                 # A background job writes the rows; the page it redirects to shows its
                 # progress, then the outcome: counts, or the rows at fault.
                 mode = apply_form.cleaned_data["mode"]
-                customer_import_queue(customer_import=customer_import, user=request.user, mode=mode)
+                with publish_report() as report:
+                    customer_import_queue(
+                        customer_import=customer_import, user=request.user, mode=mode
+                    )
+                if report.failed:  # the import sweep publishes it when the broker is back
+                    messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)
                 return redirect(customer_import)
         except ImportClosedError as error:
             messages.warning(request, str(error))

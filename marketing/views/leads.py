@@ -43,7 +43,9 @@ def lead_form(request, token):
     if not form.is_valid():
         return render(request, TEMPLATE, context, status=422)
     limit, window = LEAD_LIMIT
-    if not rate_limit_hit("lead-form", client_ip(request), limit=limit, window=window):
+    if not rate_limit_hit(
+        "lead-form", client_ip(request), limit=limit, window=window, fail_open=True
+    ):
         return render(request, TEMPLATE, {**context, "rate_limited": True}, status=429)
     data = form.cleaned_data
     try:

@@ -22,6 +22,7 @@ from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import IdListField, reject_nul
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id
+from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 from customers.models import Customer
 from marketing.audience import audience_count, audience_queryset, audience_sample
 from marketing.audience_rule import AudienceRule
@@ -173,9 +174,10 @@ def campaign_send_view(request, pk):
     if request.method == "POST":
         if form.is_valid():
             try:
-                added = campaign_send(
-                    campaign=campaign, by=request.user, rate=form.cleaned_data["send_rate"]
-                )
+                with publish_report() as report:
+                    added = campaign_send(
+                        campaign=campaign, by=request.user, rate=form.cleaned_data["send_rate"]
+                    )
             except ValidationError as error:
                 form.add_error(None, error.messages)
             else:
@@ -183,6 +185,8 @@ def campaign_send_view(request, pk):
                     request,
                     _("Campaign sent to %(count)s new recipients.") % {"count": added},
                 )
+                if report.failed:  # the sending sweep starts it when the broker is back
+                    messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)
                 return redirect(campaign)
         status = 422
     context = {

@@ -110,7 +110,9 @@ def help_suggest(request):
     data = request.POST if request.method == "POST" else request.GET
     text = f"{data.get('subject', '')} {data.get('description', '')}"[:SUGGEST_TEXT_MAX]
     limit, window = SUGGEST_LIMIT
-    allowed = rate_limit_hit("help-suggest", client_ip(request), limit=limit, window=window)
+    allowed = rate_limit_hit(
+        "help-suggest", client_ip(request), limit=limit, window=window, fail_open=False
+    )
     articles = kb.suggest_articles(text) if allowed and text.strip() else []
     return render(request, "service/help/partials/suggestions.html", {"articles": articles})
 
@@ -124,7 +126,9 @@ def help_submit(request):
             return redirect("help:submitted")  # pretend: a bot learns nothing
         if form.is_valid():
             limit, window = SUBMIT_LIMIT
-            if not rate_limit_hit("help-submit", client_ip(request), limit=limit, window=window):
+            if not rate_limit_hit(
+                "help-submit", client_ip(request), limit=limit, window=window, fail_open=True
+            ):
                 context = {"form": form, "rate_limited": True}
                 return render(request, "service/help/submit.html", context, status=429)
             if _submit(request, form):
@@ -175,7 +179,9 @@ def help_ticket(request, token):
     if request.method == "POST":
         status = 422
         limit, window = REPLY_LIMIT
-        if not rate_limit_hit("help-reply", client_ip(request), limit=limit, window=window):
+        if not rate_limit_hit(
+            "help-reply", client_ip(request), limit=limit, window=window, fail_open=True
+        ):
             form.add_error(None, _("Too many messages from your network; try again later."))
             status = 429
         elif form.is_valid() and _reply(form, ticket):
@@ -214,7 +220,9 @@ def help_rate(request, token):
     if rating is None and ticket.status in _RATABLE and request.method == "POST":
         status = 422
         limit, window = RATE_LIMIT
-        if not rate_limit_hit("help-rate", client_ip(request), limit=limit, window=window):
+        if not rate_limit_hit(
+            "help-rate", client_ip(request), limit=limit, window=window, fail_open=True
+        ):
             form.add_error(None, _("Too many ratings from your network; try again later."))
             status = 429
         elif form.is_valid() and _rate(form, ticket):

@@ -6,7 +6,7 @@ import pytest
 from celery import Celery
 from django.db import transaction
 
-from crm.lib.tasks import publish, queue_on_commit
+from crm.lib.tasks import publish, publish_report, queue_on_commit
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +58,27 @@ def test_inline_a_failing_task_still_raises():
 
     with pytest.raises(ValueError, match="the task's own error"):
         publish(fails)
+
+
+def test_a_publish_reports_whether_the_broker_took_the_task():
+    down = app_without_broker()
+
+    @down.task(name="tests.lost")
+    def lost() -> None:
+        pass
+
+    inline = Celery("inline-report", set_as_current=False)
+    inline.conf.task_always_eager = True
+
+    @inline.task(name="tests.taken")
+    def taken() -> None:
+        pass
+
+    with publish_report() as outer:
+        assert publish(lost) is False
+        with publish_report() as inner:
+            assert publish(taken) is True
+    assert (outer.published, outer.failed) == (["tests.taken"], ["tests.lost"])
+    assert (inner.published, inner.failed) == (["tests.taken"], [])
+    assert publish(taken) is True  # outside a report: nothing collects it
+    assert outer.published == ["tests.taken"]
