@@ -167,8 +167,10 @@ def migration_state() -> dict[str, list[str]]:
     return state
 
 
-def _begin_snapshot() -> None:
-    if connection.vendor == "postgresql":
+def _begin_snapshot(*, outermost: bool) -> None:
+    """One snapshot for every table (the first statement of the export's own transaction;
+    inside a caller's transaction, the caller's isolation holds)."""
+    if connection.vendor == "postgresql" and outermost:
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
@@ -180,8 +182,9 @@ def export_all(*, directory: Path) -> ExportReport:
     (directory / MANIFEST).unlink(missing_ok=True)
     report = ExportReport(directory=directory)
     exported_at = timezone.now()
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        _begin_snapshot()
+        _begin_snapshot(outermost=outermost)
         for model in exported_models():
             report.files.append(export_table(directory, model))
         report.files.append(
