@@ -5,17 +5,22 @@ For a database migrated to the same state as the export (the manifest says which
 first; everything happens in one transaction, so a failed restore changes nothing. Rows are
 inserted in bulk with their ids (no signals, no history records, no emails: a restore is not
 new activity), then PostgreSQL's id sequences are moved past them.
+
+This is the one place besides each app's services that writes the apps' tables, on purpose:
+it puts back rows the services wrote once, and their rules (emails, points, history) must
+not run a second time.
 """
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
@@ -33,11 +38,12 @@ class RestoreReport:
     rows: dict[str, int] = field(default_factory=dict)  # model label -> rows restored
 
 
-def _decoder(model_field: models.Field):
+def _decoder(model_field: models.Field) -> Callable[[str], object]:
+    """The cell's text -> the value to store (see exporting.ESCAPING for the rules)."""
     text_field = isinstance(model_field, models.CharField | models.TextField)
     target = model_field.target_field if model_field.is_relation else model_field
 
-    def decode(cell: str):
+    def decode(cell: str) -> object:
         text = restore_cell(cell)
         if text == "" and (model_field.null or not text_field):
             return None if model_field.null else text
@@ -72,7 +78,10 @@ def _objects(model: type[models.Model], path: Path, columns: list[str]) -> Itera
         if next(reader, None) != columns:
             raise RestoreError(f"{path.name}: its header is not the manifest's columns.")
         for cells in reader:
-            values = {n: d(c) for n, d, c in zip(columns, decoders, cells, strict=True)}
+            try:
+                values = {n: d(c) for n, d, c in zip(columns, decoders, cells, strict=True)}
+            except (ValueError, ValidationError) as error:
+                raise RestoreError(f"{path.name}, line {reader.line_num}: {error}") from error
             if fill_password:
                 values["password"] = make_password(None)  # unusable: set a new one
             yield model(**values)
@@ -97,9 +106,12 @@ def _empty(models_to_empty: list[type[models.Model]]) -> None:
 
 
 def import_all(*, directory: Path, replace: bool = False) -> RestoreReport:
-    manifest = read_manifest(directory)
-    _check(directory, manifest)
-    entries = [(model_of(entry["model"]), entry) for entry in manifest["tables"]]
+    try:
+        manifest = read_manifest(directory)
+        _check(directory, manifest)
+        entries = [(model_of(entry["model"]), entry) for entry in manifest["tables"]]
+    except (ValueError, KeyError, TypeError, LookupError) as error:  # a damaged manifest
+        raise RestoreError(f"manifest.json cannot be read: {error!r}") from error
     report = RestoreReport()
     with transaction.atomic():
         if replace:

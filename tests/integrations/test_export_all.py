@@ -3,7 +3,7 @@ the importers (customers, orders) and, for every table, through import_all."""
 
 import csv
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,7 +55,7 @@ AWKWARD = ["=SUM(A1)", "'quoted", "''=x", "-5", "@cmd", "  +1 leading", '中文,
 
 
 @pytest.fixture
-def business(manager, rep):
+def business(manager, rep) -> list[Customer]:
     """A little of everything users create, with awkward text in the text columns."""
     vip = TagFactory(name="=vip")
     customers = []
@@ -139,9 +139,9 @@ def test_export_writes_every_table_and_a_manifest_that_checks_it(business, tmp_p
     assert manifest["format"] == "crm-export/1"
     assert manifest["app_version"] != "unknown"
     assert "0001_initial" in manifest["migrations"]["customers"]
-    assert abs(
-        timezone.now() - timezone.datetime.fromisoformat(manifest["exported_at"])
-    ) < timedelta(minutes=5)
+    assert abs(timezone.now() - datetime.fromisoformat(manifest["exported_at"])) < timedelta(
+        minutes=5
+    )
     tables = {entry["model"]: entry for entry in manifest["tables"]}
     assert list(tables) == EXPORTED
     for model in exported_models():
@@ -268,3 +268,24 @@ def test_import_all_refuses_a_changed_file_or_a_full_database(business, tmp_path
     with pytest.raises(CommandError, match="sha256"):
         call_command("import_all", tmp_path, "--replace")
     assert Customer.objects.count() == count
+
+
+def test_import_all_refuses_a_damaged_manifest_or_row_with_a_message(business, tmp_path):
+    call_command("export_all", tmp_path)
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text("{not json")
+    with pytest.raises(CommandError, match="manifest.json cannot be read"):
+        call_command("import_all", tmp_path, "--replace")
+    # A row whose cell is no number, with the manifest's checksum made to match it.
+    entry = next(t for t in manifest["tables"] if t["model"] == "sales.Order")
+    path = tmp_path / entry["file"]
+    rows = _rows(path)
+    rows[1][entry["columns"].index("total")] = "lots"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    entry["sha256"] = sha256_of(path)
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(CommandError, match="sales_order.csv, line 2"):
+        call_command("import_all", tmp_path, "--replace")
+    assert Order.objects.count() == len(business)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.exporting import MANIFEST, export_all
 
@@ -15,10 +15,10 @@ class Command(BaseCommand):
         "layouts."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path, help="Where to write (created if missing).")
 
-    def handle(self, *args, directory: Path, **options):
+    def handle(self, *args, directory: Path, **options: object) -> None:
         try:
             report = export_all(directory=directory)
         except OSError as error:

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from integrations.restoring import RestoreError, import_all
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "compute_segments afterwards for the analytics."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path, help="A directory written by export_all.")
         parser.add_argument(
             "--replace",
@@ -23,12 +24,12 @@ class Command(BaseCommand):
             "already holds the default pipeline, roles and SLA policies).",
         )
 
-    def handle(self, *args, directory: Path, replace: bool, **options):
+    def handle(self, *args, directory: Path, replace: bool, **options: object) -> None:
         try:
             report = import_all(directory=directory, replace=replace)
         except OSError as error:
             raise CommandError(f"{directory}: {error.strerror or error}") from error
-        except RestoreError as error:
+        except (RestoreError, DatabaseError) as error:
             raise CommandError(f"Nothing was restored. {error}") from error
         for label, rows in report.rows.items():
             self.stdout.write(f"{rows:>10}  {label}")
