@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from customers.csv_format import COLUMNS as CUSTOMER_COLUMNS
 from customers.import_services import customer_import_apply, customer_import_create
-from customers.models import Customer, CustomerImport, Tag
+from customers.models import Customer, CustomerImport, SavedView, Tag
 from integrations.exporting import CUSTOMERS_IMPORT_FILE, ORDERS_IMPORT_FILE, sha256_of
 from integrations.restoring import RestoreError, import_all
 from integrations.tables import (
@@ -29,8 +30,9 @@ from integrations.tables import (
     exported_models,
     label_of,
 )
-from sales.models import Order, Quote, QuoteLine, Stage
-from service.models import Escalation
+from marketing.models import LoyaltyAccount, LoyaltyEntry
+from sales.models import DealStageChange, Order, Quote, QuoteLine, Stage
+from service.models import ArticleCategory, Escalation, Holiday, SuggestionOpen
 from tests.factories import (
     CampaignRecipientFactory,
     ConsentFactory,
@@ -46,6 +48,7 @@ from tests.factories import (
     SegmentRunFactory,
     TagFactory,
     TaskFactory,
+    TeamFactory,
     TicketFactory,
     TicketMessageFactory,
 )
@@ -73,6 +76,7 @@ def business(manager, rep) -> list[Customer]:
     TaskFactory(customer=first, title="@follow up", assignee=rep, created_by=manager)
     product = ProductFactory(name="+Widget")
     deal = DealFactory(customer=first, owner=rep, title="=deal")
+    DealStageChange.objects.create(deal=deal, to_stage=deal.stage, changed_by=rep)
     quote = Quote.objects.create(
         deal=deal, number="Q-1", valid_until=date(2026, 12, 31), notes="'note", created_by=rep
     )
@@ -105,6 +109,16 @@ def business(manager, rep) -> list[Customer]:
     KnowledgeArticleFactory(title="@article", body="=body")
     SatisfactionResponseFactory(ticket=ticket)
     CampaignRecipientFactory(customer=first, campaign__owner=manager, campaign__body="=Hi")
+    category = ArticleCategory.objects.create(name="=Billing")
+    article = KnowledgeArticleFactory(title="=FAQ", category=category)
+    SuggestionOpen.objects.create(article=article, visit="v1", ticket_followed=True)
+    TeamFactory(name="-Support").members.add(manager)
+    Holiday.objects.create(date=date(2026, 12, 25), name="=Christmas")
+    SavedView.objects.create(user=rep, name="=mine", query="owner=me")
+    manager.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    account = LoyaltyAccount.objects.create(customer=first, balance=5, earned=5)
+    LoyaltyEntry.objects.create(customer=first, kind="adjusted", points=5, reason="=gift")
+    assert account.pk
     SegmentRunFactory(requested_by=manager)  # derived: not exported, emptied on restore
     return customers
 
@@ -242,6 +256,8 @@ def test_exported_customers_and_orders_come_back_through_the_importers(business,
 
 def test_import_all_restores_every_table_value_for_value(business, tmp_path):
     before = _snapshot()
+    empty = [label for label, rows in before.items() if not rows]
+    assert empty == [], empty  # every table is tried
     call_command("export_all", tmp_path)
     _wipe()
     call_command("import_all", tmp_path, "--replace")
