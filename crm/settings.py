@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "service",
     "analytics",
     "marketing",
+    # The top floor, which may import every app: the full export and restore.
+    "integrations",
 ]
 # The benchmark commands and the demo seeders (devtools/): for development, CI and the test
 # suite (tests/settings.py), never installed in production.

@@ -30,6 +30,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.lib.csv_export import unescape_cell
 from crm.lib.csv_import import (
     ROW_ERROR,
     STRAY_CELLS,
@@ -167,6 +168,9 @@ LAYOUT = Layout(
         "The first line must name the columns; it has no %(columns)s column."
     ),
     no_rows=gettext_lazy("The file has a header but no rows of orders below it."),
+    # A file the CRM exported has a ' before text a spreadsheet would run ("=COUPON"):
+    # read back what was written, as the customer import does.
+    read_cell=unescape_cell,
 )
 
 

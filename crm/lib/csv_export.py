@@ -7,6 +7,11 @@ non-blank character is one of them, since some programs trim leading spaces firs
 Numbers (int, Decimal, float) are written as they are: a number is never a formula, and
 "-5" must stay a number. The customer import undoes the quote (`unescape_cell`).
 
+A full export (`export_all`, restored by `import_all`) must give back every text exactly, so
+it writes cells with `exact=True`: also a text the user began with ' gets one more ' in front
+("'abc" is written "''abc"). Then every written cell that starts with ' had exactly one added,
+and `restore_cell` removes it: no guessing, no stripping.
+
 Files start with a UTF-8 byte order mark by default, so spreadsheet programs read Chinese
 names correctly.
 """
@@ -36,6 +41,17 @@ def safe_cell(value: Cell) -> str:
     return ESCAPE + text if _runs_as_formula(text) else text
 
 
+def exact_cell(value: Cell) -> str:
+    """`safe_cell`, and a ' before a text that starts with one, so `restore_cell` is exact."""
+    text = "" if value is None else str(value)
+    return ESCAPE + text if text.startswith(ESCAPE) else safe_cell(text)
+
+
+def restore_cell(text: str) -> str:
+    """The exact text `exact_cell` was given: its added ' removed, nothing else touched."""
+    return text[1:] if text.startswith(ESCAPE) else text
+
+
 def unescape_cell(value: str | None) -> str:
     """An imported cell without surrounding spaces and without the ' `safe_cell` added."""
     text = (value or "").strip()
@@ -48,9 +64,11 @@ def _is_number(value: Cell) -> bool:
     return isinstance(value, int | float | Decimal)
 
 
-def csv_row(row: Row) -> list[Cell]:
-    """A row ready for csv.writer: numbers as they are, everything else through safe_cell."""
-    return [value if _is_number(value) else safe_cell(value) for value in row]
+def csv_row(row: Row, *, exact: bool = False) -> list[Cell]:
+    """A row ready for csv.writer: numbers as they are, everything else through safe_cell
+    (or exact_cell)."""
+    escape = exact_cell if exact else safe_cell
+    return [value if _is_number(value) else escape(value) for value in row]
 
 
 class _Echo:
@@ -60,13 +78,13 @@ class _Echo:
         return value
 
 
-def csv_lines(rows: Iterable[Row], *, bom: bool = True) -> Iterator[str]:
+def csv_lines(rows: Iterable[Row], *, bom: bool = True, exact: bool = False) -> Iterator[str]:
     """The file line by line (the BOM first), built as the rows are read."""
     writer = csv.writer(_Echo())
     if bom:
         yield BOM
     for row in rows:
-        yield writer.writerow(csv_row(row))
+        yield writer.writerow(csv_row(row, exact=exact))
 
 
 def _attach(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:

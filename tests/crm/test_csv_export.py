@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy
 from crm.lib.csv_export import (
     csv_file_response,
     csv_lines,
+    exact_cell,
+    restore_cell,
     safe_cell,
     streaming_csv_response,
     unescape_cell,
@@ -111,3 +113,15 @@ def test_the_file_response_is_the_same_document_in_memory():
     response = csv_file_response([["name"], ["@x"]], filename="t.csv")
     assert response.content.decode() == "\ufeffname\r\n'@x\r\n"
     assert response["Content-Disposition"] == 'attachment; filename="t.csv"'
+
+
+@pytest.mark.parametrize("text", DANGEROUS + HARMLESS + ["'=x", "''", "'", " '=x ", "'\t"])
+def test_the_full_export_gives_back_every_text_exactly(text):
+    written = exact_cell(text)
+    assert not written.startswith(("=", "+", "-", "@"))
+    assert restore_cell(written) == text
+
+
+def test_the_full_export_writes_cells_with_exact_escaping():
+    rows = [["'quoted", "=x", Decimal("-1.5"), "plain"]]
+    assert _parsed(csv_lines(rows, bom=False, exact=True)) == [["''quoted", "'=x", "-1.5", "plain"]]

@@ -1,0 +1,116 @@
+"""Which tables the full export holds, and which ones it leaves out (and why).
+
+Every model of every installed app is in exactly one of the two lists below: a test
+(tests/integrations/test_export_all.py) fails when a new model is in neither, so whoever
+adds a model decides whether a backup must carry it.
+"""
+
+from django.apps import apps
+from django.db import models
+
+# What users created, directly or through their work: exported, and restored by import_all.
+# The order is the restore order (a row's foreign keys point to rows of earlier tables).
+EXPORTED = [
+    "auth.Group",
+    "auth.Group_permissions",
+    "auth.User",
+    "auth.User_groups",
+    "auth.User_user_permissions",
+    "customers.Tag",
+    "customers.Customer",
+    "customers.Customer_tags",
+    "customers.Contact",
+    "customers.Consent",
+    "customers.Interaction",
+    "customers.Task",
+    "customers.SavedView",
+    "customers.HistoricalCustomer",
+    "customers.HistoricalCustomer_tags",
+    "customers.HistoricalConsent",  # the consent history
+    "sales.Product",
+    "sales.Pipeline",
+    "sales.Stage",
+    "sales.Deal",
+    "sales.DealStageChange",
+    "sales.Quote",
+    "sales.QuoteLine",
+    "sales.Order",
+    "sales.OrderLine",
+    "service.Team",
+    "service.Team_members",
+    "service.SLAPolicy",
+    "service.Holiday",
+    "service.Ticket",
+    "service.Ticket_tags",
+    "service.TicketMessage",
+    "service.Escalation",
+    "service.ArticleCategory",
+    "service.KnowledgeArticle",
+    "service.SuggestionOpen",
+    "service.SatisfactionResponse",
+    "marketing.Campaign",
+    "marketing.CampaignRecipient",
+    "marketing.LoyaltyRule",
+    "marketing.LoyaltyTier",
+    "marketing.LoyaltyAccount",
+    "marketing.LoyaltyEntry",
+]
+
+# Not exported: computed again from the exported tables, or of no use after a restore.
+# import_all --replace empties them, since they point to rows it replaces.
+DERIVED = {
+    "admin.LogEntry": "Django admin's log of its own edits (the change history is exported)",
+    "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
+    "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
+    "sales.CustomerLastOrder": "kept by database triggers on sales_order",
+    "analytics.SegmentRun": "recomputed by a segment run (manage.py compute_segments)",
+    "analytics.CustomerValue": "recomputed by a segment run",
+    "analytics.CustomerStats": "recomputed by a segment run",
+    "analytics.SegmentSummary": "recomputed by a segment run",
+    "analytics.SegmentMigration": "recomputed by a segment run",
+    "analytics.ProductAffinity": "recomputed by a segment run",
+    "analytics.Recommendation": "recomputed by a segment run",
+}
+
+# Kept by Django itself (filled by migrate), never exported nor emptied.
+FRAMEWORK = {"contenttypes.ContentType", "auth.Permission", "sessions.Session"}
+
+# Columns left out of the export: a password hash must not leave the database in a CSV file
+# (restored users set a new password through "Forgot password" or an admin).
+OMITTED_COLUMNS = {"auth.User": {"password"}}
+
+
+def model_of(label: str) -> type[models.Model]:
+    """ "app.Model", where Model may be an automatic many-to-many table ("Customer_tags")."""
+    app_label, name = label.split(".")
+    for model in apps.get_app_config(app_label).get_models(include_auto_created=True):
+        if model.__name__ == name:
+            return model
+    raise LookupError(f"No model {label}")
+
+
+def label_of(model: type[models.Model]) -> str:
+    return f"{model._meta.app_label}.{model.__name__}"
+
+
+def exported_models() -> list[type[models.Model]]:
+    return [model_of(label) for label in EXPORTED]
+
+
+def derived_models() -> list[type[models.Model]]:
+    installed = {label_of(model) for model in apps.get_models(include_auto_created=True)}
+    return [model_of(label) for label in DERIVED if label in installed]
+
+
+def columns_of(model: type[models.Model]) -> list[models.Field]:
+    """The stored columns, in table order, without generated ones and omitted ones."""
+    omitted = OMITTED_COLUMNS.get(label_of(model), set())
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not isinstance(field, models.GeneratedField) and field.name not in omitted
+    ]
+
+
+def file_name_of(model: type[models.Model]) -> str:
+    return f"{model._meta.db_table}.csv"
