@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import django_filters
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -374,7 +375,7 @@ def _get(client: Client, url: str, params: dict, failures: list, who: str):
     """GET and read the whole body (a streamed CSV fails only while it is read)."""
     try:
         response = client.get(url, params)
-        if response.streaming:
+        if isinstance(response, StreamingHttpResponse):
             b"".join(response.streaming_content)
     except Exception as error:  # noqa: BLE001 - every failure is reported together
         failures.append((who, url, params_repr(params), repr(error)[:300]))
