@@ -106,7 +106,8 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
         columns = board_columns(deals, pipeline)
         today = timezone.localdate()
         for column in columns:
-            column["cards"] = [_card(request.user, deal, today) for deal in column["cards"]]
+            # The deals stay in "cards"; what each card shows besides them is in "board_cards".
+            column["board_cards"] = [_card(request.user, deal, today) for deal in column["cards"]]
         context["columns"] = columns
         if context["can_see_all"]:
             context["owners"] = deal_owners()
