@@ -417,7 +417,7 @@ def sweep_page(name: str, data: dict, clients: dict[str, Client], failures: list
         _get(clients[seer], reverse(name, kwargs=overflow), {}, failures, seer)
 
 
-def test_hostile_query_parameters_never_give_a_server_error(data, clients):
+def test_hostile_query_parameters_never_give_a_server_error(data, clients) -> None:
     """One test for every page: the fixture data and the logins are made once."""
     failures: list = []
     for name in swept_names():

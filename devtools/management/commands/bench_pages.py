@@ -45,7 +45,16 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=300, help="Requests per page.")
         parser.add_argument("--seed", type=int, default=42)
 
-    def handle(self, *args, customers, interactions_per_customer, requests, seed, **options):
+    def handle(
+        self,
+        *args: str,
+        customers: int,
+        interactions_per_customer: int,
+        requests: int,
+        seed: int,
+        verbosity: int,
+        **options: object,
+    ) -> None:
         require_postgresql("bench_pages")
         if customers < 1 or requests < 1 or interactions_per_customer < 0:
             raise CommandError("--customers and --requests must be positive.")
@@ -74,7 +83,7 @@ class Command(BaseCommand):
             self,
             results,
             dict.fromkeys((name for name, _c, _u in pages), TARGET_P95_MS),
-            options["verbosity"],
+            verbosity,
         )
 
     def _load(self, customers, interactions_per_customer, seed):
