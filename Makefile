@@ -35,10 +35,12 @@ demo: setup
 	@echo "Open http://$(HOST)/ and log in with one of the users above."
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST)
 
+# Ruff, the migrations check, and mypy with django-stubs (its plugin loads the settings: TEST_ENV).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TEST_ENV) DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run -v 0
+	$(TEST_ENV) $(VENV)/bin/mypy
 
 # The whole suite. DATABASE_URL / REDIS_URL select PostgreSQL and Redis (as .ci/run does).
 test: messages lint

@@ -142,7 +142,9 @@ class InteractionForm(forms.ModelForm):
         """`contacts`: the customer's contacts when the caller has read them already."""
         super().__init__(*args, **kwargs)
         contact = self.fields["contact"]
-        contact.queryset = customer.contacts.all()  # what a posted contact is checked against
+        assert isinstance(contact, forms.ModelChoiceField)  # a ForeignKey's form field
+        self._contact_choices = customer.contacts.all()
+        contact.queryset = self._contact_choices  # what a posted contact is checked against
         contact.empty_label = _("No particular contact")
         self._contacts = contacts
         if contacts is not None:
@@ -153,7 +155,7 @@ class InteractionForm(forms.ModelForm):
         """Whether to offer the contact field at all."""
         if self._contacts is not None:
             return bool(self._contacts)
-        return self.fields["contact"].queryset.exists()
+        return self._contact_choices.exists()
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean_occurred_at(self):

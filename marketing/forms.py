@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,7 @@ from crm.lib.money import MONEY_MAX
 from crm.lib.params import BoundedModelMultipleChoiceField
 from customers.models import Channel, Customer, Tag
 from marketing.audience_rule import MAX_LIST, AudienceRule
-from marketing.models import Campaign, LoyaltyTier
+from marketing.models import Campaign, CampaignChannel, LoyaltyTier
 from marketing.services.campaigns import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
 from marketing.services.loyalty import MAX_POINTS
 
@@ -51,9 +52,7 @@ def _percent_field(label):
 class AudienceForm(forms.Form):
     """The audience criteria; also posted alone by the live count (htmx)."""
 
-    channel = forms.ChoiceField(
-        label=_("Channel"), choices=Campaign._meta.get_field("channel").choices
-    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=CampaignChannel.choices)
     segments = forms.MultipleChoiceField(
         label=_("Segments"),
         choices=Segment.choices,
@@ -183,7 +182,9 @@ class CampaignForm(AudienceForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     status = forms.ChoiceField(label=_("Status"), choices=[])
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, empty_label=None)
+    owner: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
+        label=_("Owner"), queryset=None, empty_label=None
+    )
     budget = forms.DecimalField(
         label=_("Budget"), min_value=0, max_value=MONEY_MAX, decimal_places=2, initial=0
     )
@@ -226,13 +227,16 @@ class CampaignForm(AudienceForm):
 
     def __init__(self, *args, owners, campaign: Campaign | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
+        owner, status = self.fields["owner"], self.fields["status"]
+        assert isinstance(owner, forms.ModelChoiceField)  # as declared above
+        assert isinstance(status, forms.ChoiceField)
+        owner.queryset = owners
         if campaign is None:
             wanted = NEW_CAMPAIGN_STATUSES
         else:
             wanted = {campaign.status, *MANUAL_TRANSITIONS[campaign.status]}
         allowed = [s for s in Campaign.Status if s in wanted]
-        self.fields["status"].choices = [(s.value, s.label) for s in allowed]
+        status.choices = [(s.value, s.label) for s in allowed]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

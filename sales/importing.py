@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import CharField
+from django.utils.functional import Promise
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -253,7 +254,7 @@ class OrderImportReport:
         """Rows with errors other than an unknown customer."""
         return self.error_rows - self.unknown_customer_rows
 
-    def add_error(self, line: int, column: str, message: str) -> None:
+    def add_error(self, line: int, column: str, message: str | Promise) -> None:
         if line not in self._lines_with_errors:
             self._lines_with_errors.add(line)
             self.error_rows += 1

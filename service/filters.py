@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import reject_nul
@@ -70,7 +71,7 @@ def with_queue_order_fields(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-SORTS = {
+SORTS: dict[str, list[str | OrderBy]] = {
     "due": ["paused_rank", F("next_due").asc(nulls_last=True), "id"],
     "-due": ["paused_rank", F("next_due").desc(nulls_last=True), "-id"],
     "priority": ["-priority_rank", F("next_due").asc(nulls_last=True), "id"],
@@ -169,7 +170,7 @@ class TicketFilter(django_filters.FilterSet):
             queryset = queryset.order_by(*self._order("-created" if self.view == ALL else "due"))
         return queryset
 
-    def _order(self, sort: str) -> list:
+    def _order(self, sort: str) -> list[str | OrderBy]:
         order = SORTS.get(sort, SORTS["due"])
         if sort == "due" and self.view in (MINE, UNASSIGNED):
             # The assignee first, constant in these tabs, lets PostgreSQL read the page in

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import IdListField, VersionField
@@ -127,7 +128,9 @@ class TicketUpdateForm(forms.Form):
     )
     version = VersionField(required=False)  # missing: the service refuses it as a conflict
 
-    def __init__(self, *args, ticket: Ticket, tags=None, **kwargs):
+    def __init__(
+        self, data: QueryDict | None = None, *, ticket: Ticket, tags: list[Tag] | None = None
+    ) -> None:
         initial = {
             "status": ticket.status,
             "priority": ticket.priority,
@@ -138,7 +141,7 @@ class TicketUpdateForm(forms.Form):
             "tags": [tag.pk for tag in (tags if tags is not None else ticket.tags.all())],
             "version": ticket.version,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(data, initial=initial)
         self.ticket = ticket
         # The current assignee stays selectable even if they no longer work tickets.
         agents = ticket_agents()
@@ -146,11 +149,19 @@ class TicketUpdateForm(forms.Form):
             agents = get_user_model().objects.filter(
                 Q(pk__in=agents.values("pk")) | Q(pk=ticket.assignee_id)
             )
-        self.fields["assignee"].queryset = agents.order_by("username")
-        self.fields["assignee"].empty_label = _("Unassigned")
-        self.fields["team"].queryset = Team.objects.all()
-        self.fields["team"].empty_label = _("No team")
-        self.fields["tags"].queryset = Tag.objects.all()
+        assignee, team, tag_choice = (
+            self.fields["assignee"],
+            self.fields["team"],
+            self.fields["tags"],
+        )
+        assert isinstance(assignee, forms.ModelChoiceField)  # as declared above
+        assert isinstance(team, forms.ModelChoiceField)
+        assert isinstance(tag_choice, forms.ModelMultipleChoiceField)
+        assignee.queryset = agents.order_by("username")
+        assignee.empty_label = _("Unassigned")
+        team.queryset = Team.objects.all()
+        team.empty_label = _("No team")
+        tag_choice.queryset = Tag.objects.all()
         style_widgets(self)
 
     def clean(self):

@@ -120,7 +120,7 @@ class RowValidator:
             (lambda cells: (cells[indices[0]],)) if len(indices) == 1 else itemgetter(*indices)
         )
 
-    def __call__(self, cells: list[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+    def __call__(self, cells: list[str]) -> tuple[list[Any], list[tuple[str, str | Promise]]]:
         """The row's values in the table's order (None for a cell with an error), and its
         errors as (column, message) in the table's order.
 
@@ -133,7 +133,7 @@ class RowValidator:
         except ValidationError:
             pass
         values: list[Any] = []
-        errors: list[tuple[str, str]] = []
+        errors: list[tuple[str, str | Promise]] = []
         for name, clean, cell in zip(self.names, self.cleans, picked, strict=True):
             try:
                 values.append(clean(cell))
@@ -148,7 +148,7 @@ class RowValidator:
         values, errors = self(cells)
         by_column: dict[str, list[str]] = {}
         for name, message in errors:
-            by_column.setdefault(name, []).append(message)
+            by_column.setdefault(name, []).append(str(message))
         cleaned = {
             name: value
             for name, value, present in zip(self.names, values, self.present, strict=True)

@@ -49,10 +49,10 @@ def offer_choices(field: forms.ModelChoiceField, objects: Iterable[Model]) -> No
     field.widget.choices = empty + [(obj.pk, field.label_from_instance(obj)) for obj in objects]
 
 
-def reject_nul(value: str) -> str:
+def reject_nul(value: str) -> None:
+    """A validator: refuses text with a NUL character (PostgreSQL cannot store one)."""
     if "\x00" in value:
         raise forms.ValidationError(_("Null characters are not allowed."))
-    return value
 
 
 class IdListField(forms.Field):

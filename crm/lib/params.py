@@ -76,7 +76,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                     code="invalid_pk_value",
                     params={"pk": pk},
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private; django-stubs omits it
 
 
 class BoundedModelChoiceFilter(django_filters.ModelChoiceFilter):

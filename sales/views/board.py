@@ -1,7 +1,12 @@
 """The Kanban board: a column per stage; dragging a card moves the deal."""
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
+from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import parse_id
 from sales.forms import BoardMoveForm
 from sales.models import Deal, Pipeline
@@ -33,9 +39,9 @@ from sales.services import DealRuleError, deal_move, deal_win
 ALL, MINE = "all", "mine"
 
 
-def _owner_choice(request: HttpRequest, raw: str) -> str:
+def _owner_choice(user: User, raw: str) -> str:
     """ "all", "mine" or a user id; reps default to their own deals, managers to all."""
-    can_see_all = request.user.has_perm("sales.view_any_deal")
+    can_see_all = user.has_perm("sales.view_any_deal")
     if not can_see_all:
         return MINE  # reps see only their own deals anyway
     if raw in (ALL, MINE):
@@ -44,32 +50,46 @@ def _owner_choice(request: HttpRequest, raw: str) -> str:
     return ALL if owner_id is None else str(owner_id)
 
 
-def _filter_owner(request: HttpRequest, deals: QuerySet[Deal], owner: str) -> QuerySet[Deal]:
+def _filter_owner(user: User, deals: QuerySet[Deal], owner: str) -> QuerySet[Deal]:
     if owner == MINE:
-        return deals.filter(owner=request.user)
+        return deals.filter(owner=user)
     if owner != ALL:
         return deals.filter(owner_id=int(owner))  # a clean id from _owner_choice
     return deals
 
 
-def _card_context(request, deal: Deal, today) -> Deal:
-    deal.age_days = (today - timezone.localtime(deal.created_at).date()).days
-    deal.next_step_overdue = bool(
-        deal.next_step_id and not deal.next_step.done and deal.next_step.due_date < today
+@dataclass(frozen=True)
+class BoardCard:
+    """A deal on the board, with what its card shows besides the deal's own fields."""
+
+    deal: Deal
+    age_days: int
+    next_step_overdue: bool
+    movable: bool  # the user may drag it
+
+
+def _card(user: User, deal: Deal, today: date) -> BoardCard:
+    next_step = deal.next_step
+    return BoardCard(
+        deal=deal,
+        age_days=(today - timezone.localtime(deal.created_at).date()).days,
+        next_step_overdue=bool(
+            next_step is not None and not next_step.done and next_step.due_date < today
+        ),
+        movable=deal.status == Deal.Status.OPEN and can_change_deal(user, deal),
     )
-    deal.movable = deal.status == Deal.Status.OPEN and can_change_deal(request.user, deal)
-    return deal
 
 
 @permission_required("sales.view_deal", raise_exception=True)
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     pipeline_id = parse_id(request.GET.get("pipeline"))
+    pipeline: Pipeline | None
     if pipeline_id is not None:
         pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
     else:
         pipeline = default_pipeline()
-    owner = _owner_choice(request, request.GET.get("owner", ""))
-    context = {
+    owner = _owner_choice(request.user, request.GET.get("owner", ""))
+    context: dict[str, Any] = {
         "pipeline": pipeline,
         "pipelines": Pipeline.objects.all(),
         "owner": owner,
@@ -80,12 +100,14 @@ def board(request: HttpRequest) -> HttpResponse:
         "columns": [],
     }
     if pipeline is not None:
-        deals = _filter_owner(request, board_deals(deals_visible_to(request.user), pipeline), owner)
+        deals = _filter_owner(
+            request.user, board_deals(deals_visible_to(request.user), pipeline), owner
+        )
         columns = board_columns(deals, pipeline)
         today = timezone.localdate()
         for column in columns:
-            for deal in column["cards"]:
-                _card_context(request, deal, today)
+            # The deals stay in "cards"; what each card shows besides them is in "board_cards".
+            column["board_cards"] = [_card(request.user, deal, today) for deal in column["cards"]]
         context["columns"] = columns
         if context["can_see_all"]:
             context["owners"] = deal_owners()
@@ -97,14 +119,15 @@ def _refused(message: str, status: int) -> JsonResponse:
 
 
 @require_POST
-def deal_move_view(request: HttpRequest, pk: int) -> JsonResponse:
+def deal_move_view(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Move a dragged card; a refusal answers 4xx with a message and the card snaps back."""
-    if not request.user.has_perm("sales.view_deal"):
+    user = request.user
+    if not user.has_perm("sales.view_deal"):
         return _refused(_("You may not work on deals."), 403)
-    deal = deals_visible_to(request.user).select_related("stage").filter(pk=pk).first()
+    deal = deals_visible_to(user).select_related("stage").filter(pk=pk).first()
     if deal is None:
         return _refused(_("That deal does not exist or is not yours."), 404)
-    if not can_change_deal(request.user, deal):
+    if not can_change_deal(user, deal):
         return _refused(_("You may not change this deal."), 403)
     form = BoardMoveForm(request.POST, deal=deal)
     form.is_valid()  # a bad version is a missing one: the service refuses it as a conflict
@@ -119,12 +142,12 @@ def deal_move_view(request: HttpRequest, pk: int) -> JsonResponse:
         return _refused(_("Say why the deal was lost: use the Lose action on the deal."), 400)
     try:
         if stage.is_won and stage.pipeline_id == deal.pipeline_id and not deal.stage.is_won:
-            deal = deal_win(deal=deal, won_by=request.user, expected_version=version)
+            deal = deal_win(deal=deal, won_by=user, expected_version=version)
         else:
             deal = deal_move(
                 deal=deal,
                 stage=stage,
-                moved_by=request.user,
+                moved_by=user,
                 expected_version=version,
                 lost_reason=reason,
             )
@@ -140,21 +163,19 @@ def deal_move_view(request: HttpRequest, pk: int) -> JsonResponse:
         return _refused(str(error), 400)
     except ValidationError as error:
         return _refused(" ".join(error.messages), 400)
-    return JsonResponse(_moved_payload(request, deal))
+    return JsonResponse(_moved_payload(request, user, deal))
 
 
-def _moved_payload(request, deal: Deal) -> dict:
+def _moved_payload(request: HttpRequest, user: User, deal: Deal) -> dict[str, Any]:
     """The moved card and every column header of its pipeline, rendered again."""
-    owner = _owner_choice(request, request.POST.get("owner", ""))
+    owner = _owner_choice(user, request.POST.get("owner", ""))
     deal = with_stale_flag(
         Deal.objects.select_related("customer", "owner", "next_step", "stage")
     ).get(pk=deal.pk)
-    deals = _filter_owner(
-        request, board_deals(deals_visible_to(request.user), deal.pipeline), owner
-    )
+    deals = _filter_owner(user, board_deals(deals_visible_to(user), deal.pipeline), owner)
     totals = board_totals(deals)
     today = timezone.localdate()
-    _card_context(request, deal, today)
+    moved = _card(user, deal, today)
     columns = {}
     for stage in pipeline_stages(deal.pipeline):
         column = {"stage": stage, "count": 0, "total": 0, **totals.get(stage.pk, {})}
@@ -163,6 +184,8 @@ def _moved_payload(request, deal: Deal) -> dict:
             {"column": column, "currency": settings.CRM_CURRENCY},
             request=request,
         )
-    card = render_to_string("sales/partials/board_card.html", {"deal": deal}, request=request)
+    card = render_to_string(
+        "sales/partials/board_card.html", {"card": moved, "deal": deal}, request=request
+    )
     message = _("“%(title)s” moved to %(stage)s.") % {"title": deal.title, "stage": deal.stage}
     return {"card": card, "columns": columns, "message": message}

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import posted_version
-from crm.lib.http import querystring_without
+from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
@@ -199,7 +199,7 @@ def deal_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def deal_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+def deal_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     saved_title = deal.title  # binding the form writes posted values onto `deal`
     owners = _owners(request, current=deal.owner)
@@ -241,7 +241,7 @@ def deal_update_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def deal_win_view(request: HttpRequest, pk: int) -> HttpResponse:
+def deal_win_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     try:
         deal_win(deal=deal, won_by=request.user, expected_version=posted_version(request.POST))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
+from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import MAX_ID
 from service.forms import ReplyForm, TicketUpdateForm
 from service.knowledge import suggest_articles
@@ -94,13 +95,13 @@ def _render(
     conflicts: list[Difference] | None = None,
 ) -> HttpResponse:
     can_work = can_work_ticket(request.user, ticket)
-    ticket.priority_css = PRIORITY_CSS.get(ticket.priority, "")
     tags = list(ticket.tags.all())
     if can_work:
         reply_form = reply_form or ReplyForm()
         update_form = update_form or TicketUpdateForm(ticket=ticket, tags=tags)
     context = {
         "ticket": ticket,
+        "priority_css": PRIORITY_CSS.get(ticket.priority, ""),
         "tags": tags,
         "sla": sla_state(ticket, now),
         "first_response": target_state(
@@ -133,7 +134,7 @@ def ticket_detail(request, pk):
 
 
 @require_POST
-def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     ticket = _workable_ticket(request, pk, now)
     form = TicketUpdateForm(request.POST, ticket=ticket)

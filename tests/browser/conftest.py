@@ -95,7 +95,7 @@ def base_url(live_server, django_db_serialized_rollback):
 class Problems:
     """What went wrong in a page besides the test's own assertions: JS errors, missing assets."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.items: list[str] = []
 
     def watch(self, page):

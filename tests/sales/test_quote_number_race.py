@@ -65,7 +65,7 @@ year_stem = f"Q-{timezone.localdate().year}-"
 
 # serialized_rollback as in every transactional test: later tests get the migrations' rows.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_quote_saved_while_another_is_uncommitted_gets_the_next_number(postgres):
+def test_a_quote_saved_while_another_is_uncommitted_gets_the_next_number(postgres: None) -> None:
     user = UserFactory()
     deal = DealFactory(owner=user)
     written, commit = threading.Event(), threading.Event()
@@ -102,7 +102,7 @@ def test_a_quote_saved_while_another_is_uncommitted_gets_the_next_number(postgre
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_sessions_racing_from_a_barrier_get_distinct_sequential_numbers(postgres):
+def test_sessions_racing_from_a_barrier_get_distinct_sequential_numbers(postgres: None) -> None:
     user = UserFactory()
     deals = [DealFactory(owner=user) for _ in range(4)]
     rounds = 5

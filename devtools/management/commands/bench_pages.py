@@ -37,7 +37,16 @@ class Command(BaseCommand):
         bench.add_count_options(parser, customers=100_000, interactions_per_customer=10, seed=42)
         parser.add_argument("--requests", type=int, default=300, help="Requests per page.")
 
-    def handle(self, *args, customers, interactions_per_customer, requests, seed, **options):
+    def handle(
+        self,
+        *args: str,
+        customers: int,
+        interactions_per_customer: int,
+        requests: int,
+        seed: int,
+        verbosity: int,
+        **options: object,
+    ) -> None:
         bench.require_postgresql("bench_pages")
         if customers < 1 or requests < 1 or interactions_per_customer < 0:
             raise CommandError("--customers and --requests must be positive.")
@@ -69,7 +78,7 @@ class Command(BaseCommand):
             self,
             results,
             dict.fromkeys((name for name, _c, _u in pages), TARGET_P95_MS),
-            options["verbosity"],
+            verbosity,
         )
 
     def _load(self, customers, interactions_per_customer, seed):
