@@ -205,13 +205,9 @@ def export_all(*, directory: Path) -> ExportReport:
         "database": connection.vendor,
         "migrations": migrations,
         "escaping": ESCAPING,
-        "tables": [asdict(f) for f in report.files if f.table],
-        "import_files": [asdict(f) for f in report.files if f.importer],
+        "tables": [_without(asdict(f), "importer") for f in report.files if f.table],
+        "import_files": [_without(asdict(f), "table", "model") for f in report.files if f.importer],
     }
-    for entry in manifest["tables"]:
-        del entry["importer"]
-    for entry in manifest["import_files"]:
-        del entry["table"], entry["model"]
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return report
 
@@ -226,3 +222,7 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _without(entry: dict[str, object], *keys: str) -> dict[str, object]:
+    return {key: value for key, value in entry.items() if key not in keys}

@@ -41,7 +41,7 @@ class RestoreReport:
 def _decoder(model_field: models.Field) -> Callable[[str], object]:
     """The cell's text -> the value to store (see exporting.ESCAPING for the rules)."""
     text_field = isinstance(model_field, models.CharField | models.TextField)
-    target = model_field.target_field if model_field.is_relation else model_field
+    target = model_field.target_field if isinstance(model_field, models.ForeignKey) else model_field
 
     def decode(cell: str) -> object:
         text = restore_cell(cell)
@@ -57,8 +57,11 @@ def _decoder(model_field: models.Field) -> Callable[[str], object]:
 @contextmanager
 def _stored_as_given(model: type[models.Model]) -> Iterator[None]:
     """Keep the exported auto_now/auto_now_add times instead of stamping the restore's."""
-    fields = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
-    fields += [f for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)]
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField) and (f.auto_now or f.auto_now_add)
+    ]
     saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     for f in fields:
         f.auto_now = f.auto_now_add = False

@@ -104,8 +104,8 @@ class FailSoftRedisCache(RedisCache):
             "delete_many", lambda: super(FailSoftRedisCache, self).delete_many(keys, version), None
         )
 
-    def clear(self) -> bool:
-        return self._soft("clear", lambda: super(FailSoftRedisCache, self).clear(), False)
+    def clear(self) -> None:
+        self._soft("clear", lambda: super(FailSoftRedisCache, self).clear(), None)
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         """Raises CacheUnavailable when Redis cannot be reached (and ValueError, as Django

@@ -47,8 +47,8 @@ def terminate_this_connection() -> None:
         autocommit=True,
     ) as killer:
         # The second argument waits (ms) until the backend is gone.
-        (terminated,) = killer.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()
-    assert terminated
+        row = killer.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()
+    assert row is not None and row[0]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

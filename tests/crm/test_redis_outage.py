@@ -298,7 +298,8 @@ def test_with_the_settings_alone_a_closed_port_costs_no_time(tmp_path):
     assert float(seconds) < FAST, seconds
 
 
-REDIS_SERVER, REDIS_CLI = shutil.which("redis-server"), shutil.which("redis-cli")
+REDIS_SERVER = shutil.which("redis-server") or "redis-server"
+REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 
 
 def _redis_cli(port: int, *command: str) -> str:
@@ -312,7 +313,7 @@ def _redis_cli(port: int, *command: str) -> str:
 def own_redis() -> Iterator[int]:
     """A free port for a Redis server of this test's own (the machine's shared one is
     never stopped), shut down after the test."""
-    if not (REDIS_SERVER and REDIS_CLI):
+    if not (shutil.which(REDIS_SERVER) and shutil.which(REDIS_CLI)):
         missing_service("redis-server is not installed")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -60,22 +60,22 @@ AWKWARD = ["=SUM(A1)", "'quoted", "''=x", "-5", "@cmd", "  +1 leading", '中文,
 @pytest.fixture
 def business(manager, rep) -> list[Customer]:
     """A little of everything users create, with awkward text in the text columns."""
-    vip = TagFactory(name="=vip")
+    vip = TagFactory.create(name="=vip")
     customers = []
     for number, text in enumerate(AWKWARD):
-        customer = CustomerFactory(
+        customer = CustomerFactory.create(
             external_id=f"EXT-{number}", name=text, city=text, owner=rep, is_key_account=number % 2
         )
         customer.tags.add(vip)
         customers.append(customer)
-    customers.append(CustomerFactory(external_id="", name="No external id", owner=None))
+    customers.append(CustomerFactory.create(external_id="", name="No external id", owner=None))
     first = customers[0]
-    ConsentFactory(customer=first)
-    contact = ContactFactory(customer=first, name="=contact")
-    InteractionFactory(customer=first, contact=contact, summary="-called")
-    TaskFactory(customer=first, title="@follow up", assignee=rep, created_by=manager)
-    product = ProductFactory(name="+Widget")
-    deal = DealFactory(customer=first, owner=rep, title="=deal")
+    ConsentFactory.create(customer=first)
+    contact = ContactFactory.create(customer=first, name="=contact")
+    InteractionFactory.create(customer=first, contact=contact, summary="-called")
+    TaskFactory.create(customer=first, title="@follow up", assignee=rep, created_by=manager)
+    product = ProductFactory.create(name="+Widget")
+    deal = DealFactory.create(customer=first, owner=rep, title="=deal")
     DealStageChange.objects.create(deal=deal, to_stage=deal.stage, changed_by=rep)
     quote = Quote.objects.create(
         deal=deal, number="Q-1", valid_until=date(2026, 12, 31), notes="'note", created_by=rep
@@ -91,7 +91,7 @@ def business(manager, rep) -> list[Customer]:
     )
     base = timezone.now() - timedelta(days=30)
     for index, customer in enumerate(customers):
-        order = OrderFactory(
+        order = OrderFactory.create(
             customer=customer,
             number=f"ORD-{index}",
             ordered_at=base + timedelta(days=index, microseconds=index),
@@ -99,27 +99,29 @@ def business(manager, rep) -> list[Customer]:
             channel="web",
             coupon_code="=COUPON" if index == 0 else "",
         )
-        OrderLineFactory(order=order, product=product, description=AWKWARD[index % len(AWKWARD)])
-    ticket = TicketFactory(customer=first, subject="=help", assignee=manager)
+        OrderLineFactory.create(
+            order=order, product=product, description=AWKWARD[index % len(AWKWARD)]
+        )
+    ticket = TicketFactory.create(customer=first, subject="=help", assignee=manager)
     ticket.tags.add(vip)
-    TicketMessageFactory(ticket=ticket, body="-reply")
+    TicketMessageFactory.create(ticket=ticket, body="-reply")
     Escalation.objects.create(
         ticket=ticket, target="first_response", level=1, due_at=timezone.now()
     )
-    KnowledgeArticleFactory(title="@article", body="=body")
-    SatisfactionResponseFactory(ticket=ticket)
-    CampaignRecipientFactory(customer=first, campaign__owner=manager, campaign__body="=Hi")
+    KnowledgeArticleFactory.create(title="@article", body="=body")
+    SatisfactionResponseFactory.create(ticket=ticket)
+    CampaignRecipientFactory.create(customer=first, campaign__owner=manager, campaign__body="=Hi")
     category = ArticleCategory.objects.create(name="=Billing")
-    article = KnowledgeArticleFactory(title="=FAQ", category=category)
+    article = KnowledgeArticleFactory.create(title="=FAQ", category=category)
     SuggestionOpen.objects.create(article=article, visit="v1", ticket_followed=True)
-    TeamFactory(name="-Support").members.add(manager)
+    TeamFactory.create(name="-Support").members.add(manager)
     Holiday.objects.create(date=date(2026, 12, 25), name="=Christmas")
     SavedView.objects.create(user=rep, name="=mine", query="owner=me")
     manager.user_permissions.add(Permission.objects.get(codename="view_customer"))
     account = LoyaltyAccount.objects.create(customer=first, balance=5, earned=5)
     LoyaltyEntry.objects.create(customer=first, kind="adjusted", points=5, reason="=gift")
     assert account.pk
-    SegmentRunFactory(requested_by=manager)  # derived: not exported, emptied on restore
+    SegmentRunFactory.create(requested_by=manager)  # derived: not exported, emptied on restore
     return customers
 
 
@@ -267,7 +269,7 @@ def test_import_all_restores_every_table_value_for_value(business, tmp_path):
     # Derived rows are gone (recomputed by the next segment run); ids continue after the
     # restored ones; restored users must set a new password.
     assert not apps.get_model("analytics", "SegmentRun").objects.exists()
-    new = CustomerFactory()
+    new = CustomerFactory.create()
     assert new.pk > max(c.pk for c in business)
     user = apps.get_model("auth", "User").objects.get(username="manager")
     assert not user.has_usable_password()
