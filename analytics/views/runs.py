@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from analytics.selectors import active_run, latest_run, runs_visible_to
-from analytics.services import RunAlreadyActive, run_request
+from analytics.services import RunAlreadyActive, RunNotActive, run_cancel, run_request
 
 STATUS_TEMPLATE = "analytics/partials/run_status.html"
 
@@ -44,3 +44,23 @@ def run_status(request, pk):
         response["HX-Refresh"] = "true"
         return response
     return render(request, STATUS_TEMPLATE, {"run": run})
+
+
+@permission_required("analytics.run_segments", raise_exception=True)
+@require_POST
+def cancel(request, pk):
+    """Cancel the queued or running run (its worker may be gone); htmx gets the display."""
+    run = get_object_or_404(runs_visible_to(request.user), pk=pk)
+    refused = None
+    try:
+        run_cancel(run=run, by=request.user)
+    except RunNotActive as error:
+        refused = str(error)
+        run.refresh_from_db()
+    if not request.htmx:
+        if refused:
+            messages.warning(request, refused)
+        else:
+            messages.success(request, _("The segment run is cancelled."))
+        return redirect("analytics:segments")
+    return render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})

@@ -24,12 +24,15 @@ def queue_on_commit(task: Task, *args: Any, using: str | None = None) -> None:
     transaction.on_commit(lambda: publish(task, *args), using=using)
 
 
-def publish(task: Task, *args: Any) -> None:
-    """Queue `task(*args)` now; a broker that cannot take it is logged (see the module)."""
+def publish(task: Task, *args: Any) -> bool:
+    """Queue `task(*args)` now; a broker that cannot take it is logged (see the module).
+    Returns whether the task was queued, so a caller can record a job that never will run."""
     if task.app.conf.task_always_eager:
         task.delay(*args)
-        return
+        return True
     try:
         task.delay(*args)
     except Exception:
         logger.exception("could not queue %s%r", task.name, args)
+        return False
+    return True
