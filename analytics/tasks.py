@@ -10,8 +10,7 @@ recommendations) over every worker on the queue; finish_run publishes the run.
 A worker may die at any point. Every step is safe to run twice (a step whose run is no
 longer where it expects stops with RunStopped; a chunk replaces its own rows; the rows of
 a step are written in one transaction), so every task is acknowledged only once done
-(acks_late) and given back to the queue when its pool process is lost
-(reject_on_worker_lost). What no retry brings back (the whole worker killed, the run's
+(acks_late) and sent again when its pool process is lost (retry_on_worker_lost). What no retry brings back (the whole worker killed, the run's
 heartbeat silent) the beat's sweep_runs fails, so the next run can start.
 """
 
@@ -53,8 +52,17 @@ def _guarded(run_id: int, work, *, reraise: bool):
     return None
 
 
-# Each step may run again after its worker was lost (see the module).
-RETRY_SAFE = {"acks_late": True, "reject_on_worker_lost": True}
+# Each step may run again after its worker was lost (see the module). A lost pool process
+# (the out-of-memory killer) has the step sent again at once (retry_on_worker_lost, twice
+# at most), well before the sweep's stale time; a lost worker leaves the message to Redis's
+# visibility timeout, and the sweep fails the run first.
+RETRY_SAFE = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "retry_on_worker_lost": True,
+    "default_retry_delay": 0,
+    "max_retries": 2,
+}
 
 
 @shared_task(name="analytics.tasks.sweep_runs", ignore_result=True)
