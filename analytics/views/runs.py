@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -48,7 +49,7 @@ def run_status(request, pk):
 
 @permission_required("analytics.run_segments", raise_exception=True)
 @require_POST
-def cancel(request, pk):
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel the queued or running run (its worker may be gone); htmx gets the display."""
     run = get_object_or_404(runs_visible_to(request.user), pk=pk)
     refused = None
