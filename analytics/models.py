@@ -56,6 +56,9 @@ class SegmentRun(models.Model):
     quintiles = models.JSONField(_("quintile breakpoints"), default=dict, blank=True)
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # The running task's last sign of life (each step and chunk): the sweep fails a run
+    # whose heartbeat is older than settings.CRM_RUN_STALE_SECONDS (analytics.runs).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -1,28 +1,28 @@
-"""What `/readyz` asks analytics: is a segment run stuck (crm/lib/readiness.py)?"""
+"""What `/readyz` asks analytics: is a segment run stuck (crm/lib/readiness.py)?
 
-from datetime import timedelta
+A live run beats (`heartbeat_at`) at every step and chunk, and the beat sweep fails a run
+whose worker went silent for `stale_after()`. A run silent for twice that long means the
+sweep itself is not running: that is what readiness reports.
+"""
 
-from django.db.models import Q
+from datetime import datetime
+
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from analytics.models import SegmentRun
+from analytics.runs import stale_after
 from crm.lib.readiness import register_stuck_check
 
-# A run of a million customers takes about a minute; one queued or running for this long has
-# lost its worker. SegmentRun has no heartbeat in this tree, so the run's start (or, while
-# queued, its request) is the signal. When `SegmentRun.heartbeat_at` exists (segment-run
-# recovery, issue 12 point 1), count a run as stuck when its heartbeat is older than the
-# sweep's limit instead: a long healthy run keeps beating, a dead one stops within minutes.
-STUCK_AFTER = timedelta(minutes=30)
 
-
-def count_stuck_runs(*, now=None) -> int:
-    cutoff = (now or timezone.now()) - STUCK_AFTER
-    return SegmentRun.objects.filter(
-        Q(status=SegmentRun.Status.QUEUED, created_at__lt=cutoff)
-        | Q(status=SegmentRun.Status.RUNNING, started_at__lt=cutoff)
-        | Q(status=SegmentRun.Status.RUNNING, started_at__isnull=True, created_at__lt=cutoff)
-    ).count()
+def count_stuck_runs(*, now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - 2 * stale_after()
+    return (
+        SegmentRun.objects.filter(status__in=[SegmentRun.Status.QUEUED, SegmentRun.Status.RUNNING])
+        .annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+        .filter(last_sign__lt=cutoff)
+        .count()
+    )
 
 
 def register_readiness_checks() -> None:

@@ -10,13 +10,15 @@
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analytics import recommend, reports
 from analytics.models import (
@@ -46,17 +48,52 @@ def _chunk_size() -> int:
 
 
 def _set(run_id: int, **fields) -> None:
+    """Record progress (and a heartbeat); a run no longer running (cancelled, failed by
+    the sweep) raises RunStopped, so its task stops here and writes nothing more."""
     updated = SegmentRun.objects.filter(pk=run_id, status=SegmentRun.Status.RUNNING).update(
-        **fields
+        heartbeat_at=timezone.now(), **fields
     )
     if not updated:
         raise RunStopped(run_id)
 
 
+def heartbeat(run_id: int) -> None:
+    """The running task is alive. Its own short transaction (the caller is in none), so the
+    sweep sees it at once."""
+    _set(run_id)
+
+
+def _pause_for_tests() -> None:
+    """settings.CRM_SEGMENTS_STEP_PAUSE_SECONDS (0 in production): time to kill a worker."""
+    if settings.CRM_SEGMENTS_STEP_PAUSE_SECONDS:
+        time.sleep(settings.CRM_SEGMENTS_STEP_PAUSE_SECONDS)
+
+
+def _lock_running(run_id: int) -> None:
+    """In the transaction that writes a step's rows: raise RunStopped unless the run is
+    running, and keep it so until the commit. FOR KEY SHARE lets the other chunks write
+    and beat (their UPDATEs change no key) but makes fail() (FOR UPDATE: a cancel, the
+    sweep) wait for this commit, and then delete these rows too; after fail() commits,
+    this check sees the run failed. So a cancelled run is left with no rows."""
+    table = connection.ops.quote_name(SegmentRun._meta.db_table)
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s{lock}",  # noqa: S608 - quoted name
+            [run_id, SegmentRun.Status.RUNNING],
+        )
+        if cursor.fetchone() is None:
+            raise RunStopped(run_id)
+
+
 def start(run_id: int) -> list[tuple[int, int]]:
     """Aggregate and fit; returns the customer-id ranges to score."""
     claimed = SegmentRun.objects.filter(pk=run_id, status=SegmentRun.Status.QUEUED).update(
-        status=SegmentRun.Status.RUNNING, started_at=timezone.now(), step="aggregate", progress=0
+        status=SegmentRun.Status.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        step="aggregate",
+        progress=0,
     )
     if not claimed:
         raise RunStopped(run_id)
@@ -66,6 +103,7 @@ def start(run_id: int) -> list[tuple[int, int]]:
     staging.clear_staging()  # rows a killed run may have left
     customers = staging.aggregate_orders(run.pk, run.as_of)
     timings["aggregate"] = time.perf_counter() - started
+    _pause_for_tests()
     _set(run_id, step="fit", progress=PROGRESS_AGGREGATED, customers=customers)
 
     started = time.perf_counter()
@@ -92,15 +130,17 @@ def start(run_id: int) -> list[tuple[int, int]]:
 
 def score_chunk(run_id: int, low: int, high: int, chunks: int, index: int) -> dict:
     """Score customers low..high (ids, inclusive) and write their rows; returns timings."""
+    heartbeat(run_id)
     run = SegmentRun.objects.get(pk=run_id)
-    if run.status != SegmentRun.Status.RUNNING:
-        raise RunStopped(run_id)
     started = time.perf_counter()
     stats = staging.read_stats(run_id, (low, high))
     derived = scoring.derived(stats, run.as_of)
     scores = scoring.score(derived, run.parameters, run.quintiles)
+    _pause_for_tests()
+    heartbeat(run_id)
     scored = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
+        _lock_running(run_id)  # a run cancelled meanwhile gets no rows
         if connection.vendor == "postgresql":
             # Nothing reads these rows before finish() publishes them in a later transaction:
             # no need to wait for this commit's WAL flush.
@@ -113,17 +153,19 @@ def score_chunk(run_id: int, low: int, high: int, chunks: int, index: int) -> di
     written = time.perf_counter()
     span = PROGRESS_SCORED - PROGRESS_FITTED
     step = span * (index + 1) // chunks - span * index // chunks
-    SegmentRun.objects.filter(pk=run_id).update(progress=F("progress") + step)
+    _set(run_id, progress=F("progress") + step)
     return {"score": scored - started, "write": written - scored}
 
 
 def recommendations(run_id: int) -> dict:
     """Product affinities and per-customer recommendations (a task beside the chunks)."""
+    heartbeat(run_id)
     run = SegmentRun.objects.get(pk=run_id)
-    if run.status != SegmentRun.Status.RUNNING:
-        raise RunStopped(run_id)
     started = time.perf_counter()
-    recommend.compute(run)
+    with transaction.atomic():
+        _lock_running(run_id)  # a run cancelled meanwhile gets no rows
+        recommend.compute(run)
+    heartbeat(run_id)
     return {"recommend": time.perf_counter() - started}
 
 
@@ -136,14 +178,16 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
     for result in results or []:
         for key, seconds in (result or {}).items():
             timings[key] = timings.get(key, 0) + seconds
-    _write_summaries(run)
-    previous = SegmentRun.objects.filter(is_current=True).first()
-    if previous:
-        _write_migrations(run, previous)
     with transaction.atomic():
+        # Hold the row from the first write: a cancel waits for the publication, or came
+        # first and this writes nothing.
         run = SegmentRun.objects.select_for_update().get(pk=run_id)
         if run.status != SegmentRun.Status.RUNNING:
             raise RunStopped(run_id)
+        _write_summaries(run)
+        previous = SegmentRun.objects.filter(is_current=True).first()
+        if previous:
+            _write_migrations(run, previous)
         SegmentRun.objects.filter(is_current=True).update(is_current=False)
         now = timezone.now()
         timings["finish"] = time.perf_counter() - started
@@ -213,10 +257,24 @@ def _write_migrations(run: SegmentRun, previous: SegmentRun) -> None:
         cursor.execute(sql, [run.pk, previous.pk, run.pk])
 
 
-def fail(run_id: int, error: str) -> None:
-    """Mark the run failed and delete what it wrote; the current run is untouched."""
+def fail(run_id: int, error: str, *, only_if_before: datetime | None = None) -> bool:
+    """Mark the run failed and delete what it wrote; the current run is untouched.
+
+    `only_if_before` (the sweep): only if the run has shown no sign of life since then,
+    checked under the row lock, so a heartbeat that just arrived wins. False when the run
+    was not failed (it had ended, or it is alive)."""
     with transaction.atomic():
-        SegmentRun.objects.filter(pk=run_id, status__in=SegmentRun.ACTIVE_STATUSES).update(
+        run = (
+            SegmentRun.objects.select_for_update()
+            .filter(pk=run_id, status__in=SegmentRun.ACTIVE_STATUSES)
+            .first()
+        )
+        if run is None:
+            return False
+        last_sign = run.heartbeat_at or run.started_at or run.created_at
+        if only_if_before is not None and last_sign >= only_if_before:
+            return False
+        SegmentRun.objects.filter(pk=run_id).update(
             status=SegmentRun.Status.FAILED,
             error=error[:2000],
             finished_at=timezone.now(),
@@ -224,6 +282,7 @@ def fail(run_id: int, error: str) -> None:
         )
         delete_results(run_id)
     staging.clear_staging()
+    return True
 
 
 def delete_results(run_id: int) -> None:
@@ -239,15 +298,57 @@ def readable_error(run_id: int, error: BaseException) -> str:
     }
 
 
-def recover_stale(*, older_than: timedelta) -> int:
-    """Runs queued or running for too long lost their worker: fail them so they block nothing."""
-    cutoff = timezone.now() - older_than
-    stale = list(
-        SegmentRun.objects.filter(
-            status__in=SegmentRun.ACTIVE_STATUSES, created_at__lt=cutoff
-        ).values_list("pk", flat=True)
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.CRM_RUN_STALE_SECONDS)
+
+
+def sweep_stale(*, now: datetime | None = None, older_than: timedelta | None = None) -> int:
+    """Fail the runs whose worker is gone, so they block no new run (the beat's sweep, and
+    every new request): a queued run no worker picked up in time (its message was lost, or
+    no worker runs), and a running run whose heartbeat stopped. Returns how many."""
+    older_than = older_than or stale_after()
+    cutoff = (now or timezone.now()) - older_than
+    minutes = _minutes(older_than)
+    never_started = SegmentRun.objects.filter(
+        status=SegmentRun.Status.QUEUED, created_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    silent = (
+        SegmentRun.objects.filter(status=SegmentRun.Status.RUNNING)
+        .annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+        .filter(last_sign__lt=cutoff)
+        .values_list("pk", "step")
     )
-    for run_id in stale:
-        logger.warning("segment run %s recovered as stale", run_id)
-        fail(run_id, _("The worker stopped before finishing."))
+    stale = [
+        (run_id, _("No worker started the run within %(minutes)s: is a Celery worker running?"))
+        for run_id in never_started
+    ]
+    stale += [
+        (
+            run_id,
+            _(
+                "The worker stopped before finishing: no sign of life for %(minutes)s "
+                "at step “%(step)s”."
+            ),
+        )
+        for run_id, step in silent
+    ]
+    steps = dict(silent)
+    for run_id, message in stale:
+        logger.warning("segment run %s failed by the sweep: its worker is gone", run_id)
+        step = STEP_LABELS.get(steps.get(run_id), steps.get(run_id) or "?")
+        fail(run_id, message % {"minutes": minutes, "step": step}, only_if_before=cutoff)
     return len(stale)
+
+
+def _minutes(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds % 60:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = seconds // 60
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def cancel(run_id: int, *, by_name: str) -> bool:
+    """Fail an active run on a manager's request; its task stops at its next heartbeat
+    and writes nothing more. False when the run had ended already."""
+    return fail(run_id, _("Cancelled by %(name)s.") % {"name": by_name})

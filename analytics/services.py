@@ -2,9 +2,9 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractUser, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,28 +13,37 @@ from analytics import runs
 from analytics.models import SegmentRun
 from analytics.selectors import active_run
 from analytics.tasks import run_segments
-from crm.lib.tasks import queue_on_commit
-
-# A run queued or running for longer than this lost its worker (a run of a million
-# customers takes about a minute): it is failed so that it does not block new runs forever.
-STALE_AFTER = timedelta(hours=3)
+from crm.lib.tasks import publish
 
 
 class RunAlreadyActive(Exception):
     """A second run while one is queued or running is refused, not doubled."""
 
 
+class RunNotActive(Exception):
+    """Only a queued or running run can be cancelled."""
+
+
 @transaction.atomic
 def run_request(*, as_of: date | None = None, requested_by: User | None = None) -> SegmentRun:
-    """Create a queued run and queue its Celery task once the transaction commits."""
+    """Create a queued run and queue its Celery task once the transaction commits; a
+    publish that fails (the broker is down) fails the run at once, with the reason."""
     run = _run_create(as_of=as_of, requested_by=requested_by)
-    queue_on_commit(run_segments, run.pk)
+    transaction.on_commit(lambda: _publish_run(run.pk))
     return run
+
+
+def _publish_run(run_id: int) -> None:
+    if not publish(run_segments, run_id):
+        runs.fail(
+            run_id,
+            _("The job system (Redis) could not take the run; nothing was computed. Try again."),
+        )
 
 
 @transaction.atomic
 def _run_create(*, as_of: date | None, requested_by: User | None) -> SegmentRun:
-    runs.recover_stale(older_than=STALE_AFTER)
+    runs.sweep_stale()  # a run whose worker is gone blocks nobody, beat or no beat
     run = SegmentRun(as_of=as_of or timezone.localdate(), requested_by=requested_by, step="queued")
     run.full_clean(validate_constraints=False)
     try:
@@ -76,3 +85,11 @@ def run_compute_now(*, as_of: date | None = None, requested_by: User | None = No
         run_segments.apply(args=[run.pk])
     run.refresh_from_db()
     return run
+
+
+def run_cancel(*, run: SegmentRun, by: AbstractUser) -> None:
+    """Cancel an active run (a manager on the segments page): it fails with who cancelled
+    it, its task stops at its next heartbeat and writes nothing; the current run stays."""
+    if not runs.cancel(run.pk, by_name=by.get_full_name() or by.get_username()):
+        raise RunNotActive(_("This segment run has ended already."))
+    run.refresh_from_db()

@@ -6,6 +6,12 @@ analytics.runs queues nothing, so it is imported here at the top.
 
 run_segments aggregates and fits on one worker, then a chord spreads the chunks (and the
 recommendations) over every worker on the queue; finish_run publishes the run.
+
+A worker may die at any point. Every step is safe to run twice (a step whose run is no
+longer where it expects stops with RunStopped; a chunk replaces its own rows; the rows of
+a step are written in one transaction), so every task is acknowledged only once done
+(acks_late) and sent again when its pool process is lost (retry_on_worker_lost). What no retry brings back (the whole worker killed, the run's
+heartbeat silent) the beat's sweep_runs fails, so the next run can start.
 """
 
 import logging
@@ -46,7 +52,26 @@ def _guarded(run_id: int, work, *, reraise: bool):
     return None
 
 
-@shared_task(name="analytics.tasks.run_segments")
+# Each step may run again after its worker was lost (see the module). A lost pool process
+# (the out-of-memory killer) has the step sent again at once (retry_on_worker_lost, twice
+# at most), well before the sweep's stale time; a lost worker leaves the message to Redis's
+# visibility timeout, and the sweep fails the run first.
+RETRY_SAFE = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "retry_on_worker_lost": True,
+    "default_retry_delay": 0,
+    "max_retries": 2,
+}
+
+
+@shared_task(name="analytics.tasks.sweep_runs", ignore_result=True)
+def sweep_runs() -> int:
+    """Every minute (beat): fail the runs whose worker is gone; returns how many."""
+    return runs.sweep_stale()
+
+
+@shared_task(name="analytics.tasks.run_segments", **RETRY_SAFE)
 def run_segments(run_id: int) -> None:
     def work():
         ranges = runs.start(run_id)
@@ -62,18 +87,18 @@ def run_segments(run_id: int) -> None:
 
 
 # A chunk that fails re-raises so that the chord never calls finish_run.
-@shared_task(name="analytics.tasks.score_chunk", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="analytics.tasks.score_chunk", **RETRY_SAFE)
 def score_chunk(run_id: int, low: int, high: int, chunks: int, index: int) -> dict:
     return _guarded(
         run_id, lambda: runs.score_chunk(run_id, low, high, chunks, index), reraise=True
     )
 
 
-@shared_task(name="analytics.tasks.recommend")
+@shared_task(name="analytics.tasks.recommend", **RETRY_SAFE)
 def recommend(run_id: int) -> dict:
     return _guarded(run_id, lambda: runs.recommendations(run_id), reraise=True)
 
 
-@shared_task(name="analytics.tasks.finish_run")
+@shared_task(name="analytics.tasks.finish_run", **RETRY_SAFE)
 def finish_run(results: list, run_id: int) -> None:
     _guarded(run_id, lambda: runs.finish(run_id, results), reraise=False)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("customers/<int:pk>/value/", dashboards.customer_value_panel, name="customer-value-panel"),
     path("runs/recompute/", runs.recompute, name="recompute"),
     path("runs/<int:pk>/", runs.run_status, name="run-status"),
+    path("runs/<int:pk>/cancel/", runs.cancel, name="run-cancel"),
 ]

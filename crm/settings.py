@@ -194,6 +194,26 @@ CRM_LTV_DISCOUNT_PERCENT = env_int("CRM_LTV_DISCOUNT_PERCENT", 10, minimum=0, ma
 CRM_SEGMENTS_CHUNK_SIZE = env_int(
     "CRM_SEGMENTS_CHUNK_SIZE", 250_000, minimum=1000, maximum=10_000_000
 )
+# A worker may stop at any time (killed, restarted, out of memory): the sweeps below fail or
+# release its work once it has shown no sign of life for this long. A segment run's task
+# beats at every step and chunk (a step takes seconds); a campaign send's claimed rows beat
+# at least every third of their timeout (an SMTP call can hang EMAIL_TIMEOUT seconds).
+CRM_RUN_STALE_SECONDS = env_int("CRM_RUN_STALE_SECONDS", 300, minimum=2, maximum=86400)
+CRM_CLAIM_STALE_SECONDS = env_int("CRM_CLAIM_STALE_SECONDS", 90, minimum=2, maximum=86400)
+# How often beat runs the sweeps (seconds).
+CRM_SWEEP_SECONDS = env_int("CRM_SWEEP_SECONDS", 60, minimum=1, maximum=3600)
+# Testing only: a segment run waits this long after aggregating and in each chunk, so a
+# fault test can kill its worker mid-run.
+CRM_SEGMENTS_STEP_PAUSE_SECONDS = env_int(
+    "CRM_SEGMENTS_STEP_PAUSE_SECONDS", 0, minimum=0, maximum=600
+)
+# A message a worker took but never acknowledged (it was killed during an acks_late task)
+# goes back to the queue after this long, not Redis's default hour. Longer than any task
+# runs, and than any countdown (the campaign task reschedules itself seconds ahead); the
+# sweeps recover sooner what cannot wait for it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60, maximum=86400)
+}
 
 # Celery beat (`celery -A crm beat`): the periodic jobs.
 CELERY_BEAT_SCHEDULE = {
@@ -204,7 +224,12 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queues campaign sends a stopped worker left claimed, and due retries.
     "marketing-sweep-sending": {
         "task": "marketing.tasks.sweep_sending",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
+    },
+    # Fails segment runs whose worker stopped (no heartbeat) or never started them.
+    "analytics-sweep-runs": {
+        "task": "analytics.tasks.sweep_runs",
+        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
     # Publishes again customer imports queued while the broker was down.
     "customers-sweep-imports": {

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from analytics.models import SegmentRun
 from analytics.selectors import active_run, latest_run, runs_visible_to
-from analytics.services import RunAlreadyActive, run_request
+from analytics.services import RunAlreadyActive, RunNotActive, run_cancel, run_request
 from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 
 STATUS_TEMPLATE = "analytics/partials/run_status.html"
@@ -57,3 +58,23 @@ def run_status(request, pk):
         response["HX-Refresh"] = "true"
         return response
     return render(request, STATUS_TEMPLATE, {"run": run})
+
+
+@permission_required("analytics.run_segments", raise_exception=True)
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the queued or running run (its worker may be gone); htmx gets the display."""
+    run = get_object_or_404(runs_visible_to(request.user), pk=pk)
+    refused = None
+    try:
+        run_cancel(run=run, by=request.user)
+    except RunNotActive as error:
+        refused = str(error)
+        run.refresh_from_db()
+    if not request.htmx:
+        if refused:
+            messages.warning(request, refused)
+        else:
+            messages.success(request, _("The segment run is cancelled."))
+        return redirect("analytics:segments")
+    return render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})

@@ -11,10 +11,18 @@ the ids come from SELECT ... FOR UPDATE SKIP LOCKED so they do not even wait for
 other), and only sends the rows its token holds. A row is marked `sent` right after the
 mail server accepted it.
 
+A worker that dies leaves its claimed rows `sending`. While it delivers, the worker
+beats: it moves `claimed_at` of the rows its token still holds forward at least every
+third of settings.CRM_CLAIM_STALE_SECONDS (90 s), before each message once due, so a
+live worker's rows are never taken from it, even behind a hung SMTP call (EMAIL_TIMEOUT).
+`requeue_stale` (the beat's sweep, every minute) puts rows whose heartbeat is older than
+that back to `queued`, and the sweep restarts the campaign's task: a dead worker's
+recipients are sent again within about two minutes. Before each message the worker
+checks its claim still holds when it beats, so a worker that was only paused past the
+timeout stops instead of sending rows now claimed by another.
+
 The one window left is a worker dying after the server accepted a message and before
-the UPDATE: that row stays `sending`. `requeue_stale` (the periodic sweep) puts such
-rows back to `queued` once they are older than CLAIM_TIMEOUT, which is far longer than
-a batch takes, so a live worker's rows are never taken from it. We chose at-least-once
+the UPDATE: that row stays `sending` and is re-queued by the sweep. We chose at-least-once
 for that crash window (the customer may get the email twice) rather than at-most-once
 (silently losing it): a crash there is rare, and a marketer can see and explain a
 duplicate, not a message that was never sent. Everywhere else delivery is exactly once.
@@ -63,7 +71,16 @@ R = CampaignRecipient.Status
 DELIVERED = (CampaignChannel.EMAIL, CampaignChannel.SMS)
 MAX_BATCH = 200  # rows per claim: one batch's messages go out on one SMTP connection
 MAX_SLEEP = 5.0  # a worker waits this long in-process for its next slot, else reschedules
-CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+def claim_timeout() -> timedelta:
+    """Claimed rows whose heartbeat is older than this belong to a dead worker."""
+    return timedelta(seconds=settings.CRM_CLAIM_STALE_SECONDS)
+
+
+def heartbeat_every() -> float:
+    """Seconds between a delivering worker's heartbeats: a third of the timeout, at most 10."""
+    return min(10.0, settings.CRM_CLAIM_STALE_SECONDS / 3)
 
 
 def max_attempts() -> int:
@@ -259,13 +276,37 @@ def deliver_claimed(
     rows, result = _skip_opted_out(campaign, rows)
     composer = Composer(campaign, [row.customer_id for row in rows])
     transport = transport_for(campaign, connection)
+    beat = ClaimHeartbeat(token)
     try:
         with _quick_commits():
             for row in rows:
+                if not beat.still_holds(row.pk):
+                    continue  # re-queued by the sweep meanwhile: another worker sends it
                 result.add(_deliver_one(row, composer, transport))
     finally:
         transport.close()
     return result
+
+
+class ClaimHeartbeat:
+    """A delivering worker's sign of life: moves `claimed_at` of the rows its token still
+    holds forward every heartbeat_every() seconds (one short UPDATE, autocommitted)."""
+
+    def __init__(self, token: str):
+        self.token = token
+        self.last = time.monotonic()
+        self.held: set[int] | None = None  # None: not re-checked since the claim
+
+    def still_holds(self, row_id: int) -> bool:
+        if time.monotonic() - self.last >= heartbeat_every():
+            self.beat()
+        return self.held is None or row_id in self.held
+
+    def beat(self) -> None:
+        mine = CampaignRecipient.objects.filter(claimed_by=self.token, status=R.SENDING)
+        mine.update(claimed_at=timezone.now())
+        self.held = set(mine.values_list("pk", flat=True))
+        self.last = time.monotonic()
 
 
 def _skip_opted_out(campaign: Campaign, rows: list[CampaignRecipient]):
@@ -395,9 +436,10 @@ def finish_if_done(campaign_id: int) -> bool:
     )
 
 
-def requeue_stale(*, now: datetime | None = None, timeout: timedelta = CLAIM_TIMEOUT) -> int:
-    """Put rows a dead worker claimed back in the queue (see the module's note)."""
+def requeue_stale(*, now: datetime | None = None, timeout: timedelta | None = None) -> int:
+    """Put rows whose claiming worker stopped beating back in the queue (see the module)."""
     now = now or timezone.now()
+    timeout = timeout or claim_timeout()
     return CampaignRecipient.objects.filter(status=R.SENDING, claimed_at__lt=now - timeout).update(
         status=R.QUEUED, claimed_by="", next_attempt_at=None
     )
@@ -414,11 +456,11 @@ def sending_sweep() -> dict[str, int]:
     return {"requeued": requeued, "restarted": len(stalled), "completed": completed}
 
 
-def stalled_campaigns(
-    *, now: datetime | None = None, idle: timedelta = timedelta(minutes=2)
-) -> list[int]:
-    """Running campaigns with queued work and no claim for `idle`: their task was lost."""
+def stalled_campaigns(*, now: datetime | None = None, idle: timedelta | None = None) -> list[int]:
+    """Running campaigns with queued work and no claim for `idle` (the claim timeout):
+    their task was lost. Restarting a live one costs nothing: rows are claimed."""
     now = now or timezone.now()
+    idle = idle or claim_timeout()
     waiting = CampaignRecipient.objects.filter(status=R.QUEUED).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )

@@ -94,7 +94,8 @@ def test_a_run_killed_while_running_is_recovered_by_the_next_request(shop):
     run = run_compute_now(as_of=AS_OF)
     killed.refresh_from_db()
     assert killed.status == SegmentRun.Status.FAILED
-    assert killed.error == "The worker stopped before finishing."
+    assert killed.error.startswith("The worker stopped before finishing: no sign of life for")
+    assert "at step “Scoring customers”" in killed.error
     assert not CustomerValue.objects.filter(run=killed).exists()
     assert run.status == SegmentRun.Status.SUCCEEDED and run.is_current
 

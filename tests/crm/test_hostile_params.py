@@ -183,6 +183,7 @@ PAGES = {
     "analytics:customer-value-panel": {"pk": "customer"},
     "analytics:recompute": {},
     "analytics:run-status": {"pk": "run"},
+    "analytics:run-cancel": {"pk": "run"},
     "marketing:campaign-list": {},
     "marketing:campaign-create": {},
     "marketing:audience-preview": {},

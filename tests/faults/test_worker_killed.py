@@ -1,0 +1,265 @@
+"""Fault injection: a real Celery worker is killed (SIGKILL) in the middle of a job, a new
+one starts as a process supervisor would start it, and beat's sweeps recover the job with
+no one's help. Needs PostgreSQL and Redis (skips locally without them, fails in CI).
+
+The processes run with short times so the test takes seconds, not minutes; production
+uses the defaults (a run is failed after 5 minutes without a heartbeat, a claim released
+after 90 s, sweeps every minute): scale the recovery times printed here accordingly.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from analytics.models import CustomerValue, SegmentRun
+from analytics.services import run_request
+from crm import roles
+from crm.celery import app
+from marketing.models import Campaign, CampaignRecipient
+from marketing.services import sending
+from tests.analytics.test_runs import order
+from tests.conftest import missing_service
+from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory, UserFactory
+
+STALE_SECONDS = 6  # a run without heartbeat, a claim without heartbeat: dead after this
+SWEEP_SECONDS = 2  # beat runs the sweeps this often
+PAUSE_SECONDS = 3  # a segment run waits this long after aggregating and in each chunk
+
+
+class Deployment:
+    """Worker and beat processes on a queue of their own, against the test database."""
+
+    def __init__(self, env: dict, tmp_path: Path):
+        self.env, self.tmp_path = env, tmp_path
+        self.queue = env["CELERY_QUEUE"]
+        self.processes: list[subprocess.Popen] = []
+        self.workers = 0
+
+    def start_worker(self, pool: str = "solo") -> subprocess.Popen:
+        self.workers += 1
+        self.worker_name = f"{self.queue}-{self.workers}@{os.uname().nodename}"
+        worker = self._spawn(
+            "worker", "-Q", self.queue, "-c", "1", "-P", pool, "--without-heartbeat",
+            "--without-gossip", "--without-mingle", "-n", self.worker_name,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[self.worker_name], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not start")
+        return worker
+
+    def pool_processes(self) -> list[int]:
+        """The pids of the last worker's pool processes (prefork)."""
+        stats = app.control.inspect(destination=[self.worker_name], timeout=5).stats() or {}
+        return stats[self.worker_name]["pool"]["processes"]
+
+    def start_beat(self) -> subprocess.Popen:
+        return self._spawn("beat", "-s", str(self.tmp_path / "beat-schedule"))
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [sys.executable, "-m", "celery", "-A", "crm", *args, "-l", "warning"], env=self.env
+        )
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def deployment(redis_url, transactional_db, django_db_serialized_rollback, settings, tmp_path):
+    if connection.vendor != "postgresql":
+        missing_service("the fault tests need PostgreSQL (set DATABASE_URL)")
+    db = connection.settings_dict
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": queue,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CRM_RUN_STALE_SECONDS": str(STALE_SECONDS),
+        "CRM_CLAIM_STALE_SECONDS": str(STALE_SECONDS),
+        "CRM_SWEEP_SECONDS": str(SWEEP_SECONDS),
+        "CRM_SEGMENTS_STEP_PAUSE_SECONDS": str(PAUSE_SECONDS),
+        "EMAIL_BACKEND": "tests.marketing.test_send_worker.DirBackend",
+        "MARKETING_TEST_MAIL_DIR": str(tmp_path),
+    }  # fmt: skip
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    running = Deployment(env, tmp_path)
+    try:
+        yield running
+    finally:
+        app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+        running.stop()
+
+
+def wait_for(predicate, seconds: float, poll: float = 0.1) -> float | None:
+    """Seconds until `predicate()` held, or None after `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(poll)
+    return None
+
+
+def kill(worker: subprocess.Popen) -> None:
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_segment_run_whose_worker_is_killed_is_failed_and_the_next_run_succeeds(deployment):
+    for i in range(12):
+        customer = CustomerFactory()
+        for k in range(1 + i % 3):
+            order(customer, f"2026-0{1 + k}-1{i % 10}", f"{12 + i}.00")
+    client = Client()
+    client.force_login(UserFactory(username="fault-manager", role=roles.MANAGER))
+    worker = deployment.start_worker()
+    deployment.start_beat()
+
+    assert client.post(reverse("analytics:recompute")).status_code == 302
+    run = SegmentRun.objects.get()
+
+    def scoring() -> bool:
+        run.refresh_from_db()
+        return run.status == "running" and run.step == "score"
+
+    assert wait_for(scoring, 60) is not None, f"run {run.status} at {run.step}"
+    time.sleep(1)  # the chunk has started and waits its PAUSE_SECONDS
+    kill(worker)  # in the middle of its chunk
+    killed_at = time.monotonic()
+    deployment.start_worker()  # the supervisor restarts it; nobody touches the run
+    restarted = time.monotonic() - killed_at
+
+    def failed() -> bool:
+        run.refresh_from_db()
+        return run.status == "failed"
+
+    recovered = wait_for(failed, STALE_SECONDS + 10 * SWEEP_SECONDS)
+    assert recovered is not None, f"run still {run.status} at {run.step}"
+    recovery = time.monotonic() - killed_at
+    assert run.error.startswith("The worker stopped before finishing: no sign of life for")
+    assert not CustomerValue.objects.filter(run=run).exists()
+
+    # The next run is not refused, and a worker runs it through.
+    response = client.post(reverse("analytics:recompute"), follow=True)
+    assert "already" not in response.content.decode()
+    second = SegmentRun.objects.exclude(pk=run.pk).get()
+
+    def succeeded() -> bool:
+        second.refresh_from_db()
+        return not second.is_active
+
+    assert wait_for(succeeded, 90) is not None
+    assert second.status == "succeeded", second.error
+    assert second.is_current and CustomerValue.objects.filter(run=second).count() == 12
+    print(  # noqa: T201 - the recovery times the report quotes (pytest -s)
+        f"\nsegment run: worker killed at step score; run failed by the sweep "
+        f"{recovery:.1f} s later (stale {STALE_SECONDS} s, sweep every {SWEEP_SECONDS} s); "
+        f"next run succeeded {time.monotonic() - killed_at:.1f} s after the kill "
+        f"(the new worker answered {restarted:.1f} s after the kill)"
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_campaign_send_whose_worker_is_killed_mid_batch_sends_everyone_once(deployment):
+    recipients = 120
+    customers = CustomerFactory.create_batch(recipients)
+    for customer in customers:
+        ConsentFactory(customer=customer)
+    campaign = CampaignFactory(subject="Hi {{ first_name }}", body="Code {{ coupon_code }}")
+    worker = deployment.start_worker()
+    deployment.start_beat()
+    mail_dir = deployment.tmp_path
+    # 1,200 a minute: batches of 20, each about 1.2 s at the test server's 0.06 s a message.
+    sending.campaign_send(campaign=campaign, by=campaign.owner, rate=1200)
+
+    def mid_batch() -> bool:
+        sent = len(list(mail_dir.glob("*.eml")))
+        return sent >= 30 and sent % 20 not in (0, 19)
+
+    assert wait_for(mid_batch, 60, poll=0.02) is not None
+    kill(worker)
+    killed_at = time.monotonic()
+    claimed = CampaignRecipient.objects.filter(campaign=campaign, status="sending").count()
+    assert claimed, "the worker was killed between batches; nothing left claimed"
+    deployment.start_worker()
+    restarted = time.monotonic() - killed_at
+
+    def completed() -> bool:
+        return Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED
+
+    recovered = wait_for(completed, 120, poll=0.2)
+    statuses = Counter(CampaignRecipient.objects.values_list("status", flat=True))
+    assert recovered is not None, statuses
+    recovery = time.monotonic() - killed_at
+    files = list(mail_dir.glob("*.eml"))
+    per_address = Counter(path.name.split(".eml")[0].rsplit(".", 1)[0] for path in files)
+    assert set(per_address) == {c.email for c in customers}
+    assert set(per_address.values()) == {1}, "someone got the email twice"
+    assert statuses == {"sent": recipients}
+    print(  # noqa: T201 - the recovery times the report quotes (pytest -s)
+        f"\ncampaign send: worker killed with {claimed} recipients claimed; every recipient "
+        f"sent exactly once, campaign completed {recovery:.1f} s after the kill "
+        f"(claim stale {STALE_SECONDS} s, sweep every {SWEEP_SECONDS} s; the new worker "
+        f"answered {restarted:.1f} s after the kill)"
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_chunk_whose_pool_process_is_killed_runs_again_and_the_run_succeeds(deployment):
+    """What the kernel's out-of-memory killer does: the pool process dies, the worker
+    lives. The chunk is given back to the queue at once (reject_on_worker_lost) and the
+    same run finishes, with no failure and no doubled rows."""
+    for i in range(12):
+        order(CustomerFactory(), f"2026-0{1 + i % 5}-1{i % 10}", f"{12 + i}.00")
+    # The sweep must not fail the run before the chunk runs again: forking a new pool
+    # process takes a few seconds on a loaded machine.
+    deployment.env["CRM_RUN_STALE_SECONDS"] = "30"
+    deployment.start_worker(pool="prefork")
+    deployment.start_beat()
+    run = run_request()
+
+    def scoring() -> bool:
+        run.refresh_from_db()
+        return run.status == "running" and run.step == "score"
+
+    assert wait_for(scoring, 60) is not None, f"run {run.status} at {run.step}"
+    time.sleep(1)  # the chunk has started and waits its PAUSE_SECONDS
+    (child,) = deployment.pool_processes()
+    os.kill(child, signal.SIGKILL)  # in the middle of its chunk
+    killed_at = time.monotonic()
+
+    def ended() -> bool:
+        run.refresh_from_db()
+        return not run.is_active
+
+    assert wait_for(ended, 90) is not None, f"run still {run.status} at {run.step}"
+    assert run.status == "succeeded", run.error
+    assert run.is_current and CustomerValue.objects.filter(run=run).count() == 12
+    print(  # noqa: T201 - the recovery times the report quotes (pytest -s)
+        f"\nsegment run: pool process killed at step score; the chunk ran again and the run "
+        f"succeeded {time.monotonic() - killed_at:.1f} s after the kill"
+    )
