@@ -1,14 +1,18 @@
 """Emails to customers and agents: plain text plus HTML, in the active language.
 
-Callers send them after commit (transaction.on_commit) so a rolled-back change emails nobody.
+Each is written to the outbox (core) in the caller's transaction, so a rolled-back change
+emails nobody, and delivered by Celery with retries: no web request talks to the mail server.
+The functions return how many emails were queued (0 or 1).
 """
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.services import outbox_email_enqueue
 from service import links
 from service.models import Escalation, Ticket, TicketMessage
 
@@ -26,7 +30,9 @@ def _subject(ticket: Ticket, text: str) -> str:
     return f"[{ticket.number}] {clean}"[:250]
 
 
-def _send(*, to: list[str], subject: str, template: str, context: dict, connection=None) -> int:
+def _send(
+    *, to: list[str], subject: str, template: str, context: dict, about: models.Model | None
+) -> int:
     recipients = [address for address in dict.fromkeys(to) if address]
     if not recipients:
         return 0
@@ -37,14 +43,15 @@ def _send(*, to: list[str], subject: str, template: str, context: dict, connecti
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
-        connection=connection,
     )
     message.attach_alternative(html, "text/html")
-    return message.send()
+    outbox_email_enqueue(message=message, about=about)
+    return 1
 
 
 def send_ticket_acknowledgement(ticket: Ticket) -> int:
     return _send(
+        about=ticket,
         to=[customer_address(ticket)],
         subject=_subject(ticket, ticket.subject),
         template="acknowledgement",
@@ -61,12 +68,14 @@ def send_reply(message: TicketMessage) -> int:
         to=[customer_address(ticket)],
         subject=_subject(ticket, _("Re: %(subject)s") % {"subject": ticket.subject}),
         template="reply",
+        about=message,
         context={"ticket": ticket, "message": message, "follow_url": links.follow_url(ticket)},
     )
 
 
 def send_csat_request(ticket: Ticket) -> int:
     return _send(
+        about=ticket,
         to=[customer_address(ticket)],
         subject=_subject(ticket, _("How did we do?")),
         template="csat_request",
@@ -77,7 +86,9 @@ def send_csat_request(ticket: Ticket) -> int:
 DIGEST_LIMIT = 100
 
 
-def send_escalation_digest(address: str, rows: list[dict], *, connection=None) -> int:
+def send_escalation_digest(
+    address: str, rows: list[dict], *, about: models.Model | None = None
+) -> int:
     """One email to one person listing the escalations of a run, breaches first.
 
     `rows` come from selectors.escalation_digests; past DIGEST_LIMIT the email says how
@@ -110,5 +121,5 @@ def send_escalation_digest(address: str, rows: list[dict], *, connection=None) -
             "more": max(0, len(rows) - DIGEST_LIMIT),
             "queue_url": settings.CRM_BASE_URL + reverse("service:ticket-list"),
         },
-        connection=connection,
+        about=about,
     )
