@@ -142,3 +142,25 @@ def test_the_admin_lists_searches_and_retries(admin_client):
     assert "1 message will be retried now." in response.text
     row.refresh_from_db()
     assert row.status == "pending"
+
+
+def test_the_ticket_page_shows_an_email_that_gave_up(agent, agent_client):
+    from django.urls import reverse
+
+    from service.services import ticket_create
+    from tests.factories import CustomerFactory
+
+    ticket = ticket_create(
+        customer=CustomerFactory(email="buyer@example.com"),
+        subject="Printer jams",
+        description="It jams.",
+        channel="phone",
+        created_by=agent,
+    )
+    row = outbox_email_enqueue(message=an_email(), about=ticket)
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        status="failed", attempts=8, last_error="SMTPSenderRefused: 554 <b>no</b>"
+    )
+    page = agent_client.get(reverse("service:ticket-detail", args=[ticket.pk])).text
+    problems = page.split('id="email-problems"')[1].split("</ul>")[0]
+    assert "Email to buyer@example.com, cc@example.com failed: SMTPSenderRefused: 554 &lt;b&gt;no&lt;/b&gt;; no more retries." in problems  # fmt: skip

@@ -114,3 +114,21 @@ def test_a_hanging_server_does_not_hold_the_request_and_times_out_on_the_worker(
     assert time.monotonic() - started < 3
     row = OutboxMessage.objects.get()
     assert row.status == "pending" and "timed out" in row.last_error
+
+
+def test_the_password_reset_email_is_queued_and_a_refusing_server_is_no_error(
+    client, agent, smtp_sink
+):
+    agent.email = "agent@example.com"
+    agent.save()
+    smtp_sink.mode = REFUSE
+    response = client.post(reverse("password_reset"), {"email": "agent@example.com"})
+    assert response.status_code == 302
+    row = OutboxMessage.objects.get()
+    assert (row.to, row.status, row.about) == (["agent@example.com"], "pending", agent)
+    assert "/accounts/reset/" in row.text
+
+    smtp_sink.mode = "accept"
+    assert outbox_deliver_due(now=timezone.now() + timedelta(minutes=2))["sent"] == 1
+    (received,) = smtp_sink.messages
+    assert received["To"] == "agent@example.com"
