@@ -132,3 +132,23 @@ def test_the_password_reset_email_is_queued_and_a_refusing_server_is_no_error(
     assert outbox_deliver_due(now=timezone.now() + timedelta(minutes=2))["sent"] == 1
     (received,) = smtp_sink.messages
     assert received["To"] == "agent@example.com"
+
+
+def test_a_campaign_test_send_to_a_refusing_server_says_queued(
+    marketer, marketer_client, smtp_sink
+):
+    from tests.factories import CampaignFactory, ConsentFactory
+
+    ConsentFactory(customer=CustomerFactory(name="Ada"))
+    campaign = CampaignFactory(owner=marketer, subject="Hi", body="Hello")
+    smtp_sink.mode = REFUSE
+    test_send = reverse("marketing:campaign-test-send", args=[campaign.pk])
+    response = marketer_client.post(test_send, follow=True)
+    assert response.status_code == 200
+    assert f"Test to {marketer.email} queued; it will be retried" in response.text
+    assert OutboxMessage.objects.get().status == "pending"
+
+    smtp_sink.mode = "accept"
+    response = marketer_client.post(test_send, follow=True)
+    assert f"Test sent to {marketer.email}." in response.text
+    assert len(smtp_sink.messages) == 1
