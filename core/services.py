@@ -19,6 +19,7 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -78,7 +79,9 @@ def outbox_email_enqueue(
     return row
 
 
-def email_from_row(row: OutboxMessage, *, connection=None) -> EmailMultiAlternatives:
+def email_from_row(
+    row: OutboxMessage, *, connection: BaseEmailBackend | None = None
+) -> EmailMultiAlternatives:
     """The stored message as Django sends it, with its Message-ID."""
     email = EmailMultiAlternatives(
         subject=row.subject,

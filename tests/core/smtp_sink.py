@@ -7,6 +7,7 @@ import socket
 import threading
 from email import message_from_bytes
 from email.message import Message
+from typing import BinaryIO
 
 ACCEPT, REFUSE, HANG = "accept", "refuse", "hang"
 
@@ -74,7 +75,7 @@ class SmtpSink:
             client.close()
 
     @staticmethod
-    def _read_data(reader) -> bytes:
+    def _read_data(reader: BinaryIO) -> bytes:
         lines = []
         while (line := reader.readline()) not in (b".\r\n", b""):
             lines.append(line[1:] if line.startswith(b"..") else line)  # dot-unstuffing
