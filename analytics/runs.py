@@ -335,7 +335,8 @@ def sweep_stale(*, now: datetime | None = None, older_than: timedelta | None = N
     steps = dict(silent)
     for run_id, message in stale:
         logger.warning("segment run %s failed by the sweep: its worker is gone", run_id)
-        step = STEP_LABELS.get(steps.get(run_id), steps.get(run_id) or "?")
+        step_name = steps.get(run_id) or ""
+        step = STEP_LABELS.get(step_name, step_name or "?")
         fail(run_id, message % {"minutes": minutes, "step": step}, only_if_before=cutoff)
     return len(stale)
 

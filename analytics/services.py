@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from django.contrib.auth.models import AbstractUser, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,7 +87,7 @@ def run_compute_now(*, as_of: date | None = None, requested_by: User | None = No
     return run
 
 
-def run_cancel(*, run: SegmentRun, by: AbstractUser) -> None:
+def run_cancel(*, run: SegmentRun, by: User) -> None:
     """Cancel an active run (a manager on the segments page): it fails with who cancelled
     it, its task stops at its next heartbeat and writes nothing; the current run stays."""
     if not runs.cancel(run.pk, by_name=by.get_full_name() or by.get_username()):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "crm",
+    "core",
     "customers",
     "sales",
     "service",
@@ -236,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.sweep_imports",
         "schedule": timedelta(minutes=1),
     },
+    # Delivers due outbox messages (retries) and releases claims of a worker that died.
+    "core-sweep-outbox": {
+        "task": "core.tasks.sweep_outbox",
+        "schedule": timedelta(minutes=1),
+    },
     "nightly-segments": {
         "task": "analytics.tasks.nightly_segments",
         "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=0),
@@ -271,8 +277,14 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-# A hung mail server must not hold a campaign's claimed recipients for long.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1, maximum=600)
+# A hung mail server must not hold a worker (or a campaign's claimed recipients) for long.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
+# The outbox (core): attempts per message before it is marked failed, the first retry's
+# wait (each next one waits 3 times longer: 8 attempts span about 18 hours), and how long
+# a claim may last before the sweep takes it for a dead worker's and re-sends.
+CRM_OUTBOX_MAX_ATTEMPTS = env_int("CRM_OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
+CRM_OUTBOX_RETRY_SECONDS = env_int("CRM_OUTBOX_RETRY_SECONDS", 60, minimum=1, maximum=86400)
+CRM_OUTBOX_CLAIM_SECONDS = env_int("CRM_OUTBOX_CLAIM_SECONDS", 300, minimum=30, maximum=86400)
 # Campaigns: the SMS backend (a dotted path) and how failed sends are retried.
 CRM_SMS_BACKEND = env_str("CRM_SMS_BACKEND", "marketing.sms.ConsoleSmsBackend")
 CRM_SEND_MAX_ATTEMPTS = env_int("CRM_SEND_MAX_ATTEMPTS", 4, minimum=1, maximum=20)

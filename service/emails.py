@@ -1,15 +1,18 @@
 """Emails to customers and agents: plain text plus HTML, in the active language.
 
-Callers send them after commit (transaction.on_commit) so a rolled-back change emails nobody.
+Each is written to the outbox (core) in the caller's transaction, so a rolled-back change
+emails nobody, and delivered by Celery with retries: no web request talks to the mail server.
+The functions return how many emails were queued (0 or 1).
 """
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.backends.base import BaseEmailBackend
+from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.services import outbox_email_enqueue
 from service import links
 from service.models import Escalation, Ticket, TicketMessage
 from service.selectors import EscalationDigestRow
@@ -35,7 +38,7 @@ def _send(
     subject: str,
     template: str,
     context: dict[str, object],
-    connection: BaseEmailBackend | None = None,
+    about: models.Model | None,
 ) -> int:
     recipients = [address for address in dict.fromkeys(to) if address]
     if not recipients:
@@ -47,14 +50,15 @@ def _send(
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
-        connection=connection,
     )
     message.attach_alternative(html, "text/html")
-    return message.send()
+    outbox_email_enqueue(message=message, about=about)
+    return 1
 
 
 def send_ticket_acknowledgement(ticket: Ticket) -> int:
     return _send(
+        about=ticket,
         to=[customer_address(ticket)],
         subject=_subject(ticket, ticket.subject),
         template="acknowledgement",
@@ -71,12 +75,14 @@ def send_reply(message: TicketMessage) -> int:
         to=[customer_address(ticket)],
         subject=_subject(ticket, _("Re: %(subject)s") % {"subject": ticket.subject}),
         template="reply",
+        about=message,
         context={"ticket": ticket, "message": message, "follow_url": links.follow_url(ticket)},
     )
 
 
 def send_csat_request(ticket: Ticket) -> int:
     return _send(
+        about=ticket,
         to=[customer_address(ticket)],
         subject=_subject(ticket, _("How did we do?")),
         template="csat_request",
@@ -88,7 +94,7 @@ DIGEST_LIMIT = 100
 
 
 def send_escalation_digest(
-    address: str, rows: list[EscalationDigestRow], *, connection: BaseEmailBackend | None = None
+    address: str, rows: list[EscalationDigestRow], *, about: models.Model | None = None
 ) -> int:
     """One email to one person listing the escalations of a run, breaches first.
 
@@ -122,5 +128,5 @@ def send_escalation_digest(
             "more": max(0, len(rows) - DIGEST_LIMIT),
             "queue_url": settings.CRM_BASE_URL + reverse("service:ticket-list"),
         },
-        connection=connection,
+        about=about,
     )

@@ -5,9 +5,23 @@ from datetime import datetime
 from typing import TypedDict
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Avg, BooleanField, Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.models import OutboxMessage
+from core.selectors import outbox_about, outbox_about_any, outbox_troubled
 from customers.models import Customer
 from service.models import (
     SLA_RUNNING,
@@ -139,3 +153,12 @@ def escalation_digests(
             for address in recipients:
                 by_recipient[address].append(row)
     return dict(by_recipient), notified
+
+
+def ticket_email_problems(ticket: Ticket) -> list[OutboxMessage]:
+    """Emails about the ticket or its replies that failed or wait for a retry, newest first."""
+    replies = TicketMessage.objects.filter(ticket=ticket).annotate(
+        key=Cast("pk", output_field=CharField())
+    )
+    about = outbox_about(ticket) | outbox_about_any(TicketMessage, replies.values("key"))
+    return list(outbox_troubled(about).order_by("-created_at", "-pk")[:10])

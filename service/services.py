@@ -1,6 +1,7 @@
 """Writes: every change to tickets, their conversation and their ratings goes through here.
 
-Emails leave after commit (transaction.on_commit), so a rolled-back change emails nobody.
+Emails are written to the outbox in the change's own transaction (service.emails), so a
+rolled-back change emails nobody and a committed one is delivered, with retries.
 """
 
 from collections.abc import Iterable
@@ -169,7 +170,7 @@ def ticket_submit_public(
         body=description,
         created_at=ticket.created_at,
     )
-    transaction.on_commit(lambda: emails.send_ticket_acknowledgement(ticket))
+    emails.send_ticket_acknowledgement(ticket)
     return ticket
 
 
@@ -212,7 +213,7 @@ def ticket_reply(
             changed += ["status", "version"]
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
-        transaction.on_commit(lambda: emails.send_reply(message))
+        emails.send_reply(message)
     return message
 
 
@@ -273,7 +274,7 @@ def _require_root_cause(ticket: Ticket) -> None:
 def _after_resolution(ticket: Ticket) -> None:
     """Ask for a rating once per resolution, unless the customer already rated."""
     if not SatisfactionResponse.objects.filter(ticket=ticket).exists():
-        transaction.on_commit(lambda: emails.send_csat_request(ticket))
+        emails.send_csat_request(ticket)
 
 
 @transaction.atomic
@@ -474,29 +475,27 @@ def _save_due_times(tickets: list[Ticket]) -> None:
 
 def _notify(escalation_ids: list[int]) -> tuple[int, int]:
     """A digest per recipient of the escalations this run created; returns (escalations
-    that reached someone, emails sent)."""
-    from django.core.mail import get_connection
-
+    that reached someone, emails queued)."""
     by_recipient, notified = escalation_digests(escalation_ids)
-    with get_connection() as mail:
-        sent = sum(
-            emails.send_escalation_digest(address, rows, connection=mail)
-            for address, rows in sorted(by_recipient.items())
-        )
+    sent = sum(
+        emails.send_escalation_digest(address, rows)
+        for address, rows in sorted(by_recipient.items())
+    )
     return notified, sent
 
 
 def escalate_tickets(*, now: datetime | None = None) -> dict:
     """Escalate running tickets that are at risk or breached; safe to run any number of times.
 
-    Call it outside a transaction: the emails leave once the rows are committed.
+    The digests are queued in the outbox in the same transaction as the escalations: both
+    are committed, or neither.
     """
     now = now or timezone.now()
     with transaction.atomic():
         inserted = _insert_escalations(now)
         breached = {tid for _id, tid, level in inserted if level == Escalation.Level.BREACHED}
         raised = _raise_priorities(breached) if breached else 0
-    notified, sent = _notify([row[0] for row in inserted]) if inserted else (0, 0)
+        notified, sent = _notify([row[0] for row in inserted]) if inserted else (0, 0)
     return {
         "at_risk": sum(1 for row in inserted if row[2] == Escalation.Level.AT_RISK),
         "breached": sum(1 for row in inserted if row[2] == Escalation.Level.BREACHED),

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from analytics.models import SegmentRun
 from analytics.selectors import active_run, latest_run, runs_visible_to
 from analytics.services import RunAlreadyActive, RunNotActive, run_cancel, run_request
+from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 
 STATUS_TEMPLATE = "analytics/partials/run_status.html"
@@ -62,7 +63,7 @@ def run_status(request, pk):
 
 @permission_required("analytics.run_segments", raise_exception=True)
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Cancel the queued or running run (its worker may be gone); htmx gets the display."""
     run = get_object_or_404(runs_visible_to(request.user), pk=pk)
     refused = None

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import User
 from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.middleware import HtmxDetails
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -12,6 +13,7 @@ class AuthenticatedHttpRequest(HttpRequest):
     permission_required, which anonymous users never pass): its user is a User."""
 
     user: User
+    htmx: HtmxDetails  # django_htmx's middleware sets it on every request
 
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:

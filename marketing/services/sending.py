@@ -53,6 +53,8 @@ from django.utils.translation import gettext as _
 
 from analytics.models import CustomerValue
 from analytics.selectors import current_run
+from core.models import OutboxMessage
+from core.services import outbox_email_enqueue
 from crm.lib.bulk import bulk_insert
 from crm.lib.tasks import queue_on_commit
 from customers.models import Consent, Customer
@@ -493,14 +495,16 @@ def preview_for(campaign: Campaign, customer: Customer) -> Preview:
     return Preview(subject=subject, body=body, coupon_code=code)
 
 
-def send_test(*, campaign: Campaign, customer: Customer, to: str) -> None:
-    """Email `customer`'s version of the message to `to` (the marketer), marked as a test."""
+def send_test(*, campaign: Campaign, customer: Customer, to: str) -> OutboxMessage:
+    """Email `customer`'s version of the message to `to` (the marketer), marked as a test,
+    through the outbox (delivered with retries; the row says whether it left yet)."""
     if not to:
         raise ValidationError(_("Your user account has no email address to send the test to."))
     preview = preview_for(campaign, customer)
     subject = _("[Test] %(subject)s") % {"subject": preview.subject or campaign.name}
     link = unsubscribe_url(customer_id=customer.pk, channel=CONSENT_CHANNEL[campaign.channel])
-    email_message(subject=subject, body=preview.body, to=to, link=link).send()
+    message = email_message(subject=subject, body=preview.body, to=to, link=link)
+    return outbox_email_enqueue(message=message, about=campaign)
 
 
 def complete_finished() -> int:

@@ -157,11 +157,20 @@ def campaign_test_send(request, pk):
         messages.error(request, _("Nobody in the audience to preview the test with."))
         return redirect(campaign)
     try:
-        send_test(campaign=campaign, customer=customer, to=request.user.email)
+        queued = send_test(campaign=campaign, customer=customer, to=request.user.email)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Test sent to %(address)s.") % {"address": request.user.email})
+        queued.refresh_from_db(fields=["status"])  # delivered already when tasks run inline
+        address = {"address": request.user.email}
+        if queued.status == queued.Status.SENT:
+            messages.success(request, _("Test sent to %(address)s.") % address)
+        else:
+            messages.warning(
+                request,
+                _("Test to %(address)s queued; it will be retried until it is delivered.")
+                % address,
+            )
     return redirect(campaign)
 
 

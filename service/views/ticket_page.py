@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.models import OutboxMessage
+from core.selectors import outbox_about
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import MAX_ID
@@ -24,6 +26,7 @@ from service.selectors import (
     can_work_ticket,
     customer_service_summary,
     ticket_conversation,
+    ticket_email_problems,
     tickets_visible_to,
     with_sla_flags,
 )
@@ -124,6 +127,7 @@ def _render(
         "related": _related_articles(ticket) if can_work else [],
         "summary": _customer_summary(request, ticket),
         "satisfaction": getattr(ticket, "satisfaction", None),
+        "email_problems": ticket_email_problems(ticket) if can_work else [],
     }
     return render(request, "service/ticket_detail.html", context, status=status)
 
@@ -179,6 +183,13 @@ def _add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def _email_delivered(message) -> bool:
+    """True unless the reply's email is still waiting in the outbox (none is queued for a
+    customer without an address: nothing is waiting then)."""
+    statuses = set(outbox_about(message).values_list("status", flat=True))
+    return statuses <= {OutboxMessage.Status.SENT}
+
+
 @require_POST
 def ticket_reply_view(request, pk):
     now = timezone.now()
@@ -197,7 +208,15 @@ def ticket_reply_view(request, pk):
         else:
             if form.internal:
                 messages.success(request, _("Internal note added."))
-            else:
+            elif _email_delivered(message):
                 messages.success(request, _("Reply sent to the customer."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Reply saved. The email to the customer is queued and will be "
+                        "retried until it is delivered."
+                    ),
+                )
             return redirect(f"{ticket.get_absolute_url()}#message-{message.pk}")
     return _render(request, ticket, now, reply_form=form, status=422)

@@ -21,7 +21,7 @@ R = CampaignRecipient.Status
 def campaign_with(n: int, rate: int = 240):
     for customer in CustomerFactory.create_batch(n):
         ConsentFactory(customer=customer)
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
     sending.campaign_send(campaign=campaign, by=campaign.owner, rate=rate)
     return campaign
 

@@ -97,12 +97,15 @@ def test_a_sent_campaign_carries_the_html_alternative(
     assert "List-Unsubscribe" in message.extra_headers
 
 
-def test_the_test_send_has_it_too_and_the_preview_stays_plain(marketer, marketer_client, campaign):
+def test_the_test_send_has_it_too_and_the_preview_stays_plain(
+    marketer, marketer_client, campaign, django_capture_on_commit_callbacks
+):
     customer = CustomerFactory(name=SCRIPT)
     ConsentFactory(customer=customer)
-    response = marketer_client.post(
-        reverse("marketing:campaign-test-send", args=[campaign.pk]), {"customer": customer.pk}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox delivers on commit
+        response = marketer_client.post(
+            reverse("marketing:campaign-test-send", args=[campaign.pk]), {"customer": customer.pk}
+        )
     assert response.status_code == 302
     (message,) = mail.outbox
     assert message.to == [marketer.email]

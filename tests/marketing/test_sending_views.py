@@ -65,8 +65,11 @@ def test_the_preview_picks_someone_when_not_told(marketer_client, campaign):
     assert response.context["customer"].name.startswith("Customer ")
 
 
-def test_test_send_goes_to_the_marketer_only(marketer, marketer_client, campaign):
-    response = marketer_client.post(url("campaign-test-send", campaign))
+def test_test_send_goes_to_the_marketer_only(
+    marketer, marketer_client, campaign, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox delivers on commit
+        response = marketer_client.post(url("campaign-test-send", campaign))
     assert response.status_code == 302
     (message,) = mail.outbox
     assert message.to == [marketer.email]

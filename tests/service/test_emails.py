@@ -1,7 +1,14 @@
-"""Emails: addressee, subject with the ticket number, text and HTML, escaping, skipping."""
+"""Emails: addressee, subject with the ticket number, text and HTML, escaping, skipping.
+
+The emails are queued in the outbox and leave when the transaction commits (inline, as the
+test suite runs tasks): `committed()` runs the commit callbacks of the test's transaction.
+"""
+
+from functools import partial
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.utils import translation
 
 from service import emails
@@ -10,12 +17,15 @@ from tests.factories import ContactFactory, CustomerFactory, TicketFactory, Tick
 
 pytestmark = pytest.mark.django_db
 
+committed = partial(TestCase.captureOnCommitCallbacks, execute=True)
+
 
 def test_reply_goes_to_the_contact_when_there_is_one():
     contact = ContactFactory(email="buyer@example.com")
     ticket = TicketFactory(customer=contact.customer, contact=contact, subject="Broken <b>x</b>")
     message = TicketMessageFactory(ticket=ticket, body="Try <script>alert(1)</script> this")
-    assert emails.send_reply(message) == 1
+    with committed():
+        assert emails.send_reply(message) == 1
     sent = mail.outbox[0]
     assert sent.to == ["buyer@example.com"]
     assert sent.subject == f"[{ticket.number}] Re: Broken <b>x</b>"
@@ -44,15 +54,17 @@ def test_no_address_skips_silently():
 
 def test_newlines_in_the_subject_cannot_inject_headers():
     ticket = TicketFactory(subject="Hi\r\nBcc: victim@example.com")
-    emails.send_ticket_acknowledgement(ticket)
+    with committed():
+        emails.send_ticket_acknowledgement(ticket)
     assert "\n" not in mail.outbox[0].subject
     assert mail.outbox[0].bcc == []
 
 
 def test_acknowledgement_and_csat_carry_their_links():
     ticket = TicketFactory(status="resolved")
-    emails.send_ticket_acknowledgement(ticket)
-    emails.send_csat_request(ticket)
+    with committed():
+        emails.send_ticket_acknowledgement(ticket)
+        emails.send_csat_request(ticket)
     assert "/help/tickets/" in mail.outbox[0].body
     assert "/help/rate/" in mail.outbox[1].body
     assert mail.outbox[1].subject.startswith(f"[{ticket.number}]")
@@ -60,7 +72,7 @@ def test_acknowledgement_and_csat_carry_their_links():
 
 def test_emails_use_the_active_language():
     ticket = TicketFactory()
-    with translation.override("zh-hans"):
+    with translation.override("zh-hans"), committed():
         emails.send_ticket_acknowledgement(ticket)
     assert mail.outbox[0].subject.startswith(f"[{ticket.number}]")
 
@@ -75,7 +87,8 @@ def test_escalation_digest_is_capped(settings):
         "ticket__subject": "<b>hot</b>",
         "ticket__priority": "high",
     }
-    emails.send_escalation_digest("boss@example.com", [row] * (emails.DIGEST_LIMIT + 5))
+    with committed():
+        emails.send_escalation_digest("boss@example.com", [row] * (emails.DIGEST_LIMIT + 5))
     sent = mail.outbox[0]
     assert sent.body.count(ticket.number) == emails.DIGEST_LIMIT
     assert "And 5 more tickets." in sent.body

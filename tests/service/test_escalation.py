@@ -1,4 +1,9 @@
-"""The escalation job: at risk and breached tickets, once, with the priority raised."""
+"""The escalation job: at risk and breached tickets, once, with the priority raised.
+
+The digests are queued in the outbox and leave when the job's transaction commits: the
+tests run the job through `escalate` (in the test's transaction, the commit callbacks run
+when it returns, as they would on the worker).
+"""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -6,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import TestCase
 
 from service import services
 from service.models import Escalation, SLAPolicy, Team, Ticket
@@ -23,6 +29,11 @@ def team_manager(db):
     return manager
 
 
+def escalate(**kwargs) -> dict:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.escalate_tickets(**kwargs)
+
+
 def make(priority="urgent", assignee=None, now=T0) -> Ticket:
     return services.ticket_create(
         customer=CustomerFactory.create(),
@@ -38,7 +49,7 @@ def make(priority="urgent", assignee=None, now=T0) -> Ticket:
 @pytest.mark.django_db
 def test_nothing_to_do_before_the_at_risk_threshold(team_manager):
     make()
-    assert services.escalate_tickets(now=T0 + timedelta(minutes=5)) == {
+    assert escalate(now=T0 + timedelta(minutes=5)) == {
         "at_risk": 0,
         "breached": 0,
         "notified": 0,
@@ -53,8 +64,8 @@ def test_at_risk_notifies_assignee_and_manager_once(team_manager):
     agent = UserFactory(username="ag", email="ag@example.com")
     ticket = make(assignee=agent)
     at = T0 + timedelta(minutes=25)  # 75 % of the 30 minute first response target
-    first = services.escalate_tickets(now=at)
-    second = services.escalate_tickets(now=at + timedelta(minutes=1))
+    first = escalate(now=at)
+    second = escalate(now=at + timedelta(minutes=1))
     assert first == {"at_risk": 1, "breached": 0, "notified": 1, "raised": 0, "emails": 2}
     assert second == {"at_risk": 0, "breached": 0, "notified": 0, "raised": 0, "emails": 0}
     assert sorted(m.to[0] for m in mail.outbox) == ["ag@example.com", "boss@example.com"]
@@ -72,8 +83,8 @@ def test_at_risk_notifies_assignee_and_manager_once(team_manager):
 def test_run_twice_notifies_once(team_manager):
     make()
     at = T0 + timedelta(minutes=25)
-    services.escalate_tickets(now=at)
-    services.escalate_tickets(now=at)
+    escalate(now=at)
+    escalate(now=at)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["boss@example.com"]
 
 
@@ -81,7 +92,7 @@ def test_run_twice_notifies_once(team_manager):
 def test_one_digest_per_recipient_lists_breaches_first(team_manager):
     at_risk = make(now=T0 + timedelta(minutes=20))  # at risk at T0+45
     breached = make(now=T0)  # first response breached at T0+30
-    services.escalate_tickets(now=T0 + timedelta(minutes=45))
+    escalate(now=T0 + timedelta(minutes=45))
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert body.index(breached.number) < body.index(at_risk.number)
@@ -94,7 +105,7 @@ def test_one_digest_per_recipient_lists_breaches_first(team_manager):
 def test_breach_raises_priority_when_the_policy_says_so(team_manager):
     SLAPolicy.objects.filter(priority="high").update(raise_priority_on_breach=True)
     ticket = make("normal")  # normal raises on breach (migration default); 4 business hours
-    result = services.escalate_tickets(now=T0 + timedelta(hours=5))
+    result = escalate(now=T0 + timedelta(hours=5))
     assert result["breached"] == 1 and result["raised"] == 1
     ticket.refresh_from_db()
     assert ticket.priority == "high"
@@ -104,7 +115,7 @@ def test_breach_raises_priority_when_the_policy_says_so(team_manager):
     assert ticket.resolution_due == T0 + timedelta(hours=24)
     # Running again: the recomputed due time is past too, but each target escalates once,
     # so nothing is raised or notified again.
-    again = services.escalate_tickets(now=T0 + timedelta(hours=5))
+    again = escalate(now=T0 + timedelta(hours=5))
     assert again == {**again, "breached": 0, "raised": 0, "notified": 0}
     ticket.refresh_from_db()
     assert ticket.priority == "high"
@@ -116,7 +127,7 @@ def test_breach_raises_priority_when_the_policy_says_so(team_manager):
 def test_no_raise_without_the_policy_flag(team_manager):
     SLAPolicy.objects.update(raise_priority_on_breach=False)
     ticket = make("normal")
-    assert services.escalate_tickets(now=T0 + timedelta(hours=5))["raised"] == 0
+    assert escalate(now=T0 + timedelta(hours=5))["raised"] == 0
     ticket.refresh_from_db()
     assert ticket.priority == "normal"
 
@@ -129,14 +140,14 @@ def test_answered_paused_and_closed_tickets_are_left_alone(team_manager, agent):
     services.ticket_update(ticket=waiting, user=agent, expected_version=1, status="waiting", now=T0)
     closed = make()
     services.ticket_update(ticket=closed, user=agent, expected_version=1, status="closed", now=T0)
-    services.escalate_tickets(now=T0 + timedelta(minutes=40))
+    escalate(now=T0 + timedelta(minutes=40))
     assert not Escalation.objects.exists()  # only the answered one's resolution runs, not due
 
 
 @pytest.mark.django_db
 def test_breach_without_recipients_is_recorded_but_mails_nobody():
     make("high")
-    result = services.escalate_tickets(now=T0 + timedelta(hours=3))
+    result = escalate(now=T0 + timedelta(hours=3))
     assert result["breached"] == 1 and result["notified"] == 0 and result["emails"] == 0
     assert mail.outbox == []
 

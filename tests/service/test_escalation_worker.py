@@ -1,11 +1,13 @@
 """The escalation job runs on a real Celery worker on Redis (a separate process: its effect
 is checked in the database, since its mail outbox is its own)."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from core.models import OutboxMessage
 from crm.celery import app
 from service import services
 from service.models import Escalation, Team, Ticket
@@ -53,6 +55,10 @@ def test_a_real_worker_escalates_and_raises_priority(worker_mail_in_memory, cele
     ) == {"high"}
     fresh.refresh_from_db()
     assert fresh.priority == "urgent" and not fresh.escalations.exists()
+    deadline = time.monotonic() + 30  # the digest leaves through the outbox, its own task
+    while not OutboxMessage.objects.filter(status="sent", to=["boss@example.com"]).exists():
+        assert time.monotonic() < deadline, "the worker did not deliver the digest"
+        time.sleep(0.2)
     stats = app.control.inspect(timeout=5).stats() or {}
     totals = [w["total"] for name, w in stats.items() if name.startswith(celery_worker)]
-    assert totals == [{"service.tasks.escalate_tickets": 1}]
+    assert totals == [{"service.tasks.escalate_tickets": 1, "core.tasks.deliver_outbox_message": 1}]

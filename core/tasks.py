@@ -1,0 +1,17 @@
+"""Celery tasks: an interface only; the work is in core.services, imported in the body."""
+
+from celery import shared_task
+
+
+@shared_task(name="core.tasks.deliver_outbox_message")
+def deliver_outbox_message(pk: int) -> dict:
+    from core import services
+
+    return services.outbox_deliver_due(ids=[pk])
+
+
+@shared_task(name="core.tasks.sweep_outbox")
+def sweep_outbox() -> dict:
+    from core import services
+
+    return services.outbox_sweep()
