@@ -60,6 +60,7 @@ EXPORTED = [
 # import_all --replace empties them, since they point to rows it replaces.
 DERIVED = {
     "admin.LogEntry": "Django admin's log of its own edits (the change history is exported)",
+    "core.OutboxMessage": "emails waiting for delivery: a restore must not send them again",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",

@@ -7,11 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics.models import SegmentRun
 from analytics.selectors import active_run, latest_run, runs_visible_to
 from analytics.services import RunAlreadyActive, RunNotActive, run_cancel, run_request
 from crm.lib.http import AuthenticatedHttpRequest
-from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
+from crm.lib.tasks import publish_report
 
 STATUS_TEMPLATE = "analytics/partials/run_status.html"
 
@@ -28,24 +27,19 @@ def recompute(request):
         refused, run = str(error), active_run() or latest_run()
     if run is not None:
         run.refresh_from_db()  # with tasks inline, it has run already
-    # The broker did not take the run's task and the run still waits for the job system
-    # (the runs' sweep deals with a run that never starts; a run failed at once shows why).
-    waiting = not refused and bool(report.failed) and run.status == SegmentRun.Status.QUEUED
+    # The broker did not take the run's task: the service failed the run at once, saying why.
+    not_published = not refused and bool(report.failed) and run is not None
     if not request.htmx:
         if refused:
             messages.error(request, refused)
-        elif waiting:
-            messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)
+        elif not_published and run is not None:
+            messages.error(request, run.error)
         else:
             messages.success(request, _("The segment run is queued."))
         return redirect("analytics:segments")
     # A refusal is still a 200: htmx swaps only successful responses, and the fragment
-    # carries the message beside the run that is going.
-    return render(
-        request,
-        STATUS_TEMPLATE,
-        {"run": run, "refused": refused or (QUEUED_UNTIL_BROKER_IS_BACK if waiting else None)},
-    )
+    # carries the message beside the run that is going (a failed run shows its error).
+    return render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})
 
 
 @permission_required("analytics.view_segmentrun", raise_exception=True)

@@ -49,6 +49,7 @@ pytestmark = pytest.mark.django_db
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 # Each request must answer well within this (Celery's defaults took about 20 s).
 FAST = 2.0
+RUN_NOT_TAKEN = "The job system (Redis) could not take the run"
 QUEUED_LATER = str(QUEUED_UNTIL_BROKER_IS_BACK)
 
 
@@ -164,22 +165,25 @@ committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @committing
-def test_recompute_now_says_queued_until_the_job_system_is_back(redis_down, manager_client):
+def test_recompute_now_fails_the_run_at_once_and_says_why(redis_down, manager_client):
     order(CustomerFactory(), "2026-01-10", "10.00")
     with_htmx = {"HTTP_HX_REQUEST": "true"}
     response, seconds = timed(
         lambda: manager_client.post(reverse("analytics:recompute"), **with_htmx)
     )
     assert response.status_code == 200 and seconds < FAST, seconds
-    assert QUEUED_LATER in response.content.decode()
-    assert SegmentRun.objects.get().status == SegmentRun.Status.QUEUED
+    run = SegmentRun.objects.get()
+    assert run.status == SegmentRun.Status.FAILED
+    assert RUN_NOT_TAKEN in run.error
+    assert RUN_NOT_TAKEN in response.content.decode()
 
 
 @committing
-def test_recompute_now_without_htmx_shows_the_message_on_the_dashboard(redis_down, manager_client):
+def test_recompute_now_without_htmx_shows_the_reason_on_the_dashboard(redis_down, manager_client):
     response = manager_client.post(reverse("analytics:recompute"), follow=True)
     assert response.status_code == 200
-    assert QUEUED_LATER in [str(message) for message in response.context["messages"]]
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(shown) == 1 and RUN_NOT_TAKEN in shown[0]
 
 
 @committing
