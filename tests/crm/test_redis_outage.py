@@ -47,8 +47,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
-# Each request must answer well within this (Celery's defaults took about 20 s).
-FAST = 2.0
+# Celery's defaults held each request about 20 s with Redis down; the bound separates that
+# hang from a busy machine's noise (it is not a speed target: benchmarks measure speed).
+FAST = 8.0
 RUN_NOT_TAKEN = "The job system (Redis) could not take the run"
 QUEUED_LATER = str(QUEUED_UNTIL_BROKER_IS_BACK)
 
