@@ -1,4 +1,4 @@
-"""Celery tasks: an interface only; the work is in service.services, imported in the body
+"""Celery tasks: an interface only; the work is in service.services and service.escalation, imported in the body
 (the one pattern of every app's tasks: services may queue tasks without a cycle)."""
 
 from celery import shared_task
@@ -6,6 +6,6 @@ from celery import shared_task
 
 @shared_task(name="service.tasks.escalate_tickets")
 def escalate_tickets() -> dict:
-    from service import services
+    from service import escalation
 
-    return services.escalate_tickets()
+    return escalation.escalate_tickets()

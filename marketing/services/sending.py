@@ -53,16 +53,13 @@ from django.utils.translation import gettext as _
 
 from analytics.models import CustomerValue
 from analytics.selectors import current_run
-from core.models import OutboxMessage
-from core.services import outbox_email_enqueue
 from crm.lib.bulk import bulk_insert
 from crm.lib.tasks import queue_on_commit
-from customers.models import Consent, Customer
+from customers.models import Consent
 from marketing import channels
 from marketing.audience import CONSENT_CHANNEL, audience_queryset
 from marketing.audience_rule import AudienceRule
-from marketing.channels import Composer, email_message, transport_for
-from marketing.consent import unsubscribe_url
+from marketing.channels import Composer, transport_for
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 from marketing.services.campaigns import coupon_codes
 from marketing.sms import SmsRefused
@@ -470,41 +467,6 @@ def stalled_campaigns(*, now: datetime | None = None, idle: timedelta | None = N
         Q(send_not_before__isnull=True) | Q(send_not_before__lt=now - idle)
     )
     return list(campaigns.filter(pk__in=waiting.values("campaign_id")).values_list("pk", flat=True))
-
-
-# --- preview and test send -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    subject: str
-    body: str
-    coupon_code: str
-
-
-def preview_for(campaign: Campaign, customer: Customer) -> Preview:
-    """What `customer` gets: their frozen coupon if sent already, else a sample code."""
-    code = (
-        CampaignRecipient.objects.filter(campaign=campaign, customer=customer)
-        .values_list("coupon_code", flat=True)
-        .first()
-    )
-    if code is None:
-        code = f"{campaign.coupon_prefix}-XXXXXXXXXX" if campaign.coupon_prefix else ""
-    subject, body, _link = Composer(campaign, [customer.pk]).texts(customer, code)
-    return Preview(subject=subject, body=body, coupon_code=code)
-
-
-def send_test(*, campaign: Campaign, customer: Customer, to: str) -> OutboxMessage:
-    """Email `customer`'s version of the message to `to` (the marketer), marked as a test,
-    through the outbox (delivered with retries; the row says whether it left yet)."""
-    if not to:
-        raise ValidationError(_("Your user account has no email address to send the test to."))
-    preview = preview_for(campaign, customer)
-    subject = _("[Test] %(subject)s") % {"subject": preview.subject or campaign.name}
-    link = unsubscribe_url(customer_id=customer.pk, channel=CONSENT_CHANNEL[campaign.channel])
-    message = email_message(subject=subject, body=preview.body, to=to, link=link)
-    return outbox_email_enqueue(message=message, about=campaign)
 
 
 def complete_finished() -> int:

@@ -29,7 +29,8 @@ from marketing.audience_rule import AudienceRule
 from marketing.channels import mail_rows, recipient_outcome_set, recipient_outcomes_set
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to
-from marketing.services.sending import DELIVERED, campaign_send, preview_for, send_test
+from marketing.services.preview import preview_for, send_test
+from marketing.services.sending import DELIVERED, campaign_send
 
 RECIPIENTS_PAGE_SIZE = 50
 BULK_OUTCOME_MAX = 500  # ids in one bulk post: ten pages of recipients

@@ -13,7 +13,7 @@ from marketing.personalise import (
     render,
     render_subject,
 )
-from marketing.services.sending import preview_for
+from marketing.services.preview import preview_for
 from tests.factories import (
     CampaignFactory,
     ConsentFactory,

@@ -13,7 +13,7 @@ from django.core import mail
 from django.db import connection
 from django.test import TestCase
 
-from service import services
+from service import escalation, services
 from service.models import Escalation, SLAPolicy, Team, Ticket
 from service.tasks import escalate_tickets as escalate_task
 from tests.factories import CustomerFactory, UserFactory
@@ -31,7 +31,7 @@ def team_manager(db):
 
 def escalate(**kwargs) -> dict:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.escalate_tickets(**kwargs)
+        return escalation.escalate_tickets(**kwargs)
 
 
 def make(priority="urgent", assignee=None, now=T0) -> Ticket:
@@ -171,7 +171,7 @@ def test_two_concurrent_runs_notify_once(postgres, team_manager):
     def run():
         try:
             barrier.wait(timeout=10)
-            results.append(services.escalate_tickets(now=at))
+            results.append(escalation.escalate_tickets(now=at))
         finally:
             connection.close()
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from service.escalation import _ticket_condition_sql
 from service.models import SLA_RUNNING, Ticket
-from service.services import _ticket_condition_sql
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -29,8 +29,8 @@ from customers.models import Customer
 from devtools import bench
 from devtools.demo import seed_demo
 from devtools.demo.customers import ensure_demo_users
+from service.escalation import escalate_tickets
 from service.models import KnowledgeArticle, SLAPolicy, Team, Ticket, TicketMessage
-from service.services import escalate_tickets
 
 TARGET_MS = 100.0
 AGENTS = 20
