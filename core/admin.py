@@ -1,11 +1,16 @@
+import json
+from itertools import chain
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.models import OutboxMessage
+from core.audit import audit_record
+from core.models import AuditEvent, OutboxMessage
 from core.services import outbox_retry_now
+from crm.lib.csv_export import streaming_csv_response
 
 
 @admin.register(OutboxMessage)
@@ -40,3 +45,41 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Searchable and exportable; nobody adds, edits or deletes an entry."""
+
+    list_display = ["at", "actor_name", "action", "target_type", "target_id", "rows", "ip_address"]
+    list_filter = ["action", "target_type", "at"]
+    search_fields = ["actor_name", "target_id", "ip_address", "detail"]
+    date_hierarchy = "at"
+    actions = ["export_csv"]
+    list_select_related = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Export the selected entries as CSV"))
+    def export_csv(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent]
+    ) -> StreamingHttpResponse:
+        header = ["at", "who", "action", "object type", "object id", "rows", "from", "detail"]
+        rows = (
+            [
+                *(e.at.isoformat(), e.actor_name, e.action, e.target_type, e.target_id),
+                *(e.rows, e.ip_address, json.dumps(e.detail, ensure_ascii=False)),
+            ]
+            for e in queryset.order_by("-at", "-pk").iterator(chunk_size=2000)
+        )
+        audit_record(
+            AuditEvent.Action.EXPORT, request=request, target=AuditEvent, rows=queryset.count()
+        )
+        return streaming_csv_response(chain([header], rows), filename="audit-log.csv")

@@ -3,8 +3,11 @@
 The outbox: a message waiting for delivery, written in the transaction of the change it
 follows (a rolled-back change sends nothing, a committed one is never lost) and delivered
 by Celery with retries (core.services).
+
+The audit log: who exported, changed in bulk, merged, erased or signed in (core.audit).
 """
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -65,3 +68,56 @@ class OutboxMessage(models.Model):
     @property
     def recipients_display(self) -> str:
         return ", ".join([*self.to, *self.cc, *self.bcc])
+
+
+class AuditEvent(models.Model):
+    """Who did what to the customers' data, when and from where (issue 13).
+
+    Append-only: the admin shows and exports it and nobody edits it. It names objects by
+    type and id and records filters, counts and addresses, never a customer's personal
+    values, so an erasure has nothing to scrub here and the log still says it happened.
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_OUT = "sign_out", _("Signed out")
+        EXPORT = "export", _("Export")
+        BULK_CHANGE = "bulk_change", _("Bulk change")
+        MERGE = "merge", _("Merge")
+        ERASE = "erase", _("Erasure")
+        ACCESS = "access", _("Access request")
+        API_TOKEN = "api_token", _("API token use")
+        IMPORT = "import", _("Import")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept when the user is deleted later, and set for failed sign-ins (no user).
+    actor_name = models.CharField(_("who (name)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    # What was acted on: "customers.customer", and its id when it is one object.
+    target_type = models.CharField(_("object type"), max_length=100, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # The filter, the fields, the options: whatever says which rows (no personal values).
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["action", "-at"], name="audit_action_at"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"

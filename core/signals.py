@@ -1,0 +1,33 @@
+"""Sign-ins, failed sign-ins and sign-outs in the audit log (Django's auth signals)."""
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from core.audit import audit_record
+from core.models import AuditEvent
+
+
+@receiver(user_logged_in, dispatch_uid="audit-sign-in")
+def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit_record(AuditEvent.Action.SIGN_IN, request=request, actor=user)
+
+
+@receiver(user_logged_out, dispatch_uid="audit-sign-out")
+def _signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(AuditEvent.Action.SIGN_OUT, request=request, actor=user)
+
+
+@receiver(user_login_failed, dispatch_uid="audit-sign-in-failed")
+def _sign_in_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # The username that was tried (credentials hold no password: Django masks it).
+    audit_record(
+        AuditEvent.Action.SIGN_IN_FAILED,
+        request=request,
+        actor_name=str(credentials.get("username", "")),
+    )
