@@ -212,9 +212,11 @@ CRM_SEGMENTS_STEP_PAUSE_SECONDS = env_int(
 # goes back to the queue after this long, not Redis's default hour. Longer than any task
 # runs, and than any countdown (the campaign task reschedules itself seconds ahead); the
 # sweeps recover sooner what cannot wait for it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60, maximum=86400)
-}
+# (Added to the options above: replacing the dict would drop the socket timeouts, and a
+# Redis that accepts connections but does not answer would hold each publish for ever.)
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", 900, minimum=60, maximum=86400
+)
 
 # Celery beat (`celery -A crm beat`): the periodic jobs.
 CELERY_BEAT_SCHEDULE = {

@@ -303,6 +303,42 @@ def test_with_the_settings_alone_a_closed_port_costs_no_time(tmp_path):
     assert float(seconds) < FAST, seconds
 
 
+def test_a_redis_that_accepts_and_never_answers_fails_a_publish_within_its_timeouts(tmp_path):
+    """A Redis that hangs (stopped with SIGSTOP, a dead peer behind a live load balancer):
+    the broker's socket timeout ends the publish. The settings once replaced the broker's
+    transport options and lost their timeouts: the publish then waited for ever."""
+    code = (
+        "import django, time; django.setup()\n"
+        "from crm.lib.tasks import publish\n"
+        "from customers.tasks import sweep_imports\n"
+        "from crm.celery import app\n"
+        # The broker alone: the result backend has timeouts of its own (CELERY_REDIS_*).
+        "app.conf.result_backend = 'cache+memory://'\n"
+        "started = time.monotonic()\n"
+        "published = publish(sweep_imports)\n"
+        "print(published, time.monotonic() - started)\n"
+    )
+    with socket.create_server(("127.0.0.1", 0)) as hanging:  # listens, never answers
+        env = {
+            "PATH": os.environ["PATH"],
+            "SECRET_KEY": "s",
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "REDIS_URL": f"redis://127.0.0.1:{hanging.getsockname()[1]}/0",
+        }
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed interpreter and code
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("the publish to a Redis that never answers hung")
+    assert result.returncode == 0, result.stderr
+    published, seconds = result.stdout.split()
+    assert published == "False"
+    # A few socket timeouts (a publish and its one retry), not a hang.
+    assert float(seconds) < 6 * settings.REDIS_SOCKET_TIMEOUT, seconds
+
+
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 
