@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import signals  # noqa: F401  (connects the audit log's receivers)
+        from core.readiness import register_readiness_checks
+
+        register_readiness_checks()

@@ -9,8 +9,14 @@ Each check answers "ok", "fail" or "skipped" (the service is not configured: wit
 REDIS_URL tasks run inline and there is no worker or beat to ask). Only names and these words
 are shown, never a host, an error text or a count: the page is public.
 
+A warning check answers "ok" or "warn" and never makes the status fail: it reports trouble
+outside this deployment that it keeps working through, such as a mail server refusing the
+outbox's messages (they wait and are retried). Taking the web servers out of the load
+balancer would not help, so the status stays "ok" (200); a monitor alerts on "warn".
+
 `crm` imports no app, so the apps that own jobs register how to count their stuck ones in
-AppConfig.ready() with `register_stuck_check` (as with panels).
+AppConfig.ready() with `register_stuck_check` (as with panels), and their warnings with
+`register_warning_check`.
 """
 
 import logging
@@ -25,7 +31,7 @@ from crm.celery import app
 
 logger = logging.getLogger(__name__)
 
-OK, FAIL, SKIPPED = "ok", "fail", "skipped"
+OK, FAIL, SKIPPED, WARN = "ok", "fail", "skipped", "warn"
 # Beat records a tick every minute (crm.tasks.beat_tick, run by a worker); older than this,
 # beat (or every worker) is gone.
 BEAT_TICK_KEY = "crm:beat:last-tick"
@@ -34,10 +40,16 @@ PROBE_TIMEOUT_SECONDS = 1.0
 
 # name -> a function counting that app's stuck jobs
 _stuck_checks: dict[str, Callable[[], int]] = {}
+# check name -> a function counting what it warns about
+_warning_checks: dict[str, Callable[[], int]] = {}
 
 
 def register_stuck_check(name: str, count_stuck: Callable[[], int]) -> None:
     _stuck_checks[name] = count_stuck
+
+
+def register_warning_check(name: str, count_troubled: Callable[[], int]) -> None:
+    _warning_checks[name] = count_troubled
 
 
 def background_jobs_configured() -> bool:
@@ -119,6 +131,17 @@ def check_stuck() -> str:
     return FAIL if any(stuck.values()) else OK
 
 
+def check_warning(name: str) -> str:
+    try:
+        troubled = _warning_checks[name]()
+    except DatabaseError:
+        logger.warning("readiness: %s cannot be counted", name, exc_info=True)
+        return WARN
+    if troubled:
+        logger.warning("readiness: %s: %s in trouble", name, troubled)
+    return WARN if troubled else OK
+
+
 def readiness() -> dict[str, str]:
     """Every check's status, by name."""
     redis_status = check_redis()
@@ -128,4 +151,5 @@ def readiness() -> dict[str, str]:
         "worker": check_worker(redis_status=redis_status),
         "beat": check_beat(),
         "stuck": check_stuck(),
+        **{name: check_warning(name) for name in sorted(_warning_checks)},
     }

@@ -47,7 +47,7 @@ def test_green_when_nothing_is_stuck(settings):
 
     assert status == 200
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "redis", "worker", "beat", "stuck"}
+    assert set(body["checks"]) == {"database", "redis", "worker", "beat", "stuck", "outbox"}
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["stuck"] == "ok"
     if not settings.REDIS_URL:  # tasks run inline: there is no worker or beat to ask
@@ -155,6 +155,66 @@ def test_green_with_a_real_worker_and_beat_tick(celery_worker, settings):
 
     assert body == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "worker": "ok", "beat": "ok", "stuck": "ok"},
+        "checks": {
+            "database": "ok",
+            "redis": "ok",
+            "worker": "ok",
+            "beat": "ok",
+            "stuck": "ok",
+            "outbox": "ok",
+        },
     }
     assert status == 200
+
+
+@pytest.mark.django_db
+def test_red_with_an_outbox_claim_no_worker_renewed(settings):
+    from core.models import OutboxMessage
+
+    claim = timedelta(seconds=settings.CRM_OUTBOX_CLAIM_SECONDS)
+    message = OutboxMessage.objects.create(
+        to=["a@example.com"], message_id="<stuck@test>", status="sending"
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(claimed_at=timezone.now() - claim)
+    assert readyz()[1]["checks"]["stuck"] == "ok"  # the sweep releases it now: not stuck yet
+
+    OutboxMessage.objects.filter(pk=message.pk).update(claimed_at=timezone.now() - 3 * claim)
+    status, body = readyz()
+
+    assert status == 503
+    assert body["checks"]["stuck"] == "fail"
+
+
+@pytest.mark.django_db
+def test_red_with_a_due_outbox_message_nobody_tried(settings):
+    from core.models import OutboxMessage
+
+    overdue = timezone.now() - 3 * timedelta(seconds=settings.CRM_OUTBOX_CLAIM_SECONDS)
+    OutboxMessage.objects.create(
+        to=["a@example.com"], message_id="<due@test>", next_attempt_at=overdue
+    )
+
+    status, body = readyz()
+
+    assert status == 503
+    assert body["checks"]["stuck"] == "fail"
+
+
+@pytest.mark.django_db
+def test_a_mail_server_in_trouble_is_a_warning_not_a_failure():
+    """Messages waiting for a retry: the site works, mail waits; a monitor alerts on warn."""
+    from core.models import OutboxMessage
+
+    OutboxMessage.objects.create(
+        to=["a@example.com"],
+        message_id="<retrying@test>",
+        attempts=1,
+        last_error="SMTPDataError: 554",
+        next_attempt_at=timezone.now() + timedelta(minutes=1),
+    )
+
+    status, body = readyz()
+
+    assert body["checks"]["outbox"] == "warn"
+    assert body["checks"]["stuck"] == "ok"
+    assert (status, body["status"]) == (200, "ok")
