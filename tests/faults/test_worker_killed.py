@@ -2,130 +2,27 @@
 one starts as a process supervisor would start it, and beat's sweeps recover the job with
 no one's help. Needs PostgreSQL and Redis (skips locally without them, fails in CI).
 
-The processes run with short times so the test takes seconds, not minutes; production
-uses the defaults (a run is failed after 5 minutes without a heartbeat, a claim released
-after 90 s, sweeps every minute): scale the recovery times printed here accordingly.
+The processes run with short times (tests/faults/conftest.py): scale the recovery times
+printed here to the production defaults.
 """
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from analytics.models import CustomerValue, SegmentRun
 from analytics.services import run_request
 from crm import roles
-from crm.celery import app
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services import sending
 from tests.analytics.test_runs import order
-from tests.conftest import missing_service
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory, UserFactory
-
-STALE_SECONDS = 6  # a run without heartbeat, a claim without heartbeat: dead after this
-SWEEP_SECONDS = 2  # beat runs the sweeps this often
-PAUSE_SECONDS = 3  # a segment run waits this long after aggregating and in each chunk
-
-
-class Deployment:
-    """Worker and beat processes on a queue of their own, against the test database."""
-
-    def __init__(self, env: dict, tmp_path: Path):
-        self.env, self.tmp_path = env, tmp_path
-        self.queue = env["CELERY_QUEUE"]
-        self.processes: list[subprocess.Popen] = []
-        self.workers = 0
-
-    def start_worker(self, pool: str = "solo") -> subprocess.Popen:
-        self.workers += 1
-        self.worker_name = f"{self.queue}-{self.workers}@{os.uname().nodename}"
-        worker = self._spawn(
-            "worker", "-Q", self.queue, "-c", "1", "-P", pool, "--without-heartbeat",
-            "--without-gossip", "--without-mingle", "-n", self.worker_name,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[self.worker_name], timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the Celery worker did not start")
-        return worker
-
-    def pool_processes(self) -> list[int]:
-        """The pids of the last worker's pool processes (prefork)."""
-        stats = app.control.inspect(destination=[self.worker_name], timeout=5).stats() or {}
-        return stats[self.worker_name]["pool"]["processes"]
-
-    def start_beat(self) -> subprocess.Popen:
-        return self._spawn("beat", "-s", str(self.tmp_path / "beat-schedule"))
-
-    def _spawn(self, *args: str) -> subprocess.Popen:
-        process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [sys.executable, "-m", "celery", "-A", "crm", *args, "-l", "warning"], env=self.env
-        )
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-@pytest.fixture
-def deployment(redis_url, transactional_db, django_db_serialized_rollback, settings, tmp_path):
-    if connection.vendor != "postgresql":
-        missing_service("the fault tests need PostgreSQL (set DATABASE_URL)")
-    db = connection.settings_dict
-    queue = f"fault-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": redis_url,
-        "CELERY_QUEUE": queue,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "CRM_RUN_STALE_SECONDS": str(STALE_SECONDS),
-        "CRM_CLAIM_STALE_SECONDS": str(STALE_SECONDS),
-        "CRM_SWEEP_SECONDS": str(SWEEP_SECONDS),
-        "CRM_SEGMENTS_STEP_PAUSE_SECONDS": str(PAUSE_SECONDS),
-        "EMAIL_BACKEND": "tests.marketing.test_send_worker.DirBackend",
-        "MARKETING_TEST_MAIL_DIR": str(tmp_path),
-    }  # fmt: skip
-    app.conf.task_default_queue = queue
-    app.conf.task_always_eager = False
-    running = Deployment(env, tmp_path)
-    try:
-        yield running
-    finally:
-        app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
-        running.stop()
-
-
-def wait_for(predicate, seconds: float, poll: float = 0.1) -> float | None:
-    """Seconds until `predicate()` held, or None after `seconds`."""
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if predicate():
-            return time.monotonic() - started
-        time.sleep(poll)
-    return None
-
-
-def kill(worker: subprocess.Popen) -> None:
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+from tests.faults.conftest import STALE_SECONDS, SWEEP_SECONDS, kill, wait_for
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
