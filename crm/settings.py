@@ -242,7 +242,7 @@ CELERY_BEAT_SCHEDULE = {
     # Delivers due outbox messages (retries) and releases claims of a worker that died.
     "core-sweep-outbox": {
         "task": "core.tasks.sweep_outbox",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
     "nightly-segments": {
         "task": "analytics.tasks.nightly_segments",
@@ -283,10 +283,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
 # The outbox (core): attempts per message before it is marked failed, the first retry's
 # wait (each next one waits 3 times longer: 8 attempts span about 18 hours), and how long
-# a claim may last before the sweep takes it for a dead worker's and re-sends.
+# a claim may last without a sign of life before the sweep takes it for a dead worker's and
+# re-sends (a delivering worker renews its claims after each message: keep this several times
+# EMAIL_TIMEOUT, the longest one SMTP command may take).
 CRM_OUTBOX_MAX_ATTEMPTS = env_int("CRM_OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
 CRM_OUTBOX_RETRY_SECONDS = env_int("CRM_OUTBOX_RETRY_SECONDS", 60, minimum=1, maximum=86400)
-CRM_OUTBOX_CLAIM_SECONDS = env_int("CRM_OUTBOX_CLAIM_SECONDS", 300, minimum=30, maximum=86400)
+CRM_OUTBOX_CLAIM_SECONDS = env_int("CRM_OUTBOX_CLAIM_SECONDS", 300, minimum=2, maximum=86400)
 # Campaigns: the SMS backend (a dotted path) and how failed sends are retried.
 CRM_SMS_BACKEND = env_str("CRM_SMS_BACKEND", "marketing.sms.ConsoleSmsBackend")
 CRM_SEND_MAX_ATTEMPTS = env_int("CRM_SEND_MAX_ATTEMPTS", 4, minimum=1, maximum=20)
@@ -329,10 +331,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # First: a read that met a dropped connection is run once more; any other database outage
 # answers the 503 page (crm/lib/db_outage.py, with handler500 in crm/urls.py).
 MIDDLEWARE = ["crm.lib.db_outage.RetryDroppedConnectionMiddleware", *MIDDLEWARE]
-# Beat's heartbeat for /readyz (crm/lib/readiness.py).
+# Beat's heartbeat for /readyz (crm/lib/readiness.py): every minute, or with the sweeps when
+# they run more often (a Redis restarted empty has lost the last tick: /readyz is red until
+# the next one).
 CELERY_BEAT_SCHEDULE["beat-tick"] = {
     "task": "crm.tasks.beat_tick",
-    "schedule": timedelta(minutes=1),
+    "schedule": timedelta(seconds=min(60, CRM_SWEEP_SECONDS)),
 }
 # `json`: one JSON object per line (crm/lib/logging.py), for log collectors.
 CRM_LOG_FORMAT = env_choice("CRM_LOG_FORMAT", "text", ("text", "json"))
