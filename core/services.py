@@ -2,7 +2,9 @@
 
 Delivery is at-least-once: a worker killed after the SMTP server accepted a message but
 before the row was marked sent leaves a claim that the sweep releases, and the message is
-sent again, with the same Message-ID (mail clients and servers can drop the duplicate).
+sent again, with the same Message-ID (mail clients and servers can drop the duplicate). A
+worker that lives renews its claims after each message, so a long batch to a slow server
+is never taken for a dead worker's (which would send its tail twice).
 
 A row moves pending -> sending (claimed) -> sent, or back to pending with a later
 `next_attempt_at` after an error (exponential backoff), or to failed once
@@ -152,6 +154,14 @@ def _mark_failed_attempt(row: OutboxMessage, token: uuid.UUID, error: str) -> No
     )
 
 
+def _renew_claims(ids: list[int], token: uuid.UUID) -> None:
+    """The worker's sign of life: its remaining claims are not stale."""
+    if ids:
+        OutboxMessage.objects.filter(pk__in=ids, claim_token=token).update(
+            claimed_at=timezone.now()
+        )
+
+
 def _unclaim(ids: list[int], token: uuid.UUID) -> None:
     """Give rows back without counting an attempt (none was made)."""
     OutboxMessage.objects.filter(pk__in=ids, claim_token=token).update(
@@ -193,6 +203,7 @@ def outbox_deliver_due(
             else:
                 _mark_sent(row, token)
                 counts["sent"] += 1
+            _renew_claims([later.pk for later in rows[index + 1 :]], token)
     finally:
         try:
             mail.close()
