@@ -126,9 +126,9 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def logged_in(username: str, role: str) -> Client:
+def logged_in(user) -> Client:
     client = Client()
-    client.force_login(UserFactory(username=username, role=role))
+    client.force_login(user)
     return client
 
 
@@ -143,13 +143,11 @@ def test_redis_killed_and_started_again_answers_no_500_and_the_sweeps_finish_the
         customer = CustomerFactory(name=f"Customer {i}")
         ConsentFactory(customer=customer)
         order(customer, f"2026-0{1 + i % 3}-1{i}", f"{20 + i}.00")
-    manager = logged_in("fault-manager", roles.MANAGER)
+    manager = logged_in(UserFactory(username="fault-manager", role=roles.MANAGER))
     marketer_user = UserFactory(username="fault-marketer", role=roles.MARKETER)
-    marketer = Client()
-    marketer.force_login(marketer_user)
+    marketer = logged_in(marketer_user)
     campaign = CampaignFactory(owner=marketer_user, subject="Hi", body="Hello")
-    agent_client = Client()
-    agent_client.force_login(agent)
+    agent_client = logged_in(agent)
     deployment.start_worker()
     deployment.start_beat()
     assert wait_for(lambda: readyz()[0] == 200, 30) is not None, readyz()
