@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -27,12 +28,12 @@ ABANDONED_AFTER = timedelta(minutes=10)
 POLL_SECONDS = 0.05
 
 
-def _user_id(user: AbstractBaseUser | None) -> int | None:
+def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
 def idempotency_key_claim(
-    *, scope: str, key: str, user: AbstractBaseUser | None
+    *, scope: str, key: str, user: AbstractBaseUser | AnonymousUser | None
 ) -> IdempotencyKey | None:
     """Insert the key as pending and return it; None when the key exists already."""
     _drop_abandoned(scope=scope, key=key)

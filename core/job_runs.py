@@ -7,6 +7,7 @@ task's own outcome stands.
 """
 
 import logging
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,6 @@ from celery import Task
 from celery.signals import task_failure, task_postrun, task_prerun
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from core.models import PeriodicTaskRun
@@ -45,12 +45,13 @@ def periodic_task_started(*, task: str, at: datetime) -> None:
 
 
 def periodic_task_failed(*, task: str, at: datetime, error: str) -> None:
-    PeriodicTaskRun.objects.filter(task=task).update(
-        error=error[:4000], last_failure_at=at, failures_in_a_row=F("failures_in_a_row") + 1
-    )
+    """The error of a failed run (task_failure comes before task_postrun)."""
+    PeriodicTaskRun.objects.filter(task=task).update(error=error[:4000])
 
 
-def periodic_task_finished(*, task: str, at: datetime, state: str) -> None:
+def periodic_task_finished(*, task: str, at: datetime, state: str, error: str = "") -> None:
+    """A run ended: its outcome and duration. `error` is given when the exception is
+    propagating to the caller (a task run inline), which sends no task_failure."""
     outcome = OUTCOME_OF_STATE.get(state, PeriodicTaskRun.Outcome.FAILED)
     run = PeriodicTaskRun.objects.filter(task=task).first()
     if run is None:
@@ -62,7 +63,17 @@ def periodic_task_finished(*, task: str, at: datetime, state: str) -> None:
     if outcome == PeriodicTaskRun.Outcome.SUCCEEDED:
         run.last_success_at, run.failures_in_a_row, run.error = at, 0, ""
         fields += ["last_success_at", "failures_in_a_row", "error"]
+    elif outcome == PeriodicTaskRun.Outcome.FAILED:
+        run.last_failure_at, run.failures_in_a_row = at, run.failures_in_a_row + 1
+        fields += ["last_failure_at", "failures_in_a_row"]
+        if error:
+            run.error = error[:4000]
+            fields.append("error")
     run.save(update_fields=fields)
+
+
+def _describe(error: BaseException | None) -> str:
+    return f"{type(error).__name__}: {error}" if error is not None else ""
 
 
 def _record(write: Any, sender: Task | None, **values: Any) -> None:
@@ -83,10 +94,11 @@ def _started(sender: Task | None = None, **kwargs: Any) -> None:
 
 @task_failure.connect(dispatch_uid="core.job_runs.failed")
 def _failed(sender: Task | None = None, exception: BaseException | None = None, **kw: Any) -> None:
-    error = f"{type(exception).__name__}: {exception}" if exception is not None else ""
-    _record(periodic_task_failed, sender, error=error)
+    _record(periodic_task_failed, sender, error=_describe(exception))
 
 
 @task_postrun.connect(dispatch_uid="core.job_runs.finished")
 def _finished(sender: Task | None = None, state: str | None = None, **kwargs: Any) -> None:
-    _record(periodic_task_finished, sender, state=state or "")
+    # An inline run's exception is on its way to the caller: sys.exc_info() holds it.
+    propagating = sys.exc_info()[1] if state not in OUTCOME_OF_STATE else None
+    _record(periodic_task_finished, sender, state=state or "", error=_describe(propagating))

@@ -34,7 +34,7 @@ from core.idempotency import (
 )
 from core.models import IdempotencyKey
 
-TOKEN_FIELD = "submit_token"
+TOKEN_FIELD = "submit_token"  # noqa: S105 - a form field name, not a secret
 # How long a second submission waits for the first to finish: well under gunicorn's
 # timeout (EMAIL_TIMEOUT + 15 s), longer than any form's work.
 WAIT_SECONDS = 20
@@ -109,9 +109,7 @@ class SubmitOnceMiddleware(MiddlewareMixin):
         if row is None or row.user_id != user_id:
             return _conflict(_("This form was already used. Reload the page and try again."))
         if row.state != IdempotencyKey.State.DONE:
-            return _conflict(
-                _("This form is still being processed. Reload the page in a moment.")
-            )
+            return _conflict(_("This form is still being processed. Reload the page in a moment."))
         if not (300 <= (row.response_status or 0) < 400):
             response = HttpResponse(status=204)  # htmx: the first answer did the swap
             if row.response_location:

@@ -154,7 +154,9 @@ class IdempotencyKey(models.Model):
         related_name="+",
         verbose_name=_("user"),
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
     # The first result, replayed to every later request with the same key.
     response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
     response_location = models.CharField(_("redirected to"), max_length=2000, blank=True)

@@ -19,6 +19,20 @@ from service.models import Ticket, TicketMessage
 from tests.factories import CustomerFactory, TicketFactory
 from tests.helpers import run_in_threads
 
+INTERACTION = {
+    "channel": "phone",
+    "direction": "out",
+    "summary": "Called",
+    "occurred_at": "2026-01-01T10:00",
+}
+HELP_REQUEST = {
+    "name": "Li Wei",
+    "email": "li@example.com",
+    "subject": "Broken hinge",
+    "description": "The hinge broke on day two.",
+    "category": "question",
+}
+
 
 def reply_url(ticket: Ticket) -> str:
     return reverse("service:ticket-reply", args=[ticket.pk])
@@ -95,9 +109,8 @@ def test_the_same_token_on_another_form_is_another_submission(agent_client, tick
     agent_client.post(reply_url(ticket), reply(token=token))
     response = agent_client.post(
         reverse("customers:interaction-create", args=[ticket.customer.pk]),
-        {"channel": "phone", "direction": "out", "summary": "Called",
-         "occurred_at": "2026-01-01T10:00", TOKEN_FIELD: token},
-    )  # fmt: skip
+        {**INTERACTION, TOKEN_FIELD: token},
+    )
     assert response.status_code == 302
     assert Interaction.objects.filter(customer=ticket.customer).count() == 1
 
@@ -106,9 +119,7 @@ def test_an_htmx_form_submitted_twice_creates_once_and_the_replay_changes_nothin
     agent_client, ticket
 ):
     url = reverse("customers:interaction-create", args=[ticket.customer.pk])
-    data = {"channel": "phone", "direction": "out", "summary": "Called",
-            "occurred_at": "2026-01-01T10:00",
-            TOKEN_FIELD: str(uuid.uuid4())}  # fmt: skip
+    data = {**INTERACTION, TOKEN_FIELD: str(uuid.uuid4())}
     first = agent_client.post(url, data, headers={"HX-Request": "true"})
     second = agent_client.post(url, data, headers={"HX-Request": "true"})
     assert first.status_code == 200 and second.status_code == 204
@@ -120,9 +131,7 @@ def test_an_htmx_form_submitted_twice_creates_once_and_the_replay_changes_nothin
 
 def test_a_public_form_is_deduplicated_for_the_anonymous_visitor(client, db):
     token = str(uuid.uuid4())
-    data = {"name": "Li Wei", "email": "li@example.com", "subject": "Broken hinge",
-            "description": "The hinge broke on day two.", "category": "question",
-            TOKEN_FIELD: token}  # fmt: skip
+    data = {**HELP_REQUEST, TOKEN_FIELD: token}
     first = client.post(reverse("help:submit"), data)
     second = client.post(reverse("help:submit"), data)
     assert first.status_code == second.status_code == 302
@@ -144,8 +153,9 @@ def test_a_key_left_pending_by_a_dead_request_is_taken_over(agent_client, ticket
 
 def test_old_keys_are_purged(agent):
     now = timezone.now()
-    old = IdempotencyKey.objects.create(scope="form:x", key="old", user=agent,
-                                        created_at=now - timedelta(hours=25))  # fmt: skip
+    old = IdempotencyKey.objects.create(
+        scope="form:x", key="old", user=agent, created_at=now - timedelta(hours=25)
+    )
     IdempotencyKey.objects.create(scope="form:x", key="new", user=agent, created_at=now)
     assert idempotency_keys_purge(now=now) == 1
     assert not IdempotencyKey.objects.filter(pk=old.pk).exists()

@@ -39,7 +39,9 @@ def post_forms() -> list[tuple[str, str]]:
 def test_every_post_form_in_the_templates_carries_the_token():
     forms = post_forms()
     assert len(forms) > 40
-    missing = sorted({name for name, body in forms if "{% submit_token %}" not in body} - set(EXEMPT))
+    missing = sorted(
+        {name for name, body in forms if "{% submit_token %}" not in body} - set(EXEMPT)
+    )
     assert missing == []
     stale = set(EXEMPT) - {name for name, _body in forms}
     assert not stale, f"EXEMPT names templates without POST forms: {stale}"
@@ -108,4 +110,6 @@ def test_create_pages_render_a_token_in_each_post_form(manager_client, objects, 
 def test_the_public_help_form_renders_a_token(client, db):
     parser = _Forms()
     parser.feed(client.get(reverse("help:submit")).content.decode())
-    assert [has_token for action, has_token in parser.forms if action == reverse("help:submit")] == [True]
+    assert [
+        has_token for action, has_token in parser.forms if action == reverse("help:submit")
+    ] == [True]
