@@ -32,10 +32,7 @@ def style_widgets(form) -> None:
             # Bootstrap's form-check-input shrank it to 1em and the choices spilled over
             # the Save button; crm.css styles these choices instead (.inline-checks).
             continue
-        if isinstance(widget, forms.Select):
-            css = "form-select form-select-sm"
-        else:
-            css = "form-control"
+        css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control"
         widget.attrs.setdefault("class", css)
 
 

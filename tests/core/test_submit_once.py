@@ -184,3 +184,16 @@ def test_a_double_click_in_flight_creates_one_reply_and_one_email(postgres, agen
     assert responses[0].url == responses[1].url
     assert replies(ticket) == 1
     assert emails() == 1
+
+
+def test_a_lead_form_sent_twice_records_one_lead(client, db):
+    from marketing.lead_form_link import lead_form_token
+    from marketing.models import Campaign
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory(status=Campaign.Status.RUNNING)
+    url = reverse("public-marketing:lead-form", args=[lead_form_token(campaign)])
+    data = {"name": "Li Lei", "email": "li.lei@example.com", TOKEN_FIELD: str(uuid.uuid4())}
+    first, second = client.post(url, data), client.post(url, data)
+    assert first.status_code == second.status_code == 302 and second.url == first.url
+    assert Interaction.objects.count() == 1
