@@ -166,3 +166,23 @@ def test_tasks_outside_the_schedule_are_not_recorded(db):
 
     deliver_outbox_message.delay(0)
     assert not PeriodicTaskRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_records_the_run_of_a_task_beat_sent(celery_worker):
+    """On a real worker, as beat sends it: by name, to the queue."""
+    from django.conf import settings
+
+    from crm.celery import app
+    from tests.helpers import wait_for
+
+    entry = settings.CELERY_BEAT_SCHEDULE["core-purge-idempotency-keys"]
+    app.send_task(entry["task"], queue=app.conf.task_default_queue)
+
+    def recorded() -> bool:
+        run = PeriodicTaskRun.objects.filter(task=entry["task"]).first()
+        return run is not None and run.outcome == PeriodicTaskRun.Outcome.SUCCEEDED
+
+    assert wait_for(recorded, seconds=60)
+    run = PeriodicTaskRun.objects.get(task=entry["task"])
+    assert run.finished_at >= run.started_at and run.last_success_at == run.finished_at
