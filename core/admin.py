@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.audit import audit_record
-from core.models import AuditEvent, OutboxMessage
+from core.models import AuditEvent, IdempotencyKey, OutboxMessage, PeriodicTaskRun
 from core.services import outbox_retry_now
 from crm.lib.csv_export import streaming_csv_response
 
@@ -83,3 +83,30 @@ class AuditEventAdmin(admin.ModelAdmin):
             AuditEvent.Action.EXPORT, request=request, target=AuditEvent, rows=queryset.count()
         )
         return streaming_csv_response(chain([header], rows), filename="audit-log.csv")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the application writes; admins read them (and may delete a key)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "scope", "key", "user", "state", "response_status"]
+    list_filter = ["state", "scope", "created_at"]
+    search_fields = ["key", "scope", "response_location"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+
+@admin.register(PeriodicTaskRun)
+class PeriodicTaskRunAdmin(ReadOnlyAdmin):
+    list_display = ["task", "outcome", "started_at", "finished_at", "duration_seconds",
+                    "last_success_at", "failures_in_a_row"]  # fmt: skip
+    list_filter = ["outcome"]
+    search_fields = ["task", "error"]

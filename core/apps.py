@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from core import signals  # noqa: F401  (connects the audit log's receivers)
+        from core import (  # noqa: F401  (connect their receivers)
+            job_runs,  # the last run of each beat task (Celery's signals)
+            signals,  # the audit log's sign-ins
+        )
         from core.readiness import register_readiness_checks
 
         register_readiness_checks()

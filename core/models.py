@@ -5,6 +5,9 @@ follows (a rolled-back change sends nothing, a committed one is never lost) and 
 by Celery with retries (core.services).
 
 The audit log: who exported, changed in bulk, merged, erased or signed in (core.audit).
+
+Idempotency keys: a form (later an API call) that must take effect once (core.idempotency).
+The last run of each beat task, for the admins' jobs page (core.job_runs).
 """
 
 from django.conf import settings
@@ -121,3 +124,82 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
+
+
+class IdempotencyKey(models.Model):
+    """A request that must take effect once (core.idempotency).
+
+    Today: the one-time token of every form that creates something (scope "form:<view
+    name>"), so a double click shows the first result instead of doing the work twice.
+    Made to serve the API's `Idempotency-Key` header too: its scope names the caller (for
+    example "api:<user id>"), and `response_body` can hold the JSON answer to replay.
+
+    A row is "pending" while the first request runs and "done" once it succeeded; a
+    request that failed removes its row, so the same token may be submitted again. Rows
+    older than CRM_IDEMPOTENCY_KEY_HOURS are deleted by beat.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("In progress")
+        DONE = "done", _("Done")
+
+    scope = models.CharField(_("scope"), max_length=150)
+    key = models.CharField(_("key"), max_length=255)
+    # Whose key it is (null for a public form); another user's key is never replayed.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    # The first result, replayed to every later request with the same key.
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_location = models.CharField(_("redirected to"), max_length=2000, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once")
+        ]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
+class PeriodicTaskRun(models.Model):
+    """The last run of each periodic task of Celery beat, recorded by Celery's signals in
+    the worker (core.job_runs) for the admins' jobs page. One row per task."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        RETRYING = "retrying", _("Retrying")
+
+    task = models.CharField(_("task"), max_length=200, unique=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    started_at = models.DateTimeField(_("last started"))
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    failures_in_a_row = models.PositiveIntegerField(_("failures in a row"), default=0)
+
+    class Meta:
+        ordering = ["task"]
+        verbose_name = _("periodic task run")
+        verbose_name_plural = _("periodic task runs")
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.get_outcome_display()}"

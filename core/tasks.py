@@ -15,3 +15,10 @@ def sweep_outbox() -> dict:
     from core import services
 
     return services.outbox_sweep()
+
+
+@shared_task(name="core.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    from core import idempotency
+
+    return idempotency.idempotency_keys_purge()

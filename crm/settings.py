@@ -91,6 +91,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # {% submit_token %}, in every form that creates something (core/middleware.py).
+            "builtins": ["core.templatetags.submit_once"],
         },
     },
 ]
@@ -343,3 +345,18 @@ CRM_LOG_FORMAT = env_choice("CRM_LOG_FORMAT", "text", ("text", "json"))
 if CRM_LOG_FORMAT == "json":
     LOGGING["formatters"] = {"json": {"()": "crm.lib.logging.JsonFormatter"}}
     LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# Double submissions (issue 12): every form that creates something carries a one-time
+# token (`{% submit_token %}`, a built-in tag: TEMPLATES above), and a second POST of the same token answers
+# the first result instead of running the view again (core/middleware.py). After the
+# login, CSRF and messages middleware, so their checks come first.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "core.middleware.SubmitOnceMiddleware",
+)
+# Used tokens (and the API's idempotency keys) are kept this long, then purged by beat.
+CRM_IDEMPOTENCY_KEY_HOURS = env_int("CRM_IDEMPOTENCY_KEY_HOURS", 24, minimum=1, maximum=24 * 90)
+CELERY_BEAT_SCHEDULE["core-purge-idempotency-keys"] = {
+    "task": "core.tasks.purge_idempotency_keys",
+    "schedule": timedelta(hours=1),
+}

@@ -20,6 +20,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("marketing/", include("marketing.urls")),
     path("m/", include("marketing.public_urls")),
+    path("ops/", include("integrations.urls")),  # the admins' jobs page
     path("admin/", admin.site.urls),
 ]
 

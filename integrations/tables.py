@@ -62,6 +62,8 @@ DERIVED = {
     "admin.LogEntry": "Django admin's log of its own edits (the change history is exported)",
     "core.OutboxMessage": "emails waiting for delivery: a restore must not send them again",
     "core.AuditEvent": "kept where it was written: a restore must not rewrite who did what",
+    "core.IdempotencyKey": "used form tokens, kept a day: a restored form may be sent again",
+    "core.PeriodicTaskRun": "the last run of each beat task, written again by the next run",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",

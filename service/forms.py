@@ -28,11 +28,11 @@ def style_widgets(form) -> None:
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select form-select-sm"
-        else:
-            css = "form-control"
+            # Django puts a widget's class on the choices' wrapper <div> too, where
+            # Bootstrap's form-check-input shrank it to 1em and the choices spilled over
+            # the Save button; crm.css styles these choices instead (.inline-checks).
+            continue
+        css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control"
         widget.attrs.setdefault("class", css)
 
 

@@ -5,11 +5,14 @@ site (xframe_options_exempt). It is csrf_exempt: inside another site's frame the
 does not send our SameSite cookies, so a CSRF token could never match; an anonymous form
 that only adds a lead has nothing for a forged request to steal. Abuse is limited by a
 honeypot field and a per-IP rate limit.
+
+A sent form answers a redirect to the thank-you page (`?sent=1`), so its one-time token
+(core/middleware.py) makes a double click send one lead, and a reload sends nothing.
 """
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -37,9 +40,9 @@ def lead_form(request, token):
     form = LeadForm(request.POST or None)
     context = {"campaign": campaign, "form": form}
     if request.method == "GET":
-        return render(request, TEMPLATE, context)
+        return render(request, TEMPLATE, {**context, "thanks": request.GET.get("sent") == "1"})
     if form.is_bot:
-        return render(request, TEMPLATE, {**context, "thanks": True})  # a bot learns nothing
+        return _thanks(request)  # a bot learns nothing
     if not form.is_valid():
         return render(request, TEMPLATE, context, status=422)
     limit, window = LEAD_LIMIT
@@ -59,4 +62,8 @@ def lead_form(request, token):
     except ValidationError as error:
         form.add_error(None, error)
         return render(request, TEMPLATE, context, status=422)
-    return render(request, TEMPLATE, {**context, "thanks": True})
+    return _thanks(request)
+
+
+def _thanks(request):
+    return redirect(f"{request.path}?sent=1")

@@ -205,6 +205,7 @@ PAGES = {
     "public-marketing:unsubscribe": {"token": "unsubscribe_token"},
     "public-marketing:preferences": {"token": "preferences_token"},
     "public-marketing:lead-form": {"token": "lead_token"},
+    "ops:jobs": {},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.

@@ -39,8 +39,10 @@ def test_other_pages_still_refuse_frames(client, campaign):
 
 
 def test_a_new_lead(client, campaign):
-    response = client.post(url(campaign), {**VALID, "consent_email": "on", "consent_sms": "on"})
-    assert response.status_code == 200
+    response = client.post(
+        url(campaign), {**VALID, "consent_email": "on", "consent_sms": "on"}, follow=True
+    )
+    assert response.redirect_chain == [(f"{url(campaign)}?sent=1", 302)]
     assert b'id="lead-thanks"' in response.content
     customer = Customer.objects.get()
     assert (customer.name, customer.email, customer.phone) == (
@@ -61,7 +63,7 @@ def test_a_new_lead(client, campaign):
 
 def test_the_form_is_csrf_exempt_so_it_works_inside_another_sites_frame(campaign):
     client = Client(enforce_csrf_checks=True)
-    assert client.post(url(campaign), VALID).status_code == 200
+    assert client.post(url(campaign), VALID).status_code == 302
     assert Customer.objects.count() == 1
 
 
@@ -83,8 +85,8 @@ def test_an_existing_customer_is_matched_by_email_whatever_the_case(client, camp
 
 
 def test_the_honeypot_pretends_and_writes_nothing(client, campaign):
-    response = client.post(url(campaign), {**VALID, "website": "http://spam.example"})
-    assert response.status_code == 200
+    response = client.post(url(campaign), {**VALID, "website": "http://spam.example"}, follow=True)
+    assert response.redirect_chain == [(f"{url(campaign)}?sent=1", 302)]
     assert b'id="lead-thanks"' in response.content
     assert not Customer.objects.exists()
 
@@ -93,14 +95,14 @@ def test_the_rate_limit(client, campaign):
     limit, _window = LEAD_LIMIT
     for i in range(limit):
         assert (
-            client.post(url(campaign), {**VALID, "email": f"p{i}@example.com"}).status_code == 200
+            client.post(url(campaign), {**VALID, "email": f"p{i}@example.com"}).status_code == 302
         )
     response = client.post(url(campaign), {**VALID, "email": "one-more@example.com"})
     assert response.status_code == 429
     assert b'id="lead-rate-limited"' in response.content
     assert Customer.objects.count() == limit
     other = Client(REMOTE_ADDR="10.9.8.7")
-    assert other.post(url(campaign), {**VALID, "email": "x@example.com"}).status_code == 200
+    assert other.post(url(campaign), {**VALID, "email": "x@example.com"}).status_code == 302
 
 
 @pytest.mark.parametrize(
