@@ -62,6 +62,8 @@ DERIVED = {
     "admin.LogEntry": "Django admin's log of its own edits (the change history is exported)",
     "core.OutboxMessage": "emails waiting for delivery: a restore must not send them again",
     "core.AuditEvent": "kept where it was written: a restore must not rewrite who did what",
+    "marketing.LeadSubmission": "a lead form submission awaiting its emailed confirmation"
+    " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",
