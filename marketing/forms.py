@@ -239,7 +239,8 @@ class CampaignForm(AudienceForm):
         status.choices = [(s.value, s.label) for s in allowed]
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
+        # One line: the name may become an email subject (a test send without one).
+        name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise ValidationError(_("Give the campaign a name."))
         return name

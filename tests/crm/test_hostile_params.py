@@ -28,7 +28,8 @@ from django.utils import timezone
 from customers.import_services import customer_import_create
 from customers.models import SavedView
 from marketing.consent import preferences_token, unsubscribe_token
-from marketing.lead_form_link import lead_form_token
+from marketing.lead_form_link import lead_confirm_token, lead_form_token
+from marketing.models import LeadSubmission
 from sales.import_services import order_import_create
 from sales.services import quote_create
 from service.links import csat_token, follow_token
@@ -205,6 +206,7 @@ PAGES = {
     "public-marketing:unsubscribe": {"token": "unsubscribe_token"},
     "public-marketing:preferences": {"token": "preferences_token"},
     "public-marketing:lead-form": {"token": "lead_token"},
+    "public-marketing:lead-confirm": {"token": "lead_confirm_token"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -360,6 +362,9 @@ def data(rep, agent, marketer, manager):
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),
         "preferences_token": preferences_token(customer_id=customer.pk),
         "lead_token": lead_form_token(campaign),
+        "lead_confirm_token": lead_confirm_token(
+            LeadSubmission.objects.create(campaign=campaign, name="Li", email="li@example.com")
+        ),
     }
     return kwargs
 
