@@ -10,9 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from marketing.models import Campaign
-from marketing.personalise import check_template
-
-MAX_NESTING = 20
+from marketing.personalise import MAX_NESTING, check_template
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
