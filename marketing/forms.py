@@ -319,11 +319,21 @@ class LoyaltyForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    """The customer's own per-channel choices on the public preferences page."""
+    """The customer's own choices on the public preferences page: withdraw only.
+
+    A box per channel the customer has consented to, ticked; unticking withdraws it. A
+    channel not granted has no box: this page cannot give consent (marketing.consent).
+    """
 
     CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.MAIL, Channel.SOCIAL]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, granted: set[str], **kwargs):
         super().__init__(*args, **kwargs)
         for channel in self.CHANNELS:
-            self.fields[channel.value] = forms.BooleanField(label=channel.label, required=False)
+            if channel.value in granted:
+                self.fields[channel.value] = forms.BooleanField(
+                    label=channel.label, required=False, initial=True
+                )
+
+    def withdrawn(self) -> list[str]:
+        return [name for name in self.fields if not self.cleaned_data.get(name)]
