@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.money import MONEY
 from marketing.audience_rule import AudienceRule
-from marketing.lead_form_link import lead_form_token
+from marketing.lead_form_link import LEAD_CONFIRM_MAX_AGE, lead_form_token
 from marketing.personalise import check_template
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -270,6 +270,15 @@ class LeadSubmission(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}: {self.email}"
+
+    @property
+    def expires_at(self):
+        """When the confirmation link dies (the nightly purge deletes it unconfirmed)."""
+        return self.submitted_at + LEAD_CONFIRM_MAX_AGE
+
+    @property
+    def is_expired(self) -> bool:
+        return self.confirmed_at is None and self.expires_at < timezone.now()
 
 
 class LoyaltyRule(models.Model):

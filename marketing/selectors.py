@@ -56,9 +56,6 @@ def lead_summary(campaign: Campaign, *, now: datetime) -> dict:
         expired=Count("pk", filter=Q(confirmed_at__isnull=True, submitted_at__lt=cutoff)),
     )
     latest = list(leads.select_related("customer").order_by("-submitted_at", "-pk")[:LATEST_LEADS])
-    for lead in latest:
-        lead.expires_at = lead.submitted_at + LEAD_CONFIRM_MAX_AGE
-        lead.is_expired = lead.confirmed_at is None and lead.expires_at < now
     return {**counts, "latest": latest}
 
 

@@ -144,11 +144,6 @@ def channel_labels(channels: list[str]) -> list[str]:
     return [str(c.label) for c in LEAD_CHANNELS if c.value in channels]
 
 
-def lead_is_expired(submission: LeadSubmission, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return submission.confirmed_at is None and submission.submitted_at + LEAD_CONFIRM_MAX_AGE < now
-
-
 @transaction.atomic
 def lead_confirm(*, submission: LeadSubmission) -> Customer:
     """The address owner confirmed: match or create the customer and grant what was ticked.

@@ -29,7 +29,6 @@ from marketing.services.leads import (
     LeadForm,
     channel_labels,
     lead_confirm,
-    lead_is_expired,
     lead_submit,
 )
 
@@ -85,7 +84,7 @@ CONFIRM_TEMPLATE = "marketing/leads/confirm.html"
 def lead_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the confirmation email: GET shows what will be recorded, POST does it."""
     submission = lead_from_token(token)
-    if submission is None or lead_is_expired(submission):
+    if submission is None or submission.is_expired:
         expired = submission is not None or LEAD_CONFIRM_LINK.has_expired(token)
         return render(
             request, CONFIRM_TEMPLATE, {"expired": expired}, status=410 if expired else 404

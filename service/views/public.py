@@ -90,7 +90,7 @@ VISIT_SECONDS = 24 * 3600
 
 
 def _voted(request: HttpRequest) -> list[int]:
-    value = request.get_signed_cookie(VOTED_COOKIE, default="", salt=VOTED_COOKIE)
+    value = request.get_signed_cookie(VOTED_COOKIE, default="", salt=VOTED_COOKIE) or ""
     return [int(part) for part in value.split(",") if part.isascii() and part.isdigit()]
 
 
@@ -215,6 +215,11 @@ def help_ticket(request, token):
         ticket = links.ticket_from_follow_token(token)
     except links.BadLink as error:
         return _bad_link(request, error)
+    if request.method == "POST" and request.POST.get("action") == "verify":
+        # A press, not the GET: a mail scanner opening the link proves nothing.
+        services.ticket_sender_verify(ticket=ticket)
+        messages.success(request, _("Thank you: your request is confirmed."))
+        return redirect(request.path)
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":

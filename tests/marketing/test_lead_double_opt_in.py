@@ -43,7 +43,7 @@ def _submit(client, campaign, capture, **extra):
 
 
 def _link_from_email() -> str:
-    body = mail.outbox[-1].body
+    body = str(mail.outbox[-1].body)
     match = re.search(r"http://\S+/m/lead/confirm/\S+/", body)
     assert match, body
     return match[0].removeprefix("http://testserver").split("8000", 1)[-1]
