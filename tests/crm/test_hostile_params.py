@@ -161,6 +161,7 @@ PAGES = {
     "service:ticket-detail": {"pk": "ticket"},
     "service:ticket-update": {"pk": "ticket"},
     "service:ticket-reply": {"pk": "ticket"},
+    "service:ticket-requester": {"pk": "requester_ticket"},
     "service:customer-tickets-panel": {"pk": "customer"},
     "knowledge:article-list": {},
     "knowledge:article-create": {},
@@ -340,6 +341,9 @@ def data(rep, agent, marketer, manager):
         "quote": quote,
         "order": order,
         "ticket": ticket,
+        "requester_ticket": TicketFactory(
+            customer=None, requester_name="Zhao", requester_email="zhao@example.net"
+        ),
         "article": article,
         "run": run,
         "campaign": campaign,
