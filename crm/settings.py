@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketing.tasks.nightly_loyalty",
         "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=30),
     },
+    # Unconfirmed lead form submissions are a stranger's typing: gone once the link expires.
+    "nightly-lead-purge": {
+        "task": "marketing.tasks.purge_lead_submissions",
+        "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=45),
+    },
 }
 
 STATIC_URL = "static/"

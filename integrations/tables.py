@@ -64,6 +64,8 @@ DERIVED = {
     "core.AuditEvent": "kept where it was written: a restore must not rewrite who did what",
     "core.IdempotencyKey": "used form tokens, kept a day: a restored form may be sent again",
     "core.PeriodicTaskRun": "the last run of each beat task, written again by the next run",
+    "marketing.LeadSubmission": "a lead form submission awaiting its emailed confirmation"
+    " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",

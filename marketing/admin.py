@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from marketing.models import (
     Campaign,
     CampaignRecipient,
+    LeadSubmission,
     LoyaltyAccount,
     LoyaltyEntry,
     LoyaltyRule,
@@ -29,6 +30,22 @@ class CampaignRecipientAdmin(admin.ModelAdmin):
     search_fields = ["coupon_code", "customer__name", "campaign__name"]
     raw_id_fields = ["campaign", "customer", "conversion_order"]
     list_select_related = ["campaign", "customer"]
+
+
+@admin.register(LeadSubmission)
+class LeadSubmissionAdmin(admin.ModelAdmin):
+    """Read-only: a submission is written by the form and confirmed by its visitor only."""
+
+    list_display = ["email", "name", "campaign", "submitted_at", "confirmed_at"]
+    list_filter = ["confirmed_at"]
+    search_fields = ["email", "name", "campaign__name"]
+    raw_id_fields = ["campaign", "customer"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(LoyaltyRule)

@@ -239,7 +239,8 @@ class CampaignForm(AudienceForm):
         status.choices = [(s.value, s.label) for s in allowed]
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
+        # One line: the name may become an email subject (a test send without one).
+        name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise ValidationError(_("Give the campaign a name."))
         return name
@@ -318,11 +319,21 @@ class LoyaltyForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    """The customer's own per-channel choices on the public preferences page."""
+    """The customer's own choices on the public preferences page: withdraw only.
+
+    A box per channel the customer has consented to, ticked; unticking withdraws it. A
+    channel not granted has no box: this page cannot give consent (marketing.consent).
+    """
 
     CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.MAIL, Channel.SOCIAL]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, granted: set[str], **kwargs):
         super().__init__(*args, **kwargs)
         for channel in self.CHANNELS:
-            self.fields[channel.value] = forms.BooleanField(label=channel.label, required=False)
+            if channel.value in granted:
+                self.fields[channel.value] = forms.BooleanField(
+                    label=channel.label, required=False, initial=True
+                )
+
+    def withdrawn(self) -> list[str]:
+        return [name for name in self.fields if not self.cleaned_data.get(name)]

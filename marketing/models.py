@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.money import MONEY
 from marketing.audience_rule import AudienceRule
-from marketing.lead_form_link import lead_form_token
+from marketing.lead_form_link import LEAD_CONFIRM_MAX_AGE, lead_form_token
 from marketing.personalise import check_template
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -227,6 +227,58 @@ class CampaignRecipient(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id} → {self.customer_id}"
+
+
+class LeadSubmission(models.Model):
+    """A lead form submission waiting for the visitor to confirm it from their mailbox.
+
+    Double opt-in: the form only stores this row and emails a signed confirmation link
+    (marketing.services.leads). Nothing about a customer changes until the link is
+    followed and confirmed; then the customer is matched by email or created, and only
+    then are the ticked channels granted. Unconfirmed rows are deleted once their link
+    has expired (the nightly purge), so a stranger's typing is not kept.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leads")
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    channels = models.JSONField(_("channels ticked"), default=list, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("lead form submission")
+        verbose_name_plural = _("lead form submissions")
+        indexes = [
+            models.Index(fields=["campaign", "-submitted_at"]),
+            models.Index(
+                fields=["submitted_at"],
+                condition=models.Q(confirmed_at__isnull=True),
+                name="lead_pending_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.email}"
+
+    @property
+    def expires_at(self):
+        """When the confirmation link dies (the nightly purge deletes it unconfirmed)."""
+        return self.submitted_at + LEAD_CONFIRM_MAX_AGE
+
+    @property
+    def is_expired(self) -> bool:
+        return self.confirmed_at is None and self.expires_at < timezone.now()
 
 
 class LoyaltyRule(models.Model):

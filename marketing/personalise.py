@@ -21,7 +21,7 @@ from django.template import (
     defaultfilters,
     defaulttags,
 )
-from django.template.base import Variable, VariableNode
+from django.template.base import Lexer, TokenType, Variable, VariableNode
 from django.utils.translation import gettext as _
 
 FIELDS = (
@@ -36,6 +36,10 @@ FIELDS = (
 # Text filters that take no argument able to make the output large (no ljust/center).
 _FILTERS = ("default", "upper", "lower", "title", "capfirst", "truncatechars", "truncatewords")
 MAX_OUTPUT = 100_000
+# Blocks inside blocks: the parser and the renderer recurse once per level, so a thousand
+# levels overflowed Python's stack (a 500 on save). No real message needs more than a few.
+MAX_NESTING = 20
+_BLOCK_TAGS = {"if": "endif", "comment": "endcomment"}
 
 
 def _library() -> Library:
@@ -58,14 +62,33 @@ _TEXT = _engine(autoescape=False)
 
 def compile_template(source: str) -> Template:
     """The compiled template; ValidationError with a readable message if it is not allowed."""
+    _check_nesting(source or "")
     try:
         template = Template(source or "", engine=_TEXT)
-    except TemplateSyntaxError as error:
+    except (TemplateSyntaxError, RecursionError) as error:
         raise ValidationError(
             _("This template cannot be used: %(error)s. Allowed fields: %(fields)s.")
             % {"error": error, "fields": _field_list()}
         ) from error
     return template
+
+
+def _check_nesting(source: str) -> None:
+    depth = 0
+    closers = set(_BLOCK_TAGS.values())
+    for token in Lexer(source).tokenize():
+        if token.token_type != TokenType.BLOCK:
+            continue
+        name = token.contents.split(maxsplit=1)[0] if token.contents.strip() else ""
+        if name in _BLOCK_TAGS:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValidationError(
+                    _("Blocks are nested too deeply: at most %(max)d levels.")
+                    % {"max": MAX_NESTING}
+                )
+        elif name in closers:
+            depth = max(depth - 1, 0)
 
 
 def check_template(source: str) -> None:

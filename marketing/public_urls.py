@@ -10,4 +10,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", public.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", public.preferences, name="preferences"),
     path("lead/<str:token>/", leads.lead_form, name="lead-form"),
+    path("lead/confirm/<str:token>/", leads.lead_confirm_view, name="lead-confirm"),
 ]

@@ -1,12 +1,18 @@
 """Reads with the access rules: marketers and managers work campaigns, reps read them."""
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from customers.models import Customer
-from marketing.lead_form_link import campaign_id_from_token
-from marketing.models import Campaign, CampaignRecipient, LoyaltyEntry
+from marketing.lead_form_link import (
+    LEAD_CONFIRM_MAX_AGE,
+    campaign_id_from_token,
+    lead_from_confirm_token,
+)
+from marketing.models import Campaign, CampaignRecipient, LeadSubmission, LoyaltyEntry
 
 
 def campaigns_visible_to(user: User | AnonymousUser) -> QuerySet[Campaign]:
@@ -19,6 +25,38 @@ def campaign_from_token(token: str) -> Campaign | None:
     """The campaign of a public lead form link (marketing.lead_form_link), if any."""
     pk = campaign_id_from_token(token)
     return None if pk is None else Campaign.objects.filter(pk=pk).first()
+
+
+def lead_from_token(token: str) -> LeadSubmission | None:
+    """The submission a confirmation link names (its address unchanged since), if any."""
+    value = lead_from_confirm_token(token)
+    if value is None:
+        return None
+    pk, email = value
+    submission = LeadSubmission.objects.select_related("campaign").filter(pk=pk).first()
+    if submission is None or submission.email.lower() != email:
+        return None
+    return submission
+
+
+LATEST_LEADS = 10
+
+
+def lead_summary(campaign: Campaign, *, now: datetime) -> dict:
+    """The lead form's submissions for the campaign page: counts and the latest few.
+
+    Pending rows wait for the visitor's click; their link dies after LEAD_CONFIRM_MAX_AGE
+    (the row is then "expired" until the nightly purge deletes it).
+    """
+    leads = LeadSubmission.objects.filter(campaign=campaign)
+    cutoff = now - LEAD_CONFIRM_MAX_AGE
+    counts = leads.aggregate(
+        confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)),
+        pending=Count("pk", filter=Q(confirmed_at__isnull=True, submitted_at__gte=cutoff)),
+        expired=Count("pk", filter=Q(confirmed_at__isnull=True, submitted_at__lt=cutoff)),
+    )
+    latest = list(leads.select_related("customer").order_by("-submitted_at", "-pk")[:LATEST_LEADS])
+    return {**counts, "latest": latest}
 
 
 def can_change_campaign(user: User | AnonymousUser, campaign: Campaign) -> bool:

@@ -56,3 +56,11 @@ def imported_orders(first_id: int, last_id: int) -> dict:
     from marketing.services.loyalty import imported_orders_reward
 
     return imported_orders_reward(first_id=first_id, last_id=last_id)
+
+
+@shared_task(name="marketing.tasks.purge_lead_submissions", ignore_result=True)
+def purge_lead_submissions() -> int:
+    """Nightly (beat): delete lead form submissions whose confirmation link has expired."""
+    from marketing.services.leads import lead_submissions_purge
+
+    return lead_submissions_purge()

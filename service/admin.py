@@ -65,7 +65,7 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "priority", "category", "channel", "team"]
-    search_fields = ["subject", "customer__name", "customer__email"]
+    search_fields = ["subject", "customer__name", "customer__email", "requester_email"]
     raw_id_fields = ["customer", "contact", "assignee"]
     autocomplete_fields = ["tags"]
     list_select_related = ["customer", "assignee", "team"]

@@ -19,11 +19,14 @@ from service.selectors import EscalationDigestRow
 
 
 def customer_address(ticket: Ticket) -> str:
-    """The contact's address when there is one, else the customer's; "" for none."""
+    """The contact's address when there is one, else the customer's, else the requester's
+    (a ticket from an unknown address has no customer); "" for none."""
     contact = ticket.contact
     if contact is not None and contact.email:
         return contact.email
-    return ticket.customer.email or ""
+    if ticket.customer is not None and ticket.customer.email:
+        return ticket.customer.email
+    return ticket.requester_email
 
 
 def _subject(ticket: Ticket, text: str) -> str:

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from markdown_it import MarkdownIt
 
+from crm.lib.ratelimit import rate_limit_hit
 from service.models import KnowledgeArticle, SuggestionOpen
 
 SEARCH_CONFIG = "simple"
@@ -251,50 +252,61 @@ def article_delete(*, article) -> None:
 
 
 # --- writes (self-service visitors) -------------------------------------------------------
+# Anonymous readers get no session (a database row per visitor would let anyone fill the
+# table). A view or vote is remembered per client address in the cache instead, through
+# crm.lib.ratelimit: once per article and address in a window, and a cap per address, so
+# a script reloading a page neither inflates the counts nor writes a row per request.
+# These fail closed: while the cache is unreachable nothing is counted, which costs
+# nothing but a few views.
+VIEW_ONCE_SECONDS = 24 * 3600
+VIEWS_PER_CLIENT = (100, 3600)  # counted views per address per window (seconds)
+VOTE_ONCE_SECONDS = 30 * 24 * 3600
+VOTES_PER_CLIENT = (20, 3600)
+SUGGESTION_OPENS_PER_CLIENT = (30, 3600)
 
 
-def _session_ids(session, key: str) -> list[int]:
-    value = session.get(key)
-    return value if isinstance(value, list) else []
-
-
-def _remember(session, key: str, article_id: int, keep: int = 300) -> bool:
-    """Add the id to the session's list; False when it was already there."""
-    ids = _session_ids(session, key)
-    if article_id in ids:
+def _first_time(purpose: str, client: str, *, once_seconds: int, cap: tuple[int, int]) -> bool:
+    """True for the first `purpose` of this client in `once_seconds`, within the cap."""
+    limit, window = cap
+    if not rate_limit_hit(purpose, client, limit=1, window=once_seconds, fail_open=False):
         return False
-    session[key] = [*ids, article_id][-keep:]
-    return True
+    base = purpose.split(":", 1)[0]
+    return rate_limit_hit(base, client, limit=limit, window=window, fail_open=False)
 
 
-def article_record_view(*, article, session) -> bool:
-    """Count one view per session and article (an F() update: no lost counts under load)."""
-    if not _remember(session, "help_viewed", article.pk):
+def article_record_view(*, article, client: str) -> bool:
+    """Count one view per client address and article a day (an F() update: no lost counts)."""
+    purpose = f"help-view:{article.pk}"
+    if not _first_time(purpose, client, once_seconds=VIEW_ONCE_SECONDS, cap=VIEWS_PER_CLIENT):
         return False
     KnowledgeArticle.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
     return True
 
 
-def article_vote(*, article, session, helpful: bool) -> bool:
-    """One "was this helpful?" vote per session and article; False when already voted."""
-    if not _remember(session, "help_voted", article.pk):
+def article_vote(*, article, client: str, helpful: bool) -> bool:
+    """One "was this helpful?" vote per client address and article; False when refused."""
+    purpose = f"help-vote:{article.pk}"
+    if not _first_time(purpose, client, once_seconds=VOTE_ONCE_SECONDS, cap=VOTES_PER_CLIENT):
         return False
     field = "helpful_votes" if helpful else "not_helpful_votes"
     KnowledgeArticle.objects.filter(pk=article.pk).update(**{field: F(field) + 1})
     return True
 
 
-def visit_id(session) -> str:
-    """The visitor's anonymous id: a hash of their session key (created if needed)."""
-    if not session.session_key:
-        session.save()
-    return hashlib.sha256(session.session_key.encode()).hexdigest()
+def visit_id(visit_token: str) -> str:
+    """The visitor's anonymous id: a hash of the random token in their visit cookie."""
+    return hashlib.sha256(visit_token.encode()).hexdigest()
 
 
 @transaction.atomic
-def suggestion_open_record(*, article, session) -> SuggestionOpen | None:
+def suggestion_open_record(*, article, visit_token: str, client: str) -> SuggestionOpen | None:
     """A suggested article opened from the submission form, once per visit and article."""
-    visit = visit_id(session)
+    limit, window = SUGGESTION_OPENS_PER_CLIENT
+    if not rate_limit_hit(
+        "help-suggestion-open", client, limit=limit, window=window, fail_open=False
+    ):
+        return None
+    visit = visit_id(visit_token)
     if SuggestionOpen.objects.filter(article=article, visit=visit).exists():
         return None
     opened = SuggestionOpen(article=article, visit=visit)
@@ -303,12 +315,11 @@ def suggestion_open_record(*, article, session) -> SuggestionOpen | None:
     return opened
 
 
-def suggestions_mark_followed(*, session) -> int:
+def suggestions_mark_followed(*, visit_token: str) -> int:
     """The visitor submitted a ticket after all: their opened suggestions did not deflect it."""
-    if not session.session_key:
+    if not visit_token:
         return 0
-    visit = hashlib.sha256(session.session_key.encode()).hexdigest()
-    return SuggestionOpen.objects.filter(visit=visit, ticket_followed=False).update(
+    return SuggestionOpen.objects.filter(visit=visit_id(visit_token), ticket_followed=False).update(
         ticket_followed=True
     )
 

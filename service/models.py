@@ -158,12 +158,22 @@ class Ticket(models.Model):
 
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 
+    # None for a web request from an unknown address: a requester, not a customer, until an
+    # agent links the ticket to a customer or creates one from the requester (issue 13).
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="tickets",
     )
+    requester_name = models.CharField(_("requester's name"), max_length=200, blank=True)
+    requester_email = models.EmailField(_("requester's email"), max_length=254, blank=True)
+    # A web request names an address nobody has proven to own: True until the sender
+    # follows the emailed link and confirms (service.services.ticket_sender_verify).
+    sender_unverified = models.BooleanField(_("sender not verified"), default=False)
+    sender_verified_at = models.DateTimeField(_("sender verified"), null=True, blank=True)
     contact = models.ForeignKey(
         "customers.Contact",
         verbose_name=_("contact"),
@@ -283,6 +293,12 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["-created_at", "-id"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | ~models.Q(requester_email=""),
+                name="ticket_customer_or_requester",
+            ),
+        ]
         permissions = [
             ("view_any_ticket", _("Can see every ticket")),
             ("work_ticket", _("Can reply to, assign and resolve tickets")),
@@ -297,6 +313,20 @@ class Ticket(models.Model):
     @property
     def number(self) -> str:
         return f"T-{self.pk:06d}" if self.pk else ""
+
+    @property
+    def is_requester(self) -> bool:
+        """From an unknown address, not linked to a customer yet."""
+        return self.customer_id is None
+
+    @property
+    def sender_name(self) -> str:
+        """Who wrote in: the contact, else the customer, else the requester."""
+        if self.contact_id is not None and self.contact is not None:
+            return self.contact.name
+        if self.customer_id is not None and self.customer is not None:
+            return self.customer.name
+        return self.requester_name or self.requester_email
 
     @property
     def is_open(self) -> bool:

@@ -84,7 +84,7 @@ def _resume_clock(ticket: Ticket, now: datetime) -> None:
 @transaction.atomic
 def ticket_create(
     *,
-    customer: Customer,
+    customer: Customer | None,
     subject: str,
     description: str,
     channel: str,
@@ -96,15 +96,26 @@ def ticket_create(
     tags: Iterable = (),
     created_by: User | None = None,
     now: datetime | None = None,
+    requester_name: str = "",
+    requester_email: str = "",
+    sender_unverified: bool = False,
 ) -> Ticket:
-    """Open a ticket with its SLA due times. created_by None: the customer submitted it."""
-    if contact is not None and contact.customer_id != customer.pk:
+    """Open a ticket with its SLA due times. created_by None: the customer submitted it.
+
+    customer None: a requester's ticket (requester_email required), see ticket_submit_public.
+    """
+    if contact is not None and (customer is None or contact.customer_id != customer.pk):
         raise ValidationError({"contact": _("This contact belongs to another customer.")})
+    if customer is None and not requester_email:
+        raise ValidationError(_("A ticket needs a customer or a requester's email."))
     if team is None:
         team = Team.objects.filter(name=DEFAULT_TEAM).first()
     ticket = Ticket(
         customer=customer,
         contact=contact,
+        requester_name=requester_name,
+        requester_email=requester_email,
+        sender_unverified=sender_unverified,
         subject=subject,
         description=description,
         channel=channel,
@@ -121,8 +132,8 @@ def ticket_create(
     return ticket
 
 
-def _match_customer(email: str, name: str) -> tuple[Customer, Contact | None]:
-    """The oldest customer with this email, else a contact's customer, else a new lead."""
+def _match_customer(email: str) -> tuple[Customer | None, Contact | None]:
+    """The oldest customer with this email, else a contact's customer, else nobody."""
     customer = Customer.objects.filter(email__iexact=email).order_by("created_at", "pk").first()
     if customer is not None:
         return customer, None
@@ -134,27 +145,30 @@ def _match_customer(email: str, name: str) -> tuple[Customer, Contact | None]:
     )
     if contact is not None:
         return contact.customer, contact
-    customer = customer_create(
-        data={
-            "name": name,
-            "email": email,
-            "kind": Customer.Kind.PERSON,
-            "stage": Customer.Stage.LEAD,
-            "source": Customer.Source.WEBSITE,
-        }
-    )
-    return customer, None
+    return None, None
 
 
 @transaction.atomic
 def ticket_submit_public(
     *, email: str, name: str, subject: str, description: str, category: str
 ) -> Ticket:
-    """A ticket from the self-service form; the customer gets the signed follow link."""
-    customer, contact = _match_customer(email.strip(), name.strip())
+    """A ticket from the self-service form; the sender gets the signed follow link.
+
+    Anyone may type any address into a public form (issue 13). So the ticket is marked
+    "sender not verified" until the link emailed to that address is followed and
+    confirmed (ticket_sender_verify); agents see the mark. A known address files the
+    ticket on its customer; an unknown one makes the sender a requester (name and email
+    on the ticket, no customer created) until an agent links the ticket to a customer or
+    creates one from the requester.
+    """
+    email, name = email.strip(), name.strip()
+    customer, contact = _match_customer(email)
     ticket = ticket_create(
         customer=customer,
         contact=contact,
+        requester_name=name,
+        requester_email=email,
+        sender_unverified=True,
         subject=subject,
         description=description,
         channel=Ticket.Channel.WEB,
@@ -169,6 +183,49 @@ def ticket_submit_public(
     )
     emails.send_ticket_acknowledgement(ticket)
     return ticket
+
+
+@transaction.atomic
+def ticket_sender_verify(*, ticket: Ticket, now: datetime | None = None) -> Ticket:
+    """The sender followed the emailed link and confirmed: the address is theirs."""
+    locked = _locked(ticket, NOT_A_USER_EDIT)  # not a form's fields: no conflict to report
+    if locked.sender_unverified:
+        locked.sender_unverified = False
+        locked.sender_verified_at = now or timezone.now()
+        locked.save(update_fields=["sender_unverified", "sender_verified_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_link_customer(*, ticket: Ticket, customer: Customer, user: User) -> Ticket:
+    """An agent decided whose request a requester's ticket is. The requester's name and
+    email stay on the ticket as what the sender typed."""
+    locked = _locked(ticket, NOT_A_USER_EDIT)
+    if locked.customer_id is not None:
+        raise ValidationError(_("This ticket already belongs to a customer."))
+    locked.customer = customer
+    save_new_version(locked)
+    return locked
+
+
+@transaction.atomic
+def ticket_customer_from_requester(*, ticket: Ticket, user: User) -> Customer:
+    """An agent decided the requester is a new customer: a lead from the website."""
+    locked = _locked(ticket, NOT_A_USER_EDIT)
+    if locked.customer_id is not None:
+        raise ValidationError(_("This ticket already belongs to a customer."))
+    customer = customer_create(
+        data={
+            "name": locked.requester_name or locked.requester_email,
+            "email": locked.requester_email,
+            "kind": Customer.Kind.PERSON,
+            "stage": Customer.Stage.LEAD,
+            "source": Customer.Source.WEBSITE,
+        }
+    )
+    locked.customer = customer
+    save_new_version(locked)
+    return customer
 
 
 def _locked(ticket: Ticket, expected_version: ExpectedVersion) -> Ticket:
@@ -230,6 +287,9 @@ def ticket_customer_reply(
     )
     message.full_clean()
     message.save()
+    if locked.sender_unverified:  # a reply through the emailed link proves the address too
+        locked.sender_unverified, locked.sender_verified_at = False, now
+        locked.save(update_fields=["sender_unverified", "sender_verified_at", "updated_at"])
     if locked.status in (Ticket.Status.WAITING, Ticket.Status.RESOLVED):
         _resume_clock(locked, now)
         locked.status = Ticket.Status.OPEN

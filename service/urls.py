@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from service.views import ticket_page, tickets
+from service.views import requester, ticket_page, tickets
 
 app_name = "service"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/<int:pk>/", ticket_page.ticket_detail, name="ticket-detail"),
     path("tickets/<int:pk>/update/", ticket_page.ticket_update_view, name="ticket-update"),
     path("tickets/<int:pk>/reply/", ticket_page.ticket_reply_view, name="ticket-reply"),
+    path("tickets/<int:pk>/requester/", requester.ticket_requester, name="ticket-requester"),
     path(
         "customers/<int:pk>/tickets/", tickets.customer_tickets_panel, name="customer-tickets-panel"
     ),

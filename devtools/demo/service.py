@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from customers.models import Customer
 from service.models import (
     Holiday,
     Priority,
@@ -96,6 +97,7 @@ def seed_service(*, rng: random.Random, users: dict, customer_ids: list[int], to
     chosen = [cid for cid in customer_ids if rng.random() < 1 / 8]
     tickets = [_ticket(rng, cid, now, agent, team, index) for index, cid in enumerate(chosen)]
     tickets += _at_risk_tickets(rng, customer_ids, now, team)
+    tickets += _web_requests(rng, customer_ids, now, team)
     for ticket in tickets:
         apply_due_times(ticket, policy=policies.get(ticket.priority), holiday_dates=holidays)
     Ticket.objects.bulk_create(tickets, batch_size=1000)
@@ -154,6 +156,36 @@ def _at_risk_tickets(rng, customer_ids, now, team) -> list[Ticket]:
             created_at=now - timedelta(minutes=25),
         )
         for subject, description in rng.sample(TOPICS, 3)
+    ]
+
+
+def _web_requests(rng, customer_ids, now, team) -> list[Ticket]:
+    """Fresh help-form requests: one from a customer's address, not yet confirmed by the
+    sender, and one from an unknown address (a requester, no customer), so agents see both
+    marks in the queue."""
+    if not customer_ids:
+        return []
+    (subject, description), (subject2, description2) = rng.sample(TOPICS, 2)
+    customer = Customer.objects.only("name", "email").get(pk=rng.choice(customer_ids))
+    common = {"channel": Ticket.Channel.WEB, "team": team, "sender_unverified": True}
+    return [
+        Ticket(
+            customer=customer,
+            requester_name=customer.name,
+            requester_email=customer.email or "someone@example.com",
+            subject=subject,
+            description=description,
+            created_at=now - timedelta(minutes=12),
+            **common,
+        ),
+        Ticket(
+            requester_name="赵敏 Zhao Min",
+            requester_email="zhao.min@example.net",
+            subject=subject2,
+            description=description2,
+            created_at=now - timedelta(minutes=7),
+            **common,
+        ),
     ]
 
 

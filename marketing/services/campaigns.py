@@ -1,5 +1,6 @@
 """Writes: campaigns and coupon redemption (consent is written by customers.services)."""
 
+import logging
 import secrets
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_versi
 from customers.models import Customer
 from marketing.models import Campaign, CampaignRecipient
 from sales.models import Order
+
+logger = logging.getLogger(__name__)
 
 # Fields a campaign form may set; status, owner and version are handled on their own.
 CAMPAIGN_FIELDS = [
@@ -132,12 +135,24 @@ def coupon_codes(n: int, *, prefix: str = "") -> list[str]:
 
 @transaction.atomic
 def coupon_redeem(*, order: Order) -> CampaignRecipient | None:
-    """An order carrying a campaign's coupon converts that recipient (once, first order wins)."""
+    """An order carrying a campaign's coupon converts that recipient (once, first order wins).
+
+    A coupon is its recipient's: another customer's order with the code redeems nothing
+    (a shared or leaked code must not be used by, nor credit the campaign with, a stranger).
+    """
     code = (order.coupon_code or "").strip().upper()
     if not code:
         return None
-    recipient = CampaignRecipient.objects.select_for_update().filter(coupon_code=code).first()
-    if recipient is None or recipient.conversion_order_id is not None:
+    recipient = (
+        CampaignRecipient.objects.select_for_update()
+        .filter(coupon_code=code, customer_id=order.customer_id)
+        .first()
+    )
+    if recipient is None:
+        if CampaignRecipient.objects.filter(coupon_code=code).exists():
+            logger.warning("order %s carries another customer's coupon: not redeemed", order.pk)
+        return None
+    if recipient.conversion_order_id is not None:
         return recipient
     recipient.conversion_order = order
     recipient.converted_at = order.ordered_at

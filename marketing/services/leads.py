@@ -1,26 +1,44 @@
 """Lead capture: a campaign's public web form, and what a submission writes.
 
-The form's URL is a signed link (marketing.lead_form_link). A submission matches an
-existing customer by email
-(case-insensitive): it fills their blank phone, keeps their stage and source, and records
-the consent ticked; otherwise it creates a customer at the lead stage with the source
-"campaign". An unticked box withdraws nothing: not ticking is not an opt-out.
-If the customer was already a recipient of the campaign, their outcome becomes
-"responded". A new lead is not made a recipient: a queued recipient would be sent the
-campaign by the sender. Every submission is logged as an inbound interaction naming the
+Double opt-in (issue 13). A submission writes only a pending LeadSubmission and emails,
+through the outbox, a signed confirmation link that expires (marketing.lead_form_link).
+Anyone may type anyone's address into a public form, so the form itself changes no
+customer: it grants no consent, fills in no phone and creates no customer.
+
+Following the link and pressing "Confirm" (lead_confirm) is the visitor's proof that
+the mailbox is theirs. Only then is the customer matched by email (case-insensitive) or
+created at the lead stage with the source "campaign", and only the channels ticked are
+granted, through customers.services.consent_set. A confirmed click may grant a channel
+the customer withdrew before: it is a fresh, explicit and informed opt-in by the address
+owner, which GDPR (Art. 7) and PIPL accept, and the withdrawal stays in the consent
+history. An existing customer's contact data (name, phone) is never changed: the typed
+phone is used only for a customer created by the confirmation. An unticked box withdraws
+nothing: not ticking is not an opt-out.
+
+On confirmation, if the customer was already a recipient of the campaign, their outcome
+becomes "responded"; a new lead is not made a recipient (a queued recipient would be
+sent the campaign). The confirmation is logged as an inbound interaction naming the
 campaign, which is how the customer's 360° page shows where the lead came from.
+Unconfirmed submissions are deleted once their link has expired (lead_submissions_purge).
 """
 
+from datetime import datetime
+
 from django import forms
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.lib.concurrency import NOT_A_USER_EDIT
+from core.services import outbox_email_enqueue
 from customers.models import Channel, Customer, Interaction
-from customers.services import consent_set, customer_create, customer_update, interaction_log
-from marketing.models import Campaign, CampaignRecipient
+from customers.services import consent_set, customer_create, interaction_log
+from marketing.lead_form_link import LEAD_CONFIRM_MAX_AGE, lead_confirm_token
+from marketing.models import Campaign, CampaignRecipient, LeadSubmission
 
 # The channels a visitor may opt in to from the form.
 LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
@@ -73,38 +91,107 @@ class LeadForm(forms.Form):
 
 
 @transaction.atomic
-def lead_capture(
+def lead_submit(
     *, campaign: Campaign, name: str, email: str, phone: str, channels: list[str]
-) -> tuple[Customer, bool]:
-    """Record a submission; returns the customer and whether they are new."""
-    customer = (
-        Customer.objects.select_for_update().filter(email__iexact=email).order_by("id").first()
+) -> LeadSubmission:
+    """Store a pending submission and email its confirmation link; changes no customer.
+
+    A second submission of the same address to the same campaign while the first is
+    pending replaces it (one pending row, a fresh link), so a form sent twice is one lead.
+    """
+    wanted = [c.value for c in LEAD_CHANNELS if c.value in channels]
+    submission = (
+        LeadSubmission.objects.select_for_update()
+        .filter(campaign=campaign, email__iexact=email, confirmed_at__isnull=True)
+        .order_by("-pk")
+        .first()
+    ) or LeadSubmission(campaign=campaign)
+    submission.name, submission.email, submission.phone = name, email, phone
+    submission.channels = wanted
+    submission.submitted_at = timezone.now()
+    submission.full_clean()
+    submission.save()
+    _email_confirmation(submission)
+    return submission
+
+
+def _email_confirmation(submission: LeadSubmission) -> None:
+    link = settings.CRM_BASE_URL + reverse(
+        "public-marketing:lead-confirm", args=[lead_confirm_token(submission)]
     )
-    created = customer is None
+    context = {
+        "submission": submission,
+        "campaign": submission.campaign,
+        "link": link,
+        "days": LEAD_CONFIRM_MAX_AGE.days,
+        "channels": channel_labels(submission.channels),
+    }
+    # The campaign name is the marketer's text: one line in a header.
+    subject = _("Please confirm: %(name)s") % {"name": " ".join(submission.campaign.name.split())}
+    message = EmailMultiAlternatives(
+        subject=subject[:250],
+        body=render_to_string("marketing/email/lead_confirm.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[submission.email],
+    )
+    message.attach_alternative(
+        render_to_string("marketing/email/lead_confirm.html", context), "text/html"
+    )
+    outbox_email_enqueue(message=message, about=submission)
+
+
+def channel_labels(channels: list[str]) -> list[str]:
+    return [str(c.label) for c in LEAD_CHANNELS if c.value in channels]
+
+
+@transaction.atomic
+def lead_confirm(*, submission: LeadSubmission) -> Customer:
+    """The address owner confirmed: match or create the customer and grant what was ticked.
+
+    Confirming twice (a double click, a reload) changes nothing the second time.
+    """
+    locked = LeadSubmission.objects.select_for_update().get(pk=submission.pk)
+    if locked.confirmed_at is not None and locked.customer is not None:
+        return locked.customer
+    campaign = locked.campaign
+    customer = (
+        Customer.objects.select_for_update()
+        .filter(email__iexact=locked.email)
+        .order_by("id")
+        .first()
+    )
     if customer is None:
         data = {
-            "name": name,
-            "email": email,
-            "phone": phone,
+            "name": locked.name,
+            "email": locked.email,
+            "phone": locked.phone,
             "stage": Customer.Stage.LEAD,
             "source": Customer.Source.CAMPAIGN,
         }
         customer = customer_create(data=data)
-    elif phone and not customer.phone:
-        # The visitor fills a blank: no one edited a form showing the customer's version.
-        customer = customer_update(
-            customer=customer, expected_version=NOT_A_USER_EDIT, data={"phone": phone}
-        )
     source = _lead_source(campaign)
-    for channel in channels:
-        consent_set(customer=customer, channel=channel, granted=True, source=source, by=None)
+    for channel in locked.channels:
+        if channel in Channel.values:
+            consent_set(customer=customer, channel=channel, granted=True, source=source, by=None)
     _mark_responded(campaign, customer)
     _log_interaction(campaign, customer)
-    return customer, created
+    locked.confirmed_at, locked.customer = timezone.now(), customer
+    locked.save(update_fields=["confirmed_at", "customer"])
+    return customer
+
+
+@transaction.atomic
+def lead_submissions_purge(*, now: datetime | None = None) -> int:
+    """Delete unconfirmed submissions whose link has expired (a stranger's typing)."""
+    cutoff = (now or timezone.now()) - LEAD_CONFIRM_MAX_AGE
+    deleted, _rows = LeadSubmission.objects.filter(
+        confirmed_at__isnull=True, submitted_at__lt=cutoff
+    ).delete()
+    return deleted
 
 
 def _lead_source(campaign: Campaign) -> str:
-    return f"lead form: {campaign.name}"[:100]
+    return f"lead form, confirmed by email: {campaign.name}"[:100]
 
 
 def _mark_responded(campaign: Campaign, customer: Customer) -> None:
@@ -119,5 +206,6 @@ def _log_interaction(campaign: Campaign, customer: Customer) -> None:
         logged_by=None,  # nobody logged it: the customer did
         channel=Channel.EMAIL,
         direction=Interaction.Direction.INBOUND,
-        summary=_("Filled in the lead form of the campaign “%(name)s”.") % {"name": campaign.name},
+        summary=_("Confirmed the lead form of the campaign “%(name)s” by email.")
+        % {"name": campaign.name},
     )

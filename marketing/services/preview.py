@@ -41,7 +41,9 @@ def send_test(*, campaign: Campaign, customer: Customer, to: str) -> OutboxMessa
     if not to:
         raise ValidationError(_("Your user account has no email address to send the test to."))
     preview = preview_for(campaign, customer)
-    subject = _("[Test] %(subject)s") % {"subject": preview.subject or campaign.name}
+    # A name stored with a line break (admin, restore) must not become a header break.
+    fallback = " ".join(campaign.name.split())
+    subject = _("[Test] %(subject)s") % {"subject": preview.subject or fallback}
     link = unsubscribe_url(customer_id=customer.pk, channel=CONSENT_CHANNEL[campaign.channel])
     message = email_message(subject=subject, body=preview.body, to=to, link=link)
     return outbox_email_enqueue(message=message, about=campaign)

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,7 +21,12 @@ from marketing.audience_rule import AudienceRule
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
 from marketing.models import Campaign, CampaignRecipient, LoyaltyTier
-from marketing.selectors import campaign_owners_for, campaigns_visible_to, can_change_campaign
+from marketing.selectors import (
+    campaign_owners_for,
+    campaigns_visible_to,
+    can_change_campaign,
+    lead_summary,
+)
 from marketing.services.campaigns import CAMPAIGN_FIELDS, campaign_create, campaign_update
 
 PAGE_SIZE = 25
@@ -57,11 +63,13 @@ def campaign_detail(request, pk):
         .annotate(n=Count("id"))
         .order_by()
     )
+    can_change = can_change_campaign(request.user, campaign)
     context = {
         "campaign": campaign,
         "criteria": describe_rule(AudienceRule.from_dict(campaign.audience)),
         "recipient_counts": [(s.label, statuses.get(s.value, 0)) for s in CampaignRecipient.Status],
-        "can_change": can_change_campaign(request.user, campaign),
+        "can_change": can_change,
+        "leads": lead_summary(campaign, now=timezone.now()) if can_change else None,
     }
     return render(request, "marketing/campaign_detail.html", context)
 

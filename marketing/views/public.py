@@ -63,27 +63,33 @@ def unsubscribe(request, token):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def preferences(request, token):
+    """Withdraw consent channel by channel; this page never grants (marketing.consent)."""
     try:
         customer_id = read_preferences_token(token)
-    except BadToken:
+    except BadToken as error:
+        if error.expired:
+            return render(request, "marketing/public/link_expired.html", status=410)
         return _bad_link(request)
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         return _bad_link(request)
-    current = dict(Consent.objects.filter(customer=customer).values_list("channel", "granted"))
-    form = PreferencesForm(request.POST or None, initial=current)
+    granted = set(
+        Consent.objects.filter(customer=customer, granted=True).values_list("channel", flat=True)
+    )
+    form = PreferencesForm(request.POST or None, granted=granted)
     saved = False
     if request.method == "POST" and form.is_valid():
-        for channel in PreferencesForm.CHANNELS:
-            wanted = form.cleaned_data[channel.value]
-            if wanted != current.get(channel.value, False):
-                consent_set(
-                    customer=customer,
-                    channel=channel.value,
-                    granted=wanted,
-                    source=PREFERENCES_SOURCE,
-                    by=None,  # the customer, from a link
-                )
+        for channel in form.withdrawn():
+            consent_set(
+                customer=customer,
+                channel=channel,
+                granted=False,
+                source=PREFERENCES_SOURCE,
+                by=None,  # the customer, from a link
+            )
         saved = True
-    context = {"form": form, "saved": saved}
+        granted -= set(form.withdrawn())
+        form = PreferencesForm(granted=granted)
+    not_granted = [c.label for c in PreferencesForm.CHANNELS if c.value not in granted]
+    context = {"form": form, "saved": saved, "not_granted": not_granted}
     return render(request, "marketing/public/preferences.html", context)

@@ -4,6 +4,9 @@ Every view is marked login_not_required. Abuse is limited by a honeypot field an
 per-IP rate limit; the ticket and rating pages are reached only through signed links.
 """
 
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -77,19 +80,48 @@ def help_home(request):
     return render(request, "service/help/home.html", context)
 
 
+# Anonymous readers get cookies, never a session (a database row per visitor): the
+# articles voted on, for the page to say so, and a random visit id that tells a deflected
+# visit (a suggestion opened, no ticket sent) from a followed one.
+VOTED_COOKIE = "help_voted"
+VOTED_KEEP = 50
+VISIT_COOKIE = "help_visit"
+VISIT_SECONDS = 24 * 3600
+
+
+def _voted(request: HttpRequest) -> list[int]:
+    value = request.get_signed_cookie(VOTED_COOKIE, default="", salt=VOTED_COOKIE) or ""
+    return [int(part) for part in value.split(",") if part.isascii() and part.isdigit()]
+
+
+def _visit_token(request: HttpRequest) -> str:
+    value = request.COOKIES.get(VISIT_COOKIE, "")
+    return value if len(value) == 43 and value.replace("-", "").replace("_", "").isalnum() else ""
+
+
+def _cookie_options() -> dict:
+    return {"httponly": True, "samesite": "Lax", "secure": settings.SESSION_COOKIE_SECURE}
+
+
 @login_not_required
 def help_article(request, pk):
     article = get_object_or_404(_published().select_related("category"), pk=pk)
-    if kb.article_record_view(article=article, session=request.session):
+    client = client_ip(request)
+    if kb.article_record_view(article=article, client=client):
         article.view_count += 1
+    visit = _visit_token(request)
     if request.GET.get("from") == "suggest":
-        kb.suggestion_open_record(article=article, session=request.session)
+        visit = visit or secrets.token_urlsafe(32)
+        kb.suggestion_open_record(article=article, visit_token=visit, client=client)
     context = {
         "article": article,
         "body_html": kb.render_markdown(article.body),
-        "voted": article.pk in request.session.get("help_voted", []),
+        "voted": article.pk in _voted(request),
     }
-    return render(request, "service/help/article.html", context)
+    response = render(request, "service/help/article.html", context)
+    if visit and visit != request.COOKIES.get(VISIT_COOKIE):
+        response.set_cookie(VISIT_COOKIE, visit, max_age=VISIT_SECONDS, **_cookie_options())
+    return response
 
 
 @login_not_required
@@ -97,10 +129,19 @@ def help_article(request, pk):
 def help_vote(request, pk):
     article = get_object_or_404(_published(), pk=pk)
     helpful = request.POST.get("helpful")
+    response = redirect(reverse("help:article", args=[article.pk]) + "#vote")
     if helpful in ("yes", "no"):
-        kb.article_vote(article=article, session=request.session, helpful=helpful == "yes")
+        kb.article_vote(article=article, client=client_ip(request), helpful=helpful == "yes")
         messages.success(request, _("Thank you for your feedback."))
-    return redirect(reverse("help:article", args=[article.pk]) + "#vote")
+        voted = [*[v for v in _voted(request) if v != article.pk], article.pk][-VOTED_KEEP:]
+        response.set_signed_cookie(
+            VOTED_COOKIE,
+            ",".join(map(str, voted)),
+            salt=VOTED_COOKIE,
+            max_age=kb.VOTE_ONCE_SECONDS,
+            **_cookie_options(),
+        )
+    return response
 
 
 @login_not_required
@@ -150,7 +191,7 @@ def _submit(request, form: SubmitForm) -> bool:
     except ValidationError as error:
         form.add_error(None, error)
         return False
-    kb.suggestions_mark_followed(session=request.session)
+    kb.suggestions_mark_followed(visit_token=_visit_token(request))
     return True
 
 
@@ -174,6 +215,11 @@ def help_ticket(request, token):
         ticket = links.ticket_from_follow_token(token)
     except links.BadLink as error:
         return _bad_link(request, error)
+    if request.method == "POST" and request.POST.get("action") == "verify":
+        # A press, not the GET: a mail scanner opening the link proves nothing.
+        services.ticket_sender_verify(ticket=ticket)
+        messages.success(request, _("Thank you: your request is confirmed."))
+        return redirect(request.path)
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -32,6 +32,7 @@ from service.selectors import (
 )
 from service.services import ticket_reply, ticket_update
 from service.views.display import PRIORITY_CSS, sla_state, target_state
+from service.views.requester import requester_candidates
 
 RELATED_ARTICLES = 5
 PAST_TICKETS = 5
@@ -58,8 +59,11 @@ def _workable_ticket(request, pk, now) -> Ticket:
 
 
 def _customer_summary(request, ticket) -> dict:
-    """The 360° summary beside the conversation: value, open deals, past tickets, CSAT."""
+    """The 360° summary beside the conversation: value, open deals, past tickets, CSAT.
+    A requester's ticket has no customer (service.views.requester decides who it is)."""
     customer = ticket.customer
+    if customer is None:
+        return {}
     summary = dict(customer_service_summary(customer))
     lifetime = customer.orders.aggregate(total=Sum("total"))["total"] or 0
     # SQLite sums decimals as floats; amounts are shown to the cent.
@@ -126,6 +130,11 @@ def _render(
         "conflicts": conflicts,
         "related": _related_articles(ticket) if can_work else [],
         "summary": _customer_summary(request, ticket),
+        "requester_candidates": (
+            requester_candidates(request.user, ticket)
+            if can_work and ticket.customer_id is None
+            else []
+        ),
         "satisfaction": getattr(ticket, "satisfaction", None),
         "email_problems": ticket_email_problems(ticket) if can_work else [],
     }

@@ -188,7 +188,7 @@ def test_a_double_click_in_flight_creates_one_reply_and_one_email(postgres, agen
 
 def test_a_lead_form_sent_twice_records_one_lead(client, db):
     from marketing.lead_form_link import lead_form_token
-    from marketing.models import Campaign
+    from marketing.models import Campaign, LeadSubmission
     from tests.factories import CampaignFactory
 
     campaign = CampaignFactory(status=Campaign.Status.RUNNING)
@@ -196,4 +196,4 @@ def test_a_lead_form_sent_twice_records_one_lead(client, db):
     data = {"name": "Li Lei", "email": "li.lei@example.com", TOKEN_FIELD: str(uuid.uuid4())}
     first, second = client.post(url, data), client.post(url, data)
     assert first.status_code == second.status_code == 302 and second.url == first.url
-    assert Interaction.objects.count() == 1
+    assert LeadSubmission.objects.count() == 1

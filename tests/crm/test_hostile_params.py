@@ -28,7 +28,8 @@ from django.utils import timezone
 from customers.import_services import customer_import_create
 from customers.models import SavedView
 from marketing.consent import preferences_token, unsubscribe_token
-from marketing.lead_form_link import lead_form_token
+from marketing.lead_form_link import lead_confirm_token, lead_form_token
+from marketing.models import LeadSubmission
 from sales.import_services import order_import_create
 from sales.services import quote_create
 from service.links import csat_token, follow_token
@@ -160,6 +161,7 @@ PAGES = {
     "service:ticket-detail": {"pk": "ticket"},
     "service:ticket-update": {"pk": "ticket"},
     "service:ticket-reply": {"pk": "ticket"},
+    "service:ticket-requester": {"pk": "requester_ticket"},
     "service:customer-tickets-panel": {"pk": "customer"},
     "knowledge:article-list": {},
     "knowledge:article-create": {},
@@ -206,6 +208,7 @@ PAGES = {
     "public-marketing:preferences": {"token": "preferences_token"},
     "public-marketing:lead-form": {"token": "lead_token"},
     "ops:jobs": {},
+    "public-marketing:lead-confirm": {"token": "lead_confirm_token"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -339,6 +342,9 @@ def data(rep, agent, marketer, manager):
         "quote": quote,
         "order": order,
         "ticket": ticket,
+        "requester_ticket": TicketFactory(
+            customer=None, requester_name="Zhao", requester_email="zhao@example.net"
+        ),
         "article": article,
         "run": run,
         "campaign": campaign,
@@ -361,6 +367,9 @@ def data(rep, agent, marketer, manager):
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),
         "preferences_token": preferences_token(customer_id=customer.pk),
         "lead_token": lead_form_token(campaign),
+        "lead_confirm_token": lead_confirm_token(
+            LeadSubmission.objects.create(campaign=campaign, name="Li", email="li@example.com")
+        ),
     }
     return kwargs
 

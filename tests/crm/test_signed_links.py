@@ -137,16 +137,20 @@ def test_the_same_values_still_make_the_same_links(old_key, when_they_were_signe
     assert lead_form_link.lead_form_token(Campaign(pk=7)) == LEAD_FORM
 
 
-def test_sent_marketing_links_still_open_their_pages(db, client, old_key):
+def test_sent_marketing_links_still_open_their_pages(db, client, old_key, monkeypatch):
     customer = CustomerFactory(pk=42)
     ConsentFactory(customer=customer, channel="email")
     CampaignFactory(pk=7, status=Campaign.Status.RUNNING)
     assert consent.read_unsubscribe_token(UNSUBSCRIBE).customer_id == 42
-    assert consent.read_preferences_token(PREFERENCES) == 42
     assert campaign_from_token(LEAD_FORM).pk == 7
-    assert (
-        client.get(reverse("public-marketing:preferences", args=[PREFERENCES])).status_code == 200
-    )
+    # The preferences link lives 7 days (issue 13); the unsubscribe link for ever.
+    preferences = reverse("public-marketing:preferences", args=[PREFERENCES])
+    monkeypatch.setattr(time, "time", lambda: SIGNED_AT + 6 * 86400)
+    assert consent.read_preferences_token(PREFERENCES) == 42
+    assert client.get(preferences).status_code == 200
+    monkeypatch.setattr(time, "time", lambda: SIGNED_AT + 8 * 86400)
+    assert client.get(preferences).status_code == 410
+    monkeypatch.undo()
     assert client.get(reverse("public-marketing:lead-form", args=[LEAD_FORM])).status_code == 200
     unsubscribe = reverse("public-marketing:unsubscribe", args=[UNSUBSCRIBE])
     assert client.post(unsubscribe).status_code == 200

@@ -1,5 +1,8 @@
 """Consent changes with history, signed unsubscribe links and the preferences page."""
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.core import signing
 from django.test import Client
@@ -8,6 +11,7 @@ from django.urls import reverse
 from customers.models import Consent
 from customers.services import consent_set
 from marketing.consent import (
+    PREFERENCES_MAX_AGE,
     BadToken,
     preferences_token,
     preferences_url,
@@ -132,25 +136,55 @@ def test_tampered_or_stale_links_are_refused(client):
     assert client.get(reverse("public-marketing:unsubscribe", args=[gone])).status_code == 404
 
 
-def test_preferences_page_sets_each_channel(client):
+def test_preferences_page_withdraws_each_channel(client):
     customer = CustomerFactory()
     ConsentFactory(customer=customer, channel="email")
+    ConsentFactory(customer=customer, channel="sms")
     url = reverse("public-marketing:preferences", args=[preferences_token(customer_id=customer.pk)])
     response = client.get(url)
     assert response.status_code == 200
-    assert response.context["form"].initial == {"email": True}
-    response = client.post(url, {"sms": "on", "mail": "on"})
+    assert set(response.context["form"].fields) == {"email", "sms"}
+    response = client.post(url, {"sms": "on"})
     assert response.status_code == 200
     assert response.context["saved"]
-    assert not granted(customer, "email")
-    assert granted(customer, "sms") and granted(customer, "mail")
-    assert not Consent.objects.filter(customer=customer, channel="phone").exists()
-    assert Consent.objects.get(customer=customer, channel="sms").source == "preferences page"
+    assert not granted(customer, "email") and granted(customer, "sms")
+    assert Consent.objects.get(customer=customer, channel="email").source == "preferences page"
     bad = reverse(
         "public-marketing:preferences", args=["x" + preferences_token(customer_id=customer.pk)]
     )
     assert client.post(bad, {"email": "on"}).status_code == 404
-    assert not granted(customer, "email")
+
+
+def test_the_preferences_page_cannot_grant_consent(client):
+    """Fails before: the never-expiring link's page granted any channel ticked."""
+    customer = CustomerFactory()
+    ConsentFactory(customer=customer, channel="email")
+    consent_set(customer=customer, channel="mail", granted=False, source="unsubscribe link")
+    url = reverse("public-marketing:preferences", args=[preferences_token(customer_id=customer.pk)])
+    response = client.post(url, {"email": "on", "sms": "on", "mail": "on", "phone": "on"})
+    assert response.status_code == 200
+    assert granted(customer, "email")
+    assert not granted(customer, "mail")
+    assert not Consent.objects.filter(customer=customer, channel__in=["sms", "phone"]).exists()
+    assert "Not subscribed" in response.content.decode()
+
+
+class _SignedEarlier(signing.TimestampSigner):
+    """Django's signer, dated just past the preferences link's lifetime."""
+
+    def timestamp(self):
+        age = PREFERENCES_MAX_AGE + timedelta(minutes=1)
+        return signing.b62_encode(int(time.time() - age.total_seconds()))
+
+
+def test_the_preferences_link_expires(client):
+    """Fails before: the token never expired."""
+    customer = CustomerFactory()
+    ConsentFactory(customer=customer, channel="email")
+    token = _SignedEarlier(salt="marketing.preferences").sign_object(customer.pk)
+    response = client.post(reverse("public-marketing:preferences", args=[token]), {})
+    assert response.status_code == 410 and b'id="preferences-expired"' in response.content
+    assert granted(customer, "email")
 
 
 def test_unsubscribe_page_links_to_the_preferences(client):

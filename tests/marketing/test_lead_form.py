@@ -1,4 +1,5 @@
-"""The public lead form: creates or updates a lead with consent, honeypot, rate limit, embedding."""
+"""The public lead form: a pending submission (double opt-in: tests/marketing/test_lead_double_opt_in.py),
+honeypot, rate limit, embedding."""
 
 import pytest
 from django.test import Client
@@ -6,9 +7,9 @@ from django.urls import reverse
 
 from customers.models import Consent, Customer, Interaction
 from marketing.lead_form_link import lead_form_token
-from marketing.models import Campaign, CampaignRecipient
+from marketing.models import Campaign, CampaignRecipient, LeadSubmission
 from marketing.views.leads import LEAD_LIMIT
-from tests.factories import CampaignFactory, CampaignRecipientFactory, CustomerFactory
+from tests.factories import CampaignFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_page_setup")]
 
@@ -38,57 +39,36 @@ def test_other_pages_still_refuse_frames(client, campaign):
     assert response["X-Frame-Options"] == "DENY"
 
 
-def test_a_new_lead(client, campaign):
+def test_a_submission_is_pending_and_writes_no_customer(client, campaign):
     response = client.post(
         url(campaign), {**VALID, "consent_email": "on", "consent_sms": "on"}, follow=True
     )
     assert response.redirect_chain == [(f"{url(campaign)}?sent=1", 302)]
     assert b'id="lead-thanks"' in response.content
-    customer = Customer.objects.get()
-    assert (customer.name, customer.email, customer.phone) == (
+    assert b"check your email" in response.content
+    lead = LeadSubmission.objects.get()
+    assert (lead.name, lead.email, lead.phone, lead.channels) == (
         "Li Lei",
         "li.lei@example.com",
         "+86 21 5555 0101",
+        ["email", "sms"],
     )
-    assert (customer.stage, customer.source, customer.owner) == ("lead", "campaign", None)
-    consents = dict(Consent.objects.filter(customer=customer).values_list("channel", "granted"))
-    assert consents == {"email": True, "sms": True}
-    assert (
-        Consent.objects.get(customer=customer, channel="email").source == "lead form: Spring fair"
-    )
-    assert "Spring fair" in Interaction.objects.get(customer=customer).summary
-    # Not a recipient: a queued recipient would be sent the campaign.
-    assert not CampaignRecipient.objects.exists()
+    assert lead.confirmed_at is None and lead.customer is None
+    assert not Customer.objects.exists() and not Consent.objects.exists()
+    assert not Interaction.objects.exists() and not CampaignRecipient.objects.exists()
 
 
 def test_the_form_is_csrf_exempt_so_it_works_inside_another_sites_frame(campaign):
     client = Client(enforce_csrf_checks=True)
     assert client.post(url(campaign), VALID).status_code == 302
-    assert Customer.objects.count() == 1
-
-
-def test_an_existing_customer_is_matched_by_email_whatever_the_case(client, campaign, rep):
-    existing = CustomerFactory(
-        email="Li.Lei@Example.com", phone="", stage="customer", source="referral", owner=rep
-    )
-    Consent.objects.create(customer=existing, channel="sms", granted=True)
-    recipient = CampaignRecipientFactory(campaign=campaign, customer=existing)
-    client.post(url(campaign), {**VALID, "consent_email": "on"})
-    assert Customer.objects.count() == 1
-    existing.refresh_from_db()
-    assert (existing.stage, existing.source, existing.owner) == ("customer", "referral", rep)
-    assert existing.phone == "+86 21 5555 0101"  # a blank field is filled in
-    assert Consent.objects.get(customer=existing, channel="email").granted
-    assert Consent.objects.get(customer=existing, channel="sms").granted  # no tick is no opt-out
-    recipient.refresh_from_db()
-    assert recipient.outcome == "responded" and recipient.responded_at is not None
+    assert LeadSubmission.objects.count() == 1
 
 
 def test_the_honeypot_pretends_and_writes_nothing(client, campaign):
     response = client.post(url(campaign), {**VALID, "website": "http://spam.example"}, follow=True)
     assert response.redirect_chain == [(f"{url(campaign)}?sent=1", 302)]
     assert b'id="lead-thanks"' in response.content
-    assert not Customer.objects.exists()
+    assert not Customer.objects.exists() and not LeadSubmission.objects.exists()
 
 
 def test_the_rate_limit(client, campaign):
@@ -100,7 +80,7 @@ def test_the_rate_limit(client, campaign):
     response = client.post(url(campaign), {**VALID, "email": "one-more@example.com"})
     assert response.status_code == 429
     assert b'id="lead-rate-limited"' in response.content
-    assert Customer.objects.count() == limit
+    assert LeadSubmission.objects.count() == limit
     other = Client(REMOTE_ADDR="10.9.8.7")
     assert other.post(url(campaign), {**VALID, "email": "x@example.com"}).status_code == 302
 
@@ -122,7 +102,7 @@ def test_hostile_input_is_a_form_error_next_to_the_field(client, campaign, field
     assert response.status_code == 422
     assert field in response.context["form"].errors
     assert b"<script>alert" not in response.content
-    assert not Customer.objects.exists()
+    assert not LeadSubmission.objects.exists()
 
 
 def test_binary_input_is_refused_not_a_500(client, campaign):
@@ -130,7 +110,7 @@ def test_binary_input_is_refused_not_a_500(client, campaign):
         url(campaign), b"\xff\xfe\x00garbage", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 422
-    assert not Customer.objects.exists()
+    assert not LeadSubmission.objects.exists()
 
 
 @pytest.mark.parametrize("token", ["nope", "1", "x" * 500, "MQ:1abc:bad"])
@@ -150,4 +130,4 @@ def test_a_closed_campaign_takes_no_leads(client, status):
     campaign = CampaignFactory(status=status)
     assert client.get(url(campaign)).status_code == 410
     assert client.post(url(campaign), VALID).status_code == 410
-    assert not Customer.objects.exists()
+    assert not LeadSubmission.objects.exists()

@@ -52,6 +52,9 @@ def test_demo_tickets_are_reproducible_and_varied():
         category="complaint", status="resolved", root_cause=""
     ).exists()
     assert Holiday.objects.count() >= 3
+    # The help form's marks: a requester (no customer) and an unconfirmed sender.
+    assert Ticket.objects.filter(customer=None, requester_email__contains="@").exists()
+    assert Ticket.objects.filter(customer__isnull=False, sender_unverified=True).exists()
 
 
 def test_admin_pages_load_for_every_service_model(admin_client):

@@ -201,11 +201,13 @@ class TestConversation:
         assert first.from_customer and first.body == "It broke"
         assert len(mail.outbox) == 1 and "/help/tickets/" in mail.outbox[0].body
 
-    def test_public_submission_creates_a_website_lead(self):
+    def test_public_submission_from_an_unknown_address_is_a_requester(self):
         ticket = services.ticket_submit_public(
             email="new@example.com", name="Neo", subject="Hi", description="Q", category="question"
         )
-        customer = ticket.customer
+        assert ticket.customer is None and ticket.sender_unverified
+        assert (ticket.requester_name, ticket.requester_email) == ("Neo", "new@example.com")
+        customer = services.ticket_customer_from_requester(ticket=ticket, user=None)
         assert (customer.name, customer.stage, customer.source, customer.kind) == (
             "Neo",
             "lead",
