@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -318,7 +319,21 @@ def _display(customer: Customer, name: str) -> str:
 
 
 def rows_not_imported(customer_import: CustomerImport) -> tuple[list[str], list[RowResult]]:
-    """The file's columns and the rows its import skipped, with the errors they had then."""
+    """The file's columns and the rows its import skipped, with the errors they had then.
+
+    An applied import keeps only those rows (cells and errors), not its file."""
+    if not customer_import.text:
+        skipped = customer_import.row_errors
+        columns = list(skipped[0].get("cells", {})) if skipped else []
+        return columns, [
+            RowResult(
+                line=item["line"],
+                cells=item.get("cells", {}),
+                errors=item["errors"],
+                columns=columns,
+            )
+            for item in skipped
+        ]
     try:
         parsed = parse_csv(customer_import.text)
     except ImportFileError:
@@ -334,6 +349,25 @@ def rows_not_imported(customer_import: CustomerImport) -> tuple[list[str], list[
         for item in customer_import.row_errors
     ]
     return parsed.columns, rows
+
+
+PREVIEW_SECONDS = 30 * 60
+
+
+def import_preview_key(import_id: int) -> str:
+    return f"customer-import-preview:{import_id}"
+
+
+def import_preview(customer_import: CustomerImport, *, user: User) -> ImportAnalysis:
+    """The analysis of an open import, computed once and kept in the cache while its owner
+    pages and filters the preview (20,000 rows take seconds to analyse). Importing analyses
+    the file again, against the data as it is then."""
+    key = import_preview_key(customer_import.pk)
+    analysis = cache.get(key)
+    if analysis is None:
+        analysis = analyse_import(customer_import.text, user=user)
+        cache.set(key, analysis, timeout=PREVIEW_SECONDS)
+    return analysis
 
 
 def imports_of(user) -> QuerySet[CustomerImport]:
