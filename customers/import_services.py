@@ -97,7 +97,7 @@ def customer_import_purge(customer_import: CustomerImport) -> None:
     customer_import.text = ""
     customer_import.row_errors = []
     customer_import.save(update_fields=["status", "text", "row_errors"])
-    cache.delete(import_preview_key(customer_import.pk))
+    cache.delete(import_preview_key(customer_import))
 
 
 @transaction.atomic
@@ -460,7 +460,7 @@ def _import_finish(
     else:
         customer_import.status = CustomerImport.Status.FAILED
     customer_import.save()
-    cache.delete(import_preview_key(customer_import.pk))
+    cache.delete(import_preview_key(customer_import))
     return ImportResult(customer_import=customer_import, analysis=analysis, applied=applied)
 
 

@@ -354,15 +354,16 @@ def rows_not_imported(customer_import: CustomerImport) -> tuple[list[str], list[
 PREVIEW_SECONDS = 30 * 60
 
 
-def import_preview_key(import_id: int) -> str:
-    return f"customer-import-preview:{import_id}"
+def import_preview_key(customer_import: CustomerImport) -> str:
+    """Its upload time too: ids start again in a restored or re-created database."""
+    return f"customer-import-preview:{customer_import.pk}:{customer_import.created_at.timestamp()}"
 
 
 def import_preview(customer_import: CustomerImport, *, user: User) -> ImportAnalysis:
     """The analysis of an open import, computed once and kept in the cache while its owner
     pages and filters the preview (20,000 rows take seconds to analyse). Importing analyses
     the file again, against the data as it is then."""
-    key = import_preview_key(customer_import.pk)
+    key = import_preview_key(customer_import)
     analysis = cache.get(key)
     if analysis is None:
         analysis = analyse_import(customer_import.text, user=user)
