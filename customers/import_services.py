@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from crm.lib.concurrency import ConcurrentEditError
 from crm.lib.csv_import import chunked
 from crm.lib.tasks import queue_on_commit
+from customers.import_preview import import_preview_key
 from customers.importing import (
     CREATE,
     ROW_ERROR,
@@ -23,7 +24,6 @@ from customers.importing import (
     ImportAnalysis,
     RowResult,
     analyse_import,
-    import_preview_key,
 )
 from customers.models import (
     Customer,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -349,26 +348,6 @@ def rows_not_imported(customer_import: CustomerImport) -> tuple[list[str], list[
         for item in customer_import.row_errors
     ]
     return parsed.columns, rows
-
-
-PREVIEW_SECONDS = 30 * 60
-
-
-def import_preview_key(customer_import: CustomerImport) -> str:
-    """Its upload time too: ids start again in a restored or re-created database."""
-    return f"customer-import-preview:{customer_import.pk}:{customer_import.created_at.timestamp()}"
-
-
-def import_preview(customer_import: CustomerImport, *, user: User) -> ImportAnalysis:
-    """The analysis of an open import, computed once and kept in the cache while its owner
-    pages and filters the preview (20,000 rows take seconds to analyse). Importing analyses
-    the file again, against the data as it is then."""
-    key = import_preview_key(customer_import)
-    analysis = cache.get(key)
-    if analysis is None:
-        analysis = analyse_import(customer_import.text, user=user)
-        cache.set(key, analysis, timeout=PREVIEW_SECONDS)
-    return analysis
 
 
 def imports_of(user) -> QuerySet[CustomerImport]:

@@ -24,6 +24,7 @@ from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
 from customers.import_csv import MAX_ROWS
+from customers.import_preview import import_preview
 from customers.import_services import (
     ImportClosedError,
     customer_import_cancel,
@@ -35,7 +36,6 @@ from customers.importing import (
     CREATE,
     UNCHANGED,
     UPDATE,
-    import_preview,
     imports_of,
     rows_not_imported,
 )
