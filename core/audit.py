@@ -13,6 +13,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from core.models import AuditEvent
+from crm.lib.personal_data import mentioning, scrub
 from crm.lib.ratelimit import client_ip
 
 DETAIL_VALUE_MAX = 500  # characters per value: a filter is short, a pasted essay is not
@@ -75,3 +76,24 @@ def _bounded(detail: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return clean(detail)
+
+
+def audit_scrub(values: list[str]) -> int:
+    """An erasure: the values (a search for the customer's email in an export's filter)
+    are scrubbed from the details; the events themselves stay. Returns how many changed."""
+    changed = 0
+    for event in AuditEvent.objects.filter(mentioning("detail", values)):
+        event.detail = _scrubbed(event.detail, values)
+        event.save(update_fields=["detail"])
+        changed += 1
+    return changed
+
+
+def _scrubbed(value: Any, values: list[str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, values)
+    if isinstance(value, dict):
+        return {scrub(k, values): _scrubbed(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, values) for v in value]
+    return value

@@ -15,6 +15,7 @@ the transaction commits, in-process, and an SMTP error is recorded on the row, n
 import logging
 import smtplib
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from core import tasks
 from core.models import OutboxMessage
+from crm.lib.personal_data import ERASED, mentioning, scrub
 from crm.lib.tasks import queue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -264,3 +266,31 @@ def outbox_retry_now(*, ids: list[int]) -> int:
     for pk in ids:
         queue_on_commit(tasks.deliver_outbox_message, pk)
     return count
+
+
+@transaction.atomic
+def outbox_erase(*, addresses: Iterable[str], values: Iterable[str]) -> int:
+    """An erasure (customers.erasure): messages to these addresses lose their recipients and
+    contents (one still waiting is not sent), and the values are scrubbed from the others.
+    Returns how many messages changed."""
+    addresses, values = list(addresses), list(values)
+    to_them = OutboxMessage.objects.select_for_update().filter(
+        mentioning("to", addresses) | mentioning("cc", addresses) | mentioning("bcc", addresses)
+    )
+    changed = 0
+    for row in to_them:
+        row.to, row.cc, row.bcc, row.reply_to, row.headers = [], [], [], [], {}
+        row.subject, row.text, row.html = ERASED, ERASED, ""
+        if row.status in (OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING):
+            row.status, row.last_error = OutboxMessage.Status.FAILED, "erased before delivery"
+        row.save()
+        changed += 1
+    mentions = mentioning("subject", values) | mentioning("text", values)
+    for row in OutboxMessage.objects.select_for_update().filter(
+        mentions | mentioning("html", values)
+    ):
+        row.subject, row.text = scrub(row.subject, values), scrub(row.text, values)
+        row.html = scrub(row.html, values)
+        row.save(update_fields=["subject", "text", "html"])
+        changed += 1
+    return changed

@@ -52,6 +52,8 @@ _CUSTOMER_ALL = [
     "customers.import_customers",
     "customers.export_customers",
     "customers.merge_customers",
+    "customers.erase_customer",
+    "customers.access_customer_data",
 ]
 
 _SALES_WORK = [

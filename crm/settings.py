@@ -236,10 +236,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.sweep_runs",
         "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
-    # Publishes again customer imports queued while the broker was down.
+    # Publishes again customer imports queued while the broker was down; empties files
+    # left waiting past CRM_IMPORT_KEEP_DAYS.
     "customers-sweep-imports": {
         "task": "customers.tasks.sweep_imports",
         "schedule": timedelta(minutes=1),
+    },
+    # Empties order files left waiting for confirmation (they name customers).
+    "sales-sweep-imports": {
+        "task": "sales.tasks.sweep_order_imports",
+        "schedule": timedelta(hours=1),
     },
     # Delivers due outbox messages (retries) and releases claims of a worker that died.
     "core-sweep-outbox": {
@@ -307,6 +313,12 @@ CRM_BASE_URL = env_str("CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CRM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # Imports validate and stage this many rows at a time: memory per chunk against round trips.
 CRM_IMPORT_CHUNK_ROWS = env_int("CRM_IMPORT_CHUNK_ROWS", 50_000, minimum=1)
+# Uploaded import files hold other people's personal data: a user keeps at most this many
+# waiting for confirmation, and the import sweep cancels and empties those left longer than
+# CRM_IMPORT_KEEP_DAYS (applied and cancelled ones are emptied at once; the rows an import
+# skipped stay that long for the user to fix).
+CRM_IMPORT_MAX_PENDING = env_int("CRM_IMPORT_MAX_PENDING", 5, minimum=1)
+CRM_IMPORT_KEEP_DAYS = env_int("CRM_IMPORT_KEEP_DAYS", 7, minimum=1)
 # Customer imports write this many rows per batch (a failing batch is retried row by row).
 CRM_CUSTOMER_IMPORT_BATCH_ROWS = env_int("CRM_CUSTOMER_IMPORT_BATCH_ROWS", 500, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000

@@ -223,3 +223,22 @@ class CustomerImportApplyForm(forms.Form):
         initial=CustomerImport.Mode.ALL_OR_NOTHING,
         widget=forms.RadioSelect,
     )
+
+
+class EraseConfirmForm(forms.Form):
+    """Erasure cannot be undone: the manager types the customer's number to confirm."""
+
+    confirmation = forms.CharField(label=_("Customer number"), max_length=20)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+
+    def clean_confirmation(self) -> str:
+        typed = self.cleaned_data["confirmation"].strip().lstrip("#")
+        if typed != str(self.customer.pk):
+            raise forms.ValidationError(
+                _("Type %(number)s, the number of this customer, to confirm.")
+                % {"number": self.customer.pk}
+            )
+        return typed

@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from crm.lib.concurrency import ConcurrentEditError
 from crm.lib.csv_import import chunked
 from crm.lib.tasks import queue_on_commit
-from customers.importing import CREATE, ROW_ERROR, UPDATE, ImportAnalysis, RowResult, analyse_import
+from customers.import_preview import import_preview_key
+from customers.importing import (
+    CREATE,
+    ROW_ERROR,
+    UPDATE,
+    ImportAnalysis,
+    RowResult,
+    analyse_import,
+)
 from customers.models import (
     Customer,
     CustomerImport,
@@ -41,11 +49,26 @@ class ImportResult:
     applied: bool  # False: nothing was written
 
 
+OPEN_STATUSES = [CustomerImport.Status.PENDING, CustomerImport.Status.FAILED]
+
+
+def too_many_pending_message(limit: int) -> str:
+    return _(
+        "You have %(count)d imports waiting for confirmation. Import or cancel one of them "
+        "before uploading another file."
+    ) % {"count": limit}
+
+
 @transaction.atomic
 def customer_import_create(
     *, user: User, file_name: str, text: str, row_count: int
 ) -> CustomerImport:
-    """Keep an uploaded file until its owner has seen the preview and confirmed."""
+    """Keep an uploaded file until its owner has seen the preview and confirmed; refuse it
+    (ValidationError) while the user has CRM_IMPORT_MAX_PENDING imports waiting."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one upload at a time
+    limit = settings.CRM_IMPORT_MAX_PENDING
+    if CustomerImport.objects.filter(user=user, status__in=OPEN_STATUSES).count() >= limit:
+        raise ValidationError(too_many_pending_message(limit), code="too_many_pending")
     customer_import = CustomerImport(
         user=user,
         file_name=(file_name or "customers.csv")[-255:],
@@ -62,9 +85,34 @@ def customer_import_cancel(*, customer_import: CustomerImport) -> CustomerImport
     customer_import = CustomerImport.objects.select_for_update().get(pk=customer_import.pk)
     if not customer_import.is_open:
         raise ImportClosedError(_("This import was already imported or cancelled."))
-    customer_import.status = CustomerImport.Status.CANCELLED
-    customer_import.save(update_fields=["status"])
+    customer_import_purge(customer_import)
     return customer_import
+
+
+def customer_import_purge(customer_import: CustomerImport) -> None:
+    """Forget an import's file, its skipped rows and its cached preview; an open import is
+    cancelled (importing it later would bring back what an erasure removed)."""
+    if customer_import.is_open or customer_import.status == CustomerImport.Status.QUEUED:
+        customer_import.status = CustomerImport.Status.CANCELLED
+    customer_import.text = ""
+    customer_import.row_errors = []
+    customer_import.save(update_fields=["status", "text", "row_errors"])
+    cache.delete(import_preview_key(customer_import))
+
+
+@transaction.atomic
+def customer_imports_purge_stale(*, now: datetime | None = None) -> int:
+    """The import sweep: imports left waiting for CRM_IMPORT_KEEP_DAYS are cancelled and
+    emptied, and applied ones forget the rows they skipped; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CRM_IMPORT_KEEP_DAYS)
+    stale = CustomerImport.objects.select_for_update(skip_locked=True).filter(created_at__lt=cutoff)
+    rows = 0
+    for customer_import in stale.exclude(text="", row_errors=[]).exclude(
+        status=CustomerImport.Status.QUEUED
+    ):
+        customer_import_purge(customer_import)
+        rows += 1
+    return rows
 
 
 class _ImportAborted(Exception):
@@ -396,7 +444,9 @@ def _import_finish(
     customer_import.mode = mode
     customer_import.failed_count = analysis.error_count
     customer_import.row_errors = [
-        {"line": row.line, "errors": row.errors} for row in analysis.rows if not row.ok
+        {"line": row.line, "errors": row.errors, "cells": row.cells}
+        for row in analysis.rows
+        if not row.ok
     ]
     customer_import.unchanged_count = analysis.unchanged_count
     customer_import.created_count = created
@@ -404,9 +454,13 @@ def _import_finish(
     if applied:
         customer_import.status = CustomerImport.Status.APPLIED
         customer_import.applied_at = timezone.now()
+        # The file is not needed any more: the rows it skipped (cells and errors, for the
+        # user to fix) stay until the sweep, the rest is in the customers it wrote.
+        customer_import.text = ""
     else:
         customer_import.status = CustomerImport.Status.FAILED
     customer_import.save()
+    cache.delete(import_preview_key(customer_import))
     return ImportResult(customer_import=customer_import, analysis=analysis, applied=applied)
 
 

@@ -318,7 +318,21 @@ def _display(customer: Customer, name: str) -> str:
 
 
 def rows_not_imported(customer_import: CustomerImport) -> tuple[list[str], list[RowResult]]:
-    """The file's columns and the rows its import skipped, with the errors they had then."""
+    """The file's columns and the rows its import skipped, with the errors they had then.
+
+    An applied import keeps only those rows (cells and errors), not its file."""
+    if not customer_import.text:
+        skipped = customer_import.row_errors
+        columns = list(skipped[0].get("cells", {})) if skipped else []
+        return columns, [
+            RowResult(
+                line=item["line"],
+                cells=item.get("cells", {}),
+                errors=item["errors"],
+                columns=columns,
+            )
+            for item in skipped
+        ]
     try:
         parsed = parse_csv(customer_import.text)
     except ImportFileError:

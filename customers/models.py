@@ -130,6 +130,9 @@ class Customer(models.Model):
         help_text=_("The id in the system it was imported from."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Set when the customer's personal data was erased (customers.erasure): the row stays,
+    # anonymous, so their orders and the reports keep their numbers.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -192,6 +195,8 @@ class Customer(models.Model):
             ("import_customers", _("Can import customers")),
             ("export_customers", _("Can export customers")),
             ("merge_customers", _("Can merge customers")),
+            ("erase_customer", _("Can erase a customer's personal data")),
+            ("access_customer_data", _("Can download everything held on a customer")),
         ]
 
     def __str__(self):

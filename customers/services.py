@@ -248,8 +248,17 @@ def contact_delete(*, contact: Contact) -> None:
 
 @transaction.atomic
 def customer_delete(*, customer: Customer) -> None:
-    """Delete a customer; raises ProtectedError when they have orders (the purchase history)."""
+    """Delete a customer; raises ProtectedError when they have orders (the purchase history).
+
+    Their change history goes too: it holds every value they ever had (issue 13)."""
+    pk = customer.pk
     customer.delete()
+    _forget_history(pk)
+
+
+def _forget_history(customer_pk: int) -> None:
+    Customer.history.filter(id=customer_pk).delete()
+    Consent.history.filter(customer_id=customer_pk).delete()
 
 
 class BulkAction:
@@ -321,7 +330,9 @@ def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> 
         summary=_("Merged duplicate record “%(name)s” (#%(pk)s) into this customer.")
         % {"name": duplicate.name, "pk": duplicate.pk},
     )
+    duplicate_pk = duplicate.pk
     duplicate.delete()
+    _forget_history(duplicate_pk)  # its values live on in `kept`, whose history is kept
     kept.version += 1
     kept.save()
     return kept

@@ -45,7 +45,11 @@ def import_customers(import_id: int, user_id: int, mode: str) -> str:
 
 @shared_task(name="customers.tasks.sweep_imports")
 def sweep_imports() -> int:
-    """The beat's sweep: queued imports whose message was lost are published again."""
-    from customers.import_services import customer_imports_requeue_stalled
+    """The beat's sweep: queued imports whose message was lost are published again, and
+    files left waiting past CRM_IMPORT_KEEP_DAYS are emptied."""
+    from customers.import_services import (
+        customer_imports_purge_stale,
+        customer_imports_requeue_stalled,
+    )
 
-    return customer_imports_requeue_stalled()
+    return customer_imports_requeue_stalled() + customer_imports_purge_stale()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import activity, bulk, customers, search, transfer
+from customers.views import activity, bulk, customers, privacy, search, transfer
 
 app_name = "customers"
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("<int:pk>/edit/", customers.customer_update_view, name="customer-update"),
     path("<int:pk>/delete/", customers.customer_delete_view, name="customer-delete"),
     path("<int:pk>/merge/", bulk.customer_merge_view, name="customer-merge"),
+    path("<int:pk>/erase/", privacy.customer_erase_view, name="customer-erase"),
+    path("<int:pk>/data/", privacy.customer_data_view, name="customer-data"),
     path("<int:pk>/interactions/", activity.interaction_create_view, name="interaction-create"),
     path("<int:pk>/tasks/", activity.task_create_view, name="task-create"),
     path("<int:pk>/contacts/new/", activity.contact_create_view, name="contact-create"),

@@ -8,7 +8,9 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
+        from crm.lib.personal_data import DataSection, register_data_section
         from marketing import receivers  # noqa: F401 - connects the signal receivers
+        from marketing.erasure import marketing_data_of
         from marketing.readiness import register_readiness_checks
         from marketing.views.loyalty import CUSTOMER_LOYALTY_PANEL, customer_loyalty_context
 
@@ -24,3 +26,4 @@ class MarketingConfig(AppConfig):
             ),
         )
         register_readiness_checks()
+        register_data_section(DataSection("marketing", collect=marketing_data_of))

@@ -4,7 +4,8 @@ import logging
 
 from django.dispatch import receiver
 
-from customers.signals import customers_merged
+from customers.signals import customer_erasing, customers_merged
+from marketing.erasure import marketing_erase
 from marketing.services.campaigns import coupon_redeem, marketing_merge
 from marketing.services.loyalty import imported_orders_queue, loyalty_earn, loyalty_merge
 from sales.signals import order_placed, orders_imported
@@ -39,3 +40,9 @@ def move_marketing_rows(sender, *, kept, duplicate, **kwargs):
     """Inside the merge transaction: recipients and the loyalty ledger follow the customer."""
     marketing_merge(kept=kept, duplicate=duplicate)
     loyalty_merge(kept=kept, duplicate=duplicate)
+
+
+@receiver(customer_erasing, dispatch_uid="marketing-erase")
+def erase_marketing_texts(sender, *, customer, values, **kwargs) -> int:
+    """Inside the erasure transaction: recipients' bounce reasons and notes, ledger reasons."""
+    return marketing_erase(customer=customer, values=values)

@@ -7,7 +7,10 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
+        from crm.lib.personal_data import DataSection, register_data_section
         from sales import receivers  # noqa: F401 - connects the signal receivers
+        from sales.erasure import sales_data_of
         from sales.panels import register_sales_panels
 
         register_sales_panels()
+        register_data_section(DataSection("sales", collect=sales_data_of))

@@ -1,10 +1,13 @@
 """Writes of the order import: validated rows COPYed into a temporary table and inserted in one statement."""
 
 import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Max
@@ -233,8 +236,22 @@ def order_import(
     return report
 
 
+@transaction.atomic
 def order_import_create(*, user: User, file_name: str, text: str, row_count: int) -> OrderImport:
-    """Keep an uploaded order file for its preview."""
+    """Keep an uploaded order file for its preview; refuse it (ValidationError) while the
+    user has CRM_IMPORT_MAX_PENDING files waiting."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one upload at a time
+    limit = settings.CRM_IMPORT_MAX_PENDING
+    pending = OrderImport.objects.filter(user=user, status=OrderImport.Status.PENDING)
+    if pending.count() >= limit:
+        raise ValidationError(
+            _(
+                "You have %(count)d imports waiting for confirmation. Import or cancel one "
+                "of them before uploading another file."
+            )
+            % {"count": limit},
+            code="too_many_pending",
+        )
     return OrderImport.objects.create(
         user=user, file_name=file_name[:255], text=text, row_count=row_count
     )
@@ -264,6 +281,7 @@ def order_import_apply(
     upload.existing_count = report.already_present
     upload.customers_created_count = report.customers_created
     upload.applied_at = timezone.now()
+    upload.text = ""  # the orders are written: the file (customers' ids) is not kept
     upload.save()
     return report
 
@@ -271,5 +289,15 @@ def order_import_apply(
 @transaction.atomic
 def order_import_cancel(*, upload: OrderImport) -> None:
     OrderImport.objects.filter(pk=upload.pk, status=OrderImport.Status.PENDING).update(
-        status=OrderImport.Status.CANCELLED
+        status=OrderImport.Status.CANCELLED, text=""
     )
+
+
+@transaction.atomic
+def order_imports_purge_stale(*, now: datetime | None = None) -> int:
+    """The import sweep: files left waiting for CRM_IMPORT_KEEP_DAYS are cancelled and
+    emptied; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CRM_IMPORT_KEEP_DAYS)
+    return OrderImport.objects.filter(
+        status=OrderImport.Status.PENDING, created_at__lt=cutoff
+    ).update(status=OrderImport.Status.CANCELLED, text="")

@@ -2,7 +2,8 @@
 
 from django.dispatch import receiver
 
-from customers.signals import customers_merged
+from customers.signals import customer_erasing, customers_merged
+from sales.erasure import sales_erase
 from sales.models import Deal, Order
 
 
@@ -11,3 +12,9 @@ def move_deals_and_orders(sender, *, kept, duplicate, **kwargs):
     """A merged duplicate's deals and orders belong to the customer that is kept."""
     Deal.objects.filter(customer=duplicate).update(customer=kept)
     Order.objects.filter(customer=duplicate).update(customer=kept)
+
+
+@receiver(customer_erasing, dispatch_uid="sales-erase")
+def erase_sales_texts(sender, *, customer, values, **kwargs) -> int:
+    """Inside the erasure transaction: deal, quote and order texts lose the customer's data."""
+    return sales_erase(customer=customer, values=values)

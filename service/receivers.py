@@ -2,7 +2,8 @@
 
 from django.dispatch import receiver
 
-from customers.signals import customers_merged
+from customers.signals import customer_erasing, customers_merged
+from service.erasure import service_erase
 from service.models import Ticket
 
 
@@ -11,3 +12,9 @@ def move_tickets(sender, *, kept, duplicate, **kwargs):
     """A merged duplicate's tickets belong to the customer that is kept (tickets protect
     their customer from deletion, so the merge needs this)."""
     Ticket.objects.filter(customer=duplicate).update(customer=kept)
+
+
+@receiver(customer_erasing, dispatch_uid="service-erase")
+def erase_ticket_texts(sender, *, customer, **kwargs) -> int:
+    """Inside the erasure transaction: ticket texts, messages and CSAT comments go."""
+    return service_erase(customer=customer)

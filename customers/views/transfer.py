@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
@@ -23,6 +24,7 @@ from customers.csv_format import COLUMNS, customer_row
 from customers.filters import CustomerFilter
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
 from customers.import_csv import MAX_ROWS
+from customers.import_preview import import_preview
 from customers.import_services import (
     ImportClosedError,
     customer_import_cancel,
@@ -34,7 +36,6 @@ from customers.importing import (
     CREATE,
     UNCHANGED,
     UPDATE,
-    analyse_import,
     imports_of,
     rows_not_imported,
 )
@@ -79,13 +80,17 @@ def customer_import_upload(request):
     posted = request.method == "POST"
     form = CustomerImportUploadForm(*((request.POST, request.FILES) if posted else ()))
     if posted and form.is_valid():
-        customer_import = customer_import_create(
-            user=request.user,
-            file_name=form.cleaned_data["file"].name,
-            text=form.text,
-            row_count=form.row_count,
-        )
-        return redirect(customer_import)
+        try:
+            customer_import = customer_import_create(
+                user=request.user,
+                file_name=form.cleaned_data["file"].name,
+                text=form.text,
+                row_count=form.row_count,
+            )
+        except ValidationError as error:  # too many imports waiting
+            form.add_error(None, error)
+        else:
+            return redirect(customer_import)
     context = {
         "form": form,
         "column_help": _column_help(),
@@ -180,7 +185,7 @@ def customer_import_preview(request, pk):
         )
     elif customer_import.is_open:
         try:
-            _add_preview(request, context, analyse_import(customer_import.text, user=request.user))
+            _add_preview(request, context, import_preview(customer_import, user=request.user))
         except ImportFileError as error:
             context["file_errors"] = error.messages
     return render(request, "customers/customer_import_preview.html", context)

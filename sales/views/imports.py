@@ -5,6 +5,7 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -34,13 +35,17 @@ def order_import_upload(request):
     posted = request.method == "POST"
     form = OrderImportUploadForm(*((request.POST, request.FILES) if posted else ()))
     if posted and form.is_valid():
-        upload = order_import_create(
-            user=request.user,
-            file_name=form.cleaned_data["file"].name,
-            text=form.text,
-            row_count=form.row_count,
-        )
-        return redirect(upload)
+        try:
+            upload = order_import_create(
+                user=request.user,
+                file_name=form.cleaned_data["file"].name,
+                text=form.text,
+                row_count=form.row_count,
+            )
+        except ValidationError as error:  # too many files waiting
+            form.add_error(None, error)
+        else:
+            return redirect(upload)
     context = {
         "form": form,
         "columns": COLUMNS,

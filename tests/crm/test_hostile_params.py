@@ -127,6 +127,8 @@ PAGES = {
     "customers:customer-update": {"pk": "customer"},
     "customers:customer-delete": {"pk": "customer"},
     "customers:customer-merge": {"pk": "customer"},
+    "customers:customer-erase": {"pk": "customer"},
+    "customers:customer-data": {"pk": "customer"},
     "customers:interaction-create": {"pk": "customer"},
     "customers:task-create": {"pk": "customer"},
     "customers:contact-create": {"pk": "customer"},

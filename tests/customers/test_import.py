@@ -588,8 +588,13 @@ def test_the_result_lists_the_skipped_rows_as_they_were_at_import(manager_client
     assert "No rows in this view." in empty_view
     apply(manager_client, customer_import, "valid_only")
     assert customer_import.row_errors == [
-        {"line": 3, "errors": {"external_id": ["Line 2 already has this external id."]}}
+        {
+            "line": 3,
+            "errors": {"external_id": ["Line 2 already has this external id."]},
+            "cells": {"external_id": "R-1", "name": "Second"},
+        }
     ]
+    assert customer_import.text == ""  # the file is not kept once applied
     page = manager_client.get(customer_import.get_absolute_url())
     [row] = page.context["page"]
     assert (row.line, row.cells["name"], row.action) == (3, "Second", "")

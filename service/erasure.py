@@ -1,0 +1,44 @@
+"""Service's part of an erasure and of an access download (customers.erasure,
+crm.lib.personal_data).
+
+Tickets stay, with their category, priority, dates, SLA figures and CSAT score (the service
+report counts them); what the customer and the agents wrote goes."""
+
+from typing import Any
+
+from django.db import transaction
+
+from crm.lib.personal_data import ERASED, rows_of
+from service.models import SatisfactionResponse, Ticket, TicketMessage
+
+
+@transaction.atomic
+def service_erase(*, customer: Any) -> int:
+    tickets = Ticket.objects.filter(customer=customer)
+    rows = tickets.update(subject=ERASED, description=ERASED)
+    rows += TicketMessage.objects.filter(ticket__in=tickets).update(body=ERASED)
+    rows += SatisfactionResponse.objects.filter(ticket__in=tickets).update(comment="")
+    return rows
+
+
+def service_data_of(customer: Any) -> dict[str, Any]:
+    tickets = Ticket.objects.filter(customer=customer)
+    return {
+        "tickets": rows_of(
+            tickets,
+            *["id", "subject", "description", "channel", "category", "priority", "status"],
+            *["root_cause", "created_at", "resolved_at", "closed_at"],
+        ),
+        # Internal notes are the staff's working notes about the customer: included too.
+        "ticket_messages": rows_of(
+            TicketMessage.objects.filter(ticket__in=tickets),
+            *["ticket_id", "kind", "from_customer", "body", "created_at"],
+        ),
+        "satisfaction": rows_of(
+            SatisfactionResponse.objects.filter(ticket__in=tickets),
+            "ticket_id",
+            "score",
+            "comment",
+            "created_at",
+        ),
+    }
