@@ -100,6 +100,16 @@ def write_stats(environment, **_kwargs) -> None:
         json.dump({"pages": pages, "exceptions": exceptions}, file)
 
 
+_request_numbers = count()
+
+
+def labelled(name: str) -> dict[str, str]:
+    """An X-Request-ID naming the page: gunicorn's access log shows it beside the time the
+    request spent in the worker (a redirect followed keeps it), so the command can tell the
+    server's time from the time waiting for a free worker."""
+    return {"X-Request-ID": f"load:{name}:{next(_request_numbers)}"}
+
+
 def new_marker() -> str:
     return f"{RUN}-{uuid.uuid4().hex[:12]}"
 
@@ -116,12 +126,13 @@ class CrmUser(HttpUser):
         self.csrf = ""
         if FLOOR:
             return
-        page = self.client.get("/accounts/login/", name="login")
+        page = self.client.get("/accounts/login/", name="login", headers=labelled("login"))
         data = {"username": self.username, "password": PASSWORD}
         data["csrfmiddlewaretoken"] = csrf_token(page.text)
         with self.client.post(
-            "/accounts/login/", data=data, name="login", catch_response=True
-        ) as response:
+            "/accounts/login/", data=data, name="login", catch_response=True,
+            headers=labelled("login"),
+        ) as response:  # fmt: skip
             ok = response.status_code == 200 and "/accounts/login/" not in response.url
             if not ok:
                 response.failure(f"{self.username} could not log in")
@@ -129,14 +140,16 @@ class CrmUser(HttpUser):
 
     def page(self, url: str, name: str) -> str:
         """GET a page and the panels it loads at once (hx-trigger="load"), as a browser does."""
-        with self.client.get(url, name=name, catch_response=True) as response:
+        with self.client.get(
+            url, name=name, catch_response=True, headers=labelled(name)
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
                 return ""
             html = response.text
         self.csrf = csrf_token(html) or self.csrf
         for panel in _loaded_panels(html):
-            self.client.get(panel, name=f"{name} panel")
+            self.client.get(panel, name=f"{name} panel", headers=labelled(f"{name} panel"))
         return html
 
     def post_form(
@@ -149,7 +162,8 @@ class CrmUser(HttpUser):
         if form is None:
             return  # not the user's to change (read-only for this role): nothing sent
         url = form.action or page_url
-        with self.client.post(url, data=form.data(**values), name=label, catch_response=True) as r:
+        with self.client.post(url, data=form.data(**values), name=label, catch_response=True,
+                              headers=labelled(label)) as r:  # fmt: skip
             # Saved: a redirect to the page that shows it; a form with errors comes back
             # without one (422 or 200), which a user would see as "it did not save".
             if r.status_code == 200 and r.history:
@@ -194,7 +208,7 @@ class CrmUser(HttpUser):
         card = random.choice(b.cards)
         stage = random.choice([s for s in b.open_stages if s != card.stage])
         data = {"stage": str(stage), "version": card.version, "lost_reason": "", "owner": ""}
-        headers = {"X-CSRFToken": self.csrf, "Accept": "application/json"}
+        headers = {"X-CSRFToken": self.csrf, "Accept": "application/json", **labelled("move deal")}
         with self.client.post(f"/sales/deals/{card.deal}/move/", data=data, headers=headers,
                               name="move deal", catch_response=True) as r:  # fmt: skip
             outcome = "ok" if r.status_code == 200 else "error"
@@ -218,7 +232,7 @@ class FloorUser(HttpUser):
 
     @task
     def healthz(self) -> None:
-        self.client.get("/healthz", name="floor /healthz")
+        self.client.get("/healthz", name="floor /healthz", headers=labelled("floor /healthz"))
 
 
 class SalesRep(CrmUser):

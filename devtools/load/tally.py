@@ -132,27 +132,57 @@ def read_stats(path: Path) -> tuple[list[PageStats], list[str]]:
     return [PageStats(**row) for row in data["pages"]], data["exceptions"]
 
 
-def server_errors(access_log: Path) -> Counter:
-    """5xx answers by status in gunicorn's access log (the project's format: "request" status)."""
+def read_access_log(access_log: Path) -> tuple[Counter, dict[str, list[float]]]:
+    """From gunicorn's access log (the project's format): the 5xx answers by status, and per
+    page the milliseconds each locust request spent inside a worker (the POST and the GET of
+    its redirect together), by the X-Request-ID the locustfile sends."""
     if not access_log.exists():
-        return Counter()
-    text = access_log.read_text(encoding="utf-8", errors="replace")
-    return Counter(re.findall(r'" (5\d\d) ', text))
+        return Counter(), {}
+    five_xx: Counter = Counter()
+    per_request: Counter = Counter()
+    for line in access_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if status := re.search(r'" (5\d\d) ', line):
+            five_xx[status[1]] += 1
+        labelled = re.search(r" (\d+)ms .*request_id=load:(.+):(\d+)$", line)
+        if labelled:
+            per_request[(labelled[2], labelled[3])] += int(labelled[1])
+    server_ms: dict[str, list[float]] = {}
+    for (name, _n), ms in per_request.items():
+        server_ms.setdefault(name, []).append(ms)
+    return five_xx, server_ms
 
 
-def stats_lines(stats: list[PageStats], floor: list[PageStats]) -> list[str]:
-    """The table per page, "all pages", then the floor: /healthz on the same server."""
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest rank, as devtools.bench.PageResult does."""
+    ordered = sorted(values)
+    rank = max(1, round(fraction * len(ordered) + 0.5))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def stats_lines(
+    stats: list[PageStats], floor: list[PageStats], server_ms: dict[str, list[float]]
+) -> list[str]:
+    """The table per page, "all pages", then the floor: /healthz on the same server. The
+    server columns are the time inside a gunicorn worker; the rest is the wait for one."""
     header = (
-        f"{'page':<30} {'requests':>8} {'failed':>6} {'req/s':>7} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+        f"{'page':<30} {'requests':>8} {'failed':>6} {'req/s':>6} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'server p50':>10} {'p95':>6}"
     )
-    rows = [(f"{s.method} {s.name}" if s.method else "all pages", s) for s in stats]
-    rows += [("FLOOR GET /healthz", s) for s in floor if not s.method]
+    pages = [s for s in stats if s.method]
+    everything = [ms for s in pages for ms in server_ms.get(s.name, [])]
+    rows = [(f"{s.method} {s.name}", s, server_ms.get(s.name, [])) for s in pages]
+    rows += [("all pages", s, everything) for s in stats if not s.method]
+    rows += [
+        ("FLOOR GET /healthz", s, server_ms.get("floor /healthz", []))
+        for s in floor
+        if not s.method
+    ]
     lines = [header, "-" * len(header)]
-    for name, s in rows:
+    for name, s, server in rows:
+        p50, p95 = (percentile(server, 0.5), percentile(server, 0.95)) if server else (0, 0)
         lines.append(
-            f"{name[:30]:<30} {s.requests:>8} {s.failures:>6} {s.rps:>7.1f} {s.p50:>7.0f} "
-            f"{s.p95:>7.0f} {s.p99:>7.0f} {s.max:>7.0f}"
+            f"{name[:30]:<30} {s.requests:>8} {s.failures:>6} {s.rps:>6.1f} {s.p50:>7.0f} "
+            f"{s.p95:>7.0f} {s.p99:>7.0f} {s.max:>7.0f} {p50:>10.0f} {p95:>6.0f}"
         )
     return lines
 

@@ -114,7 +114,7 @@ class Command(BaseCommand):
         writes = tally.read_writes(logs / "writes.jsonl")
         tallies = tally.tally_writes(writes, run, since)
         logins = next((w for w in writes if w["kind"] == "logins"), None)
-        five_xx = tally.server_errors(logs / "gunicorn.log")
+        five_xx, server_ms = tally.read_access_log(logs / "gunicorn.log")
         emails, sent, doubled_emails = tally.reply_emails(run)
         if logins:
             self.stdout.write(
@@ -122,7 +122,12 @@ class Command(BaseCommand):
                 f"{logins['users']} users through the login form in {logins['seconds']} s, "
                 f"{logins['failed']} refused"
             )
-        for line in ["", *tally.stats_lines(stats, floor), "", *tally.write_lines(tallies)]:
+        for line in [
+            "",
+            *tally.stats_lines(stats, floor, server_ms),
+            "",
+            *tally.write_lines(tallies),
+        ]:
             self.stdout.write(line)
         self.stdout.write(
             f"reply emails: {emails} queued, {sent} sent through SMTP, "
