@@ -70,6 +70,8 @@ class Command(BaseCommand):
         try:
             with Services(logs) as services:
                 ok = self._run(services, logs, options)
+        except KeyboardInterrupt:
+            raise CommandError("interrupted; everything it started has stopped") from None
         finally:
             signal.signal(signal.SIGTERM, previous)
         if not ok:
