@@ -126,17 +126,20 @@ class CrmUser(HttpUser):
         self.csrf = ""
         if FLOOR:
             return
-        page = self.client.get("/accounts/login/", name="login", headers=labelled("login"))
-        data = {"username": self.username, "password": PASSWORD}
-        data["csrfmiddlewaretoken"] = csrf_token(page.text)
-        with self.client.post(
-            "/accounts/login/", data=data, name="login", catch_response=True,
-            headers=labelled("login"),
-        ) as response:  # fmt: skip
-            ok = response.status_code == 200 and "/accounts/login/" not in response.url
-            if not ok:
-                response.failure(f"{self.username} could not log in")
-        login_phase.logged_in(self, ok)
+        ok = False
+        try:
+            page = self.client.get("/accounts/login/", name="login", headers=labelled("login"))
+            data = {"username": self.username, "password": PASSWORD}
+            data["csrfmiddlewaretoken"] = csrf_token(page.text)
+            with self.client.post(
+                "/accounts/login/", data=data, name="login", catch_response=True,
+                headers=labelled("login"),
+            ) as response:  # fmt: skip
+                ok = response.status_code == 200 and "/accounts/login/" not in response.url
+                if not ok:
+                    response.failure(f"{self.username} could not log in")
+        finally:  # counted even when the login raised, or the others would wait for it
+            login_phase.logged_in(self, ok)
 
     def page(self, url: str, name: str) -> str:
         """GET a page and the panels it loads at once (hx-trigger="load"), as a browser does."""
