@@ -12,7 +12,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 # Its own database: a million customers would slow down the other benchmarks' pages.
 BENCH_ANALYTICS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_analytics
 
-.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send bench-audience screenshots lock messages clean
+.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send bench-audience bench-load screenshots lock messages clean
 
 install: $(VENV)/.install-stamp
 
@@ -95,3 +95,12 @@ bench-campaign-send: messages
 bench-audience: messages
 	$(TEST_ENV) DATABASE_URL=$(BENCH_ANALYTICS_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) DATABASE_URL=$(BENCH_ANALYTICS_DATABASE_URL) $(PY) manage.py bench_audience $(BENCH_ARGS)
+
+# 32 locust users of every role for 60 s on gunicorn with a Celery worker and beat: requests/s
+# and p50/p95/p99 per page beside the same users asking /healthz (the floor), no failed request,
+# and every write counted in the database exactly once. BENCH_ARGS="--users 64 --seconds 120".
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_load
+BENCH_LOAD_REDIS_URL ?= redis://127.0.0.1:6379/9
+bench-load: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) $(PY) manage.py bench_load $(BENCH_ARGS)

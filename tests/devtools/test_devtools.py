@@ -19,6 +19,7 @@ BENCH_COMMANDS = [
     "bench_audience",
     "bench_campaign_send",
     "bench_import_orders",
+    "bench_load",
     "bench_pages",
     "bench_sales",
     "bench_service",
