@@ -20,6 +20,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("marketing/", include("marketing.urls")),
     path("m/", include("marketing.public_urls")),
+    path("exports/", include("core.export_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -62,6 +62,7 @@ DERIVED = {
     "admin.LogEntry": "Django admin's log of its own edits (the change history is exported)",
     "core.OutboxMessage": "emails waiting for delivery: a restore must not send them again",
     "core.AuditEvent": "kept where it was written: a restore must not rewrite who did what",
+    "core.ExportFile": "a one-time download of a large export: its file is not restored",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",

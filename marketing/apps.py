@@ -9,6 +9,7 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
         from marketing import receivers  # noqa: F401 - connects the signal receivers
+        from marketing.exports import register_mail_export
         from marketing.readiness import register_readiness_checks
         from marketing.views.loyalty import CUSTOMER_LOYALTY_PANEL, customer_loyalty_context
 
@@ -23,4 +24,5 @@ class MarketingConfig(AppConfig):
                 context=customer_loyalty_context,  # the account, the tiers, five entries
             ),
         )
+        register_mail_export()
         register_readiness_checks()

@@ -8,6 +8,8 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         from sales import receivers  # noqa: F401 - connects the signal receivers
+        from sales.exports import register_deal_export
         from sales.panels import register_sales_panels
 
         register_sales_panels()
+        register_deal_export()

@@ -112,7 +112,7 @@ def segments(request):
         table = find_table(tables, request.GET["export"])
         if table is None:
             raise Http404
-        return csv_response(table, "segments")
+        return csv_response(request, table, "segments")
     context |= {"tables": tables, "charts": _charts(rows, trend, with_value)}
     context["with_value"] = with_value
     return render(request, "analytics/segments.html", context)
