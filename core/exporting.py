@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
@@ -44,7 +45,7 @@ def export_response(request: HttpRequest, table: ExportTable) -> HttpResponseBas
     messages.info(
         request,
         _("%(rows)s rows: the file is being written. Download it here once it is ready.")
-        % {"rows": f"{rows:,}"},
+        % {"rows": number_format(rows, force_grouping=True)},
     )
     if report.failed:
         messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)

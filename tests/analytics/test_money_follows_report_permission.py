@@ -150,3 +150,17 @@ def test_the_360_page_query_count_does_not_grow_with_history(
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(valued.get_absolute_url())
         client.get(reverse("customers:customer-panels", args=[valued.pk]))
+
+
+def test_the_loyalty_panel_shows_the_12_month_spend_only_with_the_money(
+    rep_client, rep2_client, manager_client, valued
+):
+    from marketing.models import LoyaltyAccount
+
+    LoyaltyAccount.objects.create(customer=valued, balance=50, earned=50,
+                                  spend_12m=Decimal("4321.09"))  # fmt: skip
+    url = reverse("marketing:customer-loyalty-panel", args=[valued.pk])
+    hidden = rep_client.get(url).text
+    assert "50 points earned in all." in hidden and "4321.09" not in hidden
+    for client in (rep2_client, manager_client):
+        assert "4321.09 spent in the last 12 months" in client.get(url).text
