@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.audit import audit_record
-from core.models import AuditEvent, OutboxMessage
+from core.models import AuditEvent, ExportFile, OutboxMessage
 from core.services import outbox_retry_now
 from crm.lib.csv_export import streaming_csv_response
 
@@ -83,3 +83,22 @@ class AuditEventAdmin(admin.ModelAdmin):
             AuditEvent.Action.EXPORT, request=request, target=AuditEvent, rows=queryset.count()
         )
         return streaming_csv_response(chain([header], rows), filename="audit-log.csv")
+
+
+@admin.register(ExportFile)
+class ExportFileAdmin(admin.ModelAdmin):
+    """The background exports, for watching jobs; files are downloaded only by their owner
+    from the exports page (so the admin shows no link to them)."""
+
+    list_display = ["created_at", "owner", "source", "status", "rows_total", "rows_done",
+                    "finished_at", "downloaded_at", "expires_at"]  # fmt: skip
+    list_filter = ["status", "source", "created_at"]
+    search_fields = ["owner__username", "filename", "error"]
+    date_hierarchy = "created_at"
+    exclude = ["file"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

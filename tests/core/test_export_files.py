@@ -153,3 +153,15 @@ def test_the_page_polls_only_while_a_job_runs(manager, manager_client):
 
 def test_the_empty_page(rep_client):
     assert "No exports yet" in rep_client.get(EXPORTS).text
+
+
+def test_admins_watch_the_jobs_but_get_no_file(manager, client):
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    job = ExportFile.objects.create(owner=manager, source="customers", filename="z.csv")
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:core_exportfile_changelist")).status_code == 200
+    page = client.get(reverse("admin:core_exportfile_change", args=[job.pk]))
+    assert page.status_code == 200 and 'name="file"' not in page.text
+    assert _download(client, job).status_code == 404  # not the owner
