@@ -2,7 +2,7 @@
 
 A view builds a `Table` from a report's rows; the template shows `table.display_rows`
 (figures formatted for the active language) and `?export=<table name>` returns
-`csv_response(table)`: the same figures unformatted (numbers as numbers), text cells
+`csv_response(request, table, prefix)`: the same figures unformatted (numbers as numbers), text cells
 neutralised against spreadsheet formula injection by crm.lib.csv_export.
 """
 
@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 
+from core.exporting import audit_small_export
 from crm.lib.csv_export import csv_file_response
 
 
@@ -104,8 +105,15 @@ class Table:
         ]
 
 
-def csv_response(table: Table, prefix: str) -> HttpResponse:
-    """The table as a CSV download (UTF-8 with a BOM so spreadsheets read Chinese)."""
+def csv_response(request: HttpRequest, table: Table, prefix: str) -> HttpResponse:
+    """The table as a CSV download (UTF-8 with a BOM so spreadsheets read Chinese), recorded
+    in the audit log (a report's table is small: never in the background)."""
+    audit_small_export(
+        request,
+        source=f"{prefix}-{table.name}",
+        rows=len(table.rows),
+        detail={"filter": request.GET.urlencode()[:500]},
+    )
     stamp = timezone.localdate().strftime("%Y%m%d")
     header = [str(col.label) for col in table.columns]
     return csv_file_response(

@@ -4,6 +4,10 @@
 - the customer list's segment, predicted-LTV and probability-alive filters and columns
   (crm.lib.list_extensions), so `customers` never imports analytics.
 
+Money follows the report permission (issue 13): the predicted-LTV column and filters are a
+separate extension that needs analytics.view_value_report, so a rep (segments only) gets
+neither the column nor a filter that would tell values apart (?ltv_min=... is ignored).
+
 The filters are semi-joins on the current run's rows, found by its id (a scalar subquery,
 no join): for the segment an index-only scan of the (run, segment, customer) index. The
 columns are three lookups per shown row on the (run, customer) index, inside the list's
@@ -29,11 +33,11 @@ from crm.lib.list_extensions import (
 )
 from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
 
-COLUMNS = (
-    Column(_("Segment"), "d-none d-lg-table-cell"),
-    Column(_("LTV"), "text-end d-none d-xxl-table-cell"),
-    Column(_("P(alive)"), "text-end d-none d-xxl-table-cell"),
-)
+SEGMENT_COLUMN = Column(_("Segment"), "d-none d-lg-table-cell")
+LTV_COLUMN = Column(_("LTV"), "text-end d-none d-xxl-table-cell")
+ALIVE_COLUMN = Column(_("P(alive)"), "text-end d-none d-xxl-table-cell")
+SEGMENTS_PERMISSION = "analytics.view_customervalue"
+MONEY_PERMISSION = "analytics.view_value_report"
 
 
 def register_analytics_panels() -> None:
@@ -50,16 +54,39 @@ def register_analytics_panels() -> None:
             context=customer_value_context,  # one row of the current run, five recommendations
         ),
     )
+    # Three extensions, in the order their columns appear; the middle one is money.
     register_list_extension(
         CUSTOMER_LIST,
         ListExtension(
             name="analytics",
-            permission="analytics.view_customervalue",
-            filters=customer_filters,
-            columns=COLUMNS,
-            annotate=customer_annotations,
-            cells=customer_cells,
+            permission=SEGMENTS_PERMISSION,
+            filters=segment_filters,
+            columns=(SEGMENT_COLUMN,),
+            annotate=segment_annotations,
+            cells=segment_cells,
             count=customer_count,
+        ),
+    )
+    register_list_extension(
+        CUSTOMER_LIST,
+        ListExtension(
+            name="analytics-value",
+            permission=MONEY_PERMISSION,
+            filters=value_filters,
+            columns=(LTV_COLUMN,),
+            annotate=value_annotations,
+            cells=value_cells,
+        ),
+    )
+    register_list_extension(
+        CUSTOMER_LIST,
+        ListExtension(
+            name="analytics-alive",
+            permission=SEGMENTS_PERMISSION,
+            filters=alive_filters,
+            columns=(ALIVE_COLUMN,),
+            annotate=alive_annotations,
+            cells=alive_cells,
         ),
     )
 
@@ -149,7 +176,7 @@ def _percent(label, lookup):
     )
 
 
-def customer_filters() -> dict:
+def segment_filters() -> dict:
     """Fresh filters for one CustomerFilter (each is bound to its filterset)."""
     return {
         "segment": django_filters.ChoiceFilter(
@@ -158,34 +185,56 @@ def customer_filters() -> dict:
             choices=Segment.choices,
             empty_label=_("Any"),
         ),
+    }
+
+
+def value_filters() -> dict:
+    return {
         "ltv_min": _amount(_("Predicted value from"), "predicted_ltv__gte"),
         "ltv_max": _amount(_("Predicted value up to"), "predicted_ltv__lte"),
+    }
+
+
+def alive_filters() -> dict:
+    return {
         "alive_min": _percent(_("Probability alive from (%)"), "probability_alive__gte"),
         "alive_max": _percent(_("Probability alive up to (%)"), "probability_alive__lte"),
     }
 
 
-def customer_annotations(queryset):
-    """The current run's segment, LTV and probability alive, in the list's own query."""
-    values = _current_values(customer=OuterRef("pk"))
-    return queryset.annotate(
-        analytics_segment=Subquery(values.values("segment")[:1]),
-        analytics_ltv=Subquery(values.values("predicted_ltv")[:1]),
-        analytics_alive=Subquery(values.values("probability_alive")[:1]),
-    )
+def _current(field: str) -> Subquery:
+    """The current run's `field` for the row's customer, inside the list's own query."""
+    return Subquery(_current_values(customer=OuterRef("pk")).values(field)[:1])
 
 
-def customer_cells(customer) -> list[Cell] | None:
+def segment_annotations(queryset):
+    return queryset.annotate(analytics_segment=_current("segment"))
+
+
+def value_annotations(queryset):
+    return queryset.annotate(analytics_ltv=_current("predicted_ltv"))
+
+
+def alive_annotations(queryset):
+    return queryset.annotate(analytics_alive=_current("probability_alive"))
+
+
+def segment_cells(customer) -> list[Cell] | None:
     segment = customer.analytics_segment
     if not segment:
         return None
     list_url = reverse("customers:customer-list")
-    return [
-        Cell(
-            str(dict(Segment.choices).get(segment, segment)),
-            url=f"{list_url}?segment={segment}",
-            css_class=COLUMNS[0].css_class,
-        ),
-        Cell(display("money", customer.analytics_ltv), css_class=COLUMNS[1].css_class),
-        Cell(display("percent", customer.analytics_alive), css_class=COLUMNS[2].css_class),
-    ]
+    label = str(dict(Segment.choices).get(segment, segment))
+    return [Cell(label, url=f"{list_url}?segment={segment}", css_class=SEGMENT_COLUMN.css_class)]
+
+
+def value_cells(customer) -> list[Cell] | None:
+    if customer.analytics_ltv is None:
+        return None
+    return [Cell(display("money", customer.analytics_ltv), css_class=LTV_COLUMN.css_class)]
+
+
+def alive_cells(customer) -> list[Cell] | None:
+    if customer.analytics_alive is None:
+        return None
+    return [Cell(display("percent", customer.analytics_alive), css_class=ALIVE_COLUMN.css_class)]

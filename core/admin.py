@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.audit import audit_record
-from core.models import AuditEvent, IdempotencyKey, OutboxMessage, PeriodicTaskRun
+from core.models import AuditEvent, ExportFile, IdempotencyKey, OutboxMessage, PeriodicTaskRun
 from core.services import outbox_retry_now
 from crm.lib.csv_export import streaming_csv_response
 
@@ -93,6 +93,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(ExportFile)
+class ExportFileAdmin(ReadOnlyAdmin):
+    """The background exports, for watching jobs; files are downloaded only by their owner
+    from the exports page (so the admin shows no link to them)."""
+
+    list_display = ["created_at", "owner", "source", "status", "rows_total", "rows_done",
+                    "finished_at", "downloaded_at", "expires_at"]  # fmt: skip
+    list_filter = ["status", "source", "created_at"]
+    search_fields = ["owner__username", "filename", "error"]
+    date_hierarchy = "created_at"
+    exclude = ["file"]
 
 
 @admin.register(IdempotencyKey)

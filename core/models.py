@@ -8,7 +8,10 @@ The audit log: who exported, changed in bulk, merged, erased or signed in (core.
 
 Idempotency keys: a form (later an API call) that must take effect once (core.idempotency).
 The last run of each beat task, for the admins' jobs page (core.job_runs).
+Export files: large exports written in the background and downloaded once.
 """
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -203,3 +206,63 @@ class PeriodicTaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}: {self.get_outcome_display()}"
+
+
+class ExportFile(models.Model):
+    """A large CSV export written by a background job, downloaded once (issue 13).
+
+    The file (personal data) lives in Django's storage under an unguessable name only until
+    its owner downloads it or it expires (CRM_EXPORT_KEEP_HOURS); the beat sweep deletes what
+    is left. The row stays as a record of the job; the audit log records the export itself.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being written")
+        READY = "ready", _("Ready to download")
+        DOWNLOADED = "downloaded", _("Downloaded")
+        EXPIRED = "expired", _("Expired")
+        FAILED = "failed", _("Failed")
+
+    STATUS_BADGES: ClassVar[dict[str, str]] = {
+        "queued": "text-bg-secondary",
+        "running": "text-bg-info",
+        "ready": "text-bg-success",
+        "failed": "text-bg-danger",
+    }
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    source = models.CharField(_("export"), max_length=40)
+    params = models.TextField(_("filter"), blank=True)  # the query string it was built from
+    filename = models.CharField(_("file name"), max_length=200)
+    file = models.FileField(_("file"), upload_to="exports/", blank=True, max_length=200)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now, db_index=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    downloaded_at = models.DateTimeField(_("downloaded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="export_owner_created")]
+        verbose_name = _("export file")
+        verbose_name_plural = _("export files")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0

@@ -1,10 +1,10 @@
-"""Reads of the outbox."""
+"""Reads of the outbox and of the exports."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from core.models import OutboxMessage
+from core.models import ExportFile, OutboxMessage
 
 
 def outbox_about(about: models.Model) -> QuerySet[OutboxMessage]:
@@ -27,3 +27,13 @@ def outbox_troubled(messages: QuerySet[OutboxMessage]) -> QuerySet[OutboxMessage
         Q(status=OutboxMessage.Status.FAILED)
         | Q(status=OutboxMessage.Status.PENDING, attempts__gt=0)
     )
+
+
+EXPORTS_SHOWN = 20
+
+
+def exports_of(user) -> QuerySet[ExportFile]:
+    """The user's own background exports, newest first (nobody sees another's files)."""
+    if not user.is_authenticated:
+        return ExportFile.objects.none()
+    return ExportFile.objects.filter(owner=user)[:EXPORTS_SHOWN]

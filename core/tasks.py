@@ -22,3 +22,17 @@ def purge_idempotency_keys() -> int:
     from core import idempotency
 
     return idempotency.idempotency_keys_purge()
+
+
+@shared_task(name="core.tasks.build_export_file")
+def build_export_file(pk: int) -> str:
+    from core import export_services
+
+    return export_services.export_file_build(pk)
+
+
+@shared_task(name="core.tasks.sweep_export_files")
+def sweep_export_files() -> dict:
+    from core import export_services
+
+    return export_services.export_files_sweep()

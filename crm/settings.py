@@ -252,6 +252,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.sweep_outbox",
         "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
+    # Deletes export files not downloaded in time; fails or re-queues stuck export jobs.
+    "core-sweep-export-files": {
+        "task": "core.tasks.sweep_export_files",
+        "schedule": timedelta(minutes=5),
+    },
     "nightly-segments": {
         "task": "analytics.tasks.nightly_segments",
         "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=0),
@@ -272,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Django's storage for files the app writes (background export files): never served as
+# static or media files, only through views that check who asks. Share it between web and
+# worker processes (the same directory, or another storage backend).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -311,6 +320,10 @@ CRM_BASE_URL = env_str("CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: a customer CSV bigger than this is refused with a message, not a 500.
 CRM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# CSV exports of more rows than this are written by a background job and downloaded once
+# from the exports page; a file not downloaded is deleted after CRM_EXPORT_KEEP_HOURS.
+CRM_EXPORT_BACKGROUND_ROWS = env_int("CRM_EXPORT_BACKGROUND_ROWS", 5000, minimum=1)
+CRM_EXPORT_KEEP_HOURS = env_int("CRM_EXPORT_KEEP_HOURS", 24, minimum=1, maximum=24 * 30)
 # Imports validate and stage this many rows at a time: memory per chunk against round trips.
 CRM_IMPORT_CHUNK_ROWS = env_int("CRM_IMPORT_CHUNK_ROWS", 50_000, minimum=1)
 # Uploaded import files hold other people's personal data: a user keeps at most this many

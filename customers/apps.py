@@ -8,6 +8,9 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm.lib.panels import HOME_PAGE, Panel, register_panel
+        from customers.exports import register_customer_export
+
+        register_customer_export()
 
         register_panel(
             HOME_PAGE,

@@ -6,7 +6,7 @@ from itertools import islice
 from types import EllipsisType
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -270,20 +270,26 @@ class BulkAction:
 
 @transaction.atomic
 def customers_bulk_update(
-    *, customers: QuerySet[Customer], action: str, value: User | Tag | str
+    *, customers: QuerySet[Customer], action: str, value: User | Tag | str, by: User
 ) -> int:
     """Apply one change to many customers, keeping their history; returns how many changed.
 
     `value` is the owner, the stage, or the tag (to add: a tag or the name of one, made here
-    if new)."""
+    if new, only for a user with customers.add_tag and only when a customer gets it: a
+    refused or empty change leaves no tag behind)."""
     if action == BulkAction.ADD_TAG and isinstance(value, str):
-        value = Tag.objects.get_or_create(name=value)[0]
-    if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG) and not isinstance(value, Tag):
-        raise TypeError("A tag action takes a Tag (or, to add one, its name).")
+        existing = Tag.objects.filter(name=value).first()
+        if existing is None and not by.has_perm("customers.add_tag"):
+            raise PermissionDenied(_("You may not create tags."))
+        value = existing or value
+    if action == BulkAction.REMOVE_TAG and not isinstance(value, Tag):
+        raise TypeError("Removing a tag takes a Tag.")
     changed = 0
-    locked = (
+    locked = list(
         Customer.objects.select_for_update().filter(pk__in=customers.values("pk")).order_by("pk")
     )
+    if locked and action == BulkAction.ADD_TAG and isinstance(value, str):
+        value = Tag.objects.get_or_create(name=value)[0]
     for customer in locked:
         if action == BulkAction.ADD_TAG and isinstance(value, Tag):
             customer.tags.add(value)

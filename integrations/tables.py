@@ -66,6 +66,7 @@ DERIVED = {
     "core.PeriodicTaskRun": "the last run of each beat task, written again by the next run",
     "marketing.LeadSubmission": "a lead form submission awaiting its emailed confirmation"
     " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
+    "core.ExportFile": "a one-time download of a large export: its file is not restored",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",

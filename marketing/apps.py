@@ -11,6 +11,7 @@ class MarketingConfig(AppConfig):
         from crm.lib.personal_data import DataSection, register_data_section
         from marketing import receivers  # noqa: F401 - connects the signal receivers
         from marketing.erasure import marketing_data_of
+        from marketing.exports import register_mail_export
         from marketing.readiness import register_readiness_checks
         from marketing.views.loyalty import CUSTOMER_LOYALTY_PANEL, customer_loyalty_context
 
@@ -25,5 +26,6 @@ class MarketingConfig(AppConfig):
                 context=customer_loyalty_context,  # the account, the tiers, five entries
             ),
         )
+        register_mail_export()
         register_readiness_checks()
         register_data_section(DataSection("marketing", collect=marketing_data_of))

@@ -90,13 +90,15 @@ def with_sla_flags(queryset: QuerySet[Ticket], *, now: datetime | None = None) -
     return queryset.annotate(**{name: _flag(q) for name, q in conditions.items()})
 
 
-def customer_service_summary(customer: Customer) -> dict:
-    """Open and past ticket counts and the average CSAT score, in two queries."""
-    counts = Ticket.objects.filter(customer=customer).aggregate(
+def customer_service_summary(customer: Customer, *, user: User | AnonymousUser) -> dict:
+    """Open and past ticket counts and the average CSAT score, in two queries: of the
+    customer's tickets `user` may see, so a summary never tells of tickets it hides."""
+    tickets = tickets_visible_to(user).filter(customer=customer)
+    counts = tickets.aggregate(
         open=Count("pk", filter=Q(status__in=_OPEN)),
         past=Count("pk", filter=~Q(status__in=_OPEN)),
     )
-    csat = SatisfactionResponse.objects.filter(ticket__customer=customer).aggregate(
+    csat = SatisfactionResponse.objects.filter(ticket__in=tickets).aggregate(
         average=Avg("score"), responses=Count("pk")
     )
     return {

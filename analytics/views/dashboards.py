@@ -112,7 +112,7 @@ def segments(request):
         table = find_table(tables, request.GET["export"])
         if table is None:
             raise Http404
-        return csv_response(table, "segments")
+        return csv_response(request, table, "segments")
     context |= {"tables": tables, "charts": _charts(rows, trend, with_value)}
     context["with_value"] = with_value
     return render(request, "analytics/segments.html", context)
@@ -142,10 +142,14 @@ def customer_value_context(request: HttpRequest, customer: Customer) -> dict[str
         context["recommendations"] = list(selectors.recommendations_for(customer, limit=5, run=run))
         context["currency"] = settings.CRM_CURRENCY
         context["texts"] = {
-            "revenue": display("money", value.revenue),
             "orders": display("int", value.orders),
-            "average_order_value": display("money", value.average_order_value),
-            "predicted_ltv": display("money", value.predicted_ltv),
             "probability_alive": display("percent", value.probability_alive),
         }
+        context["with_money"] = selectors.may_see_customer_money(request.user, customer)
+        if context["with_money"]:
+            context["texts"] |= {
+                "revenue": display("money", value.revenue),
+                "average_order_value": display("money", value.average_order_value),
+                "predicted_ltv": display("money", value.predicted_ltv),
+            }
     return context

@@ -20,7 +20,7 @@ def _render_or_export(request, template, tables, context, prefix):
         table = find_table(tables, request.GET["export"])
         if table is None:
             raise Http404
-        return csv_response(table, prefix)
+        return csv_response(request, table, prefix)
     return render(request, template, {**context, "tables": tables})
 
 

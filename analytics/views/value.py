@@ -96,7 +96,9 @@ def value(request):
     export = request.GET.get("export")
     if export == "cannot-lose":  # every row, not only the page
         values = reports.cannot_lose(run)
-        return csv_response(_tables(pareto, histogram, _cannot_lose_rows(values))[2], "value")
+        return csv_response(
+            request, _tables(pareto, histogram, _cannot_lose_rows(values))[2], "value"
+        )
     paginator = Paginator(reports.cannot_lose(run), PAGE_SIZE)
     paginator.count = reports.cannot_lose_count(run)  # a run never changes
     page = paginator.get_page(request.GET.get("page"))
@@ -105,7 +107,7 @@ def value(request):
         table = find_table(tables, export)
         if table is None:
             raise Http404
-        return csv_response(table, "value")
+        return csv_response(request, table, "value")
     context |= {
         "pareto": pareto,
         "top20": number_format(pareto["top20_share"] * 100, 1) + "%",

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.audit import audit_record
+from core.models import AuditEvent
 from crm.lib.forms import IdListField, offer_choices
 from customers.filters import CustomerFilter
 from customers.forms import MergeForm, SavedViewForm
@@ -25,7 +28,7 @@ from customers.services import (
     saved_view_save,
 )
 from customers.services import saved_view_delete as delete_saved_view  # the view has the name
-from customers.views.transfer import export_response
+from customers.views.transfer import customer_export_response
 
 MAX_SELECTED = 1000
 
@@ -130,6 +133,27 @@ def bulk_target(request: HttpRequest, form: BulkActionForm) -> QuerySet[Customer
     return visible.filter(pk__in=form.cleaned_data["selected"])
 
 
+def _export_params(form: BulkActionForm) -> QueryDict:
+    """The bulk form's rows as the export's parameters: the list's filter, or the ids."""
+    if form.cleaned_data["scope"] == "all":
+        return QueryDict(form.cleaned_data["filter_query"])
+    params = QueryDict(mutable=True)
+    params.setlist("id", [str(pk) for pk in form.cleaned_data["selected"]])
+    return params
+
+
+def _bulk_detail(form: BulkActionForm, value: object) -> dict:
+    """Which change on which rows, for the audit log: the filter or the ids, never a
+    customer's personal values (a tag's name, a stage, an owner's username)."""
+    shown = value.get_username() if isinstance(value, User) else str(value)
+    detail = {"action": form.cleaned_data["action"], "value": shown}
+    if form.cleaned_data["scope"] == "all":
+        detail["filter"] = form.cleaned_data["filter_query"]
+    else:
+        detail["selected"] = form.cleaned_data["selected"]
+    return detail
+
+
 @permission_required("customers.view_customer", raise_exception=True)
 @require_POST
 def bulk_action_view(request):
@@ -139,19 +163,33 @@ def bulk_action_view(request):
         for error in form.errors.values():
             messages.error(request, " ".join(error))
         return redirect(back)
-    target = bulk_target(request, form)
     action = form.cleaned_data["action"]
     if action == "export":
         if not request.user.has_perm("customers.export_customers"):
             raise PermissionDenied
-        return export_response(target)
+        return customer_export_response(request, _export_params(form))
+    target = bulk_target(request, form)
     value = form.value()
     if value is None:  # removing a tag that does not exist changes nothing
         messages.info(request, _("No customer has that tag."))
         return redirect(back)
     editable = target.filter(pk__in=customers_editable_by(request.user).values("pk"))
     skipped = target.count() - editable.count()
-    changed = customers_bulk_update(customers=editable, action=action, value=value)
+    try:
+        with transaction.atomic():  # the change and its audit entry commit together
+            changed = customers_bulk_update(
+                customers=editable, action=action, value=value, by=request.user
+            )
+            audit_record(
+                AuditEvent.Action.BULK_CHANGE,
+                request=request,
+                target=Customer,
+                rows=changed,
+                detail=_bulk_detail(form, value),
+            )
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+        return redirect(back)
     messages.success(request, _("%(n)d customers updated.") % {"n": changed})
     if skipped:
         messages.warning(
@@ -204,7 +242,15 @@ def customer_merge_view(request, pk):
             )
             duplicate = None
     if request.method == "POST" and duplicate is not None and request.POST.get("confirm") == "1":
-        customers_merge(kept=kept, duplicate=duplicate, merged_by=request.user)
+        with transaction.atomic():  # the merge and its audit entry commit together
+            audit_record(
+                AuditEvent.Action.MERGE,
+                request=request,
+                target=kept,
+                rows=1,
+                detail={"duplicate": duplicate.pk},
+            )
+            customers_merge(kept=kept, duplicate=duplicate, merged_by=request.user)
         messages.success(
             request, _("“%(dup)s” was merged into this customer.") % {"dup": duplicate.name}
         )

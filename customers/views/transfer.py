@@ -1,7 +1,5 @@
 """CSV export and import of customers."""
 
-from collections.abc import Iterable, Iterator
-from itertools import chain
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -10,18 +8,21 @@ from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from crm.lib.csv_export import csv_file_response, streaming_csv_response
+from core.audit import audit_record
+from core.exporting import export_response
+from core.models import AuditEvent
+from crm.lib.csv_export import csv_file_response
 from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 from crm.lib.uploads import ImportFileError
-from customers.csv_format import COLUMNS, customer_row
-from customers.filters import CustomerFilter
+from customers.csv_format import COLUMNS
+from customers.exports import build_customer_export
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
 from customers.import_csv import MAX_ROWS
 from customers.import_preview import import_preview
@@ -40,31 +41,18 @@ from customers.importing import (
     rows_not_imported,
 )
 from customers.models import Channel, Customer, CustomerImport
-from customers.selectors import customers_visible_to
 
 
-def export_response(customers: QuerySet[Customer]) -> StreamingHttpResponse:
-    """Stream the customers as CSV without loading them all into memory."""
-    rows = (
-        customers.select_related("owner")
-        .prefetch_related("tags")
-        .order_by("pk")
-        .iterator(chunk_size=2000)
-    )
-    lines: Iterator[Iterable[object]] = chain(
-        [COLUMNS], (customer_row(customer) for customer in rows)
-    )
-    filename = f"customers-{timezone.localdate():%Y%m%d}.csv"
-    return streaming_csv_response(lines, filename=filename)
+def customer_export_response(request: HttpRequest, params: QueryDict) -> HttpResponseBase:
+    """The customers the role may export (customers.exports), audited; large ones in the
+    background."""
+    return export_response(request, build_customer_export(request.user, params))
 
 
 @permission_required("customers.export_customers", raise_exception=True)
 def customer_export(request):
-    """Export exactly what the list shows for the current filters."""
-    customer_filter = CustomerFilter(
-        request.GET, queryset=customers_visible_to(request.user), request=request
-    )
-    return export_response(customer_filter.qs)
+    """Export what the list shows for the current filters, within the role's export scope."""
+    return customer_export_response(request, request.GET)
 
 
 # --- Import ----------------------------------------------------------------------------------
@@ -161,9 +149,16 @@ def customer_import_preview(request, pk):
                 # A background job writes the rows; the page it redirects to shows its
                 # progress, then the outcome: counts, or the rows at fault.
                 mode = apply_form.cleaned_data["mode"]
-                with publish_report() as report:
+                with publish_report() as report, transaction.atomic():
                     customer_import_queue(
                         customer_import=customer_import, user=request.user, mode=mode
+                    )
+                    audit_record(
+                        AuditEvent.Action.IMPORT,
+                        request=request,
+                        target=customer_import,
+                        rows=customer_import.row_count,
+                        detail={"mode": mode},
                     )
                 if report.failed:  # the import sweep publishes it when the broker is back
                     messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)

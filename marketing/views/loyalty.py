@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from analytics.selectors import may_see_customer_money
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from marketing.forms import LoyaltyForm
@@ -32,6 +33,8 @@ def customer_loyalty_context(
         "status": loyalty_status(customer),
         "entries": loyalty_entries_for(request.user, customer)[:PANEL_ENTRIES],
         "form": (form or LoyaltyForm()) if can_change else None,
+        # The 12 months' spend is money: shown as on the value panel (issue 13).
+        "with_money": may_see_customer_money(request.user, customer),
     }
 
 

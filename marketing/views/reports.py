@@ -24,7 +24,7 @@ def campaign_report(request, pk):
     figures = campaign_figures(campaign)
     table = campaign_table(campaign, figures)
     if request.GET.get("export") == table.name:
-        return csv_response(table, prefix=f"campaign-{campaign.pk}")
+        return csv_response(request, table, prefix=f"campaign-{campaign.pk}")
     context = {
         "campaign": campaign,
         "figures": figures,
@@ -47,7 +47,7 @@ def channel_segment_matrix_view(request):
     matrix = channel_segment_matrix(campaigns_visible_to(request.user))
     table = matrix_table(matrix)
     if request.GET.get("export") == table.name:
-        return csv_response(table, prefix="campaigns")
+        return csv_response(request, table, prefix="campaigns")
     channels = matrix.channels()
     grid = [
         (

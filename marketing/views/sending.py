@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.lib.csv_export import streaming_csv_response
+from core.exporting import export_response
 from crm.lib.forms import IdListField, reject_nul
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id
@@ -26,8 +26,9 @@ from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
 from customers.models import Customer
 from marketing.audience import audience_count, audience_queryset, audience_sample
 from marketing.audience_rule import AudienceRule
-from marketing.channels import mail_rows, recipient_outcome_set, recipient_outcomes_set
-from marketing.models import Campaign, CampaignChannel, CampaignRecipient
+from marketing.channels import recipient_outcome_set, recipient_outcomes_set
+from marketing.exports import build_mail_export
+from marketing.models import Campaign, CampaignRecipient
 from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to
 from marketing.services.preview import preview_for, send_test
 from marketing.services.sending import DELIVERED, campaign_send
@@ -372,16 +373,7 @@ def recipient_outcome_bulk(request, pk):
 
 @require_GET
 def campaign_mail_export(request, pk):
-    """The direct-mail address file: names, addresses and coupon codes, streamed."""
-    campaign = _campaign(request, pk)
-    if campaign.channel != CampaignChannel.MAIL:
-        raise Http404
-    if not _can_record(request.user, campaign):
-        raise PermissionDenied
-    # Without a byte order mark: mail-merge and printing software reads plain UTF-8.
-    return streaming_csv_response(
-        mail_rows(campaign),
-        filename=f"campaign-{campaign.pk}-mail.csv",
-        bom=False,
-        content_type="text/csv",
-    )
+    """The direct-mail address file (marketing.exports), audited; large ones in the
+    background."""
+    _campaign(request, pk)  # 403 without the permission, 404 for a campaign not visible
+    return export_response(request, build_mail_export(request.user, QueryDict(f"campaign={pk}")))

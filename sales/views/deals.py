@@ -1,7 +1,6 @@
 """Deal list, export, detail, create, edit, win and lose."""
 
 from datetime import timedelta
-from itertools import chain
 from typing import Any
 
 from django.conf import settings
@@ -17,13 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.exporting import export_response
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
-from crm.lib.csv_export import streaming_csv_response
 from crm.lib.forms import posted_version
 from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import assignable_users, can_work_customer, customers_visible_to
+from sales.exports import build_deal_export
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm
 from sales.models import Deal
@@ -39,20 +39,6 @@ from sales.selectors import (
 from sales.services import DealRuleError, deal_create, deal_lose, deal_update, deal_win
 
 PAGE_SIZE = 25
-EXPORT_COLUMNS = [
-    "id",
-    "title",
-    "customer",
-    "amount",
-    "currency",
-    "stage",
-    "probability",
-    "status",
-    "expected_close_date",
-    "owner",
-    "lost_reason",
-    "closed_at",
-]
 
 
 def _filtered(request) -> DealFilter:
@@ -75,33 +61,8 @@ def deal_list(request):
 
 @permission_required("sales.view_deal", raise_exception=True)
 def deal_export(request):
-    """The filtered list as CSV, streamed; text cells are protected against formula injection."""
-    deals = (
-        _filtered(request)
-        .qs.select_related("customer", "owner", "stage")
-        .order_by("pk")
-        .iterator(chunk_size=2000)
-    )
-    rows = chain([EXPORT_COLUMNS], (_export_row(deal) for deal in deals))
-    filename = f"deals-{timezone.localdate():%Y%m%d}.csv"
-    return streaming_csv_response(rows, filename=filename)
-
-
-def _export_row(deal: Deal) -> list[object]:
-    return [
-        deal.pk,
-        deal.title,
-        deal.customer.name,
-        deal.amount,
-        deal.currency,
-        deal.stage.name,
-        deal.probability,
-        deal.status,
-        deal.expected_close_date.isoformat(),
-        deal.owner.get_username(),
-        deal.lost_reason,
-        deal.closed_at.isoformat() if deal.closed_at else "",
-    ]
+    """The filtered list as CSV (sales.exports), audited; large ones in the background."""
+    return export_response(request, build_deal_export(request.user, request.GET))
 
 
 def _visible_deal(request, pk) -> Deal:

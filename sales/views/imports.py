@@ -6,10 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.audit import audit_record
+from core.models import AuditEvent
 from sales.import_forms import OrderImportApplyForm, OrderImportUploadForm
 from sales.import_services import (
     OrderImportRejected,
@@ -71,13 +74,19 @@ def order_import_preview(request, pk):
             messages.info(request, _("Import cancelled: nothing was written."))
             return redirect("sales:order-import")
         if apply_form.is_valid():
+            create_customers = can_create_customers and apply_form.cleaned_data["create_customers"]
             try:
-                report = order_import_apply(
-                    upload=upload,
-                    user=request.user,
-                    create_customers=can_create_customers
-                    and apply_form.cleaned_data["create_customers"],
-                )
+                with transaction.atomic():  # the import and its audit entry commit together
+                    report = order_import_apply(
+                        upload=upload, user=request.user, create_customers=create_customers
+                    )
+                    audit_record(
+                        AuditEvent.Action.IMPORT,
+                        request=request,
+                        target=upload,
+                        rows=report.created,
+                        detail={"create_customers": create_customers},
+                    )
             except OrderImportRejected as rejected:
                 messages.error(
                     request,

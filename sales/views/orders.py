@@ -141,4 +141,6 @@ def customer_orders_context(request: HttpRequest, customer: Customer) -> dict[st
         "lifetime": to_cents(Decimal(str(summary["lifetime"] or 0))),
         "currency": settings.CRM_CURRENCY,
         "can_add": can_enter_orders_for(request.user, customer),
+        # A rep sees only their own customers' orders: "none" must not mean "none at all".
+        "sees_every_order": request.user.has_perm("sales.view_any_deal"),
     }

@@ -58,17 +58,26 @@ def _workable_ticket(request, pk, now) -> Ticket:
     return ticket
 
 
+def _may_see_revenue(user, customer) -> bool:
+    """Money follows the value report permission; a rep also sees it for the customers they
+    own, whose orders they see (the same rule as the 360° page's value panel)."""
+    if user.has_perm("analytics.view_value_report"):
+        return True
+    return user.has_perm("sales.view_order") and customer.owner_id == user.pk
+
+
 def _customer_summary(request, ticket) -> dict:
     """The 360° summary beside the conversation: value, open deals, past tickets, CSAT.
     A requester's ticket has no customer (service.views.requester decides who it is)."""
     customer = ticket.customer
     if customer is None:
         return {}
-    summary = dict(customer_service_summary(customer))
-    lifetime = customer.orders.aggregate(total=Sum("total"))["total"] or 0
-    # SQLite sums decimals as floats; amounts are shown to the cent.
-    summary["lifetime"] = Decimal(str(lifetime)).quantize(Decimal("0.01"))
-    summary["currency"] = settings.CRM_CURRENCY
+    summary = dict(customer_service_summary(customer, user=request.user))
+    if _may_see_revenue(request.user, customer):
+        lifetime = customer.orders.aggregate(total=Sum("total"))["total"] or 0
+        # SQLite sums decimals as floats; amounts are shown to the cent.
+        summary["lifetime"] = Decimal(str(lifetime)).quantize(Decimal("0.01"))
+        summary["currency"] = settings.CRM_CURRENCY
     if request.user.has_perm("sales.view_deal"):
         summary["open_deals"] = customer.deals.filter(status=OPEN_DEAL).count()
     summary["recent_tickets"] = list(

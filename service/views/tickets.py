@@ -213,7 +213,7 @@ def customer_tickets_context(request: HttpRequest, customer: Customer) -> dict[s
         .select_related("satisfaction")
         .order_by("-created_at", "-id")[:PANEL_TICKETS]
     )
-    summary = customer_service_summary(customer)
+    summary = customer_service_summary(customer, user=request.user)
     return {
         "customer": customer,
         "tickets": attach_sla(tickets, now),

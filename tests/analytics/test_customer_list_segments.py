@@ -46,8 +46,8 @@ def test_ltv_and_probability_ranges(marketer_client, customers):
     assert names(marketer_client.get(LIST, both)) == ["Ann"]
 
 
-def test_columns_show_segment_ltv_and_probability(rep_client, customers):
-    response = rep_client.get(LIST)
+def test_columns_show_segment_ltv_and_probability(manager_client, customers):
+    response = manager_client.get(LIST)
     text = response.content.decode()
     assert "P(alive)" in text and f'href="{LIST}?segment=champions"' in text
     assert "900.00" in text and "95.0%" in text and "25.0%" in text

@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from core.models import ExportFile
 from customers.import_services import customer_import_create
 from customers.models import SavedView
 from marketing.consent import preferences_token, unsubscribe_token
@@ -211,6 +212,8 @@ PAGES = {
     "public-marketing:lead-form": {"token": "lead_token"},
     "ops:jobs": {},
     "public-marketing:lead-confirm": {"token": "lead_confirm_token"},
+    "core:exports": {},
+    "core:export-download": {"pk": "export_file"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -355,6 +358,9 @@ def data(rep, agent, marketer, manager):
         "customer_import": customer_import_create(
             user=manager, file_name="c.csv", text="name\nAcme two\n", row_count=1
         ),
+        "export_file": ExportFile.objects.create(
+            owner=manager, source="customers", filename="customers.csv"
+        ),  # fmt: skip
         "order_import": order_import_create(
             user=manager,
             file_name="o.csv",

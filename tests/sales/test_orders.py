@@ -235,7 +235,8 @@ def test_access_by_persona(client, rep, rep2, rep_client, rep2_client, manager_c
     assert {o.pk for o in rep_client.get(list_url).context["page"]} == {mine.pk}
     assert {o.pk for o in manager_client.get(list_url).context["page"]} == {mine.pk, theirs.pk}
     panel = reverse("sales:customer-orders-panel", args=[theirs.customer_id])
-    assert "No orders yet." in rep_client.get(panel).content.decode()
+    # A rep is not told "no orders" of a customer whose orders they cannot see (issue 13).
+    assert "No orders you can see." in rep_client.get(panel).content.decode()
     for url in (list_url, detail, reverse("sales:order-create"), panel):
         assert agent_client.get(url).status_code == 403, url
         assert marketer_client.get(url).status_code == 403, url

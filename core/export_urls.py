@@ -1,0 +1,12 @@
+"""The exports page (crm/urls.py mounts it at /exports/)."""
+
+from django.urls import path
+
+from core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.exports_page, name="exports"),
+    path("<int:pk>/download/", views.export_download, name="export-download"),
+]
