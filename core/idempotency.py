@@ -35,22 +35,26 @@ def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
 def idempotency_key_claim(
     *, scope: str, key: str, user: AbstractBaseUser | AnonymousUser | None
 ) -> IdempotencyKey | None:
-    """Insert the key as pending and return it; None when the key exists already."""
-    _drop_abandoned(scope=scope, key=key)
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(scope=scope, key=key, user_id=_user_id(user))
-    except IntegrityError:
-        return None
+    """Insert the key as pending and return it; None when the key exists already (a
+    pending key abandoned by a dead process is replaced)."""
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(scope=scope, key=key, user_id=_user_id(user))
+        except IntegrityError:
+            if not _drop_abandoned(scope=scope, key=key):
+                return None
+    return None
 
 
-def _drop_abandoned(*, scope: str, key: str) -> None:
-    IdempotencyKey.objects.filter(
+def _drop_abandoned(*, scope: str, key: str) -> int:
+    deleted, _by_model = IdempotencyKey.objects.filter(
         scope=scope,
         key=key,
         state=IdempotencyKey.State.PENDING,
         created_at__lt=timezone.now() - ABANDONED_AFTER,
     ).delete()
+    return deleted
 
 
 def idempotency_key_complete(

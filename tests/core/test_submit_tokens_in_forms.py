@@ -113,3 +113,20 @@ def test_the_public_help_form_renders_a_token(client, db):
     assert [
         has_token for action, has_token in parser.forms if action == reverse("help:submit")
     ] == [True]
+
+
+HX_POST_TAG = re.compile(r"<(\w+)\b[^>]*\bhx-post=[^>]*>", re.S)
+
+
+def test_previews_inside_a_form_leave_its_token_behind():
+    """htmx sends the enclosing form's fields with a preview or suggestion request; with
+    the token, the first preview would use it up and every later one would answer 204.
+    Only the form's own submission may carry it (the form's hx-post, when it submits)."""
+    carrying = []
+    for name, body in post_forms():
+        if "{% submit_token %}" not in body:
+            continue
+        for tag in HX_POST_TAG.finditer(body):
+            if 'hx-params="not submit_token"' not in tag.group(0):
+                carrying.append((name, tag.group(0)[:80]))
+    assert carrying == []
