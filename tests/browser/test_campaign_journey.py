@@ -98,7 +98,10 @@ def _unsubscribe(page, base_url, message):
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.locator("#unsubscribed")).to_be_visible()
     page.get_by_role("link", name="Choose which messages you receive").click()
-    expect(page.get_by_label("Email", exact=True)).not_to_be_checked()
+    # The preferences page only withdraws (issue 13): the withdrawn channel has no box to
+    # tick again, and the page says how to subscribe again.
+    expect(page.get_by_label("Email", exact=True)).to_have_count(0)
+    expect(page.locator("#preferences-not-granted")).to_contain_text("Email")
 
 
 def test_marketer_sends_to_at_risk_and_sees_unsubscribe_and_conversion(

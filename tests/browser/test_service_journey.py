@@ -72,13 +72,24 @@ def test_customer_ticket_reply_resolve_and_rating(
     customer_page.get_by_role("button", name="Send request").click()
     expect(customer_page.locator("h1")).to_contain_text("we have received your request")
     ticket = Ticket.objects.get()
-    assert ticket.customer.email == "li.na@example.com" and ticket.assignee is None
+    # An unknown address: a requester, not a customer, and not verified (issue 13).
+    assert ticket.customer is None and ticket.assignee is None
+    assert (ticket.requester_email, ticket.sender_unverified) == ("li.na@example.com", True)
 
-    # The agent picks it from the unassigned queue, replies and resolves it.
+    # The agent picks it from the unassigned queue, sees both marks, makes the requester a
+    # customer, replies and resolves it.
     agent_page = login(new_page(), agent)
     agent_page.goto(f"{base_url}/service/tickets/?view=unassigned")
-    agent_page.locator(f"tr[data-ticket='{ticket.number}']").get_by_role("link").first.click()
+    row = agent_page.locator(f"tr[data-ticket='{ticket.number}']")
+    expect(row.locator("td.text-truncate-cell [data-requester]")).to_be_visible()
+    expect(row.locator("td.text-truncate-cell [data-unverified]")).to_be_visible()
+    row.get_by_role("link").first.click()
     expect(agent_page.locator("#ticket-status")).to_have_text("New")
+    expect(agent_page.locator("#ticket-unverified")).to_be_visible()
+    agent_page.locator("#requester-create").click()
+    expect(agent_page.locator("#customer-summary")).to_contain_text("李娜")
+    ticket.refresh_from_db()
+    assert ticket.customer.email == "li.na@example.com"
     reply = agent_page.locator("#reply-form")
     reply.get_by_text("Public reply").click()
     reply.locator("textarea[name=body]").fill("您好，请重新启动打印机，然后再试一次。")
@@ -97,6 +108,10 @@ def test_customer_ticket_reply_resolve_and_rating(
     expect(customer_page.locator("#conversation")).to_contain_text("请重新启动打印机")
     expect(customer_page.locator("#ticket-status")).to_have_text("Resolved")
     shoot(customer_page, "follow")
+    customer_page.get_by_role("button", name="Confirm it was me").click()
+    expect(customer_page.locator("#verify-sender")).to_have_count(0)
+    ticket.refresh_from_db()
+    assert not ticket.sender_unverified
 
     # ...and rates the help from the CSAT email.
     customer_page.goto(link_in(mail.outbox, "/help/rate/"))
@@ -111,6 +126,7 @@ def test_customer_ticket_reply_resolve_and_rating(
 
     # The agent sees the rating on the ticket.
     agent_page.reload()
+    expect(agent_page.locator("#ticket-unverified")).to_have_count(0)
     expect(agent_page.locator("#ticket-csat")).to_contain_text("4/5")
     expect(agent_page.locator("#ticket-csat")).to_contain_text("很快解决了，谢谢！")
 

@@ -105,6 +105,13 @@ def business(manager, rep) -> list[Customer]:
     ticket = TicketFactory.create(customer=first, subject="=help", assignee=manager)
     ticket.tags.add(vip)
     TicketMessageFactory.create(ticket=ticket, body="-reply")
+    # A requester's ticket (issue 13): no customer, the sender's name and email on it.
+    TicketFactory.create(
+        customer=None,
+        requester_name="=Zhao",
+        requester_email="zhao@example.net",
+        sender_unverified=True,
+    )
     Escalation.objects.create(
         ticket=ticket, target="first_response", level=1, due_at=timezone.now()
     )
