@@ -7,9 +7,10 @@ them), the loyalty ledger keeps its points; free texts about the customer go."""
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from crm.lib.personal_data import rows_of, scrub_rows
-from marketing.models import CampaignRecipient, LoyaltyAccount, LoyaltyEntry
+from marketing.models import CampaignRecipient, LeadSubmission, LoyaltyAccount, LoyaltyEntry
 
 
 @transaction.atomic
@@ -19,7 +20,17 @@ def marketing_erase(*, customer: Any, values: frozenset[str]) -> int:
     rows = recipients.exclude(failure_reason="", outcome_note="").update(
         failure_reason="", outcome_note=""
     )
+    rows += _lead_submissions(customer, values).delete()[0]
     return rows + scrub_rows(LoyaltyEntry.objects.filter(customer=customer), "reason", values)
+
+
+def _lead_submissions(customer: Any, values: frozenset[str]) -> QuerySet[LeadSubmission]:
+    """Lead form submissions by the customer: confirmed into it, or typed with its address."""
+    mine = Q(customer=customer)
+    for value in values:
+        if "@" in value:
+            mine |= Q(email__iexact=value)
+    return LeadSubmission.objects.filter(mine)
 
 
 def marketing_data_of(customer: Any) -> dict[str, Any]:
@@ -32,6 +43,11 @@ def marketing_data_of(customer: Any) -> dict[str, Any]:
         "loyalty_account": rows_of(
             LoyaltyAccount.objects.filter(customer=customer),
             *["balance", "earned", "spend_12m", "tier__name"],
+        ),
+        "lead_form_submissions": rows_of(
+            LeadSubmission.objects.filter(customer=customer),
+            *["campaign__name", "name", "email", "phone", "channels", "submitted_at"],
+            "confirmed_at",
         ),
         "loyalty_entries": rows_of(
             LoyaltyEntry.objects.filter(customer=customer),

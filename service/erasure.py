@@ -7,15 +7,24 @@ report counts them); what the customer and the agents wrote goes."""
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from crm.lib.personal_data import ERASED, rows_of
 from service.models import SatisfactionResponse, Ticket, TicketMessage
 
 
 @transaction.atomic
-def service_erase(*, customer: Any) -> int:
+def service_erase(*, customer: Any, values: frozenset[str]) -> int:
+    # Web requests from one of the customer's addresses that no agent linked yet are theirs.
+    addresses = Q()
+    for value in values:
+        if "@" in value:
+            addresses |= Q(requester_email__iexact=value)
+    rows = Ticket.objects.filter(addresses, customer__isnull=True).update(customer=customer)
     tickets = Ticket.objects.filter(customer=customer)
-    rows = tickets.update(subject=ERASED, description=ERASED)
+    rows += tickets.update(
+        subject=ERASED, description=ERASED, requester_name="", requester_email=""
+    )
     rows += TicketMessage.objects.filter(ticket__in=tickets).update(body=ERASED)
     rows += SatisfactionResponse.objects.filter(ticket__in=tickets).update(comment="")
     return rows
@@ -27,6 +36,7 @@ def service_data_of(customer: Any) -> dict[str, Any]:
         "tickets": rows_of(
             tickets,
             *["id", "subject", "description", "channel", "category", "priority", "status"],
+            *["requester_name", "requester_email"],
             *["root_cause", "created_at", "resolved_at", "closed_at"],
         ),
         # Internal notes are the staff's working notes about the customer: included too.

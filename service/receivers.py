@@ -15,6 +15,7 @@ def move_tickets(sender, *, kept, duplicate, **kwargs):
 
 
 @receiver(customer_erasing, dispatch_uid="service-erase")
-def erase_ticket_texts(sender, *, customer, **kwargs) -> int:
-    """Inside the erasure transaction: ticket texts, messages and CSAT comments go."""
-    return service_erase(customer=customer)
+def erase_ticket_texts(sender, *, customer, values, **kwargs) -> int:
+    """Inside the erasure transaction: ticket texts, requesters, messages and CSAT comments
+    go."""
+    return service_erase(customer=customer, values=values)

@@ -37,12 +37,18 @@ from customers.services import (
 )
 from marketing.models import CampaignRecipient, LoyaltyAccount
 from marketing.reports import campaign_figures
+from marketing.services.leads import lead_submit
 from marketing.services.loyalty import loyalty_adjust
 from sales.import_services import order_import_create
 from sales.models import Order, Stage
 from sales.services import deal_create, deal_lose, order_create, quote_create
 from service.models import Ticket
-from service.services import satisfaction_record, ticket_create, ticket_reply
+from service.services import (
+    satisfaction_record,
+    ticket_create,
+    ticket_reply,
+    ticket_submit_public,
+)
 from tests.factories import CampaignFactory, CustomerFactory, ProductFactory
 
 NAME = "Zhao Mingyue"
@@ -64,6 +70,7 @@ TEXTS = [
     "Customer sounded distressed, handle gently",  # internal note
     "Quick replacement, thank you",  # CSAT comment
     "Asked for the spring catalogue",  # campaign outcome note
+    "Please change my delivery address",  # help-centre request
 ]
 PERSONAL_VALUES = [
     NAME,
@@ -143,7 +150,14 @@ def build_customer(manager, rep):
     ticket_reply(ticket=ticket, author=manager, body=TEXTS[7], internal=True)
     Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.RESOLVED)
     satisfaction_record(ticket=Ticket.objects.get(pk=ticket.pk), score=4, comment=TEXTS[8])
+    # A help-centre request from the customer's address, and one from the old address
+    # (which matches nobody now: a requester nobody has linked yet).
+    ticket_submit_public(email=EMAIL, name=NAME, subject=TEXTS[10], description=TEXTS[10],
+                         category=Ticket.Category.QUESTION)  # fmt: skip
+    ticket_submit_public(email=OLD_EMAIL, name=NAME, subject=TEXTS[10], description=TEXTS[10],
+                         category=Ticket.Category.QUESTION)  # fmt: skip
     campaign = CampaignFactory(owner=manager)
+    lead_submit(campaign=campaign, name=NAME, email=EMAIL, phone=PHONE, channels=["email"])
     CampaignRecipient.objects.create(
         campaign=campaign, customer=customer, status=CampaignRecipient.Status.BOUNCED,
         failure_reason=f"550 {EMAIL}: mailbox unavailable",
