@@ -15,11 +15,13 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crm.lib.ratelimit import client_ip, rate_limit_hit
+from crm.lib.ratelimit import FormLimits, form_submission_allowed
 from marketing.selectors import campaign_from_token
 from marketing.services.leads import CLOSED_STATUSES, LeadForm, lead_capture
 
 LEAD_LIMIT = (5, 10 * 60)  # submissions per IP per window (seconds)
+# Per email address and per form (campaign) too (crm/lib/ratelimit.py).
+LEAD_LIMITS = FormLimits(per_address=LEAD_LIMIT, per_email=(3, 60 * 60), per_form=(300, 60 * 60))
 TEMPLATE = "marketing/leads/form.html"
 
 
@@ -42,9 +44,12 @@ def lead_form(request, token):
         return render(request, TEMPLATE, {**context, "thanks": True})  # a bot learns nothing
     if not form.is_valid():
         return render(request, TEMPLATE, context, status=422)
-    limit, window = LEAD_LIMIT
-    if not rate_limit_hit(
-        "lead-form", client_ip(request), limit=limit, window=window, fail_open=True
+    if not form_submission_allowed(
+        request,
+        f"lead-form:{campaign.pk}",
+        email=form.cleaned_data["email"],
+        limits=LEAD_LIMITS,
+        fail_open=True,
     ):
         return render(request, TEMPLATE, {**context, "rate_limited": True}, status=429)
     data = form.cleaned_data
