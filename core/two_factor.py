@@ -38,7 +38,7 @@ def two_factor_required(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if ADMIN in roles and getattr(user, "is_superuser", False):
         return True
-    return user.groups.filter(name__in=roles).exists()  # type: ignore[union-attr]
+    return user.groups.filter(name__in=roles).exists()  # type: ignore[attr-defined]
 
 
 def confirmed_device(user: AbstractBaseUser) -> TOTPDevice | None:
@@ -136,7 +136,7 @@ class TwoFactorMiddleware:
         self, request: HttpRequest, view_func: Callable, view_args: list, view_kwargs: dict
     ) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if user is None or not user.is_authenticated or user.is_verified():
             return None
         match = request.resolver_match
         if match is not None and match.url_name in OPEN_URL_NAMES and not match.namespace:

@@ -7,6 +7,7 @@ from axes.helpers import get_cool_off, get_failure_limit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -107,7 +108,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
     form_class = OutboxPasswordResetForm
 
-    def form_valid(self, form: OutboxPasswordResetForm) -> HttpResponse:
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         limits = settings.CRM_PASSWORD_RESET_LIMITS
         email = form.cleaned_data["email"].strip().lower()
         counts = [

@@ -75,7 +75,7 @@ def _is_own_image(src: str) -> bool:
     return parsed.scheme in ("http", "https") and parsed.netloc.lower() == own.netloc.lower()
 
 
-def _render_own_image(renderer, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+def _render_own_image(renderer, tokens, idx, options, env) -> str:
     """markdown-it's image, or only its alt text when the image is from another site."""
     token = tokens[idx]
     if _is_own_image(str(token.attrGet("src") or "")):

@@ -205,12 +205,17 @@ PAGES = {
     "public-marketing:unsubscribe": {"token": "unsubscribe_token"},
     "public-marketing:preferences": {"token": "preferences_token"},
     "public-marketing:lead-form": {"token": "lead_token"},
+    "two-factor": {},
+    "two-factor-verify": {},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
 EXCLUDED = {
     "admin/": "Django's admin: its own code, its own tests; staff only",
-    "accounts/": "Django's authentication views (login, password change and reset)",
+    "accounts/login/": "Django's authentication views (login, password change and reset)",
+    "accounts/logout/": "Django's authentication views",
+    "accounts/password_": "Django's authentication views (password change and reset)",
+    "accounts/reset/": "Django's authentication views (password reset confirmation)",
 }
 
 PERSONAS = ["manager", "rep", "agent", "marketer", "nobody"]
