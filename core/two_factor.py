@@ -11,6 +11,7 @@ enrol again at their next sign-in.
 
 import base64
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import segno
@@ -19,11 +20,13 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.roles import ADMIN
 
+SESSION_USER_KEY = "_auth_user_id"  # django.contrib.auth's: the session's signed-in user
 SESSION_KEY = "crm_two_factor"  # {"user": pk, "state": "verify" | "enrol" | "none"}
 # Pages an unverified user may still open: the two-factor pages themselves, signing out,
 # the language switch and the health checks.
@@ -85,8 +88,6 @@ def verify_wait_seconds(user: AbstractBaseUser) -> int:
     allowed, details = device.verify_is_allowed()
     if allowed or not details:
         return 0
-    from django.utils import timezone
-
     locked_until = details.get("locked_until")
     if locked_until is None:
         return 0
@@ -106,13 +107,10 @@ def qr_svg(device: TOTPDevice) -> str:
     )
 
 
-def _state(request: HttpRequest) -> str:
-    """What the signed-in user still has to do, computed once per session."""
-    user = request.user
-    stored = request.session.get(SESSION_KEY)
-    if isinstance(stored, dict) and stored.get("user") == user.pk:
-        return str(stored.get("state"))
-    if confirmed_device(user) is not None:  # type: ignore[arg-type]
+def remember_state(request: HttpRequest, user: Any) -> str:
+    """Store what the user still has to do in the session: called at sign-in (core/signals.py),
+    so later requests need no query for it."""
+    if confirmed_device(user) is not None:
         state = "verify"
     elif two_factor_required(user):
         state = "enrol"
@@ -120,6 +118,14 @@ def _state(request: HttpRequest) -> str:
         state = "none"
     request.session[SESSION_KEY] = {"user": user.pk, "state": state}
     return state
+
+
+def _state(request: HttpRequest) -> str:
+    """What the signed-in user still has to do (a session from before this feature: now)."""
+    stored = request.session.get(SESSION_KEY)
+    if isinstance(stored, dict) and stored.get("user") == request.user.pk:
+        return str(stored.get("state"))
+    return remember_state(request, request.user)
 
 
 class TwoFactorMiddleware:
@@ -136,7 +142,12 @@ class TwoFactorMiddleware:
         self, request: HttpRequest, view_func: Callable, view_args: list, view_kwargs: dict
     ) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or user.is_verified():
+        if user is None or not user.is_authenticated:
+            return None
+        # Only a session's sign-in has a second step; a request authenticated otherwise (an
+        # API token) has no django-otp state and is left to its own checks.
+        is_verified = getattr(user, "is_verified", None)
+        if is_verified is None or is_verified() or SESSION_USER_KEY not in request.session:
             return None
         match = request.resolver_match
         if match is not None and match.url_name in OPEN_URL_NAMES and not match.namespace:

@@ -31,6 +31,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "crm.lib.ratelimit.client_bucket"
 AXES_LOCKOUT_CALLABLE = "core.views.locked_out"  # a translated page, status 429
 AXES_VERBOSE = False
+# Sign-ins are recorded once, in the audit log (core/signals.py), not again by django-axes.
+AXES_DISABLE_ACCESS_LOG = True
 # Password reset requests: per client address and per email address (core/views.py).
 CRM_PASSWORD_RESET_LIMITS = {"address": (5, 60 * 60), "email": (3, 60 * 60)}
 
