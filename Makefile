@@ -6,7 +6,9 @@ UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1:8000
 # Settings for local use; production sets its own environment (README: Configuration).
 # CRM_DEVTOOLS=1 installs devtools/ (seed_demo, the bench_* commands); production leaves it off.
-DEV_ENV := DEBUG=1 CRM_DEVTOOLS=1
+# CRM_REQUIRE_2FA_ROLES= : the demo's admin and manager sign in with the password alone
+# (production requires two-factor sign-in of admins and managers; README: Configuration).
+DEV_ENV := DEBUG=1 CRM_DEVTOOLS=1 CRM_REQUIRE_2FA_ROLES=
 TEST_ENV := SECRET_KEY=test-only-secret-key DEBUG=0 SECURE_COOKIES=0 CRM_DEVTOOLS=1
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 # Its own database: a million customers would slow down the other benchmarks' pages.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from core import views
+from core import export_views as views
 
 app_name = "core"
 

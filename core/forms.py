@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
 
 from core.services import outbox_email_enqueue
 
@@ -30,3 +32,21 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 render_to_string(html_email_template_name, context), "text/html"
             )
         outbox_email_enqueue(message=message, about=context.get("user"))
+
+
+class OneTimeCodeForm(forms.Form):
+    """The six digits an authenticator app shows (spaces allowed, as some apps group them)."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise forms.ValidationError(gettext_lazy("Enter the 6 digits your app shows."))
+        return code

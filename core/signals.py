@@ -6,6 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from core import two_factor
 from core.audit import audit_record
 from core.models import AuditEvent
 
@@ -13,6 +14,13 @@ from core.models import AuditEvent
 @receiver(user_logged_in, dispatch_uid="audit-sign-in")
 def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     audit_record(AuditEvent.Action.SIGN_IN, request=request, actor=user)
+
+
+@receiver(user_logged_in, dispatch_uid="two-factor-state")
+def _two_factor_state(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Whether this sign-in still needs a code or an enrolment (core/two_factor.py)."""
+    if request is not None and hasattr(request, "session"):
+        two_factor.remember_state(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit-sign-out")

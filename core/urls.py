@@ -1,15 +1,18 @@
-"""Django's account views whose emails go through the outbox; included before
-django.contrib.auth.urls (crm/urls.py), so these paths take precedence."""
+"""Account views of our own; included before django.contrib.auth.urls (crm/urls.py), so these
+paths take precedence: the password reset (email through the outbox, rate limited) and the
+two-factor pages."""
 
-from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from core.forms import OutboxPasswordResetForm
+from core import views
 
 urlpatterns = [
     path(
         "password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        login_not_required(views.ThrottledPasswordResetView.as_view()),
         name="password_reset",
     ),
+    path("two-factor/", views.two_factor_account, name="two-factor"),
+    path("two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
 ]

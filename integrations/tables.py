@@ -67,6 +67,11 @@ DERIVED = {
     "marketing.LeadSubmission": "a lead form submission awaiting its emailed confirmation"
     " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
     "core.ExportFile": "a one-time download of a large export: its file is not restored",
+    "axes.AccessAttempt": "failed sign-ins counted for the lock-out: they expire by themselves",
+    "axes.AccessAttemptExpiration": "when each counted failure expires",
+    "axes.AccessLog": "sign-ins seen by django-axes (the audit log keeps who signed in)",
+    "axes.AccessFailureLog": "failed sign-ins seen by django-axes",
+    "otp_totp.TOTPDevice": "authenticator secrets never leave the database: users enrol again",
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",

@@ -10,7 +10,9 @@ import hashlib
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
@@ -20,6 +22,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 
 from crm.lib.ratelimit import rate_limit_hit
 from service.models import KnowledgeArticle, SuggestionOpen
@@ -56,7 +59,29 @@ class _SafeLinksMarkdown(MarkdownIt):
 def _markdown() -> MarkdownIt:
     md = _SafeLinksMarkdown("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
+    md.add_render_rule("image", _render_own_image)
     return md
+
+
+def _is_own_image(src: str) -> bool:
+    """Images from this site only: a relative URL, or one on CRM_BASE_URL's host. An image from
+    another site would tell it who reads the article, and when (a tracking pixel)."""
+    candidate = re.sub(r"[\x00-\x20\x7f]+", "", src)
+    if candidate.startswith(("//", "\\")) or "\\" in candidate:
+        return False
+    parsed = urlsplit(candidate)
+    if not parsed.scheme and not parsed.netloc:
+        return True
+    own = urlsplit(settings.CRM_BASE_URL)
+    return parsed.scheme in ("http", "https") and parsed.netloc.lower() == own.netloc.lower()
+
+
+def _render_own_image(renderer, tokens, idx, options, env) -> str:
+    """markdown-it's image, or only its alt text when the image is from another site."""
+    token = tokens[idx]
+    if _is_own_image(str(token.attrGet("src") or "")):
+        return RendererHTML.image(renderer, tokens, idx, options, env)
+    return html.escape(renderer.renderInlineAsText(token.children or [], options, env))
 
 
 def _is_safe_link(url: str) -> bool:

@@ -12,3 +12,11 @@ from crm.settings import INSTALLED_APPS
 CRM_DEVTOOLS = True
 if "devtools" not in INSTALLED_APPS:
     INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
+
+# Two-factor sign-in is required of no role while the suite runs: personas sign in with
+# force_login and would all be sent to enrolment. tests/core/test_two_factor.py and the
+# browser journey turn it on (the product's default is Admin and Manager).
+CRM_REQUIRE_2FA_ROLES = []
+# The suite is served over plain HTTP by the test client and the live server.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0

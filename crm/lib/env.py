@@ -93,9 +93,28 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def require_secret_key_to_serve() -> None:
-    """Called by the WSGI and ASGI entry points: a server never signs with the known key."""
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+
+def require_safe_settings_to_serve() -> None:
+    """Called by the WSGI and ASGI entry points: with DEBUG off a server never signs with the
+    known or a short key, and never prints emails (password resets, customers' replies) to
+    its log instead of sending them. Management commands and the test suite run without
+    these (they serve nothing)."""
     from django.conf import settings
 
-    if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+    if settings.DEBUG:
+        return
+    key = settings.SECRET_KEY
+    if key == settings.INSECURE_SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if len(key) < settings.SECRET_KEY_MIN_LENGTH or len(set(key)) < 5:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be at least {settings.SECRET_KEY_MIN_LENGTH} random characters "
+            "when DEBUG is off (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    if settings.EMAIL_BACKEND == CONSOLE_EMAIL_BACKEND:
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND is the console backend, which prints emails instead of sending "
+            "them; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST."
+        )

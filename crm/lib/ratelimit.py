@@ -1,5 +1,11 @@
 """A fixed-window rate limit in Django's cache (Redis in production), per purpose and client.
 
+The client is the address `client_ip` finds (behind CRM_TRUSTED_PROXIES proxies: the
+address the nearest of them saw); IPv6 addresses share one bucket per /64, the block one
+subscriber gets, so rotating through it gains nothing. Public forms also count per email
+address and per form (`form_submission_allowed`): a sender using many addresses, or many
+senders using one email, still meet a limit.
+
     if not rate_limit_hit("help-submit", client_ip(request), limit=5, window=600,
                           fail_open=True):
         ...  # over the limit: answer 429
@@ -17,9 +23,12 @@ convenience that runs a search per keystroke, and the form works without them.
 """
 
 import hashlib
+import ipaddress
 import logging
 import time
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -29,13 +38,46 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The peer address. Behind a proxy, the proxy must set REMOTE_ADDR (X-Forwarded-For is
-    not trusted here: a client could send any value)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's address. With CRM_TRUSTED_PROXIES = 0 the peer (REMOTE_ADDR); with N, the
+    Nth address from the right of X-Forwarded-For: each trusted proxy appends the address it
+    received the request from, so the entries left of those are whatever the client sent and
+    are never used. A header too short or not an address gives the peer address."""
+    peer = request.META.get("REMOTE_ADDR") or "unknown"
+    proxies = settings.CRM_TRUSTED_PROXIES
+    if proxies == 0:
+        return peer
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < proxies:
+        return peer
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:
+        return peer
+
+
+def address_bucket(address: str) -> str:
+    """The rate-limit bucket of an address: IPv4 as it is, IPv6 by its /64 network address
+    (one subscriber's block). Anything else (an email, "unknown") is returned unchanged."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:1.2.3.4 is the IPv4 client 1.2.3.4
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False).network_address)
+    return str(parsed)
+
+
+def client_bucket(request: HttpRequest) -> str | None:
+    """The client's bucket for counting failed sign-ins (django-axes): None when the request
+    has no address (a test's or a management command's request)."""
+    address = client_ip(request)
+    return None if address == "unknown" else address_bucket(address)
 
 
 def _key(purpose: str, client: str, window: int, now: float) -> str:
-    digest = hashlib.sha256(client.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(address_bucket(client).encode()).hexdigest()[:32]
     return f"ratelimit:{purpose}:{digest}:{int(now // window)}"
 
 
@@ -67,3 +109,29 @@ def rate_limit_hit(
         )
         return fail_open
     return count <= limit
+
+
+@dataclass(frozen=True)
+class FormLimits:
+    """(limit, window seconds) per client address, per email address and for the whole form."""
+
+    per_address: tuple[int, int]
+    per_email: tuple[int, int]
+    per_form: tuple[int, int]
+
+
+def form_submission_allowed(
+    request: HttpRequest, form: str, *, email: str, limits: FormLimits, fail_open: bool
+) -> bool:
+    """Count one valid submission of `form` (a name, such as "lead-form:12") from this client
+    for this email; True while all three counts are within their limits."""
+    counts = [
+        (f"{form}:address", client_ip(request), limits.per_address),
+        (f"{form}:email", email.strip().lower(), limits.per_email),
+        (f"{form}:all", "all", limits.per_form),
+    ]
+    allowed = [
+        rate_limit_hit(purpose, client, limit=limit, window=window, fail_open=fail_open)
+        for purpose, client, (limit, window) in counts
+    ]
+    return all(allowed)

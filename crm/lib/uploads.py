@@ -1,11 +1,15 @@
-"""Reading uploaded CSV files: refuse what is not UTF-8 text with a message that says why."""
+"""Reading uploaded CSV files: refuse what is not UTF-8 text with a message that says why;
+refuse an upload too large before its body is read (`UploadSizeLimitMiddleware`)."""
 
 import codecs
+from collections.abc import Callable
 from typing import BinaryIO
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -162,3 +166,36 @@ class CsvUploadForm(forms.Form):
     def read_file(self, upload: UploadedFile) -> None:
         """Read the file, setting self.text and self.row_count."""
         raise NotImplementedError
+
+
+# Room for the form's other fields and the multipart boundaries around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+class UploadSizeLimitMiddleware:
+    """Refuse a file upload whose declared size (Content-Length) is over the import limit
+    before anything reads the body: the worker answers at once with a page that says the
+    limit, instead of receiving megabytes it will throw away. (The proxy in front should
+    refuse such bodies too: nginx `client_max_body_size`, README.) Django reads no body
+    without a Content-Length, so a request without one cannot get past this."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.content_type == "multipart/form-data":
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            limit = settings.CRM_IMPORT_MAX_BYTES
+            if declared > limit + FORM_OVERHEAD_BYTES:
+                return self.too_large(request, declared, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def too_large(request: HttpRequest, declared: int, limit: int) -> HttpResponse:
+        context = {"size": filesizeformat(declared), "max": filesizeformat(limit)}
+        # gunicorn's sync workers close the connection after each response, so the unread
+        # body is never parsed as a next request.
+        return render(request, "upload_too_large.html", context, status=413)

@@ -24,7 +24,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crm.lib.ratelimit import client_ip, rate_limit_hit
+from crm.lib.ratelimit import FormLimits, form_submission_allowed
 from marketing.lead_form_link import LEAD_CONFIRM_LINK
 from marketing.selectors import campaign_from_token, lead_from_token
 from marketing.services.leads import (
@@ -36,6 +36,8 @@ from marketing.services.leads import (
 )
 
 LEAD_LIMIT = (5, 10 * 60)  # submissions per IP per window (seconds)
+# Per email address and per form (campaign) too (crm/lib/ratelimit.py).
+LEAD_LIMITS = FormLimits(per_address=LEAD_LIMIT, per_email=(3, 60 * 60), per_form=(300, 60 * 60))
 TEMPLATE = "marketing/leads/form.html"
 
 
@@ -58,9 +60,12 @@ def lead_form(request, token):
         return _thanks(request)  # a bot learns nothing
     if not form.is_valid():
         return render(request, TEMPLATE, context, status=422)
-    limit, window = LEAD_LIMIT
-    if not rate_limit_hit(
-        "lead-form", client_ip(request), limit=limit, window=window, fail_open=True
+    if not form_submission_allowed(
+        request,
+        f"lead-form:{campaign.pk}",
+        email=form.cleaned_data["email"],
+        limits=LEAD_LIMITS,
+        fail_open=True,
     ):
         return render(request, TEMPLATE, {**context, "rate_limited": True}, status=429)
     data = form.cleaned_data

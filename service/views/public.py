@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id
-from crm.lib.ratelimit import client_ip, rate_limit_hit
+from crm.lib.ratelimit import FormLimits, client_ip, form_submission_allowed, rate_limit_hit
 from service import knowledge as kb
 from service import links, selectors, services
 from service.models import ArticleCategory, KnowledgeArticle, SatisfactionResponse, Ticket
@@ -29,6 +29,11 @@ from service.public_forms import CsatForm, HelpSearchForm, ReplyForm, SubmitForm
 
 RESULTS_PAGE_SIZE = 10
 SUBMIT_LIMIT = (5, 10 * 60)  # submissions per IP per window (seconds)
+# Per email address and for the whole form too: many addresses (a botnet) or one target
+# address still meet a limit (crm/lib/ratelimit.py).
+SUBMIT_LIMITS = FormLimits(
+    per_address=SUBMIT_LIMIT, per_email=(5, 60 * 60), per_form=(500, 60 * 60)
+)
 REPLY_LIMIT = (20, 10 * 60)
 SUGGEST_LIMIT = (300, 10 * 60)
 RATE_LIMIT = (20, 10 * 60)
@@ -166,9 +171,12 @@ def help_submit(request):
         if form.is_bot:
             return redirect("help:submitted")  # pretend: a bot learns nothing
         if form.is_valid():
-            limit, window = SUBMIT_LIMIT
-            if not rate_limit_hit(
-                "help-submit", client_ip(request), limit=limit, window=window, fail_open=True
+            if not form_submission_allowed(
+                request,
+                "help-submit",
+                email=form.cleaned_data["email"],
+                limits=SUBMIT_LIMITS,
+                fail_open=True,
             ):
                 context = {"form": form, "rate_limited": True}
                 return render(request, "service/help/submit.html", context, status=429)

@@ -92,6 +92,11 @@ def base_url(live_server, django_db_serialized_rollback):
     return live_server.url
 
 
+def page_url(message) -> str:
+    location = message.location or {}
+    return location.get("url") or "a page"
+
+
 class Problems:
     """What went wrong in a page besides the test's own assertions: JS errors, missing assets."""
 
@@ -101,6 +106,13 @@ class Problems:
     def watch(self, page):
         page.on("pageerror", lambda error: self.items.append(f"JavaScript error: {error}"))
         page.on("response", self._response)
+        page.on("console", self._console)
+
+    def _console(self, message):
+        # Chromium reports what the Content Security Policy blocked (an inline script, style
+        # or handler, an image from another site) as a console error.
+        if "Content Security Policy" in message.text:
+            self.items.append(f"{page_url(message)}: {message.text}")
 
     def _response(self, response):
         if response.status >= 400 and "/static/" in response.url:

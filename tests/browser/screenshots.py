@@ -220,6 +220,7 @@ def main(argv=None) -> int:
             DATABASE_URL=f"sqlite:///{tmp}/crm.sqlite3",
             DEBUG="1",
             CRM_DEVTOOLS="1",  # seed_demo
+            CRM_REQUIRE_2FA_ROLES="",  # the demo's logins, as make demo serves them
             SECRET_KEY="screenshots-only-secret-key",
             TIME_ZONE="Asia/Shanghai",
             PYTHONUNBUFFERED="1",

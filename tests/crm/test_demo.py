@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
@@ -35,7 +36,7 @@ def test_seed_demo_if_empty_keeps_existing_data(capsys):
 def test_every_demo_user_logs_in_and_opens_the_main_pages(username):
     call_command("seed_demo", customers=20, verbosity=0)
     client = Client()
-    assert client.login(username=username, password="demo")
+    assert client.login(request=HttpRequest(), username=username, password="demo")
     customer = Customer.objects.first()
     pages = [reverse("home"), reverse("customers:my-tasks"), reverse("password_change")]
     if get_user_model().objects.get(username=username).has_perm("customers.view_customer"):

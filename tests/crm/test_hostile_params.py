@@ -214,12 +214,17 @@ PAGES = {
     "public-marketing:lead-confirm": {"token": "lead_confirm_token"},
     "core:exports": {},
     "core:export-download": {"pk": "export_file"},
+    "two-factor": {},
+    "two-factor-verify": {},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
 EXCLUDED = {
     "admin/": "Django's admin: its own code, its own tests; staff only",
-    "accounts/": "Django's authentication views (login, password change and reset)",
+    "accounts/login/": "Django's authentication views (login, password change and reset)",
+    "accounts/logout/": "Django's authentication views",
+    "accounts/password_": "Django's authentication views (password change and reset)",
+    "accounts/reset/": "Django's authentication views (password reset confirmation)",
 }
 
 PERSONAS = ["manager", "rep", "agent", "marketer", "nobody"]
