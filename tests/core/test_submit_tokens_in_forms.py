@@ -20,6 +20,11 @@ EXEMPT = {
     "registration/login.html": "signing in (and its language links): no result to replay",
     "registration/password_change_form.html": "Django's view; a repeat changes nothing more",
     "base.html": "signing out",
+    "registration/two_factor_account.html": "enrolling a device: no result to replay",
+    "registration/two_factor_verify.html": "signing in (the second step): no result to replay",
+    "core/partials/export_list.html": "answers the file, and the service lets it be taken once",
+    "customers/customer_data.html": "answers a file; a repeat gives the same data",
+    "marketing/leads/confirm.html": "answers its page; confirming twice changes nothing",
     "analytics/partials/recompute_button.html": (
         "htmx swaps the run's status, not this button, so a token would be reused; a second "
         "run while one is active is refused by the service"

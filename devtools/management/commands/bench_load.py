@@ -10,6 +10,7 @@ request failed, the server answered a 5xx, or a write did not land exactly once.
 """
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -179,6 +180,9 @@ class Services:
             "EMAIL_BACKEND": "devtools.management.commands.bench_campaign_send.SinkBackend",
             PORT_VARIABLE: str(self.sink.port),
             "PYTHONPATH": str(ROOT),
+            # A served deployment refuses a short key (crm/lib/env.py); the bench's own
+            # processes get a fresh one.
+            "SECRET_KEY": secrets.token_urlsafe(50),
         }
 
     def __enter__(self) -> "Services":
