@@ -118,7 +118,7 @@ def test_the_query_count_does_not_grow_with_the_rows(
     staff_client, manager, django_assert_max_num_queries
 ):
     make_troubles(1, manager)
-    with django_assert_max_num_queries(16) as one:  # the readiness checks count 5 of them
+    with django_assert_max_num_queries(16) as one:  # with the readiness checks
         staff_client.get(URL)
     make_troubles(6, manager)
     with django_assert_max_num_queries(len(one.captured_queries)):
