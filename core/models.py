@@ -95,6 +95,8 @@ class AuditEvent(models.Model):
         ACCESS = "access", _("Access request")
         API_TOKEN = "api_token", _("API token use")
         IMPORT = "import", _("Import")
+        TWO_FACTOR_ON = "two_factor_on", _("Two-factor sign-in turned on")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor device removed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -1,10 +1,13 @@
-"""Sign-ins, failed sign-ins and sign-outs in the audit log (Django's auth signals)."""
+"""Sign-ins, failed sign-ins and sign-outs in the audit log (Django's auth signals), and a
+removed two-factor device (an admin's reset; Django admin's own log names the admin)."""
 
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import two_factor
 from core.audit import audit_record
@@ -39,3 +42,9 @@ def _sign_in_failed(
         request=request,
         actor_name=str(credentials.get("username", "")),
     )
+
+
+@receiver(post_delete, sender=TOTPDevice, dispatch_uid="audit-two-factor-reset")
+def _device_removed(sender: Any, instance: TOTPDevice, **kwargs: Any) -> None:
+    if instance.confirmed:  # an abandoned enrolment's spare secret is not worth a line
+        audit_record(AuditEvent.Action.TWO_FACTOR_RESET, target=instance.user)

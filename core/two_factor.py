@@ -24,6 +24,8 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.audit import audit_record
+from core.models import AuditEvent
 from crm.roles import ADMIN
 
 SESSION_USER_KEY = "_auth_user_id"  # django.contrib.auth's: the session's signed-in user
@@ -67,6 +69,7 @@ def device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> b
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
     otp_login(request, device)
     request.session[SESSION_KEY] = {"user": device.user_id, "state": "none"}
+    audit_record(AuditEvent.Action.TWO_FACTOR_ON, request=request, target=device.user)
     return True
 
 

@@ -6,11 +6,13 @@ import base64
 import time
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.models import AuditEvent
 from crm import roles
 from tests.factories import UserFactory
 
@@ -146,6 +148,9 @@ def test_an_admin_resets_a_lost_device_and_the_user_enrols_again():
     delete_url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
     assert admin.post(delete_url, {"post": "yes"}).status_code == 302
     assert not TOTPDevice.objects.filter(user__username="boss").exists()
+    boss = User.objects.get(username="boss")
+    audited = AuditEvent.objects.filter(target_type="auth.user", target_id=str(boss.pk))
+    assert set(audited.values_list("action", flat=True)) >= {"two_factor_on", "two_factor_reset"}
     client = signed_in("boss")
     response = client.get(reverse("customers:customer-list"))
     assert response["Location"].startswith(reverse("two-factor") + "?")
