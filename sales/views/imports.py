@@ -1,7 +1,5 @@
 """Order import from the browser: upload, preview with per-row errors, confirm, result."""
 
-import io
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -14,9 +12,9 @@ from django.views.decorators.http import require_http_methods
 from core.audit import audit_record
 from core.models import AuditEvent
 from sales.import_forms import OrderImportApplyForm, OrderImportUploadForm
+from sales.import_preview import order_import_preview_report
 from sales.import_services import (
     OrderImportRejected,
-    order_import,
     order_import_apply,
     order_import_cancel,
     order_import_create,
@@ -111,7 +109,7 @@ def order_import_preview(request, pk):
         "max_errors": MAX_ERRORS,
     }
     if upload.status == OrderImport.Status.PENDING:
-        report = order_import(source=io.StringIO(upload.text, newline=""), dry_run=True)
+        report = order_import_preview_report(upload)
         context.update(
             {
                 "report": report,

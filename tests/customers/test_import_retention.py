@@ -115,3 +115,25 @@ def test_the_preview_is_analysed_once_while_its_owner_pages_through_it(manager_c
 
     assert lookups(first.captured_queries)
     assert not lookups(second.captured_queries)
+
+
+def test_the_order_preview_is_analysed_once_while_its_owner_looks_at_it(
+    manager_client, fresh_cache
+):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory(external_id="K-1")
+    assert order_upload(manager_client).status_code == 302
+    url = OrderImport.objects.latest("pk").get_absolute_url()
+    with CaptureQueriesContext(connection) as first:
+        assert manager_client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        again = manager_client.get(url)
+    assert (again.context["report"].rows, again.context["report"].created) == (1, 1)
+
+    # The dry run looks the rows' customers up; a cached preview does not.
+    def lookups(queries) -> list[str]:
+        return [q["sql"] for q in queries if 'FROM "customers_customer" ' in q["sql"]]
+
+    assert lookups(first.captured_queries)
+    assert not lookups(second.captured_queries)
