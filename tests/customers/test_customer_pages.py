@@ -238,3 +238,15 @@ def test_after_a_conflict_the_user_sees_their_values_and_may_save_again(manager,
     assert manager_client.post(url, resave).status_code == 302
     customer.refresh_from_db()
     assert (customer.name, customer.city) == ("Mine", "Shenzhen")
+
+
+def test_a_message_after_a_redirect_shows_once_on_the_customer_page(rep_client, rep):
+    customer = CustomerFactory(owner=rep)
+    response = rep_client.post(
+        reverse("customers:contact-create", args=[customer.pk]),
+        {"name": "Wang Fang", "email": "wang.fang@example.com", "phone": ""},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert html.count("Contact added.") == 1
+    assert html.count('id="messages"') == 1
