@@ -42,15 +42,6 @@ def customer_value(customer: Customer, run: SegmentRun | None = None) -> Custome
     return CustomerValue.objects.filter(run=run, customer=customer).select_related("run").first()
 
 
-def may_see_customer_money(user: User | AnonymousUser, customer: Customer) -> bool:
-    """Revenue and lifetime value follow the value report permission (managers, marketers);
-    a rep sees them only for a customer they own, whose orders (and so whose revenue) the
-    orders panel shows them anyway."""
-    if user.has_perm("analytics.view_value_report"):
-        return True
-    return user.is_authenticated and customer.owner_id == user.pk
-
-
 def recommendations_for(
     customer: Customer, limit: int = 5, run: SegmentRun | None = None
 ) -> QuerySet[Recommendation]:

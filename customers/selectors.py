@@ -317,3 +317,13 @@ def _readable(field: str, value, tag_names: dict[int, str]) -> str:
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     return "" if value is None else str(value)
+
+
+def may_see_customer_money(user: User | AnonymousUser, customer: Customer) -> bool:
+    """Revenue and lifetime value follow the value report permission (managers, marketers);
+    a rep sees them only for a customer they own, whose orders (and so whose revenue) the
+    orders panel shows them anyway. One rule for the 360° page, the loyalty panel and the
+    ticket page (service and analytics both read customers)."""
+    if user.has_perm("analytics.view_value_report"):
+        return True
+    return user.is_authenticated and customer.owner_id == user.pk

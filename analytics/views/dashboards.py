@@ -19,7 +19,7 @@ from analytics.csv_export import Col, Table, csv_response, display, find_table
 from analytics.models import Segment
 from analytics.views.common import chart, export_query
 from customers.models import Customer
-from customers.selectors import customers_visible_to
+from customers.selectors import customers_visible_to, may_see_customer_money
 
 
 def _segment_table(rows: list[dict], with_value: bool) -> Table:
@@ -145,7 +145,7 @@ def customer_value_context(request: HttpRequest, customer: Customer) -> dict[str
             "orders": display("int", value.orders),
             "probability_alive": display("percent", value.probability_alive),
         }
-        context["with_money"] = selectors.may_see_customer_money(request.user, customer)
+        context["with_money"] = may_see_customer_money(request.user, customer)
         if context["with_money"]:
             context["texts"] |= {
                 "revenue": display("money", value.revenue),

@@ -10,9 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from analytics.selectors import may_see_customer_money
 from customers.models import Customer
-from customers.selectors import customers_visible_to
+from customers.selectors import customers_visible_to, may_see_customer_money
 from marketing.forms import LoyaltyForm
 from marketing.selectors import loyalty_entries_for
 from marketing.services.loyalty import loyalty_adjust, loyalty_redeem, loyalty_status

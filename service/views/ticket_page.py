@@ -19,6 +19,7 @@ from core.selectors import outbox_about
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import MAX_ID
+from customers.selectors import may_see_customer_money
 from service.forms import ReplyForm, TicketUpdateForm
 from service.knowledge import suggest_articles
 from service.models import Ticket
@@ -58,14 +59,6 @@ def _workable_ticket(request, pk, now) -> Ticket:
     return ticket
 
 
-def _may_see_revenue(user, customer) -> bool:
-    """Money follows the value report permission; a rep also sees it for the customers they
-    own, whose orders they see (the same rule as the 360° page's value panel)."""
-    if user.has_perm("analytics.view_value_report"):
-        return True
-    return user.has_perm("sales.view_order") and customer.owner_id == user.pk
-
-
 def _customer_summary(request, ticket) -> dict:
     """The 360° summary beside the conversation: value, open deals, past tickets, CSAT.
     A requester's ticket has no customer (service.views.requester decides who it is)."""
@@ -73,7 +66,7 @@ def _customer_summary(request, ticket) -> dict:
     if customer is None:
         return {}
     summary = dict(customer_service_summary(customer, user=request.user))
-    if _may_see_revenue(request.user, customer):
+    if may_see_customer_money(request.user, customer):
         lifetime = customer.orders.aggregate(total=Sum("total"))["total"] or 0
         # SQLite sums decimals as floats; amounts are shown to the cent.
         summary["lifetime"] = Decimal(str(lifetime)).quantize(Decimal("0.01"))
