@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm",
     "core",
     "customers",
@@ -352,6 +355,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Sign-in throttling, two-factor sign-in, CSP, HTTPS, session lifetime (issue 13).
+from crm.api_settings import *  # noqa: E402, F403
 from crm.security_settings import *  # noqa: E402, F403
 
 LOGGING: dict[str, Any] = {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("m/", include("marketing.public_urls")),
     path("ops/", include("integrations.urls")),  # the admins' jobs page
     path("exports/", include("core.export_urls")),
+    path("api/v1/", include("integrations.api_urls")),  # the REST API (core/api.py)
     path("admin/", admin.site.urls),
 ]
 
