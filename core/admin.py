@@ -7,8 +7,16 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.api_tokens import api_token_revoke
 from core.audit import audit_record
-from core.models import AuditEvent, ExportFile, IdempotencyKey, OutboxMessage, PeriodicTaskRun
+from core.models import (
+    ApiToken,
+    AuditEvent,
+    ExportFile,
+    IdempotencyKey,
+    OutboxMessage,
+    PeriodicTaskRun,
+)
 from core.services import outbox_retry_now
 from crm.lib.csv_export import streaming_csv_response
 
@@ -123,3 +131,33 @@ class PeriodicTaskRunAdmin(ReadOnlyAdmin):
                     "last_success_at", "failures_in_a_row"]  # fmt: skip
     list_filter = ["outcome"]
     search_fields = ["task", "error"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Every user's API tokens: admins see them and revoke them (the secret is never
+    stored, so never shown); only their owner makes them, on their account page."""
+
+    list_display = ["name", "user", "prefix", "scope", "expires_at", "last_used_at",
+                    "created_at", "revoked_at"]  # fmt: skip
+    list_filter = ["scope", "revoked_at", "created_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    exclude = ["secret_hash"]
+    actions = ["revoke"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # revoked, not deleted: the list and the audit log keep it
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
+        for token in tokens:
+            api_token_revoke(token=token, by=request.user, request=request)  # type: ignore[arg-type]
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens))
+            % {"count": len(tokens)},
+            messages.SUCCESS,
+        )

@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +42,7 @@ from core.idempotency import (
     idempotency_key_release,
     idempotency_wait,
 )
+from core.models import ApiToken
 from crm.lib.concurrency import ConcurrentEditError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -71,6 +73,21 @@ class ApiAccess(permissions.DjangoModelPermissions):
         return super().has_permission(request, view)
 
 
+class StrictJSONParser(JSONParser):
+    """JSON, refusing a lone surrogate escape ("\\ud800"): Python's json accepts it, but
+    no database text holds it, so it would fail when saved (a 500) instead of a 400."""
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        try:
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise exceptions.ParseError(_("The JSON holds an invalid character.")) from None
+        return data
+
+
 class ApiCursorPagination(CursorPagination):
     """Stable pages however many rows arrive meanwhile; newest first unless `?ordering=`."""
 
@@ -81,9 +98,16 @@ class ApiCursorPagination(CursorPagination):
 
 
 class ApiUserRateThrottle(UserRateThrottle):
-    """Requests per signed-in user (so per token owner); the rate is `CRM_API_RATE`."""
+    """Requests per API token, or per signed-in user for the browser's session; the rate
+    is `CRM_API_RATE`. Per token: one runaway integration does not lock its owner's other
+    tokens (nor their browser) out."""
 
     scope = "api"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if isinstance(request.auth, ApiToken):
+            return self.cache_format % {"scope": self.scope, "ident": f"token-{request.auth.pk}"}
+        return super().get_cache_key(request, view)
 
 
 class PreconditionFailed(exceptions.APIException):

@@ -6,8 +6,10 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
+from core.api_tokens import EXPIRY_DAYS
+from core.models import ApiToken
 from core.services import outbox_email_enqueue
 
 
@@ -50,3 +52,34 @@ class OneTimeCodeForm(forms.Form):
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
             raise forms.ValidationError(gettext_lazy("Enter the 6 digits your app shows."))
         return code
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: its name, scope and lifetime (core.api_tokens)."""
+
+    NEVER = "never"
+
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("What uses it, e.g. “Web shop”."),
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Scope"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ
+    )
+    expires = forms.ChoiceField(label=gettext_lazy("Expires"), initial="90")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form, in the request's language (a lazy string formatted at import is not).
+        self.fields["expires"].choices = [  # type: ignore[attr-defined]
+            *((str(days), gettext("In %(days)d days") % {"days": days}) for days in EXPIRY_DAYS),
+            (self.NEVER, gettext("Never")),
+        ]
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].replace("\x00", "").strip()
+
+    def expires_in_days(self) -> int | None:
+        value = self.cleaned_data["expires"]
+        return None if value == self.NEVER else int(value)

@@ -9,8 +9,10 @@ The audit log: who exported, changed in bulk, merged, erased or signed in (core.
 Idempotency keys: a form (later an API call) that must take effect once (core.idempotency).
 The last run of each beat task, for the admins' jobs page (core.job_runs).
 Export files: large exports written in the background and downloaded once.
+API tokens: personal tokens for the REST API, stored hashed (core.api_tokens).
 """
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -268,3 +270,50 @@ class ExportFile(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ApiToken(models.Model):
+    """A personal API token (core.api_tokens, core.api_auth): `crm_<prefix>_<secret>`.
+
+    Only the SHA-256 hash of the whole token is stored: a leaked database cannot be used
+    to call the API. The prefix is shown so its owner recognises it in the list. A token
+    acts as its user, with the user's role; read-only tokens cannot write (core.api).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="api_token_user_created")]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope != self.Scope.READ_WRITE
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now

@@ -6,7 +6,10 @@ from crm.lib.env import env_str
 CRM_API_RATE = env_str("CRM_API_RATE", "600/min")
 
 REST_FRAMEWORK = {
+    # A personal token first (`Authorization: Bearer`; its challenge makes a stranger's
+    # request a 401), then the browser's session (with CSRF).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.ApiAccess"],
@@ -19,7 +22,7 @@ REST_FRAMEWORK = {
     # JSON only: the browsable API's pages carry inline scripts the CSP refuses; the
     # documentation is the Swagger UI at /api/v1/docs/.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.StrictJSONParser"],
     "EXCEPTION_HANDLER": "core.api.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["core.api.ApiUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": CRM_API_RATE},
@@ -40,4 +43,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the channel choices that several fields share (preferred channel, consent).
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
 }

@@ -121,8 +121,9 @@ class CustomerFilter(django_filters.FilterSet):
             for name, extra in extra_filters(CUSTOMER_LIST, user).items():
                 extra.parent = self
                 self.filters[name] = extra
-            # Keep the sort order last in the form.
-            self.filters["sort"] = self.filters.pop("sort")
+            # Keep the sort order last in the form (the API's subclass has none).
+            if "sort" in self.filters:
+                self.filters["sort"] = self.filters.pop("sort")
 
     @property
     def qs(self):

@@ -66,6 +66,8 @@ DERIVED = {
     "core.PeriodicTaskRun": "the last run of each beat task, written again by the next run",
     "marketing.LeadSubmission": "a lead form submission awaiting its emailed confirmation"
     " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
+    "core.ApiToken": "hashes of API tokens: a restore must not bring back revoked or"
+    " leaked credentials; their owners make new ones",
     "core.ExportFile": "a one-time download of a large export: its file is not restored",
     "axes.AccessAttempt": "failed sign-ins counted for the lock-out: they expire by themselves",
     "axes.AccessAttemptExpiration": "when each counted failure expires",

@@ -2,6 +2,7 @@
 // Content Security Policy refuses (crm/security_settings.py).
 //   data-confirm="Question?"  on a form (asked on submit) or a submit button (on click)
 //   data-submit-on-change     on a select: submits its form when the choice changes
+//   data-copy-target="#id"    on a button: copies that field's value (data-copied-text: new label)
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -22,6 +23,24 @@
     const select = event.target.closest("[data-submit-on-change]");
     if (select && select.form) {
       select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy-target]");
+    const field = button && document.querySelector(button.dataset.copyTarget);
+    if (!field) {
+      return;
+    }
+    field.select();
+    const done = function () {
+      if (button.dataset.copiedText) {
+        button.textContent = button.dataset.copiedText;
+      }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else if (document.execCommand("copy")) {
+      done();
     }
   });
 })();
