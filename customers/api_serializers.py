@@ -4,6 +4,7 @@ services, which customers/api.py runs on what they let through."""
 
 from typing import Any
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,11 +14,22 @@ from customers.services import CUSTOMER_FIELDS
 MAX_ID = 2**31 - 1  # no id a database integer holds is larger: refused before any query
 
 
+class ApiModelSerializer(serializers.ModelSerializer):
+    """Emails as plain strings: a blank one ("") is no `format: email` value, and the forms
+    check the address. Blank choices stay allowed (fields are not made read-only, which
+    would drop `allow_blank` from the schema), so answers match the schema."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.EmailField: serializers.CharField,
+    }
+
+
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ApiModelSerializer):
     customer = _id_field(source="customer_id")
 
     class Meta:
@@ -26,11 +38,10 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class NestedContactSerializer(serializers.ModelSerializer):
+class NestedContactSerializer(ApiModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "name", "job_title", "email", "phone", "is_primary"]
-        read_only_fields = fields
 
 
 class ConsentSerializer(serializers.Serializer):
@@ -47,7 +58,7 @@ class ConsentOutSerializer(serializers.Serializer):
         return {channel: serializers.BooleanField() for channel in Channel.values}
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ApiModelSerializer):
     """A customer as the API answers it."""
 
     owner = serializers.IntegerField(source="owner_id", allow_null=True, read_only=True)
@@ -68,7 +79,6 @@ class CustomerSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, customer: Customer) -> list[str]:
@@ -117,14 +127,14 @@ class CustomerWriteSerializer(serializers.Serializer):
     )
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(ApiModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name"]
         read_only_fields = fields
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(ApiModelSerializer):
     customer = _id_field(source="customer_id")
     contact = _id_field(source="contact_id", required=False, allow_null=True)
     logged_by = serializers.IntegerField(source="logged_by_id", read_only=True, allow_null=True)
@@ -147,7 +157,7 @@ class InteractionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"summary": {"max_length": 5000}}
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ApiModelSerializer):
     customer = _id_field(source="customer_id")
     assignee = _id_field(
         source="assignee_id", required=False, help_text="A user id; you when left out."
