@@ -149,6 +149,8 @@ class Command(BaseCommand):
             "SECRET_KEY": secrets.token_urlsafe(50),
             "PYTHONPATH": str(ROOT),
             "CRM_API_RATE": "1000000/min",  # the throttle is not what this measures
+            # A served deployment refuses the console backend; the API sends no email.
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }
         return Gunicorn(env, logs, f"http://127.0.0.1:{port}/healthz")
 
