@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from core.api import etag_response, expected_version, idempotent
 from core.api_router import ApiRouter
-from customers.selectors import assignable_users, can_work_customer, customers_visible_to
+from customers.selectors import can_work_customer, customers_visible_to
 from sales import api_serializers as s
 from sales.api_base import PROBLEMS, WRITE_PROBLEMS, BoundedLookupMixin, form_errors
 from sales.api_orders import OrderViewSet
@@ -31,6 +31,7 @@ from sales.models import Deal, Product, Quote, Stage
 from sales.product_services import product_save
 from sales.selectors import (
     can_change_deal,
+    deal_owner_choices,
     deals_visible_to,
     default_pipeline,
     forecast,
@@ -155,7 +156,7 @@ class DealViewSet(
             _deal_form_data(defaults | values),
             customer=customer,
             pipeline=pipeline,
-            owners=assignable_users(request.user),
+            owners=deal_owner_choices(request.user),
         )
         if not form.is_valid():
             raise form_errors(form)
@@ -185,8 +186,7 @@ class DealViewSet(
             instance=deal,
             customer=deal.customer,
             pipeline=deal.pipeline,
-            owners=assignable_users(request.user)
-            | type(deal.owner).objects.filter(pk=deal.owner_id),
+            owners=deal_owner_choices(request.user, current=deal.owner),
         )
         if not form.is_valid():
             raise form_errors(form)

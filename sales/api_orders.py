@@ -56,7 +56,8 @@ def _service_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The lines as the order service takes them; a product fills what the line leaves out
     (its name, price and tax rate), as the page's product picker does."""
     products = _products(lines)
-    built, errors = [], {}
+    built: list[dict[str, Any]] = []
+    errors: dict[int, dict[str, list[str]]] = {}
     for index, line in enumerate(lines):
         ref = line.get("product")
         product = products.get(ref) if ref is not None else None
@@ -76,9 +77,8 @@ def _service_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
             errors[index] = {name: ["Required for a line without a product."] for name in missing}
         built.append(data)
     if errors:
-        raise exceptions.ValidationError(
-            {"lines": [errors.get(index, {}) for index in range(len(lines))]}
-        )
+        # Keyed by the line's index, as the serializer reports a line's errors.
+        raise exceptions.ValidationError({"lines": {str(i): e for i, e in errors.items()}})
     return built
 
 

@@ -280,3 +280,11 @@ def test_the_forecast_shows_a_rep_their_own_pipeline(rep, rep2, manager):
     assert everyone["by_month"][0]["best_case"] == "1000.00" and len(everyone["by_month"]) == 3
     for query in ("months=7", "start=2026-13", "start=%00", "owner=99999999999999999999"):
         assert_problem(api(manager).get(f"/api/v1/forecast/?{query}"), 400)
+
+
+def test_a_manager_edits_a_reps_deal_and_the_owner_stays_a_choice(manager, rep):
+    deal = DealFactory(owner=rep)
+    response = api(manager).patch(f"/api/v1/deals/{deal.pk}/", {"amount": "77.00"})
+    assert response.status_code == 200, response.content
+    assert response.json()["owner"] == rep.pk and response.json()["amount"] == "77.00"
+    assert_problem(api(rep).patch(f"/api/v1/deals/{deal.pk}/", {"owner": manager.pk}), 400, "owner")
