@@ -221,6 +221,21 @@ def deal_owners() -> QuerySet:
     )
 
 
+def deal_owner_choices(user: User | AnonymousUser, current: User | None = None) -> QuerySet[User]:
+    """Whom this user may give a deal to (the deal form's owners); a deal's `current` owner
+    stays a choice whoever edits it."""
+    from customers.selectors import assignable_users
+
+    owners = assignable_users(user)
+    if current is None:
+        return owners
+    return (
+        get_user_model()
+        .objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=current.pk))
+        .order_by("username")
+    )
+
+
 def stale_before() -> datetime:
     """An open deal whose last activity is older than this is stale."""
     from datetime import timedelta

@@ -1,12 +1,15 @@
 """Writes: deals move through stages, quotes become orders."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from types import EllipsisType
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,6 +122,25 @@ def deal_win(*, deal: Deal, won_by: User, expected_version: ExpectedVersion) -> 
     if quote is not None and not Order.objects.filter(quote=quote).exists():
         order_from_quote(quote=quote)
     return deal
+
+
+@transaction.atomic
+def deal_drop(
+    *, deal: Deal, stage: Stage, moved_by: User, expected_version: ExpectedVersion, reason: str = ""
+) -> Deal:
+    """A deal put in any stage (a card dropped on the board, the API's move): the won stage
+    wins it (its accepted quote becomes an order), a lost stage needs a reason."""
+    if stage.is_lost and stage.pk != deal.stage_id and not reason.strip():
+        raise DealRuleError(_("Say why the deal was lost: use the Lose action on the deal."))
+    if stage.is_won and stage.pipeline_id == deal.pipeline_id and not deal.stage.is_won:
+        return deal_win(deal=deal, won_by=moved_by, expected_version=expected_version)
+    return deal_move(
+        deal=deal,
+        stage=stage,
+        moved_by=moved_by,
+        expected_version=expected_version,
+        lost_reason=reason,
+    )
 
 
 @transaction.atomic
@@ -295,8 +317,10 @@ def order_create(
     coupon_code: str = "",
     currency: str | None = None,
     deal: Deal | None = None,
+    number: str = "",
 ) -> Order:
-    """An order entered by hand; its total is the sum of its lines."""
+    """An order entered by hand or by another system (which gives its own `number`; the
+    CRM numbers the others); its total is the sum of its lines."""
     order = Order(
         customer=customer,
         ordered_at=ordered_at,
@@ -309,7 +333,13 @@ def order_create(
         order.currency = currency
     built = _clean_lines(OrderLine, "order", order, lines)
     order.total = totals(built).total
-    save_with_next_number(order, prefix="SO")
+    if number:
+        order.number = number
+        # The unique constraint decides, in the database (two requests may race).
+        order.full_clean(validate_unique=False, validate_constraints=False)
+        order.save()
+    else:
+        save_with_next_number(order, prefix="SO")
     for line in built:
         line.order = order
     OrderLine.objects.bulk_create(built)
@@ -389,3 +419,80 @@ def deal_update(
             deal=deal, from_stage=previous, to_stage=stage, changed_by=updated_by
         )
     return deal
+
+
+# Numbers the CRM gives (save_with_next_number): another system may not take one for a
+# new order, or the CRM's next number would collide with it.
+_CRM_NUMBER = re.compile(r"(?:SO|Q)-\d{4}-")
+
+
+@transaction.atomic
+def order_upsert(
+    *,
+    number: str,
+    replaceable: QuerySet[Order],
+    customer: Customer,
+    ordered_at: datetime,
+    lines: list[dict],
+    channel: str = Order.Channel.WEB,
+    coupon_code: str = "",
+    currency: str | None = None,
+) -> tuple[Order, bool]:
+    """The order another system knows by `number`: placed like any order (order_create) the
+    first time, replaced (its lines too) when that number comes again and the order is one
+    of `replaceable` (the caller's). Returns the order and whether it was created. Two
+    requests racing with one number make one order: the second waits on the unique
+    constraint, then replaces it."""
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "ordered_at": ordered_at,
+        "lines": lines,
+        "channel": channel,
+        "coupon_code": coupon_code,
+        "currency": currency,
+    }
+    existing = Order.objects.select_for_update().filter(number=number).first()
+    if existing is None:
+        if _CRM_NUMBER.match(number):
+            raise ValidationError({"number": _("Numbers like SO-2026-… are the CRM's own.")})
+        try:
+            with transaction.atomic():
+                return order_create(number=number, **fields), True
+        except IntegrityError:
+            existing = Order.objects.select_for_update().filter(number=number).first()
+            if existing is None:
+                raise
+    if not replaceable.filter(pk=existing.pk).exists():
+        raise ValidationError(
+            {"number": _("An order with this number exists and you may not change it.")}
+        )
+    return _order_replace(order=existing, **fields), False
+
+
+def _order_replace(
+    *,
+    order: Order,
+    customer: Customer,
+    ordered_at: datetime,
+    lines: list[dict],
+    channel: str,
+    coupon_code: str,
+    currency: str | None,
+) -> Order:
+    """Everything of a (locked) order but its number, deal and quote, replaced; the
+    receivers of order_placed run again (each is idempotent per order: points are earned
+    once, a coupon newly on the order is redeemed, spend and tier are recounted)."""
+    if order.quote_id is not None:
+        raise ValidationError({"number": _("This order was made from a quote; it cannot change.")})
+    order.customer, order.ordered_at, order.channel = customer, ordered_at, channel
+    order.coupon_code = coupon_code.strip()
+    if currency:
+        order.currency = currency
+    built = _clean_lines(OrderLine, "order", order, lines)
+    order.total = totals(built).total
+    order.full_clean(validate_unique=False, validate_constraints=False)
+    order.save()
+    order.lines.all().delete()
+    OrderLine.objects.bulk_create(built)
+    transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
+    return order

@@ -34,7 +34,7 @@ from sales.selectors import (
     pipeline_stages,
     with_stale_flag,
 )
-from sales.services import DealRuleError, deal_move, deal_win
+from sales.services import DealRuleError, deal_drop
 
 ALL, MINE = "all", "mine"
 
@@ -138,19 +138,10 @@ def deal_move_view(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     reason = request.POST.get("lost_reason", "").strip()
     if "\x00" in reason or len(reason) > 300:
         return _refused(_("Give a shorter reason without special characters."), 400)
-    if stage.is_lost and stage.pk != deal.stage_id and not reason:
-        return _refused(_("Say why the deal was lost: use the Lose action on the deal."), 400)
     try:
-        if stage.is_won and stage.pipeline_id == deal.pipeline_id and not deal.stage.is_won:
-            deal = deal_win(deal=deal, won_by=user, expected_version=version)
-        else:
-            deal = deal_move(
-                deal=deal,
-                stage=stage,
-                moved_by=user,
-                expected_version=version,
-                lost_reason=reason,
-            )
+        deal = deal_drop(
+            deal=deal, stage=stage, moved_by=user, expected_version=version, reason=reason
+        )
     except ConcurrentEditError as error:
         _form, conflicts = form_after_conflict(
             error,

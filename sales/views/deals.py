@@ -5,11 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, F, Sum
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,13 +21,14 @@ from crm.lib.forms import posted_version
 from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
-from customers.selectors import assignable_users, can_work_customer, customers_visible_to
+from customers.selectors import can_work_customer, customers_visible_to
 from sales.exports import build_deal_export
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm
 from sales.models import Deal
 from sales.selectors import (
     can_change_deal,
+    deal_owner_choices,
     deal_timeline,
     deals_visible_to,
     default_pipeline,
@@ -103,18 +103,6 @@ def _stale_days() -> int:
     return settings.CRM_STALE_DEAL_DAYS
 
 
-def _owners(request, current=None):
-    owners = assignable_users(request.user)
-    if current is None:
-        return owners
-    # The deal's current owner stays selectable whoever edits it.
-    return (
-        get_user_model()
-        .objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=current.pk))
-        .order_by("username")
-    )
-
-
 def _deal_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The deal form's model fields, which deal_create and deal_update take as they are."""
     return {name: data[name] for name in DealForm.Meta.fields}
@@ -135,7 +123,7 @@ def deal_create_view(request):
         request.POST or None,
         customer=customer,
         pipeline=pipeline,
-        owners=_owners(request),
+        owners=deal_owner_choices(request.user),
         initial={
             "owner": request.user,
             "currency": Deal().currency,
@@ -163,7 +151,7 @@ def deal_create_view(request):
 def deal_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     deal = _changeable_deal(request, pk)
     saved_title = deal.title  # binding the form writes posted values onto `deal`
-    owners = _owners(request, current=deal.owner)
+    owners = deal_owner_choices(request.user, current=deal.owner)
 
     def bound_form(data: QueryDict | None, instance: Deal) -> DealForm:
         return DealForm(
