@@ -41,3 +41,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Choice sets that share a field name ("status", "channel") get their own schema names;
+# update(), so each app's entries merge with the others'.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
+    {
+        "TicketStatusEnum": "service.models.Ticket.Status",
+        "TicketChannelEnum": "service.models.Ticket.Channel",
+        "SegmentRunStatusEnum": "analytics.models.SegmentRun.Status",
+        "CampaignStatusEnum": "marketing.models.Campaign.Status",
+        "CampaignChannelEnum": "marketing.models.CampaignChannel",
+    }
+)

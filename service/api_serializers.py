@@ -136,7 +136,7 @@ class TicketCreateSerializer(serializers.Serializer):
         """The validated body as the form's data (ids as text, absent ones empty)."""
         data = dict(self.validated_data)
         data.pop("customer")
-        form_data = {
+        form_data: dict[str, str | list[str]] = {
             name: "" if data.get(name) is None else str(data[name])
             for name in _CREATE_FIELDS
             if name != "tags"
