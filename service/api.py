@@ -135,15 +135,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = TicketCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        customer = customers_visible_to(request.user).filter(pk=body.validated_data["customer"])
-        if not customer.exists():
+        customers = customers_visible_to(request.user)
+        customer = customers.filter(pk=body.validated_data["customer"]).first()
+        if customer is None:
             raise exceptions.ValidationError({"customer": [_("No such customer.")]})
-        form = TicketCreateForm(body.as_form_data(), customer=customer.get())
+        form = TicketCreateForm(body.as_form_data(), customer=customer)
         if not form.is_valid():
             raise _problem_form_errors(form)
         data = form.cleaned_data
         ticket = ticket_create(
-            customer=customer.get(),
+            customer=customer,
             subject=data["subject"],
             description=data["description"],
             channel=data["channel"],

@@ -72,6 +72,8 @@ def test_roles_without_tickets_are_refused(request, persona, own_ticket):
     client = api(request.getfixturevalue(persona))
     assert client.get(LIST).status_code == 403
     assert client.get(detail(own_ticket)).status_code == 403
+    response = client.get(detail(own_ticket, "notes"))
+    assert response.status_code == 403 and "Staff-only" not in response.content.decode()
 
 
 @pytest.mark.parametrize("persona", ["rep", "agent", "manager"])
@@ -154,6 +156,9 @@ def test_create_validation_errors_are_problem_json(agent, rep2):
         ({"customer": customer.pk, "subject": "s", "description": "x", "assignee": rep2.pk}, "assignee"),
         ({"customer": customer.pk, "subject": {"a": 1}, "description": "x"}, "subject"),
         ({"customer": customer.pk, "subject": "s\x00", "description": "x", "tags": [10**30]}, "tags"),
+        ({"customer": customer.pk, "subject": "a\x00b", "description": "x"}, "subject"),
+        ({"customer": customer.pk, "subject": "s", "description": "x", "priority": ["high"]}, "priority"),
+        (["not", "an", "object"], "non_field_errors"),
     ]  # fmt: skip
     client = api(agent)
     for body, field in cases:
@@ -216,6 +221,9 @@ def test_customer_reply_reopens_a_waiting_ticket(agent):
 def test_blank_reply_and_closed_ticket_are_400(agent):
     client = api(agent)
     ticket = TicketFactory(status="closed")
+    for body in ({"body": ["a list"]}, {"body": None}, "just text", {"body": "a" * 20_001}):
+        response = client.post(detail(ticket, "replies"), body, format="json")
+        assert response.status_code == 400, body
     response = client.post(detail(ticket, "replies"), {"body": "   "}, format="json")
     assert response.status_code == 400 and "body" in response.json()["errors"]
     response = client.post(detail(ticket, "replies"), {"body": "hello"}, format="json")
