@@ -18,14 +18,19 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import etag_response, expected_version, idempotent
+from core.api import IDEMPOTENCY_HEADER, etag_response, expected_version, idempotent
 from core.api_router import ApiRouter
 from crm.lib.forms import reject_nul
 from crm.lib.params import BoundedModelChoiceFilter
@@ -59,6 +64,22 @@ from service.selectors import (
 from service.services import ticket_create, ticket_customer_reply, ticket_reply, ticket_update
 
 ID_PATTERN = r"[0-9]{1,18}"  # a path id no database integer overflows on (else 404)
+RETRY_SAFE = [
+    OpenApiParameter(
+        IDEMPOTENCY_HEADER,
+        str,
+        OpenApiParameter.HEADER,
+        description="A retry with the same key returns the first response, writing nothing.",
+    )
+]
+IF_MATCH = [
+    OpenApiParameter(
+        "If-Match",
+        str,
+        OpenApiParameter.HEADER,
+        description="The ETag the client read; a stale one answers 412 and changes nothing.",
+    )
+]
 
 
 class TicketApiFilter(TicketFilter):
@@ -130,6 +151,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Open a ticket for a customer the user may see",
         request=TicketCreateSerializer,
         responses={201: TicketSerializer},
+        parameters=RETRY_SAFE,
     )
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -179,6 +201,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Send a public reply to the customer (emailed; starts the ticket's work)",
         request=MessageCreateSerializer,
         responses={201: TicketMessageSerializer},
+        parameters=RETRY_SAFE,
     )
     @action(detail=True, methods=["post"], url_path="replies")
     @idempotent
@@ -190,6 +213,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Record the customer's reply (reopens a waiting or resolved ticket)",
         request=MessageCreateSerializer,
         responses={201: TicketMessageSerializer},
+        parameters=RETRY_SAFE,
     )
     @action(detail=True, methods=["post"], url_path="customer-replies")
     @idempotent
@@ -214,6 +238,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Add an internal note",
         request=MessageCreateSerializer,
         responses={201: TicketMessageSerializer},
+        parameters=RETRY_SAFE,
     )
     @notes.mapping.post
     @idempotent
@@ -224,6 +249,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         summary="Resolve the ticket (If-Match: the ETag read; a stale one answers 412)",
         request=ResolveSerializer,
+        parameters=IF_MATCH,
         responses={200: TicketSerializer, 412: OpenApiResponse(description="Stale If-Match")},
     )
     @action(detail=True, methods=["post"], filterset_class=None)
