@@ -314,12 +314,14 @@ class KnowledgeArticleViewSet(viewsets.ReadOnlyModelViewSet):
 
 class CsatFilter(filters.FilterSet):
     score = filters.ChoiceFilter(choices=[(n, str(n)) for n in range(1, 6)])
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # Dates, not datetimes: an aware datetime at the edge of the calendar (0001-01-01+14:00)
+    # overflows when converted to UTC for the query; a date is compared as it is.
+    created_from = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_to = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
 
     class Meta:
         model = SatisfactionResponse
-        fields = ["score", "created_after", "created_before"]
+        fields = ["score", "created_from", "created_to"]
 
 
 @extend_schema_view(

@@ -1,8 +1,11 @@
 """Knowledge articles and CSAT ratings through the API: published articles only, searched
 with the knowledge base's own search; ratings of the tickets the user may see."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from service.models import ArticleCategory
@@ -75,11 +78,18 @@ def test_rep_reads_ratings_of_their_customers_tickets_only(rep, rep2):
     assert client.get(reverse("api:csat-response-detail", args=[theirs.pk])).status_code == 404
 
 
-def test_agent_reads_every_rating_and_filters_by_score(agent):
+def test_agent_reads_every_rating_and_filters_by_score_and_date(agent):
     low = SatisfactionResponseFactory(score=1)
-    SatisfactionResponseFactory(score=5)
+    old = SatisfactionResponseFactory(score=5, created_at=timezone.now() - timedelta(days=40))
     rows = api(agent).get(CSAT, {"score": "1"}).json()["results"]
     assert [r["id"] for r in rows] == [low.pk]
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert [r["id"] for r in api(agent).get(CSAT, {"created_from": since}).json()["results"]] == [
+        low.pk
+    ]
+    assert [r["id"] for r in api(agent).get(CSAT, {"created_to": since}).json()["results"]] == [
+        old.pk
+    ]
 
 
 HOSTILE = [
@@ -90,8 +100,12 @@ HOSTILE = [
     {"limit": "9" * 40},
     {"offset": "-1"},
     {"score": "\x00"},
-    {"created_after": "2024-02-30"},
-    {"created_before": "9999999-01-01"},
+    {"created_from": "2024-02-30"},
+    {"created_to": "9999999-01-01"},
+    {"created_from": "2024-01-01T00:00:00"},
+    {"created_to": "9999-12-31"},
+    {"created_from": "0001-01-01"},
+    {"created_from": "0001-01-01T00:00:00+14:00"},
     {"page_size": "١٢"},
 ]
 
