@@ -46,3 +46,15 @@ SPECTACULAR_SETTINGS = {
     # One name for the channel choices that several fields share (preferred channel, consent).
     "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
 }
+
+# Choice sets that share a field name ("status", "channel") get their own schema names;
+# update(), so each app's entries merge with the others'.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
+    {
+        "TicketStatusEnum": "service.models.Ticket.Status",
+        "TicketChannelEnum": "service.models.Ticket.Channel",
+        "SegmentRunStatusEnum": "analytics.models.SegmentRun.Status",
+        "CampaignStatusEnum": "marketing.models.Campaign.Status",
+        "CampaignChannelEnum": "marketing.models.CampaignChannel",
+    }
+)
