@@ -8,7 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.audit import audit_record
-from core.models import AuditEvent, ExportFile, IdempotencyKey, OutboxMessage, PeriodicTaskRun
+from core.models import (
+    AuditEvent,
+    DomainEvent,
+    ExportFile,
+    IdempotencyKey,
+    OutboxMessage,
+    PeriodicTaskRun,
+)
 from core.services import outbox_retry_now
 from crm.lib.csv_export import streaming_csv_response
 
@@ -123,3 +130,20 @@ class PeriodicTaskRunAdmin(ReadOnlyAdmin):
                     "last_success_at", "failures_in_a_row"]  # fmt: skip
     list_filter = ["outcome"]
     search_fields = ["task", "error"]
+
+
+@admin.register(DomainEvent)
+class DomainEventAdmin(admin.ModelAdmin):
+    """What the services recorded for webhooks: read-only, like the audit log."""
+
+    list_display = ["occurred_at", "type", "object_type", "object_id", "uuid"]
+    list_filter = ["type", "object_type", "occurred_at"]
+    search_fields = ["uuid", "object_id"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = ["uuid", "type", "occurred_at", "object_type", "object_id", "data"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -9,8 +9,10 @@ The audit log: who exported, changed in bulk, merged, erased or signed in (core.
 Idempotency keys: a form (later an API call) that must take effect once (core.idempotency).
 The last run of each beat task, for the admins' jobs page (core.job_runs).
 Export files: large exports written in the background and downloaded once.
+Domain events: what changed, for webhooks (core.events).
 """
 
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -268,3 +270,38 @@ class ExportFile(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class DomainEvent(models.Model):
+    """Something other systems care about happened (core.events): a customer was created,
+    a deal won, a ticket resolved. Written in the transaction of the change, so a rolled-back
+    change records nothing and a committed one is never lost; `integrations` fans it out to
+    webhook endpoints. Append-only.
+
+    The primary key is the order of events (a service records its event after locking the
+    object, so two events of one object are numbered in the order they happened); `uuid` is
+    the stable id receivers see. `data` holds ids, codes and the names of changed fields,
+    never personal values (a receiver reads those through the API, under its rules), so an
+    erasure has nothing to scrub here.
+    """
+
+    uuid = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=64, db_index=True)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # The object the event is about ("sales.deal", "42"): deliveries keep its order.
+    object_type = models.CharField(_("object type"), max_length=100)
+    object_id = models.CharField(_("object id"), max_length=64)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="event_object")]
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.object_type}#{self.object_id}"
+
+    @property
+    def object_key(self) -> str:
+        return f"{self.object_type}:{self.object_id}"

@@ -21,6 +21,7 @@ urlpatterns = [
     path("marketing/", include("marketing.urls")),
     path("m/", include("marketing.public_urls")),
     path("ops/", include("integrations.urls")),  # the admins' jobs page
+    path("integrations/", include("integrations.webhook_urls")),  # webhook endpoints
     path("exports/", include("core.export_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -66,6 +66,11 @@ DERIVED = {
     "core.PeriodicTaskRun": "the last run of each beat task, written again by the next run",
     "marketing.LeadSubmission": "a lead form submission awaiting its emailed confirmation"
     " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
+    "core.DomainEvent": "events already told to webhook receivers: a restore must not send"
+    " them again",
+    "integrations.WebhookEndpoint": "webhook endpoints carry signing secrets, which never leave"
+    " the database in a file: they are registered again after a restore",
+    "integrations.WebhookDelivery": "the delivery log of webhook events (see core.DomainEvent)",
     "core.ExportFile": "a one-time download of a large export: its file is not restored",
     "axes.AccessAttempt": "failed sign-ins counted for the lock-out: they expire by themselves",
     "axes.AccessAttemptExpiration": "when each counted failure expires",
