@@ -47,9 +47,12 @@ def _resolved_ticket():
 
 
 def _next_stage(deal):
-    return Stage.objects.filter(pipeline=deal.pipeline, is_won=False, is_lost=False).exclude(
-        pk=deal.stage_id
-    ).order_by("order").first()
+    return (
+        Stage.objects.filter(pipeline=deal.pipeline, is_won=False, is_lost=False)
+        .exclude(pk=deal.stage_id)
+        .order_by("order")
+        .first()
+    )
 
 
 # What makes each event happen, given objects made beforehand (outside the transaction).
@@ -142,7 +145,9 @@ def test_an_update_that_changes_nothing_records_nothing():
 def test_the_update_names_the_changed_fields():
     customer = CustomerFactory(stage="lead", name="Ada")
     customer_update(
-        customer=customer, expected_version=customer.version, data={"stage": "customer", "name": "Ada B"}
+        customer=customer,
+        expected_version=customer.version,
+        data={"stage": "customer", "name": "Ada B"},
     )
     event = DomainEvent.objects.get(type="customer.updated")
     assert event.data["changed"] == ["name", "stage"] and event.data["stage"] == "customer"
