@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations.models import WebhookDelivery, WebhookEndpoint
-from integrations.webhooks import delivery_redeliver
+from integrations.webhook_services import delivery_redeliver
 
 
 @admin.register(WebhookEndpoint)

@@ -1,9 +1,9 @@
 """Webhooks: endpoints that other systems registered, and the delivery of each event to them.
 
-Domain events are recorded by the apps' services through core.events; integrations.webhooks
-fans each one out to a WebhookDelivery per subscribed active endpoint, in the same
-transaction, and Celery delivers them (integrations.webhooks, the claim pattern of
-core.claims). docs/webhooks.md is the integrator's guide.
+Domain events are recorded by the apps' services through core.events;
+integrations.webhook_services fans each one out to a WebhookDelivery per subscribed active
+endpoint, in the same transaction, and Celery delivers them (integrations.delivery_services,
+with the claim pattern of core.claims). docs/webhooks.md is the integrator's guide.
 """
 
 import secrets

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from core.events import event_recorded
 from core.models import DomainEvent
-from integrations.webhooks import deliveries_fan_out
+from integrations.webhook_services import deliveries_fan_out
 
 
 @receiver(event_recorded, sender=DomainEvent, dispatch_uid="webhooks-fan-out")

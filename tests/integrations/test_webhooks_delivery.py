@@ -9,9 +9,9 @@ import pytest
 
 from core.models import DomainEvent, OutboxMessage
 from customers.services import customer_create
-from integrations.delivery import deliveries_deliver_due, deliveries_release_stale
+from integrations.delivery_services import deliveries_deliver_due, deliveries_release_stale
 from integrations.models import WebhookDelivery, WebhookEndpoint
-from integrations.webhooks import delivery_redeliver, endpoint_create, endpoint_send_test
+from integrations.webhook_services import delivery_redeliver, endpoint_create, endpoint_send_test
 from sales.services import deal_win
 from tests.factories import DealFactory, UserFactory
 
@@ -26,7 +26,7 @@ def fast_retries(settings):
 
 def register(receiver, events=("customer.created",), owner=None) -> WebhookEndpoint:
     endpoint = endpoint_create(
-        owner=owner or UserFactory(email="owner@example.com"),
+        owner=owner or UserFactory.create(email="owner@example.com"),
         name="Shop",
         url=receiver.url,
         events=list(events),

@@ -4,6 +4,7 @@ event type that it is there after the change, and absent when the change rolls b
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -56,7 +57,7 @@ def _next_stage(deal):
 
 
 # What makes each event happen, given objects made beforehand (outside the transaction).
-SETUP: dict[str, Callable[[], object]] = {
+SETUP: dict[str, Callable[[], Any]] = {
     "customer.created": lambda: None,
     "customer.updated": lambda: CustomerFactory(stage="lead"),
     "customer.merged": lambda: (CustomerFactory(), CustomerFactory(), UserFactory()),
@@ -72,7 +73,7 @@ SETUP: dict[str, Callable[[], object]] = {
     "csat.received": _resolved_ticket,
     "segment_run.completed": lambda: order(CustomerFactory(), "2026-01-10", "10.00"),
 }
-ACT: dict[str, Callable[[object], object]] = {
+ACT: dict[str, Callable[[Any], object]] = {
     "customer.created": lambda _: customer_create(data={"name": "Ada", "external_id": "S-1"}),
     "customer.updated": lambda c: customer_update(
         customer=c, expected_version=c.version, data={"stage": "customer", "name": c.name}
@@ -97,7 +98,7 @@ ACT: dict[str, Callable[[object], object]] = {
     "ticket.created": lambda c: _ticket(c),
     "ticket.customer_replied": lambda t: ticket_customer_reply(ticket=t, body="Still jams"),
     "ticket.resolved": lambda t: ticket_update(
-        ticket=t, user=UserFactory(), expected_version=t.version, status="resolved"
+        ticket=t, user=UserFactory.create(), expected_version=t.version, status="resolved"
     ),
     "csat.received": lambda t: satisfaction_record(ticket=t, score=5, comment="Great"),
     "segment_run.completed": lambda _: run_compute_now(as_of=date(2026, 6, 30)),

@@ -6,9 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.services import customer_create
-from integrations.delivery import deliveries_deliver_due
+from integrations.delivery_services import deliveries_deliver_due
 from integrations.models import WebhookDelivery, WebhookEndpoint
-from integrations.webhooks import endpoint_create
+from integrations.webhook_services import endpoint_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 
 from customers.services import customer_create
 from integrations.models import WebhookDelivery
-from integrations.webhooks import endpoint_create
+from integrations.webhook_services import endpoint_create
 from tests.factories import UserFactory
 from tests.faults.conftest import STALE_SECONDS, SWEEP_SECONDS, kill, wait_for
 

@@ -2,7 +2,7 @@
 
 Fan-out runs inside the transaction that records the event (core.events.event_recorded),
 so each subscribed active endpoint has its delivery row exactly when the change committed;
-the delivery itself is integrations.delivery's work, queued for after the commit.
+the delivery itself is integrations.delivery_services' work, queued for after the commit.
 """
 
 from collections.abc import Iterable
