@@ -216,14 +216,18 @@ def deliveries_release_stale(*, now: datetime | None = None) -> int:
         status=Status.SENDING,
         claimed_at__lt=now - timedelta(seconds=settings.CRM_WEBHOOK_CLAIM_SECONDS),
     )
-    return stale.update(
-        status=Status.PENDING,
-        attempts=F("attempts") + 1,
-        next_attempt_at=now,
-        error="the worker stopped during delivery",
-        claimed_at=None,
-        claim_token=None,
-    )
+    common = {
+        "attempts": F("attempts") + 1,
+        "error": "the worker stopped during delivery",
+        "claimed_at": None,
+        "claim_token": None,
+    }
+    # One that keeps killing its worker still ends, once its event is too old to retry.
+    too_old = now - timedelta(hours=settings.CRM_WEBHOOK_RETRY_HOURS)
+    with transaction.atomic():
+        failed = stale.filter(event__occurred_at__lt=too_old).update(status=Status.FAILED, **common)
+        released = stale.update(status=Status.PENDING, next_attempt_at=now, **common)
+    return failed + released
 
 
 def deliveries_sweep() -> dict:

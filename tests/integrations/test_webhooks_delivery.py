@@ -212,3 +212,12 @@ def test_the_body_is_compact_json_with_sorted_keys(receiver):
     deliveries_deliver_due()
     raw = json.dumps(receiver.received[0].body, separators=(",", ":"), sort_keys=True)
     assert raw.startswith('{"data":')
+
+
+def test_a_stale_claim_of_an_event_too_old_to_retry_is_failed(receiver, settings):
+    register(receiver)
+    customer_create(data={"name": "Ada"})
+    DomainEvent.objects.update(occurred_at=DomainEvent.objects.get().occurred_at.replace(year=2020))
+    WebhookDelivery.objects.update(status="sending", claimed_at="2020-01-01T00:00:00Z")
+    assert deliveries_release_stale() == 1
+    assert WebhookDelivery.objects.get().status == "failed"
