@@ -14,7 +14,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 # Its own database: a million customers would slow down the other benchmarks' pages.
 BENCH_ANALYTICS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_analytics
 
-.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send bench-audience bench-load bench-api screenshots lock messages clean
+.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send bench-audience bench-load bench-api bench-webhooks screenshots lock messages clean
 
 install: $(VENV)/.install-stamp
 
@@ -80,6 +80,11 @@ bench-orders: messages
 bench-service: messages
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_service $(BENCH_ARGS)
+
+# Webhook deliveries per second by one worker to a local receiver, beside plain POSTs (the floor).
+bench-webhooks: messages
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v 0
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_webhooks $(BENCH_ARGS)
 
 # 1,000,000 customers and 10,000,000 orders: a full segment run beside the plain grouped
 # aggregate (the floor), peak memory, and the dashboards' server times.

@@ -32,6 +32,7 @@ from analytics.models import (
 )
 from analytics.pipeline import scoring, staging
 from analytics.pipeline.copying import copy_columns
+from core.events import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
         run.status, run.is_current, run.step, run.progress = "succeeded", True, "done", 100
         run.finished_at, run.timings = now, timings
         run.save()
+        event_record(type="segment_run.completed", target=run, data=_run_keys(run))
     staging.clear_staging()
     if connection.vendor == "postgresql":
         # A million new rows: fresh statistics for the dashboards' query plans.
@@ -203,6 +205,10 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(CustomerValue._meta.db_table)}")
     _warm_reports(run)
     return run
+
+
+def _run_keys(run: SegmentRun) -> dict:
+    return {"as_of": run.as_of.isoformat(), "customers": run.customers, "is_current": True}
 
 
 def _warm_reports(run: SegmentRun) -> None:

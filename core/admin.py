@@ -12,6 +12,7 @@ from core.audit import audit_record
 from core.models import (
     ApiToken,
     AuditEvent,
+    DomainEvent,
     ExportFile,
     IdempotencyKey,
     OutboxMessage,
@@ -161,3 +162,18 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             % {"count": len(tokens)},
             messages.SUCCESS,
         )
+@admin.register(DomainEvent)
+class DomainEventAdmin(admin.ModelAdmin):
+    """What the services recorded for webhooks: read-only, like the audit log."""
+
+    list_display = ["occurred_at", "type", "object_type", "object_id", "uuid"]
+    list_filter = ["type", "object_type", "occurred_at"]
+    search_fields = ["uuid", "object_id"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = ["uuid", "type", "occurred_at", "object_type", "object_id", "data"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

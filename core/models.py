@@ -10,8 +10,10 @@ Idempotency keys: a form (later an API call) that must take effect once (core.id
 The last run of each beat task, for the admins' jobs page (core.job_runs).
 Export files: large exports written in the background and downloaded once.
 API tokens: personal tokens for the REST API, stored hashed (core.api_tokens).
+Domain events: what changed, for webhooks (core.events).
 """
 
+import uuid
 from datetime import datetime
 from typing import ClassVar
 
@@ -317,3 +319,36 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+class DomainEvent(models.Model):
+    """Something other systems care about happened (core.events): a customer was created,
+    a deal won, a ticket resolved. Written in the transaction of the change, so a rolled-back
+    change records nothing and a committed one is never lost; `integrations` fans it out to
+    webhook endpoints. Append-only.
+
+    The primary key is the order of events (a service records its event after locking the
+    object, so two events of one object are numbered in the order they happened); `uuid` is
+    the stable id receivers see. `data` holds ids, codes and the names of changed fields,
+    never personal values (a receiver reads those through the API, under its rules), so an
+    erasure has nothing to scrub here.
+    """
+
+    uuid = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=64, db_index=True)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # The object the event is about ("sales.deal", "42"): deliveries keep its order.
+    object_type = models.CharField(_("object type"), max_length=100)
+    object_id = models.CharField(_("object id"), max_length=64)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="event_object")]
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.object_type}#{self.object_id}"
+
+    @property
+    def object_key(self) -> str:
+        return f"{self.object_type}:{self.object_id}"

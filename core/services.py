@@ -23,11 +23,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core import tasks
+from core.claims import claim_due, renew_claims, unclaim
 from core.models import OutboxMessage
 from crm.lib.personal_data import ERASED, mentioning, scrub
 from crm.lib.tasks import queue_on_commit
@@ -111,24 +112,10 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _claim(*, now: datetime, limit: int, ids: list[int] | None) -> tuple[uuid.UUID, list[int]]:
     """Mark up to `limit` due pending rows as sending under a fresh token; their ids."""
-    token = uuid.uuid4()
-    with transaction.atomic():
-        due = OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
-        )
-        if ids is not None:
-            due = due.filter(pk__in=ids)
-        due = due.order_by("next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        claimed = list(due.values_list("pk", flat=True)[:limit])
-        # The status condition keeps a plain claim (SQLite) from taking a row twice.
-        OutboxMessage.objects.filter(pk__in=claimed, status=OutboxMessage.Status.PENDING).update(
-            status=OutboxMessage.Status.SENDING, claimed_at=now, claim_token=token
-        )
-    return token, list(
-        OutboxMessage.objects.filter(pk__in=claimed, claim_token=token).values_list("pk", flat=True)
-    )
+    due = OutboxMessage.objects.filter(next_attempt_at__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    return claim_due(due, now=now, limit=limit, order_by=("next_attempt_at", "pk"))
 
 
 def _mark_sent(row: OutboxMessage, token: uuid.UUID) -> None:
@@ -157,18 +144,11 @@ def _mark_failed_attempt(row: OutboxMessage, token: uuid.UUID, error: str) -> No
 
 
 def _renew_claims(ids: list[int], token: uuid.UUID) -> None:
-    """The worker's sign of life: its remaining claims are not stale."""
-    if ids:
-        OutboxMessage.objects.filter(pk__in=ids, claim_token=token).update(
-            claimed_at=timezone.now()
-        )
+    renew_claims(OutboxMessage, ids, token)
 
 
 def _unclaim(ids: list[int], token: uuid.UUID) -> None:
-    """Give rows back without counting an attempt (none was made)."""
-    OutboxMessage.objects.filter(pk__in=ids, claim_token=token).update(
-        status=OutboxMessage.Status.PENDING, claimed_at=None, claim_token=None
-    )
+    unclaim(OutboxMessage, ids, token)
 
 
 def _describe(error: BaseException) -> str:

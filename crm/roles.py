@@ -144,6 +144,16 @@ _MARKETING_ALL = [
     "marketing.view_loyaltyaccount",
 ]
 
+# Webhook endpoints: every manager sees and changes all of them (they are the company's).
+_INTEGRATIONS_ALL = [
+    "integrations.view_webhookendpoint",
+    "integrations.add_webhookendpoint",
+    "integrations.change_webhookendpoint",
+    "integrations.delete_webhookendpoint",
+    "integrations.view_webhookdelivery",
+    "integrations.change_webhookdelivery",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: [
         *_CUSTOMER_READ,
@@ -180,8 +190,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "analytics.view_value_report",
         *_MARKETING_WORK,
     ],
-    MANAGER: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL, *_MARKETING_ALL],
-    ADMIN: [*_CUSTOMER_ALL, *_SALES_ALL, *_SERVICE_ALL, *_ANALYTICS_ALL, *_MARKETING_ALL],
+    MANAGER: [
+        *_CUSTOMER_ALL,
+        *_SALES_ALL,
+        *_SERVICE_ALL,
+        *_ANALYTICS_ALL,
+        *_MARKETING_ALL,
+        *_INTEGRATIONS_ALL,
+    ],
+    ADMIN: [
+        *_CUSTOMER_ALL,
+        *_SALES_ALL,
+        *_SERVICE_ALL,
+        *_ANALYTICS_ALL,
+        *_MARKETING_ALL,
+        *_INTEGRATIONS_ALL,
+    ],
 }
 
 

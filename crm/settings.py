@@ -266,6 +266,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.sweep_outbox",
         "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
+    # Delivers due webhook deliveries (retries) and releases claims of a worker that died.
+    "integrations-sweep-webhooks": {
+        "task": "integrations.tasks.sweep_webhooks",
+        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
+    },
     # Deletes export files not downloaded in time; fails or re-queues stuck export jobs.
     "core-sweep-export-files": {
         "task": "core.tasks.sweep_export_files",
@@ -329,6 +334,23 @@ CRM_OUTBOX_CLAIM_SECONDS = env_int("CRM_OUTBOX_CLAIM_SECONDS", 300, minimum=2, m
 CRM_SMS_BACKEND = env_str("CRM_SMS_BACKEND", "marketing.sms.ConsoleSmsBackend")
 CRM_SEND_MAX_ATTEMPTS = env_int("CRM_SEND_MAX_ATTEMPTS", 4, minimum=1, maximum=20)
 CRM_SEND_RETRY_SECONDS = env_int("CRM_SEND_RETRY_SECONDS", 60, minimum=1, maximum=86400)
+# Webhooks (integrations, docs/webhooks.md): a delivery waits CRM_WEBHOOK_RETRY_SECONDS
+# after its first failure, twice as long after each next one (at most
+# CRM_WEBHOOK_RETRY_MAX_SECONDS), and is given up once its event is CRM_WEBHOOK_RETRY_HOURS
+# old; CRM_WEBHOOK_DISABLE_AFTER failed attempts in a row disable the endpoint (its owner is
+# emailed). A receiver must answer within CRM_WEBHOOK_TIMEOUT_SECONDS; a claim older than
+# CRM_WEBHOOK_CLAIM_SECONDS (keep it several times the timeout) is a dead worker's.
+# CRM_WEBHOOKS_ALLOW_PRIVATE=1 lets endpoints reach private and loopback addresses (for
+# tests and a receiver on the same network; never where users are not trusted).
+CRM_WEBHOOKS_ALLOW_PRIVATE = env_bool("CRM_WEBHOOKS_ALLOW_PRIVATE", False)
+CRM_WEBHOOK_TIMEOUT_SECONDS = env_int("CRM_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+CRM_WEBHOOK_RETRY_SECONDS = env_int("CRM_WEBHOOK_RETRY_SECONDS", 30, minimum=1, maximum=3600)
+CRM_WEBHOOK_RETRY_MAX_SECONDS = env_int(
+    "CRM_WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=86400
+)
+CRM_WEBHOOK_RETRY_HOURS = env_int("CRM_WEBHOOK_RETRY_HOURS", 24, minimum=1, maximum=24 * 14)
+CRM_WEBHOOK_DISABLE_AFTER = env_int("CRM_WEBHOOK_DISABLE_AFTER", 20, minimum=1, maximum=1000)
+CRM_WEBHOOK_CLAIM_SECONDS = env_int("CRM_WEBHOOK_CLAIM_SECONDS", 120, minimum=2, maximum=86400)
 # Where emailed links (ticket follow-up, satisfaction survey, unsubscribe) point.
 CRM_BASE_URL = env_str("CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("marketing/", include("marketing.urls")),
     path("m/", include("marketing.public_urls")),
     path("ops/", include("integrations.urls")),  # the admins' jobs page
+    path("integrations/", include("integrations.webhook_urls")),  # webhook endpoints
     path("exports/", include("core.export_urls")),
     path("api/v1/", include("integrations.api_urls")),  # the REST API (core/api.py)
     path("admin/", admin.site.urls),

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.audit import audit_record, audit_scrub
+from core.events import event_record, events_erase
 from core.models import AuditEvent
 from core.services import outbox_erase
 from crm.lib.personal_data import ERASED, mentioning, scrub
@@ -85,8 +86,13 @@ def customer_erase(
         changed[app] = changed.get(app, 0) + int(rows or 0)
     changed["customers"] = _erase_own_rows(customer) + imports_purge_mentioning(values)
     emails = [value for value in values if "@" in value]
-    changed["core"] = outbox_erase(addresses=emails, values=values) + audit_scrub(list(values))
+    changed["core"] = (
+        outbox_erase(addresses=emails, values=values)
+        + audit_scrub(list(values))
+        + events_erase(target=customer)
+    )
     changed["admin_log"] = _admin_log_scrub(values)
+    event_record(type="customer.erased", target=customer)
     audit_record(
         AuditEvent.Action.ERASE,
         request=request,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.events import changed_fields, event_record
 from crm.lib.bulk import bulk_insert
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import (
@@ -57,6 +58,7 @@ def customer_create(
     customer.full_clean()
     customer.save()
     customer.tags.set(tags)
+    event_record(type="customer.created", target=customer, data=_customer_keys(customer))
     if consent_channels is not None:
         consent_update(customer=customer, granted_channels=consent_channels, source=consent_source)
     return customer
@@ -81,14 +83,17 @@ def customer_update(
             "Someone else saved this customer while you were editing. Your changes were not saved."
         ),
     )
-    for field, value in data.items():
-        if field in CUSTOMER_FIELDS:
-            setattr(locked, field, value)
-    if owner is not ...:
-        locked.owner = owner
+    changed = changed_fields(locked, data, CUSTOMER_FIELDS)
+    for field in changed:
+        setattr(locked, field, data[field])
+    if owner is not ... and owner != locked.owner:
+        locked.owner, changed = owner, [*changed, "owner"]
     save_new_version(locked)
-    if tags is not None:
+    if tags is not None and set(tags) != set(locked.tags.all()):
         locked.tags.set(tags)
+        changed.append("tags")
+    if changed:
+        event_record(type="customer.updated", target=locked, data=_changed(locked, changed))
     if consent_channels is not None:
         consent_update(customer=locked, granted_channels=consent_channels, source=consent_source)
     return locked
@@ -136,7 +141,27 @@ def consent_set(
         consent._history_user = by  # read by simple-history instead of the request's user
     consent.full_clean()
     consent.save()
+    event_record(type="consent.changed", target=customer, data=_consent_keys(consent))
     return consent
+
+
+def _customer_keys(customer: Customer) -> dict:
+    """What an event says of a customer: codes and ids, no personal values."""
+    return {
+        "kind": customer.kind,
+        "stage": customer.stage,
+        "source": customer.source,
+        "owner_id": customer.owner_id,
+        "external_id": customer.external_id,
+    }
+
+
+def _changed(customer: Customer, fields: list[str]) -> dict:
+    return {"changed": sorted(set(fields)), **_customer_keys(customer)}
+
+
+def _consent_keys(consent: Consent) -> dict:
+    return {"channel": consent.channel, "granted": consent.granted, "source": consent.source}
 
 
 @transaction.atomic
@@ -290,19 +315,20 @@ def customers_bulk_update(
     )
     if locked and action == BulkAction.ADD_TAG and isinstance(value, str):
         value = Tag.objects.get_or_create(name=value)[0]
+    field = {BulkAction.ASSIGN_OWNER: "owner", BulkAction.SET_STAGE: "stage"}.get(action, "tags")
     for customer in locked:
         if action == BulkAction.ADD_TAG and isinstance(value, Tag):
             customer.tags.add(value)
         elif action == BulkAction.REMOVE_TAG and isinstance(value, Tag):
             customer.tags.remove(value)
         else:
-            field = {BulkAction.ASSIGN_OWNER: "owner", BulkAction.SET_STAGE: "stage"}[action]
             if getattr(customer, field) == value:
                 continue
             setattr(customer, field, value)
             customer.version += 1
             customer.save()
         changed += 1
+        event_record(type="customer.updated", target=customer, data=_changed(customer, [field]))
     return changed
 
 
@@ -341,6 +367,7 @@ def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> 
     _forget_history(duplicate_pk)  # its values live on in `kept`, whose history is kept
     kept.version += 1
     kept.save()
+    event_record(type="customer.merged", target=kept, data={"duplicate_id": duplicate_pk})
     return kept
 
 

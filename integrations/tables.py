@@ -68,6 +68,11 @@ DERIVED = {
     " for a few days: unconfirmed typing is not kept, a confirmed one is the customer's record",
     "core.ApiToken": "hashes of API tokens: a restore must not bring back revoked or"
     " leaked credentials; their owners make new ones",
+    "core.DomainEvent": "events already told to webhook receivers: a restore must not send"
+    " them again",
+    "integrations.WebhookEndpoint": "webhook endpoints carry signing secrets, which never leave"
+    " the database in a file: they are registered again after a restore",
+    "integrations.WebhookDelivery": "the delivery log of webhook events (see core.DomainEvent)",
     "core.ExportFile": "a one-time download of a large export: its file is not restored",
     "axes.AccessAttempt": "failed sign-ins counted for the lock-out: they expire by themselves",
     "axes.AccessAttemptExpiration": "when each counted failure expires",

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.events import event_record
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Contact, Customer, Task
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
@@ -97,7 +98,7 @@ def deal_move(
         return deal
     if deal.status != Deal.Status.OPEN and not (stage.is_won or stage.is_lost):
         raise DealRuleError(_("This deal is closed; reopen it before moving it."))
-    previous = deal.stage
+    previous, was_open = deal.stage, deal.status == Deal.Status.OPEN
     deal.stage = stage
     deal.probability = stage.probability
     if stage.is_lost:
@@ -108,7 +109,24 @@ def deal_move(
     DealStageChange.objects.create(
         deal=deal, from_stage=previous, to_stage=stage, changed_by=moved_by
     )
+    _record_move(deal, previous, was_open)
     return deal
+
+
+def _record_move(deal: Deal, previous: Stage, was_open: bool) -> None:
+    """deal.stage_changed, and deal.won / deal.lost when the move closed the deal."""
+    data = {
+        "customer_id": deal.customer_id,
+        "pipeline_id": deal.pipeline_id,
+        "from_stage": {"id": previous.pk, "name": previous.name},
+        "to_stage": {"id": deal.stage_id, "name": deal.stage.name},
+        "status": deal.status,
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+    }
+    event_record(type="deal.stage_changed", target=deal, data=data)
+    if was_open and deal.status != Deal.Status.OPEN:
+        event_record(type=f"deal.{deal.status}", target=deal, data=data)
 
 
 @transaction.atomic
@@ -157,6 +175,18 @@ def deal_lose(*, deal: Deal, reason: str, lost_by: User, expected_version: Expec
         expected_version=expected_version,
         lost_reason=reason,
     )
+
+
+def _order_keys(order: Order) -> dict:
+    return {
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "deal_id": order.deal_id,
+        "ordered_at": order.ordered_at.isoformat(),
+        "channel": order.channel,
+        "total": str(order.total),
+        "currency": order.currency,
+    }
 
 
 def next_number(prefix: str, model: type[Quote] | type[Order]) -> str:
@@ -344,6 +374,7 @@ def order_create(
         line.order = order
     OrderLine.objects.bulk_create(built)
     transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
+    event_record(type="order.created", target=order, data=_order_keys(order))
     return order
 
 
@@ -374,6 +405,7 @@ def order_from_quote(*, quote: Quote) -> Order:
         for line in lines
     )
     transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
+    event_record(type="order.created", target=order, data=_order_keys(order))
     return order
 
 

@@ -15,6 +15,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.events import event_record
 from crm.lib.concurrency import NOT_A_USER_EDIT, ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Contact, Customer
 from customers.services import customer_create
@@ -129,7 +130,20 @@ def ticket_create(
     _recompute_due_times(ticket)
     ticket.save()
     ticket.tags.set(tags)
+    event_record(type="ticket.created", target=ticket, data=_ticket_keys(ticket))
     return ticket
+
+
+def _ticket_keys(ticket: Ticket) -> dict:
+    """What an event says of a ticket: codes and ids (no subject or text)."""
+    return {
+        "customer_id": ticket.customer_id,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "channel": ticket.channel,
+        "assignee_id": ticket.assignee_id,
+    }
 
 
 def _match_customer(email: str) -> tuple[Customer | None, Contact | None]:
@@ -296,7 +310,12 @@ def ticket_customer_reply(
         locked.resolved_at = None
         locked.version += 1
         locked.save()
+    event_record(type="ticket.customer_replied", target=locked, data=_message_keys(message))
     return message
+
+
+def _message_keys(message: TicketMessage) -> dict:
+    return {"message_id": message.pk, **_ticket_keys(message.ticket)}
 
 
 def _change_status(ticket: Ticket, status: str, now: datetime) -> bool:
@@ -330,6 +349,7 @@ def _require_root_cause(ticket: Ticket) -> None:
 
 def _after_resolution(ticket: Ticket) -> None:
     """Ask for a rating once per resolution, unless the customer already rated."""
+    event_record(type="ticket.resolved", target=ticket, data=_ticket_keys(ticket))
     if not SatisfactionResponse.objects.filter(ticket=ticket).exists():
         emails.send_csat_request(ticket)
 
@@ -426,4 +446,5 @@ def satisfaction_record(*, ticket: Ticket, score: int, comment: str) -> Satisfac
             response.save()
     except IntegrityError as error:  # a concurrent rating won the race
         raise ValidationError(already) from error
+    event_record(type="csat.received", target=ticket, data={"score": score, **_ticket_keys(ticket)})
     return response

@@ -26,9 +26,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core.api_tokens import api_token_create
+from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
 from customers.import_services import customer_import_create
 from customers.models import SavedView
+from integrations.models import WebhookDelivery, WebhookEndpoint
 from marketing.consent import preferences_token, unsubscribe_token
 from marketing.lead_form_link import lead_confirm_token, lead_form_token
 from marketing.models import LeadSubmission
@@ -212,6 +214,15 @@ PAGES = {
     "public-marketing:preferences": {"token": "preferences_token"},
     "public-marketing:lead-form": {"token": "lead_token"},
     "ops:jobs": {},
+    "integrations:webhook-list": {},
+    "integrations:webhook-create": {},
+    "integrations:webhook-detail": {"pk": "webhook"},
+    "integrations:webhook-update": {"pk": "webhook"},
+    "integrations:webhook-delete": {"pk": "webhook"},
+    "integrations:webhook-rotate": {"pk": "webhook"},
+    "integrations:webhook-enable": {"pk": "webhook"},
+    "integrations:webhook-test": {"pk": "webhook"},
+    "integrations:webhook-redeliver": {"pk": "webhook_delivery"},
     "public-marketing:lead-confirm": {"token": "lead_confirm_token"},
     "core:exports": {},
     "core:export-download": {"pk": "export_file"},
@@ -349,6 +360,7 @@ def data(rep, agent, marketer, manager):
     CustomerValueFactory(run=run, customer=customer)
     campaign = CampaignFactory(owner=marketer)
     recipient = CampaignRecipientFactory(campaign=campaign, customer=customer)
+    webhook = WebhookEndpoint.objects.create(owner=manager, url="https://example.com/hook")
     objects = {
         "customer": customer,
         "contact": contact,
@@ -374,6 +386,10 @@ def data(rep, agent, marketer, manager):
         "export_file": ExportFile.objects.create(
             owner=manager, source="customers", filename="customers.csv"
         ),  # fmt: skip
+        "webhook": webhook,
+        "webhook_delivery": WebhookDelivery.objects.create(
+            endpoint=webhook, event=event_record(type=TEST_EVENT, target=webhook), object_key="x"
+        ),
         "order_import": order_import_create(
             user=manager,
             file_name="o.csv",

@@ -23,6 +23,7 @@ BENCH_COMMANDS = [
     "bench_pages",
     "bench_sales",
     "bench_service",
+    "bench_webhooks",
 ]
 SHOW_DEVTOOLS = (
     "import json, django; django.setup(); from django.apps import apps; "
