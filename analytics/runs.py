@@ -101,6 +101,7 @@ def start(run_id: int) -> list[tuple[int, int]]:
     timings = {}
     started = time.perf_counter()
     staging.clear_staging()  # rows a killed run may have left
+    from_stats = staging.uses_order_stats(run.as_of)
     customers = staging.aggregate_orders(run.pk, run.as_of)
     timings["aggregate"] = time.perf_counter() - started
     _pause_for_tests()
@@ -116,6 +117,7 @@ def start(run_id: int) -> list[tuple[int, int]]:
     if customers:
         rate = settings.CRM_LTV_DISCOUNT_PERCENT / 100
         parameters, quintiles = scoring.fit(derived, discount_rate=rate)
+        parameters["aggregated_from"] = "order statistics" if from_stats else "orders"
     timings["fit"] = time.perf_counter() - started
     _set(
         run_id,

@@ -32,6 +32,8 @@ PREFIX = "BENCH-A-"  # external ids and order numbers of the loaded rows
 PRODUCTS = 200
 TARGET_RUN_S, TARGET_MEMORY_MB, TARGET_PAGE_MS = 60.0, 4096.0, 200.0
 DAYS = 730  # two years of history
+LAYOUTS = ("time", "customer")
+ORDER_BY = {"time": "ordered_at", "customer": "customer_id, k"}
 
 
 class Command(BaseCommand):
@@ -42,11 +44,29 @@ class Command(BaseCommand):
             parser, customers=1_000_000, orders=10_000_000, lines=1_000_000, seed=42
         )
         parser.add_argument("--requests", type=int, default=100, help="Requests per page.")
+        parser.add_argument(
+            "--layout",
+            choices=LAYOUTS,
+            default="time",
+            help="How the orders table is laid out on disk: 'time' (inserted in order of "
+            "ordered_at across all customers, as a shop's table grows: the default) or "
+            "'customer' (each customer's orders together: the first round's layout).",
+        )
         parser.add_argument("--skip-pages", action="store_true")
         parser.add_argument("--skip-run", action="store_true", help="Measure the pages only.")
 
     def handle(
-        self, *args, customers, orders, lines, requests, seed, skip_pages, skip_run, **options
+        self,
+        *args,
+        customers,
+        orders,
+        lines,
+        requests,
+        seed,
+        layout,
+        skip_pages,
+        skip_run,
+        **options,
     ):
         bench.require_postgresql("bench_analytics")
         if customers < 1 or orders < customers or lines < 0 or requests < 1:
@@ -54,7 +74,7 @@ class Command(BaseCommand):
         bench.ensure_database(self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         users = ensure_demo_users()
-        self._load(customers, orders, lines, seed)
+        self._load(customers, orders, lines, seed, layout)
         if not skip_run:
             self._floor()
             self._run(options["verbosity"])
@@ -69,13 +89,16 @@ class Command(BaseCommand):
         self.stdout.write(f"{label}: {time.perf_counter() - started:.1f} s")
         return result
 
-    def _load(self, customers, orders, lines, seed):
+    def _load(self, customers, orders, lines, seed, layout):
         have = Customer.objects.filter(external_id__startswith=PREFIX).count()
         if have < customers:
             self._step(f"Loading {customers - have} customers", lambda: _customers(have, customers))
         have_orders = Order.objects.filter(number__startswith=PREFIX).count()
         if not have_orders:
-            self._step(f"Loading about {orders} orders", lambda: _orders(customers, orders, seed))
+            self._step(
+                f"Loading about {orders} orders in {layout} order",
+                lambda: _orders(customers, orders, seed, layout),
+            )
         elif have_orders < orders * 0.9:
             raise CommandError(f"{have_orders} bench orders already loaded; drop the database.")
         _products()
@@ -199,9 +222,12 @@ def _customers(first: int, last: int) -> None:
     bench.insert_bench_customers(first, last, prefix=PREFIX, name="Bench customer", email="bench")
 
 
-def _orders(customers: int, orders: int, seed: int) -> None:
+def _orders(customers: int, orders: int, seed: int, layout: str) -> None:
     """Per customer (numpy): when they start, how long they stay, how often and how much they
-    buy; PostgreSQL expands that into orders (generate_series), so the load takes minutes."""
+    buy; PostgreSQL expands that into orders (generate_series), so the load takes minutes.
+
+    layout "time" inserts them sorted by ordered_at, as a shop's table grows (each page holds
+    orders of many customers); "customer" inserts each customer's orders together."""
     rng = np.random.default_rng(seed)
     ids = np.array(
         Customer.objects.filter(external_id__startswith=PREFIX)
@@ -221,6 +247,7 @@ def _orders(customers: int, orders: int, seed: int) -> None:
         buffer.write("%d\t%d\t%.4f\t%.4f\t%.2f\n" % row)  # noqa: UP031
     start = timezone.now() - timedelta(days=DAYS)
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '512MB'")  # the sort of the generated orders
         cursor.execute(
             "CREATE TEMP TABLE bench_people (customer_id bigint, n int, first float8, "
             "stay float8, spend float8) ON COMMIT DROP"
@@ -228,15 +255,19 @@ def _orders(customers: int, orders: int, seed: int) -> None:
         with cursor.cursor.copy("COPY bench_people FROM STDIN") as copy:
             copy.write(buffer.getvalue())
         cursor.execute(
-            """
+            f"""
             INSERT INTO sales_order (customer_id, number, ordered_at, channel, total, currency,
                                      coupon_code, created_at)
-            SELECT customer_id, %s::text || customer_id || '-' || k,
-                   %s + make_interval(secs => 86400 * CASE WHEN k = 1 THEN first
-                        ELSE first + random() * (stay - first) END),
-                   'web', round((spend * (0.2 + 1.6 * random()))::numeric + 1, 2), 'USD', '', now()
-            FROM bench_people, generate_series(1, n) AS k
-            """,
+            SELECT customer_id, number, ordered_at, 'web', total, 'USD', '', now()
+            FROM (
+                SELECT customer_id, k, %s::text || customer_id || '-' || k AS number,
+                       %s + make_interval(secs => 86400 * CASE WHEN k = 1 THEN first
+                            ELSE first + random() * (stay - first) END) AS ordered_at,
+                       round((spend * (0.2 + 1.6 * random()))::numeric + 1, 2) AS total
+                FROM bench_people, generate_series(1, n) AS k
+            ) generated
+            ORDER BY {ORDER_BY[layout]}
+            """,  # noqa: S608 - a fixed ORDER BY
             [PREFIX, start],
         )
 
