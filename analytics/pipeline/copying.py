@@ -21,8 +21,10 @@ def _plain(values) -> np.ndarray:
     return values
 
 
-def copy_columns(model, columns: dict) -> int:
-    """Insert rows given as equally long columns {attname: values}; returns the row count."""
+def copy_columns(model, columns: dict, *, table: str | None = None) -> int:
+    """Insert rows given as equally long columns {attname: values}; returns the row count.
+
+    `table` (PostgreSQL): another table of the same columns (a run's own partition)."""
     names = list(columns)
     plain = {name: _plain(values) for name, values in columns.items()}
     count = len(next(iter(plain.values()))) if plain else 0
@@ -33,7 +35,7 @@ def copy_columns(model, columns: dict) -> int:
     text = pd.DataFrame(plain).to_csv(sep="\t", header=False, index=False, lineterminator="\n")
     column_of = {field.attname: field.column for field in model._meta.concrete_fields}
     quoted = ", ".join(connection.ops.quote_name(column_of[name]) for name in names)
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = connection.ops.quote_name(table or model._meta.db_table)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
