@@ -11,8 +11,6 @@ from sales import order_stats
 
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute("SET LOCAL work_mem = '256MB'")  # the fill's sort
     order_stats.install(schema_editor.execute, vendor, order_stats.zone_name())
 
 
