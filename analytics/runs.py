@@ -30,7 +30,7 @@ from analytics.models import (
     SegmentRun,
     SegmentSummary,
 )
-from analytics.pipeline import scoring, staging
+from analytics.pipeline import partitions, scoring, staging
 from analytics.pipeline.copying import copy_columns
 from core.events import event_record
 
@@ -102,6 +102,7 @@ def start(run_id: int) -> list[tuple[int, int]]:
     timings = {}
     started = time.perf_counter()
     staging.clear_staging()  # rows a killed run may have left
+    from_stats = staging.uses_order_stats(run.as_of)
     customers = staging.aggregate_orders(run.pk, run.as_of)
     timings["aggregate"] = time.perf_counter() - started
     _pause_for_tests()
@@ -117,7 +118,10 @@ def start(run_id: int) -> list[tuple[int, int]]:
     if customers:
         rate = settings.CRM_LTV_DISCOUNT_PERCENT / 100
         parameters, quintiles = scoring.fit(derived, discount_rate=rate)
+        parameters["aggregated_from"] = "order statistics" if from_stats else "orders"
     timings["fit"] = time.perf_counter() - started
+    if partitions.enabled():
+        partitions.create(run_id)  # the table the chunks write into
     _set(
         run_id,
         step="score",
@@ -147,10 +151,19 @@ def score_chunk(run_id: int, low: int, high: int, chunks: int, index: int) -> di
             # no need to wait for this commit's WAL flush.
             cursor.execute("SET LOCAL synchronous_commit = off")
         # A chunk that runs again (a worker lost mid-chunk) replaces what it wrote.
-        CustomerValue.objects.filter(
-            run_id=run_id, customer_id__gte=low, customer_id__lte=high
-        )._raw_delete(connection.alias)
-        copy_columns(CustomerValue, scoring.value_columns(run_id, stats, derived, scores))
+        columns = scoring.value_columns(run_id, stats, derived, scores)
+        if partitions.enabled():
+            table = connection.ops.quote_name(partitions.table_of(run_id))
+            cursor.execute(
+                f"DELETE FROM {table} WHERE customer_id BETWEEN %s AND %s",  # noqa: S608
+                [low, high],
+            )
+            copy_columns(CustomerValue, columns, table=partitions.table_of(run_id))
+        else:
+            CustomerValue.objects.filter(
+                run_id=run_id, customer_id__gte=low, customer_id__lte=high
+            )._raw_delete(connection.alias)
+            copy_columns(CustomerValue, columns)
     written = time.perf_counter()
     span = PROGRESS_SCORED - PROGRESS_FITTED
     step = span * (index + 1) // chunks - span * index // chunks
@@ -179,30 +192,33 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
     for result in results or []:
         for key, seconds in (result or {}).items():
             timings[key] = timings.get(key, 0) + seconds
+    if partitions.enabled():
+        indexed = time.perf_counter()
+        partitions.build_indexes(run_id)  # before the publishing transaction: no lock held
+        timings["index"] = time.perf_counter() - indexed
+        heartbeat(run_id)
     with transaction.atomic():
         # Hold the row from the first write: a cancel waits for the publication, or came
         # first and this writes nothing.
         run = SegmentRun.objects.select_for_update().get(pk=run_id)
         if run.status != SegmentRun.Status.RUNNING:
             raise RunStopped(run_id)
+        if partitions.enabled():
+            partitions.attach(run_id)
         _write_summaries(run)
         previous = SegmentRun.objects.filter(is_current=True).first()
         if previous:
             _write_migrations(run, previous)
         SegmentRun.objects.filter(is_current=True).update(is_current=False)
         now = timezone.now()
-        timings["finish"] = time.perf_counter() - started
+        timings["finish"] = time.perf_counter() - started - timings.get("index", 0)
         if run.started_at is not None:  # always: start() set it with RUNNING
             timings["total"] = (now - run.started_at).total_seconds()
         run.status, run.is_current, run.step, run.progress = "succeeded", True, "done", 100
         run.finished_at, run.timings = now, timings
         run.save()
         event_record(type="segment_run.completed", target=run, data=_run_keys(run))
-    staging.clear_staging()
-    if connection.vendor == "postgresql":
-        # A million new rows: fresh statistics for the dashboards' query plans.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(CustomerValue._meta.db_table)}")
+    staging.clear_staging()  # the run's own table was analysed with its indexes
     _warm_reports(run)
     return run
 
@@ -292,6 +308,8 @@ def fail(run_id: int, error: str, *, only_if_before: datetime | None = None) -> 
 
 
 def delete_results(run_id: int) -> None:
+    if partitions.enabled():
+        partitions.drop(run_id)
     for model in (CustomerValue, Recommendation, ProductAffinity, SegmentMigration, SegmentSummary):
         model.objects.filter(run_id=run_id)._raw_delete(connection.alias)
 

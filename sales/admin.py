@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from sales.models import (
+    CustomerOrderStats,
     Deal,
     DealStageChange,
     Order,
@@ -116,3 +117,23 @@ class OrderImportAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     readonly_fields = ["created_at", "applied_at"]
     date_hierarchy = "created_at"
+
+
+@admin.register(CustomerOrderStats)
+class CustomerOrderStatsAdmin(admin.ModelAdmin):
+    """Read-only: database triggers keep it (manage.py rebuild_order_stats recomputes it)."""
+
+    list_display = ["customer", "first_day", "last_day", "purchase_days", "orders", "revenue"]
+    search_fields = ["customer__name"]
+    raw_id_fields = ["customer"]
+    list_select_related = ["customer"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
+from analytics.pipeline import binary_copy
 from crm.lib.bulk import bulk_insert
 
 
@@ -21,8 +22,10 @@ def _plain(values) -> np.ndarray:
     return values
 
 
-def copy_columns(model, columns: dict) -> int:
-    """Insert rows given as equally long columns {attname: values}; returns the row count."""
+def copy_columns(model, columns: dict, *, table: str | None = None) -> int:
+    """Insert rows given as equally long columns {attname: values}; returns the row count.
+
+    `table` (PostgreSQL): another table of the same columns (a run's own partition)."""
     names = list(columns)
     plain = {name: _plain(values) for name, values in columns.items()}
     count = len(next(iter(plain.values()))) if plain else 0
@@ -30,15 +33,17 @@ def copy_columns(model, columns: dict) -> int:
         return 0
     if connection.vendor != "postgresql":
         return bulk_insert(model, names, zip(*(v.tolist() for v in plain.values()), strict=True))
-    text = pd.DataFrame(plain).to_csv(sep="\t", header=False, index=False, lineterminator="\n")
     column_of = {field.attname: field.column for field in model._meta.concrete_fields}
     quoted = ", ".join(connection.ops.quote_name(column_of[name]) for name in names)
-    table = connection.ops.quote_name(model._meta.db_table)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
-    ):
-        copy.write(text)
+    table = connection.ops.quote_name(table or model._meta.db_table)
+    if binary_copy.supported(model, names):
+        data: bytes | str = binary_copy.rows(model, columns)
+        statement = f"COPY {table} ({quoted}) FROM STDIN (FORMAT binary)"
+    else:
+        data = pd.DataFrame(plain).to_csv(sep="\t", header=False, index=False, lineterminator="\n")
+        statement = f"COPY {table} ({quoted}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.write(data)
     return count
 
 

@@ -2,6 +2,8 @@
 
 Raw orders never come to Python: the database groups them per customer and per distinct
 purchase day (in TIME_ZONE), then per customer, and writes the result with INSERT ... SELECT.
+A run as of today starts instead from sales' per-customer order statistics, which triggers
+keep as orders are written (sales.order_stats): one row per customer, not every order.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from analytics.models import CustomerStats
 from analytics.pipeline.copying import read_columns
+from sales import order_stats
 from sales.models import Order
 
 # Memory for the aggregate's one statement (SET LOCAL): the plan it should take streams
@@ -42,8 +45,19 @@ def end_of_day(as_of: date):
     return connection.ops.adapt_datetimefield_value(end)
 
 
-def aggregate_sql(run_id: int, as_of: date) -> tuple[str, list]:
-    """INSERT ... SELECT of every customer's order statistics as of the end of `as_of`.
+def uses_order_stats(as_of: date) -> bool:
+    """Whether a run as of `as_of` may start from sales' per-customer order statistics.
+
+    They hold every order written so far, so only a run as of today (or later) may; one as of
+    a past date aggregates the orders, to reproduce what was known then. And only while their
+    days are counted in this time zone (order_stats.zone)."""
+    return (
+        as_of >= timezone.localdate() and order_stats.zone() == timezone.get_current_timezone_name()
+    )
+
+
+def _orders_select(as_of: date, only_customers: str = "") -> tuple[str, list]:
+    """SELECT of every customer's order statistics as of the end of `as_of` from the orders.
 
     One pass in (customer, ordered_at DESC) order, which the orders' (customer, -ordered_at)
     index gives without sorting: an order starts a new purchase day when the next one in
@@ -53,10 +67,9 @@ def aggregate_sql(run_id: int, as_of: date) -> tuple[str, list]:
     """
     tzname = timezone.get_current_timezone_name()
     day_sql, day_params = connection.ops.datetime_cast_date_sql(_q("ordered_at"), [], tzname)
-    columns = ", ".join(_q(c) for c in ("run_id", *STATS_COLUMNS))
+    only = f" AND {_q('customer_id')} IN ({only_customers})" if only_customers else ""
     sql = f"""
-        INSERT INTO {_q(CustomerStats._meta.db_table)} ({columns})
-        SELECT %s, customer_id, MIN(day), MAX(day), SUM(new_day), COUNT(*), SUM(total),
+        SELECT customer_id, MIN(day), MAX(day), SUM(new_day), COUNT(*), SUM(total),
                SUM(CASE WHEN day > first_day THEN total ELSE 0 END)
         FROM (
             SELECT customer_id, total, day,
@@ -68,12 +81,39 @@ def aggregate_sql(run_id: int, as_of: date) -> tuple[str, list]:
                 SELECT {_q("customer_id")} AS customer_id, {_q("total")} AS total,
                        {_q("ordered_at")} AS ordered_at, {day_sql} AS day
                 FROM {_q(Order._meta.db_table)}
-                WHERE {_q("ordered_at")} < %s
+                WHERE {_q("ordered_at")} < %s{only}
             ) orders
         ) days
         GROUP BY customer_id
     """  # noqa: S608 - quoted names only; values are parameters
-    return sql, [run_id, *day_params, end_of_day(as_of)]
+    return sql, [*day_params, end_of_day(as_of)]
+
+
+def _stats_select(as_of: date) -> tuple[str, list]:
+    """The same from the order statistics: their rows as they are for customers whose last
+    purchase is on or before `as_of`, the orders' aggregate for the few with later orders.
+    One statement, so both halves see the same moment."""
+    stats = _q(order_stats.STATS)
+    later = f"SELECT customer_id FROM {stats} WHERE last_day > %s"  # noqa: S608
+    raw, raw_params = _orders_select(as_of, later)
+    sql = f"""
+        SELECT customer_id, first_day, last_day, purchase_days, orders, revenue,
+               revenue - first_day_revenue
+        FROM {stats} WHERE last_day <= %s AND orders > 0
+        UNION ALL {raw}
+    """  # noqa: S608 - quoted names only; values are parameters
+    return sql, [as_of, *raw_params, as_of]
+
+
+def aggregate_sql(run_id: int, as_of: date) -> tuple[str, list]:
+    """INSERT ... SELECT of every customer's order statistics as of the end of `as_of`."""
+    select, params = _stats_select(as_of) if uses_order_stats(as_of) else _orders_select(as_of)
+    columns = ", ".join(_q(c) for c in ("run_id", *STATS_COLUMNS))
+    sql = (
+        f"INSERT INTO {_q(CustomerStats._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT %s, s.* FROM ({select}) s"
+    )
+    return sql, [run_id, *params]
 
 
 def clear_staging() -> None:
