@@ -28,7 +28,9 @@ from marketing.services.loyalty import (
 )
 from sales.models import Order
 
-EARN_BATCH = 50_000  # orders per transaction
+# Orders per transaction: each batch updates its customers' accounts once, so bigger
+# batches rewrite fewer account rows (200,000 orders of 100,000 customers touch 86,000).
+EARN_BATCH = 200_000
 
 _ACCOUNT = LoyaltyAccount._meta.db_table
 _ENTRY = LoyaltyEntry._meta.db_table
@@ -45,12 +47,13 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
     the end, for each customer once.
     """
     rule = loyalty_rule()
+    _analyze(Order._meta.db_table, _ENTRY)  # an import just wrote the orders
     ids = orders.order_by("pk").values_list("pk", flat=True)
     written, after = 0, 0
     while True:
         upper = list(ids.filter(pk__gt=after)[EARN_BATCH - 1 : EARN_BATCH])
         batch = orders.filter(pk__gt=after, **({"pk__lte": upper[0]} if upper else {}))
-        written += _earn_batch(batch, rule)
+        written += _earn_batch(batch, rule, (after, upper[0] if upper else None))
         if not upper:
             break
         after = upper[0]
@@ -64,7 +67,7 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
 
 
 @transaction.atomic
-def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule) -> int:
+def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule, ids: tuple[int, int | None]) -> int:
     batch_sql, batch_params = batch.values("pk").query.sql_with_params()
     customers = batch.order_by().values("customer_id")
     customers_sql, customers_params = customers.distinct().query.sql_with_params()
@@ -75,10 +78,12 @@ def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule) -> int:
             " WHERE true ON CONFLICT DO NOTHING",
             customers_params,
         )
+        if cursor.rowcount > 1000:
+            _analyze(_ACCOUNT)
         _lock_accounts(customers)
         if not rule.is_active:
             return 0
-        new_sql, new_params = _new_entries_sql(batch_sql, batch_params, rule)
+        new_sql, new_params = _new_entries_sql(batch_sql, batch_params, rule, ids)
         cursor.execute(
             f"UPDATE {_ACCOUNT} SET balance = balance + n.points, earned = earned + n.points"
             f" FROM (SELECT customer_id, SUM(points) AS points FROM ({new_sql}) e"
@@ -93,11 +98,28 @@ def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule) -> int:
             f" FROM ({new_sql}) e WHERE true ORDER BY e.id ON CONFLICT DO NOTHING",
             [LoyaltyEntry.Kind.EARNED, prefix, suffix, timezone.now(), *new_params],
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        if written > 1000:
+            _analyze(_ENTRY)  # the next batch's NOT EXISTS must know the ledger grew
+        return written
 
 
-def _new_entries_sql(batch_sql: str, batch_params: tuple, rule: LoyaltyRule) -> tuple[str, list]:
-    """The batch's orders that earn points and have not: id, customer_id, number, points."""
+def _analyze(*tables: str) -> None:
+    """Fresh statistics of tables a bulk write just grew: planned with the old ones (a
+    ledger of no rows), NOT EXISTS became a nested loop scanning the whole ledger per
+    order, 1,200 orders/s on 1,000,000. Sampled: about a second on 10,000,000 rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
+def _new_entries_sql(
+    batch_sql: str, batch_params: tuple, rule: LoyaltyRule, ids: tuple[int, int | None]
+) -> tuple[str, list]:
+    """The batch's orders that earn points and have not: id, customer_id, number, points.
+
+    The batch's id range is repeated outside its subquery, so the orders are read by
+    their primary key, not scanned whole for each batch."""
     params: list[object]
     if connection.vendor == "postgresql":
         points, params = "LEAST(FLOOR(o.total * %s), %s)::integer", [rule.points_per_unit]
@@ -108,11 +130,15 @@ def _new_entries_sql(batch_sql: str, batch_params: tuple, rule: LoyaltyRule) -> 
     params.append(MAX_POINTS)
     sql = (
         f"SELECT o.id, o.customer_id, o.number, {points} AS points FROM {Order._meta.db_table} o"
-        f" WHERE o.id IN ({batch_sql}) AND o.total > 0 AND o.total >= %s AND {points} > 0"
+        f" WHERE o.id > %s AND o.id <= %s AND o.id IN ({batch_sql})"
+        f" AND o.total > 0 AND o.total >= %s AND {points} > 0"
         f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id AND x.kind = %s)"
     )
+    after, upper = ids
     return sql, [
         *params,
+        after,
+        upper if upper is not None else 2**63 - 1,
         *batch_params,
         rule.minimum_order_total,
         *params,
