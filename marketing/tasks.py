@@ -45,7 +45,7 @@ def refresh_loyalty_tiers() -> int:
 @shared_task(name="marketing.tasks.nightly_loyalty", ignore_result=True)
 def nightly_loyalty() -> dict:
     """Nightly (beat): missed points and coupons of recent orders, then every tier."""
-    from marketing.services.loyalty import loyalty_catch_up
+    from marketing.services.order_rewards import loyalty_catch_up
 
     return loyalty_catch_up()
 
@@ -53,7 +53,7 @@ def nightly_loyalty() -> dict:
 @shared_task(name="marketing.tasks.imported_orders", ignore_result=True)
 def imported_orders(first_id: int, last_id: int) -> dict:
     """What an order import means to marketing: points, coupon conversions, tiers."""
-    from marketing.services.loyalty import imported_orders_reward
+    from marketing.services.order_rewards import imported_orders_reward
 
     return imported_orders_reward(first_id=first_id, last_id=last_id)
 

@@ -93,6 +93,27 @@ class _PostgresStage:
             " ON COMMIT DROP"
         )
 
+    def known(self, chunk: list[OrderRow], report: OrderImportReport, missing) -> list[OrderRow]:
+        return chunk  # every valid row is staged; check_customers finds the unknown ones
+
+    def check_customers(self, report: OrderImportReport, missing: dict[str, None] | None) -> None:
+        """The staged rows whose customer does not exist: errors, or customers to create.
+
+        One anti-join once the file is staged, instead of looking the external ids up
+        from Python chunk by chunk (a fifth of the import's time on 1,000,000 rows).
+        """
+        self.cursor.execute(f"ANALYZE {_STAGE_TABLE}")
+        self.cursor.execute(
+            "SELECT s.line, s.external_id FROM sales_order_import_stage s WHERE NOT EXISTS"
+            " (SELECT 1 FROM customers_customer c WHERE c.external_id = s.external_id"
+            " AND c.external_id <> '') ORDER BY s.line"
+        )
+        unknown = self.cursor.fetchall()
+        for line, external_id in unknown:
+            _unknown_customer(line, external_id, report, missing)
+        if missing is None:
+            self.count -= len(unknown)  # staged, but never inserted (the join skips them)
+
     def add(self, rows: list[OrderRow]) -> None:
         with self.cursor.cursor.copy(
             f"COPY {_STAGE_TABLE} (line, external_id, number, ordered_at, channel,"
@@ -101,9 +122,8 @@ class _PostgresStage:
             copy.write(_copy_text(rows))
         self.count += len(rows)
 
-    def insert(self, known: dict[str, int]) -> tuple[int, int | None, int | None]:
+    def insert(self) -> tuple[int, int | None, int | None]:
         """Write the orders whose numbers are free: (how many, the first and last new id)."""
-        self.cursor.execute(f"ANALYZE {_STAGE_TABLE}")
         self.cursor.execute(
             "WITH inserted AS (INSERT INTO sales_order (customer_id, number, ordered_at,"
             " channel, total, currency, coupon_code, created_at)"
@@ -127,12 +147,31 @@ class _ListStage:
     def __init__(self) -> None:
         self.rows: list[OrderRow] = []
         self.count = 0
+        self.known_ids: dict[str, int] = {}
+
+    def known(self, chunk: list[OrderRow], report: OrderImportReport, missing) -> list[OrderRow]:
+        """The rows whose customer exists, or will (`missing` collects them when customers
+        are created); the others are errors in `report`."""
+        _known_customers({row.external_id for row in chunk}, self.known_ids)
+        rows = []
+        for row in chunk:
+            if row.external_id in self.known_ids:
+                rows.append(row)
+            else:
+                _unknown_customer(row.line, row.external_id, report, missing)
+                if missing is not None:
+                    rows.append(row)
+        return rows
+
+    def check_customers(self, report: OrderImportReport, missing: dict[str, None] | None) -> None:
+        pass  # checked chunk by chunk (known)
 
     def add(self, rows: list[OrderRow]) -> None:
         self.rows.extend(rows)
         self.count += len(rows)
 
-    def insert(self, known: dict[str, int]) -> tuple[int, int | None, int | None]:
+    def insert(self) -> tuple[int, int | None, int | None]:
+        known = self.known_ids
         _known_customers({row.external_id for row in self.rows}, known)  # the ones created
         before = Order.objects.count()
         first_id = (Order.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
@@ -158,31 +197,21 @@ class _ListStage:
         return Order.objects.count() - before, first_id, last_id
 
 
-def _rows_of_known_customers(
-    chunk: list[OrderRow],
-    report: OrderImportReport,
-    known: dict[str, int],
-    missing: dict[str, None] | None,
-) -> list[OrderRow]:
-    """The rows whose customer exists, or will (`missing` collects them when customers are
-    created); the others are errors in `report`."""
-    _known_customers({row.external_id for row in chunk}, known)
-    rows = []
-    for row in chunk:
-        if row.external_id in known:
-            rows.append(row)
-        elif missing is not None:
-            missing[row.external_id] = None
-            rows.append(row)
-        else:
-            report.unknown_customers.add(row.external_id)
-            report.unknown_customer_rows += 1
-            report.add_error(
-                row.line,
-                "customer_external_id",
-                _("No customer has the external id “%(id)s”.") % {"id": row.external_id},
-            )
-    return rows
+def _unknown_customer(
+    line: int, external_id: str, report: OrderImportReport, missing: dict[str, None] | None
+) -> None:
+    """A row whose customer does not exist: a customer to create (in the file's order) when
+    `missing` collects them, else an error."""
+    if missing is not None:
+        missing[external_id] = None
+        return
+    report.unknown_customers.add(external_id)
+    report.unknown_customer_rows += 1
+    report.add_error(
+        line,
+        "customer_external_id",
+        _("No customer has the external id “%(id)s”.") % {"id": external_id},
+    )
 
 
 @transaction.atomic
@@ -205,14 +234,17 @@ def order_import(
     """
     report = OrderImportReport(dry_run=dry_run)
     started = time.perf_counter()
-    known: dict[str, int] = {}
     missing: dict[str, None] | None = {} if create_customers else None  # in the file's order
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        stage = _PostgresStage(cursor) if connection.vendor == "postgresql" else _ListStage()
+        stage = _PostgresStage(cursor) if postgres else _ListStage()
         for chunk in read_orders(source, report):
-            rows = _rows_of_known_customers(chunk, report, known, missing)
-            if not report.error_rows or dry_run:  # else read on, for the whole file's errors
+            rows = stage.known(chunk, report, missing)
+            # After an error only read on, for the whole file's errors (PostgreSQL still
+            # stages the rows: it finds the unknown customers among them).
+            if not report.error_rows or dry_run or postgres:
                 stage.add(rows)
+        stage.check_customers(report, missing)
         if report.error_rows and not dry_run:
             raise OrderImportRejected(report)
         report.timings["read and stage"] = time.perf_counter() - started
@@ -221,7 +253,7 @@ def order_import(
                 external_ids=list(missing), owner=owner
             )
         started = time.perf_counter()
-        report.created, first_id, last_id = stage.insert(known)
+        report.created, first_id, last_id = stage.insert()
     report.timings["insert"] = time.perf_counter() - started
     report.already_present = stage.count - report.created
     if dry_run:

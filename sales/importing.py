@@ -65,6 +65,7 @@ def _order_max_length(field_name: str) -> int:
 _NUMBER_MAX = _order_max_length("number")
 _COUPON_MAX = _order_max_length("coupon_code")
 _TOTAL = re.compile(r"(\d+)(?:\.(\d*))?").fullmatch
+_NORMAL_TOTAL = re.compile(r"(?:0|[1-9]\d{0,11})\.\d\d").fullmatch  # already as we store it
 _CURRENCY = re.compile(r"[A-Za-z]{3}").fullmatch
 _CHANNELS = {value: value for value in Order.Channel.values}
 _DEFAULT_CHANNEL = Order.Channel.SALES.value
@@ -106,6 +107,8 @@ def _ordered_at_cleaner(tz: tzinfo) -> Callable[[str], datetime]:
 
 def _clean_total(value: str) -> str:
     """The amount normalised to two decimals: "12.50"."""
+    if _NORMAL_TOTAL(value):
+        return value  # most files: nothing to normalise
     match = _TOTAL(value)
     if match is None:
         if not value:

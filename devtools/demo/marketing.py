@@ -20,7 +20,8 @@ from customers.models import Channel, Consent, Customer
 from marketing.audience import audience_queryset
 from marketing.models import Campaign, CampaignRecipient
 from marketing.services.campaigns import coupon_codes, coupon_redeem
-from marketing.services.loyalty import loyalty_adjust, loyalty_earn, loyalty_earn_orders
+from marketing.services.loyalty import loyalty_adjust, loyalty_earn
+from marketing.services.order_rewards import loyalty_earn_orders
 from sales.models import Order, Product
 from sales.services import order_create
 

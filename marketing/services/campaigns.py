@@ -7,8 +7,6 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
-from django.db.models.functions import Trim, Upper
 from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
@@ -160,22 +158,6 @@ def coupon_redeem(*, order: Order) -> CampaignRecipient | None:
     recipient.outcome = CampaignRecipient.Outcome.CONVERTED
     recipient.save(update_fields=["conversion_order", "converted_at", "revenue", "outcome"])
     return recipient
-
-
-def coupon_redeem_orders(orders: QuerySet[Order]) -> int:
-    """coupon_redeem for many orders (an import): only those whose code is a recipient's
-    unredeemed coupon, oldest first. Returns the conversions recorded."""
-    open_codes = CampaignRecipient.objects.filter(conversion_order=None).exclude(coupon_code="")
-    candidates = (
-        orders.annotate(code=Upper(Trim("coupon_code")))
-        .filter(code__in=open_codes.values("coupon_code"))
-        .order_by("ordered_at", "pk")
-    )
-    converted = 0
-    for order in candidates:  # few: only orders carrying an open coupon
-        recipient = coupon_redeem(order=order)
-        converted += recipient is not None and recipient.conversion_order_id == order.pk
-    return converted
 
 
 @transaction.atomic

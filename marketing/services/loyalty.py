@@ -9,9 +9,10 @@ negative balance impossible even if two redemptions race.
 The tier and the 12-month spend are stored on the account too (loyalty_refresh), so
 audiences select a tier through an index and the 360° page reads one row: refreshed for
 the customer on each of their orders and ledger changes, for imported orders in bulk
-(loyalty_earn_orders), and for everyone nightly and when admins change the tiers.
+(marketing.services.order_rewards), and for everyone nightly and when admins change the tiers.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -40,7 +41,6 @@ from django.utils.translation import gettext as _
 from crm.lib.tasks import publish, queue_on_commit
 from customers.models import Customer
 from marketing.models import LoyaltyAccount, LoyaltyEntry, LoyaltyRule, LoyaltyTier
-from marketing.services.campaigns import coupon_redeem_orders
 from marketing.tasks import imported_orders, refresh_loyalty_tiers
 from sales.models import Order
 
@@ -111,67 +111,10 @@ def _order_reason(number: str) -> str:
     return _("Order %(number)s") % {"number": number}
 
 
-EARN_BATCH = 2000
-
-
-def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
-    """Points for many orders at once (an import), then their customers' spend and tier.
-
-    Idempotent like loyalty_earn: an order that already earned is skipped by the same
-    unique constraint, and balances are recounted from the ledger. Batches of EARN_BATCH
-    orders, one transaction each, locking the batch's accounts in customer order (the
-    order every bulk writer takes, so two never deadlock). Returns the entries written.
-    """
-    rule = loyalty_rule()
-    written, after = 0, 0
-    while True:
-        batch = list(
-            orders.filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "customer_id", "number", "total")[:EARN_BATCH]
-        )
-        if not batch:
-            return written
-        after = batch[-1][0]
-        entries = [
-            LoyaltyEntry(
-                customer_id=customer_id,
-                kind=LoyaltyEntry.Kind.EARNED,
-                points=points,
-                reason=_order_reason(number),
-                order_id=pk,
-            )
-            for pk, customer_id, number, total in batch
-            if (points := points_for(total, rule)) > 0
-        ]
-        customer_ids = sorted({row[1] for row in batch})
-        with transaction.atomic():
-            _open_accounts(customer_ids)
-            _lock_accounts(customer_ids)
-            before = LoyaltyEntry.objects.filter(order_id__in=[e.order_id for e in entries])
-            known = set(before.values_list("order_id", flat=True))
-            LoyaltyEntry.objects.bulk_create(
-                [e for e in entries if e.order_id not in known], ignore_conflicts=True
-            )
-            written += len(entries) - len(known)
-            _recount(customer_ids)
-            _refresh(customer_ids, timezone.now() - SPEND_WINDOW)
-
-
-def _lock_accounts(customer_ids: list[int]) -> None:
+def _lock_accounts(customer_ids: Iterable[int] | QuerySet) -> None:
     """Lock these customers' accounts in customer order (they must exist)."""
     accounts = LoyaltyAccount.objects.select_for_update().filter(customer_id__in=customer_ids)
     list(accounts.order_by("customer_id").values_list("pk", flat=True))
-
-
-def _recount(customer_ids: list[int]) -> None:
-    """Balance and points earned from the ledger, as _record keeps them."""
-    entries = LoyaltyEntry.objects.filter(customer_id=OuterRef("customer_id")).order_by()
-    earned = entries.filter(points__gt=0).exclude(kind=LoyaltyEntry.Kind.REDEEMED)
-    LoyaltyAccount.objects.filter(customer_id__in=customer_ids).update(
-        balance=Coalesce(_sum(entries, "points"), 0),
-        earned=Coalesce(_sum(earned, "points"), 0),
-    )
 
 
 def _sum(rows: QuerySet, field: str) -> Subquery:
@@ -358,24 +301,3 @@ def imported_orders_queue(*, first_id: int, last_id: int) -> None:
     """Reward an import's orders (ids first_id..last_id) in the background: an import may
     bring a million orders. Queued at once: sales sends orders_imported after its commit."""
     publish(imported_orders, first_id, last_id)
-
-
-def imported_orders_reward(*, first_id: int, last_id: int) -> dict[str, int]:
-    """What an order import means to marketing: points, coupon conversions, tiers."""
-    orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)
-    return {
-        "entries": loyalty_earn_orders(orders),
-        "redemptions": coupon_redeem_orders(orders),
-    }
-
-
-def loyalty_catch_up() -> dict[str, int]:
-    """Catch up on the last two days' orders whose points or coupon were missed (a
-    receiver that failed, an import whose task was never queued; both steps skip what was
-    done), then re-tier everyone, as spend leaves the 12-month window."""
-    recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
-    return {
-        "entries": loyalty_earn_orders(recent),
-        "redemptions": coupon_redeem_orders(recent),
-        "accounts": loyalty_refresh(),
-    }

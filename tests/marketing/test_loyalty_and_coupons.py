@@ -20,13 +20,13 @@ from marketing.services.campaigns import COUPON_ALPHABET, coupon_codes
 from marketing.services.loyalty import (
     loyalty_adjust,
     loyalty_earn,
-    loyalty_earn_orders,
     loyalty_redeem,
     loyalty_refresh,
     loyalty_rule,
     loyalty_status,
     points_for,
 )
+from marketing.services.order_rewards import loyalty_earn_orders
 from sales.models import Order
 from sales.services import order_create
 from tests.factories import (

@@ -1,14 +1,21 @@
 """Time import_orders of 1,000,000 rows beside PostgreSQL's own COPY of the same file.
 
 python manage.py bench_import_orders [--rows 1000000] [--customers 100000] [--seed 42]
+    [--grouped]
+
+The file lists the orders in time order, as a shop's export does; --grouped sorts it by
+customer instead (the layout earlier benchmarks used).
 
 1. Creates the customers the file names (external ids BENCH-000001...) by COPY, if absent,
    and writes a reproducible CSV in /tmp (kept for the next run).
 2. Deletes the orders of those customers (TRUNCATE when the table holds no others),
    so the import starts from none.
 3. Times, in the same run: (a) COPY of the file into a bare temporary table (the floor),
-   (b) import_orders into the real tables, (c) import_orders of the same file again
-   (creates nothing). Prints the times and the ratio (b) / (a).
+   (b) import_orders into the real tables, (b') its follow-up (loyalty points, coupons
+   and tiers of the new orders, inline without a broker) in orders per second beside its
+   floor, an INSERT ... SELECT of the same orders' points into a bare temporary table,
+   (c) import_orders of the same file again (creates nothing). Prints the times and the
+   ratio (b) / (a).
 """
 
 import csv
@@ -21,6 +28,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Max, Min
 
 from customers.models import Customer
 from customers.services import customers_create_for_import
@@ -37,8 +45,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_count_options(parser, rows=1_000_000, customers=100_000, seed=42)
+        parser.add_argument(
+            "--grouped", action="store_true", help="Orders grouped by customer, not in time order."
+        )
 
-    def handle(self, *args, rows, customers, seed, **options):
+    def handle(self, *args, rows, customers, seed, grouped, **options):
         if rows < 1 or customers < 1:
             raise CommandError("--rows and --customers must be positive.")
         ensure_database(self.stdout)
@@ -46,9 +57,10 @@ class Command(BaseCommand):
             raise CommandError("bench_import_orders measures PostgreSQL only: set DATABASE_URL.")
         call_command("migrate", interactive=False, verbosity=0)
         self._customers(customers)
-        path = self._file(rows, customers, seed)
+        path = self._file(rows, customers, seed, grouped)
         size_mb = path.stat().st_size / 1e6
-        self.stdout.write(f"File: {path} ({rows:,} rows, {size_mb:.0f} MB)")
+        layout = "grouped by customer" if grouped else "in time order"
+        self.stdout.write(f"File: {path} ({rows:,} rows {layout}, {size_mb:.0f} MB)")
 
         bench_orders = Order.objects.filter(customer__external_id__startswith=PREFIX)
         started = time.perf_counter()
@@ -57,7 +69,13 @@ class Command(BaseCommand):
         else:  # only orders of earlier runs: start from an empty table, not a bloated one
             deleted = Order.objects.count()
             with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE sales_order CASCADE")
+                cursor.execute("TRUNCATE sales_order CASCADE")  # and the ledger entries
+        with connection.cursor() as cursor:  # the follow-up starts from no loyalty account
+            cursor.execute(
+                "DELETE FROM marketing_loyaltyaccount a USING customers_customer c"
+                " WHERE c.id = a.customer_id AND c.external_id LIKE %s",
+                [PREFIX + "%"],
+            )
         self.stdout.write(
             f"Deleted {deleted:,} orders of earlier runs in {time.perf_counter() - started:.1f} s."
         )
@@ -86,7 +104,13 @@ class Command(BaseCommand):
         self.stdout.write(f"      file check, commit (deferred foreign key checks): {rest:.1f} s")
         self.stdout.write(
             f"(b') after commit, the receivers of orders_imported (inline without a broker;"
-            f" marketing awards points, coupons and tiers): {after_commit:.1f} s"
+            f" marketing awards points, coupons and tiers): {after_commit:.1f} s,"
+            f" {first.created / after_commit:,.0f} orders/s"
+        )
+        follow_floor = _follow_up_floor(bench_orders)
+        self.stdout.write(
+            f"     its floor, the points of the same orders INSERTed ... SELECTed into a bare"
+            f" table: {follow_floor:.1f} s, {first.created / follow_floor:,.0f} orders/s"
         )
         started = time.perf_counter()
         again = _import(path)
@@ -115,11 +139,15 @@ class Command(BaseCommand):
                 f"Created {len(missing):,} customers by COPY in {time.perf_counter() - started:.1f} s."
             )
 
-    def _file(self, rows: int, customers: int, seed: int) -> Path:
-        """Half the rows with an order number, half keyed by customer, time and total."""
-        path = Path(tempfile.gettempdir()) / f"crm-bench-orders-{rows}-{customers}-{seed}.csv"
+    def _file(self, rows: int, customers: int, seed: int, grouped: bool) -> Path:
+        """Half the rows with an order number, half keyed by customer, time and total; in
+        time order, or (grouped) sorted by customer."""
+        name = f"crm-bench-orders-{rows}-{customers}-{seed}{'-grouped' if grouped else ''}.csv"
+        path = Path(tempfile.gettempdir()) / name
         if path.exists():
             return path
+        if grouped:
+            return _grouped(self._file(rows, customers, seed, grouped=False), path)
         rng = random.Random(seed)
         start = datetime(2023, 1, 1)
         channels = ["sales", "web", "web", "store", "partner"]
@@ -169,6 +197,38 @@ class Command(BaseCommand):
                 while block := source.read(1 << 20):
                     copy.write(block)
             return time.perf_counter() - started
+
+
+def _grouped(source: Path, path: Path) -> Path:
+    """The file's rows sorted by customer, then time."""
+    with source.open(encoding="utf-8", newline="") as text:
+        header, *rows = csv.reader(text)
+    rows.sort(key=lambda row: (row[0], row[1]))
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    partial.rename(path)
+    return path
+
+
+def _follow_up_floor(orders) -> float:
+    """PostgreSQL's own INSERT ... SELECT of the orders' points and reasons into a bare
+    temporary table (no keys, no indexes): the floor of the import's follow-up."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_points_floor (customer_id bigint, points integer,"
+            " reason text, order_id bigint) ON COMMIT DROP"
+        )
+        ids = orders.aggregate(first=Min("pk"), last=Max("pk"))
+        started = time.perf_counter()
+        cursor.execute(
+            "INSERT INTO bench_points_floor SELECT customer_id, FLOOR(total), 'Order ' || number,"
+            " id FROM sales_order WHERE id BETWEEN %s AND %s AND total > 0",
+            [ids["first"], ids["last"]],
+        )
+        return time.perf_counter() - started
 
 
 def _import(path: Path):

@@ -1,0 +1,195 @@
+"""Loyalty points and coupon conversions for many orders at once (an import, the nightly
+catch-up): a few set-based statements per batch instead of a round trip per order.
+
+The result is what placing the orders one by one gives (loyalty_earn and coupon_redeem per
+order; tests compare both): the same ledger rows, balances, tiers and conversions. It is
+idempotent: an order that earned is skipped (and the ledger's unique constraint says so
+too), and each batch's entries and balances commit together, so a run killed halfway and
+run again never doubles points.
+"""
+
+# ruff: noqa: S608 - the SQL is built from table names and Django-compiled querysets only
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from marketing.models import LoyaltyAccount, LoyaltyEntry, LoyaltyRule
+from marketing.services.loyalty import (
+    CATCH_UP,
+    MAX_POINTS,
+    REFRESH_BATCH,
+    SPEND_WINDOW,
+    _lock_accounts,
+    _order_reason,
+    _refresh,
+    loyalty_refresh,
+    loyalty_rule,
+)
+from sales.models import Order
+
+# Orders per transaction: each batch updates its customers' accounts once, so bigger
+# batches rewrite fewer account rows (200,000 orders of 100,000 customers touch 86,000).
+EARN_BATCH = 200_000
+
+_ACCOUNT = LoyaltyAccount._meta.db_table
+_ENTRY = LoyaltyEntry._meta.db_table
+
+
+def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
+    """Points for many orders by the rule, then their customers' spend and tier; returns
+    the entries written.
+
+    Per batch of EARN_BATCH orders (in id order), one transaction: open the customers'
+    accounts, lock them in customer order (the order every bulk writer takes, so two never
+    deadlock; every ledger writer holds its account's lock), add the new points to the
+    balances, and insert the entries with one INSERT ... SELECT. Spend and tier once at
+    the end, for each customer once.
+    """
+    rule = loyalty_rule()
+    _analyze(Order._meta.db_table, _ENTRY)  # an import just wrote the orders
+    ids = orders.order_by("pk").values_list("pk", flat=True)
+    written, after = 0, 0
+    while True:
+        upper = list(ids.filter(pk__gt=after)[EARN_BATCH - 1 : EARN_BATCH])
+        batch = orders.filter(pk__gt=after, **({"pk__lte": upper[0]} if upper else {}))
+        written += _earn_batch(batch, rule, (after, upper[0] if upper else None))
+        if not upper:
+            break
+        after = upper[0]
+    customer_ids = list(
+        orders.order_by("customer_id").values_list("customer_id", flat=True).distinct()
+    )
+    since = timezone.now() - SPEND_WINDOW
+    for start in range(0, len(customer_ids), REFRESH_BATCH):
+        _refresh(customer_ids[start : start + REFRESH_BATCH], since)
+    return written
+
+
+@transaction.atomic
+def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule, ids: tuple[int, int | None]) -> int:
+    batch_sql, batch_params = batch.values("pk").query.sql_with_params()
+    customers = batch.order_by().values("customer_id")
+    customers_sql, customers_params = customers.distinct().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_ACCOUNT} (customer_id, balance, earned, spend_12m, tier_id,"
+            f" refreshed_at) SELECT c.customer_id, 0, 0, 0, NULL, NULL FROM ({customers_sql}) c"
+            " WHERE true ON CONFLICT DO NOTHING",
+            customers_params,
+        )
+        if cursor.rowcount > 1000:
+            _analyze(_ACCOUNT)
+        _lock_accounts(customers)
+        if not rule.is_active:
+            return 0
+        new_sql, new_params = _new_entries_sql(batch_sql, batch_params, rule, ids)
+        cursor.execute(
+            f"UPDATE {_ACCOUNT} SET balance = balance + n.points, earned = earned + n.points"
+            f" FROM (SELECT customer_id, SUM(points) AS points FROM ({new_sql}) e"
+            f" GROUP BY customer_id) n WHERE {_ACCOUNT}.customer_id = n.customer_id",
+            new_params,
+        )
+        prefix, suffix = _order_reason("\0").split("\0")
+        cursor.execute(
+            f"INSERT INTO {_ENTRY} (customer_id, kind, points, reason, order_id,"
+            " created_by_id, created_at)"
+            f" SELECT e.customer_id, %s, e.points, %s || e.number || %s, e.id, NULL, %s"
+            f" FROM ({new_sql}) e WHERE true ORDER BY e.id ON CONFLICT DO NOTHING",
+            [LoyaltyEntry.Kind.EARNED, prefix, suffix, timezone.now(), *new_params],
+        )
+        written = cursor.rowcount
+        if written > 1000:
+            _analyze(_ENTRY)  # the next batch's NOT EXISTS must know the ledger grew
+        return written
+
+
+def _analyze(*tables: str) -> None:
+    """Fresh statistics of tables a bulk write just grew: planned with the old ones (a
+    ledger of no rows), NOT EXISTS became a nested loop scanning the whole ledger per
+    order, 1,200 orders/s on 1,000,000. Sampled: about a second on 10,000,000 rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
+def _new_entries_sql(
+    batch_sql: str, batch_params: tuple, rule: LoyaltyRule, ids: tuple[int, int | None]
+) -> tuple[str, list]:
+    """The batch's orders that earn points and have not: id, customer_id, number, points.
+
+    The batch's id range is repeated outside its subquery, so the orders are read by
+    their primary key, not scanned whole for each batch."""
+    params: list[object]
+    if connection.vendor == "postgresql":
+        points, params = "LEAST(FLOOR(o.total * %s), %s)::integer", [rule.points_per_unit]
+    else:  # SQLite keeps decimals as floats: whole cents times thousandths of a point, in
+        # integers, so 0.29 at 100 points per unit earns 29 (as Decimal does), not 28.
+        points = "MIN(CAST(ROUND(o.total * 100) AS INTEGER) * %s / 100000, %s)"
+        params = [int(rule.points_per_unit * 1000)]
+    params.append(MAX_POINTS)
+    sql = (
+        f"SELECT o.id, o.customer_id, o.number, {points} AS points FROM {Order._meta.db_table} o"
+        f" WHERE o.id > %s AND o.id <= %s AND o.id IN ({batch_sql})"
+        f" AND o.total > 0 AND o.total >= %s AND {points} > 0"
+        f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id AND x.kind = %s)"
+    )
+    after, upper = ids
+    return sql, [
+        *params,
+        after,
+        upper if upper is not None else 2**63 - 1,
+        *batch_params,
+        rule.minimum_order_total,
+        *params,
+        LoyaltyEntry.Kind.EARNED,
+    ]
+
+
+def coupon_redeem_orders(orders: QuerySet[Order]) -> int:
+    """coupon_redeem for many orders in one statement: each open coupon (its recipient not
+    converted yet) is converted by the oldest of these orders that its own customer placed
+    with the code (trimmed, any case). Returns the conversions recorded."""
+    from marketing.models import CampaignRecipient
+
+    table = CampaignRecipient._meta.db_table
+    orders_sql, params = orders.values("pk").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET conversion_order_id = f.order_id, converted_at = f.ordered_at,"
+            " revenue = f.total, outcome = %s"
+            " FROM (SELECT r.id AS recipient_id, o.id AS order_id, o.ordered_at, o.total,"
+            " ROW_NUMBER() OVER (PARTITION BY r.id ORDER BY o.ordered_at, o.id) AS n"
+            f" FROM {Order._meta.db_table} o JOIN {table} r ON r.customer_id = o.customer_id"
+            " AND r.coupon_code = UPPER(TRIM(o.coupon_code))"
+            f" WHERE o.id IN ({orders_sql}) AND o.coupon_code <> ''"
+            " AND r.coupon_code <> '' AND r.conversion_order_id IS NULL) f"
+            f" WHERE {table}.id = f.recipient_id AND f.n = 1"
+            f" AND {table}.conversion_order_id IS NULL",
+            [CampaignRecipient.Outcome.CONVERTED, *params],
+        )
+        return cursor.rowcount
+
+
+# --- the background jobs' work (marketing.tasks) ----------------------------------
+
+
+def imported_orders_reward(*, first_id: int, last_id: int) -> dict[str, int]:
+    """What an order import means to marketing: points, coupon conversions, tiers."""
+    orders = Order.objects.filter(pk__gte=first_id, pk__lte=last_id)
+    return {
+        "entries": loyalty_earn_orders(orders),
+        "redemptions": coupon_redeem_orders(orders),
+    }
+
+
+def loyalty_catch_up() -> dict[str, int]:
+    """Catch up on the last two days' orders whose points or coupon were missed (a
+    receiver that failed, an import whose task was never queued; both steps skip what was
+    done), then re-tier everyone, as spend leaves the 12-month window."""
+    recent = Order.objects.filter(created_at__gte=timezone.now() - CATCH_UP)
+    return {
+        "entries": loyalty_earn_orders(recent),
+        "redemptions": coupon_redeem_orders(recent),
+        "accounts": loyalty_refresh(),
+    }
