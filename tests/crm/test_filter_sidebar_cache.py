@@ -79,5 +79,6 @@ def test_the_ticket_queue_sidebar_follows_its_filters(agent, agent_client):
     TicketFactory(customer=customer)
     plain = sidebar(agent_client.get("/service/tickets/?view=all"))
     for_customer = sidebar(agent_client.get(f"/service/tickets/?view=all&customer={customer.pk}"))
-    assert f'value="{customer.pk}"' in for_customer and f'value="{customer.pk}"' not in plain
+    hidden = f'name="customer" value="{customer.pk}"'
+    assert hidden in for_customer and 'name="customer" value=' not in plain
     assert len(fragments) == 2
