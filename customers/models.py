@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.lib.choice_labels import ChoiceLabels
 from customers.choices import CustomerStage
 
 phone_validator = RegexValidator(
@@ -62,7 +63,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Customer(models.Model):
+class Customer(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
@@ -260,7 +261,7 @@ class Contact(models.Model):
         return self.name
 
 
-class Interaction(models.Model):
+class Interaction(ChoiceLabels, models.Model):
     class Direction(models.TextChoices):
         INBOUND = "in", _("Inbound")
         OUTBOUND = "out", _("Outbound")

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.choice_labels import ChoiceLabels
 from crm.lib.money import MONEY
 from marketing.audience_rule import AudienceRule
 from marketing.lead_form_link import LEAD_CONFIRM_MAX_AGE, lead_form_token
@@ -32,7 +33,7 @@ class CampaignChannel(models.TextChoices):
     SOCIAL = "social", _("Social")
 
 
-class Campaign(models.Model):
+class Campaign(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.choice_labels import ChoiceLabels
 from crm.lib.money import MONEY
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -112,7 +113,7 @@ class Stage(models.Model):
         return self.is_won or self.is_lost
 
 
-class Deal(models.Model):
+class Deal(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")
@@ -232,7 +233,7 @@ class DealStageChange(models.Model):
         return f"{self.deal}: {self.from_stage} → {self.to_stage}"
 
 
-class Quote(models.Model):
+class Quote(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SENT = "sent", _("Sent")
@@ -341,7 +342,7 @@ class QuoteLine(LineAmounts):
         return self.description
 
 
-class Order(models.Model):
+class Order(ChoiceLabels, models.Model):
     """A purchase: what analytics reads for recency, frequency and value."""
 
     class Channel(models.TextChoices):

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.choice_labels import ChoiceLabels
+
 
 class Priority(models.TextChoices):
     # Ordered lowest first; escalation raises a ticket one step (service.sla.raised_priority).
@@ -124,7 +126,7 @@ class Holiday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
-class Ticket(models.Model):
+class Ticket(ChoiceLabels, models.Model):
     class Channel(models.TextChoices):
         PHONE = "phone", _("Phone")
         EMAIL = "email", _("Email")
