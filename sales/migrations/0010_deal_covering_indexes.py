@@ -44,6 +44,6 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY
 
-    dependencies = [("sales", "0008_deal_created_at_index")]
+    dependencies = [("sales", "0009_customer_order_stats")]
 
     operations = [migrations.RunPython(create, drop)]
