@@ -162,6 +162,8 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             % {"count": len(tokens)},
             messages.SUCCESS,
         )
+
+
 @admin.register(DomainEvent)
 class DomainEventAdmin(admin.ModelAdmin):
     """What the services recorded for webhooks: read-only, like the audit log."""

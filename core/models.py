@@ -319,6 +319,8 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
 class DomainEvent(models.Model):
     """Something other systems care about happened (core.events): a customer was created,
     a deal won, a ticket resolved. Written in the transaction of the change, so a rolled-back
