@@ -56,5 +56,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: igno
         "SegmentRunStatusEnum": "analytics.models.SegmentRun.Status",
         "CampaignStatusEnum": "marketing.models.Campaign.Status",
         "CampaignChannelEnum": "marketing.models.CampaignChannel",
+        "OrderChannelEnum": "sales.models.Order.Channel",
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "TicketMessageKindEnum": "service.models.TicketMessage.Kind",
     }
 )
