@@ -164,20 +164,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         form = TicketCreateForm(body.as_form_data(), customer=customer)
         if not form.is_valid():
             raise _problem_form_errors(form)
-        data = form.cleaned_data
-        ticket = ticket_create(
-            customer=customer,
-            subject=data["subject"],
-            description=data["description"],
-            channel=data["channel"],
-            category=data["category"],
-            priority=data["priority"],
-            contact=data["contact"],
-            assignee=data["assignee"],
-            team=data["team"],
-            tags=list(data["tags"]),
-            created_by=request.user,
-        )
+        ticket = ticket_create(customer=customer, created_by=request.user, **form.ticket_fields())
         ticket = self.get_queryset().get(pk=ticket.pk)
         return etag_response(_created(TicketSerializer(ticket).data), ticket)
 

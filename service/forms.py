@@ -80,6 +80,11 @@ class TicketCreateForm(forms.Form):
     def clean_description(self):
         return _text(self.cleaned_data["description"], _("Describe the customer's request."))
 
+    def ticket_fields(self) -> dict:
+        """The valid form as service.services.ticket_create's keywords (the page and the API)."""
+        fields = {name: self.cleaned_data[name] for name in self.fields if name != "tags"}
+        return {**fields, "tags": list(self.cleaned_data["tags"])}
+
 
 class ReplyForm(forms.Form):
     PUBLIC, INTERNAL = "public", "internal"

@@ -157,20 +157,9 @@ def ticket_create_view(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 ticket = ticket_create(
-                    customer=customer,
-                    subject=data["subject"],
-                    description=data["description"],
-                    channel=data["channel"],
-                    category=data["category"],
-                    priority=data["priority"],
-                    contact=data["contact"],
-                    assignee=data["assignee"],
-                    team=data["team"],
-                    tags=list(data["tags"]),
-                    created_by=request.user,
+                    customer=customer, created_by=request.user, **form.ticket_fields()
                 )
             except ValidationError as error:
                 form.add_error(None, error)
