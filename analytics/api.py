@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from analytics import reports, selectors
 from analytics.models import CustomerValue, Segment, SegmentRun
 from analytics.panels import current_run_id
-from core.api import ApiCursorPagination
+from core.api import ApiCursorPagination, ApiModelSerializer
 from core.api_router import ApiRouter
 from crm.lib.params import MAX_ID
 from customers.selectors import customers_visible_to, may_see_customer_money
@@ -197,7 +197,7 @@ class SegmentRowSerializer(serializers.Serializer):
     average_ltv = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
 
 
-class SegmentRunSerializer(serializers.ModelSerializer):
+class SegmentRunSerializer(ApiModelSerializer):
     class Meta:
         model = SegmentRun
         fields = [

@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -261,3 +261,22 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         return response
 
     return wrapper
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """The base of every API serializer, so answers match the schema: emails are plain
+    strings (a blank "" is no `format: email` value; the forms check addresses), and a
+    choice field that may be blank keeps "" among its values even when read-only (DRF
+    drops `allow_blank` from read-only fields, and the schema's enum with it)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.EmailField: serializers.CharField,
+    }
+
+    def include_extra_kwargs(self, kwargs: dict, extra_kwargs: dict) -> dict:
+        may_be_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if may_be_blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs

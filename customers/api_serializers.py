@@ -4,25 +4,14 @@ services, which customers/api.py runs on what they let through."""
 
 from typing import Any
 
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import ApiModelSerializer
 from customers.models import Channel, Contact, Customer, Interaction, Tag, Task
 from customers.services import CUSTOMER_FIELDS
 
 MAX_ID = 2**31 - 1  # no id a database integer holds is larger: refused before any query
-
-
-class ApiModelSerializer(serializers.ModelSerializer):
-    """Emails as plain strings: a blank one ("") is no `format: email` value, and the forms
-    check the address. Blank choices stay allowed (fields are not made read-only, which
-    would drop `allow_blank` from the schema), so answers match the schema."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.EmailField: serializers.CharField,
-    }
 
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import etag_response
+from core.api import ApiModelSerializer, etag_response
 from core.api_router import ApiRouter
 from marketing.filters import CampaignFilter
 from marketing.models import Campaign, CampaignRecipient
@@ -37,7 +37,7 @@ class CampaignApiFilter(CampaignFilter):
 del CampaignApiFilter.base_filters["sort"]  # this class's own copy; the list page keeps it
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ApiModelSerializer):
     owner = serializers.IntegerField(source="owner_id", read_only=True)
     currency = serializers.SerializerMethodField()
 

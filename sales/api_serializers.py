@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import ApiModelSerializer
 from crm.lib.money import MONEY_MAX
 from crm.lib.params import MAX_ID
 from sales.models import Deal, Order, OrderLine, Product, Quote, QuoteLine
@@ -63,7 +64,7 @@ def percent_field(**kwargs: Any) -> serializers.DecimalField:
     )
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ApiModelSerializer):
     unit_price = money_field()
     tax_rate = percent_field(required=False)
 
@@ -72,7 +73,7 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = ["id", "sku", "name", "unit_price", "tax_rate", "is_active"]
 
 
-class DealSerializer(serializers.ModelSerializer):
+class DealSerializer(ApiModelSerializer):
     is_stale = serializers.BooleanField(read_only=True, default=False)
     weighted_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
 
@@ -117,7 +118,7 @@ class DealLoseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class QuoteLineSerializer(serializers.ModelSerializer):
+class QuoteLineSerializer(ApiModelSerializer):
     net_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     tax_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
@@ -131,7 +132,7 @@ class QuoteLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(ApiModelSerializer):
     lines = QuoteLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -143,7 +144,7 @@ class QuoteSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ApiModelSerializer):
     product_sku = serializers.SerializerMethodField()
     net_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     tax_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
@@ -161,7 +162,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         return line.product.sku if line.product is not None else None
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ApiModelSerializer):
     order_number = serializers.CharField(source="number", read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
 

@@ -6,6 +6,7 @@ and service.services, which the views call."""
 
 from rest_framework import serializers
 
+from core.api import ApiModelSerializer
 from crm.lib.params import MAX_ID
 from service import knowledge as kb
 from service.forms import ReplyForm, TicketCreateForm
@@ -15,7 +16,7 @@ _ID = {"min_value": 1, "max_value": MAX_ID}
 BODY_MAX = 20_000
 
 
-class TicketMessageSerializer(serializers.ModelSerializer):
+class TicketMessageSerializer(ApiModelSerializer):
     """A message of the thread: a public reply (an agent's or the customer's) or a note."""
 
     author = serializers.IntegerField(source="author_id", allow_null=True, read_only=True)
@@ -32,7 +33,7 @@ class TicketMessageSerializer(serializers.ModelSerializer):
         return message.author.get_username()
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ApiModelSerializer):
     """A ticket as the queue lists it, with its SLA due times and flags."""
 
     customer = serializers.IntegerField(source="customer_id", allow_null=True, read_only=True)
@@ -160,7 +161,7 @@ class ResolveSerializer(serializers.Serializer):
     root_cause = serializers.ChoiceField(choices=Ticket.RootCause.choices, required=False)
 
 
-class KnowledgeArticleSerializer(serializers.ModelSerializer):
+class KnowledgeArticleSerializer(ApiModelSerializer):
     """A published article: its Markdown and the safe HTML the help pages show."""
 
     category = serializers.IntegerField(source="category_id", allow_null=True, read_only=True)
@@ -191,7 +192,7 @@ class KnowledgeArticleSerializer(serializers.ModelSerializer):
         return str(kb.render_markdown(article.body))
 
 
-class SatisfactionResponseSerializer(serializers.ModelSerializer):
+class SatisfactionResponseSerializer(ApiModelSerializer):
     ticket = serializers.IntegerField(source="ticket_id", read_only=True)
 
     class Meta:

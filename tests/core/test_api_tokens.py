@@ -125,6 +125,22 @@ def test_the_throttle_counts_per_token(rep, rf):
     assert str(one.pk) in key(one)
 
 
+def test_a_token_over_its_rate_gets_429_and_another_token_goes_on(rep, monkeypatch):
+    from django.core.cache import cache
+
+    cache.clear()  # the counts of earlier tests' tokens, which may have had these ids
+    monkeypatch.setattr(ApiUserRateThrottle, "THROTTLE_RATES", {"api": "3/min"})
+    busy, busy_text = make_token(rep)
+    _other, other_text = make_token(rep)
+    client = bearer(busy_text)
+    assert [client.get("/api/v1/customers/").status_code for _ in range(3)] == [200] * 3
+    refused = client.get("/api/v1/customers/")
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/problem+json"
+    assert int(refused["Retry-After"]) > 0
+    assert bearer(other_text).get("/api/v1/customers/").status_code == 200
+
+
 def test_creating_and_revoking_are_audited(rep):
     token, _ = make_token(rep)
     api_token_revoke(token=token, by=rep)
