@@ -5,6 +5,7 @@ Before: files were kept forever after import or cancel, a user could keep any nu
 waiting, and each view of a preview analysed the whole file again.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -131,9 +132,10 @@ def test_the_order_preview_is_analysed_once_while_its_owner_looks_at_it(
         again = manager_client.get(url)
     assert (again.context["report"].rows, again.context["report"].created) == (1, 1)
 
-    # The dry run looks the rows' customers up; a cached preview does not.
+    # The dry run looks the rows' customers up (through the ORM, or on PostgreSQL in one
+    # query over the staged rows); a cached preview does not.
     def lookups(queries) -> list[str]:
-        return [q["sql"] for q in queries if 'FROM "customers_customer" ' in q["sql"]]
+        return [q["sql"] for q in queries if re.search(r'customers_customer"? ', q["sql"])]
 
     assert lookups(first.captured_queries)
     assert not lookups(second.captured_queries)

@@ -16,6 +16,7 @@ from django.core.management import get_commands, load_command_class
 ROOT = Path(settings.BASE_DIR)
 BENCH_COMMANDS = [
     "bench_analytics",
+    "bench_api",
     "bench_audience",
     "bench_campaign_send",
     "bench_import_orders",
