@@ -42,6 +42,7 @@ from devtools.management.commands.bench_load import _answers, _database_url, _fr
 ROOT = Path(settings.BASE_DIR)
 BENCH_USER = "bench-api"
 SKUS = [f"BENCH-API-{n}" for n in range(20)]
+SHOP_PREFIX, SHOP_CUSTOMERS = "bench-api-shop-", 5000
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Command(BaseCommand):
         token = self._token()
         if options["target"] == "orders":
             self._products()
+            self._shop_customers()
         self._enough_customers(options["customers"])
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -117,6 +119,14 @@ class Command(BaseCommand):
             Product.objects.get_or_create(
                 sku=sku, defaults={"name": sku, "unit_price": Decimal("10.00")}
             )
+
+    def _shop_customers(self) -> None:
+        """The web shop's customers that order_body's orders name by external id."""
+        if not Customer.objects.filter(external_id=f"{SHOP_PREFIX}0").exists():
+            with transaction.atomic():
+                insert_bench_customers(
+                    0, SHOP_CUSTOMERS, prefix=SHOP_PREFIX, name="Shop", email="bench-api-shop"
+                )
 
     def _enough_customers(self, wanted: int) -> None:
         have = Customer.objects.count()
@@ -188,7 +198,7 @@ def order_body(run: str, i: int) -> dict:
     """The shape sales/api.py accepts (docs/api.md): the customer by external id, upserted by
     order number, lines by SKU."""
     return {
-        "customer_external_id": f"bench-api-shop-{i % 5000}",
+        "customer_external_id": f"{SHOP_PREFIX}{i % SHOP_CUSTOMERS}",
         "order_number": f"BENCH-{run}-{i}",
         "ordered_at": datetime.now(UTC).isoformat(),
         "currency": settings.CRM_CURRENCY,
