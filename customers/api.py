@@ -9,6 +9,7 @@ import django_filters
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -225,7 +226,16 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             except IntegrityError:
                 continue  # a concurrent request created it first: update that one
             return self._answer(customer, status.HTTP_201_CREATED)
-        raise exceptions.APIException(_("The customer changed meanwhile; retry."))
+        raise UpsertConflict()
+
+
+class UpsertConflict(exceptions.APIException):
+    """The customer could not be saved twice in a row (a race lost twice, or a rule the
+    database holds that the form does not check): the client retries or looks."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("The customer changed meanwhile; retry.")
+    default_code = "upsert_conflict"
 
 
 class ContactFilter(django_filters.FilterSet):

@@ -55,8 +55,13 @@ class Answer:
 
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one (mapped, 6to4, Teredo) is judged as itself:
+        # 2002:7f00:1:: is 127.0.0.1 to a host that routes 6to4.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not is_public(str(embedded)):
+            return False
+        ip = ip.ipv4_mapped or ip
     forbidden = (
         ip.is_private,
         ip.is_loopback,

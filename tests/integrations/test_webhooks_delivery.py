@@ -176,6 +176,7 @@ def test_a_stale_claim_is_released_and_counts_as_an_attempt(receiver, settings):
         "http://192.168.0.10/", "http://172.16.5.4/", "http://169.254.169.254/latest/meta-data",
         "http://[fe80::1]/", "http://224.0.0.1/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/",
         "http://100.64.0.1/", "http://240.0.0.1/", "http://[fc00::1]/", "http://[ff02::1]/",
+        "http://[2002:7f00:1::]/", "http://[2002:a00:1::]/",  # 6to4 of 127.0.0.1, 10.0.0.1
         "ftp://example.com/", "file:///etc/passwd", "javascript:alert(1)", "http:///nohost",
     ],
 )  # fmt: skip
@@ -192,6 +193,8 @@ def test_public_addresses_pass_the_check():
 
     assert is_public("93.184.216.34") and is_public("2606:2800:220:1:248:1893:25c8:1946")
     assert not is_public("::ffff:10.0.0.1")
+    assert is_public("2002:5db8:d822::")  # 6to4 of the public 93.184.216.34
+    assert not is_public("2001:0:4136:e378:8000:63bf:f5ff:fffe")  # Teredo, client 10.0.0.1
 
 
 def test_the_address_is_checked_again_at_delivery(receiver, settings):
