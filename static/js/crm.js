@@ -37,10 +37,17 @@
         button.textContent = button.dataset.copiedText;
       }
     };
+    // The selected field is copied the old way when the Clipboard API is missing or
+    // refuses (no permission, the page not focused).
+    const copySelection = function () {
+      if (document.execCommand("copy")) {
+        done();
+      }
+    };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () {});
-    } else if (document.execCommand("copy")) {
-      done();
+      navigator.clipboard.writeText(field.value).then(done, copySelection);
+    } else {
+      copySelection();
     }
   });
 })();

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from crm import roles
 from tests.factories import UserFactory
@@ -40,7 +41,7 @@ def test_a_rep_makes_uses_and_revokes_a_token_and_reads_the_docs(page, login, ba
     text = page.locator("#new-api-token-text").input_value()
     assert text.startswith("crm_")
     page.get_by_role("button", name="Copy").click()
-    assert page.get_by_role("button", name="Copied").is_visible()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()  # the copy is async
     shoot(page, "api-tokens-en")
 
     answer = page.request.get(
