@@ -20,9 +20,10 @@ from sales.api_base import PROBLEMS, BoundedLookupMixin, form_errors
 from sales.importing import _currency_cleaner as currency_cleaner  # the import's rule
 from sales.models import Order, Product
 from sales.order_filters import OrderFilter
+from sales.order_upsert import order_upsert
 from sales.quote_forms import OrderForm
 from sales.selectors import active_products, order_customers_for, orders_visible_to
-from sales.services import order_create, order_upsert
+from sales.services import order_create
 
 
 def _customer(user: Any, values: dict[str, Any]) -> Any:

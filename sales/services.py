@@ -1,15 +1,12 @@
 """Writes: deals move through stages, quotes become orders."""
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from types import EllipsisType
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -229,7 +226,7 @@ QUOTE_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _clean_lines(line_class, parent_field: str, parent, lines: list[dict]) -> list:
+def clean_lines(line_class, parent_field: str, parent, lines: list[dict]) -> list:
     """Line instances for `lines` (dicts of LINE_FIELDS), validated, with amounts that fit."""
     if not lines:
         raise ValidationError(_("Add at least one line."))
@@ -265,7 +262,7 @@ def quote_create(
         notes=notes,
         currency=deal.currency,
     )
-    built = _clean_lines(QuoteLine, "quote", quote, lines)
+    built = clean_lines(QuoteLine, "quote", quote, lines)
     save_with_next_number(quote, prefix="Q")
     for line in built:
         line.quote = quote
@@ -294,7 +291,7 @@ def quote_update(
         raise DealRuleError(_("Only a draft quote can be edited."))
     quote.valid_until = valid_until
     quote.notes = notes
-    built = _clean_lines(QuoteLine, "quote", quote, lines)
+    built = clean_lines(QuoteLine, "quote", quote, lines)
     save_new_version(quote)
     quote.lines.all().delete()
     QuoteLine.objects.bulk_create(built)
@@ -361,7 +358,7 @@ def order_create(
     )
     if currency:
         order.currency = currency
-    built = _clean_lines(OrderLine, "order", order, lines)
+    built = clean_lines(OrderLine, "order", order, lines)
     order.total = totals(built).total
     if number:
         order.number = number
@@ -451,80 +448,3 @@ def deal_update(
             deal=deal, from_stage=previous, to_stage=stage, changed_by=updated_by
         )
     return deal
-
-
-# Numbers the CRM gives (save_with_next_number): another system may not take one for a
-# new order, or the CRM's next number would collide with it.
-_CRM_NUMBER = re.compile(r"(?:SO|Q)-\d{4}-")
-
-
-@transaction.atomic
-def order_upsert(
-    *,
-    number: str,
-    replaceable: QuerySet[Order],
-    customer: Customer,
-    ordered_at: datetime,
-    lines: list[dict],
-    channel: str = Order.Channel.WEB,
-    coupon_code: str = "",
-    currency: str | None = None,
-) -> tuple[Order, bool]:
-    """The order another system knows by `number`: placed like any order (order_create) the
-    first time, replaced (its lines too) when that number comes again and the order is one
-    of `replaceable` (the caller's). Returns the order and whether it was created. Two
-    requests racing with one number make one order: the second waits on the unique
-    constraint, then replaces it."""
-    fields: dict[str, Any] = {
-        "customer": customer,
-        "ordered_at": ordered_at,
-        "lines": lines,
-        "channel": channel,
-        "coupon_code": coupon_code,
-        "currency": currency,
-    }
-    existing = Order.objects.select_for_update().filter(number=number).first()
-    if existing is None:
-        if _CRM_NUMBER.match(number):
-            raise ValidationError({"number": _("Numbers like SO-2026-… are the CRM's own.")})
-        try:
-            with transaction.atomic():
-                return order_create(number=number, **fields), True
-        except IntegrityError:
-            existing = Order.objects.select_for_update().filter(number=number).first()
-            if existing is None:
-                raise
-    if not replaceable.filter(pk=existing.pk).exists():
-        raise ValidationError(
-            {"number": _("An order with this number exists and you may not change it.")}
-        )
-    return _order_replace(order=existing, **fields), False
-
-
-def _order_replace(
-    *,
-    order: Order,
-    customer: Customer,
-    ordered_at: datetime,
-    lines: list[dict],
-    channel: str,
-    coupon_code: str,
-    currency: str | None,
-) -> Order:
-    """Everything of a (locked) order but its number, deal and quote, replaced; the
-    receivers of order_placed run again (each is idempotent per order: points are earned
-    once, a coupon newly on the order is redeemed, spend and tier are recounted)."""
-    if order.quote_id is not None:
-        raise ValidationError({"number": _("This order was made from a quote; it cannot change.")})
-    order.customer, order.ordered_at, order.channel = customer, ordered_at, channel
-    order.coupon_code = coupon_code.strip()
-    if currency:
-        order.currency = currency
-    built = _clean_lines(OrderLine, "order", order, lines)
-    order.total = totals(built).total
-    order.full_clean(validate_unique=False, validate_constraints=False)
-    order.save()
-    order.lines.all().delete()
-    OrderLine.objects.bulk_create(built)
-    transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
-    return order
