@@ -11,6 +11,7 @@ from core.api_tokens import api_token_revoke
 from core.audit import audit_record
 from core.models import (
     ApiToken,
+    Attachment,
     AuditEvent,
     DomainEvent,
     ExportFile,
@@ -179,3 +180,11 @@ class DomainEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "content_type", "size", "owner_type", "owner_id", "created_at"]
+    list_filter = ["owner_type", "content_type"]
+    search_fields = ["name", "sha256"]
+    readonly_fields = [field.name for field in Attachment._meta.fields]

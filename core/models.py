@@ -354,3 +354,47 @@ class DomainEvent(models.Model):
     @property
     def object_key(self) -> str:
         return f"{self.object_type}:{self.object_id}"
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    # A random name: the user's file name is kept in `name`, never used as a path.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file that belongs to a record of any app (a ticket message, an email interaction,
+    a customer, a deal, a quote): one model and one download view for all of them
+    (core.attachments). The owning app registers who may see its records; a download
+    asks that rule for this attachment's owner. Deleting the owner deletes its files.
+    """
+
+    owner_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    owner_id = models.CharField(max_length=64)
+    owner = GenericForeignKey("owner_type", "owner_id")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    # The name the user or the mail client gave it, cleaned of any path: shown, never opened.
+    name = models.CharField(_("name"), max_length=255)
+    # Sniffed from the content, not taken from the upload's claim.
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    # An image a message shows in its body (cid: in the HTML), not listed as a file.
+    content_id = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["owner_type", "owner_id"], name="attachment_owner")]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name

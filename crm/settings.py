@@ -425,3 +425,18 @@ CELERY_BEAT_SCHEDULE["core-purge-idempotency-keys"] = {
     "task": "core.tasks.purge_idempotency_keys",
     "schedule": timedelta(hours=1),
 }
+
+# Email in (issue 14, integrations.mail): a message larger than this is stored with its
+# headers and a note, not parsed; attachments are refused past their limits while the
+# upload streams in (core.attachments).
+CRM_MAIL_MAX_BYTES = env_int("CRM_MAIL_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+CRM_ATTACHMENT_MAX_BYTES = env_int("CRM_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+CRM_ATTACHMENT_MAX_MESSAGE_BYTES = env_int(
+    "CRM_ATTACHMENT_MAX_MESSAGE_BYTES", 40 * 1024 * 1024, minimum=1024
+)
+# A customer's email reopens a ticket resolved at most this many days ago (older: a new ticket).
+CRM_MAIL_REOPEN_DAYS = env_int("CRM_MAIL_REOPEN_DAYS", 14, minimum=0, maximum=365)
+# Opens (a pixel) and clicks (a signed redirect) of campaign emails; off sends plain links.
+CRM_EMAIL_TRACKING = env_bool("CRM_EMAIL_TRACKING", True)
+# Each active mailbox is polled this often by beat (integrations.tasks).
+CRM_MAIL_POLL_SECONDS = env_int("CRM_MAIL_POLL_SECONDS", 60, minimum=5, maximum=3600)

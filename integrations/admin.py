@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookEndpoint
 from integrations.webhook_services import delivery_redeliver
 
 
@@ -48,3 +48,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = ["name", "purpose", "address", "host", "folder", "is_active", "last_polled_at"]
+    list_filter = ["purpose", "is_active"]
+    search_fields = ["name", "address", "host"]
+    readonly_fields = ["uid_validity", "last_uid", "last_polled_at", "last_error"]
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "mailbox", "from_address", "subject", "status", "outcome"]
+    list_filter = ["status", "mailbox"]
+    search_fields = ["from_address", "subject", "message_id"]
+    readonly_fields = [field.name for field in InboundEmail._meta.fields]

@@ -113,3 +113,119 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} -> {self.endpoint_id} ({self.get_status_display()})"
+
+
+class Mailbox(models.Model):
+    """An IMAP mailbox the CRM reads (integrations.mail): support mail becomes tickets,
+    the sales drop-box logs emails on customers, the bounces mailbox marks campaign
+    recipients bounced. The password is not stored: `password_env` names the environment
+    variable that holds it, on the web and worker machines."""
+
+    class Purpose(models.TextChoices):
+        SUPPORT = "support", _("Support (becomes tickets)")
+        SALES = "sales", _("Sales drop-box (logs emails on customers)")
+        BOUNCES = "bounces", _("Bounces (marks campaign recipients bounced)")
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("TLS (IMAPS)")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("None (local test servers only)")
+
+    name = models.SlugField(_("name"), max_length=50, unique=True)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose)
+    # The address customers write to: the Reply-To of what we send from this mailbox.
+    address = models.EmailField(_("address"), max_length=254)
+    host = models.CharField(_("IMAP host"), max_length=255)
+    port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    security = models.CharField(
+        _("security"), max_length=10, choices=Security, default=Security.SSL
+    )
+    username = models.CharField(_("user name"), max_length=255)
+    password_env = models.CharField(
+        _("password variable"),
+        max_length=100,
+        help_text=_("The name of the environment variable that holds the password."),
+    )
+    folder = models.CharField(_("folder"), max_length=255, default="INBOX")
+    is_active = models.BooleanField(_("active"), default=True)
+    # IMAP's UIDs are only valid with their UIDVALIDITY: a new one means read from the start
+    # (the Message-ID keys keep that from storing anything twice).
+    uid_validity = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    last_uid = models.PositiveBigIntegerField(default=0, editable=False)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InboundEmail(models.Model):
+    """One message read from a mailbox (or an imported .eml/.mbox), stored once: its key is
+    the Message-ID, or a hash of its bytes when it has none. Each message commits on its own;
+    one that cannot be processed stays here, quarantined with its error, until an admin
+    retries it. The raw bytes are kept (a file in storage) so a retry parses them again."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")  # auto-replies, our own mail, delivery reports
+        UNFILED = "unfiled", _("Unfiled")  # sales mail matching no customer
+        DISCARDED = "discarded", _("Discarded")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="messages", verbose_name=_("mailbox")
+    )
+    message_key = models.CharField(max_length=255)
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    from_address = models.CharField(_("from"), max_length=320, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = models.JSONField(_("to"), default=list, blank=True)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # The new text of the message (quoted history stripped), and the sanitised HTML.
+    text = models.TextField(_("text"), blank=True)
+    html = models.TextField(blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    raw = models.FileField(upload_to="mail/", max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status, default=Status.RECEIVED, db_index=True
+    )
+    # What happened, in words for the admin ("ticket T-000042", "auto-reply").
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The user it belongs to: the rep who sent it to the sales drop-box (for the unfiled list).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    # The record it became (a ticket, a ticket message, an interaction).
+    result_type = models.CharField(max_length=100, blank=True)
+    result_id = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "message_key"], name="inbound_once")
+        ]
+        indexes = [models.Index(fields=["message_id"], name="inbound_message_id")]
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"

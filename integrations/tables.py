@@ -73,6 +73,12 @@ DERIVED = {
     "integrations.WebhookEndpoint": "webhook endpoints carry signing secrets, which never leave"
     " the database in a file: they are registered again after a restore",
     "integrations.WebhookDelivery": "the delivery log of webhook events (see core.DomainEvent)",
+    "core.Attachment": "the files live in the media storage (MEDIA_ROOT or an S3 bucket),"
+    " backed up with it: a CSV export carries no file",
+    "integrations.Mailbox": "mailbox settings name a password variable of the machine: an"
+    " admin sets them up again after a restore",
+    "integrations.InboundEmail": "messages read from mailboxes, kept on the mail server; what"
+    " they became (tickets, interactions) is exported",
     "core.ExportFile": "a one-time download of a large export: its file is not restored",
     "axes.AccessAttempt": "failed sign-ins counted for the lock-out: they expire by themselves",
     "axes.AccessAttemptExpiration": "when each counted failure expires",

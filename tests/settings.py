@@ -23,3 +23,10 @@ SECURE_HSTS_SECONDS = 0
 # The suite's API clients (schemathesis sends hundreds of requests a minute with one token)
 # are not throttled; tests/core/test_api_tokens.py sets a low rate where it tests the throttle.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "1000000/min"}}  # noqa: F405
+
+# Files the tests store (attachments, raw mail, exports) go to a directory of this run,
+# never into the checkout's media/.
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="crm-test-media-"))
