@@ -436,6 +436,9 @@ CRM_ATTACHMENT_MAX_MESSAGE_BYTES = env_int(
 )
 # A customer's email reopens a ticket resolved at most this many days ago (older: a new ticket).
 CRM_MAIL_REOPEN_DAYS = env_int("CRM_MAIL_REOPEN_DAYS", 14, minimum=0, maximum=365)
+# The Reply-To of emails about tickets that did not come in through a support mailbox (a
+# ticket from email remembers the address it was sent to); customers' answers come back here.
+CRM_SUPPORT_ADDRESS = env_str("CRM_SUPPORT_ADDRESS", DEFAULT_FROM_EMAIL)
 # Opens (a pixel) and clicks (a signed redirect) of campaign emails; off sends plain links.
 CRM_EMAIL_TRACKING = env_bool("CRM_EMAIL_TRACKING", True)
 # Each active mailbox is polled this often by beat (integrations.tasks).

@@ -87,9 +87,9 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(TicketMessage)
 class TicketMessageAdmin(admin.ModelAdmin):
-    list_display = ["ticket", "kind", "from_customer", "author", "created_at"]
-    list_filter = ["kind", "from_customer"]
-    search_fields = ["body", "ticket__subject"]
+    list_display = ["ticket", "kind", "from_customer", "via_email", "author", "created_at"]
+    list_filter = ["kind", "from_customer", "via_email"]
+    search_fields = ["body", "ticket__subject", "=email_message_id"]
     raw_id_fields = ["ticket", "author"]
     list_select_related = ["author"]
     show_full_result_count = False

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.models import OutboxMessage
 from core.services import outbox_email_enqueue
 from service import links
 from service.models import Escalation, Ticket, TicketMessage
@@ -35,6 +36,37 @@ def _subject(ticket: Ticket, text: str) -> str:
     return f"[{ticket.number}] {clean}"[:250]
 
 
+# References names the thread's first message and its latest ones (RFC 5322 3.6.4 lets a
+# long thread drop the middle): enough for every mail client to thread, never a huge header.
+REFERENCES_LIMIT = 20
+
+
+def reply_address(ticket: Ticket) -> str:
+    """Where the customer's answer should go: the support address the ticket came in on."""
+    return ticket.reply_address or settings.CRM_SUPPORT_ADDRESS
+
+
+def thread_headers(ticket: Ticket) -> dict[str, str]:
+    """In-Reply-To (the customer's last emailed message, else our last email) and
+    References (the thread's Message-IDs, oldest first) for an email on the ticket."""
+    thread = list(
+        ticket.messages.exclude(email_message_id="")
+        .filter(kind=TicketMessage.Kind.REPLY)
+        .order_by("created_at", "pk")
+        .values_list("email_message_id", "from_customer")
+    )
+    if not thread:
+        return {}
+    customers = [message_id for message_id, from_customer in thread if from_customer]
+    ids = list(dict.fromkeys(message_id for message_id, _from_customer in thread))
+    if len(ids) > REFERENCES_LIMIT:
+        ids = [ids[0], *ids[-(REFERENCES_LIMIT - 1) :]]
+    return {
+        "In-Reply-To": customers[-1] if customers else thread[-1][0],
+        "References": " ".join(ids),
+    }
+
+
 def _send(
     *,
     to: list[str],
@@ -42,10 +74,12 @@ def _send(
     template: str,
     context: dict[str, object],
     about: models.Model | None,
-) -> int:
+    headers: dict[str, str] | None = None,
+    reply_to: str = "",
+) -> OutboxMessage | None:
     recipients = [address for address in dict.fromkeys(to) if address]
     if not recipients:
-        return 0
+        return None
     text = render_to_string(f"service/email/{template}.txt", context)
     html = render_to_string(f"service/email/{template}.html", context)
     message = EmailMultiAlternatives(
@@ -53,44 +87,62 @@ def _send(
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
+        reply_to=[reply_to] if reply_to else None,
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
-    outbox_email_enqueue(message=message, about=about)
-    return 1
+    return outbox_email_enqueue(message=message, about=about)
 
 
 def send_ticket_acknowledgement(ticket: Ticket) -> int:
-    return _send(
+    row = _send(
         about=ticket,
         to=[customer_address(ticket)],
         subject=_subject(ticket, ticket.subject),
         template="acknowledgement",
         context={"ticket": ticket, "follow_url": links.follow_url(ticket)},
+        headers=thread_headers(ticket),
+        reply_to=reply_address(ticket),
     )
+    return int(row is not None)
 
 
 def send_reply(message: TicketMessage) -> int:
-    """Email a public reply to the customer; an internal note is never sent."""
+    """Email a public reply to the customer; an internal note is never sent.
+
+    The email threads in the customer's mail client (In-Reply-To, References) and answers
+    go to the support mailbox (Reply-To); its Message-ID is kept on the message, so an
+    answer naming it finds the ticket (integrations.mail.support).
+    """
     if message.kind != TicketMessage.Kind.REPLY or message.from_customer:
         return 0
     ticket = message.ticket
-    return _send(
+    row = _send(
         to=[customer_address(ticket)],
         subject=_subject(ticket, _("Re: %(subject)s") % {"subject": ticket.subject}),
         template="reply",
         about=message,
         context={"ticket": ticket, "message": message, "follow_url": links.follow_url(ticket)},
+        headers=thread_headers(ticket),
+        reply_to=reply_address(ticket),
     )
+    if row is None:
+        return 0
+    message.email_message_id = row.message_id
+    message.save(update_fields=["email_message_id"])
+    return 1
 
 
 def send_csat_request(ticket: Ticket) -> int:
-    return _send(
+    row = _send(
         about=ticket,
+        reply_to=reply_address(ticket),
         to=[customer_address(ticket)],
         subject=_subject(ticket, _("How did we do?")),
         template="csat_request",
         context={"ticket": ticket, "csat_url": links.csat_url(ticket)},
     )
+    return int(row is not None)
 
 
 DIGEST_LIMIT = 100
@@ -122,7 +174,7 @@ def send_escalation_digest(
         }
         for r in ordered[:DIGEST_LIMIT]
     ]
-    return _send(
+    row = _send(
         to=[address],
         subject=subject,
         template="escalation_digest",
@@ -133,3 +185,4 @@ def send_escalation_digest(
         },
         about=about,
     )
+    return int(row is not None)

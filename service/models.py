@@ -9,6 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.choice_labels import ChoiceLabels
+from service.knowledge_models import ArticleCategory as ArticleCategory
+from service.knowledge_models import KnowledgeArticle as KnowledgeArticle
+from service.knowledge_models import SuggestionOpen as SuggestionOpen
 
 
 class Priority(models.TextChoices):
@@ -214,6 +217,9 @@ class Ticket(ChoiceLabels, models.Model):
         "customers.Tag", verbose_name=_("tags"), blank=True, related_name="tickets"
     )
     root_cause = models.CharField(_("root cause"), max_length=15, choices=RootCause, blank=True)
+    # The support address the customer wrote to: replies are sent with it as Reply-To
+    # (blank: settings.CRM_SUPPORT_ADDRESS).
+    reply_address = models.EmailField(_("reply address"), max_length=254, blank=True)
 
     # SLA clock (service.sla computes the due times; None when no policy applies).
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
@@ -356,6 +362,13 @@ class TicketMessage(models.Model):
     from_customer = models.BooleanField(_("from the customer"), default=False)
     body = models.TextField(_("message"), max_length=20_000)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    # The customer's message came in through the support mailbox (not the web page).
+    via_email = models.BooleanField(_("by email"), default=False)
+    # Its Message-ID: the customer's (received) or ours (an emailed reply), "<...@...>".
+    # Replies name it in In-Reply-To/References, which is how they find their ticket.
+    email_message_id = models.CharField(
+        _("email Message-ID"), max_length=255, blank=True, db_index=True
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -396,78 +409,6 @@ class Escalation(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.target} {self.level}"
-
-
-class ArticleCategory(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
-
-    class Meta:
-        ordering = ["order", "name"]
-        verbose_name = _("article category")
-        verbose_name_plural = _("article categories")
-
-    def __str__(self):
-        return self.name
-
-
-class KnowledgeArticle(models.Model):
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body (Markdown)"), max_length=100_000)
-    category = models.ForeignKey(
-        ArticleCategory,
-        verbose_name=_("category"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="articles",
-    )
-    is_published = models.BooleanField(_("published"), default=False)
-    helpful_votes = models.PositiveIntegerField(_("helpful"), default=0)
-    not_helpful_votes = models.PositiveIntegerField(_("not helpful"), default=0)
-    view_count = models.PositiveIntegerField(_("views"), default=0)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="knowledge_articles",
-    )
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    class Meta:
-        ordering = ["title", "id"]
-        verbose_name = _("knowledge article")
-        verbose_name_plural = _("knowledge articles")
-        indexes = [models.Index(fields=["is_published", "category", "title"])]
-
-    def __str__(self):
-        return self.title
-
-    def get_absolute_url(self):
-        return reverse("knowledge:article-detail", args=[self.pk])
-
-
-class SuggestionOpen(models.Model):
-    """A suggested article the self-service visitor opened; ticket_followed says if they still
-    submitted a ticket in that visit (the rest are deflected tickets)."""
-
-    article = models.ForeignKey(
-        KnowledgeArticle, on_delete=models.CASCADE, related_name="suggestion_opens"
-    )
-    visit = models.CharField(max_length=64, db_index=True)  # a hash of the session key
-    ticket_followed = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("suggestion opened")
-        verbose_name_plural = _("suggestions opened")
-
-    def __str__(self):
-        return f"{self.article_id} {self.created_at:%Y-%m-%d}"
 
 
 class SatisfactionResponse(models.Model):

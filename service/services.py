@@ -100,6 +100,7 @@ def ticket_create(
     requester_name: str = "",
     requester_email: str = "",
     sender_unverified: bool = False,
+    reply_address: str = "",
 ) -> Ticket:
     """Open a ticket with its SLA due times. created_by None: the customer submitted it.
 
@@ -117,6 +118,7 @@ def ticket_create(
         requester_name=requester_name,
         requester_email=requester_email,
         sender_unverified=sender_unverified,
+        reply_address=reply_address,
         subject=subject,
         description=description,
         channel=channel,
@@ -146,7 +148,7 @@ def _ticket_keys(ticket: Ticket) -> dict:
     }
 
 
-def _match_customer(email: str) -> tuple[Customer | None, Contact | None]:
+def match_customer_by_email(email: str) -> tuple[Customer | None, Contact | None]:
     """The oldest customer with this email, else a contact's customer, else nobody."""
     customer = Customer.objects.filter(email__iexact=email).order_by("created_at", "pk").first()
     if customer is not None:
@@ -176,7 +178,7 @@ def ticket_submit_public(
     creates one from the requester.
     """
     email, name = email.strip(), name.strip()
-    customer, contact = _match_customer(email)
+    customer, contact = match_customer_by_email(email)
     ticket = ticket_create(
         customer=customer,
         contact=contact,
@@ -287,9 +289,16 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_customer_reply(
-    *, ticket: Ticket, body: str, now: datetime | None = None
+    *,
+    ticket: Ticket,
+    body: str,
+    now: datetime | None = None,
+    via_email: bool = False,
+    email_message_id: str = "",
+    proves_sender: bool = True,
 ) -> TicketMessage:
-    """The customer's reply from the self-service page: it puts the ticket back to work."""
+    """The customer's reply from the self-service page or by email (via_email; proves_sender
+    False when nothing shows the sender received our email): it puts the ticket back to work."""
     now = now or timezone.now()
     locked = _locked(ticket, NOT_A_USER_EDIT)  # a message is added, the form's fields untouched
     if locked.status == Ticket.Status.CLOSED:
@@ -297,11 +306,17 @@ def ticket_customer_reply(
             _("This request is closed and cannot take replies. Please submit a new request.")
         )
     message = TicketMessage(
-        ticket=locked, kind=TicketMessage.Kind.REPLY, from_customer=True, body=body, created_at=now
+        ticket=locked,
+        kind=TicketMessage.Kind.REPLY,
+        from_customer=True,
+        body=body,
+        created_at=now,
+        via_email=via_email,
+        email_message_id=email_message_id,
     )
     message.full_clean()
     message.save()
-    if locked.sender_unverified:  # a reply through the emailed link proves the address too
+    if locked.sender_unverified and proves_sender:  # the emailed link proves the address too
         locked.sender_unverified, locked.sender_verified_at = False, now
         locked.save(update_fields=["sender_unverified", "sender_verified_at", "updated_at"])
     if locked.status in (Ticket.Status.WAITING, Ticket.Status.RESOLVED):
