@@ -101,7 +101,7 @@ def _open_ticket(email: IncomingEmail, body: str, now: datetime) -> tuple[Ticket
     ticket = ticket_create(
         customer=customer,
         contact=contact,
-        requester_name=email.sender_name[:200],
+        requester_name=_without_nul(email.sender_name)[:200],
         requester_email=email.sender_email,
         sender_unverified=customer is None,
         reply_address=email.to_address,
@@ -146,8 +146,12 @@ def _takes_answers(ticket: Ticket, now: datetime) -> bool:
     return ticket.resolved_at >= now - timedelta(days=settings.CRM_MAIL_REOPEN_DAYS)
 
 
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "")  # the database cannot store NUL bytes
+
+
 def _subject(subject: str) -> str:
-    subject = " ".join(subject.split())
+    subject = " ".join(_without_nul(subject).split())
     if not subject:
         return _("(no subject)")
     if len(subject) > SUBJECT_LIMIT:
@@ -167,11 +171,10 @@ def _body(email: IncomingEmail, notes: list[str]) -> str:
             )
             % {"size": filesizeformat(email.oversized_bytes)},
         )
-    if len(" ".join(email.subject.split())) > SUBJECT_LIMIT:
-        notes.append(
-            _("The subject was shortened. In full: %(subject)s") % {"subject": email.subject}
-        )
-    text = email.text.replace("\x00", "").strip()
+    subject = " ".join(_without_nul(email.subject).split())
+    if len(subject) > SUBJECT_LIMIT:
+        notes.append(_("The subject was shortened. In full: %(subject)s") % {"subject": subject})
+    text = _without_nul(email.text).strip()
     if not text and not email.oversized_bytes:
         text = _("(no text)")
     tail = "\n\n".join(f"[{note}]" for note in notes)
@@ -200,7 +203,12 @@ def _files_within_limits(files: list[EmailFile]) -> tuple[list[EmailFile], list[
 
 def _attach(message: TicketMessage, files: list[EmailFile]) -> None:
     for file in files:
-        attachment_add(owner=message, content=file.data, name=file.name, content_id=file.content_id)
+        attachment_add(
+            owner=message,
+            content=file.data,
+            name=file.name,
+            content_id=_without_nul(file.content_id),
+        )
 
 
 def _thread_ticket(email: IncomingEmail) -> tuple[Ticket | None, bool]:

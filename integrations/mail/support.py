@@ -11,7 +11,7 @@ from integrations.mail.parse import ParsedEmail
 from integrations.models import InboundEmail, Mailbox
 from service.email_intake import EmailFile, IncomingEmail, ticket_email_receive
 
-MESSAGE_ID = re.compile(r"<[^<>\s]{1,253}>")
+MESSAGE_ID = re.compile(r"<[^<>\s\x00]{1,253}>")
 
 
 def handle(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
