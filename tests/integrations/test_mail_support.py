@@ -402,3 +402,12 @@ class TestFileAccess:
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == PNG  # read to the end: closes the file
         assert rep2_client.get(url).status_code == 404
+
+
+def test_the_ticket_page_marks_the_messages_that_came_by_email(mailbox, agent, agent_client):
+    ticket = ticket_of(receive(mailbox, message_id="<page@example.com>"))
+    agent_reply(ticket, agent)
+    receive(mailbox, in_reply_to="<page@example.com>", text="Thanks")
+    services.ticket_customer_reply(ticket=ticket, body="From the page")
+    html = agent_client.get(ticket.get_absolute_url()).content.decode()
+    assert html.count("message-via-email") == 2
