@@ -7,12 +7,15 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from django.core.files.storage import default_storage
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from core.attachments import attachments_of
-from core.models import OutboxMessage
+from core.models import Attachment, OutboxMessage
 from core.services import email_from_row
+from customers.erasure import customer_erase
 from customers.models import Customer
 from integrations.mail.ingest import ingest_raw
 from integrations.models import InboundEmail, Mailbox
@@ -411,3 +414,14 @@ def test_the_ticket_page_marks_the_messages_that_came_by_email(mailbox, agent, a
     services.ticket_customer_reply(ticket=ticket, body="From the page")
     html = agent_client.get(ticket.get_absolute_url()).content.decode()
     assert html.count("message-via-email") == 2
+
+
+def test_erasing_the_customer_deletes_the_files_they_emailed(mailbox, manager):
+    customer = CustomerFactory(email="ann@example.com")
+    ticket = ticket_of(receive(mailbox, files=[("parcel.png", PNG)]))
+    stored = attachments_of(ticket.messages.get()).get()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        customer_erase(customer=customer, erased_by=manager)
+    assert not Attachment.objects.filter(pk=stored.pk).exists()
+    assert not default_storage.exists(stored.file.name)
+    assert ticket.messages.get().email_message_id == ""
