@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.models import OutboxMessage
+from core.selectors import outbox_about
 from core.services import outbox_email_enqueue
 from service import links
 from service.models import Escalation, Ticket, TicketMessage
@@ -48,21 +49,23 @@ def reply_address(ticket: Ticket) -> str:
 
 def thread_headers(ticket: Ticket) -> dict[str, str]:
     """In-Reply-To (the customer's last emailed message, else our last email) and
-    References (the thread's Message-IDs, oldest first) for an email on the ticket."""
-    thread = list(
+    References (the thread's Message-IDs, oldest first: the conversation's emails and ours
+    about the ticket, such as the acknowledgement) for an email on the ticket."""
+    messages = (
         ticket.messages.exclude(email_message_id="")
         .filter(kind=TicketMessage.Kind.REPLY)
-        .order_by("created_at", "pk")
-        .values_list("email_message_id", "from_customer")
+        .values_list("created_at", "email_message_id", "from_customer")
     )
+    ours = outbox_about(ticket).values_list("created_at", "message_id")
+    thread = sorted([*messages, *((at, message_id, False) for at, message_id in ours)])
     if not thread:
         return {}
-    customers = [message_id for message_id, from_customer in thread if from_customer]
-    ids = list(dict.fromkeys(message_id for message_id, _from_customer in thread))
+    customers = [message_id for _at, message_id, from_customer in thread if from_customer]
+    ids = list(dict.fromkeys(message_id for _at, message_id, _from_customer in thread))
     if len(ids) > REFERENCES_LIMIT:
         ids = [ids[0], *ids[-(REFERENCES_LIMIT - 1) :]]
     return {
-        "In-Reply-To": customers[-1] if customers else thread[-1][0],
+        "In-Reply-To": customers[-1] if customers else thread[-1][1],
         "References": " ".join(ids),
     }
 

@@ -352,8 +352,9 @@ class TestOutgoingHeaders:
         message = sent.message()
         assert message["Message-ID"] == row.message_id
         assert ticket.messages.get(email_message_id=row.message_id).author == agent
+        ack = OutboxMessage.objects.get(about_id=str(ticket.pk), about_type__model="ticket")
         assert message["In-Reply-To"] == "<two@example.com>"
-        assert message["References"] == "<one@example.com> <two@example.com>"
+        assert message["References"] == f"<one@example.com> {ack.message_id} <two@example.com>"
         assert message["Reply-To"] == SUPPORT
         assert "/help/tickets/" in sent.body
 
@@ -371,6 +372,18 @@ class TestOutgoingHeaders:
         assert second["In-Reply-To"] == first.message_id
         assert second["References"] == first.message_id
         assert second["Reply-To"] == settings.CRM_SUPPORT_ADDRESS
+
+    def test_a_web_form_ticket_threads_on_the_acknowledgement(self, agent):
+        ticket = services.ticket_submit_public(
+            email="web@example.com",
+            name="Web",
+            subject="Form",
+            description="Hi",
+            category="question",
+        )
+        ack = OutboxMessage.objects.get(about_id=str(ticket.pk), about_type__model="ticket")
+        reply = email_from_row(agent_reply(ticket, agent)).message()
+        assert reply["In-Reply-To"] == ack.message_id == reply["References"]
 
     def test_references_are_capped(self, agent):
         ticket = services.ticket_create(
