@@ -454,6 +454,15 @@ def test_home_pipeline_panel(rep, rep_client):
     assert b"My pipeline" in rep_client.get(reverse("home")).content
 
 
+def test_home_pipeline_panel_names_default_stages_in_the_users_language(rep, rep_client):
+    """The panel printed the stored English name in Chinese (issue 16)."""
+    DealFactory(owner=rep, amount=Decimal("3000"), stage=stage("Proposal"))
+    page = rep_client.get(
+        reverse("sales:home-pipeline-panel"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "方案报价" in page and "Proposal" not in page
+
+
 def test_list_queries_stay_constant(rep, manager, manager_client, django_assert_max_num_queries):
     url = reverse("sales:deal-list")
     DealFactory.create_batch(2, owner=rep)
