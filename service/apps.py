@@ -7,6 +7,9 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self):
+        from service.search import register_ticket_search
+
+        register_ticket_search()
         from crm.lib.personal_data import DataSection, register_data_section
         from service import receivers  # noqa: F401 - connects the signal receivers
         from service.erasure import service_data_of

@@ -1,4 +1,4 @@
-""""Pipeline" and "board" named one page twice (issue 16): every link to it says Pipeline."""
+""" "Pipeline" and "board" named one page twice (issue 16): every link to it says Pipeline."""
 
 import re
 
