@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.events import event_record
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Contact, Customer, Task
+from customers.services import customer_mark_buying
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
 from sales.money import fits, totals
 from sales.signals import order_placed
@@ -370,6 +371,7 @@ def order_create(
     for line in built:
         line.order = order
     OrderLine.objects.bulk_create(built)
+    customer_mark_buying(customer=customer)
     transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
     event_record(type="order.created", target=order, data=_order_keys(order))
     return order
@@ -401,6 +403,7 @@ def order_from_quote(*, quote: Quote) -> Order:
         )
         for line in lines
     )
+    customer_mark_buying(customer=order.customer)
     transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
     event_record(type="order.created", target=order, data=_order_keys(order))
     return order
