@@ -120,7 +120,9 @@ class WinForm(forms.Form):
     deal's amount proposed."""
 
     # Left empty (another client posting only the version), the deal keeps its amount.
-    amount = Deal._meta.get_field("amount").formfield(label=_("Final amount"), required=False)
+    amount = Deal._meta.get_field("amount").formfield(
+        label=_("Final amount"), required=False, min_value=0
+    )
     version = VersionField(required=False)
 
 

@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.events import event_record
-from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
+from crm.lib.concurrency import (
+    NOT_A_USER_EDIT,
+    ExpectedVersion,
+    lock_for_update,
+    save_new_version,
+)
 from customers.models import Contact, Customer, Task
 from customers.services import customer_mark_buying
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
@@ -344,6 +349,8 @@ def quote_set_status(*, quote: Quote, status: str) -> Quote:
     quote.status = status
     quote.version += 1
     quote.save(update_fields=["status", "version"])
+    if status == Quote.Status.ACCEPTED:
+        _deal_amount_from_quote(quote)
     if (
         status == Quote.Status.ACCEPTED
         and quote.deal.status == Deal.Status.WON
@@ -351,6 +358,18 @@ def quote_set_status(*, quote: Quote, status: str) -> Quote:
     ):
         order_from_quote(quote=quote)
     return quote
+
+
+def _deal_amount_from_quote(quote: Quote) -> None:
+    """An accepted quote sets its deal's amount (issue 16: deal and quote stay in step); the
+    page asked to confirm when they differ."""
+    total = totals(quote.lines.all()).total
+    deal = quote.deal
+    if (deal.amount, deal.currency) == (total, quote.currency):
+        return
+    deal = _locked(deal, NOT_A_USER_EDIT)
+    deal.amount, deal.currency = total, quote.currency
+    save_new_version(deal)
 
 
 @transaction.atomic

@@ -579,4 +579,7 @@ def test_winning_proposes_the_accepted_quotes_total(rep, rep_client):
     quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
     page = rep_client.get(reverse("sales:deal-win", args=[deal.pk]))
     assert page.context["form"]["amount"].value() == Decimal("1200.00")
+    assert 'id="win-amounts-differ"' not in page.content.decode()  # accepting set it
+    Deal.objects.filter(pk=deal.pk).update(amount=Decimal("999.00"))  # edited since
+    page = rep_client.get(reverse("sales:deal-win", args=[deal.pk]))
     assert 'id="win-amounts-differ"' in page.content.decode()
