@@ -8,6 +8,8 @@ from crm import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links: not a 404.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("core.urls")),  # the password reset email goes through the outbox
     path("accounts/", include("django.contrib.auth.urls")),

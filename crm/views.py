@@ -2,8 +2,9 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from crm.lib.panels import HOME_PAGE, panels_for
 from crm.lib.readiness import FAIL, readiness
@@ -17,6 +18,12 @@ def home(request):
     return render(
         request, "home.html", {"roles": roles, "panels": panels_for(HOME_PAGE, request.user)}
     )
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links (the 500 page, a bookmark)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 @login_not_required

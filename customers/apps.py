@@ -7,6 +7,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from customers.search import register_customer_search
+
+        register_customer_search()
         from crm.lib.panels import HOME_PAGE, Panel, register_panel
         from customers.exports import register_customer_export
 

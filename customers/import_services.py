@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ConcurrentEditError
@@ -142,7 +142,8 @@ def customer_import_queue(
     customer_import.mode = mode
     customer_import.error = ""
     customer_import.queued_at = timezone.now()
-    customer_import.save(update_fields=["status", "mode", "error", "queued_at"])
+    customer_import.language = translation.get_language() or ""
+    customer_import.save(update_fields=["status", "mode", "error", "queued_at", "language"])
     cache.delete(import_progress_key(customer_import.pk))
     queue_on_commit(import_customers, customer_import.pk, user.pk, mode)
     return customer_import

@@ -412,6 +412,9 @@ class CustomerImport(models.Model):
     # When the background job was queued: the import sweep publishes it again when it has
     # not started a few minutes later (the broker was down).
     queued_at = models.DateTimeField(_("queued"), null=True, blank=True, editable=False)
+    # The language of the user who started it: the background job writes its row errors in
+    # it (a worker has no request, so they were English on a Chinese page).
+    language = models.CharField(max_length=10, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from crm.lib.search import search_words
 from customers.models import Customer, Interaction, SavedView, Tag, Task
 
 
@@ -103,13 +104,23 @@ def search_customers(queryset: QuerySet[Customer], text: str) -> QuerySet[Custom
         term = "".join(c for c in term if c.isdigit())
     if not term:
         return queryset
+    # Several words match in any order and any column: "Watts Hazel" finds Hazel Watts,
+    # "Hazel acme" finds Hazel at Acme Ltd. One word is the same search as before.
+    words = search_words(term)
+    condition = Q()
+    for word in words:
+        condition &= _matches_term(word)
+    matches = queryset.model._default_manager.using(queryset.db).filter(condition)
+    if connections[queryset.db].vendor == "postgresql":
+        matches = _steer_search_plan(matches, max(words, key=len))
+    return queryset.filter(pk__in=matches.values("pk"))
+
+
+def _matches_term(term: str) -> Q:
     condition = Q(phone_digits__contains=term)
     for name in TEXT_SEARCH_FIELDS:
         condition |= Q(**{f"{name}__icontains": term})
-    matches = queryset.model._default_manager.using(queryset.db).filter(condition)
-    if connections[queryset.db].vendor == "postgresql":
-        matches = _steer_search_plan(matches, term)
-    return queryset.filter(pk__in=matches.values("pk"))
+    return condition
 
 
 def _steer_search_plan(matches: QuerySet[Customer], text: str) -> QuerySet[Customer]:

@@ -14,7 +14,12 @@ from django.utils.translation import gettext as _
 
 from core.events import changed_fields, event_record
 from crm.lib.bulk import bulk_insert
-from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
+from crm.lib.concurrency import (
+    NOT_A_USER_EDIT,
+    ExpectedVersion,
+    lock_for_update,
+    save_new_version,
+)
 from customers.models import (
     CONTACT_DETAILS,
     Channel,
@@ -389,6 +394,22 @@ def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
             mine.changed_at = consent.changed_at
             mine.source = consent.source
             mine.save()
+
+
+def customer_mark_buying(*, customer: Customer) -> bool:
+    """The first order makes a lead, a prospect or a churned customer a customer (issue 16:
+    a won deal's order left the customer a prospect). A new version, so an edit form opened
+    before the order cannot put the old stage back unnoticed; True when the stage changed."""
+    if customer.stage == Customer.Stage.CUSTOMER:
+        return False
+    locked = lock_for_update(customer, expected_version=NOT_A_USER_EDIT, conflict_message="")
+    if locked.stage == Customer.Stage.CUSTOMER:
+        return False
+    locked.stage = Customer.Stage.CUSTOMER
+    save_new_version(locked)
+    event_record(type="customer.updated", target=locked, data=_changed(locked, ["stage"]))
+    customer.stage, customer.version = locked.stage, locked.version
+    return True
 
 
 def customers_create_for_import(*, external_ids: list[str], owner: User | None = None) -> int:

@@ -3,7 +3,9 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from customers.models import CustomerImport
@@ -16,6 +18,13 @@ logger = logging.getLogger(__name__)
 # applying a file again matches the customers it created.
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def import_customers(import_id: int, user_id: int, mode: str) -> str:
+    customer_import = CustomerImport.objects.get(pk=import_id)
+    user = get_user_model().objects.get(pk=user_id)
+    with translation.override(customer_import.language or settings.LANGUAGE_CODE):
+        return _import_customers(customer_import, user, mode)
+
+
+def _import_customers(customer_import: CustomerImport, user, mode: str) -> str:
     # Services queue this task (customers.import_services imports this module): import
     # them here, so the two modules never import each other while loading.
     from customers.import_services import (
@@ -24,8 +33,7 @@ def import_customers(import_id: int, user_id: int, mode: str) -> str:
         customer_import_stop,
     )
 
-    customer_import = CustomerImport.objects.get(pk=import_id)
-    user = get_user_model().objects.get(pk=user_id)
+    import_id = customer_import.pk
     try:
         result = customer_import_apply(customer_import=customer_import, user=user, mode=mode)
     except ImportClosedError:  # a second message (the import sweep's) for a finished import

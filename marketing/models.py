@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.choice_labels import ChoiceLabels
@@ -305,6 +306,10 @@ class LoyaltyRule(models.Model):
         return str(_("%(points)s points per currency unit") % {"points": self.points_per_unit})
 
 
+# The default tiers' names (marketing migration 0002), translated when shown.
+DEFAULT_TIER_NAMES = (gettext_noop("Bronze"), gettext_noop("Silver"), gettext_noop("Gold"))
+
+
 class LoyaltyTier(models.Model):
     """A customer reaches the highest tier whose points OR 12-month spend threshold they meet."""
 
@@ -322,7 +327,8 @@ class LoyaltyTier(models.Model):
         constraints = [models.UniqueConstraint(fields=["rank"], name="loyalty_tier_rank_unique")]
 
     def __str__(self):
-        return self.name
+        """The name in the user's language when it is one of the default names."""
+        return gettext(self.name)
 
     def clean(self):
         if self.minimum_points is None and self.minimum_spend is None:

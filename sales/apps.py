@@ -7,6 +7,9 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
+        from sales.search import register_deal_search
+
+        register_deal_search()
         from crm.lib.personal_data import DataSection, register_data_section
         from sales import receivers  # noqa: F401 - connects the signal receivers
         from sales.erasure import sales_data_of

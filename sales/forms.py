@@ -115,6 +115,17 @@ class BoardMoveForm(forms.Form):
         super().__init__(data, initial={"stage": deal.stage_id, "version": deal.version})
 
 
+class WinForm(forms.Form):
+    """'Mark as won' asks for the final amount (issue 16), the accepted quote's total or the
+    deal's amount proposed."""
+
+    # Left empty (another client posting only the version), the deal keeps its amount.
+    amount = Deal._meta.get_field("amount").formfield(
+        label=_("Final amount"), required=False, min_value=0
+    )
+    version = VersionField(required=False)
+
+
 class LoseForm(forms.Form):
     reason = forms.CharField(
         label=_("Why was the deal lost?"),

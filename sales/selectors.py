@@ -177,6 +177,11 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month_index // 12, month_index % 12 + 1, 1)
 
 
+def accepted_quote(deal: Deal) -> Quote | None:
+    """The deal's latest accepted quote: its order is made from it when the deal is won."""
+    return deal.quotes.filter(status=Quote.Status.ACCEPTED).order_by("-created_at").first()
+
+
 def can_change_quote(user: User | AnonymousUser, quote: Quote) -> bool:
     """Whoever may change the quote's deal may edit the quote and move its status."""
     return user.has_perm("sales.change_quote") and can_change_deal(user, quote.deal)

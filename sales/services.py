@@ -11,10 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.events import event_record
-from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
+from crm.lib.concurrency import (
+    NOT_A_USER_EDIT,
+    ExpectedVersion,
+    lock_for_update,
+    save_new_version,
+)
 from customers.models import Contact, Customer, Task
+from customers.services import customer_mark_buying
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
 from sales.money import fits, totals
+from sales.selectors import accepted_quote
 from sales.signals import order_placed
 
 
@@ -86,8 +93,10 @@ def deal_move(
     moved_by: User,
     expected_version: ExpectedVersion,
     lost_reason: str = "",
+    won_amount: Decimal | None = None,
 ) -> Deal:
-    """Put the deal in another stage of its pipeline; the probability follows the stage."""
+    """Put the deal in another stage of its pipeline; the probability follows the stage.
+    A won deal may be given its final amount (the events carry it)."""
     deal = _locked(deal, expected_version)
     if stage.pipeline_id != deal.pipeline_id:
         raise DealRuleError(_("That stage belongs to another pipeline."))
@@ -100,6 +109,8 @@ def deal_move(
     deal.probability = stage.probability
     if stage.is_lost:
         deal.lost_reason = lost_reason.strip() or deal.lost_reason
+    if stage.is_won and won_amount is not None:
+        deal.amount = won_amount
     _apply_closing_stage(deal, stage)
     deal.last_activity_at = timezone.now()
     save_new_version(deal)
@@ -127,13 +138,26 @@ def _record_move(deal: Deal, previous: Stage, was_open: bool) -> None:
 
 
 @transaction.atomic
-def deal_win(*, deal: Deal, won_by: User, expected_version: ExpectedVersion) -> Deal:
-    """Won: the deal goes to the won stage; an accepted quote becomes an order."""
+def deal_win(
+    *,
+    deal: Deal,
+    won_by: User,
+    expected_version: ExpectedVersion,
+    amount: Decimal | None = None,
+) -> Deal:
+    """Won, at its final `amount` when given: the deal goes to the won stage; an accepted
+    quote becomes an order."""
     won_stage = deal.pipeline.stages.filter(is_won=True).order_by("order").first()
     if won_stage is None:
         raise DealRuleError(_("The pipeline has no won stage; ask an administrator to add one."))
-    deal = deal_move(deal=deal, stage=won_stage, moved_by=won_by, expected_version=expected_version)
-    quote = deal.quotes.filter(status=Quote.Status.ACCEPTED).order_by("-created_at").first()
+    deal = deal_move(
+        deal=deal,
+        stage=won_stage,
+        moved_by=won_by,
+        expected_version=expected_version,
+        won_amount=amount,
+    )
+    quote = accepted_quote(deal)
     if quote is not None and not Order.objects.filter(quote=quote).exists():
         order_from_quote(quote=quote)
     return deal
@@ -325,6 +349,8 @@ def quote_set_status(*, quote: Quote, status: str) -> Quote:
     quote.status = status
     quote.version += 1
     quote.save(update_fields=["status", "version"])
+    if status == Quote.Status.ACCEPTED:
+        _deal_amount_from_quote(quote)
     if (
         status == Quote.Status.ACCEPTED
         and quote.deal.status == Deal.Status.WON
@@ -332,6 +358,18 @@ def quote_set_status(*, quote: Quote, status: str) -> Quote:
     ):
         order_from_quote(quote=quote)
     return quote
+
+
+def _deal_amount_from_quote(quote: Quote) -> None:
+    """An accepted quote sets its deal's amount (issue 16: deal and quote stay in step); the
+    page asked to confirm when they differ."""
+    total = totals(quote.lines.all()).total
+    deal = quote.deal
+    if (deal.amount, deal.currency) == (total, quote.currency):
+        return
+    deal = _locked(deal, NOT_A_USER_EDIT)
+    deal.amount, deal.currency = total, quote.currency
+    save_new_version(deal)
 
 
 @transaction.atomic
@@ -370,6 +408,7 @@ def order_create(
     for line in built:
         line.order = order
     OrderLine.objects.bulk_create(built)
+    customer_mark_buying(customer=customer)
     transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
     event_record(type="order.created", target=order, data=_order_keys(order))
     return order
@@ -401,6 +440,7 @@ def order_from_quote(*, quote: Quote) -> Order:
         )
         for line in lines
     )
+    customer_mark_buying(customer=order.customer)
     transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
     event_record(type="order.created", target=order, data=_order_keys(order))
     return order

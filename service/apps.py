@@ -13,9 +13,11 @@ class ServiceConfig(AppConfig):
         from service.erasure import service_data_of
         from service.models import Ticket, TicketMessage
         from service.panels import register_service_panels
+        from service.search import register_ticket_search
         from service.selectors import can_see_message_files, can_see_ticket
 
         register_service_panels()
+        register_ticket_search()
         register_data_section(DataSection("service", collect=service_data_of))
         # A ticket's files (from email, the help form, agents' replies) are as visible as the
         # ticket; an internal note's only to those who may read notes.

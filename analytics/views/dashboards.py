@@ -51,7 +51,8 @@ def _migration_table(matrix: dict) -> Table:
     columns.append(Col("total", _("Total"), "int"))
     rows = [
         {
-            "from": labels.get(row["segment"], pgettext("segment", "New")),
+            # Customers the previous run did not have: not the "New" segment (one label twice).
+            "from": labels.get(row["segment"]) or pgettext("segment move", "Not in the last run"),
             **dict(zip(matrix["columns"], row["cells"], strict=True)),
             "total": row["total"],
         }

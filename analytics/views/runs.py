@@ -39,7 +39,12 @@ def recompute(request):
         return redirect("analytics:segments")
     # A refusal is still a 200: htmx swaps only successful responses, and the fragment
     # carries the message beside the run that is going (a failed run shows its error).
-    return render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})
+    response = render(request, STATUS_TEMPLATE, {"run": run, "refused": refused})
+    if not refused and run is not None and run.status == run.Status.SUCCEEDED:
+        # With tasks inline the run is over already and nothing polls: reload the page so
+        # its header count and tables show the new run, as the poll does when a run ends.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @permission_required("analytics.view_segmentrun", raise_exception=True)

@@ -103,7 +103,7 @@ def describe_rule(rule: AudienceRule) -> list[tuple[str, str]]:
     if rule.points_min:
         lines.append((_("Loyalty points"), _("at least %(points)s") % {"points": rule.points_min}))
     if rule.tiers:
-        tier_names = LoyaltyTier.objects.filter(pk__in=rule.tiers).values_list("name", flat=True)
+        tier_names = [str(tier) for tier in LoyaltyTier.objects.filter(pk__in=rule.tiers)]
         lines.append((_("Loyalty tiers"), ", ".join(tier_names) or _("(deleted tiers)")))
     return lines
 

@@ -148,7 +148,7 @@ def deal_move_view(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
             posted=request.POST,
             bind=lambda data, current: BoardMoveForm(data, deal=current),
         )
-        message = str(error) + " " + _("Reload the board to see it.")
+        message = str(error) + " " + _("Reload the pipeline to see it.")
         return JsonResponse({"error": message, "conflicts": conflicts}, status=409)
     except DealRuleError as error:
         return _refused(str(error), 400)

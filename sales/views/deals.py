@@ -13,20 +13,21 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from core.exporting import export_response
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
-from crm.lib.forms import posted_version
 from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import can_work_customer, customers_visible_to
 from sales.exports import build_deal_export
 from sales.filters import DealFilter
-from sales.forms import DealForm, LoseForm
+from sales.forms import DealForm, LoseForm, WinForm
 from sales.models import Deal
+from sales.money import totals
 from sales.selectors import (
+    accepted_quote,
     can_change_deal,
     deal_owner_choices,
     deal_timeline,
@@ -189,16 +190,31 @@ def deal_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     return render(request, "sales/deal_form.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def deal_win_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Asks to confirm, with the final amount (the accepted quote's total when there is one)."""
     deal = _changeable_deal(request, pk)
-    try:
-        deal_win(deal=deal, won_by=request.user, expected_version=posted_version(request.POST))
-    except (DealRuleError, ConcurrentEditError) as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Deal “%(title)s” won.") % {"title": deal.title})
-    return redirect("sales:deal-detail", pk=pk)
+    quote = accepted_quote(deal)
+    quote_total = totals(quote.lines.all()).total if quote is not None else None
+    proposed = deal.amount if quote_total is None else quote_total
+    data = request.POST if request.method == "POST" else None
+    form = WinForm(data, initial={"amount": proposed, "version": deal.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal_win(
+                deal=deal,
+                won_by=request.user,
+                expected_version=form.cleaned_data.get("version"),
+                amount=form.cleaned_data["amount"],
+            )
+        except (DealRuleError, ConcurrentEditError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Deal “%(title)s” won.") % {"title": deal.title})
+        return redirect("sales:deal-detail", pk=pk)
+    status = 422 if request.method == "POST" else 200
+    context = {"deal": deal, "form": form, "quote": quote, "quote_total": quote_total}
+    return render(request, "sales/deal_win.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

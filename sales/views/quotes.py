@@ -128,11 +128,15 @@ def quote_detail(request, pk):
     lines = list(quote.lines.all())
     can_change = can_change_quote(request.user, quote)
     actions = [(status, Quote.Status(status).label) for status in STATUS_ACTIONS[quote.status]]
+    quote_totals = totals(lines)
     context = {
         "quote": quote,
         "deal_url": deal_url(quote.deal),
         "lines": lines,
-        "totals": totals(lines),
+        "totals": quote_totals,
+        # Accepting sets the deal's amount: the button says so when it changes it.
+        "changes_deal_amount": (quote.deal.amount, quote.deal.currency)
+        != (quote_totals.total, quote.currency),
         "can_change": can_change,
         "actions": actions if can_change else [],
         "order": getattr(quote, "order", None),

@@ -50,4 +50,30 @@
       copySelection();
     }
   });
+  // The search box's suggestions: arrow keys move between the box and the links, Escape
+  // closes them (Enter on a link follows it, as any link).
+  document.addEventListener("keydown", function (event) {
+    const box = document.getElementById("search-suggestions");
+    if (!box || !["ArrowDown", "ArrowUp", "Escape"].includes(event.key)) {
+      return;
+    }
+    const input = box.parentElement.querySelector("input[type=search]");
+    const links = Array.from(box.querySelectorAll("a"));
+    const at = links.indexOf(document.activeElement);
+    if (document.activeElement !== input && at === -1) {
+      return;
+    }
+    if (event.key === "Escape") {
+      box.replaceChildren();
+      input.focus();
+    } else if (links.length) {
+      const next = event.key === "ArrowDown" ? at + 1 : at - 1;
+      if (next < 0) {
+        input.focus();
+      } else {
+        links[Math.min(next, links.length - 1)].focus();
+      }
+    }
+    event.preventDefault();
+  });
 })();

@@ -137,11 +137,28 @@ def test_segments_table_and_migration_matrix(manager_client):
     assert rows[2] == ["Loyal", "3", "75.0%", "400.00", "40.0%", "50.50"]
     assert f'href="{reverse("customers:customer-list")}?segment=champions"' in response.text
     matrix = page_table(response, "migration")
-    assert matrix[1] == ["Loyal", "1", "0", "1"] and matrix[2] == ["New", "0", "3", "3"]
+    assert matrix[1] == ["Loyal", "1", "0", "1"]
+    assert matrix[2] == ["Not in the last run", "0", "3", "3"]
     trend = page_table(response, "trend")
     assert [row[1:] for row in trend[1:]] == [["0", "5"], ["1", "3"]]  # oldest run first
     for name in ("segments", "migration", "trend"):
         assert_csv_equals_table(manager_client, url, name)
+
+
+def test_the_new_segment_and_customers_new_to_the_runs_are_two_rows_with_two_names(
+    manager_client,
+):
+    """The migration table showed "New" twice (issue 16): the New segment's row and the
+    row of customers the previous run did not have."""
+    SegmentRunFactory(is_current=False, as_of=timezone.localdate() - timedelta(days=30))
+    run = SegmentRunFactory(customers=3)
+    SegmentMigration.objects.create(run=run, from_segment="new", to_segment="loyal", customers=1)
+    SegmentMigration.objects.create(run=run, from_segment="", to_segment="new", customers=2)
+    labels = [
+        row[0]
+        for row in page_table(manager_client.get(reverse("analytics:segments")), "migration")[1:]
+    ]
+    assert len(labels) == len(set(labels)) == 2
 
 
 def test_pareto_share_histogram_and_cannot_lose(manager_client, value_run):

@@ -115,3 +115,16 @@ def test_the_status_fragment_costs_a_constant_number_of_queries(
     run = SegmentRun.objects.create(as_of=date(2026, 6, 30), status="running", step="score")
     with django_assert_max_num_queries(6):
         manager_client.get(status_url(run, poll=True), **HTMX)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_finished_inline_reloads_the_page_so_the_header_count_is_new(manager):
+    """On the embedded default the run completes inside the request and nothing polls: the
+    header kept the old customer count until a manual reload (issue 16)."""
+    for i in range(3):
+        order(CustomerFactory(), f"2026-0{1 + i}-1{i}", f"{10 + i}.00")
+    client = Client()
+    client.force_login(manager)
+    response = client.post(RECOMPUTE, **HTMX)
+    assert SegmentRun.objects.get().status == SegmentRun.Status.SUCCEEDED
+    assert response["HX-Refresh"] == "true"

@@ -148,20 +148,30 @@ def test_navbar_search_suggests_while_typing_and_enter_opens_the_search_page(pag
     login(page, rep)
     mark_page(page)
 
-    box = nav(page).get_by_role("searchbox", name="Search customers")
+    box = nav(page).get_by_role("searchbox", name="Search")
     box.press_sequentially("王小", delay=50)
 
     suggestions = page.locator("#search-suggestions")
-    expect(suggestions.get_by_role("link")).to_have_count(2)
+    expect(suggestions.get_by_role("link")).to_have_count(3)  # two customers, "Show all"
     expect(suggestions).to_contain_text("王小明")
     expect(suggestions).to_contain_text("王小红")
     expect(suggestions).not_to_contain_text("Peter")
     assert still_same_document(page), "suggestions must not reload the page"
+    # The arrow keys walk the suggestions and back to the box; Escape closes them.
+    box.press("ArrowDown")
+    expect(suggestions.get_by_role("link").first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(suggestions.get_by_role("link").nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(box).to_be_focused()
+    box.press("Escape")
+    expect(suggestions.get_by_role("link")).to_have_count(0)
 
     box.press("Enter")
     page.wait_for_url(re.compile(r"/customers/search/\?q="))
     expect(page.get_by_role("heading", level=1)).to_have_text("Search")
-    results = page.locator("main .list-group")
+    results = page.locator("main #search-customers")
     expect(results.get_by_role("link")).to_have_count(2)
     expect(page.locator("main").get_by_role("searchbox")).to_have_value("王小")
 

@@ -54,6 +54,9 @@ def test_from_customer_to_deal_to_quote_to_order(page, login, base_url, rep):
     expect(page.locator("h1")).to_contain_text("Accepted")
 
     page.goto(f"{base_url}{deal.get_absolute_url()}")
+    page.get_by_role("link", name="Mark as won").click()
+    # Winning proposes the accepted quote's total as the final amount.
+    expect(page.get_by_label("Final amount")).to_have_value("662.74")
     page.get_by_role("button", name="Mark as won").click()
     expect(page.locator("#deal-status")).to_have_text("Won")
 

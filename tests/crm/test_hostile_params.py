@@ -108,6 +108,7 @@ READ_BY_VIEWS = {
 PAGES = {
     "home": {},
     "healthz": {},
+    "favicon": {},
     "readyz": {},
     "set_language": {},
     "customers:customer-list": {},

@@ -32,7 +32,7 @@ LIST_QUERIES = 14  # count, page, its tags; owners (once) and tags for the filte
 # tags are read once, for its key: crm/lib/fragments.py; it asked whether any exist too.)
 DETAIL_QUERIES = 20  # customer, tags, consents, contacts, timeline (2), history (3), forms;
 # and the panels rendered in the page (deals 1, value 1 without a run, loyalty 3)
-SEARCH_QUERIES = 6  # the results (the htmx suggestions skip the badge: 5)
+SEARCH_QUERIES = 9  # one per kind found (customers, contacts, deals, tickets); htmx: 8
 MY_TASKS_QUERIES = 7  # + count and page (with the customers joined)
 
 

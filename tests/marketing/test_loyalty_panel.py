@@ -43,6 +43,14 @@ def test_panel_shows_balance_tier_and_latest_entries(rep_client, manager):
     )
 
 
+def test_default_tier_names_are_shown_in_the_users_language(rep_client, manager):
+    """Tier names stayed English in Chinese (issue 16)."""
+    customer = CustomerFactory()
+    loyalty_adjust(customer=customer, points=1400, reason="Gift", by=manager)
+    content = rep_client.get(panel_url(customer), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="loyalty-tier">银卡<' in content and "Gold" not in content
+
+
 def test_marketer_adjusts_and_redeems_from_the_panel(marketer, marketer_client):
     customer = CustomerFactory()
     htmx = {"HTTP_HX_REQUEST": "true"}

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from sales.models import Order
 from sales.services import order_create
 from sales.signals import order_placed
@@ -285,3 +286,18 @@ def test_order_detail_queries_do_not_grow_with_lines(manager_client, django_asse
             assert manager_client.get(order.get_absolute_url()).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("stage", ["lead", "prospect", "churned"])
+def test_the_first_order_makes_the_customer_a_customer(stage, db):
+    """A won deal's order left the customer a prospect (issue 16)."""
+    customer = CustomerFactory(stage=stage)
+    version = customer.version
+    order_create(
+        customer=customer,
+        ordered_at=timezone.now(),
+        lines=[{"description": "Beans", "quantity": 1, "unit_price": Decimal("9.50")}],
+    )
+    customer.refresh_from_db()
+    assert customer.stage == Customer.Stage.CUSTOMER and customer.version == version + 1
+    assert customer.history.latest().stage == Customer.Stage.CUSTOMER

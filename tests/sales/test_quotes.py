@@ -194,6 +194,7 @@ def test_accept_then_win_creates_the_order(rep, django_capture_on_commit_callbac
     )
     quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
     assert not Order.objects.exists()  # the deal is still open
+    deal.refresh_from_db()  # accepting set its amount: a new version
     with django_capture_on_commit_callbacks(execute=True):
         services.deal_win(deal=deal, won_by=rep, expected_version=deal.version)
     order = Order.objects.get()
@@ -399,3 +400,17 @@ def test_quote_detail_queries_do_not_grow_with_lines(rep_client, rep, django_ass
             counts.append((name, len(captured)))
     assert counts[:2] == counts[2:]
     assert Deal.objects.get().status == Deal.Status.WON
+
+
+def test_accepting_a_quote_sets_the_deals_amount_after_asking(rep, rep_client):
+    """Deal and quote drifted apart: the deal kept its first estimate after a quote for a
+    different total was accepted (issue 16)."""
+    deal = DealFactory(owner=rep, amount=D("1000.00"))
+    quote = make_quote(deal, line(quantity="3", unit_price="400.00"))
+    quote_set_status(quote=quote, status=Quote.Status.SENT)
+    page = rep_client.get(quote.get_absolute_url()).content.decode()
+    assert "amount changes from 1,000.00 USD to 1,200.00 USD." in page
+    version = deal.version
+    quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
+    deal.refresh_from_db()
+    assert deal.amount == D("1200.00") and deal.version == version + 1
