@@ -53,8 +53,10 @@ class ParsedEmail:
     new_text: str  # the text without the quoted history of a reply
     html: str  # sanitised: safe to show in a page; remote images as data-blocked-src
     attachments: list[ParsedAttachment] = field(default_factory=list)
-    auto_reply: bool = False  # Auto-Submitted, X-Autoreply, Precedence bulk/junk/list
-    delivery_report: bool = False  # a DSN (multipart/report)
+    # Auto-Submitted, X-Autoreply, Precedence bulk/junk/list; never a delivery report (DSNs
+    # carry Auto-Submitted too, and they must reach the bounces handler, not be ignored).
+    auto_reply: bool = False
+    delivery_report: bool = False  # a DSN (multipart/report, or a message/delivery-status)
     bounced_addresses: list[str] = field(default_factory=list)
     oversized: bool = False  # larger than CRM_MAIL_MAX_BYTES: headers only
     size: int = 0
@@ -148,7 +150,13 @@ def parse_email(raw: bytes) -> ParsedEmail:
         return _clean(_unreadable(raw, error))
     if oversized:
         parsed.oversized = True
-        return _clean(parsed)
+    else:
+        _read_body(message, parsed, raw)
+    parsed.auto_reply = parsed.auto_reply and not parsed.delivery_report
+    return _clean(parsed)
+
+
+def _read_body(message: Message, parsed: ParsedEmail, raw: bytes) -> None:
     try:
         from integrations.mail.parts import read_body
 
@@ -157,7 +165,6 @@ def parse_email(raw: bytes) -> ParsedEmail:
         log.warning("unreadable body of %s: %s", parsed.message_id, error)
         parsed.defects.append(f"body: {type(error).__name__}")
         parsed.text = parsed.new_text = decode_bytes(raw.partition(b"\n\n")[2], None)
-    return _clean(parsed)
 
 
 def _headers_of(message: Message, size: int) -> ParsedEmail:

@@ -66,7 +66,8 @@ class Walker:
     def walk(self, part: Message, body: Body, depth: int, *, report: bool) -> None:
         self.parts += 1
         if depth > MAX_DEPTH or self.parts > MAX_PARTS:
-            self.parsed.defects.append("too many parts")
+            if "too many parts" not in self.parsed.defects:
+                self.parsed.defects.append("too many parts")
             return
         content_type = part.get_content_type()
         children = _children(part)

@@ -26,7 +26,10 @@ HISTORY_LINES = [
 ]
 # "On <date>, <someone> wrote:" (Gmail, Apple Mail, Thunderbird), German, French, Chinese.
 WROTE_LINE = re.compile(
-    r"^((on|am|le|el|在)\s.{0,300}(wrote|schrieb|a écrit|escribió|写道)\s*[:：]"
+    r"^(on\s.{0,300}\swrote\s*:"
+    r"|am\s.{0,300}\sschrieb\s.{0,200}:"
+    r"|le\s.{0,300}\sa écrit\s*:"
+    r"|el\s.{0,300}\sescribió\s*:"
     r"|.{0,300}(写道|寫道)\s*[:：])$",
     re.I,
 )
