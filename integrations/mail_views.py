@@ -49,7 +49,7 @@ def _original_context(inbound: InboundEmail, *, images: bool) -> dict:
         "headers": _headers(raw) if raw is not None else [],
         "html": _link_inline_images(html, stored),
         "text": parsed.text if parsed else inbound.text,
-        "files": _files(parsed, stored),
+        "files": _files(parsed, stored, shown_inline=set(INLINE_IMAGE.findall(html))),
         "has_blocked_images": blocked,
         "images_shown": images and blocked,
     }
@@ -94,10 +94,13 @@ def _link_inline_images(html: str, stored: list[Attachment]) -> str:
     return INLINE_IMAGE.sub(link, html)
 
 
-def _files(parsed: ParsedEmail | None, stored: list[Attachment]) -> list[dict]:
-    """The message's attachments, each linked to the record's copy (same bytes) if kept."""
+def _files(
+    parsed: ParsedEmail | None, stored: list[Attachment], *, shown_inline: set[str]
+) -> list[dict]:
+    """The message's attachments, each linked to the record's copy (same bytes) if kept;
+    not the images its body shows (cid:)."""
     if parsed is None:
-        return [{"name": a.name, "size": a.size, "attachment": a} for a in stored]
+        return []
     by_hash = {a.sha256: a for a in stored}
     return [
         {
@@ -106,4 +109,5 @@ def _files(parsed: ParsedEmail | None, stored: list[Attachment]) -> list[dict]:
             "attachment": by_hash.get(hashlib.sha256(file.data).hexdigest()),
         }
         for file in parsed.attachments
+        if not (file.content_id and file.content_id in shown_inline)
     ]

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from core import attachments
 from core.attachments import attachment_add, owner_rule, register_attachment_owner
+from integrations.mail.parse import parse_email
 from integrations.models import InboundEmail, Mailbox
 from service.models import Ticket
 from service.selectors import tickets_visible_to
@@ -127,8 +128,6 @@ def _img_src(response) -> str:
 def test_inline_images_and_files_link_to_the_records_copies(mailbox, ticket, agent_client):
     raw = corpus("apple_mail_inline_image.eml")
     inbound = inbound_of(mailbox, raw, result=ticket)
-    from integrations.mail.parse import parse_email
-
     image = parse_email(raw).attachments[0]
     kept = attachment_add(
         owner=ticket, content=image.data, name=image.name, content_id=image.content_id
@@ -136,7 +135,18 @@ def test_inline_images_and_files_link_to_the_records_copies(mailbox, ticket, age
     page = agent_client.get(original_url(inbound)).content.decode()
     download = reverse("attachment-download", args=[kept.pk])
     assert f'src="{download}"' in page  # the cid: image, through the checked download
-    assert f'href="{download}">IMG_0412.png</a>' in page
+    assert 'id="mail-files"' not in page  # an image the body shows is not a file to list
+
+
+def test_files_link_to_the_records_copy_of_the_same_bytes(mailbox, ticket, agent_client):
+    raw = corpus("foxmail_qq_gbk.eml")
+    inbound = inbound_of(mailbox, raw, result=ticket)
+    attachment_add(owner=ticket, content=b"%PDF-1.4 another file", name="other.pdf")
+    kept = attachment_add(owner=ticket, content=parse_email(raw).attachments[0].data, name="x")
+    page = agent_client.get(original_url(inbound)).content.decode()
+    download = reverse("attachment-download", args=[kept.pk])
+    assert f'href="{download}">合同盖章版.pdf</a>' in page
+    assert "other.pdf" not in page
 
 
 def test_a_file_the_record_did_not_keep_is_listed_without_a_link(mailbox, ticket, agent_client):
