@@ -311,3 +311,30 @@ def test_truncated_and_corrupted_corpus_never_raises(name):
     for variant in variants:
         parsed = parse_email(variant)
         _check_storable(parsed)
+
+
+@pytest.mark.django_db
+def test_what_the_parser_gives_is_stored_by_the_database(settings, tmp_path):
+    """PostgreSQL refuses NUL bytes and lone surrogates in text: run on it (DATABASE_URL)."""
+    from integrations.models import InboundEmail, Mailbox
+
+    mailbox = Mailbox.objects.create(
+        name="support", purpose="support", address="s@example.com", host="h", username="u"
+    )
+    hostile = (
+        b"Subject: \x00=?utf-8?B?7aCA?=\r\nFrom: \xed\xa0\x80 <a@b.c>\r\n\r\nx\x00\xed\xa0\x80"
+    )
+    for index, raw in enumerate([*(_corpus(name) for name in sorted(CORPUS)), hostile]):
+        parsed = parse_email(raw)
+        InboundEmail.objects.create(
+            mailbox=mailbox,
+            message_key=f"k{index}",
+            subject=parsed.subject,
+            from_name=parsed.from_name[:200],
+            from_address=parsed.from_address,
+            to=parsed.to,
+            text=parsed.new_text,
+            html=parsed.html,
+            sent_at=parsed.sent_at,
+        )
+    assert InboundEmail.objects.count() == len(CORPUS) + 1
