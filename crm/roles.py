@@ -152,6 +152,9 @@ _INTEGRATIONS_ALL = [
     "integrations.delete_webhookendpoint",
     "integrations.view_webhookdelivery",
     "integrations.change_webhookdelivery",
+    # Every inbound email that became something or was ignored, with its original
+    # (integrations/mail/access.py); quarantined ones stay the admins'.
+    "integrations.view_inboundemail",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

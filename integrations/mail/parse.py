@@ -1,17 +1,32 @@
 """Parsing a raw message into what the CRM keeps of it (ParsedEmail). Never raises on bad
-mail: a header or part that cannot be decoded is read as well as it can be."""
+mail: a header or part that cannot be decoded is read as well as it can be, and a message
+the email package cannot read at all still gives its bytes as text.
+
+The message is read with the lenient compat32 policy and its headers are decoded here
+(integrations.mail.decoding): the strict policy raises or keeps surrogates on the encoded
+words, 8-bit headers and mislabelled charsets that real clients send. The body's parts are
+walked in mail/parts.py; the quoted history of replies and the header block of forwards are
+read in mail/quotes.py; the HTML is sanitised in mail/html.py.
+"""
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime
+import logging
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage, MIMEPart
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-import nh3
 from django.conf import settings
+
+from integrations.mail.decoding import clean_text, decode_bytes, decode_words, one_line
+from integrations.mail.html import sanitise_html
+
+log = logging.getLogger(__name__)
+
+__all__ = ["sanitise_html"]  # re-exported: callers sanitise other HTML the same way
 
 
 @dataclass
@@ -36,13 +51,24 @@ class ParsedEmail:
     sent_at: datetime | None
     text: str  # the whole plain text (from the HTML when there is no plain part)
     new_text: str  # the text without the quoted history of a reply
-    html: str  # sanitised: safe to show in a page
+    html: str  # sanitised: safe to show in a page; remote images as data-blocked-src
     attachments: list[ParsedAttachment] = field(default_factory=list)
-    auto_reply: bool = False  # Auto-Submitted, X-Autoreply, Precedence bulk/junk/list
-    delivery_report: bool = False  # a DSN (multipart/report)
+    # Auto-Submitted, X-Autoreply, Precedence bulk/junk/list; never a delivery report (DSNs
+    # carry Auto-Submitted too, and they must reach the bounces handler, not be ignored).
+    auto_reply: bool = False
+    delivery_report: bool = False  # a DSN (multipart/report, or a message/delivery-status)
     bounced_addresses: list[str] = field(default_factory=list)
     oversized: bool = False  # larger than CRM_MAIL_MAX_BYTES: headers only
     size: int = 0
+    # The Message-ID of the message that bounced (from the DSN's returned headers).
+    bounced_message_id: str = ""
+    # A forward (a message/rfc822 part, or a "Forwarded message" block in the text): who
+    # wrote the original, and everyone on it (its sender, To and Cc), lower-case addresses.
+    forwarded_from: str = ""
+    forwarded_from_name: str = ""
+    forwarded_participants: list[str] = field(default_factory=list)
+    # Something was wrong with the message (unreadable MIME): what could be read is here.
+    defects: list[str] = field(default_factory=list)
 
 
 def message_key(raw: bytes, message_id: str) -> str:
@@ -53,16 +79,26 @@ def message_key(raw: bytes, message_id: str) -> str:
     return "sha256:" + hashlib.sha256(source).hexdigest()
 
 
-def read_headers(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+def read_headers(raw: bytes) -> Message:
+    return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
 
 
-def header_text(message: MIMEPart, name: str) -> str:
+def raw_header(message: Message, name: str) -> str:
+    """The first `name` header as the message has it (unfolded), or ""."""
+    wanted = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == wanted:
+            return " ".join(str(value).split())
+    return ""
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header decoded (encoded words, 8-bit bytes), on one line, never raising."""
     try:
-        value = message.get(name, "")
-    except Exception:  # a malformed header: its raw text
-        value = message.get_all(name, failobj=[""])[0] if message.keys() else ""
-    return " ".join(str(value).split())
+        return one_line(decode_words(raw_header(message, name)))
+    except Exception:  # a header no decoder reads: as good as nothing
+        log.info("unreadable %s header", name, exc_info=True)
+        return ""
 
 
 def _message_ids(value: str) -> list[str]:
@@ -71,19 +107,28 @@ def _message_ids(value: str) -> list[str]:
     ]
 
 
-def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
-    values = [str(v) for v in message.get_all(name, failobj=[])]
-    return [(n, a.lower()) for n, a in getaddresses(values) if "@" in a]
+def address_list(message: Message, name: str) -> list[tuple[str, str]]:
+    """(name, lower-case address) of every address in every `name` header; display names
+    decoded after the split, so a decoded comma splits nothing."""
+    wanted = name.lower()
+    values = [" ".join(str(v).split()) for key, v in message.raw_items() if key.lower() == wanted]
+    found = []
+    for display, address in getaddresses(values):
+        address = one_line(decode_words(address)).lower()
+        if "@" in address:
+            found.append((one_line(decode_words(display)).strip("'\" "), address))
+    return found
 
 
-def _date(message: EmailMessage) -> datetime | None:
+def _date(message: Message) -> datetime | None:
     try:
-        return parsedate_to_datetime(header_text(message, "Date"))
+        sent = parsedate_to_datetime(header_text(message, "Date"))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    return sent if sent.tzinfo else sent.replace(tzinfo=UTC)  # "-0000": UTC, time unknown
 
 
-def _is_auto_reply(message: EmailMessage) -> bool:
+def _is_auto_reply(message: Message) -> bool:
     auto_submitted = header_text(message, "Auto-Submitted").lower()
     precedence = header_text(message, "Precedence").lower()
     return (
@@ -94,23 +139,46 @@ def _is_auto_reply(message: EmailMessage) -> bool:
     )
 
 
-def sanitise_html(html: str) -> str:
-    return nh3.clean(html)
-
-
 def parse_email(raw: bytes) -> ParsedEmail:
-    message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
-    senders = _addresses(message, "From")
+    """What the CRM keeps of `raw`; never raises."""
+    oversized = len(raw) > settings.CRM_MAIL_MAX_BYTES
+    try:
+        message = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=oversized)
+        parsed = _headers_of(message, len(raw))
+    except Exception as error:  # the email package gave up: the bytes as text
+        log.warning("unparseable message (%s bytes): %s", len(raw), error)
+        return _clean(_unreadable(raw, error))
+    if oversized:
+        parsed.oversized = True
+    else:
+        _read_body(message, parsed, raw)
+    parsed.auto_reply = parsed.auto_reply and not parsed.delivery_report
+    return _clean(parsed)
+
+
+def _read_body(message: Message, parsed: ParsedEmail, raw: bytes) -> None:
+    try:
+        from integrations.mail.parts import read_body
+
+        read_body(message, parsed)
+    except Exception as error:  # a body no walk survives (a recursion bomb): its text
+        log.warning("unreadable body of %s: %s", parsed.message_id, error)
+        parsed.defects.append(f"body: {type(error).__name__}")
+        parsed.text = parsed.new_text = decode_bytes(raw.partition(b"\n\n")[2], None)
+
+
+def _headers_of(message: Message, size: int) -> ParsedEmail:
+    senders = address_list(message, "From")
     from_name, from_address = senders[0] if senders else ("", "")
-    parsed = ParsedEmail(
+    return ParsedEmail(
         message_id=header_text(message, "Message-ID"),
         in_reply_to=header_text(message, "In-Reply-To"),
         references=_message_ids(header_text(message, "References")),
         from_address=from_address,
         from_name=from_name,
-        to=[a for _, a in _addresses(message, "To")],
-        cc=[a for _, a in _addresses(message, "Cc")],
-        reply_to=[a for _, a in _addresses(message, "Reply-To")],
+        to=[a for _, a in address_list(message, "To")],
+        cc=[a for _, a in address_list(message, "Cc")],
+        reply_to=[a for _, a in address_list(message, "Reply-To")],
         subject=header_text(message, "Subject"),
         sent_at=_date(message),
         text="",
@@ -118,48 +186,50 @@ def parse_email(raw: bytes) -> ParsedEmail:
         html="",
         auto_reply=_is_auto_reply(message),
         delivery_report=message.get_content_type() == "multipart/report",
-        size=len(raw),
+        size=size,
     )
-    if len(raw) > settings.CRM_MAIL_MAX_BYTES:
-        parsed.oversized = True
-        return parsed
-    _read_body(message, parsed)
+
+
+def _unreadable(raw: bytes, error: Exception) -> ParsedEmail:
+    text = decode_bytes(raw, None)
+    return ParsedEmail(
+        message_id="",
+        in_reply_to="",
+        references=[],
+        from_address="",
+        from_name="",
+        to=[],
+        cc=[],
+        reply_to=[],
+        subject="",
+        sent_at=None,
+        text=text,
+        new_text=text,
+        html="",
+        size=len(raw),
+        defects=[f"message: {type(error).__name__}"],
+    )
+
+
+def _clean(parsed: ParsedEmail) -> ParsedEmail:
+    """No NUL bytes or lone surrogates in any text (PostgreSQL refuses them)."""
+    for item in fields(parsed):
+        value = getattr(parsed, item.name)
+        if isinstance(value, str):
+            setattr(parsed, item.name, clean_text(value))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(parsed, item.name, [clean_text(v) for v in value])
+    for attachment in parsed.attachments:
+        attachment.name = clean_text(attachment.name)
+        attachment.content_type = clean_text(attachment.content_type)
+        attachment.content_id = clean_text(attachment.content_id)
     return parsed
 
 
-def _read_body(message: EmailMessage, parsed: ParsedEmail) -> None:
-    plain = message.get_body(preferencelist=("plain",))
-    html = message.get_body(preferencelist=("html",))
-    if html is not None:
-        parsed.html = sanitise_html(_content(html))
-    if plain is not None:
-        parsed.text = _content(plain)
-    elif parsed.html:
-        parsed.text = nh3.clean(parsed.html, tags=set()).strip()
-    parsed.new_text = parsed.text
-    for part in message.iter_attachments():
-        data = _payload_bytes(part)
-        parsed.attachments.append(
-            ParsedAttachment(
-                name=part.get_filename() or "attachment",
-                content_type=part.get_content_type(),
-                data=data,
-                content_id=header_text(part, "Content-ID").strip("<>"),
-            )
-        )
-
-
-def _content(part: MIMEPart) -> str:
-    try:
-        return str(part.get_content())
-    except (LookupError, UnicodeError, AssertionError, KeyError):
-        return _payload_bytes(part).decode("utf-8", errors="replace")
-
-
-def _payload_bytes(part: MIMEPart) -> bytes:
-    payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else b""
-
-
 def display_address(name: str, address: str) -> str:
-    return str(Address(display_name=name, addr_spec=address)) if name else address
+    if not name:
+        return address
+    try:
+        return str(Address(display_name=name, addr_spec=address))
+    except (ValueError, IndexError, TypeError):
+        return f"{name} <{address}>"

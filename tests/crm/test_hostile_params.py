@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import django_filters
 import pytest
+from django.core.files.base import ContentFile
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -30,7 +31,7 @@ from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
 from customers.import_services import customer_import_create
 from customers.models import SavedView
-from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookEndpoint
 from marketing.consent import preferences_token, unsubscribe_token
 from marketing.lead_form_link import lead_confirm_token, lead_form_token
 from marketing.models import LeadSubmission
@@ -102,6 +103,7 @@ READ_BY_VIEWS = {
     "marketing:campaign-send-progress": ("poll",),
     "marketing:campaign-recipients": ("status",),
     "marketing:audience-preview": ("segments", "channel", "tiers"),
+    "mail:original": ("images",),
 }
 
 # url name -> the fixture objects its path arguments name (a key of `data`).
@@ -231,6 +233,7 @@ PAGES = {
     "two-factor-verify": {},
     "api-tokens": {},
     "api-token-revoke": {"pk": "api_token"},
+    "mail:original": {"pk": "inbound_email"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -334,7 +337,8 @@ def discovered_params(response, path: str) -> set[str]:
 
 
 @pytest.fixture
-def data(rep, agent, marketer, manager):
+def data(rep, agent, marketer, manager, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the inbound email's raw file
     customer = CustomerFactory(owner=rep, kind="company", name="Acme")
     contact = ContactFactory(customer=customer)
     task = TaskFactory(customer=customer, assignee=rep)
@@ -391,6 +395,7 @@ def data(rep, agent, marketer, manager):
         "webhook_delivery": WebhookDelivery.objects.create(
             endpoint=webhook, event=event_record(type=TEST_EVENT, target=webhook), object_key="x"
         ),
+        "inbound_email": _inbound_email(),
         "order_import": order_import_create(
             user=manager,
             file_name="o.csv",
@@ -410,6 +415,22 @@ def data(rep, agent, marketer, manager):
         ),
     }
     return kwargs
+
+
+def _inbound_email() -> InboundEmail:
+    mailbox = Mailbox.objects.create(
+        name="support",
+        purpose=Mailbox.Purpose.SUPPORT,
+        address="support@example.com",
+        host="127.0.0.1",
+        username="support",
+        password_env="CRM_TEST_IMAP_PASSWORD",
+    )
+    inbound = InboundEmail(mailbox=mailbox, message_key="<hostile@example.com>", status="ignored")
+    raw = b"Subject: Hi\r\nContent-Type: text/html\r\n\r\n<p>Hi</p><img src=https://x.example/a>"
+    inbound.raw.save("message.eml", ContentFile(raw), save=False)
+    inbound.save()
+    return inbound
 
 
 @pytest.fixture
