@@ -254,6 +254,13 @@ def customer_history(customer: Customer, *, limit: int = 20) -> list[dict]:
     if not records:  # rows loaded in bulk (seeding, COPY) have no history
         return []
     tag_names = dict(Tag.objects.values_list("pk", "name"))
+    # The owner is stored as an id: shown by name ("owner: rep → rep2"). Read only when an
+    # owner changed among these entries, so most histories cost no query for it.
+    owner_ids = {record.owner_id for record in records} - {None}
+    changed_owner = len({record.owner_id for record in records}) > 1
+    users = get_user_model().objects.filter(pk__in=owner_ids) if changed_owner else []
+    names = {"owner": {user.pk: user.get_username() for user in users}}
+    names["tags"] = tag_names
     tag_rows = _history_tag_rows(records)
     changes: list[dict] = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
@@ -271,8 +278,8 @@ def customer_history(customer: Customer, *, limit: int = 20) -> list[dict]:
             fields = [
                 {
                     "field": _field_label(field),
-                    "old": _readable(field, old, tag_names),
-                    "new": _readable(field, new, tag_names),
+                    "old": _readable(field, old, names),
+                    "new": _readable(field, new, names),
                 }
                 for field, old, new in changed
             ]
@@ -316,9 +323,12 @@ def _field_label(name: str) -> str:
     return str(field.verbose_name) if isinstance(field, Field) else name
 
 
-def _readable(field: str, value, tag_names: dict[int, str]) -> str:
+def _readable(field: str, value, names: dict[str, dict[int, str]]) -> str:
+    """A history value as people read it: names for ids, labels for choices."""
     if field == "tags":  # m2m history holds through rows: {"customer": id, "tag": id}
-        return ", ".join(sorted(tag_names.get(row["tag"], "?") for row in value or []))
+        return ", ".join(sorted(names["tags"].get(row["tag"], "?") for row in value or []))
+    if field in names and value is not None:
+        return names[field].get(value, _("(deleted user)"))
     try:
         model_field = Customer._meta.get_field(field)
     except FieldDoesNotExist:

@@ -129,6 +129,16 @@ def test_history_shows_who_changed_what(manager, manager_client):
     assert {"field": "lifecycle stage", "old": "Lead", "new": "Customer"} in history[0]["changes"]
 
 
+def test_history_names_the_owners_not_their_ids(manager, manager_client, rep, rep2):
+    """'owner: 5 → 6' in the history (issue 16): people by name."""
+    customer = CustomerFactory(owner=rep, stage="lead")
+    url = reverse("customers:customer-update", args=[customer.pk])
+    data = customer_form_data(name=customer.name, email=customer.email, stage="lead", owner=rep2.pk)
+    manager_client.post(url, {**data, "version": customer.version})
+    history = manager_client.get(customer.get_absolute_url()).context["history"]
+    assert {"field": "owner", "old": rep.username, "new": rep2.username} in history[0]["changes"]
+
+
 def test_consent_changes_record_when_and_how(manager, manager_client):
     customer = CustomerFactory(owner=manager)
     url = reverse("customers:customer-update", args=[customer.pk])

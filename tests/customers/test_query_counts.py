@@ -168,7 +168,7 @@ def test_customer_history_shows_what_diff_against_shows(rep):
 def _history_by_diff_against(customer, limit):
     """The panel as simple-history's diff_against() computes it, two queries per entry."""
     records = list(customer.history.order_by("-history_date")[: limit + 1])
-    tag_names = dict(Tag.objects.values_list("pk", "name"))
+    names = {"tags": dict(Tag.objects.values_list("pk", "name")), "owner": {}}
     entries = []
     for newer, older in zip(records[:limit], [*records[1:], None][:limit], strict=True):
         changes = newer.diff_against(older).changes if older is not None else []
@@ -180,8 +180,8 @@ def _history_by_diff_against(customer, limit):
                 "changes": [
                     {
                         "field": _field_label(c.field),
-                        "old": _readable(c.field, c.old, tag_names),
-                        "new": _readable(c.field, c.new, tag_names),
+                        "old": _readable(c.field, c.old, names),
+                        "new": _readable(c.field, c.new, names),
                     }
                     for c in changes
                 ],
