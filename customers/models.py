@@ -96,6 +96,16 @@ class Customer(ChoiceLabels, models.Model):
         help_text=_("For a person: the company they work for."),
     )
     email = models.EmailField(_("email"), blank=True)
+    # The address a delivery-status notification reported as not existing (a hard bounce),
+    # copied from `email` when it bounced: the email is undeliverable while the two are
+    # equal, so changing the address clears the flag without any code having to remember to.
+    # db_default: the bulk loaders' COPY (customers.services, the demo) name their columns.
+    email_bounced = models.EmailField(
+        _("bounced email address"), blank=True, default="", db_default="", editable=False
+    )
+    email_bounced_at = models.DateTimeField(
+        _("email bounced"), null=True, blank=True, editable=False
+    )
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
     # The phone without separators, kept by the database, so "13800138000" finds "+86 138 0013 8000".
     phone_digits = models.GeneratedField(
@@ -205,6 +215,11 @@ class Customer(ChoiceLabels, models.Model):
 
     def get_absolute_url(self):
         return reverse("customers:customer-detail", args=[self.pk])
+
+    @property
+    def email_undeliverable(self) -> bool:
+        """The current address hard-bounced: audiences and sending skip it."""
+        return bool(self.email) and self.email == self.email_bounced
 
 
 class Consent(models.Model):

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
@@ -44,7 +44,8 @@ CONSENT_CHANNEL: dict[str, Channel] = {
 }
 # The address a channel needs: a customer without it cannot be reached there.
 _REACHABLE: dict[str, Q] = {
-    CampaignChannel.EMAIL: ~Q(email=""),
+    # An address that hard-bounced (customers.Customer.email_bounced) is not reachable.
+    CampaignChannel.EMAIL: ~Q(email="") & ~Q(email_bounced=F("email")),
     CampaignChannel.SMS: ~Q(phone=""),
     CampaignChannel.PHONE: ~Q(phone=""),
     CampaignChannel.MAIL: ~Q(address=""),
