@@ -144,7 +144,7 @@ def html_body(body: str, link: str, *, tracked_recipient_id: int | None = None) 
     paragraphs = linebreaks(urlize(escape(body), nofollow=True, autoescape=True))
     pixel = ""
     if tracked_recipient_id is not None:
-        paragraphs = track_links(paragraphs, tracked_recipient_id)
+        paragraphs = track_links(paragraphs, tracked_recipient_id, keep=link)
         pixel = pixel_html(tracked_recipient_id)
     return render_to_string(
         "marketing/email/campaign.html",

@@ -78,12 +78,13 @@ def read_click_token(token: str) -> Click | None:
     return Click(recipient_id=recipient_id, url=url)
 
 
-def track_links(body_html: str, recipient_id: int) -> str:
-    """Rewrite each http(s) href of `body_html` (escaped HTML) to its signed redirect."""
+def track_links(body_html: str, recipient_id: int, *, keep: str = "") -> str:
+    """Rewrite each http(s) href of `body_html` (escaped HTML) to its signed redirect,
+    except `keep` (the unsubscribe link)."""
 
     def rewrite(match: re.Match) -> str:
         url = html.unescape(match[1])
-        if not is_trackable_url(url):
+        if url == keep or not is_trackable_url(url):
             return match[0]
         return f'href="{html.escape(click_url(recipient_id, url))}"'
 
