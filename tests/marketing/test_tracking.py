@@ -263,6 +263,17 @@ def test_the_campaign_list_shows_the_rates(marketer_client, campaign):
     assert 'data-figure="opened">—<' in rows[empty.name]
 
 
+def test_opens_and_clicks_are_shown_for_email_campaigns_only(marketer_client, marketer):
+    sms = CampaignFactory(owner=marketer, name="Text blast", channel="sms")
+    CampaignRecipientFactory(campaign=sms, status=R.SENT, sent_at=timezone.now())
+    list_html = marketer_client.get(reverse("marketing:campaign-list")).content.decode()
+    (row,) = [row for row in list_html.split("<tr>") if "Text blast" in row]
+    assert 'data-figure="sent">1<' in row and 'data-figure="opened">—<' in row
+    report = marketer_client.get(reverse("marketing:campaign-report", args=[sms.pk]))
+    assert 'id="figure-bounced"' in report.content.decode()
+    assert 'id="figure-opened"' not in report.content.decode()
+
+
 def test_the_api_results_carry_the_feedback(marketer_client, campaign):
     data = marketer_client.get(reverse("api:campaign-results", args=[campaign.pk])).json()
     assert (data["sent"], data["bounced"], data["opened"], data["clicked"]) == (4, 1, 2, 1)
