@@ -56,7 +56,9 @@ class CustomerAdmin(SimpleHistoryAdmin):
     list_select_related = ["owner"]
     autocomplete_fields = ["tags"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["version", "created_at", "updated_at"]
+    # The bounce flag is the bounces mailbox's observation (marketing.services.feedback);
+    # correcting the address clears it.
+    readonly_fields = ["version", "created_at", "updated_at", "email_bounced", "email_bounced_at"]
     inlines = [ContactInline, ConsentInline]
     date_hierarchy = "created_at"
     show_full_result_count = False

@@ -36,6 +36,7 @@ from customers.signals import customer_erasing
 ERASED_FIELDS = {
     "organization": "",
     "email": "",
+    "email_bounced": "",
     "phone": "",
     "city": "",
     "address": "",

@@ -63,6 +63,11 @@ class Tag(models.Model):
         return self.name
 
 
+# Has an email address that did not hard-bounce (Customer.email_bounced): who an email
+# campaign can reach.
+EMAIL_REACHABLE = ~models.Q(email="") & ~models.Q(email_bounced=models.F("email"))
+
+
 class Customer(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -96,6 +101,16 @@ class Customer(ChoiceLabels, models.Model):
         help_text=_("For a person: the company they work for."),
     )
     email = models.EmailField(_("email"), blank=True)
+    # The address a delivery-status notification reported as not existing (a hard bounce),
+    # copied from `email` when it bounced: the email is undeliverable while the two are
+    # equal, so changing the address clears the flag without any code having to remember to.
+    # db_default: the bulk loaders' COPY (customers.services, the demo) name their columns.
+    email_bounced = models.EmailField(
+        _("bounced email address"), blank=True, default="", db_default="", editable=False
+    )
+    email_bounced_at = models.DateTimeField(
+        _("email bounced"), null=True, blank=True, editable=False
+    )
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
     # The phone without separators, kept by the database, so "13800138000" finds "+86 138 0013 8000".
     phone_digits = models.GeneratedField(
@@ -166,9 +181,9 @@ class Customer(ChoiceLabels, models.Model):
             models.Index(fields=["phone"]),
             # Who can be reached by email / by phone and SMS, in id order: an audience's
             # count merges them with the consent and criteria indexes (marketing.audience).
-            models.Index(
-                fields=["id"], condition=~models.Q(email=""), name="customer_with_email_idx"
-            ),
+            # The email one leaves out hard-bounced addresses, with the very condition the
+            # audience uses (EMAIL_REACHABLE), so its scan stays index-only.
+            models.Index(fields=["id"], condition=EMAIL_REACHABLE, name="customer_email_ok_idx"),
             models.Index(
                 fields=["id"], condition=~models.Q(phone=""), name="customer_with_phone_idx"
             ),
@@ -205,6 +220,11 @@ class Customer(ChoiceLabels, models.Model):
 
     def get_absolute_url(self):
         return reverse("customers:customer-detail", args=[self.pk])
+
+    @property
+    def email_undeliverable(self) -> bool:
+        """The current address hard-bounced: audiences and sending skip it."""
+        return bool(self.email) and self.email == self.email_bounced
 
 
 class Consent(models.Model):

@@ -25,8 +25,18 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignRecipient)
 class CampaignRecipientAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "customer", "status", "attempts", "coupon_code", "outcome"]
-    list_filter = ["status", "outcome"]
+    list_display = [
+        "campaign",
+        "customer",
+        "status",
+        "attempts",
+        "coupon_code",
+        "outcome",
+        "bounce_kind",
+        "open_count",
+        "click_count",
+    ]
+    list_filter = ["status", "outcome", "bounce_kind"]
     search_fields = ["coupon_code", "customer__name", "campaign__name"]
     raw_id_fields = ["campaign", "customer", "conversion_order"]
     list_select_related = ["campaign", "customer"]

@@ -5,7 +5,7 @@ The same rules as the pages: campaigns come from `campaigns_visible_to` (markete
 managers work them, reps read them, agents get nothing), filtered by the campaign list's
 FilterSet, and a campaign's results are computed by marketing.reports.campaign_figures,
 the function behind the report on the campaign page, so the API and the page always show
-the same numbers. Opens and clicks are not tracked by the sender, so they are not reported.
+the same numbers, opens and clicks (counted per recipient: marketing.tracking) included.
 """
 
 from typing import Any
@@ -89,6 +89,11 @@ class CampaignResultsSerializer(serializers.Serializer):
     sent = serializers.IntegerField()
     delivered = serializers.IntegerField()
     bounced = serializers.IntegerField()
+    bounce_rate = serializers.DecimalField(**RATIO)
+    opened = serializers.IntegerField(help_text="Recipients who opened the email at least once.")
+    open_rate = serializers.DecimalField(**RATIO)
+    clicked = serializers.IntegerField(help_text="Recipients who clicked a link at least once.")
+    click_rate = serializers.DecimalField(**RATIO)
     responses = serializers.IntegerField()
     conversions = serializers.IntegerField()
     conversion_rate = serializers.DecimalField(**RATIO)
@@ -113,7 +118,6 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     return {
         "campaign": campaign.pk,
         **figures.as_row(),
-        "bounced": figures.bounced,
         "cost_is_budget": not campaign.actual_cost,
         "currency": settings.CRM_CURRENCY,
         "attribution_days": campaign.attribution_days,

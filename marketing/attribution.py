@@ -74,7 +74,7 @@ def attributed_revenue() -> Case:
     )
 
 
-TALLY_KEYS = ("sent", "bounced", "responses", "conversions", "revenue")
+TALLY_KEYS = ("sent", "bounced", "responses", "conversions", "revenue", "opened", "clicked")
 
 
 def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
@@ -85,7 +85,15 @@ def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
     the inner query flattened by PostgreSQL's planner, which OFFSET 0 prevents), it would
     run again in every aggregate that uses it.
     """
-    columns = ("status", "outcome", "window_revenue", "conversion_order_id", "revenue")
+    columns = (
+        "status",
+        "outcome",
+        "window_revenue",
+        "conversion_order_id",
+        "revenue",
+        "first_opened_at",
+        "first_clicked_at",
+    )
     inner = recipients.values(*group, *columns).order_by()
     sql, params = inner.query.sql_with_params()
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
@@ -99,7 +107,9 @@ def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
                                 OR r.window_revenue IS NOT NULL THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL THEN r.revenue
                               WHEN r.window_revenue IS NOT NULL THEN r.window_revenue
-                              ELSE 0 END), 0)
+                              ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN r.first_opened_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN r.first_clicked_at IS NOT NULL THEN 1 ELSE 0 END), 0)
         FROM ({sql}{fence}) r
         {f"GROUP BY {keys}" if group else ""}
     """  # noqa: S608 - `sql` is the ORM's own query; every value travels in the parameters

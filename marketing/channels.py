@@ -5,6 +5,7 @@ import contextlib
 import smtplib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +31,9 @@ from marketing.personalise import (
     render,
     render_subject,
 )
+from marketing.services.feedback import campaign_message_id
 from marketing.sms import SmsMessage, get_sms_backend
+from marketing.tracking import pixel_html, track_links, tracking_enabled
 
 # --- composing messages --------------------------------------------------------------
 
@@ -66,48 +69,90 @@ class Composer:
         return render_subject(self.subject, fields), body, fields.unsubscribe_link
 
     def message(self, row: CampaignRecipient, connection):
-        return self.build(row.customer, row.coupon_code, connection=connection)
+        return self.build(row.customer, row.coupon_code, connection=connection, recipient=row)
 
-    def build(self, customer, coupon_code: str, *, connection=None, to: str | None = None):
+    def build(
+        self,
+        customer,
+        coupon_code: str,
+        *,
+        connection=None,
+        to: str | None = None,
+        recipient: CampaignRecipient | None = None,
+    ):
+        """The message for `customer`; a real `recipient` row (not a preview or a test
+        send) gets its Message-ID and, with tracking on, the open pixel and click links."""
         subject, body, link = self.texts(customer, coupon_code)
         if self.campaign.channel == CampaignChannel.SMS and to is None:
             return SmsMessage(to=customer.phone, body=body)
         return email_message(
-            subject=subject, body=body, to=to or customer.email, link=link, connection=connection
+            subject=subject,
+            body=body,
+            to=to or customer.email,
+            link=link,
+            connection=connection,
+            recipient=recipient,
         )
 
 
 def email_message(
-    *, subject: str, body: str, to: str, link: str, connection=None
+    *,
+    subject: str,
+    body: str,
+    to: str,
+    link: str,
+    connection=None,
+    recipient: CampaignRecipient | None = None,
 ) -> EmailMultiAlternatives:
     """One campaign email: the plain text, its HTML alternative, and the RFC 2369 /
-    RFC 8058 one-click unsubscribe headers."""
+    RFC 8058 one-click unsubscribe headers. A recipient's email carries a Message-ID
+    that names the recipient, so a bounce quoting it finds them (marketing.services.feedback)."""
+    headers = {
+        "List-Unsubscribe": f"<{link}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if recipient is not None:
+        headers["Message-ID"] = campaign_message_id(
+            campaign_id=recipient.campaign_id, recipient_id=recipient.pk, domain=_sender_domain()
+        )
     message = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         connection=connection,
-        headers={
-            "List-Unsubscribe": f"<{link}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=headers,
     )
-    message.attach_alternative(html_body(body, link), "text/html")
+    tracked = recipient.pk if recipient is not None and tracking_enabled() else None
+    message.attach_alternative(html_body(body, link, tracked_recipient_id=tracked), "text/html")
     return message
 
 
-def html_body(body: str, link: str) -> str:
+def _sender_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def html_body(body: str, link: str, *, tracked_recipient_id: int | None = None) -> str:
     """The HTML version of a rendered plain-text message.
 
     The text holds customer data (names, products), so it is escaped before anything
     else; then its URLs become links and its lines paragraphs. The template is rendered
-    with autoescape on, so the unsubscribe link is escaped too.
+    with autoescape on, so the unsubscribe link is escaped too. With a recipient to
+    track, the body's links go through signed redirects and an open pixel ends the body
+    (marketing.tracking).
     """
     paragraphs = linebreaks(urlize(escape(body), nofollow=True, autoescape=True))
+    pixel = ""
+    if tracked_recipient_id is not None:
+        paragraphs = track_links(paragraphs, tracked_recipient_id, keep=link)
+        pixel = pixel_html(tracked_recipient_id)
     return render_to_string(
         "marketing/email/campaign.html",
-        {"body": mark_safe(paragraphs), "unsubscribe_link": link},  # noqa: S308 - escaped above
+        {
+            "body": mark_safe(paragraphs),  # noqa: S308 - escaped above
+            "pixel": mark_safe(pixel),  # noqa: S308 - built from an escaped URL
+            "unsubscribe_link": link,
+        },
     )
 
 

@@ -165,6 +165,11 @@ def _template_errors(campaign: Campaign) -> dict:
     return errors
 
 
+class BounceKind(models.TextChoices):
+    HARD = "hard", _("Hard (the address does not exist)")
+    SOFT = "soft", _("Soft (temporary)")
+
+
 class CampaignRecipient(models.Model):
     """One customer in a campaign: delivery, coupon and outcome."""
 
@@ -212,6 +217,17 @@ class CampaignRecipient(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Delivery feedback (marketing.services.feedback): a bounce reported by a delivery-status
+    # notification, and the opens (the pixel) and clicks (the signed redirects) of the email.
+    # db_default: COPY writers (marketing.services.sending) need not name these columns.
+    bounce_kind = models.CharField(
+        _("bounce"), max_length=4, choices=BounceKind, blank=True, default="", db_default=""
+    )
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    first_opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
+    open_count = models.PositiveIntegerField(_("opens"), default=0, db_default=0)
+    first_clicked_at = models.DateTimeField(_("first clicked"), null=True, blank=True)
+    click_count = models.PositiveIntegerField(_("clicks"), default=0, db_default=0)
 
     class Meta:
         ordering = ["campaign", "id"]

@@ -12,13 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.csv_export import Col, Table
+from analytics.csv_export import Col, Table, display
 from analytics.models import CustomerValue, Segment
 from analytics.selectors import current_run
 from marketing.attribution import (
@@ -57,10 +57,24 @@ class Figures:
     conversions: int = 0
     revenue: Decimal = Decimal("0")
     cost: Decimal = Decimal("0")
+    opened: int = 0  # recipients who opened at least once (the pixel, or a click)
+    clicked: int = 0  # recipients who clicked at least once
 
     @property
     def delivered(self) -> int:
         return self.sent - self.bounced
+
+    @property
+    def bounce_rate(self) -> Decimal | None:
+        return _ratio(self.bounced, self.sent)
+
+    @property
+    def open_rate(self) -> Decimal | None:
+        return _ratio(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal | None:
+        return _ratio(self.clicked, self.sent)
 
     @property
     def conversion_rate(self) -> Decimal | None:
@@ -85,6 +99,12 @@ class Figures:
             "cost": self.cost,
             "cost_per_conversion": self.cost_per_conversion,
             "roi": self.roi,
+            "bounced": self.bounced,
+            "bounce_rate": self.bounce_rate,
+            "opened": self.opened,
+            "open_rate": self.open_rate,
+            "clicked": self.clicked,
+            "click_rate": self.click_rate,
         }
 
 
@@ -96,6 +116,44 @@ def campaign_figures(campaign: Campaign) -> Figures:
     (totals,) = tally(recipients)
     totals["revenue"] = _money(totals["revenue"])
     return Figures(**totals, cost=campaign_cost(campaign))
+
+
+@dataclass(frozen=True)
+class FeedbackCells:
+    """A campaign's delivery feedback for the campaign list: rates per recipient sent."""
+
+    sent: str
+    bounced: str
+    opened: str
+    clicked: str
+
+
+def delivery_feedback(campaign_ids: list[int]) -> dict[int, FeedbackCells]:
+    """Per campaign of `campaign_ids` (a list page's): one grouped query, on the
+    (campaign, status) index."""
+    rows = (
+        CampaignRecipient.objects.filter(campaign_id__in=campaign_ids, status__in=SENT_STATUSES)
+        .values("campaign_id")
+        .annotate(
+            sent=Count("id"),
+            bounced=Count("id", filter=Q(status=CampaignRecipient.Status.BOUNCED)),
+            opened=Count("id", filter=Q(first_opened_at__isnull=False)),
+            clicked=Count("id", filter=Q(first_clicked_at__isnull=False)),
+        )
+        .order_by()
+    )
+    feedback = {}
+    for row in rows:
+        figures = Figures(
+            sent=row["sent"], bounced=row["bounced"], opened=row["opened"], clicked=row["clicked"]
+        )
+        feedback[row["campaign_id"]] = FeedbackCells(
+            sent=display("int", figures.sent),
+            bounced=display("percent", figures.bounce_rate),
+            opened=display("percent", figures.open_rate),
+            clicked=display("percent", figures.click_rate),
+        )
+    return feedback
 
 
 def converted_recipients(campaign: Campaign) -> QuerySet:
@@ -120,6 +178,13 @@ _REPORT_COLUMNS = [
     Col("cost", gettext_lazy("Cost"), "money"),
     Col("cost_per_conversion", gettext_lazy("Cost per conversion"), "money"),
     Col("roi", gettext_lazy("ROI"), "percent"),
+    # Delivery feedback (marketing.services.feedback): rates are per recipient sent.
+    Col("bounced", gettext_lazy("Bounced"), "int"),
+    Col("bounce_rate", gettext_lazy("Bounce rate"), "percent"),
+    Col("opened", gettext_lazy("Opened"), "int"),
+    Col("open_rate", gettext_lazy("Open rate"), "percent"),
+    Col("clicked", gettext_lazy("Clicked"), "int"),
+    Col("click_rate", gettext_lazy("Click rate"), "percent"),
 ]
 
 

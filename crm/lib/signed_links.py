@@ -30,6 +30,7 @@ class SignedLink:
     salt: str
     max_age: timedelta | None = None  # None: the link never expires
     plain_text: bool = False
+    max_length: int = MAX_TOKEN_LENGTH  # longer for a purpose that signs a whole URL
 
     def make(self, value: LinkValue) -> str:
         signer = signing.TimestampSigner(salt=self.salt)
@@ -57,7 +58,7 @@ class SignedLink:
         return False
 
     def _unsign(self, token: object, *, max_age: timedelta | None) -> LinkValue:
-        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        if not isinstance(token, str) or not token or len(token) > self.max_length:
             raise signing.BadSignature("not a token")
         signer = signing.TimestampSigner(salt=self.salt)
         if self.plain_text:

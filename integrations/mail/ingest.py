@@ -85,7 +85,8 @@ def process_inbound(pk: int) -> InboundEmail:
                 raw = stream.read()
             parsed = parse_email(raw)
             _copy_fields(inbound, parsed)
-            outcome = _ignored(parsed) or _handlers()[inbound.mailbox.purpose](inbound, parsed)
+            purpose = inbound.mailbox.purpose
+            outcome = _ignored(parsed, purpose) or _handlers()[purpose](inbound, parsed)
             _finish(inbound, outcome)
             return inbound
     except Exception as error:
@@ -93,11 +94,12 @@ def process_inbound(pk: int) -> InboundEmail:
         return _quarantine(pk, error)
 
 
-def _ignored(parsed: ParsedEmail) -> Outcome | None:
-    """Mail loops and noise: never tickets or interactions."""
+def _ignored(parsed: ParsedEmail, purpose: str) -> Outcome | None:
+    """Mail loops and noise: never tickets or interactions. In the bounces mailbox the
+    auto-reply rule does not apply: MTAs mark their bounces `Auto-Submitted: auto-replied`."""
     if parsed.message_id and OutboxMessage.objects.filter(message_id=parsed.message_id).exists():
         return Outcome(InboundEmail.Status.IGNORED, "our own message")
-    if parsed.auto_reply:
+    if parsed.auto_reply and purpose != Mailbox.Purpose.BOUNCES:
         return Outcome(InboundEmail.Status.IGNORED, "auto-reply")
     return None
 

@@ -310,8 +310,10 @@ class ClaimHeartbeat:
 
 def _skip_opted_out(campaign: Campaign, rows: list[CampaignRecipient]):
     """Recipients who withdrew consent since the audience was frozen (an unsubscribe link
-    of an earlier message, the preferences page, a rep) get nothing: marked failed with
-    the reason. Returns the rows still to send and the tally so far."""
+    of an earlier message, the preferences page, a rep), and email recipients whose
+    address hard-bounced since, get nothing: marked failed with the reason. Returns the
+    rows still to send and the tally so far."""
+    rows, skipped = _skip_undeliverable(campaign, rows)
     consented = set(
         Consent.objects.filter(
             customer_id__in=[row.customer_id for row in rows],
@@ -325,7 +327,18 @@ def _skip_opted_out(campaign: Campaign, rows: list[CampaignRecipient]):
             status=R.FAILED, failure_reason=_("Opted out before sending."), claimed_by=""
         )
     kept = [row for row in rows if row.customer_id in consented]
-    return kept, BatchResult(failed=len(withdrawn))
+    return kept, BatchResult(failed=len(withdrawn) + skipped)
+
+
+def _skip_undeliverable(campaign: Campaign, rows: list[CampaignRecipient]):
+    if campaign.channel != CampaignChannel.EMAIL:
+        return rows, 0
+    bounced = [row.pk for row in rows if row.customer.email_undeliverable]
+    if bounced:
+        CampaignRecipient.objects.filter(pk__in=bounced).update(
+            status=R.FAILED, failure_reason=_("The email address bounced."), claimed_by=""
+        )
+    return [row for row in rows if row.pk not in bounced], len(bounced)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from marketing.audience_rule import AudienceRule
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
 from marketing.models import Campaign, CampaignRecipient, LoyaltyTier
+from marketing.reports import delivery_feedback
 from marketing.selectors import (
     campaign_owners_for,
     campaigns_visible_to,
@@ -40,6 +41,9 @@ def campaign_list(request):
     )
     campaigns = campaign_filter.qs.select_related("owner")
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    feedback = delivery_feedback([campaign.pk for campaign in page])
+    for campaign in page:  # the page's own objects (a list once read), for the template
+        campaign.feedback = feedback.get(campaign.pk)
     context = {
         "filter": campaign_filter,
         "page": page,

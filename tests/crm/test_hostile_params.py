@@ -35,6 +35,7 @@ from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookE
 from marketing.consent import preferences_token, unsubscribe_token
 from marketing.lead_form_link import lead_confirm_token, lead_form_token
 from marketing.models import LeadSubmission
+from marketing.tracking import CLICK_LINK, OPEN_LINK
 from sales.import_services import order_import_create
 from sales.services import quote_create
 from service.links import csat_token, follow_token
@@ -216,6 +217,8 @@ PAGES = {
     "public-marketing:unsubscribe": {"token": "unsubscribe_token"},
     "public-marketing:preferences": {"token": "preferences_token"},
     "public-marketing:lead-form": {"token": "lead_token"},
+    "public-marketing:track-open": {"token": "open_token"},
+    "public-marketing:track-click": {"token": "click_token"},
     "ops:jobs": {},
     "integrations:webhook-list": {},
     "integrations:webhook-create": {},
@@ -410,6 +413,8 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),
         "preferences_token": preferences_token(customer_id=customer.pk),
         "lead_token": lead_form_token(campaign),
+        "open_token": OPEN_LINK.make(recipient.pk),
+        "click_token": CLICK_LINK.make([recipient.pk, "https://shop.example/sale?a=1"]),
         "lead_confirm_token": lead_confirm_token(
             LeadSubmission.objects.create(campaign=campaign, name="Li", email="li@example.com")
         ),

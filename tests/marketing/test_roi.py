@@ -89,7 +89,17 @@ def test_the_csv_export(marketer_client, campaign):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Campaign", "Channel", "Sent"]
     assert rows[1][0] == "'=HYPERLINK(evil)"  # neutralised for spreadsheets
-    assert rows[1][2:] == ["10", "8", "3", "2", "20.0", "800.00", "200.00", "100.00", "300.0"]
+    assert rows[1][2:11] == ["10", "8", "3", "2", "20.0", "800.00", "200.00", "100.00", "300.0"]
+    # Delivery feedback: bounced, opened and clicked, with their rates per recipient sent.
+    assert rows[0][11:] == [
+        "Bounced",
+        "Bounce rate",
+        "Opened",
+        "Open rate",
+        "Clicked",
+        "Click rate",
+    ]
+    assert rows[1][11:] == ["2", "20.0", "0", "0.0", "0", "0.0"]
 
 
 def test_the_campaign_page_includes_the_report_and_the_lead_form_snippet(marketer_client, campaign):
