@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0014_customer_erasure'),
+        ('customers', '0015_email_bounced'),
     ]
 
     operations = [
