@@ -213,6 +213,15 @@ class Ticket(ChoiceLabels, models.Model):
     tags = models.ManyToManyField(
         "customers.Tag", verbose_name=_("tags"), blank=True, related_name="tickets"
     )
+    # Set on a ticket closed as a duplicate of another (service.ticket_actions.ticket_merge).
+    merged_into = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged into"),
+    )
     root_cause = models.CharField(_("root cause"), max_length=15, choices=RootCause, blank=True)
 
     # SLA clock (service.sla computes the due times; None when no policy applies).

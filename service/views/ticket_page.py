@@ -48,7 +48,10 @@ def _visible_ticket(request, pk, now) -> Ticket:
         raise Http404
     tickets = with_sla_flags(tickets_visible_to(request.user), now=now)
     return get_object_or_404(
-        tickets.select_related("customer", "contact", "assignee", "team", "satisfaction"), pk=pk
+        tickets.select_related(
+            "customer", "contact", "assignee", "team", "satisfaction", "merged_into"
+        ),
+        pk=pk,
     )
 
 

@@ -43,4 +43,18 @@
     update.addEventListener("change", syncRootCause);
     syncRootCause();
   }
+
+  // Long messages start folded; the button (hidden without JavaScript, when all is shown)
+  // unfolds and folds them again.
+  document.querySelectorAll("[data-show-more]").forEach((button) => {
+    const body = button.previousElementSibling;
+    const fold = (folded) => {
+      body.classList.toggle("message-collapsed", folded);
+      button.setAttribute("aria-expanded", String(!folded));
+      button.textContent = folded ? button.dataset.moreLabel : button.dataset.lessLabel;
+    };
+    button.addEventListener("click", () => fold(!body.classList.contains("message-collapsed")));
+    fold(true);
+    button.hidden = false;
+  });
 })();
