@@ -108,6 +108,15 @@ def excerpt(text: str, length: int = 160) -> str:
     return Truncator(" ".join(plain.split())).chars(length)  # escaped by the template
 
 
+def article_plain_text(text: str, length: int = 5000) -> str:
+    """An article's Markdown as plain text with its paragraphs, for a reply to a customer."""
+    rendered = render_markdown((text or "")[: length * 2])
+    blocks = re.sub(r"(</(?:h[1-6]|p|ul|ol|blockquote|pre)>)", r"\1\n", rendered)
+    plain = html.unescape(strip_tags(blocks))
+    lines = "\n".join(" ".join(line.split()) for line in plain.splitlines()).strip()
+    return Truncator(re.sub(r"\n{3,}", "\n\n", lines)).chars(length)
+
+
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text or ""))
 

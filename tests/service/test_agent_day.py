@@ -266,3 +266,75 @@ def test_merge_permissions_agents_on_their_queue_and_managers(
     assert Ticket.objects.get(pk=second.pk).merged_into is None
     assert manager_client.post(url, {"target": first.pk}).status_code == 302
     assert Ticket.objects.get(pk=second.pk).merged_into_id == first.pk
+
+
+# Knowledge-base articles in a reply, and links that work from outside
+
+
+@pytest.fixture
+def article_ticket(agent):
+    from tests.factories import KnowledgeArticleFactory
+
+    article = KnowledgeArticleFactory(
+        title="Clear a paper jam",
+        body="# Paper jam\n\nOpen the **front** door.\n\n- Pull the sheet\n- Close the door",
+        is_published=True,
+    )
+    ticket = TicketFactory(subject="Printer paper jam", description="The paper jams")
+    return article, ticket
+
+
+def related(response):
+    return response.context["related"][0]
+
+
+def test_insert_text_carries_the_articles_plain_text(agent_client, article_ticket):
+    article, ticket = article_ticket
+
+    item = related(agent_client.get(detail(ticket)))
+
+    assert item["article"] == article
+    assert item["text"] == "Paper jam\n\nOpen the front door.\n\nPull the sheet\nClose the door"
+    assert 'data-insert-article="text"' in agent_client.get(detail(ticket)).content.decode()
+
+
+def test_article_link_uses_the_agents_host_when_the_base_url_is_this_machine(
+    agent_client, article_ticket, settings
+):
+    article, ticket = article_ticket
+    settings.CRM_BASE_URL = "http://127.0.0.1:8000"
+    settings.ALLOWED_HOSTS = ["crm.example.com", "testserver"]
+
+    response = agent_client.get(detail(ticket), HTTP_HOST="crm.example.com")
+
+    assert related(response)["link"] == f"http://crm.example.com/help/articles/{article.pk}/"
+    secure = agent_client.get(
+        detail(ticket), HTTP_HOST="crm.example.com", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert related(secure)["link"] == f"https://crm.example.com/help/articles/{article.pk}/"
+
+
+def test_article_link_uses_a_real_base_url_whatever_the_agents_host(
+    agent_client, article_ticket, settings
+):
+    article, ticket = article_ticket
+    settings.CRM_BASE_URL = "https://help.example.com"
+
+    response = agent_client.get(detail(ticket))
+
+    assert related(response)["link"] == f"https://help.example.com/help/articles/{article.pk}/"
+
+
+def test_deploy_check_warns_when_emailed_links_point_at_this_machine(settings):
+    from crm.checks import base_url_reachable
+
+    for local in (
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://[::1]",
+        "http://0.0.0.0",
+    ):
+        settings.CRM_BASE_URL = local
+        assert [w.id for w in base_url_reachable(None)] == ["crm.W001"], local
+    settings.CRM_BASE_URL = "https://crm.example.com"
+    assert base_url_reachable(None) == []
