@@ -73,7 +73,7 @@ def test_insert_article_and_internal_note_switch(page, login, base_url, agent):
     page.get_by_text("Internal note", exact=True).click()
     expect(page.get_by_role("button", name="Add note")).to_be_visible()
     page.get_by_role("button", name="Add note").click()
-    expect(page.locator(".message-note")).to_contain_text("Clear a paper jam")
+    expect(page.locator(".message-note")).to_contain_text("printer jams paper")
 
 
 def _shot(page, name):
