@@ -101,9 +101,10 @@ def _by_agent_name(rows: list[dict]) -> list[dict]:
 def _agent_table(rows: list[dict]) -> Table:
     return Table("agents", _("Agent output"), [
         Col("agent", _("Agent")),
-        Col("replies", _("Replies sent"), "int"),
+        Col("replies", _("Replies sent"), "int", "d-none d-md-table-cell"),
         Col("resolved", _("Tickets resolved"), "int"),
-        Col("first_reply_median_hours", _("First reply, median hours"), "decimal1"),
+        Col("first_reply_median_hours", _("First reply, median hours"), "decimal1",
+            "d-none d-sm-table-cell"),
     ], rows, empty=_("No agent replied or resolved a ticket in this period."))  # fmt: skip
 
 
@@ -122,7 +123,7 @@ def _service_tables(volume, sla, csat_category, csat_agent) -> list[Table]:
     ]
     return [
         Table("volume", _("Tickets per week"), [
-            Col("week", _("Week of"), "date"),
+            Col("week", _("Week of"), "date", "text-nowrap"),
             *[Col(key, label, "int", "d-none d-xl-table-cell") for key, label in categories],
             Col("total", _("Created"), "int"),
             Col("resolved", _("Resolved"), "int", "d-none d-md-table-cell"),
