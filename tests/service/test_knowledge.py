@@ -201,7 +201,7 @@ def test_list_searches_filters_sorts_and_paginates(agent_client):
     assert [a.title for a in response.context["page"]][:2] == ["Beta reset", "Alpha reset"]
     assert response.context["page"].paginator.num_pages == 2
     assert "Page 1 of 2" in response.content.decode()
-    page = agent_client.get(url, {"q": "nothing-like-this"}).content.decode()
+    page = agent_client.get(url, {"q": "zzqx-nowhere"}).content.decode()
     assert "No article matches these filters." in page
 
 
