@@ -20,7 +20,9 @@ class CustomersConfig(AppConfig):
             Panel(
                 title=_("My customers"),
                 url_name="customers:home-customers-panel",
-                permission="customers.view_customer",
+                # Those who own customers (reps, managers); an agent owns none and sees
+                # their queue instead (service's home panel).
+                permission="customers.add_customer",
                 order=20,
             ),
         )

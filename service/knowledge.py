@@ -108,6 +108,15 @@ def excerpt(text: str, length: int = 160) -> str:
     return Truncator(" ".join(plain.split())).chars(length)  # escaped by the template
 
 
+def article_plain_text(text: str, length: int = 5000) -> str:
+    """An article's Markdown as plain text with its paragraphs, for a reply to a customer."""
+    rendered = render_markdown((text or "")[: length * 2])
+    blocks = re.sub(r"(</(?:h[1-6]|p|ul|ol|blockquote|pre)>)", r"\1\n", rendered)
+    plain = html.unescape(strip_tags(blocks))
+    lines = "\n".join(" ".join(line.split()) for line in plain.splitlines()).strip()
+    return Truncator(re.sub(r"\n{3,}", "\n\n", lines)).chars(length)
+
+
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text or ""))
 
@@ -146,27 +155,55 @@ def _in_article(word: str) -> Q:
     return _contains("title", word) | _contains("body", word)
 
 
+def _strict_syntax(text: str) -> bool:
+    """A quoted phrase or an excluded word: the visitor asked for web-search rules."""
+    return '"' in text or any(len(word) > 1 and word[0] == "-" for word in text.split())
+
+
 def search_articles(queryset: QuerySet, text: str) -> QuerySet:
-    """`queryset` narrowed to the articles matching `text`, best first (all words must match)."""
+    """`queryset` narrowed to the articles matching SOME of the words of `text`, best first:
+    those matching more of them (in the title above all), then by full-text rank.
+
+    "parcel damaged refund" finds an article about any of the three. Chinese, written
+    without spaces, is matched by its two-character pieces ("重置密码": 重置, 密码);
+    SQLite, which has no full-text search, matches every word as a substring. A quoted
+    phrase or a -word keeps PostgreSQL's web-search rules (every word must match).
+    """
     text = clean_query(text)
     if not text:
         return queryset
-    words = text.split()[:MAX_SUGGEST_WORDS]
-    latin, pieces = _split(words)
-    if latin and not pieces:
+    if _full_text_available() and _strict_syntax(text) and not has_cjk(text):
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         return _full_text(queryset, query).order_by("-rank", "title", "id")
-    if latin:
-        query = SearchQuery(" ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
-        queryset = queryset.alias(search=_vector()).filter(search=query)
-    condition = Q()
+    words = significant_words(text) or [w.lower()[:40] for w in text.split()[:MAX_SUGGEST_WORDS]]
+    latin, pieces = _split(words)
+    matches = Q()
+    scores = [_title_or_body_score(word) for word in pieces]
     for word in pieces:
-        condition &= _in_article(word)
-    title_first = Case(When(_contains("title", pieces[0]), then=Value(0)), default=Value(1))
+        matches |= _in_article(word)
+    rank: Value | SearchRank = Value(0.0)
+    if latin:
+        queryset = queryset.alias(search=_vector())
+        for word in latin:
+            one = SearchQuery(word, search_type="plain", config=SEARCH_CONFIG)
+            scores.append(Case(When(search=one, then=Value(2)), default=Value(0)))
+        any_word = SearchQuery(" or ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
+        matches |= Q(search=any_word)
+        rank = SearchRank(_vector(), any_word)
+    score = sum(scores, start=Value(0))
     return (
-        queryset.filter(condition)
-        .alias(title_first=title_first)
-        .order_by("title_first", "-view_count", "title", "id")
+        queryset.filter(matches)
+        .annotate(score=score, rank=rank)
+        .order_by("-score", "-rank", "-view_count", "title", "id")
+    )
+
+
+def _title_or_body_score(word: str) -> Case:
+    return Case(
+        When(_contains("title", word), then=Value(3)),
+        When(_contains("body", word), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
 
 

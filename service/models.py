@@ -216,6 +216,15 @@ class Ticket(ChoiceLabels, models.Model):
     tags = models.ManyToManyField(
         "customers.Tag", verbose_name=_("tags"), blank=True, related_name="tickets"
     )
+    # Set on a ticket closed as a duplicate of another (service.ticket_actions.ticket_merge).
+    merged_into = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged into"),
+    )
     root_cause = models.CharField(_("root cause"), max_length=15, choices=RootCause, blank=True)
     # The support address the customer wrote to: replies are sent with it as Reply-To
     # (blank: settings.CRM_SUPPORT_ADDRESS).

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.panels import CUSTOMER_PAGE, Panel, register_panel
+from crm.lib.panels import CUSTOMER_PAGE, HOME_PAGE, Panel, register_panel
 
 
 def register_service_panels() -> None:
@@ -18,5 +18,14 @@ def register_service_panels() -> None:
             template=CUSTOMER_TICKETS_PANEL,
             context=customer_tickets_context,
             deferred=True,  # counts every ticket of the customer and averages their CSAT
+        ),
+    )
+    register_panel(
+        HOME_PAGE,
+        Panel(
+            title=_("My queue"),
+            url_name="service:home-queue-panel",
+            permission="service.work_ticket",
+            order=5,
         ),
     )

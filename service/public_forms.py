@@ -37,8 +37,9 @@ class SubmitForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["description"].error_messages["max_length"] = _TOO_LONG
-        for name in ("name", "subject", "description"):
+        # One wording for every field's limit, the length shown by the browser's maxlength too.
+        for name in ("name", "email", "subject", "description"):
+            self.fields[name].error_messages["max_length"] = _TOO_LONG
             self.fields[name].widget.attrs["maxlength"] = self.fields[name].max_length
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self.fields["email"].widget.attrs["autocomplete"] = "email"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from service.views import requester, ticket_page, tickets
+from service.views import agent, requester, ticket_page, tickets
 
 app_name = "service"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("tickets/<int:pk>/update/", ticket_page.ticket_update_view, name="ticket-update"),
     path("tickets/<int:pk>/reply/", ticket_page.ticket_reply_view, name="ticket-reply"),
     path("tickets/<int:pk>/requester/", requester.ticket_requester, name="ticket-requester"),
+    path("tickets/<int:pk>/take/", agent.ticket_take_view, name="ticket-take"),
+    path("tickets/<int:pk>/merge/", agent.ticket_merge_view, name="ticket-merge"),
+    path("home/queue/", agent.home_queue_panel, name="home-queue-panel"),
     path(
         "customers/<int:pk>/tickets/", tickets.customer_tickets_panel, name="customer-tickets-panel"
     ),

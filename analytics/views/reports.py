@@ -1,6 +1,7 @@
 """The pipeline and service dashboards (live aggregates over a chosen period)."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from analytics import reports
 from analytics.csv_export import Col, Table, csv_response, display, find_table
+from analytics.service_weeks import agent_output, weekly_service
 from analytics.views.common import PeriodForm, chart, export_query
 from sales.selectors import deals_visible_to, default_pipeline, orders_visible_to
 from service.models import Ticket
@@ -89,6 +91,23 @@ def pipeline(request):
     return _render_or_export(request, "analytics/pipeline.html", tables, context, "pipeline")
 
 
+def _by_agent_name(rows: list[dict]) -> list[dict]:
+    """CSAT rows keyed by username, shown with the agent's name."""
+    users = get_user_model().objects.filter(username__in=[row["key"] for row in rows if row["key"]])
+    names = {user.get_username(): user.get_full_name() or user.get_username() for user in users}
+    return [{**row, "key": names.get(row["key"], row["key"])} for row in rows]
+
+
+def _agent_table(rows: list[dict]) -> Table:
+    return Table("agents", _("Agent output"), [
+        Col("agent", _("Agent")),
+        Col("replies", _("Replies sent"), "int", "d-none d-md-table-cell"),
+        Col("resolved", _("Tickets resolved"), "int"),
+        Col("first_reply_median_hours", _("First reply, median hours"), "decimal1",
+            "d-none d-sm-table-cell"),
+    ], rows, empty=_("No agent replied or resolved a ticket in this period."))  # fmt: skip
+
+
 def _service_tables(volume, sla, csat_category, csat_agent) -> list[Table]:
     categories = Ticket.Category.choices
     labels = dict(categories)
@@ -104,9 +123,15 @@ def _service_tables(volume, sla, csat_category, csat_agent) -> list[Table]:
     ]
     return [
         Table("volume", _("Tickets per week"), [
-            Col("week", _("Week of"), "date"),
-            *[Col(key, label, "int", "d-none d-md-table-cell") for key, label in categories],
-            Col("total", _("Total"), "int"),
+            Col("week", _("Week of"), "date", "text-nowrap"),
+            *[Col(key, label, "int", "d-none d-xl-table-cell") for key, label in categories],
+            Col("total", _("Created"), "int"),
+            Col("resolved", _("Resolved"), "int", "d-none d-md-table-cell"),
+            Col("backlog", _("Open at week end"), "int"),
+            Col("first_reply_median_hours", _("First reply, median hours"), "decimal1",
+                "d-none d-md-table-cell"),
+            Col("resolution_median_hours", _("Resolution, median hours"), "decimal1",
+                "d-none d-md-table-cell"),
         ], volume, empty=_("No tickets in this period.")),
         Table("sla", _("SLA compliance"), [
             Col("label", _("Category")),
@@ -128,20 +153,31 @@ def _service_tables(volume, sla, csat_category, csat_agent) -> list[Table]:
 def service(request):
     form = PeriodForm(request.GET or None)
     period = form.period_or_default()
-    volume = reports.ticket_volume(period)
+    volume = weekly_service(period)  # every week of the period, quiet ones as zeros
     sla = reports.sla_compliance(period)
     tables = _service_tables(
         volume,
         sla,
         reports.csat_by(period, "ticket__category"),
-        reports.csat_by(period, "ticket__assignee__username"),
+        _by_agent_name(reports.csat_by(period, "ticket__assignee__username")),
     )
+    tables.append(_agent_table(agent_output(period)))
     week_labels = [date_format(row["week"], "SHORT_DATE_FORMAT") for row in volume]
     charts = [
         chart("chart-volume", "bar", week_labels, [
-            {"label": str(label), "data": [row[key] for row in volume]}
-            for key, label in Ticket.Category.choices
+            *[{"label": str(label), "data": [row[key] for row in volume]}
+              for key, label in Ticket.Category.choices],
         ], stacked=True),
+        chart("chart-backlog", "line", week_labels, [
+            {"label": _("Open at the end of the week"), "data": [row["backlog"] for row in volume]},
+            {"label": _("Resolved"), "data": [row["resolved"] for row in volume]},
+        ]),
+        chart("chart-medians", "line", week_labels, [
+            {"label": _("First reply (median hours)"),
+             "data": [row["first_reply_median_hours"] for row in volume]},
+            {"label": _("Resolution (median hours)"),
+             "data": [row["resolution_median_hours"] for row in volume]},
+        ]),
     ]  # fmt: skip
     total = sla[-1] if sla else {}
     sla_total_text = {

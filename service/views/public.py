@@ -5,6 +5,8 @@ per-IP rate limit; the ticket and rating pages are reached only through signed l
 """
 
 import secrets
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id
 from crm.lib.ratelimit import FormLimits, client_ip, form_submission_allowed, rate_limit_hit
+from crm.lib.signed_links import SignedLink
 from service import knowledge as kb
 from service import links, selectors, services
 from service.models import ArticleCategory, KnowledgeArticle, SatisfactionResponse, Ticket
@@ -39,6 +42,7 @@ SUGGEST_LIMIT = (300, 10 * 60)
 RATE_LIMIT = (20, 10 * 60)
 SUGGEST_TEXT_MAX = 3000
 _RATABLE = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
+SUBMITTED_LINK = SignedLink(salt="service.help.submitted", max_age=timedelta(days=1))
 
 
 def _published():
@@ -180,16 +184,19 @@ def help_submit(request):
             ):
                 context = {"form": form, "rate_limited": True}
                 return render(request, "service/help/submit.html", context, status=429)
-            if _submit(request, form):
-                return redirect("help:submitted")
+            ticket = _submit(request, form)
+            if ticket is not None:
+                # The number travels signed: the thank-you page shows it to whoever sent it.
+                token = SUBMITTED_LINK.make(ticket.number)
+                return redirect(f"{reverse('help:submitted')}?{urlencode({'r': token})}")
     status = 422 if request.method == "POST" else 200
     return render(request, "service/help/submit.html", {"form": form}, status=status)
 
 
-def _submit(request, form: SubmitForm) -> bool:
+def _submit(request, form: SubmitForm) -> Ticket | None:
     data = form.cleaned_data
     try:
-        services.ticket_submit_public(
+        ticket = services.ticket_submit_public(
             email=data["email"],
             name=data["name"],
             subject=data["subject"],
@@ -198,14 +205,15 @@ def _submit(request, form: SubmitForm) -> bool:
         )
     except ValidationError as error:
         form.add_error(None, error)
-        return False
+        return None
     kb.suggestions_mark_followed(visit_token=_visit_token(request))
-    return True
+    return ticket
 
 
 @login_not_required
 def help_submitted(request):
-    return render(request, "service/help/submitted.html")
+    number = SUBMITTED_LINK.read(request.GET.get("r"))
+    return render(request, "service/help/submitted.html", {"number": number})
 
 
 def _bad_link(request, error: links.BadLink) -> HttpResponse:

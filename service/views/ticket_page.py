@@ -19,9 +19,10 @@ from core.selectors import outbox_about
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import MAX_ID
+from crm.lib.public_links import public_url
 from customers.selectors import may_see_customer_money
 from service.forms import ReplyForm, TicketUpdateForm
-from service.knowledge import suggest_articles
+from service.knowledge import article_plain_text, suggest_articles
 from service.models import Ticket
 from service.selectors import (
     can_work_ticket,
@@ -48,7 +49,10 @@ def _visible_ticket(request, pk, now) -> Ticket:
         raise Http404
     tickets = with_sla_flags(tickets_visible_to(request.user), now=now)
     return get_object_or_404(
-        tickets.select_related("customer", "contact", "assignee", "team", "satisfaction"), pk=pk
+        tickets.select_related(
+            "customer", "contact", "assignee", "team", "satisfaction", "merged_into"
+        ),
+        pk=pk,
     )
 
 
@@ -82,12 +86,15 @@ def _customer_summary(request, ticket) -> dict:
     return summary
 
 
-def _related_articles(ticket) -> list[dict]:
+def _related_articles(request, ticket) -> list[dict]:
+    """Each with the public help-centre link (reachable by the customer: crm.lib.public_links)
+    and the article's plain text, which "Insert" puts into the reply."""
     articles = suggest_articles(f"{ticket.subject}\n{ticket.description}", limit=RELATED_ARTICLES)
     return [
         {
             "article": article,
-            "link": settings.CRM_BASE_URL + reverse("help:article", args=[article.pk]),
+            "link": public_url(reverse("help:article", args=[article.pk]), request),
+            "text": article_plain_text(article.body),
         }
         for article in articles
     ]
@@ -130,7 +137,7 @@ def _render(
         "reply_form": reply_form if can_work else None,
         "update_form": update_form if can_work else None,
         "conflicts": conflicts,
-        "related": _related_articles(ticket) if can_work else [],
+        "related": _related_articles(request, ticket) if can_work else [],
         "summary": _customer_summary(request, ticket),
         "requester_candidates": (
             requester_candidates(request.user, ticket)

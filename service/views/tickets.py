@@ -66,7 +66,8 @@ def ticket_list(request):
             request.GET.get(name) for name in ticket_filter.form.fields if name != "sort"
         ),
         "customer_filter": _customer_filter(request, ticket_filter),
-        "bulk_form": BulkForm() if can_work else None,
+        # Its own id prefix: the filter sidebar has an assignee and a status field too.
+        "bulk_form": BulkForm(auto_id="bulk_%s") if can_work else None,
         "can_work": can_work,
         "paused_title": _("Waiting on the customer: the SLA clock is stopped."),
     }

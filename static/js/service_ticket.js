@@ -1,4 +1,5 @@
-// Ticket page: "Insert" puts a related article's title and public link into the reply,
+// Ticket page: "Insert text" puts a related article's text (and its public link) into the
+// reply, "Insert link" its title and link,
 // the reply button says whether it sends a reply or adds a note, and the root cause is
 // marked required while a complaint is being resolved or closed.
 (function () {
@@ -17,7 +18,11 @@
     syncKind();
     document.querySelectorAll("[data-insert-article]").forEach((button) => {
       button.addEventListener("click", () => {
-        const text = `${button.dataset.title}\n${button.dataset.link}\n`;
+        // "text": the article itself, then where to read it; "link": its title and link.
+        const text =
+          button.dataset.insertArticle === "text"
+            ? `${button.dataset.text}\n\n${button.dataset.link}\n`
+            : `${button.dataset.title}\n${button.dataset.link}\n`;
         const start = body.selectionStart ?? body.value.length;
         const before = body.value.slice(0, start);
         const gap = before && !before.endsWith("\n") ? "\n" : "";
@@ -43,4 +48,18 @@
     update.addEventListener("change", syncRootCause);
     syncRootCause();
   }
+
+  // Long messages start folded; the button (hidden without JavaScript, when all is shown)
+  // unfolds and folds them again.
+  document.querySelectorAll("[data-show-more]").forEach((button) => {
+    const body = button.previousElementSibling;
+    const fold = (folded) => {
+      body.classList.toggle("message-collapsed", folded);
+      button.setAttribute("aria-expanded", String(!folded));
+      button.textContent = folded ? button.dataset.moreLabel : button.dataset.lessLabel;
+    };
+    button.addEventListener("click", () => fold(!body.classList.contains("message-collapsed")));
+    fold(true);
+    button.hidden = false;
+  });
 })();

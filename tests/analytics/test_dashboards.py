@@ -248,8 +248,9 @@ def test_service_sla_compliance_and_csat(manager_client, agent):
     assert by_category["Complaint"][1:] == ["2.00", "1"]
     assert page_table(response, "csat-agent")[1] == ["agent", "3.67", "3"]
     volume = page_table(response, "volume")
-    assert sum(int(row[-1]) for row in volume[1:]) == 8
-    for name in ("volume", "sla", "csat-category", "csat-agent"):
+    created = volume[0].index("Created")
+    assert sum(int(row[created]) for row in volume[1:]) == 8
+    for name in ("volume", "sla", "csat-category", "csat-agent", "agents"):
         assert_csv_equals_table(manager_client, url, name)
 
 
@@ -323,3 +324,37 @@ def test_cannot_lose_list_reads_its_partial_index_in_order(postgres, value_run):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "analytics_cv_cannot_lose" in plan and "Sort" not in plan, plan
+
+
+def test_service_report_shows_every_week_medians_backlog_and_agents_by_name(manager_client):
+    """Issue 17: a week without tickets was a gap; no medians, backlog or agent output."""
+    from tests.factories import TicketMessageFactory, UserFactory
+
+    agent = UserFactory(username="ali", first_name="Ana", last_name="Li")
+    at = lambda day, hour=10: timezone.make_aware(datetime(2026, 6, day, hour))  # noqa: E731
+    hours = timedelta(hours=1)
+    # Week of 1 June: two tickets answered after 2 h and 4 h, one resolved in week 3.
+    first = TicketFactory(created_at=at(2), first_responded_at=at(2) + 2 * hours,
+                          resolved_at=at(16), assignee=agent)  # fmt: skip
+    TicketFactory(created_at=at(3), first_responded_at=at(3) + 4 * hours, assignee=agent)
+    # Week of 15 June: one ticket; the weeks of 8 and 22 June have none.
+    TicketFactory(created_at=at(17), category="complaint")
+    TicketMessageFactory(ticket=first, author=agent, created_at=at(2, 12))
+    url = reverse("analytics:service")
+    response = manager_client.get(
+        url, {"period": "custom", "from": "2026-06-01", "to": "2026-06-28"}
+    )
+
+    volume = page_table(response, "volume")
+    header, rows = volume[0], volume[1:]
+    column = {name: header.index(name) for name in header}
+    assert [row[0] for row in rows] == ["06/01/2026", "06/08/2026", "06/15/2026", "06/22/2026"]
+    assert [row[column["Created"]] for row in rows] == ["2", "0", "1", "0"]
+    assert [row[column["Resolved"]] for row in rows] == ["0", "0", "1", "0"]
+    assert [row[column["Open at week end"]] for row in rows] == ["2", "2", "2", "2"]
+    assert rows[0][column["First reply, median hours"]] == "3.0"
+    assert rows[1][column["First reply, median hours"]] == "—"
+    assert rows[0][column["Resolution, median hours"]] == "336.0"  # 2 June to 16 June
+    agents = page_table(response, "agents")
+    assert agents[1] == ["Ana Li", "1", "1", "3.0"]
+    assert "chart-backlog" in response.text and "chart-medians" in response.text

@@ -63,15 +63,17 @@ def test_insert_article_and_internal_note_switch(page, login, base_url, agent):
     login(page, agent)
     page.goto(f"{base_url}{ticket.get_absolute_url()}")
 
-    page.locator("#related-articles").get_by_role("button", name="Insert").click()
+    page.locator("#related-articles").get_by_role("button", name="Insert link").click()
     body = page.locator("#id_body")
-    expect(body).to_have_value(
-        f"Clear a paper jam\nhttp://127.0.0.1:8000/help/articles/{article.pk}/\n"
-    )
+    link = f"http://127.0.0.1:8000/help/articles/{article.pk}/"
+    expect(body).to_have_value(f"Clear a paper jam\n{link}\n")
+    body.fill("")
+    page.locator("#related-articles").get_by_role("button", name="Insert text").click()
+    expect(body).to_have_value(f"printer jams paper\n\n{link}\n")
     page.get_by_text("Internal note", exact=True).click()
     expect(page.get_by_role("button", name="Add note")).to_be_visible()
     page.get_by_role("button", name="Add note").click()
-    expect(page.locator(".message-note")).to_contain_text("Clear a paper jam")
+    expect(page.locator(".message-note")).to_contain_text("printer jams paper")
 
 
 def _shot(page, name):

@@ -69,13 +69,25 @@ def _titles(queryset):
     return [article.title for article in queryset]
 
 
-def test_search_requires_every_word_and_ranks_title_matches_first():
+def test_search_finds_articles_matching_some_words_best_first():
     KnowledgeArticleFactory(title="Printer setup", body="How to reset your password safely.")
     KnowledgeArticleFactory(title="Reset password", body="Use the reset link in the email.")
     KnowledgeArticleFactory(title="Password policy", body="Length rules.")
+    KnowledgeArticleFactory(title="Shipping", body="Delivery times.")
     results = _titles(search_articles(KnowledgeArticle.objects.all(), "reset password"))
     assert results[0] == "Reset password"
-    assert set(results) == {"Reset password", "Printer setup"}
+    assert set(results) == {"Reset password", "Printer setup", "Password policy"}
+
+
+def test_search_parcel_damaged_refund_finds_articles_with_any_of_the_words():
+    """Issue 17: every word had to match, so this query found nothing."""
+    KnowledgeArticleFactory(title="A parcel arrived damaged", body="Take photos of the box.")
+    KnowledgeArticleFactory(title="Refunds", body="A refund takes five working days.")
+    KnowledgeArticleFactory(title="Damaged parcel refund", body="We refund a damaged parcel.")
+    KnowledgeArticleFactory(title="Opening hours", body="Monday to Friday.")
+    results = _titles(search_articles(KnowledgeArticle.objects.all(), "parcel damaged refund"))
+    assert results[0] == "Damaged parcel refund"
+    assert set(results) == {"A parcel arrived damaged", "Refunds", "Damaged parcel refund"}
 
 
 def test_search_of_nothing_returns_everything_and_hostile_text_is_harmless():
@@ -98,9 +110,9 @@ def test_search_mixing_chinese_and_english_words():
     KnowledgeArticleFactory(title="Router 重置", body="Hold the button.")
     KnowledgeArticleFactory(title="Router setup", body="Plug it in.")
     KnowledgeArticleFactory(title="重置密码", body="Password.")
-    assert _titles(search_articles(KnowledgeArticle.objects.all(), "router 重置")) == [
-        "Router 重置"
-    ]
+    results = _titles(search_articles(KnowledgeArticle.objects.all(), "router 重置"))
+    assert results[0] == "Router 重置"
+    assert set(results) == {"Router 重置", "Router setup", "重置密码"}
     titles = [a.title for a in suggest_articles("router 重置 problem")]
     assert titles[0] == "Router 重置" and set(titles) == {"Router 重置", "Router setup", "重置密码"}
 
@@ -189,7 +201,7 @@ def test_list_searches_filters_sorts_and_paginates(agent_client):
     assert [a.title for a in response.context["page"]][:2] == ["Beta reset", "Alpha reset"]
     assert response.context["page"].paginator.num_pages == 2
     assert "Page 1 of 2" in response.content.decode()
-    page = agent_client.get(url, {"q": "nothing-like-this"}).content.decode()
+    page = agent_client.get(url, {"q": "zzqx-nowhere"}).content.decode()
     assert "No article matches these filters." in page
 
 
@@ -319,3 +331,12 @@ def test_demo_articles_are_deterministic_and_searchable():
     assert seed_articles(rng=random.Random(1), users=users) == 0  # safe to run again
     assert search_articles(KnowledgeArticle.objects.all(), "密码").exists()
     assert suggest_articles("my parcel arrived damaged and the box was broken")
+
+
+def test_search_understands_a_chinese_sentence_by_its_pieces():
+    KnowledgeArticleFactory(title="包裹损坏怎么办", body="请拍照并联系我们。")
+    KnowledgeArticleFactory(title="退款说明", body="退款在五个工作日内到账。")
+    KnowledgeArticleFactory(title="营业时间", body="周一至周五。")
+    results = _titles(search_articles(KnowledgeArticle.objects.all(), "我的包裹损坏了，可以退款吗"))
+    assert results[0] == "包裹损坏怎么办"
+    assert set(results) == {"包裹损坏怎么办", "退款说明"}
