@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('service', '0009_ticket_requesters_and_unverified_senders'),
+        ('service', '0010_email_threading'),
     ]
 
     operations = [
