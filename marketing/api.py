@@ -91,6 +91,10 @@ class CampaignResultsSerializer(serializers.Serializer):
     bounced = serializers.IntegerField()
     responses = serializers.IntegerField()
     conversions = serializers.IntegerField()
+    manual_conversions = serializers.IntegerField(
+        help_text="Of the conversions, those recorded by hand (outcome 'converted') without "
+        "an attributed order."
+    )
     conversion_rate = serializers.DecimalField(**RATIO)
     revenue = serializers.DecimalField(**MONEY)
     cost = serializers.DecimalField(**MONEY)

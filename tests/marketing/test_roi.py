@@ -89,7 +89,7 @@ def test_the_csv_export(marketer_client, campaign):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Campaign", "Channel", "Sent"]
     assert rows[1][0] == "'=HYPERLINK(evil)"  # neutralised for spreadsheets
-    assert rows[1][2:] == ["10", "8", "3", "2", "20.0", "800.00", "200.00", "100.00", "300.0"]
+    assert rows[1][2:] == ["10", "8", "3", "2", "20.0", "800.00", "200.00", "100.00", "300.0", "0"]
 
 
 def test_the_campaign_page_includes_the_report_and_the_lead_form_snippet(marketer_client, campaign):
