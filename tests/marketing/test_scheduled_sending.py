@@ -73,7 +73,9 @@ def test_the_beat_task_is_the_service(campaign):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_campaign_another_worker_holds_is_skipped_not_sent_twice(campaign):
+def test_a_campaign_another_worker_holds_is_skipped_not_sent_twice(
+    django_db_serialized_rollback, campaign
+):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     Campaign.objects.filter(pk=campaign.pk).update(
