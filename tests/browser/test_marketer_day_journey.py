@@ -41,7 +41,7 @@ def test_after_sending_the_form_takes_leads_and_a_hand_conversion_counts(
     page.locator("#send-now").click()
     page.locator("#confirm-send").click()
     expect(page.locator("#campaign-status")).to_have_text("Sent")
-    expect(page.locator("#send-progress")).to_contain_text("Delivered 2")
+    expect(page.locator("#send-counts")).to_contain_text("Delivered 2")
 
     # A visitor fills in the embedded form after the send: it is still open.
     page.locator("#lead-form-embed summary").click()
@@ -77,7 +77,7 @@ def test_a_campaign_scheduled_a_minute_ahead_is_sent_then_by_a_worker(
     page.goto(base_url + campaign.get_absolute_url())
     page.locator("#send-now").click()
     # The next whole minute at least 60 seconds away (the field has minutes only).
-    when = timezone.localtime(timezone.now() + timedelta(seconds=60)).replace(second=0)
+    when = timezone.localtime(timezone.now() + timedelta(seconds=60)).replace(second=0, microsecond=0)
     when += timedelta(minutes=1)
     page.locator("#id_send_at").fill(when.strftime("%Y-%m-%dT%H:%M"))
     page.locator("#confirm-schedule").click()
