@@ -61,6 +61,7 @@ class CampaignSerializer(ApiModelSerializer):
             "offer",
             "coupon_prefix",
             "attribution_days",
+            "send_at",
             "send_started_at",
             "send_finished_at",
             "version",

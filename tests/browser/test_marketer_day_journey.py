@@ -77,7 +77,9 @@ def test_a_campaign_scheduled_a_minute_ahead_is_sent_then_by_a_worker(
     page.goto(base_url + campaign.get_absolute_url())
     page.locator("#send-now").click()
     # The next whole minute at least 60 seconds away (the field has minutes only).
-    when = timezone.localtime(timezone.now() + timedelta(seconds=60)).replace(second=0, microsecond=0)
+    when = timezone.localtime(timezone.now() + timedelta(seconds=60)).replace(
+        second=0, microsecond=0
+    )
     when += timedelta(minutes=1)
     page.locator("#id_send_at").fill(when.strftime("%Y-%m-%dT%H:%M"))
     page.locator("#confirm-schedule").click()
