@@ -245,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketing.tasks.sweep_sending",
         "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
+    # Sends scheduled campaigns whose time has come (marketing.services.scheduling).
+    "marketing-send-scheduled": {
+        "task": "marketing.tasks.send_scheduled",
+        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
+    },
     # Fails segment runs whose worker stopped (no heartbeat) or never started them.
     "analytics-sweep-runs": {
         "task": "analytics.tasks.sweep_runs",

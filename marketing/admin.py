@@ -16,9 +16,18 @@ from marketing.services.loyalty import loyalty_refresh_queue
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "status", "owner", "starts_on", "ends_on", "budget"]
+    list_display = [
+        "name",
+        "channel",
+        "status",
+        "owner",
+        "starts_on",
+        "ends_on",
+        "send_at",
+        "budget",
+    ]
     list_filter = ["channel", "status"]
-    search_fields = ["name", "subject"]
+    search_fields = ["name", "subject", "form_title"]
     raw_id_fields = ["owner"]
     date_hierarchy = "created_at"
 

@@ -61,6 +61,7 @@ class CampaignSerializer(ApiModelSerializer):
             "offer",
             "coupon_prefix",
             "attribution_days",
+            "send_at",
             "send_started_at",
             "send_finished_at",
             "version",
@@ -96,6 +97,10 @@ class CampaignResultsSerializer(serializers.Serializer):
     click_rate = serializers.DecimalField(**RATIO)
     responses = serializers.IntegerField()
     conversions = serializers.IntegerField()
+    manual_conversions = serializers.IntegerField(
+        help_text="Of the conversions, those recorded by hand (outcome 'converted') without "
+        "an attributed order."
+    )
     conversion_rate = serializers.DecimalField(**RATIO)
     revenue = serializers.DecimalField(**MONEY)
     cost = serializers.DecimalField(**MONEY)

@@ -1,6 +1,8 @@
 """Which recipients a campaign converted, and the revenue it earned: computed in SQL.
 
 A recipient converts when
+- someone recorded the outcome "Converted" by hand (a phone call, a shop visit: a manual
+  conversion, counted apart too, and bringing no revenue unless an order is attributed), or
 - an order carries their coupon code (marketing.services.campaigns.coupon_redeem stored it on the
   recipient as conversion_order, whenever the order came), or
 - they place an order within the campaign's attribution window after it was sent to them:
@@ -60,8 +62,13 @@ def with_window(recipients: QuerySet[CampaignRecipient], days: int) -> QuerySet:
 
 
 def conversion_filter() -> Q:
-    """Over `with_window` rows: converted by a coupon order or an order in the window."""
-    return Q(conversion_order__isnull=False) | Q(window_revenue__isnull=False)
+    """Over `with_window` rows: converted by a coupon order, an order in the window, or by
+    hand (the outcome "Converted")."""
+    return (
+        Q(conversion_order__isnull=False)
+        | Q(window_revenue__isnull=False)
+        | Q(outcome=CampaignRecipient.Outcome.CONVERTED)
+    )
 
 
 def attributed_revenue() -> Case:
@@ -74,7 +81,16 @@ def attributed_revenue() -> Case:
     )
 
 
-TALLY_KEYS = ("sent", "bounced", "responses", "conversions", "revenue", "opened", "clicked")
+TALLY_KEYS = (
+    "sent",
+    "bounced",
+    "responses",
+    "conversions",
+    "revenue",
+    "opened",
+    "clicked",
+    "manual_conversions",
+)
 
 
 def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
@@ -104,18 +120,23 @@ def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
             COALESCE(SUM(CASE WHEN r.status = %s THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.outcome <> '' THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL
-                                OR r.window_revenue IS NOT NULL THEN 1 ELSE 0 END), 0),
+                                OR r.window_revenue IS NOT NULL
+                                OR r.outcome = %s THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL THEN r.revenue
                               WHEN r.window_revenue IS NOT NULL THEN r.window_revenue
                               ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.first_opened_at IS NOT NULL THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN r.first_clicked_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+            COALESCE(SUM(CASE WHEN r.first_clicked_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN r.conversion_order_id IS NULL
+                               AND r.window_revenue IS NULL
+                               AND r.outcome = %s THEN 1 ELSE 0 END), 0)
         FROM ({sql}{fence}) r
         {f"GROUP BY {keys}" if group else ""}
     """  # noqa: S608 - `sql` is the ORM's own query; every value travels in the parameters
     bounced = CampaignRecipient.Status.BOUNCED
+    converted = CampaignRecipient.Outcome.CONVERTED
     with connection.cursor() as cursor:
-        cursor.execute(outer, [*SENT_STATUSES, bounced, *params])
+        cursor.execute(outer, [*SENT_STATUSES, bounced, converted, converted, *params])
         return [dict(zip((*group, *TALLY_KEYS), row, strict=True)) for row in cursor.fetchall()]
 
 

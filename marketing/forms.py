@@ -15,7 +15,9 @@ from crm.lib.money import MONEY_MAX
 from crm.lib.params import BoundedModelMultipleChoiceField
 from customers.models import Channel, Customer, Tag
 from marketing.audience_rule import MAX_LIST, AudienceRule
+from marketing.lead_questions import MAX_QUESTIONS, QUESTION_MAX, questions_from_text
 from marketing.models import Campaign, CampaignChannel, LoyaltyTier
+from marketing.personalise import FIELD_HELP
 from marketing.services.campaigns import MANUAL_TRANSITIONS, NEW_CAMPAIGN_STATUSES
 from marketing.services.loyalty import MAX_POINTS
 
@@ -219,11 +221,28 @@ class CampaignForm(AudienceForm):
         initial=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    form_title = forms.CharField(
+        label=_("Lead form title"),
+        required=False,
+        max_length=200,
+        validators=[reject_nul],
+        help_text=_("What visitors of the lead form see; the campaign's name stays internal."),
+    )
+    form_questions = forms.CharField(
+        label=_("Extra questions on the lead form"),
+        required=False,
+        max_length=MAX_QUESTIONS * (QUESTION_MAX + 2),
+        validators=[reject_nul],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One question per line, at most five; answers are optional."),
+    )
     version = VersionField(required=False)
+    # Listed beside the message editor: what {{ field }} may be written, and what it holds.
+    personalisation_fields = [("{{ %s }}" % name, text) for name, text in FIELD_HELP.items()]  # noqa: UP031
 
     field_order = ["name", "objective", "channel", "status", "owner", "budget", "actual_cost",
                    "starts_on", "ends_on", "subject", "body", "offer", "coupon_prefix",
-                   "attribution_days"]  # fmt: skip
+                   "attribution_days", "form_title", "form_questions"]  # fmt: skip
 
     def __init__(self, *args, owners, campaign: Campaign | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -244,6 +263,12 @@ class CampaignForm(AudienceForm):
         if not name:
             raise ValidationError(_("Give the campaign a name."))
         return name
+
+    def clean_form_title(self):
+        return " ".join(self.cleaned_data["form_title"].split())
+
+    def clean_form_questions(self):
+        return questions_from_text(self.cleaned_data["form_questions"])
 
     def clean_coupon_prefix(self):
         prefix = self.cleaned_data["coupon_prefix"].strip().upper()
@@ -278,6 +303,24 @@ class CampaignForm(AudienceForm):
         data["audience"] = self.cleaned_data["rule"].to_dict()
         for key in ("rule", "status", "owner", "version"):
             data.pop(key, None)
+        return data
+
+
+class MatrixDatesForm(forms.Form):
+    """The channel × segment matrix's period: recipients sent from / up to a day."""
+
+    sent_from = forms.DateField(label=_("Sent from"), required=False, widget=DateInput())
+    sent_to = forms.DateField(label=_("Sent up to"), required=False, widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        for key in ("sent_from", "sent_to"):
+            value = data.get(key)
+            if value and not _EARLIEST <= value <= _LATEST:
+                self.add_error(key, _("Enter a date between 2000 and 2200."))
+        start, end = data.get("sent_from"), data.get("sent_to")
+        if start and end and end < start:
+            self.add_error("sent_to", _("The end cannot be before the start."))
         return data
 
 

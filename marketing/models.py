@@ -6,6 +6,7 @@ whole, never queried by its parts, and adding a criterion needs no schema change
 Consent lives in customers.Consent (one row per customer and channel, with history).
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from crm.lib.choice_labels import ChoiceLabels
 from crm.lib.money import MONEY
 from marketing.audience_rule import AudienceRule
 from marketing.lead_form_link import LEAD_CONFIRM_MAX_AGE, lead_form_token
+from marketing.lead_questions import clean_questions
 from marketing.personalise import check_template
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -38,12 +40,17 @@ class Campaign(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
-        RUNNING = "running", _("Running")
+        RUNNING = "running", _("Sending")
+        # Every message is out; the campaign still runs (its lead form takes leads) until
+        # its end date, when the sweep completes it (marketing.services.sending).
+        SENT = "sent", _("Sent")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
     # Statuses in which the audience and the message may still change.
     EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    # Statuses whose lead form takes no leads, whatever the schedule says.
+    FORM_CLOSED_STATUSES = (Status.CANCELLED, Status.COMPLETED)
 
     name = models.CharField(_("name"), max_length=200)
     objective = models.TextField(_("objective"), max_length=2000, blank=True)
@@ -63,6 +70,14 @@ class Campaign(ChoiceLabels, models.Model):
         related_name="campaigns",
     )
     subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    form_title = models.CharField(
+        _("lead form title"),
+        max_length=200,
+        blank=True,
+        help_text=_("What visitors of the lead form see; the campaign's name stays internal."),
+    )
+    # Extra questions of the lead form: a short list of labels (marketing.lead_questions).
+    form_questions = models.JSONField(_("lead form questions"), default=list, blank=True)
     body = models.TextField(_("message"), max_length=50000, blank=True)
     offer = models.CharField(
         _("offer"),
@@ -89,6 +104,9 @@ class Campaign(ChoiceLabels, models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
     )
     send_not_before = models.DateTimeField(null=True, blank=True, editable=False)
+    # A scheduled campaign is sent by the beat's sweep once this moment has come
+    # (marketing.services.scheduling); empty: sent by hand with "Send now".
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
     send_started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
     send_finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -140,6 +158,10 @@ class Campaign(ChoiceLabels, models.Model):
         except ValidationError as error:
             errors["audience"] = error.messages
         errors.update(_template_errors(self))
+        try:
+            self.form_questions = clean_questions(self.form_questions)
+        except ValidationError as error:
+            errors["form_questions"] = error.messages
         if errors:
             raise ValidationError(errors)
         self.coupon_prefix = self.coupon_prefix.upper()
@@ -147,6 +169,18 @@ class Campaign(ChoiceLabels, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
+
+    def lead_form_open(self, today: date) -> bool:
+        """The lead form takes leads as long as the schedule says: from creation until the
+        end date (inclusive), unless the campaign was cancelled or completed."""
+        if self.status in self.FORM_CLOSED_STATUSES:
+            return False
+        return self.ends_on is None or today <= self.ends_on
+
+    @property
+    def public_title(self) -> str:
+        """The lead form's heading: never the internal name when a title is given."""
+        return self.form_title or self.name
 
     @property
     def lead_form_token(self) -> str:
@@ -176,7 +210,9 @@ class CampaignRecipient(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
+        # Accepted by the receiving server. The report's "Sent" counts these and the
+        # bounced ones (both went out), its "Delivered" only these: one name, one number.
+        SENT = "sent", _("Delivered")
         FAILED = "failed", _("Failed")
         BOUNCED = "bounced", _("Bounced")
 
@@ -262,6 +298,8 @@ class LeadSubmission(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     channels = models.JSONField(_("channels ticked"), default=list, blank=True)
+    # The answers to the campaign's extra questions: [[question, answer], ...] as asked.
+    answers = models.JSONField(_("answers"), default=list, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     customer = models.ForeignKey(
@@ -288,6 +326,17 @@ class LeadSubmission(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}: {self.email}"
+
+    @property
+    def answer_pairs(self) -> list[tuple[str, str]]:
+        """The well-formed (question, answer) pairs (an admin may have edited the JSON)."""
+        if not isinstance(self.answers, list):
+            return []
+        return [
+            (str(pair[0]), str(pair[1]))
+            for pair in self.answers
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
 
     @property
     def expires_at(self):

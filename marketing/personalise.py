@@ -23,6 +23,9 @@ from django.template import (
 )
 from django.template.base import Lexer, TokenType, Variable, VariableNode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from marketing.template_errors import explain
 
 FIELDS = (
     "name",
@@ -33,6 +36,16 @@ FIELDS = (
     "unsubscribe_link",
     "recommended_products",
 )
+# What each field holds, listed beside the editor (the campaign form).
+FIELD_HELP = {
+    "name": gettext_lazy("The customer's full name"),
+    "first_name": gettext_lazy("The first word of the name"),
+    "owner": gettext_lazy("The customer's sales rep"),
+    "coupon_code": gettext_lazy("The recipient's own coupon code"),
+    "offer": gettext_lazy("The campaign's offer"),
+    "unsubscribe_link": gettext_lazy("The link to stop these messages"),
+    "recommended_products": gettext_lazy("Up to three recommended products"),
+}
 # Text filters that take no argument able to make the output large (no ljust/center).
 _FILTERS = ("default", "upper", "lower", "title", "capfirst", "truncatechars", "truncatewords")
 MAX_OUTPUT = 100_000
@@ -67,8 +80,8 @@ def compile_template(source: str) -> Template:
         template = Template(source or "", engine=_TEXT)
     except (TemplateSyntaxError, RecursionError) as error:
         raise ValidationError(
-            _("This template cannot be used: %(error)s. Allowed fields: %(fields)s.")
-            % {"error": error, "fields": _field_list()}
+            _("%(problem)s Allowed fields: %(fields)s.")
+            % {"problem": explain(error, _FILTERS), "fields": _field_list()}
         ) from error
     return template
 
@@ -102,9 +115,10 @@ def check_template(source: str) -> None:
     unknown = sorted({str(var) for var in variables if not _is_allowed(var)})
     if unknown:
         raise ValidationError(
-            _("Unknown fields: %(unknown)s. Allowed fields: %(fields)s.")
+            _("There is no field called %(unknown)s (check the spelling). Allowed fields: "
+              "%(fields)s.")
             % {"unknown": ", ".join(unknown), "fields": _field_list()}
-        )
+        )  # fmt: skip
 
 
 def _is_allowed(var: object) -> bool:

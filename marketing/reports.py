@@ -10,10 +10,12 @@ analytics run.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +34,10 @@ from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 
 NO_SEGMENT = ""
 CENT = Decimal("0.01")
+# Below either, an ROI says more about chance than about the campaign ("130,270.8%" on a
+# cost of 7.73): it is still shown, marked "small sample" with these thresholds.
+ROI_MIN_COST = Decimal("100")
+ROI_MIN_SENT = 30
 
 
 def campaign_cost(campaign: Campaign) -> Decimal:
@@ -59,6 +65,7 @@ class Figures:
     cost: Decimal = Decimal("0")
     opened: int = 0  # recipients who opened at least once (the pixel, or a click)
     clicked: int = 0  # recipients who clicked at least once
+    manual_conversions: int = 0  # recorded by hand, without an attributed order
 
     @property
     def delivered(self) -> int:
@@ -88,12 +95,18 @@ class Figures:
     def roi(self) -> Decimal | None:
         return _ratio(self.revenue - self.cost, self.cost)
 
+    @property
+    def small_sample(self) -> bool:
+        """Too little spent or sent for the ROI to mean much (see ROI_MIN_COST)."""
+        return self.roi is not None and (self.cost < ROI_MIN_COST or self.sent < ROI_MIN_SENT)
+
     def as_row(self) -> dict:
         return {
             "sent": self.sent,
             "delivered": self.delivered,
             "responses": self.responses,
             "conversions": self.conversions,
+            "manual_conversions": self.manual_conversions,
             "conversion_rate": self.conversion_rate,
             "revenue": self.revenue,
             "cost": self.cost,
@@ -108,6 +121,13 @@ class Figures:
         }
 
 
+def roi_text(roi: Decimal | None) -> str:
+    """The ROI for people: whole percents from 1,000% up (no false precision)."""
+    if roi is not None and abs(roi) >= 10:
+        return display("int", roi * 100) + "%"
+    return display("percent", roi)
+
+
 def campaign_figures(campaign: Campaign) -> Figures:
     """One query: the recipients with their first attributed order, summed."""
     recipients = with_window(
@@ -118,42 +138,20 @@ def campaign_figures(campaign: Campaign) -> Figures:
     return Figures(**totals, cost=campaign_cost(campaign))
 
 
-@dataclass(frozen=True)
-class FeedbackCells:
-    """A campaign's delivery feedback for the campaign list: rates per recipient sent."""
-
-    sent: str
-    bounced: str
-    opened: str
-    clicked: str
-
-
-def delivery_feedback(campaign_ids: list[int]) -> dict[int, FeedbackCells]:
-    """Per campaign of `campaign_ids` (a list page's): one grouped query, on the
-    (campaign, status) index."""
-    rows = (
-        CampaignRecipient.objects.filter(campaign_id__in=campaign_ids, status__in=SENT_STATUSES)
-        .values("campaign_id")
-        .annotate(
-            sent=Count("id"),
-            bounced=Count("id", filter=Q(status=CampaignRecipient.Status.BOUNCED)),
-            opened=Count("id", filter=Q(first_opened_at__isnull=False)),
-            clicked=Count("id", filter=Q(first_clicked_at__isnull=False)),
-        )
-        .order_by()
-    )
-    feedback = {}
-    for row in rows:
-        figures = Figures(
-            sent=row["sent"], bounced=row["bounced"], opened=row["opened"], clicked=row["clicked"]
-        )
-        feedback[row["campaign_id"]] = FeedbackCells(
-            sent=display("int", figures.sent),
-            bounced=display("percent", figures.bounce_rate),
-            opened=display("percent", figures.open_rate),
-            clicked=display("percent", figures.click_rate),
-        )
-    return feedback
+def figures_by_campaign(campaigns: list[Campaign]) -> dict[int, Figures]:
+    """Each campaign's figures (the campaign list's ROI): one grouped query per distinct
+    attribution window among `campaigns`."""
+    by_window: dict[int, list[Campaign]] = defaultdict(list)
+    for campaign in campaigns:
+        by_window[campaign.attribution_days].append(campaign)
+    result = {c.pk: Figures(cost=campaign_cost(c)) for c in campaigns}
+    for days, members in by_window.items():
+        recipients = CampaignRecipient.objects.filter(campaign_id__in=[c.pk for c in members])
+        for row in tally(with_window(recipients, days), ("campaign_id",)):
+            campaign_id = row.pop("campaign_id")
+            row["revenue"] = _money(row["revenue"])
+            result[campaign_id] = Figures(**row, cost=result[campaign_id].cost)
+    return result
 
 
 def converted_recipients(campaign: Campaign) -> QuerySet:
@@ -185,6 +183,7 @@ _REPORT_COLUMNS = [
     Col("open_rate", gettext_lazy("Open rate"), "percent"),
     Col("clicked", gettext_lazy("Clicked"), "int"),
     Col("click_rate", gettext_lazy("Click rate"), "percent"),
+    Col("manual_conversions", gettext_lazy("Conversions recorded by hand"), "int"),
 ]
 
 
@@ -213,8 +212,11 @@ class Matrix:
         return known + ([(NO_SEGMENT, _("No segment"))] if NO_SEGMENT in used else [])
 
 
-def channel_segment_matrix(campaigns: QuerySet[Campaign]) -> Matrix:
-    """Figures per (channel, segment) over the sent recipients of `campaigns`.
+def channel_segment_matrix(
+    campaigns: QuerySet[Campaign], *, sent_from: date | None = None, sent_to: date | None = None
+) -> Matrix:
+    """Figures per (channel, segment) over the sent recipients of `campaigns`; with dates,
+    only the recipients sent between them (inclusive days, local time).
 
     Queries: the run, the campaigns, then one grouped query per distinct attribution window.
     """
@@ -225,11 +227,14 @@ def channel_segment_matrix(campaigns: QuerySet[Campaign]) -> Matrix:
         by_window[campaign.attribution_days].append(campaign)
     groups = []
     for days, members in by_window.items():
-        groups += list(_grouped(run, days, [c.pk for c in members]))
+        groups += list(_grouped(run, days, [c.pk for c in members], sent_from, sent_to))
     campaigns_by_id = {c.pk: c for members in by_window.values() for c in members}
     sent_per_campaign: dict[int, int] = defaultdict(int)
     for group in groups:
         sent_per_campaign[group["campaign_id"]] += group["sent"]
+    if sent_from is not None or sent_to is not None:
+        # A campaign's cost is shared among all it was sent to, not only those in the dates.
+        sent_per_campaign.update(_sent_counts(list(sent_per_campaign)))
     for group in groups:
         campaign = campaigns_by_id[group["campaign_id"]]
         key = (campaign.channel, group["value_segment"] or NO_SEGMENT)
@@ -237,18 +242,39 @@ def channel_segment_matrix(campaigns: QuerySet[Campaign]) -> Matrix:
         share = campaign_cost(campaign) * group["sent"] / sent_per_campaign[campaign.pk]
         cell.sent += group["sent"]
         cell.conversions += group["conversions"]
+        cell.manual_conversions += group["manual_conversions"]
         cell.revenue += _money(group["revenue"])
         cell.cost += share
     return matrix
 
 
-def _grouped(run, days: int, campaign_ids: list[int]) -> list[dict]:
+def _grouped(
+    run, days: int, campaign_ids: list[int], sent_from: date | None, sent_to: date | None
+) -> list[dict]:
     """Per campaign and segment: the sent recipients' figures."""
     recipients = CampaignRecipient.objects.filter(
         campaign_id__in=campaign_ids, status__in=SENT_STATUSES
     )
+    if sent_from is not None:
+        recipients = recipients.filter(sent_at__gte=start_of_day(sent_from))
+    if sent_to is not None:
+        recipients = recipients.filter(sent_at__lt=start_of_day(sent_to + timedelta(days=1)))
     recipients = with_window(recipients, days).annotate(value_segment=_segment_expression(run))
     return tally(recipients, ("campaign_id", "value_segment"))
+
+
+def _sent_counts(campaign_ids: list[int]) -> dict[int, int]:
+    rows = (
+        CampaignRecipient.objects.filter(campaign_id__in=campaign_ids, status__in=SENT_STATUSES)
+        .values_list("campaign_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _segment_expression(run):

@@ -34,6 +34,15 @@ def sweep_sending() -> dict:
     return sending_sweep()
 
 
+@shared_task(name="marketing.tasks.send_scheduled", ignore_result=True)
+def send_scheduled() -> dict:
+    """Every CRM_SWEEP_SECONDS (beat): send the scheduled campaigns whose time has come;
+    each is claimed under a row lock, so two beats or workers never send one twice."""
+    from marketing.services.scheduling import send_due_campaigns
+
+    return send_due_campaigns()
+
+
 @shared_task(name="marketing.tasks.refresh_loyalty_tiers", ignore_result=True)
 def refresh_loyalty_tiers() -> int:
     """After admins change the tiers: every account's spend and tier."""

@@ -47,6 +47,10 @@ def seed_marketing(
         if spec["sent_days_ago"] is not None:
             sent_at = now - timedelta(days=spec["sent_days_ago"])
             _seed_recipients(rng, campaign, sent_at, spec["converts"])
+            # As the sender leaves it: the page tells when it went out, never "not sent yet".
+            Campaign.objects.filter(pk=campaign.pk).update(
+                send_started_at=sent_at, send_finished_at=sent_at + timedelta(hours=1)
+            )
     # The sales demo's orders were loaded in bulk, as an import would: earn their points.
     loyalty_earn_orders(Order.objects.all())
     _seed_adjustments(rng, customer_ids, users["manager"])
@@ -83,7 +87,9 @@ def _campaign_specs(today) -> list[dict]:
                 "budget": Decimal("120.00"),
                 "starts_on": today - timedelta(days=6),
                 "ends_on": today + timedelta(days=24),
-                "status": _S.RUNNING,
+                "status": _S.SENT,  # sent, still running until its end date
+                "form_title": "春季新品 · Spring products",
+                "form_questions": ["Which product interests you?"],
                 "body": "{{ first_name }}: spring products are in. Code {{ coupon_code }}",
                 "offer": "Free onboarding hour",
                 "coupon_prefix": "SPRING",

@@ -31,6 +31,8 @@ CAMPAIGN_FIELDS = [
     "offer",
     "coupon_prefix",
     "attribution_days",
+    "form_title",
+    "form_questions",
 ]
 # Fields that define who gets what; frozen once a campaign is running.
 _FROZEN_WHEN_RUNNING = {"channel", "audience", "subject", "body", "coupon_prefix"}
@@ -38,12 +40,14 @@ _FROZEN_WHEN_RUNNING = {"channel", "audience", "subject", "body", "coupon_prefix
 COUPON_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 COUPON_LENGTH = 10  # 31**10 ≈ 8e14 codes: guessing one of 100,000 takes ~4e9 tries
 _S = Campaign.Status
-# The status changes a person makes; sending moves a campaign to running and completed.
+# The status changes a person makes; sending moves a campaign to running then sent, and the
+# sweep completes it after its end date.
 # Keyed by the stored status (a str); Campaign.Status members are equal to their values.
 MANUAL_TRANSITIONS: dict[str, set[str]] = {
     _S.DRAFT: {_S.SCHEDULED, _S.CANCELLED},
     _S.SCHEDULED: {_S.DRAFT, _S.CANCELLED},
     _S.RUNNING: {_S.CANCELLED},
+    _S.SENT: {_S.COMPLETED, _S.CANCELLED},  # end it before its end date
     _S.CANCELLED: {_S.DRAFT},
     _S.COMPLETED: set(),
 }
@@ -97,6 +101,8 @@ def campaign_update(
                  % {"old": locked.get_status_display(), "new": _S(status).label}}
             )  # fmt: skip
         locked.status = status
+        if status != _S.SCHEDULED:
+            locked.send_at = None  # not scheduled any more: the beat must not send it
     _check_schedule(locked, locked.status)
     if owner is not None:
         locked.owner = owner

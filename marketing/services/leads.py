@@ -38,12 +38,11 @@ from core.services import outbox_email_enqueue
 from customers.models import Channel, Customer, Interaction
 from customers.services import consent_set, customer_create, interaction_log
 from marketing.lead_form_link import LEAD_CONFIRM_MAX_AGE, lead_confirm_token
+from marketing.lead_questions import MAX_QUESTIONS, answer_fields
 from marketing.models import Campaign, CampaignRecipient, LeadSubmission
 
 # The channels a visitor may opt in to from the form.
 LEAD_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
-# Campaigns whose form no longer takes leads.
-CLOSED_STATUSES = (Campaign.Status.CANCELLED, Campaign.Status.COMPLETED)
 
 
 class LeadForm(forms.Form):
@@ -60,8 +59,10 @@ class LeadForm(forms.Form):
         label=gettext_lazy("Leave this field empty"), required=False, max_length=200
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, questions: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.questions = list(questions or [])[:MAX_QUESTIONS]
+        self.fields.update(answer_fields(self.questions))
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self.fields["name"].widget.attrs.update({"autocomplete": "name", "maxlength": 200})
         self.fields["email"].widget.attrs["autocomplete"] = "email"
@@ -89,10 +90,28 @@ class LeadForm(forms.Form):
     def channels(self) -> list[str]:
         return [c.value for c in LEAD_CHANNELS if self.cleaned_data.get(f"consent_{c.value}")]
 
+    def answer_fields(self) -> list:
+        return [self[f"answer_{i}"] for i in range(len(self.questions))]
+
+    def answers(self) -> list[list[str]]:
+        """[question, answer] for each question answered, as asked."""
+        pairs = []
+        for i, question in enumerate(self.questions):
+            answer = " ".join(self.cleaned_data.get(f"answer_{i}", "").split())
+            if answer:
+                pairs.append([question, answer])
+        return pairs
+
 
 @transaction.atomic
 def lead_submit(
-    *, campaign: Campaign, name: str, email: str, phone: str, channels: list[str]
+    *,
+    campaign: Campaign,
+    name: str,
+    email: str,
+    phone: str,
+    channels: list[str],
+    answers: list[list[str]] | None = None,
 ) -> LeadSubmission:
     """Store a pending submission and email its confirmation link; changes no customer.
 
@@ -108,6 +127,7 @@ def lead_submit(
     ) or LeadSubmission(campaign=campaign)
     submission.name, submission.email, submission.phone = name, email, phone
     submission.channels = wanted
+    submission.answers = answers or []
     submission.submitted_at = timezone.now()
     submission.full_clean()
     submission.save()
@@ -126,8 +146,10 @@ def _email_confirmation(submission: LeadSubmission) -> None:
         "days": LEAD_CONFIRM_MAX_AGE.days,
         "channels": channel_labels(submission.channels),
     }
-    # The campaign name is the marketer's text: one line in a header.
-    subject = _("Please confirm: %(name)s") % {"name": " ".join(submission.campaign.name.split())}
+    # The form's title is the marketer's text: one line in a header.
+    subject = _("Please confirm: %(name)s") % {
+        "name": " ".join(submission.campaign.public_title.split())
+    }
     message = EmailMultiAlternatives(
         subject=subject[:250],
         body=render_to_string("marketing/email/lead_confirm.txt", context),

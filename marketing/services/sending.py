@@ -38,7 +38,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -114,7 +114,7 @@ class NotSendable(ValidationError):
 def campaign_send(*, campaign: Campaign, by: User, rate: int | None = None) -> int:
     """Freeze the audience and start delivery; returns the number of new recipients."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _check_sendable(locked)
+    check_sendable(locked)
     if rate is not None:
         locked.send_rate = rate
     now = timezone.now()
@@ -129,7 +129,7 @@ def campaign_send(*, campaign: Campaign, by: User, rate: int | None = None) -> i
             channels.call_tasks_create(campaign=locked, by=by)
         # Call lists, letters and social posts go out by hand: the list is the delivery.
         locked.recipients.filter(status=R.QUEUED).update(status=R.SENT, sent_at=now)
-        locked.status = Campaign.Status.COMPLETED
+        locked.status = Campaign.Status.SENT  # sent, not over: it runs to its end date
         locked.send_finished_at = now
     locked.version += 1
     locked.full_clean()
@@ -143,7 +143,7 @@ def dispatch(campaign_id: int, copies: int = 1) -> None:
         send_campaign.delay(campaign_id)
 
 
-def _check_sendable(campaign: Campaign) -> None:
+def check_sendable(campaign: Campaign) -> None:
     if campaign.status not in Campaign.EDITABLE_STATUSES:
         raise NotSendable(_("Only a draft or scheduled campaign can be sent."))
     if campaign.channel == CampaignChannel.EMAIL and not (campaign.subject and campaign.body):
@@ -435,7 +435,8 @@ def send_batches(
 
 
 def finish_if_done(campaign_id: int) -> bool:
-    """Mark a running campaign completed once no recipient is queued or being sent."""
+    """Mark a running campaign sent once no recipient is queued or being sent (it stays
+    live, lead form included, until its end date: complete_ended)."""
     pending = CampaignRecipient.objects.filter(
         campaign_id=campaign_id, status__in=[R.QUEUED, R.SENDING]
     )
@@ -443,7 +444,7 @@ def finish_if_done(campaign_id: int) -> bool:
         return False
     return bool(
         Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).update(
-            status=Campaign.Status.COMPLETED, send_finished_at=timezone.now()
+            status=Campaign.Status.SENT, send_finished_at=timezone.now()
         )
     )
 
@@ -458,14 +459,16 @@ def requeue_stale(*, now: datetime | None = None, timeout: timedelta | None = No
 
 
 def sending_sweep() -> dict[str, int]:
-    """Re-queue rows of dead workers, restart campaigns whose task was lost, and complete
-    campaigns with nothing left to send (the beat's minute sweep)."""
+    """Re-queue rows of dead workers, restart campaigns whose task was lost, mark sent the
+    campaigns with nothing left to send, and complete those past their end date (the
+    beat's minute sweep)."""
     requeued = requeue_stale()
     stalled = stalled_campaigns()
     for campaign_id in stalled:
         dispatch(campaign_id)
     completed = complete_finished()
-    return {"requeued": requeued, "restarted": len(stalled), "completed": completed}
+    ended = complete_ended()
+    return {"requeued": requeued, "restarted": len(stalled), "completed": completed, "ended": ended}
 
 
 def stalled_campaigns(*, now: datetime | None = None, idle: timedelta | None = None) -> list[int]:
@@ -482,7 +485,15 @@ def stalled_campaigns(*, now: datetime | None = None, idle: timedelta | None = N
     return list(campaigns.filter(pk__in=waiting.values("campaign_id")).values_list("pk", flat=True))
 
 
+def complete_ended(*, today: date | None = None) -> int:
+    """Complete sent campaigns whose end date has passed: their lead form closes then."""
+    today = today or timezone.localdate()
+    return Campaign.objects.filter(status=Campaign.Status.SENT, ends_on__lt=today).update(
+        status=Campaign.Status.COMPLETED
+    )
+
+
 def complete_finished() -> int:
-    """Complete running campaigns whose recipients are all delivered or given up."""
+    """Mark sent the running campaigns whose recipients are all delivered or given up."""
     running = Campaign.objects.filter(status=Campaign.Status.RUNNING).values_list("pk", flat=True)
     return sum(finish_if_done(pk) for pk in running)

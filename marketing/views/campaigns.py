@@ -20,8 +20,9 @@ from marketing.audience import audience_count, audience_sample
 from marketing.audience_rule import AudienceRule
 from marketing.filters import CampaignFilter
 from marketing.forms import AudienceForm, CampaignForm, audience_initial
+from marketing.lead_questions import frame_height_rem
 from marketing.models import Campaign, CampaignRecipient, LoyaltyTier
-from marketing.reports import delivery_feedback
+from marketing.reports import display, figures_by_campaign, roi_text
 from marketing.selectors import (
     campaign_owners_for,
     campaigns_visible_to,
@@ -41,15 +42,32 @@ def campaign_list(request):
     )
     campaigns = campaign_filter.qs.select_related("owner")
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
-    feedback = delivery_feedback([campaign.pk for campaign in page])
-    for campaign in page:  # the page's own objects (a list once read), for the template
-        campaign.feedback = feedback.get(campaign.pk)
     context = {
         "filter": campaign_filter,
         "page": page,
+        "rows": _with_results(list(page.object_list)),
         "query": querystring_without(request.GET, "page"),
     }
     return render(request, "marketing/campaign_list.html", context)
+
+
+def _with_results(campaigns: list[Campaign]) -> list[tuple[Campaign, dict | None]]:
+    """Each campaign of the page with its ROI and delivery feedback (rates per recipient
+    sent) once something was sent (a draft has none)."""
+    figures = figures_by_campaign(campaigns)
+    rows: list[tuple[Campaign, dict | None]] = []
+    for campaign in campaigns:
+        result = figures[campaign.pk]
+        shown = {
+            "roi": roi_text(result.roi),
+            "small": result.small_sample,
+            "sent": display("int", result.sent),
+            "bounced": display("percent", result.bounce_rate),
+            "opened": display("percent", result.open_rate),
+            "clicked": display("percent", result.click_rate),
+        }
+        rows.append((campaign, shown if result.sent else None))
+    return rows
 
 
 def _visible_campaign(request, pk) -> Campaign:
@@ -72,6 +90,11 @@ def campaign_detail(request, pk):
         "campaign": campaign,
         "criteria": describe_rule(AudienceRule.from_dict(campaign.audience)),
         "recipient_counts": [(s.label, statuses.get(s.value, 0)) for s in CampaignRecipient.Status],
+        # Recipients exist only once the audience was frozen: then it was sent, whatever
+        # the timestamps say (rows written by an import or an older version have none).
+        "was_sent": bool(campaign.send_started_at or sum(statuses.values())),
+        "lead_form_open": campaign.lead_form_open(timezone.localdate()),
+        "lead_frame_height": frame_height_rem(campaign.form_questions),
         "can_change": can_change,
         "leads": lead_summary(campaign, now=timezone.now()) if can_change else None,
     }
@@ -235,6 +258,7 @@ def _initial(campaign: Campaign) -> dict:
     return {
         **{key: getattr(campaign, key) for key in CAMPAIGN_FIELDS if key != "audience"},
         **audience_initial(campaign),
+        "form_questions": "\n".join(campaign.form_questions),
         "status": campaign.status,
         "owner": campaign.owner_id,
         "version": campaign.version,

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -28,7 +29,6 @@ from crm.lib.ratelimit import FormLimits, form_submission_allowed
 from marketing.lead_form_link import LEAD_CONFIRM_LINK
 from marketing.selectors import campaign_from_token, lead_from_token
 from marketing.services.leads import (
-    CLOSED_STATUSES,
     LeadForm,
     channel_labels,
     lead_confirm,
@@ -50,9 +50,9 @@ def lead_form(request, token):
     campaign = campaign_from_token(token)
     if campaign is None:
         return render(request, "marketing/leads/closed.html", {"missing": True}, status=404)
-    if campaign.status in CLOSED_STATUSES:
+    if not campaign.lead_form_open(timezone.localdate()):
         return render(request, "marketing/leads/closed.html", {"campaign": campaign}, status=410)
-    form = LeadForm(request.POST or None)
+    form = LeadForm(request.POST or None, questions=campaign.form_questions)
     context = {"campaign": campaign, "form": form}
     if request.method == "GET":
         return render(request, TEMPLATE, {**context, "thanks": request.GET.get("sent") == "1"})
@@ -76,6 +76,7 @@ def lead_form(request, token):
             email=data["email"],
             phone=data["phone"],
             channels=form.channels(),
+            answers=form.answers(),
         )
     except ValidationError as error:
         form.add_error(None, error)

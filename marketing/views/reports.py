@@ -3,18 +3,25 @@
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
 
 from analytics.csv_export import csv_response, display
+from marketing.forms import MatrixDatesForm
 from marketing.reports import (
+    ROI_MIN_COST,
+    ROI_MIN_SENT,
     campaign_figures,
     campaign_table,
     channel_segment_matrix,
     converted_recipients,
     matrix_table,
+    roi_text,
 )
 from marketing.selectors import campaigns_visible_to
 
 CONVERSIONS_SHOWN = 10
+# The thresholds the "small sample" note names.
+SMALL_SAMPLE = {"roi_min_cost": ROI_MIN_COST, "roi_min_sent": ROI_MIN_SENT}
 
 
 @permission_required("marketing.view_campaign", raise_exception=True)
@@ -30,6 +37,8 @@ def campaign_report(request, pk):
         "figures": figures,
         "cells": dict(zip([c.key for c in table.columns], table.display_rows()[0], strict=True)),
         "conversions": converted_recipients(campaign)[:CONVERSIONS_SHOWN],
+        "roi": roi_text(figures.roi),
+        **SMALL_SAMPLE,
     }
     return render(request, "marketing/reports/campaign_report_card.html", context)
 
@@ -44,7 +53,13 @@ def _require_matrix_access(user) -> None:
 
 def channel_segment_matrix_view(request):
     _require_matrix_access(request.user)
-    matrix = channel_segment_matrix(campaigns_visible_to(request.user))
+    dates = MatrixDatesForm(request.GET or None)
+    span = dates.cleaned_data if dates.is_valid() else {}
+    matrix = channel_segment_matrix(
+        campaigns_visible_to(request.user),
+        sent_from=span.get("sent_from"),
+        sent_to=span.get("sent_to"),
+    )
     table = matrix_table(matrix)
     if request.GET.get("export") == table.name:
         return csv_response(request, table, prefix="campaigns")
@@ -56,7 +71,15 @@ def channel_segment_matrix_view(request):
         )
         for segment, label in matrix.segments()
     ]
-    context = {"matrix": matrix, "table": table, "channels": channels, "grid": grid}
+    context = {
+        "matrix": matrix,
+        "table": table,
+        "channels": channels,
+        "grid": grid,
+        "dates": dates,
+        "query": urlencode({k: v.isoformat() for k, v in span.items() if v}),
+        **SMALL_SAMPLE,
+    }
     return render(request, "marketing/reports/matrix.html", context)
 
 
@@ -65,7 +88,8 @@ def _cell(figures) -> dict | None:
         return None
     roi = figures.roi
     return {
-        "roi": display("percent", roi),
+        "roi": roi_text(roi),
+        "small": figures.small_sample,
         "pays": roi is not None and roi > 0,
         "loses": roi is not None and roi < 0,
         "rate": display("percent", figures.conversion_rate),

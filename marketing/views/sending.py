@@ -9,17 +9,19 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exporting import export_response
-from crm.lib.forms import IdListField, reject_nul
+from crm.lib.forms import DateTimeInput, IdListField, reject_nul
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id
 from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
@@ -31,20 +33,38 @@ from marketing.exports import build_mail_export
 from marketing.models import Campaign, CampaignRecipient
 from marketing.selectors import campaigns_visible_to, can_change_campaign, recipients_visible_to
 from marketing.services.preview import preview_for, send_test
+from marketing.services.scheduling import campaign_schedule
 from marketing.services.sending import DELIVERED, campaign_send
 
 RECIPIENTS_PAGE_SIZE = 50
+SCHEDULE_EARLIEST, SCHEDULE_LATEST = 2000, 2200  # years a send time may name
 BULK_OUTCOME_MAX = 500  # ids in one bulk post: ten pages of recipients
 PREVIEW_CHOICES = 10
+PREVIEW_QUERY_MAX = 100
 R = CampaignRecipient.Status
 
 
 class SendForm(forms.Form):
-    """The confirmation: the pace of this send (forms here only validate)."""
+    """The confirmation: the pace of this send, and when to send it for "Schedule"
+    (forms here only validate)."""
 
     send_rate = forms.IntegerField(
         label=gettext_lazy("Messages per minute"), min_value=1, max_value=1_000_000
     )
+    send_at = forms.DateTimeField(
+        label=gettext_lazy("Or send at"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=gettext_lazy(
+            "Your local time. Leave empty and press “Send now” to send at once."
+        ),
+    )
+
+    def clean_send_at(self):
+        value = self.cleaned_data["send_at"]
+        if value is not None and not SCHEDULE_EARLIEST <= value.year <= SCHEDULE_LATEST:
+            raise forms.ValidationError(_("Choose a time in the next few years."))
+        return value
 
 
 class OutcomeForm(forms.Form):
@@ -106,13 +126,32 @@ def _sendable(request, pk) -> Campaign:
     return campaign
 
 
-def _preview_customers(campaign: Campaign) -> list[Customer]:
-    """Customers to preview: the frozen recipients once sent, else a sample of the audience."""
+def _preview_customers(campaign: Campaign, query: str = "") -> list[Customer]:
+    """Customers to preview: the frozen recipients once sent, else a sample of the audience;
+    with a `query`, the first ones of those whose name or email contains it."""
+    if query:
+        return _preview_search(campaign, query)
     recipients = campaign.recipients.order_by("id").values("customer_id")[:PREVIEW_CHOICES]
     chosen = list(Customer.objects.filter(pk__in=recipients).order_by("name", "id"))
     if chosen:
         return chosen
     return audience_sample(AudienceRule.from_dict(campaign.audience), campaign.channel)
+
+
+def _preview_search(campaign: Campaign, query: str) -> list[Customer]:
+    """Anyone in the campaign (or, before sending, its audience) by name or email."""
+    if campaign.recipients.exists():
+        pool = Customer.objects.filter(pk__in=campaign.recipients.values("customer_id"))
+    else:
+        rule = AudienceRule.from_dict(campaign.audience)
+        pool = audience_queryset(rule, channel=campaign.channel)
+    found = pool.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    return list(found.order_by("name", "id")[:PREVIEW_CHOICES])
+
+
+def _search_text(raw: str | None) -> str:
+    """The preview's search box: one line, no NUL, at most PREVIEW_QUERY_MAX characters."""
+    return " ".join((raw or "").replace("\x00", "").split())[:PREVIEW_QUERY_MAX]
 
 
 def _preview_customer(campaign: Campaign, raw: str | None) -> Customer | None:
@@ -134,12 +173,16 @@ def _preview_customer(campaign: Campaign, raw: str | None) -> Customer | None:
 def campaign_preview(request, pk):
     """One recipient's subject and message (htmx); ?customer= picks another."""
     campaign = _sendable(request, pk)
-    choices = _preview_customers(campaign)
-    customer = _preview_customer(campaign, request.GET.get("customer"))
+    query = _search_text(request.GET.get("q"))
+    choices = _preview_customers(campaign, query)
+    # Typing in the search box picks its first match; choosing in the list picks that one.
+    searching = request.headers.get("HX-Trigger") == "preview-search"
+    customer = None if searching else _preview_customer(campaign, request.GET.get("customer"))
     if customer is None and choices:
         customer = choices[0]
     context = {
         "campaign": campaign,
+        "query": query,
         "choices": choices,
         "customer": customer,
         "preview": preview_for(campaign, customer) if customer else None,
@@ -184,20 +227,11 @@ def campaign_send_view(request, pk):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                with publish_report() as report:
-                    added = campaign_send(
-                        campaign=campaign, by=request.user, rate=form.cleaned_data["send_rate"]
-                    )
-            except ValidationError as error:
-                form.add_error(None, error.messages)
+            if "schedule" in request.POST:
+                done = _schedule(request, campaign, form)
             else:
-                messages.success(
-                    request,
-                    _("Campaign sent to %(count)s new recipients.") % {"count": added},
-                )
-                if report.failed:  # the sending sweep starts it when the broker is back
-                    messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)
+                done = _send_now(request, campaign, form)
+            if done:
                 return redirect(campaign)
         status = 422
     context = {
@@ -208,6 +242,41 @@ def campaign_send_view(request, pk):
         "sendable": campaign.is_editable,
     }
     return render(request, "marketing/sending/confirm.html", context, status=status)
+
+
+def _send_now(request, campaign: Campaign, form: SendForm) -> bool:
+    try:
+        with publish_report() as report:
+            added = campaign_send(
+                campaign=campaign, by=request.user, rate=form.cleaned_data["send_rate"]
+            )
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return False
+    messages.success(request, _("Campaign sent to %(count)s new recipients.") % {"count": added})
+    if report.failed:  # the sending sweep starts it when the broker is back
+        messages.warning(request, QUEUED_UNTIL_BROKER_IS_BACK)
+    return True
+
+
+def _schedule(request, campaign: Campaign, form: SendForm) -> bool:
+    send_at = form.cleaned_data["send_at"]
+    if send_at is None:
+        form.add_error("send_at", _("Choose when to send it."))
+        return False
+    try:
+        campaign_schedule(
+            campaign=campaign, by=request.user, send_at=send_at, rate=form.cleaned_data["send_rate"]
+        )
+    except ValidationError as error:
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return False
+    when = date_format(timezone.localtime(send_at), "SHORT_DATETIME_FORMAT")
+    messages.success(
+        request, _("Campaign scheduled: it will be sent at %(when)s.") % {"when": when}
+    )
+    return True
 
 
 def status_counts(campaign: Campaign) -> dict[str, int]:

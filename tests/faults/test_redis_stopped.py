@@ -181,7 +181,7 @@ def test_redis_killed_and_started_again_answers_no_500_and_the_sweeps_finish_the
     def work_done() -> bool:
         campaign.refresh_from_db()
         unsent = OutboxMessage.objects.exclude(status=OutboxMessage.Status.SENT)
-        return campaign.status == Campaign.Status.COMPLETED and not unsent.exists()
+        return campaign.status == Campaign.Status.SENT and not unsent.exists()
 
     assert wait_for(work_done, 60, poll=0.2) is not None, (
         campaign.status,

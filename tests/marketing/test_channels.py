@@ -38,7 +38,7 @@ def test_a_phone_campaign_creates_call_tasks_for_the_owners(marketer):
     assert all(t.due_date == timezone.localdate() and t.created_by == marketer for t in tasks)
     assert set(CampaignRecipient.objects.values_list("status", flat=True)) == {"sent"}
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.COMPLETED
+    assert campaign.status == Campaign.Status.SENT
 
 
 def test_direct_mail_exports_names_and_addresses_safely(marketer, marketer_client, rep_client):
@@ -80,7 +80,7 @@ def test_a_social_campaign_freezes_its_list_and_completes(marketer):
     campaign = CampaignFactory(channel="social", owner=marketer)
     assert sending.campaign_send(campaign=campaign, by=marketer) == 1
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.COMPLETED
+    assert campaign.status == Campaign.Status.SENT
     assert CampaignRecipient.objects.get().status == "sent"
 
 

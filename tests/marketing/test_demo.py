@@ -29,9 +29,11 @@ def test_the_demo_shows_campaigns_on_several_channels_with_conversions(manager_c
     call_command("seed_demo", customers=200, seed=3, verbosity=0)
     campaigns = list(Campaign.objects.all())
     assert len({c.channel for c in campaigns}) >= 3
-    assert {Campaign.Status.COMPLETED, Campaign.Status.RUNNING, Campaign.Status.SCHEDULED} <= {
+    assert {Campaign.Status.COMPLETED, Campaign.Status.SENT, Campaign.Status.SCHEDULED} <= {
         c.status for c in campaigns
     }
+    # A campaign with recipients says when it went out (its page never says "Not sent yet").
+    assert all(c.send_started_at for c in campaigns if c.recipients.exists())
     coupon = CampaignRecipient.objects.exclude(coupon_code="").filter(
         conversion_order__isnull=False
     )

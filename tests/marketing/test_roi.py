@@ -67,7 +67,7 @@ def test_the_report_card_shows_the_figures(marketer_client, campaign):
     response = marketer_client.get(reverse("marketing:campaign-report", args=[campaign.pk]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="figure-roi">300.0%<' in html
+    assert 'id="figure-roi">300.0%' in html
     assert 'id="figure-revenue">800.00<' in html
     assert 'id="figure-cost-per-conversion">100.00<' in html
 
@@ -98,8 +98,9 @@ def test_the_csv_export(marketer_client, campaign):
         "Open rate",
         "Clicked",
         "Click rate",
+        "Conversions recorded by hand",
     ]
-    assert rows[1][11:] == ["2", "20.0", "0", "0.0", "0", "0.0"]
+    assert rows[1][11:] == ["2", "20.0", "0", "0.0", "0", "0.0", "0"]
 
 
 def test_the_campaign_page_includes_the_report_and_the_lead_form_snippet(marketer_client, campaign):

@@ -93,7 +93,7 @@ def test_sending_freezes_the_audience_with_coupons_and_segments_and_delivers_onc
     assert message.subject == f"{customers[0].name.split()[0]}, we miss you"
     assert f"Hello {customers[0].name}, Rita says: use {code}." in message.body
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.COMPLETED
+    assert campaign.status == Campaign.Status.SENT
     assert campaign.send_started_at and campaign.send_finished_at
     assert opted_out.pk not in {r.customer_id for r in rows}
     assert no_consent.pk not in {r.customer_id for r in rows}
@@ -142,7 +142,7 @@ def test_a_permanent_refusal_is_a_bounce_and_is_not_retried(
     assert CampaignRecipient.objects.get(customer=good).status == R.SENT
     assert [m.to for m in flaky.accepted] == [[good.email]]
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.COMPLETED
+    assert campaign.status == Campaign.Status.SENT
 
 
 def test_a_temporary_failure_is_retried_with_backoff_then_sent(flaky, settings):
@@ -275,6 +275,7 @@ def test_a_resent_campaign_adds_only_new_customers(django_capture_on_commit_call
     [
         ("running", "Hi", "Hi"),
         ("completed", "Hi", "Hi"),
+        ("sent", "Hi", "Hi"),
         ("draft", "", "Body"),
         ("draft", "Hi", ""),
     ],
@@ -323,13 +324,13 @@ def test_the_sweep_requeues_restarts_and_completes(flaky):
     sending.claim_batch(campaign_id=campaign.pk, worker="dead", now=long_ago, paced=False)
     Campaign.objects.filter(pk=campaign.pk).update(send_not_before=long_ago)
     result = sweep_sending()
-    assert result == {"requeued": 2, "restarted": 1, "completed": 0}
+    assert result == {"requeued": 2, "restarted": 1, "completed": 0, "ended": 0}
     # The restarted task ran inline: both are sent now, and the next sweep completes it.
     assert CampaignRecipient.objects.filter(status=R.SENT).count() == 2
     assert len(flaky.accepted) == 2
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.COMPLETED
-    assert sweep_sending() == {"requeued": 0, "restarted": 0, "completed": 0}
+    assert campaign.status == Campaign.Status.SENT
+    assert sweep_sending() == {"requeued": 0, "restarted": 0, "completed": 0, "ended": 0}
 
 
 def test_a_recipient_who_opts_out_after_the_freeze_gets_nothing(flaky):

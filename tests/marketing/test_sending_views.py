@@ -98,7 +98,7 @@ def test_send_confirms_with_the_count_then_sends(
     assert response.status_code == 302
     assert len(mail.outbox) == 3
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.COMPLETED and campaign.send_rate == 600
+    assert campaign.status == Campaign.Status.SENT and campaign.send_rate == 600
     # Sending again is refused.
     again = marketer_client.post(url("campaign-send", campaign), {"send_rate": "600"})
     assert again.status_code == 422 and len(mail.outbox) == 3

@@ -160,7 +160,7 @@ class Command(BaseCommand):
         rows = CampaignRecipient.objects.filter(campaign=campaign)
         while time.monotonic() < deadline:
             campaign.refresh_from_db(fields=["status"])
-            if campaign.status == Campaign.Status.COMPLETED:
+            if campaign.status == Campaign.Status.SENT:
                 return rows.filter(status=CampaignRecipient.Status.SENT).count()
             time.sleep(0.5)
         raise CommandError(
