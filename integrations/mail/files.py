@@ -23,8 +23,6 @@ def check_readable(paths: list[Path]) -> None:
                 stream.read(1)
         except OSError as error:
             raise UnreadableFile(f"{path}: {error.strerror or error}") from error
-        if path.is_dir():
-            raise UnreadableFile(f"{path}: is a directory")
 
 
 def is_mbox(path: Path) -> bool:
