@@ -203,7 +203,7 @@ class DovecotServer:
             if folder.upper() != "INBOX":
                 client.create(_quoted(folder))  # an existing folder answers NO: fine
             for raw in messages:
-                status, detail = client.append(_quoted(folder), "", None, raw)  # type: ignore[arg-type]
+                status, detail = client.append(_quoted(folder), "", None, raw)
                 if status != "OK":
                     raise RuntimeError(f"APPEND refused: {detail!r}")
         finally:
@@ -221,9 +221,9 @@ class DovecotServer:
         client = self.connect(user)
         try:
             client.select(_quoted(folder), readonly=True)
-            _status, data = client.uid("SEARCH", "ALL")  # type: ignore[arg-type]
+            _status, data = client.uid("SEARCH", "ALL")
             uids = data[0].split() if data and data[0] else []
-            messages = []
+            messages: list[bytes] = []
             for uid in uids:
                 _status, parts = client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
                 messages.extend(bytes(p[1]) for p in parts if isinstance(p, tuple))

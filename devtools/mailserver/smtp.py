@@ -31,7 +31,7 @@ class DeliverToDovecot:
         raw = envelope.original_content or b""
         try:
             with smtplib.LMTP(self.dovecot.host, self.dovecot.lmtp_port, timeout=30) as lmtp:
-                lmtp.sendmail(envelope.mail_from, [r.lower() for r in envelope.rcpt_tos], raw)
+                lmtp.sendmail(envelope.mail_from or "", [r.lower() for r in envelope.rcpt_tos], raw)
         except (smtplib.SMTPException, OSError) as error:
             return f"451 4.3.0 delivery to dovecot failed: {error}"
         with self.lock:

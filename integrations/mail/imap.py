@@ -98,15 +98,15 @@ def _poll(mailbox: Mailbox, result: PollResult, *, batch: int) -> None:
     password = mailbox_password(mailbox)
     with _connect(mailbox) as client:
         client.login(mailbox.username, password)
-        uid_validity = _examine(client, mailbox.folder)
+        uid_validity = examine(client, mailbox.folder)
         if uid_validity != mailbox.uid_validity:
             if mailbox.uid_validity is not None:
                 log.info("mailbox %s: new UIDVALIDITY, reading from the start", mailbox.name)
             mailbox.uid_validity, mailbox.last_uid = uid_validity, 0
             mailbox.save(update_fields=["uid_validity", "last_uid"])
-        uids = _uids_after(client, mailbox.last_uid)
-        for chunk in _batches(client, uids, batch):
-            for uid, raw in _fetch(client, chunk):
+        uids = uids_after(client, mailbox.last_uid)
+        for chunk in uid_batches(client, uids, batch):
+            for uid, raw in fetch_messages(client, chunk):
                 inbound, created = ingest_raw(mailbox=mailbox, raw=raw)
                 result.count(inbound, created)
                 # Only after the message's commit: a kill before this re-reads it.
@@ -143,7 +143,7 @@ def quote_folder(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _examine(client: imaplib.IMAP4, folder: str) -> int:
+def examine(client: imaplib.IMAP4, folder: str) -> int:
     """Open the folder read-only; its UIDVALIDITY."""
     status, detail = client.select(quote_folder(folder), readonly=True)
     if status != "OK":
@@ -156,14 +156,14 @@ def _examine(client: imaplib.IMAP4, folder: str) -> int:
         raise MailboxError("The server did not tell the folder's UIDVALIDITY.") from error
 
 
-def _uids_after(client: imaplib.IMAP4, last_uid: int) -> list[int]:
+def uids_after(client: imaplib.IMAP4, last_uid: int) -> list[int]:
     # `n:*` always includes the highest UID, even below n: filter what the server returns.
-    _status, data = client.uid("SEARCH", f"UID {last_uid + 1}:*")  # type: ignore[arg-type]
+    _status, data = client.uid("SEARCH", f"UID {last_uid + 1}:*")
     found = b" ".join(d for d in data if isinstance(d, bytes)).split()
     return sorted(uid for uid in (int(u) for u in found if u.isdigit()) if uid > last_uid)
 
 
-def _batches(client: imaplib.IMAP4, uids: list[int], batch: int) -> Iterator[list[int]]:
+def uid_batches(client: imaplib.IMAP4, uids: list[int], batch: int) -> Iterator[list[int]]:
     """UIDs in groups of `batch` messages and at most BATCH_BYTES (their sizes asked first),
     so a run of large messages is never all in memory at once."""
     for start in range(0, len(uids), batch):
@@ -197,7 +197,7 @@ def _uid_set(uids: list[int]) -> str:
     return ",".join(str(uid) for uid in uids)
 
 
-def _fetch(client: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
+def fetch_messages(client: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
     """The raw bytes of these messages, in UID order (a message expunged meanwhile is
     simply absent)."""
     _status, data = client.uid("FETCH", _uid_set(uids), "(UID BODY.PEEK[])")
