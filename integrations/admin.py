@@ -115,6 +115,9 @@ class InboundEmailAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in InboundEmail._meta.fields]
     actions = ["retry_now"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # messages arrive by IMAP or import_mail, never typed in
+
     @admin.display(description=_("error"))
     def error_short(self, inbound: InboundEmail) -> str:
         return Truncator(inbound.error.strip().splitlines()[-1] if inbound.error else "").chars(80)
