@@ -92,7 +92,6 @@ bench-webhooks: messages
 # and peak memory beside the raw IMAP fetch of the same messages (the floor). A second run
 # finds them ingested and says so; BENCH_ARGS=--fresh measures again.
 bench-mail: messages
-	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v 0
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_mail $(BENCH_ARGS)
 
 # 1,000,000 customers and 10,000,000 orders: a full segment run beside the plain grouped

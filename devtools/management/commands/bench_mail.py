@@ -23,6 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -71,6 +72,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, messages: int, batch: int, dir: Path, fresh: bool, **options):
         ensure_database(self.stdout)
+        call_command("migrate", interactive=False, verbosity=0)
         if fresh:
             shutil.rmtree(dir, ignore_errors=True)
         os.environ[PASSWORD_ENV] = PASSWORD
