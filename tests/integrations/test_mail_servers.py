@@ -23,7 +23,9 @@ def test_mail_sent_through_smtp_arrives_in_the_imap_mailbox(
 
 
 def test_an_unknown_recipient_is_refused(smtp_server):
-    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            client.sendmail("a@example.org", ["nobody@example.com"], b"Subject: x\r\n\r\nx\r\n")
+    with (
+        smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client,
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
+        client.sendmail("a@example.org", ["nobody@example.com"], b"Subject: x\r\n\r\nx\r\n")
     assert smtp_server.messages == []
