@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from integrations.mail.ingest import ingest_raw
@@ -222,7 +222,8 @@ def mailbox_lock(mailbox: Mailbox) -> Iterator[bool]:
             yield locked
         finally:
             if locked:
-                with connection.cursor() as cursor:
+                # A connection lost meanwhile took the lock with it.
+                with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
         return
     cache_key = f"mailbox-poll:{mailbox.pk}"
