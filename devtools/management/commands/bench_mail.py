@@ -126,7 +126,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"ingestion: {result.stored} stored ({_statuses(result)}) in {seconds:.2f} s = "
-                f"{result.stored / seconds:.0f} messages/s, {100 * (result.stored / seconds) / (floor_count / floor_seconds):.0f}% "
+                f"{result.stored / seconds:.0f} messages/s, {100 * (result.stored / seconds) / (floor_count / floor_seconds):.1f}% "
                 f"of the floor; peak RSS {peak_mb():.0f} MB (after the floor: {floor_peak:.0f} MB)"
             )
         self._again(mailbox, batch)
