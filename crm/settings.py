@@ -448,3 +448,8 @@ CRM_SUPPORT_ADDRESS = env_str("CRM_SUPPORT_ADDRESS", DEFAULT_FROM_EMAIL)
 CRM_EMAIL_TRACKING = env_bool("CRM_EMAIL_TRACKING", True)
 # Each active mailbox is polled this often by beat (integrations.tasks).
 CRM_MAIL_POLL_SECONDS = env_int("CRM_MAIL_POLL_SECONDS", 60, minimum=5, maximum=3600)
+# Also processes again messages a killed worker left stored but unprocessed.
+CELERY_BEAT_SCHEDULE["integrations-poll-mailboxes"] = {
+    "task": "integrations.tasks.poll_mailboxes",
+    "schedule": timedelta(seconds=CRM_MAIL_POLL_SECONDS),
+}

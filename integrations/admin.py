@@ -1,10 +1,17 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from integrations.mail.ingest import inbound_retry
 from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookEndpoint
+from integrations.tasks import poll_mailbox
 from integrations.webhook_services import delivery_redeliver
 
 
@@ -52,15 +59,86 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
-    list_display = ["name", "purpose", "address", "host", "folder", "is_active", "last_polled_at"]
+    list_display = [
+        "name", "purpose", "address", "host", "folder", "is_active", "last_polled_at",
+        "last_error_short", "quarantined",
+    ]  # fmt: skip
     list_filter = ["purpose", "is_active"]
     search_fields = ["name", "address", "host"]
     readonly_fields = ["uid_validity", "last_uid", "last_polled_at", "last_error"]
+    actions = ["poll_now"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Mailbox]:
+        quarantined = Count("messages", filter=Q(messages__status=InboundEmail.Status.QUARANTINED))
+        return super().get_queryset(request).annotate(quarantined_count=quarantined)
+
+    @admin.display(description=_("last error"))
+    def last_error_short(self, mailbox: Mailbox) -> str:
+        return Truncator(mailbox.last_error).chars(80)
+
+    @admin.display(description=_("quarantined"), ordering="quarantined_count")
+    def quarantined(self, mailbox: Mailbox) -> str:
+        count = getattr(mailbox, "quarantined_count", 0)
+        if not count:
+            return "0"
+        url = reverse("admin:integrations_inboundemail_changelist")
+        query = urlencode({"mailbox__id__exact": mailbox.pk, "status__exact": "quarantined"})
+        return format_html('<a href="{}?{}">{}</a>', url, query, count)
+
+    @admin.action(description=_("Poll now"))
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
+        # A worker polls: a web request never talks to an IMAP server.
+        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        for mailbox_id in ids:
+            poll_mailbox.delay(mailbox_id)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d active mailbox will be polled now; refresh to see the result.",
+                "%(count)d active mailboxes will be polled now; refresh to see the result.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(InboundEmail)
 class InboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "mailbox", "from_address", "subject", "status", "outcome"]
-    list_filter = ["status", "mailbox"]
-    search_fields = ["from_address", "subject", "message_id"]
+    list_display = [
+        "received_at", "mailbox", "from_address", "subject", "status", "outcome", "error_short",
+        "attempts",
+    ]  # fmt: skip
+    list_filter = ["status", "mailbox", "received_at"]
+    search_fields = ["from_address", "subject", "message_id", "error"]
+    list_select_related = ["mailbox"]
     readonly_fields = [field.name for field in InboundEmail._meta.fields]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # messages arrive by IMAP or import_mail, never typed in
+
+    @admin.display(description=_("error"))
+    def error_short(self, inbound: InboundEmail) -> str:
+        return Truncator(inbound.error.strip().splitlines()[-1] if inbound.error else "").chars(80)
+
+    @admin.action(description=_("Retry now"))
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        retried = inbound_retry(ids=ids)
+        still = InboundEmail.objects.filter(pk__in=ids, status=InboundEmail.Status.QUARANTINED)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d quarantined message was processed again",
+                "%(count)d quarantined messages were processed again",
+                retried,
+            )
+            % {"count": retried}
+            + "; "
+            + ngettext(
+                "%(count)d is still quarantined.", "%(count)d are still quarantined.", still.count()
+            )
+            % {"count": still.count()},
+            messages.SUCCESS if not still.exists() else messages.WARNING,
+        )

@@ -19,6 +19,8 @@ from core.models import OutboxMessage, PeriodicTaskRun
 from core.selectors import outbox_troubled
 from customers.import_services import REQUEUE_AFTER
 from customers.models import CustomerImport
+from integrations.mail.polling import stuck_after
+from integrations.models import InboundEmail, Mailbox
 from marketing.models import CampaignRecipient
 from marketing.services.sending import claim_timeout
 
@@ -155,3 +157,18 @@ def outbox_problems() -> QuerySet[OutboxMessage]:
     return outbox_troubled(OutboxMessage.objects.all()).order_by("status", "next_attempt_at", "pk")[
         :LIST_LIMIT
     ]
+
+
+def mailboxes() -> list[Mailbox]:
+    """Every mailbox with its last poll and error, its quarantined messages and those
+    still waiting to be processed (`stuck` once the sweep should have taken them)."""
+    stale = timezone.now() - stuck_after()
+    quarantined = Q(messages__status=InboundEmail.Status.QUARANTINED)
+    received = Q(messages__status=InboundEmail.Status.RECEIVED)
+    return list(
+        Mailbox.objects.annotate(
+            quarantined_count=Count("messages", filter=quarantined),
+            waiting_count=Count("messages", filter=received),
+            stuck_count=Count("messages", filter=received & Q(messages__received_at__lt=stale)),
+        ).order_by("-is_active", "name")[:LIST_LIMIT]
+    )

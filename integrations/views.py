@@ -22,5 +22,6 @@ def jobs_view(request: HttpRequest) -> HttpResponse:
         "customer_imports": jobs.waiting_customer_imports(),
         "outbox_counts": jobs.outbox_counts(),
         "outbox_problems": jobs.outbox_problems(),
+        "mailboxes": jobs.mailboxes(),
     }
     return render(request, "integrations/jobs.html", context)

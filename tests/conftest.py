@@ -210,3 +210,13 @@ def celery_worker(redis_url, transactional_db, django_db_serialized_rollback, se
         app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
         worker.terminate()
         worker.wait(timeout=15)
+
+
+# The real IMAP and SMTP servers (issue 14): imap_server, smtp_server, smtp_email_settings.
+from tests.mailservers import (  # noqa: E402, F401 - fixtures
+    _smtp_server_session,
+    imap_server,
+    imap_user,
+    smtp_email_settings,
+    smtp_server,
+)

@@ -25,8 +25,12 @@ SECURE_HSTS_SECONDS = 0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "1000000/min"}}  # noqa: F405
 
 # Files the tests store (attachments, raw mail, exports) go to a directory of this run,
-# never into the checkout's media/.
+# never into the checkout's media/. The worker processes a fault test starts share the test
+# process's directory (CRM_TEST_MEDIA_ROOT), as production's workers share one storage.
+import os  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="crm-test-media-"))
+MEDIA_ROOT = Path(
+    os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="crm-test-media-")
+)

@@ -13,6 +13,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
@@ -139,8 +140,30 @@ def _quarantine(pk: int, error: BaseException) -> InboundEmail:
         inbound.error = detail[:5000]
         inbound.attempts += 1
         inbound.processed_at = timezone.now()
-        inbound.save(update_fields=["status", "error", "attempts", "processed_at"])
+        fields = ["status", "error", "attempts", "processed_at"]
+        if not (inbound.from_address or inbound.subject):
+            fields += _copy_headers(inbound)
+        inbound.save(update_fields=fields)
     return inbound
+
+
+def _copy_headers(inbound: InboundEmail) -> list[str]:
+    """The admin's quarantine list tells who wrote what even when processing failed:
+    the headers alone, read as leniently as parse.read_headers does."""
+    try:
+        with inbound.raw.open("rb") as stream:
+            headers = read_headers(stream.read(256 * 1024))
+        senders = [
+            (n, a.lower()) for n, a in getaddresses([header_text(headers, "From")]) if "@" in a
+        ]
+    except Exception:  # noqa: BLE001 - the quarantine itself must not fail
+        log.warning("inbound email %s: headers unreadable", inbound.pk, exc_info=True)
+        return []
+    inbound.from_name, inbound.from_address = senders[0] if senders else ("", "")
+    inbound.from_name, inbound.from_address = inbound.from_name[:200], inbound.from_address[:320]
+    inbound.subject = header_text(headers, "Subject")[:998]
+    inbound.message_id = inbound.message_id or header_text(headers, "Message-ID")[:998]
+    return ["from_name", "from_address", "subject", "message_id"]
 
 
 def inbound_retry(*, ids: list[int]) -> int:
