@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketing', '0006_lead_submissions_double_opt_in'),
+        ('marketing', '0007_delivery_feedback'),
     ]
 
     operations = [
