@@ -4,7 +4,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    EmailTemplate,
+    InboundEmail,
+    Mailbox,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from integrations.webhook_services import delivery_redeliver
 
 
@@ -64,3 +70,12 @@ class InboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["status", "mailbox"]
     search_fields = ["from_address", "subject", "message_id"]
     readonly_fields = [field.name for field in InboundEmail._meta.fields]
+
+
+@admin.register(EmailTemplate)
+class EmailTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "subject", "owner", "shared", "updated_at"]
+    list_filter = ["shared"]
+    search_fields = ["name", "subject", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
