@@ -30,7 +30,8 @@ from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
 from customers.import_services import customer_import_create
 from customers.models import SavedView
-from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.mail.ingest import ingest_raw
+from integrations.models import Mailbox, WebhookDelivery, WebhookEndpoint
 from marketing.consent import preferences_token, unsubscribe_token
 from marketing.lead_form_link import lead_confirm_token, lead_form_token
 from marketing.models import LeadSubmission
@@ -102,6 +103,8 @@ READ_BY_VIEWS = {
     "marketing:campaign-send-progress": ("poll",),
     "marketing:campaign-recipients": ("status",),
     "marketing:audience-preview": ("segments", "channel", "tiers"),
+    "mail:compose": ("customer", "deal", "ticket", "template"),
+    "mail:unfiled-file": ("customer",),
 }
 
 # url name -> the fixture objects its path arguments name (a key of `data`).
@@ -230,6 +233,10 @@ PAGES = {
     "two-factor-verify": {},
     "api-tokens": {},
     "api-token-revoke": {"pk": "api_token"},
+    "mail:unfiled-list": {},
+    "mail:unfiled-file": {"pk": "unfiled_email"},
+    "mail:unfiled-discard": {"pk": "unfiled_email"},
+    "mail:compose": {},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -390,6 +397,13 @@ def data(rep, agent, marketer, manager):
         "webhook_delivery": WebhookDelivery.objects.create(
             endpoint=webhook, event=event_record(type=TEST_EVENT, target=webhook), object_key="x"
         ),
+        "unfiled_email": ingest_raw(
+            mailbox=Mailbox.objects.create(
+                name="sales", purpose="sales", address="sales@crm.test", host="x", username="x"
+            ),
+            raw=b"From: stranger@example.org\r\nTo: rep@example.com, sales@crm.test\r\n"
+            b"Subject: Hello\r\nMessage-ID: <hostile@example.org>\r\n\r\nHi\r\n",
+        )[0],
         "order_import": order_import_create(
             user=manager,
             file_name="o.csv",
