@@ -64,8 +64,15 @@ def addresses_of(customer: Customer) -> list[tuple[str, str]]:
     return list(found.items())
 
 
+# The personalisation fields that mean something in a one-to-one email (a campaign's coupon,
+# offer and unsubscribe link render as nothing here).
+ONE_TO_ONE_FIELDS = [
+    name for name in FIELDS if name not in ("coupon_code", "offer", "unsubscribe_link")
+]
+
+
 def field_names() -> list[str]:
-    return ["{{ %s }}" % name for name in FIELDS]  # noqa: UP031 - braces
+    return ["{{ %s }}" % name for name in ONE_TO_ONE_FIELDS]  # noqa: UP031 - braces
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -103,7 +110,9 @@ class ComposeForm(forms.Form):
     attachments = MultipleFileField(
         label=gettext_lazy("Attachments"),
         required=False,
-        help_text=gettext_lazy("Kept with the email on the customer's timeline."),
+        help_text=gettext_lazy(
+            "Kept with the email on the customer's timeline; not sent with the email yet."
+        ),
     )
     save_as = forms.CharField(
         label=gettext_lazy("Save as a template named"),
