@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core.api_tokens import api_token_create
+from core.attachments import attachment_add
 from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
 from customers.import_services import customer_import_create
@@ -45,6 +46,7 @@ from tests.factories import (
     CustomerFactory,
     CustomerValueFactory,
     DealFactory,
+    InteractionFactory,
     KnowledgeArticleFactory,
     OrderFactory,
     OrderLineFactory,
@@ -237,6 +239,7 @@ PAGES = {
     "mail:unfiled-file": {"pk": "unfiled_email"},
     "mail:unfiled-discard": {"pk": "unfiled_email"},
     "mail:compose": {},
+    "attachment-download": {"pk": "attachment"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -396,6 +399,9 @@ def data(rep, agent, marketer, manager):
         "webhook": webhook,
         "webhook_delivery": WebhookDelivery.objects.create(
             endpoint=webhook, event=event_record(type=TEST_EVENT, target=webhook), object_key="x"
+        ),
+        "attachment": attachment_add(
+            owner=InteractionFactory(customer=customer), content=b"%PDF-1.4", name="a.pdf"
         ),
         "unfiled_email": ingest_raw(
             mailbox=Mailbox.objects.create(

@@ -118,8 +118,8 @@ def test_a_forward_is_logged_on_the_forwarded_originals_participants(rep, dropbo
     raw = forward.as_bytes()
     parsed = parse_email(raw)
     if not hasattr(parsed, "forwarded_from"):  # the parser of this branch does not read them
-        parsed.forwarded_from = "buyer@acme.test"  # type: ignore[attr-defined]
-        parsed.forwarded_participants = ["rep@example.com"]  # type: ignore[attr-defined]
+        parsed.forwarded_from = "buyer@acme.test"
+        parsed.forwarded_participants = ["rep@example.com"]
     inbound = InboundEmail.objects.create(mailbox=dropbox, message_key=parsed.message_id)
     outcome = handle(inbound, parsed)
     assert outcome.status == InboundEmail.Status.PROCESSED
