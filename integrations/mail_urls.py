@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations import compose_views, unfiled_views
+from integrations import compose_views, template_views, unfiled_views
 
 app_name = "mail"
 
@@ -11,4 +11,8 @@ urlpatterns: list = [
     path("unfiled/<int:pk>/file/", unfiled_views.unfiled_file_view, name="unfiled-file"),
     path("unfiled/<int:pk>/discard/", unfiled_views.unfiled_discard_view, name="unfiled-discard"),
     path("compose/", compose_views.compose, name="compose"),
+    path("templates/", template_views.template_list, name="template-list"),
+    path("templates/new/", template_views.template_edit, name="template-create"),
+    path("templates/<int:pk>/", template_views.template_edit, name="template-edit"),
+    path("templates/<int:pk>/delete/", template_views.template_delete, name="template-delete"),
 ]

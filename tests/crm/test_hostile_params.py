@@ -32,7 +32,7 @@ from core.models import ExportFile
 from customers.import_services import customer_import_create
 from customers.models import SavedView
 from integrations.mail.ingest import ingest_raw
-from integrations.models import Mailbox, WebhookDelivery, WebhookEndpoint
+from integrations.models import EmailTemplate, Mailbox, WebhookDelivery, WebhookEndpoint
 from marketing.consent import preferences_token, unsubscribe_token
 from marketing.lead_form_link import lead_confirm_token, lead_form_token
 from marketing.models import LeadSubmission
@@ -239,6 +239,10 @@ PAGES = {
     "mail:unfiled-file": {"pk": "unfiled_email"},
     "mail:unfiled-discard": {"pk": "unfiled_email"},
     "mail:compose": {},
+    "mail:template-list": {},
+    "mail:template-create": {},
+    "mail:template-edit": {"pk": "email_template"},
+    "mail:template-delete": {"pk": "email_template"},
     "attachment-download": {"pk": "attachment"},
 }
 
@@ -402,6 +406,9 @@ def data(rep, agent, marketer, manager):
         ),
         "attachment": attachment_add(
             owner=InteractionFactory(customer=customer), content=b"%PDF-1.4", name="a.pdf"
+        ),
+        "email_template": EmailTemplate.objects.create(
+            owner=manager, name="Intro", subject="Hello {{ first_name }}", body="Hi"
         ),
         "unfiled_email": ingest_raw(
             mailbox=Mailbox.objects.create(

@@ -408,3 +408,38 @@ def test_the_email_interactions_files_follow_the_customers_rules(
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PNG
     assert nobody_client.get(url).status_code == 404
+
+
+def test_the_templates_page_creates_edits_and_deletes_own_templates(rep_client, rep):
+    assert rep_client.get(reverse("mail:template-create")).status_code == 200
+    response = rep_client.post(
+        reverse("mail:template-create"),
+        {"name": "Intro", "subject": "Hello {{ first_name }}", "body": "Hi", "shared": "on"},
+    )
+    assert response.status_code == 302
+    template = EmailTemplate.objects.get(owner=rep, name="Intro", shared=True)
+    refused = rep_client.post(
+        reverse("mail:template-edit", args=[template.pk]),
+        {"name": "Intro", "subject": "{% load static %}", "body": "Hi"},
+    )
+    assert refused.status_code == 422  # outside the sandbox
+    assert b"{% load static %}" in refused.content  # the text typed is kept
+    assert b"Intro" in rep_client.get(reverse("mail:template-list")).content
+    assert rep_client.post(reverse("mail:template-delete", args=[template.pk])).status_code == 302
+    assert not EmailTemplate.objects.exists()
+
+
+def test_another_user_cannot_edit_or_delete_a_template_even_shared(rep2_client, rep):
+    template = EmailTemplate.objects.create(
+        owner=rep, name="Shared", subject="S", body="B", shared=True
+    )
+    assert b"Shared" in rep2_client.get(reverse("mail:template-list")).content  # offered
+    assert rep2_client.get(reverse("mail:template-edit", args=[template.pk])).status_code == 404
+    delete = reverse("mail:template-delete", args=[template.pk])
+    assert rep2_client.post(delete).status_code == 404
+    assert EmailTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_roles_without_interactions_cannot_reach_the_templates(marketer_client):
+    assert marketer_client.get(reverse("mail:template-list")).status_code == 404
+    assert marketer_client.get(reverse("mail:template-create")).status_code == 404
