@@ -8,6 +8,7 @@ app_name = "mail"
 
 urlpatterns: list = [
     path("unfiled/", unfiled_views.unfiled_list, name="unfiled-list"),
+    path("unfiled/badge/", unfiled_views.unfiled_badge, name="unfiled-badge"),
     path("unfiled/<int:pk>/file/", unfiled_views.unfiled_file_view, name="unfiled-file"),
     path("unfiled/<int:pk>/discard/", unfiled_views.unfiled_discard_view, name="unfiled-discard"),
     path("compose/", compose_views.compose, name="compose"),

@@ -11,7 +11,13 @@ from django.views.decorators.http import require_POST
 from crm.lib.params import MAX_ID, parse_id, search_text
 from customers.selectors import customers_workable_by, search_customers
 from integrations.models import InboundEmail
-from integrations.unfiled import may_file_email, unfiled_discard, unfiled_file, unfiled_visible_to
+from integrations.unfiled import (
+    may_file_email,
+    unfiled_count,
+    unfiled_discard,
+    unfiled_file,
+    unfiled_visible_to,
+)
 
 PAGE_SIZE = 20
 PICK_RESULTS = 20
@@ -29,6 +35,13 @@ def unfiled_list(request: HttpRequest) -> HttpResponse:
         raise Http404
     page = Paginator(unfiled_visible_to(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "integrations/mail/unfiled_list.html", {"page": page})
+
+
+@login_required
+def unfiled_badge(request: HttpRequest) -> HttpResponse:
+    """The navigation's count of the user's unfiled email (loaded by htmx after the page)."""
+    count = unfiled_count(request.user) if may_file_email(request.user) else 0
+    return render(request, "integrations/mail/unfiled_badge.html", {"count": count})
 
 
 @login_required

@@ -236,6 +236,7 @@ PAGES = {
     "api-tokens": {},
     "api-token-revoke": {"pk": "api_token"},
     "mail:unfiled-list": {},
+    "mail:unfiled-badge": {},
     "mail:unfiled-file": {"pk": "unfiled_email"},
     "mail:unfiled-discard": {"pk": "unfiled_email"},
     "mail:compose": {},
