@@ -95,7 +95,8 @@ def interaction_log_email(
 ) -> Interaction:
     """Log an email on the customer's timeline. `thread` is the conversation's root
     Message-ID (this message's own when it starts one)."""
-    message_id = message_id[:ID_LIMIT]
+    message_id = message_id.replace("\x00", "")[:ID_LIMIT]
+    thread = thread.replace("\x00", "")
     interaction = Interaction(
         customer=customer,
         contact=contact if contact is not None and contact.customer_id == customer.pk else None,

@@ -37,7 +37,7 @@ def compose_target(request: HttpRequest) -> ComposeTarget | None:
         deal = get_object_or_404(
             deals_visible_to(user).select_related("customer"), pk=_id(params["deal"])
         )
-        if not can_change_deal(user, deal) or deal.customer not in customers_workable_by(user):
+        if not can_change_deal(user, deal) or not _may_work(user, deal.customer_id):
             raise Http404
         return ComposeTarget(deal.customer, deal, note=_("Deal: %(title)s") % {"title": deal.title})
     if "ticket" in params:
@@ -45,18 +45,23 @@ def compose_target(request: HttpRequest) -> ComposeTarget | None:
             tickets_workable_by(user).select_related("customer", "contact"),
             pk=_id(params["ticket"]),
         )
-        if ticket.customer is None or ticket.customer not in customers_workable_by(user):
+        customer = ticket.customer
+        if customer is None or not _may_work(user, customer.pk):
             raise Http404
         note = _("Ticket %(number)s: %(subject)s") % {
             "number": ticket.number,
             "subject": ticket.subject,
         }
         preferred = ticket.contact.email if ticket.contact else ticket.requester_email
-        return ComposeTarget(ticket.customer, ticket, note=note, preferred=preferred or "")
+        return ComposeTarget(customer, ticket, note=note, preferred=preferred or "")
     if "customer" in params:
         customer = get_object_or_404(customers_workable_by(user), pk=_id(params["customer"]))
         return ComposeTarget(customer, customer)
     return None
+
+
+def _may_work(user, customer_id: int) -> bool:
+    return customers_workable_by(user).filter(pk=customer_id).exists()
 
 
 def _id(raw: str) -> int:
