@@ -163,7 +163,7 @@ def test_the_rep_sees_and_files_their_unfiled_email(rep_client, rep, unfiled, ac
     assert b"Interested in your product" in page.content
     assert b'id="nav-unfiled"' in page.content
     badge = rep_client.get(reverse("mail:unfiled-badge"))
-    assert b'id="unfiled-count">1<' in badge.content  # the navigation's count
+    assert b'title="Unfiled email">1<' in badge.content  # the navigation's count
     url = reverse("mail:unfiled-file", args=[unfiled.pk])
     picker = rep_client.get(url, {"q": "Acme"})
     assert b"Acme Ltd" in picker.content
