@@ -77,7 +77,7 @@ class ContactAdmin(admin.ModelAdmin):
 class InteractionAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "customer", "channel", "direction", "logged_by"]
     list_filter = ["channel", "direction"]
-    search_fields = ["summary", "customer__name"]
+    search_fields = ["summary", "customer__name", "=message_id", "=thread"]
     raw_id_fields = ["customer", "contact", "logged_by"]
     list_select_related = ["customer", "logged_by"]
     date_hierarchy = "occurred_at"

@@ -311,6 +311,10 @@ class Interaction(ChoiceLabels, models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # An email's Message-ID, and its conversation's key (the root message's Message-ID): a
+    # reply whose In-Reply-To/References names one of ours joins the same thread.
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
+    thread = models.CharField(_("email thread"), max_length=998, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -61,6 +61,15 @@ def can_work_customer(user: User | AnonymousUser, customer: Customer) -> bool:
     return user.has_perm("customers.work_any_customer") or can_edit_customer(user, customer)
 
 
+def customers_workable_by(user: User | AnonymousUser) -> QuerySet[Customer]:
+    """The customers can_work_customer allows: where this user may log interactions."""
+    if not user.has_perm("customers.add_interaction"):
+        return Customer.objects.none()
+    if user.has_perm("customers.work_any_customer"):
+        return Customer.objects.all()
+    return customers_editable_by(user)
+
+
 def can_change_task(user: User | AnonymousUser, task: Task) -> bool:
     if not user.has_perm("customers.change_task"):
         return False

@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations.mail.ingest import inbound_retry
-from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    EmailTemplate,
+    InboundEmail,
+    Mailbox,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from integrations.tasks import poll_mailbox
 from integrations.webhook_services import delivery_redeliver
 
@@ -142,3 +148,12 @@ class InboundEmailAdmin(admin.ModelAdmin):
             % {"count": still.count()},
             messages.SUCCESS if not still.exists() else messages.WARNING,
         )
+
+
+@admin.register(EmailTemplate)
+class EmailTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "subject", "owner", "shared", "updated_at"]
+    list_filter = ["shared"]
+    search_fields = ["name", "subject", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]

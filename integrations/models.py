@@ -229,3 +229,33 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_address}: {self.subject}"
+
+
+class EmailTemplate(models.Model):
+    """A saved email for the compose page: personal (its owner's) or shared with everyone
+    who writes email. Subject and body use marketing.personalise's sandboxed fields."""
+
+    name = models.CharField(_("name"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=250)
+    body = models.TextField(_("body"), max_length=20_000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    shared = models.BooleanField(
+        _("shared"), default=False, help_text=_("Everyone who writes email may use it.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="email_template_name_once")
+        ]
+        verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
+
+    def __str__(self) -> str:
+        return self.name

@@ -54,6 +54,7 @@ EXPORTED = [
     "marketing.LoyaltyTier",
     "marketing.LoyaltyAccount",
     "marketing.LoyaltyEntry",
+    "integrations.EmailTemplate",  # users' saved emails for the compose page
 ]
 
 # Not exported: computed again from the exported tables, or of no use after a restore.

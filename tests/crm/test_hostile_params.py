@@ -27,11 +27,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core.api_tokens import api_token_create
+from core.attachments import attachment_add
 from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
 from customers.import_services import customer_import_create
 from customers.models import SavedView
-from integrations.models import InboundEmail, Mailbox, WebhookDelivery, WebhookEndpoint
+from integrations.mail.ingest import ingest_raw
+from integrations.models import (
+    EmailTemplate,
+    InboundEmail,
+    Mailbox,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from marketing.consent import preferences_token, unsubscribe_token
 from marketing.lead_form_link import lead_confirm_token, lead_form_token
 from marketing.models import LeadSubmission
@@ -46,6 +54,7 @@ from tests.factories import (
     CustomerFactory,
     CustomerValueFactory,
     DealFactory,
+    InteractionFactory,
     KnowledgeArticleFactory,
     OrderFactory,
     OrderLineFactory,
@@ -105,6 +114,8 @@ READ_BY_VIEWS = {
     "marketing:campaign-recipients": ("status",),
     "marketing:audience-preview": ("segments", "channel", "tiers"),
     "mail:original": ("images",),
+    "mail:compose": ("customer", "deal", "ticket", "template"),
+    "mail:unfiled-file": ("customer",),
 }
 
 # url name -> the fixture objects its path arguments name (a key of `data`).
@@ -240,6 +251,16 @@ PAGES = {
     "api-tokens": {},
     "api-token-revoke": {"pk": "api_token"},
     "mail:original": {"pk": "inbound_email"},
+    "mail:unfiled-list": {},
+    "mail:unfiled-badge": {},
+    "mail:unfiled-file": {"pk": "unfiled_email"},
+    "mail:unfiled-discard": {"pk": "unfiled_email"},
+    "mail:compose": {},
+    "mail:template-list": {},
+    "mail:template-create": {},
+    "mail:template-edit": {"pk": "email_template"},
+    "mail:template-delete": {"pk": "email_template"},
+    "attachment-download": {"pk": "attachment"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -402,6 +423,19 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             endpoint=webhook, event=event_record(type=TEST_EVENT, target=webhook), object_key="x"
         ),
         "inbound_email": _inbound_email(),
+        "attachment": attachment_add(
+            owner=InteractionFactory(customer=customer), content=b"%PDF-1.4", name="a.pdf"
+        ),
+        "email_template": EmailTemplate.objects.create(
+            owner=manager, name="Intro", subject="Hello {{ first_name }}", body="Hi"
+        ),
+        "unfiled_email": ingest_raw(
+            mailbox=Mailbox.objects.create(
+                name="sales", purpose="sales", address="sales@crm.test", host="x", username="x"
+            ),
+            raw=b"From: stranger@example.org\r\nTo: rep@example.com, sales@crm.test\r\n"
+            b"Subject: Hello\r\nMessage-ID: <hostile@example.org>\r\n\r\nHi\r\n",
+        )[0],
         "order_import": order_import_create(
             user=manager,
             file_name="o.csv",

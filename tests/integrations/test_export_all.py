@@ -20,6 +20,7 @@ from customers.csv_format import COLUMNS as CUSTOMER_COLUMNS
 from customers.import_services import customer_import_apply, customer_import_create
 from customers.models import Customer, CustomerImport, SavedView, Tag
 from integrations.exporting import CUSTOMERS_IMPORT_FILE, ORDERS_IMPORT_FILE, sha256_of
+from integrations.models import EmailTemplate
 from integrations.restoring import RestoreError, import_all
 from integrations.tables import (
     DERIVED,
@@ -73,6 +74,12 @@ def business(manager, rep) -> list[Customer]:
     ConsentFactory.create(customer=first)
     contact = ContactFactory.create(customer=first, name="=contact")
     InteractionFactory.create(customer=first, contact=contact, summary="-called")
+    InteractionFactory.create(
+        customer=first, channel="email", summary="=mail", message_id="<a@b>", thread="<a@b>"
+    )
+    EmailTemplate.objects.create(
+        owner=rep, name="=intro", subject="Hi {{ first_name }}", body="-body", shared=True
+    )
     TaskFactory.create(customer=first, title="@follow up", assignee=rep, created_by=manager)
     product = ProductFactory.create(name="+Widget")
     deal = DealFactory.create(customer=first, owner=rep, title="=deal")

@@ -1,0 +1,447 @@
+"""The sales drop-box, the unfiled email list and writing email from the CRM (issue 14).
+
+Messages go through the real ingestion path (ingest_raw: stored, parsed, handled in its
+transaction); the compose page's email goes through the real outbox to Django's test mail
+backend, and the customer's reply comes back through the drop-box.
+"""
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from core.attachments import attachments_of
+from core.models import OutboxMessage
+from customers.models import Interaction
+from integrations.mail.ingest import ingest_raw
+from integrations.mail.parse import parse_email
+from integrations.mail.sales import handle
+from integrations.models import EmailTemplate, InboundEmail, Mailbox
+from tests.factories import ContactFactory, CustomerFactory, DealFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+DROP_BOX = "sales@crm.test"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def dropbox(db):
+    return Mailbox.objects.create(
+        name="sales", purpose=Mailbox.Purpose.SALES, address=DROP_BOX, host="imap.test",
+        username="sales",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def acme(rep):
+    return CustomerFactory(owner=rep, name="Acme Ltd", email="buyer@acme.test", kind="company")
+
+
+def message(
+    *,
+    sender: str,
+    to: list[str],
+    cc: list[str] | None = None,
+    subject: str = "Prices for 2027",
+    body: str = "Here are the prices.",
+    in_reply_to: str = "",
+    files: list[tuple[str, bytes]] | None = None,
+) -> bytes:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = ", ".join(to)
+    if cc:
+        email["Cc"] = ", ".join(cc)
+    email["Subject"] = subject
+    email["Message-ID"] = make_msgid(domain="mail.test")
+    if in_reply_to:
+        email["In-Reply-To"] = in_reply_to
+        email["References"] = in_reply_to
+    email.set_content(body)
+    for name, data in files or []:
+        email.add_attachment(data, maintype="image", subtype="png", filename=name)
+    return email.as_bytes()
+
+
+def test_a_reps_bcc_is_logged_outgoing_on_the_customer_with_body_and_files(rep, dropbox, acme):
+    raw = message(
+        sender="Rita <rep@example.com>", to=["buyer@acme.test"], files=[("prices.png", PNG)]
+    )
+    inbound, created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert created and inbound.status == InboundEmail.Status.PROCESSED, inbound.error
+    interaction = Interaction.objects.get(customer=acme)
+    assert interaction.channel == "email"
+    assert interaction.direction == Interaction.Direction.OUTBOUND
+    assert interaction.logged_by == rep
+    assert "Prices for 2027" in interaction.summary
+    assert "Here are the prices." in interaction.summary
+    assert interaction.message_id == parse_email(raw).message_id
+    assert interaction.thread == interaction.message_id
+    assert [a.name for a in attachments_of(interaction)] == ["prices.png"]
+    assert inbound.owner == rep
+    assert inbound.result_id == str(interaction.pk)
+
+
+def test_a_customers_mail_to_a_rep_is_logged_incoming_by_that_rep(rep, dropbox, acme):
+    raw = message(sender="buyer@acme.test", to=["rep@example.com"], cc=[DROP_BOX])
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.PROCESSED
+    interaction = Interaction.objects.get(customer=acme)
+    assert interaction.direction == Interaction.Direction.INBOUND
+    assert interaction.logged_by == rep
+
+
+def test_every_customer_among_the_recipients_gets_the_email(rep, dropbox, acme):
+    contact = ContactFactory(email="Li.Wei@Globex.test")
+    other = contact.customer
+    raw = message(sender="rep@example.com", to=["buyer@acme.test"], cc=["li.wei@globex.test"])
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.PROCESSED
+    logged = Interaction.objects.filter(channel="email").order_by("customer_id")
+    assert {i.customer_id for i in logged} == {acme.pk, other.pk}
+    assert Interaction.objects.get(customer=other).contact == contact
+    assert Interaction.objects.get(customer=acme).contact is None
+
+
+def test_a_forward_is_logged_on_the_forwarded_originals_participants(rep, dropbox, acme):
+    original = message(sender="buyer@acme.test", to=["rep@example.com"], subject="Order")
+    forward = EmailMessage()
+    forward["From"] = "rep@example.com"
+    forward["To"] = DROP_BOX
+    forward["Subject"] = "Fwd: Order"
+    forward["Message-ID"] = make_msgid(domain="mail.test")
+    forward.set_content("FYI")
+    forward.add_attachment(original, maintype="message", subtype="rfc822")
+    raw = forward.as_bytes()
+    parsed = parse_email(raw)
+    if not hasattr(parsed, "forwarded_from"):  # the parser of this branch does not read them
+        parsed.forwarded_from = "buyer@acme.test"
+        parsed.forwarded_participants = ["rep@example.com"]
+    inbound = InboundEmail.objects.create(mailbox=dropbox, message_key=parsed.message_id)
+    outcome = handle(inbound, parsed)
+    assert outcome.status == InboundEmail.Status.PROCESSED
+    assert outcome.owner == rep
+    interaction = Interaction.objects.get(customer=acme)
+    assert interaction.direction == Interaction.Direction.INBOUND  # the customer wrote it
+    assert interaction.logged_by == rep
+
+
+def test_mail_matching_no_customer_is_unfiled_for_the_rep(rep, dropbox, acme):
+    raw = message(sender="stranger@nowhere.test", to=["rep@example.com", DROP_BOX])
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.UNFILED
+    assert inbound.owner == rep
+    assert not Interaction.objects.exists()
+
+
+def test_mail_between_strangers_is_unfiled_without_an_owner(dropbox):
+    inbound, _created = ingest_raw(
+        mailbox=dropbox, raw=message(sender="a@nowhere.test", to=[DROP_BOX])
+    )
+    assert inbound.status == InboundEmail.Status.UNFILED
+    assert inbound.owner is None
+
+
+@pytest.fixture
+def unfiled(rep, dropbox):
+    raw = message(
+        sender="new.lead@startup.test",
+        to=["rep@example.com"],
+        cc=[DROP_BOX],
+        subject="Interested in your product",
+        files=[("logo.png", PNG)],
+    )
+    return ingest_raw(mailbox=dropbox, raw=raw)[0]
+
+
+def test_the_rep_sees_and_files_their_unfiled_email(rep_client, rep, unfiled, acme):
+    page = rep_client.get(reverse("mail:unfiled-list"))
+    assert page.status_code == 200
+    assert b"Interested in your product" in page.content
+    assert b'id="nav-unfiled"' in page.content
+    badge = rep_client.get(reverse("mail:unfiled-badge"))
+    assert b'title="Unfiled email">1<' in badge.content  # the navigation's count
+    url = reverse("mail:unfiled-file", args=[unfiled.pk])
+    picker = rep_client.get(url, {"q": "Acme"})
+    assert b"Acme Ltd" in picker.content
+    assert rep_client.get(url, {"customer": acme.pk}).status_code == 200
+    response = rep_client.post(url, {"customer": acme.pk})
+    assert response.status_code == 302
+    interaction = Interaction.objects.get(customer=acme)
+    assert interaction.direction == Interaction.Direction.INBOUND
+    assert interaction.logged_by == rep
+    assert [a.name for a in attachments_of(interaction)] == ["logo.png"]
+    unfiled.refresh_from_db()
+    assert unfiled.status == InboundEmail.Status.PROCESSED
+    assert b"Interested" not in rep_client.get(reverse("mail:unfiled-list")).content
+
+
+def test_discarding_needs_a_post_and_leaves_no_interaction(rep_client, unfiled):
+    url = reverse("mail:unfiled-discard", args=[unfiled.pk])
+    assert rep_client.get(url).status_code == 405
+    page = rep_client.get(reverse("mail:unfiled-list"))
+    assert b"data-confirm=" in page.content
+    assert rep_client.post(url).status_code == 302
+    unfiled.refresh_from_db()
+    assert unfiled.status == InboundEmail.Status.DISCARDED
+    assert not Interaction.objects.exists()
+
+
+def test_another_rep_gets_404_for_the_reps_unfiled_email(rep2_client, unfiled, rep2):
+    assert b"Interested" not in rep2_client.get(reverse("mail:unfiled-list")).content
+    file_url = reverse("mail:unfiled-file", args=[unfiled.pk])
+    assert rep2_client.get(file_url).status_code == 404
+    own = CustomerFactory(owner=rep2)
+    assert rep2_client.post(file_url, {"customer": own.pk}).status_code == 404
+    discard_url = reverse("mail:unfiled-discard", args=[unfiled.pk])
+    assert rep2_client.post(discard_url).status_code == 404
+    unfiled.refresh_from_db()
+    assert unfiled.status == InboundEmail.Status.UNFILED
+
+
+def test_a_rep_cannot_file_on_another_reps_customer(rep_client, unfiled, rep2):
+    theirs = CustomerFactory(owner=rep2)
+    url = reverse("mail:unfiled-file", args=[unfiled.pk])
+    assert rep_client.post(url, {"customer": theirs.pk}).status_code == 404
+    assert not Interaction.objects.exists()
+
+
+def test_managers_see_every_reps_unfiled_email(manager_client, unfiled):
+    assert b"Interested in your product" in manager_client.get(reverse("mail:unfiled-list")).content
+
+
+@pytest.mark.parametrize("persona", ["marketer_client", "nobody_client"])
+def test_roles_without_interactions_get_404(request, persona, unfiled):
+    client = request.getfixturevalue(persona)
+    assert client.get(reverse("mail:unfiled-list")).status_code == 404
+    assert client.get(reverse("mail:unfiled-file", args=[unfiled.pk])).status_code == 404
+    assert client.get(reverse("mail:compose")).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, unfiled):
+    for url in (reverse("mail:unfiled-list"), reverse("mail:compose")):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def compose_url(**params) -> str:
+    key, value = next(iter(params.items()))
+    return f"{reverse('mail:compose')}?{key}={value}"
+
+
+def test_compose_sends_through_the_outbox_with_reply_to_the_drop_box(
+    rep_client, rep, dropbox, acme, django_capture_on_commit_callbacks
+):
+    ContactFactory(customer=acme, email="cto@acme.test", name="Chen")
+    url = compose_url(customer=acme.pk)
+    page = rep_client.get(url)
+    assert page.status_code == 200
+    assert b"cto@acme.test" in page.content and b"{{ first_name }}" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = rep_client.post(
+            url,
+            {
+                "to": ["buyer@acme.test", "cto@acme.test"],
+                "subject": "Offer for {{ name }}",
+                "body": "Dear {{ first_name }},\nour offer.",
+                "attachments": [_upload("offer.png", PNG)],
+            },
+        )
+    assert response.status_code == 302
+    assert response["Location"] == acme.get_absolute_url()
+    row = OutboxMessage.objects.get()
+    assert row.reply_to == [DROP_BOX]
+    assert row.to == ["buyer@acme.test", "cto@acme.test"]
+    assert row.subject == "Offer for Acme Ltd"
+    assert row.text.startswith("Dear Acme,")
+    sent = mail.outbox[-1]
+    headers = sent.message()
+    assert headers["Reply-To"] == DROP_BOX
+    assert headers["Message-ID"] == row.message_id
+    interaction = Interaction.objects.get(customer=acme)
+    assert interaction.direction == Interaction.Direction.OUTBOUND
+    assert interaction.logged_by == rep
+    assert interaction.message_id == row.message_id == interaction.thread
+    assert "Offer for Acme Ltd" in interaction.summary
+    assert row.about_id == str(interaction.pk)
+    assert [a.name for a in attachments_of(interaction)] == ["offer.png"]
+
+
+def _upload(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="image/png")
+
+
+def test_the_customers_reply_threads_back_onto_the_conversation(
+    rep_client, rep, dropbox, acme, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        rep_client.post(
+            compose_url(customer=acme.pk),
+            {"to": ["buyer@acme.test"], "subject": "Offer", "body": "Our offer."},
+        )
+    sent = OutboxMessage.objects.get()
+    reply = message(
+        sender="buyer@acme.test", to=[DROP_BOX], subject="Re: Offer", body="Yes please",
+        in_reply_to=sent.message_id,
+    )  # fmt: skip
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=reply)
+    assert inbound.status == InboundEmail.Status.PROCESSED, inbound.error
+    answer = Interaction.objects.get(customer=acme, direction=Interaction.Direction.INBOUND)
+    assert answer.thread == sent.message_id
+    assert answer.logged_by == rep  # the rep who wrote the email it answers
+    assert "Yes please" in answer.summary
+
+
+def test_a_reply_from_an_unknown_address_joins_its_thread(rep_client, dropbox, acme):
+    rep_client.post(
+        compose_url(customer=acme.pk),
+        {"to": ["buyer@acme.test"], "subject": "Offer", "body": "Our offer."},
+    )
+    sent = OutboxMessage.objects.get()
+    reply = message(sender="assistant@elsewhere.test", to=[DROP_BOX], in_reply_to=sent.message_id)
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=reply)
+    assert inbound.status == InboundEmail.Status.PROCESSED
+    assert Interaction.objects.filter(customer=acme, thread=sent.message_id).count() == 2
+
+
+def test_compose_from_a_deal_notes_the_deal(rep_client, rep, acme):
+    deal = DealFactory(customer=acme, owner=rep, title="Big order")
+    url = compose_url(deal=deal.pk)
+    assert rep_client.get(url).status_code == 200
+    response = rep_client.post(url, {"to": ["buyer@acme.test"], "subject": "Hi", "body": "Hello"})
+    assert response["Location"] == deal.get_absolute_url()
+    assert "Deal: Big order" in Interaction.objects.get(customer=acme).summary
+
+
+def test_compose_refuses_what_the_user_may_not_work_on(rep_client, rep2, agent_client, acme):
+    theirs = CustomerFactory(owner=rep2)
+    their_deal = DealFactory(owner=rep2, customer=theirs)
+    ticket = TicketFactory(customer=acme)
+    assert rep_client.get(compose_url(customer=theirs.pk)).status_code == 404
+    assert rep_client.post(compose_url(customer=theirs.pk), {}).status_code == 404
+    assert rep_client.get(compose_url(deal=their_deal.pk)).status_code == 404
+    assert rep_client.get(compose_url(ticket=ticket.pk)).status_code == 404  # reps: no queue
+    assert agent_client.get(compose_url(ticket=ticket.pk)).status_code == 200
+    assert agent_client.get(compose_url(deal=their_deal.pk)).status_code == 404
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_agent_writes_from_a_ticket(agent_client, acme):
+    contact = ContactFactory(customer=acme, email="ops@acme.test")
+    ticket = TicketFactory(customer=acme, contact=contact)
+    url = compose_url(ticket=ticket.pk)
+    page = agent_client.get(url)
+    assert page.context["form"]["to"].value() == ["ops@acme.test"]  # the ticket's contact
+    response = agent_client.post(url, {"to": ["ops@acme.test"], "subject": "Hi", "body": "Done"})
+    assert response["Location"] == ticket.get_absolute_url()
+    interaction = Interaction.objects.get(customer=acme)
+    assert ticket.number in interaction.summary and interaction.contact == contact
+
+
+def test_a_refused_send_keeps_the_draft(rep_client, acme):
+    draft = "My long careful draft {{ customer.owner.password }}"
+    response = rep_client.post(
+        compose_url(customer=acme.pk),
+        {"to": ["buyer@acme.test"], "subject": "Hi", "body": draft},
+    )
+    assert response.status_code == 422
+    assert "My long careful draft" in response.content.decode()
+    assert b"Unknown fields" in response.content
+    assert not OutboxMessage.objects.exists() and not Interaction.objects.exists()
+
+
+def test_an_address_not_offered_is_refused(rep_client, acme):
+    response = rep_client.post(
+        compose_url(customer=acme.pk),
+        {"to": ["attacker@evil.test"], "subject": "Hi", "body": "Hello"},
+    )
+    assert response.status_code == 422
+    assert not OutboxMessage.objects.exists()
+
+
+def test_templates_are_saved_offered_and_personal_unless_shared(
+    rep_client, rep2_client, acme, rep2
+):
+    response = rep_client.post(
+        compose_url(customer=acme.pk),
+        {
+            "to": ["buyer@acme.test"],
+            "subject": "Welcome {{ first_name }}",
+            "body": "Welcome aboard",
+            "save_as": "Welcome",
+        },
+    )
+    assert response.status_code == 302
+    template = EmailTemplate.objects.get(name="Welcome")
+    assert template.subject == "Welcome {{ first_name }}" and not template.shared
+    page = rep_client.get(compose_url(customer=acme.pk) + f"&template={template.pk}")
+    assert b"Welcome {{ first_name }}" in page.content
+    theirs = CustomerFactory(owner=rep2)
+    other = rep2_client.get(compose_url(customer=theirs.pk) + f"&template={template.pk}")
+    assert b"Welcome aboard" not in other.content  # another rep's personal template
+    template.shared = True
+    template.save()
+    other = rep2_client.get(compose_url(customer=theirs.pk) + f"&template={template.pk}")
+    assert b"Welcome aboard" in other.content
+
+
+def test_the_email_buttons_show_for_who_may_write(rep_client, rep2_client, agent_client, acme, rep):
+    assert b'id="email-customer"' in rep_client.get(acme.get_absolute_url()).content
+    assert b'id="email-customer"' not in rep2_client.get(acme.get_absolute_url()).content
+    deal = DealFactory(customer=acme, owner=rep)
+    assert b'id="email-deal"' in rep_client.get(deal.get_absolute_url()).content
+    ticket = TicketFactory(customer=acme)
+    assert b'id="email-ticket"' in agent_client.get(ticket.get_absolute_url()).content
+
+
+def test_the_email_interactions_files_follow_the_customers_rules(
+    rep_client, nobody_client, dropbox, acme
+):
+    raw = message(sender="rep@example.com", to=["buyer@acme.test"], files=[("a.png", PNG)])
+    ingest_raw(mailbox=dropbox, raw=raw)
+    attachment = attachments_of(Interaction.objects.get()).get()
+    url = reverse("attachment-download", args=[attachment.pk])
+    download = rep_client.get(url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PNG
+    assert nobody_client.get(url).status_code == 404
+
+
+def test_the_templates_page_creates_edits_and_deletes_own_templates(rep_client, rep):
+    assert rep_client.get(reverse("mail:template-create")).status_code == 200
+    response = rep_client.post(
+        reverse("mail:template-create"),
+        {"name": "Intro", "subject": "Hello {{ first_name }}", "body": "Hi", "shared": "on"},
+    )
+    assert response.status_code == 302
+    template = EmailTemplate.objects.get(owner=rep, name="Intro", shared=True)
+    refused = rep_client.post(
+        reverse("mail:template-edit", args=[template.pk]),
+        {"name": "Intro", "subject": "{% load static %}", "body": "Hi"},
+    )
+    assert refused.status_code == 422  # outside the sandbox
+    assert b"{% load static %}" in refused.content  # the text typed is kept
+    assert b"Intro" in rep_client.get(reverse("mail:template-list")).content
+    assert rep_client.post(reverse("mail:template-delete", args=[template.pk])).status_code == 302
+    assert not EmailTemplate.objects.exists()
+
+
+def test_another_user_cannot_edit_or_delete_a_template_even_shared(rep2_client, rep):
+    template = EmailTemplate.objects.create(
+        owner=rep, name="Shared", subject="S", body="B", shared=True
+    )
+    assert b"Shared" in rep2_client.get(reverse("mail:template-list")).content  # offered
+    assert rep2_client.get(reverse("mail:template-edit", args=[template.pk])).status_code == 404
+    delete = reverse("mail:template-delete", args=[template.pk])
+    assert rep2_client.post(delete).status_code == 404
+    assert EmailTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_roles_without_interactions_cannot_reach_the_templates(marketer_client):
+    assert marketer_client.get(reverse("mail:template-list")).status_code == 404
+    assert marketer_client.get(reverse("mail:template-create")).status_code == 404
