@@ -13,7 +13,7 @@ fields only when its own reading finds nothing.
 """
 
 from integrations.mail.dsn import DeliveryReport, RecipientStatus, read_delivery_report
-from integrations.mail.ingest import Outcome
+from integrations.mail.outcome import Outcome
 from integrations.mail.parse import ParsedEmail
 from integrations.models import InboundEmail
 from marketing.services.feedback import recipient_bounce_record

@@ -12,29 +12,18 @@
 import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.utils import getaddresses
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import OutboxMessage
+from integrations.mail.outcome import Outcome
 from integrations.mail.parse import ParsedEmail, header_text, message_key, parse_email, read_headers
 from integrations.models import InboundEmail, Mailbox
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    """What a handler made of a message."""
-
-    status: str  # an InboundEmail.Status
-    text: str  # for the admin: "ticket T-000042", "logged on 2 customers"
-    result: models.Model | None = None
-    owner: AbstractBaseUser | None = None
 
 
 Handler = Callable[[InboundEmail, ParsedEmail], Outcome]

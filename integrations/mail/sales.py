@@ -32,7 +32,7 @@ from customers.email_log import (
     interaction_log_email,
 )
 from customers.models import Interaction
-from integrations.mail.ingest import Outcome
+from integrations.mail.outcome import Outcome
 from integrations.mail.parse import ParsedEmail
 from integrations.models import InboundEmail, Mailbox
 

@@ -6,7 +6,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from integrations.mail.ingest import Outcome
+from integrations.mail.outcome import Outcome
 from integrations.mail.parse import ParsedEmail
 from integrations.models import InboundEmail, Mailbox
 from service.email_intake import EmailFile, IncomingEmail, ticket_email_receive
