@@ -12,7 +12,7 @@ from email.parser import Parser
 
 from integrations.mail.decoding import decode_bytes, decode_words, one_line, undo_surrogates
 from integrations.mail.html import html_to_text, sanitise_html
-from integrations.mail.parse import (
+from integrations.mail.message import (
     ParsedAttachment,
     ParsedEmail,
     address_list,
