@@ -8,9 +8,11 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm.lib.panels import HOME_PAGE, Panel, register_panel
+        from customers.attachment_rules import register_customer_attachments
         from customers.exports import register_customer_export
 
         register_customer_export()
+        register_customer_attachments()
 
         register_panel(
             HOME_PAGE,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.attachments import attachments_delete_of_many
 from crm.lib.personal_data import mentioning, rows_of, scrub_rows
 from sales.models import Deal, Order, OrderImport, OrderLine, Quote, QuoteLine
 
@@ -20,6 +21,8 @@ def sales_erase(*, customer: Any, values: frozenset[str]) -> int:
     rows += quotes.exclude(notes="").update(notes="")
     rows += scrub_rows(QuoteLine.objects.filter(quote__in=quotes), "description", values)
     rows += scrub_rows(OrderLine.objects.filter(order__customer=customer), "description", values)
+    # Deals and quotes stay (reports count them); their files go, whatever they hold.
+    rows += attachments_delete_of_many(deals) + attachments_delete_of_many(quotes)
     return rows + order_imports_purge_mentioning(values)
 
 

@@ -9,8 +9,10 @@ class ServiceConfig(AppConfig):
     def ready(self):
         from crm.lib.personal_data import DataSection, register_data_section
         from service import receivers  # noqa: F401 - connects the signal receivers
+        from service.attachment_rules import register_service_attachments
         from service.erasure import service_data_of
         from service.panels import register_service_panels
 
         register_service_panels()
+        register_service_attachments()
         register_data_section(DataSection("service", collect=service_data_of))

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from core.attachments import attachments_delete_of_many
 from crm.lib.personal_data import ERASED, rows_of
 from service.models import SatisfactionResponse, Ticket, TicketMessage
 
@@ -27,6 +28,9 @@ def service_erase(*, customer: Any, values: frozenset[str]) -> int:
     )
     rows += TicketMessage.objects.filter(ticket__in=tickets).update(body=ERASED)
     rows += SatisfactionResponse.objects.filter(ticket__in=tickets).update(comment="")
+    # Photos and documents sent with the requests or the replies go with their texts.
+    rows += attachments_delete_of_many(tickets)
+    rows += attachments_delete_of_many(TicketMessage.objects.filter(ticket__in=tickets))
     return rows
 
 
