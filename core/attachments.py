@@ -186,7 +186,8 @@ def attachments_of_many(owners: Iterable[models.Model]) -> dict[str, list[Attach
 
 
 def attachments_delete_of(owner: models.Model) -> int:
-    return attachments_delete_of_many(type(owner)._default_manager.filter(pk=owner.pk))
+    """Delete the record's files (also once the record's row is gone: post_delete)."""
+    return _delete_each(attachments_of(owner))
 
 
 def attachments_delete_of_many(owners: models.QuerySet) -> int:
@@ -198,9 +199,13 @@ def attachments_delete_of_many(owners: models.QuerySet) -> int:
     found = Attachment.objects.filter(
         owner_type=ContentType.objects.get_for_model(owners.model), owner_id__in=owner_ids
     )
+    return _delete_each(found)
+
+
+def _delete_each(attachments: models.QuerySet[Attachment]) -> int:
     count = 0
-    for attachment in found:
-        attachment.delete()
+    for attachment in attachments:
+        attachment.delete()  # post_delete: its file leaves storage on commit
         count += 1
     return count
 
@@ -262,8 +267,9 @@ def with_attachment_files(user: User, owners: Iterable[models.Model]) -> None:
     """Set `attachment_files` (those the user may see) and `attachments_editable` on each of
     several records of one model, for a list or a conversation: one query for all."""
     owners = list(owners)
-    found = attachments_of_many(owners)
+    visible = [owner for owner in owners if can_view_attachments(user, owner)]
+    found = attachments_of_many(visible)  # no query when the user may see none
     for owner in owners:
-        visible = can_view_attachments(user, owner)
-        owner.attachment_files = found.get(str(owner.pk), []) if visible else []  # type: ignore[attr-defined]
-        owner.attachments_editable = visible and can_add_attachments(user, owner)  # type: ignore[attr-defined]
+        seen = owner in visible
+        owner.attachment_files = found.get(str(owner.pk), []) if seen else []  # type: ignore[attr-defined]
+        owner.attachments_editable = seen and can_add_attachments(user, owner)  # type: ignore[attr-defined]

@@ -237,10 +237,13 @@ def customer_timeline(customer: Customer, *, limit: int = 50) -> list[TimelineEn
 
 
 def timeline_with_files(
-    user: User | AnonymousUser, entries: list[TimelineEntry]
+    user: User | AnonymousUser, customer: Customer, entries: list[TimelineEntry]
 ) -> list[TimelineEntry]:
     """The timeline's interactions carry the files the user may see (one query)."""
-    with_attachment_files(user, [entry.item for entry in entries if entry.kind == "interaction"])
+    interactions = [entry.item for entry in entries if isinstance(entry.item, Interaction)]
+    for interaction in interactions:
+        interaction.customer = customer  # the access rule reads it: no query per row
+    with_attachment_files(user, interactions)
     return entries
 
 

@@ -76,7 +76,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "contacts": contacts,
-        "timeline": timeline_with_files(request.user, customer_timeline(customer)),
+        "timeline": timeline_with_files(request.user, customer, customer_timeline(customer)),
         "history": customer_history(customer),
         "attachments": attachment_panel(request.user, customer),
         "can_edit": can_edit_contact_details(request.user, customer),
