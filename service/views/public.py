@@ -178,8 +178,9 @@ def help_suggest(request):
     attachment_limits(max_files=PUBLIC_MAX_FILES, max_file_bytes=PUBLIC_MAX_FILE_BYTES)
 )
 def help_submit(request):
-    form = SubmitForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
+    posted = request.method == "POST"
+    form = SubmitForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted:
         if form.is_bot:
             return redirect("help:submitted")  # pretend: a bot learns nothing
         form.is_valid()

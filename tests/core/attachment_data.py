@@ -97,3 +97,10 @@ def files_of(owners: Owners) -> dict[str, Attachment]:
 
 def stored(attachment: Attachment) -> bool:
     return default_storage.exists(attachment.file.name or "")
+
+
+def downloaded(response) -> bytes:
+    """The body of a download; reading it to the end makes the test client close the file."""
+    if response.status_code != 200:
+        return b""
+    return b"".join(response.streaming_content)

@@ -29,6 +29,7 @@ from tests.core.attachment_data import (
     PDF,
     PNG,
     SVG,
+    downloaded,
     files_of,
     owners_of,
     stored,
@@ -229,7 +230,7 @@ def test_hostile_files_are_stored_as_they_are_and_only_downloaded(rep_client, re
     assert attachment.size == len(content)  # stored as is: a zip is never unpacked
     response = rep_client.get(reverse("attachment-download", args=[attachment.pk]))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == content
+    assert downloaded(response) == content
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"].startswith("sandbox")

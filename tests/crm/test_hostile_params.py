@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core.api_tokens import api_token_create
+from core.attachments import attachment_add
 from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
 from customers.import_services import customer_import_create
@@ -230,6 +231,9 @@ PAGES = {
     "two-factor-verify": {},
     "api-tokens": {},
     "api-token-revoke": {"pk": "api_token"},
+    "attachment-download": {"pk": "attachment"},
+    "attachment-delete": {"pk": "attachment"},
+    "attachment-upload": {"label": "attachment_owner_label", "owner_pk": "deal"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -397,8 +401,10 @@ def data(rep, agent, marketer, manager):
             row_count=1,
         ),
     }
+    objects["attachment"] = attachment_add(owner=deal, content=b"%PDF-1.4\n", name="q.pdf")
     kwargs = {key: value.pk for key, value in objects.items()}
     kwargs |= {
+        "attachment_owner_label": "sales.deal",
         "follow_token": follow_token(ticket),
         "csat_token": csat_token(ticket),
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),
