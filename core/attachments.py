@@ -33,6 +33,7 @@ from django.db.models.signals import post_delete
 from core.file_types import ACTIVE_TYPES as ACTIVE_TYPES  # the skeleton's name, for callers
 from core.file_types import SNIFF_BYTES, sniff_content_type
 from core.models import Attachment
+from crm.lib.personal_data import DataFile
 
 User = AbstractBaseUser | AnonymousUser
 ViewRule = Callable[[User, models.Model], bool]
@@ -273,3 +274,22 @@ def with_attachment_files(user: User, owners: Iterable[models.Model]) -> None:
         seen = owner in visible
         owner.attachment_files = found.get(str(owner.pk), []) if seen else []  # type: ignore[attr-defined]
         owner.attachments_editable = seen and can_add_attachments(user, owner)  # type: ignore[attr-defined]
+
+
+def attachment_data_files(owners: models.QuerySet, folder: str) -> list[DataFile]:
+    """The files of `owners` for a data subject's access download, as `folder/<id>-<name>`."""
+    owner_ids = owners.annotate(attachment_key=Cast("pk", models.CharField())).values(
+        "attachment_key"
+    )
+    found = Attachment.objects.filter(
+        owner_type=ContentType.objects.get_for_model(owners.model), owner_id__in=owner_ids
+    )
+    files = []
+    for attachment in found:
+        try:
+            with attachment.file.open("rb") as stream:
+                content = stream.read()
+        except FileNotFoundError:
+            continue
+        files.append(DataFile(f"{folder}/{attachment.pk}-{attachment.name}", content))
+    return files

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from core.attachments import attachments_delete_of_many
-from crm.lib.personal_data import mentioning, rows_of, scrub_rows
+from core.attachments import attachment_data_files, attachments_delete_of_many
+from crm.lib.personal_data import DataFile, mentioning, rows_of, scrub_rows
 from sales.models import Deal, Order, OrderImport, OrderLine, Quote, QuoteLine
 
 
@@ -63,3 +63,12 @@ def sales_data_of(customer: Any) -> dict[str, Any]:
         ),
         "order_lines": rows_of(OrderLine.objects.filter(order__in=orders), "order_id", *line),
     }
+
+
+def sales_files_of(customer: Any) -> list[DataFile]:
+    """The files attached to the customer's deals and quotes, for the access download."""
+    deals = Deal.objects.filter(customer=customer)
+    return [
+        *attachment_data_files(deals, "deals"),
+        *attachment_data_files(Quote.objects.filter(deal__in=deals), "quotes"),
+    ]

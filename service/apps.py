@@ -10,9 +10,11 @@ class ServiceConfig(AppConfig):
         from crm.lib.personal_data import DataSection, register_data_section
         from service import receivers  # noqa: F401 - connects the signal receivers
         from service.attachment_rules import register_service_attachments
-        from service.erasure import service_data_of
+        from service.erasure import service_data_of, service_files_of
         from service.panels import register_service_panels
 
         register_service_panels()
         register_service_attachments()
-        register_data_section(DataSection("service", collect=service_data_of))
+        register_data_section(
+            DataSection("service", collect=service_data_of, files=service_files_of)
+        )

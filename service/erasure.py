@@ -9,8 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from core.attachments import attachments_delete_of_many
-from crm.lib.personal_data import ERASED, rows_of
+from core.attachments import attachment_data_files, attachments_delete_of_many
+from crm.lib.personal_data import ERASED, DataFile, rows_of
 from service.models import SatisfactionResponse, Ticket, TicketMessage
 
 
@@ -56,3 +56,12 @@ def service_data_of(customer: Any) -> dict[str, Any]:
             "created_at",
         ),
     }
+
+
+def service_files_of(customer: Any) -> list[DataFile]:
+    """The files of the customer's tickets and of their messages, for the access download."""
+    tickets = Ticket.objects.filter(customer=customer)
+    return [
+        *attachment_data_files(tickets, "tickets"),
+        *attachment_data_files(TicketMessage.objects.filter(ticket__in=tickets), "tickets"),
+    ]

@@ -290,3 +290,16 @@ def test_merging_customers_keeps_the_duplicates_files(rep, manager):
     customers_merge(kept=kept, duplicate=duplicate, merged_by=manager)
     assert list(attachments_of(kept)) == [attachment]
     assert stored(attachment)
+
+
+def test_the_access_download_holds_every_file_held_on_the_customer(rep, manager):
+    import zipfile
+
+    from customers.access import customer_data_download
+
+    owners = owners_of(rep)
+    files = files_of(owners)
+    download = customer_data_download(customer=owners.customer, by=manager)
+    names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
+    for key, attachment in files.items():
+        assert any(name.endswith(f"/{attachment.pk}-{key}.png") for name in names), key
