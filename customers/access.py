@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.attachments import attachment_data_files
 from core.audit import audit_record
 from core.models import AuditEvent
 from crm.lib.personal_data import (
@@ -26,7 +27,7 @@ from crm.lib.personal_data import (
     rows_of,
 )
 from customers.erasure import VALUE_FIELDS, personal_values
-from customers.models import Consent, Customer, CustomerImport
+from customers.models import Consent, Customer, CustomerImport, Interaction
 
 CUSTOMER_FIELDS = [
     *["id", "kind", "name", "organization", "email", "phone", "country", "region", "city"],
@@ -52,7 +53,7 @@ def customer_data_download(
         "customer_id": customer.pk,
         "customers": customers_data_of(customer),
     }
-    files = list(import_file_lines(customer))
+    files = [*import_file_lines(customer), *attached_files(customer)]
     for section in data_sections():
         data[section.key] = section.collect(customer)
         if section.files is not None:
@@ -102,6 +103,14 @@ def customers_data_of(customer: Customer) -> dict[str, Any]:
             *["history_date", "history_type", "history_user__username"],
         ),
     }
+
+
+def attached_files(customer: Customer) -> list[DataFile]:
+    """The files attached to the customer and to its interactions."""
+    return [
+        *attachment_data_files(Customer.objects.filter(pk=customer.pk), "customer"),
+        *attachment_data_files(Interaction.objects.filter(customer=customer), "interactions"),
+    ]
 
 
 def import_file_lines(customer: Customer) -> list[DataFile]:

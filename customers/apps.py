@@ -11,10 +11,11 @@ class CustomersConfig(AppConfig):
 
         register_customer_search()
         from crm.lib.panels import HOME_PAGE, Panel, register_panel
+        from customers.attachment_rules import register_customer_attachments
         from customers.exports import register_customer_export
 
         register_customer_export()
-        _register_attachment_owners()
+        register_customer_attachments()
 
         register_panel(
             HOME_PAGE,
@@ -36,26 +37,3 @@ class CustomersConfig(AppConfig):
                 order=10,
             ),
         )
-
-
-def _may_see_interaction(user, interaction) -> bool:
-    from customers.selectors import customers_visible_to
-
-    return customers_visible_to(user).filter(pk=interaction.customer_id).exists()
-
-
-def _may_add_to_interaction(user, interaction) -> bool:
-    from customers.selectors import can_work_customer
-
-    return can_work_customer(user, interaction.customer)
-
-
-def _register_attachment_owners() -> None:
-    """An email interaction's files (the drop-box's and the compose page's): whoever may see
-    the customer may download them; whoever may work the customer may add some."""
-    from core.attachments import register_attachment_owner
-    from customers.models import Interaction
-
-    register_attachment_owner(
-        Interaction, can_view=_may_see_interaction, can_add=_may_add_to_interaction
-    )

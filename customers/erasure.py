@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.attachments import attachments_delete_of_many
 from core.audit import audit_record, audit_scrub
 from core.events import event_record, events_erase
 from core.models import AuditEvent
@@ -106,7 +107,10 @@ def customer_erase(
 
 
 def _erase_own_rows(customer: Customer) -> int:
-    rows = Contact.objects.filter(customer=customer).update(
+    # Files are personal data whatever they hold: the customer's and its interactions' go.
+    rows = attachments_delete_of_many(Customer.objects.filter(pk=customer.pk))
+    rows += attachments_delete_of_many(Interaction.objects.filter(customer=customer))
+    rows += Contact.objects.filter(customer=customer).update(
         name="Erased contact", job_title="", email="", phone=""
     )
     rows += Interaction.objects.filter(customer=customer).update(summary=ERASED)

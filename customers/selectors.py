@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from core.attachments import with_attachment_files
 from crm.lib.search import search_words
 from customers.models import Customer, Interaction, SavedView, Tag, Task
 
@@ -253,6 +254,17 @@ def customer_timeline(customer: Customer, *, limit: int = 50) -> list[TimelineEn
         entries.append(TimelineEntry("task", when, task))
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries[:limit]
+
+
+def timeline_with_files(
+    user: User | AnonymousUser, customer: Customer, entries: list[TimelineEntry]
+) -> list[TimelineEntry]:
+    """The timeline's interactions carry the files the user may see (one query)."""
+    interactions = [entry.item for entry in entries if isinstance(entry.item, Interaction)]
+    for interaction in interactions:
+        interaction.customer = customer  # the access rule reads it: no query per row
+    with_attachment_files(user, interactions)
+    return entries
 
 
 def customer_history(customer: Customer, *, limit: int = 20) -> list[dict]:

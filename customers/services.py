@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.attachments import attachments_move
 from core.events import changed_fields, event_record
 from crm.lib.bulk import bulk_insert
 from crm.lib.concurrency import (
@@ -353,6 +354,7 @@ def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> 
     if kept.external_id == duplicate.external_id:
         duplicate.external_id = ""
         duplicate.save(update_fields=["external_id"])
+    attachments_move(source=duplicate, target=kept)  # deleting the duplicate deletes its files
     Interaction.objects.filter(customer=duplicate).update(customer=kept)
     Task.objects.filter(customer=duplicate).update(customer=kept)
     Contact.objects.filter(customer=duplicate).update(customer=kept, is_primary=False)

@@ -12,10 +12,12 @@ class SalesConfig(AppConfig):
         register_deal_search()
         from crm.lib.personal_data import DataSection, register_data_section
         from sales import receivers  # noqa: F401 - connects the signal receivers
-        from sales.erasure import sales_data_of
+        from sales.attachment_rules import register_sales_attachments
+        from sales.erasure import sales_data_of, sales_files_of
         from sales.exports import register_deal_export
         from sales.panels import register_sales_panels
 
         register_sales_panels()
+        register_sales_attachments()
         register_deal_export()
-        register_data_section(DataSection("sales", collect=sales_data_of))
+        register_data_section(DataSection("sales", collect=sales_data_of, files=sales_files_of))

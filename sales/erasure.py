@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from crm.lib.personal_data import mentioning, rows_of, scrub_rows
+from core.attachments import attachment_data_files, attachments_delete_of_many
+from crm.lib.personal_data import DataFile, mentioning, rows_of, scrub_rows
 from sales.models import Deal, Order, OrderImport, OrderLine, Quote, QuoteLine
 
 
@@ -20,6 +21,8 @@ def sales_erase(*, customer: Any, values: frozenset[str]) -> int:
     rows += quotes.exclude(notes="").update(notes="")
     rows += scrub_rows(QuoteLine.objects.filter(quote__in=quotes), "description", values)
     rows += scrub_rows(OrderLine.objects.filter(order__customer=customer), "description", values)
+    # Deals and quotes stay (reports count them); their files go, whatever they hold.
+    rows += attachments_delete_of_many(deals) + attachments_delete_of_many(quotes)
     return rows + order_imports_purge_mentioning(values)
 
 
@@ -60,3 +63,12 @@ def sales_data_of(customer: Any) -> dict[str, Any]:
         ),
         "order_lines": rows_of(OrderLine.objects.filter(order__in=orders), "order_id", *line),
     }
+
+
+def sales_files_of(customer: Any) -> list[DataFile]:
+    """The files attached to the customer's deals and quotes, for the access download."""
+    deals = Deal.objects.filter(customer=customer)
+    return [
+        *attachment_data_files(deals, "deals"),
+        *attachment_data_files(Quote.objects.filter(deal__in=deals), "quotes"),
+    ]

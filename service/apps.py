@@ -7,19 +7,16 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self):
-        from core.attachments import register_attachment_owner
         from crm.lib.personal_data import DataSection, register_data_section
         from service import receivers  # noqa: F401 - connects the signal receivers
-        from service.erasure import service_data_of
-        from service.models import Ticket, TicketMessage
+        from service.attachment_rules import register_service_attachments
+        from service.erasure import service_data_of, service_files_of
         from service.panels import register_service_panels
         from service.search import register_ticket_search
-        from service.selectors import can_see_message_files, can_see_ticket
 
         register_service_panels()
         register_ticket_search()
-        register_data_section(DataSection("service", collect=service_data_of))
-        # A ticket's files (from email, the help form, agents' replies) are as visible as the
-        # ticket; an internal note's only to those who may read notes.
-        register_attachment_owner(Ticket, can_view=can_see_ticket)
-        register_attachment_owner(TicketMessage, can_view=can_see_message_files)
+        register_service_attachments()
+        register_data_section(
+            DataSection("service", collect=service_data_of, files=service_files_of)
+        )

@@ -6,13 +6,11 @@ report counts them); what the customer and the agents wrote goes."""
 
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
-from django.db.models import CharField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db import transaction
+from django.db.models import Q
 
-from core.models import Attachment
-from crm.lib.personal_data import ERASED, rows_of
+from core.attachments import attachment_data_files, attachments_delete_of_many
+from crm.lib.personal_data import ERASED, DataFile, rows_of
 from service.models import SatisfactionResponse, Ticket, TicketMessage
 
 
@@ -29,23 +27,12 @@ def service_erase(*, customer: Any, values: frozenset[str]) -> int:
         subject=ERASED, description=ERASED, requester_name="", requester_email=""
     )
     messages = TicketMessage.objects.filter(ticket__in=tickets)
-    rows += _delete_files_of(Ticket, tickets) + _delete_files_of(TicketMessage, messages)
     rows += messages.update(body=ERASED, email_message_id="")
     rows += SatisfactionResponse.objects.filter(ticket__in=tickets).update(comment="")
+    # Photos and documents sent with the requests (by email or the help form) or the
+    # replies go with their texts.
+    rows += attachments_delete_of_many(tickets) + attachments_delete_of_many(messages)
     return rows
-
-
-def _delete_files_of(model: type[models.Model], owners: QuerySet) -> int:
-    """The photos and documents the customer sent (by email or the help form) go too."""
-    keys = owners.annotate(key=Cast("pk", output_field=CharField())).values("key")
-    files = Attachment.objects.filter(
-        owner_type=ContentType.objects.get_for_model(model), owner_id__in=keys
-    )
-    count = 0
-    for attachment in files:
-        attachment.delete()  # its file leaves storage when the erasure commits
-        count += 1
-    return count
 
 
 def service_data_of(customer: Any) -> dict[str, Any]:
@@ -70,3 +57,12 @@ def service_data_of(customer: Any) -> dict[str, Any]:
             "created_at",
         ),
     }
+
+
+def service_files_of(customer: Any) -> list[DataFile]:
+    """The files of the customer's tickets and of their messages, for the access download."""
+    tickets = Ticket.objects.filter(customer=customer)
+    return [
+        *attachment_data_files(tickets, "tickets"),
+        *attachment_data_files(TicketMessage.objects.filter(ticket__in=tickets), "tickets"),
+    ]

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from core.attachment_forms import MultipleFileField
 from crm.lib.forms import IdListField, VersionField
 from crm.lib.params import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from customers.models import Tag
@@ -86,6 +87,9 @@ class TicketCreateForm(forms.Form):
         return {**fields, "tags": list(self.cleaned_data["tags"])}
 
 
+REPLY_MAX_FILES = 10
+
+
 class ReplyForm(forms.Form):
     PUBLIC, INTERNAL = "public", "internal"
 
@@ -101,6 +105,9 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": _("Write a message first.")},
     )
+    # Last in the form: the limits stop reading files while they stream in, and the fields
+    # sent before them (what the agent typed) still arrive to be shown again.
+    attachments = MultipleFileField(max_files=REPLY_MAX_FILES)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,9 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.attachment_forms import MultipleFileField
 from service.models import Ticket
 
 DESCRIPTION_MAX = 20_000
+# The public form takes fewer and smaller files than staff pages (anyone can send it).
+PUBLIC_MAX_FILES = 5
+PUBLIC_MAX_FILE_BYTES = 10 * 1024 * 1024
 REPLY_MAX = 20_000
 
 
@@ -34,6 +38,13 @@ class SubmitForm(forms.Form):
     )
     # The honeypot: hidden from people by CSS, filled in by naive bots.
     website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+    # Last: the limits stop reading files while they stream in, and the fields sent before
+    # them (what the visitor typed) still arrive to be shown again with the reason.
+    attachments = MultipleFileField(
+        max_files=PUBLIC_MAX_FILES,
+        max_file_bytes=PUBLIC_MAX_FILE_BYTES,
+        label=_("Photos or documents (optional)"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -49,22 +49,6 @@ def tickets_workable_by(user: User | AnonymousUser) -> QuerySet[Ticket]:
     return Ticket.objects.none()
 
 
-def can_see_ticket(user: User | AnonymousUser, ticket: Ticket) -> bool:
-    return tickets_visible_to(user).filter(pk=ticket.pk).exists()
-
-
-def can_see_internal_notes(user: User | AnonymousUser, ticket: Ticket) -> bool:
-    """Internal notes show on the ticket page to everyone who may open it (never to the
-    customer, who is not a user: the self-service page leaves them out)."""
-    return can_see_ticket(user, ticket)
-
-
-def can_see_message_files(user: User | AnonymousUser, message: TicketMessage) -> bool:
-    if message.kind == TicketMessage.Kind.NOTE:
-        return can_see_internal_notes(user, message.ticket)
-    return can_see_ticket(user, message.ticket)
-
-
 def can_work_ticket(user: User | AnonymousUser, ticket: Ticket) -> bool:
     return user.has_perm("service.work_ticket")
 

@@ -4,17 +4,19 @@ Emails are written to the outbox in the change's own transaction (service.emails
 rolled-back change emails nobody and a committed one is delivered, with retries.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from types import EllipsisType
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.attachments import attachment_add
 from core.events import event_record
 from crm.lib.concurrency import NOT_A_USER_EDIT, ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Contact, Customer
@@ -166,7 +168,13 @@ def match_customer_by_email(email: str) -> tuple[Customer | None, Contact | None
 
 @transaction.atomic
 def ticket_submit_public(
-    *, email: str, name: str, subject: str, description: str, category: str
+    *,
+    email: str,
+    name: str,
+    subject: str,
+    description: str,
+    category: str,
+    files: Sequence[tuple[str, File]] = (),
 ) -> Ticket:
     """A ticket from the self-service form; the sender gets the signed follow link.
 
@@ -190,13 +198,15 @@ def ticket_submit_public(
         channel=Ticket.Channel.WEB,
         category=category,
     )
-    TicketMessage.objects.create(
+    message = TicketMessage.objects.create(
         ticket=ticket,
         kind=TicketMessage.Kind.REPLY,
         from_customer=True,
         body=description,
         created_at=ticket.created_at,
     )
+    for file_name, content in files:  # (name, file): the form checked them
+        attachment_add(owner=message, content=content, name=file_name)
     emails.send_ticket_acknowledgement(ticket)
     return ticket
 

@@ -3,7 +3,7 @@ refuse an upload too large before its body is read (`UploadSizeLimitMiddleware`)
 
 import codecs
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django import forms
 from django.conf import settings
@@ -14,6 +14,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from crm.lib.upload_limits import install_upload_limits, view_upload_limits
 
 # Files that are not text, recognised by their first bytes.
 FILE_SIGNATURES = [
@@ -177,21 +179,36 @@ class UploadSizeLimitMiddleware:
     before anything reads the body: the worker answers at once with a page that says the
     limit, instead of receiving megabytes it will throw away. (The proxy in front should
     refuse such bodies too: nginx `client_max_body_size`, README.) Django reads no body
-    without a Content-Length, so a request without one cannot get past this."""
+    without a Content-Length, so a request without one cannot get past this.
+
+    A view marked `@accepts_uploads` (attachments, crm/lib/upload_limits.py) is not refused
+    unread: its limits are enforced while the body streams in, so that the form's other
+    fields (a typed reply, a request) arrive and are shown again with the reason. Runs in
+    process_view, before the CSRF check reads the body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.content_type == "multipart/form-data":
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                declared = 0
-            limit = settings.CRM_IMPORT_MAX_BYTES
-            if declared > limit + FORM_OVERHEAD_BYTES:
-                return self.too_large(request, declared, limit)
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if request.content_type != "multipart/form-data":
+            return None
+        limits = view_upload_limits(view)
+        if limits is not None:
+            install_upload_limits(request, limits)
+            return None
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = settings.CRM_IMPORT_MAX_BYTES
+        if declared > limit + FORM_OVERHEAD_BYTES:
+            return self.too_large(request, declared, limit)
+        return None
 
     @staticmethod
     def too_large(request: HttpRequest, declared: int, limit: int) -> HttpResponse:

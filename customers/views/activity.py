@@ -21,6 +21,7 @@ from customers.selectors import (
     customer_timeline,
     customers_visible_to,
     tasks_for,
+    timeline_with_files,
 )
 from customers.services import (
     contact_delete,
@@ -51,7 +52,7 @@ def _activity_response(request, customer, *, interaction_form=None, task_form=No
         )
     context = {
         "customer": customer,
-        "timeline": customer_timeline(customer),
+        "timeline": timeline_with_files(request.user, customer, customer_timeline(customer)),
         "can_work": True,
         "interaction_form": interaction_form or InteractionForm(customer=customer),
         "task_form": task_form

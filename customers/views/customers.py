@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.attachments import attachment_panel
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.forms import offer_choices
 from crm.lib.http import querystring_without
@@ -28,6 +29,7 @@ from customers.selectors import (
     customer_timeline,
     customers_visible_to,
     saved_views_for,
+    timeline_with_files,
 )
 from customers.services import customer_create, customer_delete, customer_update
 from customers.views.bulk import BulkActionForm
@@ -74,8 +76,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "contacts": contacts,
-        "timeline": customer_timeline(customer),
+        "timeline": timeline_with_files(request.user, customer, customer_timeline(customer)),
         "history": customer_history(customer),
+        "attachments": attachment_panel(request.user, customer),
         "can_edit": can_edit_contact_details(request.user, customer),
         "can_work": can_work,
         "panels": panels,

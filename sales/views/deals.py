@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.attachments import attachment_panel
 from core.exporting import export_response
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest, querystring_without
@@ -96,6 +97,7 @@ def deal_detail(request, pk):
         "can_change": can_change,
         "lose_form": LoseForm(initial={"version": deal.version}) if can_change else None,
         "today": timezone.localdate(),
+        "attachments": attachment_panel(request.user, deal),
     }
     return render(request, "sales/deal_detail.html", context)
 

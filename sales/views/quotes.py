@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.attachments import attachment_panel
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
 from sales.models import Deal, Quote
 from sales.money import totals
@@ -140,6 +141,7 @@ def quote_detail(request, pk):
         "can_change": can_change,
         "actions": actions if can_change else [],
         "order": getattr(quote, "order", None),
+        "attachments": attachment_panel(request.user, quote),
     }
     return render(request, "sales/quote_detail.html", context)
 

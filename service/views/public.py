@@ -21,14 +21,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.attachment_forms import add_upload_refusals
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id
 from crm.lib.ratelimit import FormLimits, client_ip, form_submission_allowed, rate_limit_hit
 from crm.lib.signed_links import SignedLink
+from crm.lib.upload_limits import accepts_uploads, attachment_limits
 from service import knowledge as kb
 from service import links, selectors, services
 from service.models import ArticleCategory, KnowledgeArticle, SatisfactionResponse, Ticket
-from service.public_forms import CsatForm, HelpSearchForm, ReplyForm, SubmitForm
+from service.public_forms import (
+    PUBLIC_MAX_FILE_BYTES,
+    PUBLIC_MAX_FILES,
+    CsatForm,
+    HelpSearchForm,
+    ReplyForm,
+    SubmitForm,
+)
 
 RESULTS_PAGE_SIZE = 10
 SUBMIT_LIMIT = (5, 10 * 60)  # submissions per IP per window (seconds)
@@ -169,12 +178,18 @@ def help_suggest(request):
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@accepts_uploads(
+    attachment_limits(max_files=PUBLIC_MAX_FILES, max_file_bytes=PUBLIC_MAX_FILE_BYTES)
+)
 def help_submit(request):
-    form = SubmitForm(request.POST or None)
-    if request.method == "POST":
+    posted = request.method == "POST"
+    form = SubmitForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted:
         if form.is_bot:
             return redirect("help:submitted")  # pretend: a bot learns nothing
-        if form.is_valid():
+        form.is_valid()
+        add_upload_refusals(form, request, "attachments")
+        if not form.errors:
             if not form_submission_allowed(
                 request,
                 "help-submit",
@@ -202,6 +217,7 @@ def _submit(request, form: SubmitForm) -> Ticket | None:
             subject=data["subject"],
             description=data["description"],
             category=data["category"],
+            files=[(checked.name, checked.upload) for checked in data["attachments"]],
         )
     except ValidationError as error:
         form.add_error(None, error)

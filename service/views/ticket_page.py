@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,14 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.attachment_forms import add_upload_refusals
+from core.attachments import attachment_add, attachment_panel, with_attachment_files
 from core.models import OutboxMessage
 from core.selectors import outbox_about
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import MAX_ID
 from crm.lib.public_links import public_url
+from crm.lib.upload_limits import accepts_uploads, attachment_limits
 from customers.selectors import may_see_customer_money
-from service.forms import ReplyForm, TicketUpdateForm
+from service.forms import REPLY_MAX_FILES, ReplyForm, TicketUpdateForm
 from service.knowledge import article_plain_text, suggest_articles
 from service.models import Ticket
 from service.selectors import (
@@ -132,7 +136,8 @@ def _render(
             getattr(ticket, "resolution_breached", False),
             now,
         ),
-        "conversation": ticket_conversation(ticket, include_internal=True),
+        "conversation": _conversation_with_files(request.user, ticket),
+        "attachments": attachment_panel(request.user, ticket),
         "can_work": can_work,
         "reply_form": reply_form if can_work else None,
         "update_form": update_form if can_work else None,
@@ -148,6 +153,13 @@ def _render(
         "email_problems": ticket_email_problems(ticket) if can_work else [],
     }
     return render(request, "service/ticket_detail.html", context, status=status)
+
+
+def _conversation_with_files(user, ticket: Ticket) -> list:
+    """The thread, each message with the files the user may see (one query for all)."""
+    conversation = ticket_conversation(ticket, include_internal=True)
+    with_attachment_files(user, conversation)
+    return conversation
 
 
 def ticket_detail(request, pk):
@@ -209,18 +221,29 @@ def _email_delivered(message) -> bool:
 
 
 @require_POST
+@accepts_uploads(attachment_limits(max_files=REPLY_MAX_FILES))
 def ticket_reply_view(request, pk):
     now = timezone.now()
     ticket = _workable_ticket(request, pk, now)
-    form = ReplyForm(request.POST)
-    if form.is_valid():
+    form = ReplyForm(request.POST, request.FILES)
+    valid = form.is_valid()
+    add_upload_refusals(form, request, "attachments")
+    if valid and not form.errors:
         try:
-            message = ticket_reply(
-                ticket=ticket,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                internal=form.internal,
-            )
+            with transaction.atomic():
+                message = ticket_reply(
+                    ticket=ticket,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    internal=form.internal,
+                )
+                for checked in form.cleaned_data["attachments"]:
+                    attachment_add(
+                        owner=message,
+                        content=checked.upload,
+                        name=checked.name,
+                        uploaded_by=request.user,
+                    )
         except ValidationError as error:
             _add_service_errors(form, error)
         else:

@@ -54,7 +54,6 @@ from tests.factories import (
     CustomerFactory,
     CustomerValueFactory,
     DealFactory,
-    InteractionFactory,
     KnowledgeArticleFactory,
     OrderFactory,
     OrderLineFactory,
@@ -261,6 +260,8 @@ PAGES = {
     "mail:template-edit": {"pk": "email_template"},
     "mail:template-delete": {"pk": "email_template"},
     "attachment-download": {"pk": "attachment"},
+    "attachment-delete": {"pk": "attachment"},
+    "attachment-upload": {"label": "attachment_owner_label", "owner_pk": "deal"},
 }
 
 # Patterns left out of the sweep, by route prefix, and why.
@@ -423,9 +424,6 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             endpoint=webhook, event=event_record(type=TEST_EVENT, target=webhook), object_key="x"
         ),
         "inbound_email": _inbound_email(),
-        "attachment": attachment_add(
-            owner=InteractionFactory(customer=customer), content=b"%PDF-1.4", name="a.pdf"
-        ),
         "email_template": EmailTemplate.objects.create(
             owner=manager, name="Intro", subject="Hello {{ first_name }}", body="Hi"
         ),
@@ -443,8 +441,10 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             row_count=1,
         ),
     }
+    objects["attachment"] = attachment_add(owner=deal, content=b"%PDF-1.4\n", name="q.pdf")
     kwargs = {key: value.pk for key, value in objects.items()}
     kwargs |= {
+        "attachment_owner_label": "sales.deal",
         "follow_token": follow_token(ticket),
         "csat_token": csat_token(ticket),
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),

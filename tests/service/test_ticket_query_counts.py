@@ -25,9 +25,9 @@ pytestmark = pytest.mark.django_db
 
 # Every page spends 5 on the session, the user, the permissions (2) and the tasks badge.
 QUEUE_QUERIES = 10  # + count, page, the team and assignee filter choices, bulk assignees
-TICKET_QUERIES = 19  # + ticket, tags, conversation, summary (2), revenue, open deals (for
+TICKET_QUERIES = 21  # + ticket, tags, conversation, summary (2), revenue, open deals (for
 # users who see deals), past tickets, related articles, side form (assignees, teams, tags),
-# emails waiting for a retry (the outbox)
+# emails waiting for a retry (the outbox), the ticket's files, the messages' files
 PANEL_QUERIES = 8  # session, user, permissions (2), customer, summary (2), tickets
 
 
