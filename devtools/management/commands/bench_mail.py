@@ -5,7 +5,8 @@ appends N messages over IMAP (shaped like real mail: a text part and, for one in
 small attachment), then:
 - floor: one process fetches every message over IMAP exactly as the poller does (UID
   SEARCH, sizes, UID FETCH BODY.PEEK[] in batches) and throws them away;
-- ingestion: fetch_mailbox, the code the beat task runs (fetch, store each once with its
+- ingestion into a support mailbox (each message a ticket, with its acknowledgement in the
+  outbox): fetch_mailbox, the code the beat task runs (fetch, store each once with its
   raw bytes, process it, advance last_uid after each commit);
 - a second poll, which must ingest nothing, and a re-read with the UIDs forgotten (every
   message found already stored by its Message-ID).
@@ -156,7 +157,7 @@ def _mailbox(server: DovecotServer, *, fresh: bool) -> Mailbox:
     with transaction.atomic():
         mailbox, created = Mailbox.objects.get_or_create(
             name=NAME,
-            defaults={"purpose": Mailbox.Purpose.BOUNCES, "address": USER, "host": server.host,
+            defaults={"purpose": Mailbox.Purpose.SUPPORT, "address": USER, "host": server.host,
                       "username": USER, "password_env": PASSWORD_ENV},
         )  # fmt: skip
         if fresh and not created:
