@@ -33,7 +33,7 @@ def mailbox_user(imap_server, name: str) -> tuple[str, str]:
     return address, password
 
 
-def customer_email(sender: str, to: str, subject: str, text: str, **headers: str) -> bytes:
+def customer_email(sender: str, to: str, subject: str, text: str, **headers: str) -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = f"Hazel Watts <{sender}>", to, subject
     message["Message-ID"] = make_msgid(domain="mail.example.org")
