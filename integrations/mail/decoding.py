@@ -38,13 +38,24 @@ WIDER_CHARSETS = {
 GUESSES = ("utf-8", "gb18030", "cp1252")
 
 
+# Only text charsets that mail uses. Python knows codecs a sender must not choose: punycode
+# decodes in time growing with the square of its input (20 MB would hold a worker for
+# hours), and idna, unicode_escape, raw_unicode_escape, utf-7, rot13 or zlib are not charsets.
+CHARSET_FAMILIES = re.compile(
+    r"^(utf[-_]?(8|16|32)([-_]sig)?([-_][bl]e)?|ascii|latin[-_]?\d*|iso[-_]?8859[-_]\d+|cp\d+"
+    r"|windows[-_]?\d+|gb\w*|big5\w*|hz|euc[-_]\w+|shift[-_]?jis\w*|iso[-_]?2022[-_]\w+"
+    r"|koi8[-_]\w+|mac[-_]?\w+|tis[-_]?620|johab|ks[-_]c[-_]5601\w*)$"
+)
+
+
 def _codec(charset: str) -> str | None:
     name = charset.strip().strip("\"'").lower().split("*", 1)[0]
     name = WIDER_CHARSETS.get(name, name)
     try:
-        return codecs.lookup(name).name
+        codec = codecs.lookup(name).name
     except (LookupError, ValueError, TypeError):
         return None
+    return codec if CHARSET_FAMILIES.match(codec) else None
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:

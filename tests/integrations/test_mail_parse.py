@@ -338,3 +338,16 @@ def test_what_the_parser_gives_is_stored_by_the_database(settings, tmp_path):
             sent_at=parsed.sent_at,
         )
     assert InboundEmail.objects.count() == len(CORPUS) + 1
+
+
+def test_a_charset_that_is_no_text_charset_is_not_decoded_with_it():
+    """punycode decodes in time growing with the square of its input: a 20 MB body would have
+    held the worker (and the admin's retry) for hours (security review)."""
+    body = b"-" + b"a" * 4_000
+    raw = (
+        b"From: a@example.org\r\nTo: support@example.com\r\nSubject: x\r\n"
+        b"Message-ID: <puny@example.org>\r\nContent-Type: text/plain; charset=punycode\r\n\r\n"
+        + body
+    )
+    parsed = parse_email(raw)
+    assert parsed.text.startswith("-aaaa")  # read as UTF-8 (punycode would give other text)
