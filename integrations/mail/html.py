@@ -46,6 +46,9 @@ def sanitise_html(html: str) -> str:
         clean_content_tags={"script", "style", "title", "head"},
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
+        # A relative URL would be fetched from our own origin with the viewer's cookies
+        # (an <img src="/m/o/...">): a message has no business pointing inside the CRM.
+        url_relative="deny",
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

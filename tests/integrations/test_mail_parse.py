@@ -351,3 +351,11 @@ def test_a_charset_that_is_no_text_charset_is_not_decoded_with_it():
     )
     parsed = parse_email(raw)
     assert parsed.text.startswith("-aaaa")  # read as UTF-8 (punycode would give other text)
+
+
+def test_relative_urls_in_mail_html_are_dropped():
+    """<img src="/m/o/<token>/"> would load from our origin with the viewer's cookies."""
+    from integrations.mail.html import sanitise_html
+
+    cleaned = sanitise_html('<img src="/m/o/abc/"><a href="/admin/">x</a><img src="cid:p1">')
+    assert "/m/o/" not in cleaned and "/admin/" not in cleaned and 'src="cid:p1"' in cleaned
