@@ -37,6 +37,10 @@ def ticket_take(*, ticket: Ticket, user: User, expected_version: ExpectedVersion
     From the ticket page the version the agent saw is compared; from the queue (no version)
     the take is refused only when a colleague took the ticket in the meantime.
     """
+    if not may_merge(user, ticket):  # the same queue rule: their team's, their own, no team's
+        raise ValidationError(_("This ticket is not in your queue."))
+    if ticket.status == Ticket.Status.CLOSED or ticket.merged_into_id is not None:
+        raise ValidationError(_("A closed or merged ticket cannot be taken."))
     if expected_version is None:
         locked = lock_for_update(ticket, expected_version=NOT_A_USER_EDIT, conflict_message="")
         if locked.assignee_id not in (None, user.pk):

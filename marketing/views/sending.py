@@ -269,7 +269,9 @@ def _schedule(request, campaign: Campaign, form: SendForm) -> bool:
             campaign=campaign, by=request.user, send_at=send_at, rate=form.cleaned_data["send_rate"]
         )
     except ValidationError as error:
-        for field, errors in error.message_dict.items():
+        # A refusal of the campaign as a whole (NotSendable) has no fields.
+        by_field = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for field, errors in by_field.items():
             form.add_error(field if field in form.fields else None, errors)
         return False
     when = date_format(timezone.localtime(send_at), "SHORT_DATETIME_FORMAT")

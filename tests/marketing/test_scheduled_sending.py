@@ -50,6 +50,18 @@ def test_scheduling_from_the_send_page_sends_nothing_until_the_time(marketer_cli
     assert send_due_campaigns() == {"sent": 0, "refused": 0, "skipped": 0}
 
 
+def test_scheduling_a_campaign_that_cannot_be_sent_says_why(marketer_client, campaign):
+    """A refusal of the whole campaign (NotSendable) answered 500 (security review)."""
+    Campaign.objects.filter(pk=campaign.pk).update(subject="")
+    when = timezone.now() + timedelta(hours=2)
+    response = marketer_client.post(
+        send_url(campaign), {"send_rate": "600", "send_at": local_input(when), "schedule": "1"}
+    )
+    assert response.status_code in (200, 422)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+
+
 def test_the_beat_sends_a_due_campaign_once(campaign, django_capture_on_commit_callbacks):
     campaign_schedule(
         campaign=campaign, by=campaign.owner, send_at=timezone.now() + timedelta(minutes=1)

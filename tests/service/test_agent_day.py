@@ -128,6 +128,18 @@ def test_take_it_needs_the_right_to_work_tickets(rep_client, rep, marketer_clien
     assert Ticket.objects.get(pk=ticket.pk).assignee is None
 
 
+def test_take_it_refuses_closed_merged_and_other_queues_tickets(agent_client, agent):
+    """Take it set the assignee on a closed ticket, and on another team's (security review)."""
+    closed = TicketFactory(assignee=None, status=Ticket.Status.CLOSED)
+    other_team = TicketFactory(assignee=None, team=TeamFactory())
+    for ticket in (closed, other_team):
+        response = agent_client.post(
+            reverse("service:ticket-take", args=[ticket.pk]), {"version": ticket.version}
+        )
+        assert response.status_code in (302, 403, 404)
+        assert Ticket.objects.get(pk=ticket.pk).assignee is None
+
+
 # The agent's home
 
 
