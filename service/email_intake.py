@@ -103,7 +103,10 @@ def _open_ticket(email: IncomingEmail, body: str, now: datetime) -> tuple[Ticket
         contact=contact,
         requester_name=_without_nul(email.sender_name)[:200],
         requester_email=email.sender_email,
-        sender_unverified=customer is None,
+        # A From header proves nothing (anyone can write a customer's address there): like a
+        # web form's, an emailed ticket is unverified until the sender answers one of our
+        # emails (which names our Message-ID) or follows the emailed link.
+        sender_unverified=True,
         reply_address=email.to_address,
         subject=_subject(email.subject),
         description=body,

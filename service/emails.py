@@ -97,6 +97,9 @@ def _send(
     return outbox_email_enqueue(message=message, about=about)
 
 
+AUTO_REPLY_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+
+
 def send_ticket_acknowledgement(ticket: Ticket) -> int:
     row = _send(
         about=ticket,
@@ -104,7 +107,9 @@ def send_ticket_acknowledgement(ticket: Ticket) -> int:
         subject=_subject(ticket, ticket.subject),
         template="acknowledgement",
         context={"ticket": ticket, "follow_url": links.follow_url(ticket)},
-        headers=thread_headers(ticket),
+        # An automatic answer (RFC 3834): other systems' auto-replies must not answer it,
+        # so two robots never write to each other forever.
+        headers={**thread_headers(ticket), **AUTO_REPLY_HEADERS},
         reply_to=reply_address(ticket),
     )
     return int(row is not None)

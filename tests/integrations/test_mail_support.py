@@ -97,7 +97,8 @@ class TestNewThread:
         ticket = ticket_of(inbound)
         assert inbound.outcome == f"ticket {ticket.number} created"
         assert (ticket.customer, ticket.channel, ticket.status) == (customer, "email", "new")
-        assert not ticket.sender_unverified
+        # A From header is no proof: a forged customer address gets no trusted ticket.
+        assert ticket.sender_unverified
         assert ticket.reply_address == SUPPORT
         assert ticket.subject == "Parcel arrived broken"
         assert ticket.first_response_due is not None and ticket.resolution_due is not None
@@ -222,6 +223,8 @@ class TestThreading:
     def test_the_acknowledgements_message_id_threads(self, mailbox):
         ticket = ticket_of(receive(mailbox))
         ack = OutboxMessage.objects.get(about_id=str(ticket.pk), about_type__model="ticket")
+        # An automatic answer (RFC 3834): other robots must not answer it.
+        assert ack.headers["Auto-Submitted"] == "auto-replied"
         receive(mailbox, subject="Re: we received", in_reply_to=ack.message_id)
         assert ticket.messages.count() == 2
 
