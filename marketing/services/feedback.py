@@ -80,7 +80,12 @@ def recipient_bounce_record(
     """Record a bounce reported for `address` (and the original `message_id` when the
     notification quotes it); a hard bounce makes the address undeliverable."""
     now = now or timezone.now()
-    recipient = recipient_for_message_id(message_id) or recipient_for_address(address)
+    by_message = recipient_for_message_id(message_id)
+    # Anyone can mail the bounces address a report naming any address: only a report that
+    # quotes one of our messages to that very address may make it undeliverable. Without
+    # that proof the bounce is recorded as soft (security review).
+    hard = hard and by_message is not None and _sent_to(by_message, address)
+    recipient = by_message or recipient_for_address(address)
     if recipient is not None:
         kind = BounceKind.HARD if hard else BounceKind.SOFT
         CampaignRecipient.objects.filter(pk=recipient.pk).update(
@@ -93,6 +98,11 @@ def recipient_bounce_record(
         recipient.refresh_from_db()
     suppressed = email_undeliverable_mark(address=address, now=now) if hard else 0
     return BounceResult(recipient=recipient, suppressed=suppressed)
+
+
+def _sent_to(recipient: CampaignRecipient, address: str) -> bool:
+    email = Customer.objects.filter(pk=recipient.customer_id).values_list("email", flat=True)
+    return (email.first() or "").strip().lower() == address.strip().lower()
 
 
 def email_undeliverable_mark(*, address: str, now: datetime | None = None) -> int:
