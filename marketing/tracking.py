@@ -23,7 +23,9 @@ from crm.lib.signed_links import SignedLink
 
 OPEN_LINK = SignedLink(salt="marketing.track.open")
 MAX_TRACKED_URL = 2000  # longer links are left as they are (browsers cope, tokens would not)
-CLICK_LINK = SignedLink(salt="marketing.track.click", max_length=MAX_TRACKED_URL + 200)
+# The token carries the URL base64-encoded (4 characters per 3 bytes) with the recipient and
+# the signature: room for the longest tracked URL (a shorter limit refused long links).
+CLICK_LINK = SignedLink(salt="marketing.track.click", max_length=4 * MAX_TRACKED_URL // 3 + 300)
 
 # An href in the HTML that html_body builds (urlize's output: double-quoted, escaped).
 _HREF = re.compile(r'href="([^"]*)"')
