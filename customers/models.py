@@ -313,8 +313,13 @@ class Interaction(ChoiceLabels, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # An email's Message-ID, and its conversation's key (the root message's Message-ID): a
     # reply whose In-Reply-To/References names one of ours joins the same thread.
-    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
-    thread = models.CharField(_("email thread"), max_length=998, blank=True, db_index=True)
+    # db_default: bulk loads (COPY of interactions without these columns) leave them empty.
+    message_id = models.CharField(
+        _("Message-ID"), max_length=998, blank=True, db_default="", default="", db_index=True
+    )
+    thread = models.CharField(
+        _("email thread"), max_length=998, blank=True, db_default="", default="", db_index=True
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

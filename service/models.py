@@ -228,7 +228,9 @@ class Ticket(ChoiceLabels, models.Model):
     root_cause = models.CharField(_("root cause"), max_length=15, choices=RootCause, blank=True)
     # The support address the customer wrote to: replies are sent with it as Reply-To
     # (blank: settings.CRM_SUPPORT_ADDRESS).
-    reply_address = models.EmailField(_("reply address"), max_length=254, blank=True)
+    reply_address = models.EmailField(
+        _("reply address"), max_length=254, blank=True, db_default="", default=""
+    )
 
     # SLA clock (service.sla computes the due times; None when no policy applies).
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
@@ -372,11 +374,11 @@ class TicketMessage(models.Model):
     body = models.TextField(_("message"), max_length=20_000)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
     # The customer's message came in through the support mailbox (not the web page).
-    via_email = models.BooleanField(_("by email"), default=False)
+    via_email = models.BooleanField(_("by email"), default=False, db_default=False)
     # Its Message-ID: the customer's (received) or ours (an emailed reply), "<...@...>".
     # Replies name it in In-Reply-To/References, which is how they find their ticket.
     email_message_id = models.CharField(
-        _("email Message-ID"), max_length=255, blank=True, db_index=True
+        _("email Message-ID"), max_length=255, blank=True, db_default="", default="", db_index=True
     )
 
     class Meta:

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='interaction',
             name='message_id',
-            field=models.CharField(blank=True, db_index=True, max_length=998, verbose_name='Message-ID'),
+            field=models.CharField(blank=True, db_default='', default='', db_index=True, max_length=998, verbose_name='Message-ID'),
         ),
         migrations.AddField(
             model_name='interaction',
             name='thread',
-            field=models.CharField(blank=True, db_index=True, max_length=998, verbose_name='email thread'),
+            field=models.CharField(blank=True, db_default='', default='', db_index=True, max_length=998, verbose_name='email thread'),
         ),
     ]

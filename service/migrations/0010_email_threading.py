@@ -13,16 +13,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ticket',
             name='reply_address',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='reply address'),
+            field=models.EmailField(blank=True, db_default='', default='', max_length=254, verbose_name='reply address'),
         ),
         migrations.AddField(
             model_name='ticketmessage',
             name='email_message_id',
-            field=models.CharField(blank=True, db_index=True, max_length=255, verbose_name='email Message-ID'),
+            field=models.CharField(blank=True, db_default='', default='', db_index=True, max_length=255, verbose_name='email Message-ID'),
         ),
         migrations.AddField(
             model_name='ticketmessage',
             name='via_email',
-            field=models.BooleanField(default=False, verbose_name='by email'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='by email'),
         ),
     ]
