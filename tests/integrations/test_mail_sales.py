@@ -10,10 +10,12 @@ from email.utils import make_msgid
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives as DjangoEmail
 from django.urls import reverse
 
 from core.attachments import attachments_of
 from core.models import OutboxMessage
+from core.services import outbox_email_enqueue
 from customers.models import Interaction
 from integrations.mail.ingest import ingest_raw
 from integrations.mail.parse import parse_email
@@ -143,6 +145,47 @@ def test_mail_between_strangers_is_unfiled_without_an_owner(dropbox):
     )
     assert inbound.status == InboundEmail.Status.UNFILED
     assert inbound.owner is None
+
+
+def test_a_strangers_mail_with_a_customer_in_cc_is_unfiled_for_the_managers(
+    rep, dropbox, acme, manager_client
+):
+    """Security review of issue 14: anyone can write to the drop-box; a customer's address in
+    Cc must not let them add an interaction and files to that customer."""
+    raw = message(
+        sender="mallory@attacker.test", to=[DROP_BOX], cc=["buyer@acme.test"],
+        subject="Invoice overdue", files=[("invoice.png", PNG)],
+    )  # fmt: skip
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.UNFILED, inbound.error
+    assert inbound.owner is None
+    assert not Interaction.objects.exists()
+    assert "Invoice overdue" in manager_client.get(reverse("mail:unfiled-list")).content.decode()
+
+
+def test_a_strangers_mail_to_a_user_with_a_customer_in_cc_is_logged(rep, dropbox, acme):
+    raw = message(
+        sender="assistant@elsewhere.test", to=[DROP_BOX], cc=["rep@example.com", "buyer@acme.test"]
+    )
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.PROCESSED, inbound.error
+    assert Interaction.objects.get(customer=acme).logged_by == rep
+
+
+def test_a_strangers_answer_to_an_outbox_email_about_anything_is_logged(rep, dropbox, acme):
+    """Threading to one of our Message-IDs vouches for the sender, whatever the email sent
+    was about (here a ticket's reply, not an interaction)."""
+    ticket = TicketFactory(customer=acme)
+    sent = outbox_email_enqueue(
+        message=DjangoEmail("Your ticket", "Fixed.", to=["buyer@acme.test"]), about=ticket
+    )
+    raw = message(
+        sender="assistant@elsewhere.test", to=[DROP_BOX], cc=["buyer@acme.test"],
+        in_reply_to=sent.message_id,
+    )  # fmt: skip
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.PROCESSED, inbound.error
+    assert Interaction.objects.filter(customer=acme).count() == 1
 
 
 @pytest.fixture
