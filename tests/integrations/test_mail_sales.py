@@ -10,6 +10,7 @@ from email.utils import make_msgid
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMultiAlternatives as DjangoEmail
 from django.urls import reverse
 
@@ -395,6 +396,28 @@ def test_a_refused_send_keeps_the_draft(rep_client, acme):
     assert response.status_code == 422
     assert "My long careful draft" in response.content.decode()
     assert b"Unknown fields" in response.content
+    assert not OutboxMessage.objects.exists() and not Interaction.objects.exists()
+
+
+def test_a_too_large_file_reshows_the_typed_email_with_a_message(rep_client, acme, settings):
+    """Security review of issue 14: the compose page's own upload field answered a bare 413
+    past the import limit and the typed email was lost; the shared attachment limits drop
+    the file as it streams in and the form comes back with what was typed."""
+    settings.CRM_ATTACHMENT_MAX_BYTES = 1024 * 1024
+    settings.CRM_IMPORT_MAX_BYTES = 256 * 1024  # what refused the whole request unread
+    big = SimpleUploadedFile("scan.png", PNG + b"\x00" * (1024 * 1024))
+    response = rep_client.post(
+        compose_url(customer=acme.pk),
+        {
+            "to": ["buyer@acme.test"], "subject": "Signed contract 签署", "body": "See the scan.",
+            "save_as": "Contract", "attachments": [big],
+        },
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "“scan.png” is larger than 1.0\xa0MB" in page
+    assert 'value="Signed contract 签署"' in page and "See the scan." in page
+    assert 'value="Contract"' in page
     assert not OutboxMessage.objects.exists() and not Interaction.objects.exists()
 
 
