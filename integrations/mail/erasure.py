@@ -78,9 +78,9 @@ def inbound_emails_erase(*, customer: Any, values: frozenset[str]) -> int:
 
 def _erase(inbound: InboundEmail, values: frozenset[str]) -> None:
     if inbound.raw:
-        storage, name = inbound.raw.storage, inbound.raw.name
+        storage, name = inbound.raw.storage, str(inbound.raw.name)
         transaction.on_commit(lambda: storage.delete(name))
-    inbound.raw = ""  # type: ignore[assignment]  # an empty FileField
+    inbound.raw = ""  # an empty FileField
     inbound.from_address = inbound.from_name = ""
     inbound.to, inbound.cc = [], []
     inbound.subject = ERASED if inbound.subject else ""
