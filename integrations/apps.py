@@ -9,4 +9,8 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        from integrations import receivers  # noqa: F401  (the webhook fan-out)
+        from crm.lib.personal_data import DataSection, register_data_section
+        from integrations import receivers  # noqa: F401  (webhook fan-out, erasure)
+        from integrations.mail.erasure import inbound_emails_data_of
+
+        register_data_section(DataSection("integrations", collect=inbound_emails_data_of))

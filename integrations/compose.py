@@ -12,14 +12,12 @@ from email.utils import formataddr, parseaddr
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.attachment_forms import CheckedUpload, MultipleFileField
 from core.attachments import attachment_add
 from core.services import outbox_email_enqueue
 from crm.lib.forms import reject_nul
@@ -75,21 +73,6 @@ def field_names() -> list[str]:
     return ["{{ %s }}" % name for name in ONE_TO_ONE_FIELDS]  # noqa: UP031 - braces
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        if len(files) > MAX_FILES:
-            raise ValidationError(_("At most %(count)d files.") % {"count": MAX_FILES})
-        cleaned = [super(MultipleFileField, self).clean(file, initial) for file in files]
-        return [file for file in cleaned if file]
-
-
 def _template_text(value: str) -> None:
     check_template(value)
 
@@ -107,9 +90,11 @@ class ComposeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 12}),
         validators=[reject_nul, _template_text],
     )
+    # The shared field: limits checked as the upload streams in (compose_views), every
+    # refused file named in a message while the typed email is shown again.
     attachments = MultipleFileField(
+        max_files=MAX_FILES,
         label=gettext_lazy("Attachments"),
-        required=False,
         help_text=gettext_lazy(
             "Kept with the email on the customer's timeline; not sent with the email yet."
         ),
@@ -127,15 +112,6 @@ class ComposeForm(forms.Form):
     def __init__(self, *args, addresses: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to"].choices = addresses  # type: ignore[attr-defined]
-
-    def clean_attachments(self) -> list[UploadedFile]:
-        files = self.cleaned_data.get("attachments") or []
-        for file in files:
-            if not file.size:
-                raise ValidationError(
-                    _("%(name)s is empty: choose the file again.") % {"name": file.name}
-                )
-        return files
 
 
 def reply_address(sender: User) -> str:
@@ -160,7 +136,7 @@ def customer_email_send(
     to: list[str],
     subject: str,
     body: str,
-    files: list[UploadedFile] | None = None,
+    files: list[CheckedUpload] | None = None,
 ) -> Interaction:
     """Queue the email in the outbox and log it on the customer's timeline, with its
     Message-ID (the thread's root) and its files."""
@@ -187,8 +163,10 @@ def customer_email_send(
     )
     row = outbox_email_enqueue(message=message, about=interaction)
     interaction_set_message_id(interaction=interaction, message_id=row.message_id)
-    for file in files or []:
-        attachment_add(owner=interaction, content=file, name=file.name or "", uploaded_by=sender)
+    for checked in files or []:
+        attachment_add(
+            owner=interaction, content=checked.upload, name=checked.name, uploaded_by=sender
+        )
     return interaction
 
 

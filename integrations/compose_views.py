@@ -9,10 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from core.attachment_forms import add_upload_refusals
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id, search_text
+from crm.lib.upload_limits import accepts_uploads, attachment_limits
 from customers.selectors import customers_workable_by, search_customers
 from integrations.compose import (
+    MAX_FILES,
     ComposeForm,
     ComposeTarget,
     addresses_of,
@@ -72,6 +75,7 @@ def _id(raw: str) -> int:
 
 
 @login_required
+@accepts_uploads(attachment_limits(max_files=MAX_FILES))
 def compose(request: HttpRequest) -> HttpResponse:
     if not may_file_email(request.user):
         raise Http404
@@ -87,7 +91,10 @@ def compose(request: HttpRequest) -> HttpResponse:
         initial=_initial(request, target, addresses, templates),
     )
     if request.method == "POST":
-        if form.is_valid():
+        valid = form.is_valid()
+        # A file over the limits was dropped as it streamed in: say so, keep what was typed.
+        add_upload_refusals(form, request, "attachments")
+        if valid and not form.errors:
             sent = _send(request, target, form)
             if sent:
                 return redirect(target.about.get_absolute_url())  # type: ignore[attr-defined]

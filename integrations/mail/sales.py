@@ -14,6 +14,11 @@ A reply joins its conversation (Interaction.thread) when its In-Reply-To/Referen
 of our messages (an interaction's Message-ID or an outbox message's), and is logged on that
 conversation's customers too. Mail matching no customer is UNFILED, owned by the rep, for the
 unfiled list (integrations.unfiled_services files or discards it).
+
+Anyone can write to the drop-box, so mail from outside (the sender is not a user) is logged
+only when one of our users is among its recipients or it answers one of our messages; else
+it is UNFILED without an owner (the managers' list): a stranger who puts a customer's address
+in Cc must not add interactions and files to that customer.
 """
 
 from collections.abc import Iterable
@@ -46,10 +51,17 @@ class Reading:
     participants: list[str]  # addresses, lower case, without our mailboxes'
     thread: str = ""
     thread_customers: list[AddressMatch] = field(default_factory=list)
+    # Mail from outside: a user among its recipients, or it answers one of our messages.
+    vouched_for: bool = True
 
 
 def handle(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
     reading = read_message(parsed)
+    if not reading.vouched_for:
+        return Outcome(
+            InboundEmail.Status.UNFILED,
+            "from outside, to none of our users and answering none of our messages",
+        )
     matches = _merge(customers_with_addresses(reading.participants), reading.thread_customers)
     if not matches:
         return Outcome(
@@ -89,6 +101,7 @@ def read_message(parsed: ParsedEmail) -> Reading:
         rep=rep,
         direction=direction,
         participants=[a.lower() for a in participants if a.lower() not in users],
+        vouched_for=sender_user is not None or rep is not None,
     )
     _join_thread(reading, parsed)
     return reading
@@ -98,12 +111,19 @@ def _join_thread(reading: Reading, parsed: ParsedEmail) -> None:
     """The conversation a reply belongs to, its customers, and its rep when none is known."""
     named = [m for m in [parsed.in_reply_to, *parsed.references] if m]
     earlier = email_threads_of(named) or _outbox_interactions(named)
+    if earlier or _answers_our_outbox(named):
+        reading.vouched_for = True
     if not earlier:
         return
     reading.thread = earlier[0].thread
     reading.thread_customers = [AddressMatch(i.customer, i.contact) for i in earlier]
     if reading.rep is None:
         reading.rep = next((i.logged_by for i in earlier if i.logged_by is not None), None)
+
+
+def _answers_our_outbox(message_ids: list[str]) -> bool:
+    """Whether the reply names an email the outbox sent (about anything)."""
+    return bool(message_ids) and OutboxMessage.objects.filter(message_id__in=message_ids).exists()
 
 
 def _outbox_interactions(message_ids: list[str]) -> list[Interaction]:

@@ -10,10 +10,13 @@ from email.utils import make_msgid
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMultiAlternatives as DjangoEmail
 from django.urls import reverse
 
 from core.attachments import attachments_of
 from core.models import OutboxMessage
+from core.services import outbox_email_enqueue
 from customers.models import Interaction
 from integrations.mail.ingest import ingest_raw
 from integrations.mail.parse import parse_email
@@ -143,6 +146,47 @@ def test_mail_between_strangers_is_unfiled_without_an_owner(dropbox):
     )
     assert inbound.status == InboundEmail.Status.UNFILED
     assert inbound.owner is None
+
+
+def test_a_strangers_mail_with_a_customer_in_cc_is_unfiled_for_the_managers(
+    rep, dropbox, acme, manager_client
+):
+    """Security review of issue 14: anyone can write to the drop-box; a customer's address in
+    Cc must not let them add an interaction and files to that customer."""
+    raw = message(
+        sender="mallory@attacker.test", to=[DROP_BOX], cc=["buyer@acme.test"],
+        subject="Invoice overdue", files=[("invoice.png", PNG)],
+    )  # fmt: skip
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.UNFILED, inbound.error
+    assert inbound.owner is None
+    assert not Interaction.objects.exists()
+    assert "Invoice overdue" in manager_client.get(reverse("mail:unfiled-list")).content.decode()
+
+
+def test_a_strangers_mail_to_a_user_with_a_customer_in_cc_is_logged(rep, dropbox, acme):
+    raw = message(
+        sender="assistant@elsewhere.test", to=[DROP_BOX], cc=["rep@example.com", "buyer@acme.test"]
+    )
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.PROCESSED, inbound.error
+    assert Interaction.objects.get(customer=acme).logged_by == rep
+
+
+def test_a_strangers_answer_to_an_outbox_email_about_anything_is_logged(rep, dropbox, acme):
+    """Threading to one of our Message-IDs vouches for the sender, whatever the email sent
+    was about (here a ticket's reply, not an interaction)."""
+    ticket = TicketFactory(customer=acme)
+    sent = outbox_email_enqueue(
+        message=DjangoEmail("Your ticket", "Fixed.", to=["buyer@acme.test"]), about=ticket
+    )
+    raw = message(
+        sender="assistant@elsewhere.test", to=[DROP_BOX], cc=["buyer@acme.test"],
+        in_reply_to=sent.message_id,
+    )  # fmt: skip
+    inbound, _created = ingest_raw(mailbox=dropbox, raw=raw)
+    assert inbound.status == InboundEmail.Status.PROCESSED, inbound.error
+    assert Interaction.objects.filter(customer=acme).count() == 1
 
 
 @pytest.fixture
@@ -352,6 +396,28 @@ def test_a_refused_send_keeps_the_draft(rep_client, acme):
     assert response.status_code == 422
     assert "My long careful draft" in response.content.decode()
     assert b"Unknown fields" in response.content
+    assert not OutboxMessage.objects.exists() and not Interaction.objects.exists()
+
+
+def test_a_too_large_file_reshows_the_typed_email_with_a_message(rep_client, acme, settings):
+    """Security review of issue 14: the compose page's own upload field answered a bare 413
+    past the import limit and the typed email was lost; the shared attachment limits drop
+    the file as it streams in and the form comes back with what was typed."""
+    settings.CRM_ATTACHMENT_MAX_BYTES = 1024 * 1024
+    settings.CRM_IMPORT_MAX_BYTES = 256 * 1024  # what refused the whole request unread
+    big = SimpleUploadedFile("scan.png", PNG + b"\x00" * (1024 * 1024))
+    response = rep_client.post(
+        compose_url(customer=acme.pk),
+        {
+            "to": ["buyer@acme.test"], "subject": "Signed contract 签署", "body": "See the scan.",
+            "save_as": "Contract", "attachments": [big],
+        },
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "“scan.png” is larger than 1.0\xa0MB" in page
+    assert 'value="Signed contract 签署"' in page and "See the scan." in page
+    assert 'value="Contract"' in page
     assert not OutboxMessage.objects.exists() and not Interaction.objects.exists()
 
 
