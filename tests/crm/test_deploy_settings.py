@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "EMAIL_HOST": "smtp.example.com",
     "CRM_TRUSTED_PROXIES": "1",
+    "CRM_BASE_URL": "https://crm.example.com",  # links in emails reach customers (crm.W001)
 }
 
 
