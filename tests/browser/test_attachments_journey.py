@@ -29,7 +29,9 @@ def test_a_photo_travels_from_the_help_form_to_the_agent_and_back(new_page, logi
     visitor.get_by_label("How can we help?").fill("The box was crushed, see the photo.")
     visitor.locator("input[name=attachments]").set_input_files([_file("box.png", PNG, "image/png")])
     visitor.get_by_role("button", name="Send request").click()
-    expect(visitor).to_have_url(re.compile(r"/help/submit/thanks/(\?r=[^/]+)?$"))  # the number, signed
+    expect(visitor).to_have_url(
+        re.compile(r"/help/submit/thanks/(\?r=[^/]+)?$")
+    )  # the number, signed
     ticket = Ticket.objects.get()
 
     page = new_page()
