@@ -62,6 +62,10 @@ class OutboxMessage(models.Model):
     )
     about_id = models.CharField(max_length=64, blank=True)
     about = GenericForeignKey("about_type", "about_id")
+    # Send the files of `about` (core.attachments) with the email, read when it is delivered:
+    # an agent's reply or a composed email adds its files in the same transaction, after
+    # the row is written.
+    attach_about_files = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

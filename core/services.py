@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from core import tasks
 from core.claims import claim_due, renew_claims, unclaim
-from core.models import OutboxMessage
+from core.models import Attachment, OutboxMessage
 from crm.lib.personal_data import ERASED, mentioning, scrub
 from crm.lib.tasks import queue_on_commit
 
@@ -48,12 +48,15 @@ def _message_id(from_email: str) -> str:
 
 @transaction.atomic
 def outbox_email_enqueue(
-    *, message: EmailMessage, about: models.Model | None = None
+    *, message: EmailMessage, about: models.Model | None = None, attach_about_files: bool = False
 ) -> OutboxMessage:
     """Store `message` for delivery (in the caller's transaction) and queue its delivery
-    for when that transaction commits. Attachments are not supported (none are sent yet)."""
+    for when that transaction commits. Files travel as attachments of `about`
+    (`attach_about_files`), not inside `message`, which must carry none."""
     if message.attachments:
-        raise ValueError("the outbox does not carry attachments")
+        raise ValueError("the outbox carries files as attachments of `about`")
+    if attach_about_files and about is None:
+        raise ValueError("attach_about_files needs the record the files belong to")
     html = next(
         (
             content
@@ -79,6 +82,7 @@ def outbox_email_enqueue(
         message_id=message_id,
         about_type=ContentType.objects.get_for_model(about) if about is not None else None,
         about_id=str(about.pk) if about is not None else "",
+        attach_about_files=attach_about_files,
     )
     queue_on_commit(tasks.deliver_outbox_message, row.pk)
     return row
@@ -101,7 +105,22 @@ def email_from_row(
     )
     if row.html:
         email.attach_alternative(row.html, "text/html")
+    if row.attach_about_files and row.about_type_id:
+        _attach_files(email, row)
     return email
+
+
+def _attach_files(email: EmailMultiAlternatives, row: OutboxMessage) -> None:
+    """The files of the record the email is about, as they are now (one erased since is
+    not sent)."""
+    files = Attachment.objects.filter(owner_type_id=row.about_type_id, owner_id=row.about_id)
+    for attachment in files.filter(content_id=""):
+        try:
+            with attachment.file.open("rb") as stream:
+                data = stream.read()
+        except FileNotFoundError:
+            continue
+        email.attach(attachment.name, data, attachment.content_type)
 
 
 def retry_delay(attempts: int) -> timedelta:

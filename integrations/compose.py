@@ -95,9 +95,7 @@ class ComposeForm(forms.Form):
     attachments = MultipleFileField(
         max_files=MAX_FILES,
         label=gettext_lazy("Attachments"),
-        help_text=gettext_lazy(
-            "Kept with the email on the customer's timeline; not sent with the email yet."
-        ),
+        help_text=gettext_lazy("Sent with the email and kept with it on the customer's timeline."),
     )
     save_as = forms.CharField(
         label=gettext_lazy("Save as a template named"),
@@ -161,7 +159,7 @@ def customer_email_send(
         to=to,
         reply_to=[reply_to] if reply_to else [],
     )
-    row = outbox_email_enqueue(message=message, about=interaction)
+    row = outbox_email_enqueue(message=message, about=interaction, attach_about_files=True)
     interaction_set_message_id(interaction=interaction, message_id=row.message_id)
     for checked in files or []:
         attachment_add(

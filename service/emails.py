@@ -79,6 +79,7 @@ def _send(
     about: models.Model | None,
     headers: dict[str, str] | None = None,
     reply_to: str = "",
+    attach_about_files: bool = False,
 ) -> OutboxMessage | None:
     recipients = [address for address in dict.fromkeys(to) if address]
     if not recipients:
@@ -94,7 +95,7 @@ def _send(
         headers=headers,
     )
     message.attach_alternative(html, "text/html")
-    return outbox_email_enqueue(message=message, about=about)
+    return outbox_email_enqueue(message=message, about=about, attach_about_files=attach_about_files)
 
 
 AUTO_REPLY_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -133,6 +134,7 @@ def send_reply(message: TicketMessage) -> int:
         context={"ticket": ticket, "message": message, "follow_url": links.follow_url(ticket)},
         headers=thread_headers(ticket),
         reply_to=reply_address(ticket),
+        attach_about_files=True,  # the files the agent added to the reply
     )
     if row is None:
         return 0

@@ -25,6 +25,8 @@ PHOTO = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
 
+LABEL = b"%PDF-1.4\n% a return label\n%%EOF\n"
+
 
 def mailbox_user(imap_server, name: str) -> tuple[str, str]:
     address = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
@@ -87,6 +89,9 @@ def test_a_customer_emails_support_and_the_conversation_threads_both_ways(
         assert stream.read() == PHOTO
     reply = page.locator("#reply-form")
     reply.locator("textarea[name=body]").fill("Sorry about that: a new one is on its way.")
+    reply.locator("input[type=file]").set_input_files(
+        files=[{"name": "return-label.pdf", "mimeType": "application/pdf", "buffer": LABEL}]
+    )
     reply.get_by_role("button", name="Send reply").click()
     expect(page.locator("main")).to_contain_text("a new one is on its way")
 
@@ -100,6 +105,9 @@ def test_a_customer_emails_support_and_the_conversation_threads_both_ways(
     assert first["Message-ID"] in received["References"]
     assert received["Reply-To"] == support
     assert received["Message-ID"]
+    # The file the agent attached travels with the email.
+    [label] = list(received.iter_attachments())
+    assert (label.get_filename(), label.get_content()) == ("return-label.pdf", LABEL)
 
     # The customer answers by email; the answer appears in the ticket's conversation.
     answer = customer_email(

@@ -74,6 +74,8 @@ def test_compose_sends_through_the_outbox_with_reply_to_the_drop_box(
     assert "Offer for Acme Ltd" in interaction.summary
     assert row.about_id == str(interaction.pk)
     assert [a.name for a in attachments_of(interaction)] == ["offer.png"]
+    # The file is sent with the email, not only kept on the timeline.
+    assert [(name, content) for name, content, _type in sent.attachments] == [("offer.png", PNG)]
 
 
 def _upload(name: str, data: bytes):
