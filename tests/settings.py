@@ -25,8 +25,9 @@ SECURE_HSTS_SECONDS = 0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "1000000/min"}}  # noqa: F405
 
 # Files the tests store (attachments, raw mail, exports) go to a directory of this run,
-# never into the checkout's media/. The worker processes a fault test starts share the test
-# process's directory (CRM_TEST_MEDIA_ROOT), as production's workers share one storage.
+# never into the checkout's media/. The worker processes a test starts inherit the test
+# process's directory (CRM_TEST_MEDIA_ROOT, set here), as production's workers share one
+# storage: a worker with a directory of its own wrote exports the test could not read.
 import os  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -34,3 +35,4 @@ from pathlib import Path  # noqa: E402
 MEDIA_ROOT = Path(
     os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="crm-test-media-")
 )
+os.environ["CRM_TEST_MEDIA_ROOT"] = str(MEDIA_ROOT)
