@@ -8,7 +8,7 @@ from types import EllipsisType
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -412,6 +412,17 @@ def customer_mark_buying(*, customer: Customer) -> bool:
     event_record(type="customer.updated", target=locked, data=_changed(locked, ["stage"]))
     customer.stage, customer.version = locked.stage, locked.version
     return True
+
+
+def customers_mark_email_undeliverable(*, address: str, now: datetime | None = None) -> int:
+    """Every customer whose email is `address` (any case) gets it marked undeliverable.
+
+    A plain UPDATE (no history row): the flag is the system's observation, not an edit."""
+    if not address or "@" not in address:
+        return 0
+    return Customer.objects.filter(email__iexact=address.strip()).update(
+        email_bounced=F("email"), email_bounced_at=now or timezone.now()
+    )
 
 
 def customers_create_for_import(*, external_ids: list[str], owner: User | None = None) -> int:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core.models import OutboxMessage
 from customers.models import Customer
+from customers.services import customers_mark_email_undeliverable
 from marketing.models import BounceKind, CampaignRecipient
 
 R = CampaignRecipient.Status
@@ -96,24 +97,13 @@ def recipient_bounce_record(
             sent_at=Coalesce("sent_at", Value(now)),
         )
         recipient.refresh_from_db()
-    suppressed = email_undeliverable_mark(address=address, now=now) if hard else 0
+    suppressed = customers_mark_email_undeliverable(address=address, now=now) if hard else 0
     return BounceResult(recipient=recipient, suppressed=suppressed)
 
 
 def _sent_to(recipient: CampaignRecipient, address: str) -> bool:
     email = Customer.objects.filter(pk=recipient.customer_id).values_list("email", flat=True)
     return (email.first() or "").strip().lower() == address.strip().lower()
-
-
-def email_undeliverable_mark(*, address: str, now: datetime | None = None) -> int:
-    """Every customer whose email is `address` (any case) gets it marked undeliverable.
-
-    A plain UPDATE (no history row): the flag is the system's observation, not an edit."""
-    if not address or "@" not in address:
-        return 0
-    return Customer.objects.filter(email__iexact=address.strip()).update(
-        email_bounced=F("email"), email_bounced_at=now or timezone.now()
-    )
 
 
 def recipient_opened(*, recipient_id: int, now: datetime | None = None) -> bool:

@@ -21,6 +21,7 @@ BENCH_COMMANDS = [
     "bench_campaign_send",
     "bench_import_orders",
     "bench_load",
+    "bench_mail",
     "bench_pages",
     "bench_sales",
     "bench_service",

@@ -131,7 +131,7 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_never_poll_one_mailbox_at_once(imap_server, imap_user, monkeypatch):
     box = mailbox_on(imap_server, imap_user, monkeypatch)
     imap_server.append(box.username, message())
