@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from integrations.models import Mailbox
+from tests.factories import CustomerFactory
+
 # The fault tests' Deployment (worker and beat processes), for the killed-worker test.
 from tests.faults.conftest import deploy, deployment, report_recovery  # noqa: F401
+from tests.integrations.mail_helpers import DROP_BOX
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "webhook_receiver.py"
 _spec = importlib.util.spec_from_file_location("webhook_receiver_example", EXAMPLE)
@@ -109,3 +113,17 @@ def receiver(settings) -> Iterator[LocalReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def dropbox(db):
+    """The sales drop-box of the sales mail and compose tests (a mailbox nobody polls)."""
+    return Mailbox.objects.create(
+        name="sales", purpose=Mailbox.Purpose.SALES, address=DROP_BOX, host="imap.test",
+        username="sales",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def acme(rep):
+    return CustomerFactory(owner=rep, name="Acme Ltd", email="buyer@acme.test", kind="company")

@@ -4,6 +4,10 @@ import uuid
 
 from integrations.models import InboundEmail, Mailbox
 
+# The sales drop-box's address (the `dropbox` fixture) and a small PNG to attach.
+DROP_BOX = "sales@crm.test"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
 # What a message may end as once handled: anything but `received` (never processed).
 HANDLED = {status for status in InboundEmail.Status.values if status != "received"}
 

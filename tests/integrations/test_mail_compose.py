@@ -10,27 +10,12 @@ from core.attachments import attachments_of
 from core.models import OutboxMessage
 from customers.models import Interaction
 from integrations.mail.ingest import ingest_raw
-from integrations.models import EmailTemplate, InboundEmail, Mailbox
+from integrations.models import EmailTemplate, InboundEmail
 from tests.factories import ContactFactory, CustomerFactory, DealFactory, TicketFactory
+from tests.integrations.mail_helpers import DROP_BOX, PNG
 from tests.integrations.test_mail_sales import message
 
 pytestmark = pytest.mark.django_db
-
-DROP_BOX = "sales@crm.test"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def dropbox(db):
-    return Mailbox.objects.create(
-        name="sales", purpose=Mailbox.Purpose.SALES, address=DROP_BOX, host="imap.test",
-        username="sales",
-    )  # fmt: skip
-
-
-@pytest.fixture
-def acme(rep):
-    return CustomerFactory(owner=rep, name="Acme Ltd", email="buyer@acme.test", kind="company")
 
 
 def compose_url(**params) -> str:

@@ -19,26 +19,11 @@ from customers.models import Interaction
 from integrations.mail.ingest import ingest_raw
 from integrations.mail.parse import parse_email
 from integrations.mail.sales import handle
-from integrations.models import InboundEmail, Mailbox
+from integrations.models import InboundEmail
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory
+from tests.integrations.mail_helpers import DROP_BOX, PNG
 
 pytestmark = pytest.mark.django_db
-
-DROP_BOX = "sales@crm.test"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def dropbox(db):
-    return Mailbox.objects.create(
-        name="sales", purpose=Mailbox.Purpose.SALES, address=DROP_BOX, host="imap.test",
-        username="sales",
-    )  # fmt: skip
-
-
-@pytest.fixture
-def acme(rep):
-    return CustomerFactory(owner=rep, name="Acme Ltd", email="buyer@acme.test", kind="company")
 
 
 def message(
