@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from service.models import (
     ArticleCategory,
+    ArticleTranslation,
     Escalation,
     Holiday,
     KnowledgeArticle,
@@ -111,6 +112,15 @@ class ArticleCategoryAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+@admin.register(ArticleTranslation)
+class ArticleTranslationAdmin(admin.ModelAdmin):
+    list_display = ["title", "article", "language", "is_published", "updated_at"]
+    list_filter = ["language", "is_published"]
+    search_fields = ["title", "body", "article__title"]
+    raw_id_fields = ["article"]
+    list_select_related = ["article"]
+
+
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(admin.ModelAdmin):
     list_display = [
@@ -122,7 +132,7 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
         "view_count",
         "updated_at",
     ]
-    list_filter = ["is_published", "category"]
+    list_filter = ["is_published", "language", "category"]
     search_fields = ["title", "body"]
     raw_id_fields = ["author"]
     list_select_related = ["category"]

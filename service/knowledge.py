@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
@@ -21,11 +22,12 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 
 from crm.lib.ratelimit import rate_limit_hit
-from service.models import KnowledgeArticle, SuggestionOpen
+from service.models import ArticleTranslation, KnowledgeArticle, SuggestionOpen
 
 SEARCH_CONFIG = "simple"
 MAX_QUERY_LENGTH = 200
@@ -152,7 +154,16 @@ def _contains(field: str, word: str) -> Q:
 
 
 def _in_article(word: str) -> Q:
-    return _contains("title", word) | _contains("body", word)
+    return _contains("title", word) | _contains("body", word) | _in_translation(word)
+
+
+def _in_translation(word: str) -> Q:
+    """A published translation of the article has the word (a visitor may search in any
+    language the help centre offers). A subquery, so an article is never listed twice."""
+    translations = ArticleTranslation.objects.filter(is_published=True).filter(
+        _contains("title", word) | _contains("body", word)
+    )
+    return Q(pk__in=translations.values("article_id"))
 
 
 def _strict_syntax(text: str) -> bool:
@@ -187,6 +198,7 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
         for word in latin:
             one = SearchQuery(word, search_type="plain", config=SEARCH_CONFIG)
             scores.append(Case(When(search=one, then=Value(2)), default=Value(0)))
+            matches |= _in_translation(word)
         any_word = SearchQuery(" or ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
         matches |= Q(search=any_word)
         rank = SearchRank(_vector(), any_word)
@@ -201,6 +213,7 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
 def _title_or_body_score(word: str) -> Case:
     return Case(
         When(_contains("title", word), then=Value(3)),
+        When(_in_translation(word), then=Value(2)),
         When(_contains("body", word), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
@@ -269,19 +282,10 @@ def suggest_articles(text: str, *, limit: int = 5) -> list[KnowledgeArticle]:
         query = SearchQuery(" or ".join(latin), search_type="websearch", config=SEARCH_CONFIG)
         articles = articles.alias(search=_vector())
         matches |= Q(search=query)
+        for word in latin:
+            matches |= _in_translation(word)
         rank = SearchRank(_vector(), query)
-    score = sum(
-        (
-            Case(
-                When(_contains("title", word), then=Value(3)),
-                When(_contains("body", word), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-            for word in pieces
-        ),
-        start=Value(0),
-    )
+    score = sum((_title_or_body_score(word) for word in pieces), start=Value(0))
     ranked = articles.filter(matches).annotate(score=score, rank=rank)
     return list(ranked.order_by("-score", "-rank", "-view_count", "id")[:limit])
 
@@ -290,9 +294,16 @@ def suggest_articles(text: str, *, limit: int = 5) -> list[KnowledgeArticle]:
 
 
 @transaction.atomic
-def article_create(*, title, body, category, is_published, author) -> KnowledgeArticle:
+def article_create(
+    *, title, body, category, is_published, author, language=settings.LANGUAGE_CODE
+) -> KnowledgeArticle:
     article = KnowledgeArticle(
-        title=title, body=body, category=category, is_published=is_published, author=author
+        title=title,
+        body=body,
+        category=category,
+        is_published=is_published,
+        author=author,
+        language=language,
     )
     article.full_clean()
     article.save()
@@ -300,11 +311,19 @@ def article_create(*, title, body, category, is_published, author) -> KnowledgeA
 
 
 @transaction.atomic
-def article_update(*, article, title, body, category, is_published) -> KnowledgeArticle:
+def article_update(
+    *, article, title, body, category, is_published, language=None
+) -> KnowledgeArticle:
     article.title, article.body = title, body
     article.category, article.is_published = category, is_published
+    article.language = language or article.language
+    if article.translations.filter(language=article.language).exists():
+        raise ValidationError(
+            {"language": _("The article has a translation in this language: delete it first.")}
+        )
     article.full_clean()
-    article.save(update_fields=["title", "body", "category", "is_published", "updated_at"])
+    fields = ["title", "body", "category", "is_published", "language", "updated_at"]
+    article.save(update_fields=fields)
     return article
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.params import BoundedModelChoiceField
-from service.models import ArticleCategory, KnowledgeArticle
+from service.models import ArticleCategory, ArticleTranslation, KnowledgeArticle
 
 BODY_MAX = 100_000
 
@@ -12,7 +12,7 @@ BODY_MAX = 100_000
 class ArticleForm(forms.ModelForm):
     class Meta:
         model = KnowledgeArticle
-        fields = ["title", "body", "category", "is_published"]
+        fields = ["title", "language", "body", "category", "is_published"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16, "class": "font-monospace"})}
         help_texts = {
             "body": _(
@@ -38,6 +38,37 @@ class ArticleForm(forms.ModelForm):
         body = self.cleaned_data["body"].strip()
         if not body:
             raise forms.ValidationError(_("Write the article's text."))
+        return body
+
+
+class TranslationForm(forms.ModelForm):
+    """An article's title and body in another language (the language is in the URL)."""
+
+    class Meta:
+        model = ArticleTranslation
+        fields = ["title", "body", "is_published"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 16, "class": "font-monospace"})}
+        help_texts = {
+            "is_published": _(
+                "Published translations are shown to visitors reading in this language; "
+                "until then they see the original."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].max_length = BODY_MAX
+
+    def clean_title(self):
+        title = " ".join(self.cleaned_data["title"].split())
+        if not title:
+            raise forms.ValidationError(_("Give the translation a title."))
+        return title
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError(_("Write the translated text."))
         return body
 
 

@@ -1,6 +1,7 @@
 """Knowledge base models (kept apart from models.py, which imports them, to keep files short)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +33,14 @@ class KnowledgeArticle(models.Model):
         related_name="articles",
     )
     is_published = models.BooleanField(_("published"), default=False)
+    # The language the title and body are written in; translations hold the others.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+    )
     helpful_votes = models.PositiveIntegerField(_("helpful"), default=0)
     not_helpful_votes = models.PositiveIntegerField(_("not helpful"), default=0)
     view_count = models.PositiveIntegerField(_("views"), default=0)
@@ -57,6 +66,44 @@ class KnowledgeArticle(models.Model):
 
     def get_absolute_url(self):
         return reverse("knowledge:article-detail", args=[self.pk])
+
+
+class ArticleTranslation(models.Model):
+    """The article in another language; the help centre shows it to visitors reading in that
+    language once it is published, and the original (with a note) until then."""
+
+    article = models.ForeignKey(
+        KnowledgeArticle,
+        verbose_name=_("article"),
+        on_delete=models.CASCADE,
+        related_name="translations",
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"), max_length=100_000)
+    is_published = models.BooleanField(_("published"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["article", "language"]
+        verbose_name = _("article translation")
+        verbose_name_plural = _("article translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "language"], name="service_translation_one_per_language"
+            )
+        ]
+        indexes = [models.Index(fields=["language", "is_published"])]
+
+    def __str__(self):
+        return f"{self.title} ({self.language})"
+
+    def clean(self):
+        super().clean()
+        if self.article_id and self.language == self.article.language:
+            raise ValidationError(
+                {"language": _("The article itself is written in this language.")}
+            )
 
 
 class SuggestionOpen(models.Model):

@@ -13,4 +13,14 @@ urlpatterns = [
     path("<int:pk>/", knowledge.article_detail, name="article-detail"),
     path("<int:pk>/edit/", knowledge.article_edit, name="article-edit"),
     path("<int:pk>/delete/", knowledge.article_delete_view, name="article-delete"),
+    path(
+        "<int:pk>/translations/<str:language>/",
+        knowledge.translation_edit,
+        name="translation-edit",
+    ),
+    path(
+        "<int:pk>/translations/<str:language>/delete/",
+        knowledge.translation_delete_view,
+        name="translation-delete",
+    ),
 ]

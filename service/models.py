@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.choice_labels import ChoiceLabels
 from service.knowledge_models import ArticleCategory as ArticleCategory
+from service.knowledge_models import ArticleTranslation as ArticleTranslation
 from service.knowledge_models import KnowledgeArticle as KnowledgeArticle
 from service.knowledge_models import SuggestionOpen as SuggestionOpen
 
@@ -190,6 +191,11 @@ class Ticket(ChoiceLabels, models.Model):
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), max_length=20_000)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.EMAIL)
+    # The language the customer wrote in, when known (the help centre's): articles offered
+    # for the reply are in it.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, db_default=""
+    )
     category = models.CharField(
         _("category"), max_length=10, choices=Category, default=Category.QUESTION
     )

@@ -103,6 +103,7 @@ def ticket_create(
     requester_email: str = "",
     sender_unverified: bool = False,
     reply_address: str = "",
+    language: str = "",
 ) -> Ticket:
     """Open a ticket with its SLA due times. created_by None: the customer submitted it.
 
@@ -121,6 +122,7 @@ def ticket_create(
         requester_email=requester_email,
         sender_unverified=sender_unverified,
         reply_address=reply_address,
+        language=language,
         subject=subject,
         description=description,
         channel=channel,
@@ -175,6 +177,7 @@ def ticket_submit_public(
     description: str,
     category: str,
     files: Sequence[tuple[str, File]] = (),
+    language: str = "",
 ) -> Ticket:
     """A ticket from the self-service form; the sender gets the signed follow link.
 
@@ -197,6 +200,7 @@ def ticket_submit_public(
         description=description,
         channel=Ticket.Channel.WEB,
         category=category,
+        language=language,
     )
     message = TicketMessage.objects.create(
         ticket=ticket,

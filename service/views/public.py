@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,6 +30,7 @@ from crm.lib.signed_links import SignedLink
 from crm.lib.upload_limits import accepts_uploads, attachment_limits
 from service import knowledge as kb
 from service import links, selectors, services
+from service.knowledge_translations import localize, localize_one
 from service.models import ArticleCategory, KnowledgeArticle, SatisfactionResponse, Ticket
 from service.public_forms import (
     PUBLIC_MAX_FILE_BYTES,
@@ -82,8 +84,8 @@ def help_home(request):
             results = results.filter(category=category)
         results = kb.search_articles(results, text) if text else results.order_by("title", "id")
         page = Paginator(results, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
-        for article in page:
-            article.excerpt = kb.excerpt(article.body)
+        for article in localize(page, translation.get_language()):
+            article.excerpt = kb.excerpt(article.shown_body)
     context = {
         "form": form,
         "text": text,
@@ -91,7 +93,10 @@ def help_home(request):
         "categories": categories,
         "page": page,
         "query": querystring_without(request.GET, "page"),
-        "popular": _published().select_related("category").order_by("-view_count", "title")[:6]
+        "popular": localize(
+            _published().select_related("category").order_by("-view_count", "title")[:6],
+            translation.get_language(),
+        )
         if page is None
         else [],
     }
@@ -131,9 +136,10 @@ def help_article(request, pk):
     if request.GET.get("from") == "suggest":
         visit = visit or secrets.token_urlsafe(32)
         kb.suggestion_open_record(article=article, visit_token=visit, client=client)
+    localize_one(article, translation.get_language())
     context = {
         "article": article,
-        "body_html": kb.render_markdown(article.body),
+        "body_html": kb.render_markdown(article.shown_body),
         "voted": article.pk in _voted(request),
     }
     response = render(request, "service/help/article.html", context)
@@ -173,6 +179,7 @@ def help_suggest(request):
         "help-suggest", client_ip(request), limit=limit, window=window, fail_open=False
     )
     articles = kb.suggest_articles(text) if allowed and text.strip() else []
+    localize(articles, translation.get_language())
     return render(request, "service/help/partials/suggestions.html", {"articles": articles})
 
 
@@ -218,6 +225,7 @@ def _submit(request, form: SubmitForm) -> Ticket | None:
             description=data["description"],
             category=data["category"],
             files=[(checked.name, checked.upload) for checked in data["attachments"]],
+            language=translation.get_language() or "",
         )
     except ValidationError as error:
         form.add_error(None, error)

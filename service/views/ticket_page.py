@@ -27,6 +27,7 @@ from crm.lib.upload_limits import accepts_uploads, attachment_limits
 from customers.selectors import may_see_customer_money
 from service.forms import REPLY_MAX_FILES, ReplyForm, TicketUpdateForm
 from service.knowledge import article_plain_text, suggest_articles
+from service.knowledge_translations import localize
 from service.models import Ticket
 from service.selectors import (
     can_work_ticket,
@@ -94,13 +95,14 @@ def _related_articles(request, ticket) -> list[dict]:
     """Each with the public help-centre link (reachable by the customer: crm.lib.public_links)
     and the article's plain text, which "Insert" puts into the reply."""
     articles = suggest_articles(f"{ticket.subject}\n{ticket.description}", limit=RELATED_ARTICLES)
+    # In the language the customer wrote in when the ticket records it, else the original.
     return [
         {
             "article": article,
             "link": public_url(reverse("help:article", args=[article.pk]), request),
-            "text": article_plain_text(article.body),
+            "text": article_plain_text(article.shown_body),
         }
-        for article in articles
+        for article in localize(articles, ticket.language)
     ]
 
 
