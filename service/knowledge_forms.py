@@ -27,6 +27,11 @@ class ArticleForm(forms.ModelForm):
         self.fields["category"].queryset = ArticleCategory.objects.order_by("order", "name")
         self.fields["category"].empty_label = _("No category")
         self.fields["body"].max_length = BODY_MAX
+        self.fields["language"].required = False
+
+    def clean_language(self):
+        """Not chosen: the article keeps its language (a new one: the site's)."""
+        return self.cleaned_data["language"] or self.instance.language
 
     def clean_title(self):
         title = " ".join(self.cleaned_data["title"].split())

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from service.models import ArticleCategory, KnowledgeArticle
+from devtools.demo.knowledge_translations import TRANSLATIONS
+from service.knowledge import has_cjk
+from service.models import ArticleCategory, ArticleTranslation, KnowledgeArticle
 
 CATEGORIES = ["Account and login", "Billing and invoices", "Orders and delivery",
               "Products and setup", "Returns and warranty"]  # fmt: skip
@@ -99,6 +101,7 @@ def seed_articles(*, rng: random.Random, users: dict) -> int:
             KnowledgeArticle(
                 title=title,
                 body=_body(steps),
+                language="zh-hans" if has_cjk(title) else "en",
                 category=categories[category],
                 is_published=rng.random() < 0.9,
                 view_count=views,
@@ -109,4 +112,16 @@ def seed_articles(*, rng: random.Random, users: dict) -> int:
             )
         )
     KnowledgeArticle.objects.bulk_create(articles)
+    _seed_translations(articles)
     return len(articles)
+
+
+def _seed_translations(articles: list[KnowledgeArticle]) -> None:
+    """Every demo article in the other two languages, published."""
+    ArticleTranslation.objects.bulk_create(
+        ArticleTranslation(
+            article=article, language=language, title=title, body=_body(steps), is_published=True
+        )
+        for article in articles
+        for language, (title, steps) in TRANSLATIONS.get(article.title, {}).items()
+    )
