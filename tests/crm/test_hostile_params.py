@@ -192,6 +192,8 @@ PAGES = {
     "knowledge:article-detail": {"pk": "article"},
     "knowledge:article-edit": {"pk": "article"},
     "knowledge:article-delete": {"pk": "article"},
+    "knowledge:translation-edit": {"pk": "article", "language": "translation_language"},
+    "knowledge:translation-delete": {"pk": "article", "language": "translation_language"},
     "help:home": {},
     "help:article": {"pk": "article"},
     "help:vote": {"pk": "article"},
@@ -406,6 +408,7 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             customer=None, requester_name="Zhao", requester_email="zhao@example.net"
         ),
         "article": article,
+        "translation_language": "zh-hans",
         "run": run,
         "campaign": campaign,
         "recipient": recipient,
