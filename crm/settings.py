@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketing.tasks.send_scheduled",
         "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
     },
+    # Picks the winners of subject-line tests whose wait is over (marketing.services.subject_tests).
+    "marketing-decide-subject-tests": {
+        "task": "marketing.tasks.decide_subject_tests",
+        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
+    },
     # Fails segment runs whose worker stopped (no heartbeat) or never started them.
     "analytics-sweep-runs": {
         "task": "analytics.tasks.sweep_runs",

@@ -10,6 +10,7 @@ from marketing.models import (
     LoyaltyEntry,
     LoyaltyRule,
     LoyaltyTier,
+    SubjectTest,
 )
 from marketing.services.loyalty import loyalty_refresh_queue
 
@@ -32,6 +33,16 @@ class CampaignAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(SubjectTest)
+class SubjectTestAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "subject_b", "sample_percent", "metric", "wait_hours", "winner"]
+    list_filter = ["metric", "winner", "reason"]
+    search_fields = ["subject_b", "campaign__name", "campaign__subject"]
+    raw_id_fields = ["campaign"]
+    list_select_related = ["campaign"]
+    readonly_fields = ["winner", "reason", "decided_at"]
+
+
 @admin.register(CampaignRecipient)
 class CampaignRecipientAdmin(admin.ModelAdmin):
     list_display = [
@@ -44,8 +55,9 @@ class CampaignRecipientAdmin(admin.ModelAdmin):
         "bounce_kind",
         "open_count",
         "click_count",
+        "variant",
     ]
-    list_filter = ["status", "outcome", "bounce_kind"]
+    list_filter = ["status", "outcome", "bounce_kind", "variant"]
     search_fields = ["coupon_code", "customer__name", "campaign__name"]
     raw_id_fields = ["campaign", "customer", "conversion_order"]
     list_select_related = ["campaign", "customer"]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from customers.services import task_create
 from marketing.audience import CONSENT_CHANNEL
 from marketing.consent import unsubscribe_url
-from marketing.models import Campaign, CampaignChannel, CampaignRecipient
+from marketing.models import Campaign, CampaignChannel, CampaignRecipient, SubjectTest
 from marketing.personalise import (
     Personalisation,
     compile_template,
@@ -37,6 +37,8 @@ from marketing.tracking import pixel_html, track_links, tracking_enabled
 
 # --- composing messages --------------------------------------------------------------
 
+B_VARIANTS = ("b", "rb")  # the sample's B half, and the rest when B won
+
 
 class Composer:
     """Builds each recipient's message from the campaign's compiled templates."""
@@ -44,6 +46,9 @@ class Composer:
     def __init__(self, campaign: Campaign, customer_ids: list[int]):
         self.campaign = campaign
         self.subject = compile_template(campaign.subject)
+        test = SubjectTest.objects.filter(campaign=campaign).first()
+        # Subject B of a subject-line test, for the recipients whose variant says so.
+        self.subject_b = compile_template(test.subject_b) if test else self.subject
         self.body = compile_template(campaign.body)
         uses = "recommended_products" in campaign.subject + campaign.body
         self.recommended = recommended_products(customer_ids) if uses else {}
@@ -60,13 +65,14 @@ class Composer:
             recommended=self.recommended.get(customer.pk, ""),
         )
 
-    def texts(self, customer, coupon_code: str) -> tuple[str, str, str]:
+    def texts(self, customer, coupon_code: str, variant: str = "") -> tuple[str, str, str]:
         """(subject, body, unsubscribe link); the link is added to a body that lacks it."""
         fields = self.fields(customer, coupon_code)
+        subject = self.subject_b if variant in B_VARIANTS else self.subject
         body = render(self.body, fields).rstrip()
         if fields.unsubscribe_link not in body:
             body += "\n\n-- \n" + _("Unsubscribe: %(link)s") % {"link": fields.unsubscribe_link}
-        return render_subject(self.subject, fields), body, fields.unsubscribe_link
+        return render_subject(subject, fields), body, fields.unsubscribe_link
 
     def message(self, row: CampaignRecipient, connection):
         return self.build(row.customer, row.coupon_code, connection=connection, recipient=row)
@@ -82,7 +88,8 @@ class Composer:
     ):
         """The message for `customer`; a real `recipient` row (not a preview or a test
         send) gets its Message-ID and, with tracking on, the open pixel and click links."""
-        subject, body, link = self.texts(customer, coupon_code)
+        variant = recipient.variant if recipient is not None else ""
+        subject, body, link = self.texts(customer, coupon_code, variant)
         if self.campaign.channel == CampaignChannel.SMS and to is None:
             return SmsMessage(to=customer.phone, body=body)
         return email_message(

@@ -27,6 +27,7 @@ from marketing.loyalty_models import LoyaltyEntry as LoyaltyEntry
 from marketing.loyalty_models import LoyaltyRule as LoyaltyRule
 from marketing.loyalty_models import LoyaltyTier as LoyaltyTier
 from marketing.personalise import check_template
+from marketing.subject_test_models import SubjectTest as SubjectTest
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -218,6 +219,8 @@ class CampaignRecipient(models.Model):
         SENT = "sent", _("Delivered")
         FAILED = "failed", _("Failed")
         BOUNCED = "bounced", _("Bounced")
+        # In a subject-line test, the rest of the audience until the winner is picked.
+        HELD = "held", _("Waiting for the winning subject")
 
     class Outcome(models.TextChoices):
         NONE = "", _("No response yet")
@@ -267,6 +270,9 @@ class CampaignRecipient(models.Model):
     open_count = models.PositiveIntegerField(_("opens"), default=0, db_default=0)
     first_clicked_at = models.DateTimeField(_("first clicked"), null=True, blank=True)
     click_count = models.PositiveIntegerField(_("clicks"), default=0, db_default=0)
+    # The subject-line test (marketing.services.subject_tests): "a" or "b" in the sample, "ra"
+    # or "rb" for the rest, sent the winner; "" without a test.
+    variant = models.CharField(_("subject"), max_length=2, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["campaign", "id"]

@@ -43,6 +43,16 @@ def send_scheduled() -> dict:
     return send_due_campaigns()
 
 
+@shared_task(name="marketing.tasks.decide_subject_tests", ignore_result=True)
+def decide_subject_tests() -> dict:
+    """Every CRM_SWEEP_SECONDS (beat): pick the winners of subject-line tests whose wait is
+    over and queue the rest of their audience; each test is decided under its row lock, so
+    a second run, or a run after a killed one, sends the rest the winner exactly once."""
+    from marketing.services.subject_tests import decide_due_subject_tests
+
+    return decide_due_subject_tests()
+
+
 @shared_task(name="marketing.tasks.refresh_loyalty_tiers", ignore_result=True)
 def refresh_loyalty_tiers() -> int:
     """After admins change the tiers: every account's spend and tier."""

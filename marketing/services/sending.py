@@ -62,6 +62,7 @@ from marketing.audience_rule import AudienceRule
 from marketing.channels import Composer, transport_for
 from marketing.models import Campaign, CampaignChannel, CampaignRecipient
 from marketing.services.campaigns import coupon_codes
+from marketing.services.subject_tests import subject_test_split
 from marketing.sms import SmsRefused
 from marketing.tasks import send_campaign
 
@@ -88,8 +89,7 @@ def max_attempts() -> int:
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the `attempts`-th failed try: base, 2×base, 4×base…"""
-    base = settings.CRM_SEND_RETRY_SECONDS
-    return timedelta(seconds=base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=settings.CRM_SEND_RETRY_SECONDS * 2 ** max(0, attempts - 1))
 
 
 def batch_size(rate_per_minute: int) -> int:
@@ -119,6 +119,7 @@ def campaign_send(*, campaign: Campaign, by: User, rate: int | None = None) -> i
         locked.send_rate = rate
     now = timezone.now()
     added = _freeze_audience(locked, now=now)
+    subject_test_split(locked)
     locked.send_started_at = now
     locked.send_not_before = None
     if locked.channel in DELIVERED:
@@ -435,10 +436,10 @@ def send_batches(
 
 
 def finish_if_done(campaign_id: int) -> bool:
-    """Mark a running campaign sent once no recipient is queued or being sent (it stays
-    live, lead form included, until its end date: complete_ended)."""
+    """Mark a running campaign sent once no recipient is queued, held or being sent (it
+    stays live, lead form included, until its end date: complete_ended)."""
     pending = CampaignRecipient.objects.filter(
-        campaign_id=campaign_id, status__in=[R.QUEUED, R.SENDING]
+        campaign_id=campaign_id, status__in=[R.QUEUED, R.SENDING, R.HELD]
     )
     if pending.exists():
         return False
@@ -459,9 +460,8 @@ def requeue_stale(*, now: datetime | None = None, timeout: timedelta | None = No
 
 
 def sending_sweep() -> dict[str, int]:
-    """Re-queue rows of dead workers, restart campaigns whose task was lost, mark sent the
-    campaigns with nothing left to send, and complete those past their end date (the
-    beat's minute sweep)."""
+    """The beat's minute sweep: re-queue rows of dead workers, restart lost campaigns, mark
+    sent those with nothing left to send, complete those past their end date."""
     requeued = requeue_stale()
     stalled = stalled_campaigns()
     for campaign_id in stalled:
