@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketing.views import campaigns, loyalty, reports, sending
+from marketing.views import campaigns, loyalty, reports, sending, subject_tests
 
 app_name = "marketing"
 
@@ -12,6 +12,11 @@ urlpatterns: list = [
     path("campaigns/<int:pk>/edit/", campaigns.campaign_update_view, name="campaign-update"),
     path("campaigns/<int:pk>/audience/", campaigns.campaign_audience, name="campaign-audience"),
     path("campaigns/<int:pk>/report/", reports.campaign_report, name="campaign-report"),
+    path(
+        "campaigns/<int:pk>/subject-test/",
+        subject_tests.campaign_subject_test,
+        name="campaign-subject-test",
+    ),
     path(
         "campaigns/channel-segment/",
         reports.channel_segment_matrix_view,

@@ -191,3 +191,33 @@ def subject_test_decide(*, test_id: int, now: datetime | None = None) -> Subject
     if held.update(status=R.QUEUED, variant=f"r{test.winner}", next_attempt_at=None):
         queue_on_commit(send_campaign, test.campaign_id)
     return test
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def subject_test_summary(campaign: Campaign) -> dict | None:
+    """What the campaign page shows of its test: the settings, then per subject (A, B, and
+    the rest sent the winner) the recipients, deliveries, opens, clicks and the rates."""
+    test = SubjectTest.objects.filter(campaign=campaign).first()
+    if test is None:
+        return None
+    results = variant_results(campaign) if campaign.send_started_at else {}
+    subjects = {V.A: campaign.subject, V.B: test.subject_b}
+    rows = [
+        {"key": key, "subject": subjects[key[-1]], "result": results[key], "label": label}
+        for key, label in (
+            (V.A, _("Subject A")),
+            (V.B, _("Subject B")),
+            ("ra", _("Everyone else (A)")),
+            ("rb", _("Everyone else (B)")),
+        )
+        if key in results
+    ]
+    for row in rows:
+        result = row["result"]
+        row["open_rate"], row["click_rate"] = result.rate("opens"), result.rate("clicks")
+    decide_at = None
+    if campaign.send_started_at:
+        decide_at = campaign.send_started_at + timedelta(hours=test.wait_hours)
+    return {"test": test, "rows": rows, "decide_at": decide_at}

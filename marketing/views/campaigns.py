@@ -30,6 +30,7 @@ from marketing.selectors import (
     lead_summary,
 )
 from marketing.services.campaigns import CAMPAIGN_FIELDS, campaign_create, campaign_update
+from marketing.services.subject_tests import subject_test_summary
 
 PAGE_SIZE = 25
 SAMPLE_SIZE = 10
@@ -97,6 +98,8 @@ def campaign_detail(request, pk):
         "lead_frame_height": frame_height_rem(campaign.form_questions),
         "can_change": can_change,
         "leads": lead_summary(campaign, now=timezone.now()) if can_change else None,
+        "subject_test": subject_test_summary(campaign),
+        "editable_statuses": Campaign.EDITABLE_STATUSES,
     }
     return render(request, "marketing/campaign_detail.html", context)
 

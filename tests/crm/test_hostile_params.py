@@ -218,6 +218,7 @@ PAGES = {
     "marketing:campaign-update": {"pk": "campaign"},
     "marketing:campaign-audience": {"pk": "campaign"},
     "marketing:campaign-report": {"pk": "campaign"},
+    "marketing:campaign-subject-test": {"pk": "campaign"},
     "marketing:channel-segment-matrix": {},
     "marketing:campaign-preview": {"pk": "campaign"},
     "marketing:campaign-test-send": {"pk": "campaign"},
