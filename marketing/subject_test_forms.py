@@ -4,7 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketing.models import SubjectTest
-from marketing.personalise import FIELD_HELP
 
 
 class SubjectTestForm(forms.ModelForm):
@@ -12,7 +11,10 @@ class SubjectTestForm(forms.ModelForm):
         model = SubjectTest
         fields = ["subject_b", "sample_percent", "metric", "wait_hours"]
         help_texts = {
-            "subject_b": FIELD_HELP,
+            "subject_b": _(
+                "Personalise it like subject A, for example {{ first_name }}; compare "
+                "one change at a time (the wording, the offer, the length)."
+            ),
             "wait_hours": _(
                 "After this wait from the start of sending, the subject with the better rate "
                 "goes to everyone else. On a tie, or with nothing measured, subject A wins."
