@@ -6,6 +6,7 @@ language, else the original, marked `untranslated` so the page can say so.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -35,7 +36,8 @@ def localize(articles: Iterable[KnowledgeArticle], language: str | None) -> list
     return articles
 
 
-def _show(article: KnowledgeArticle, translation: ArticleTranslation | None, language: str):
+def _show(article: Any, translation: ArticleTranslation | None, language: str) -> None:
+    """Sets the shown_* attributes (display only: the article is never saved with them)."""
     source = translation or article
     article.shown_title = source.title
     article.shown_body = source.body
@@ -49,7 +51,7 @@ def localize_one(article: KnowledgeArticle, language: str | None) -> KnowledgeAr
 
 def translation_languages(article: KnowledgeArticle) -> list[tuple[str, str]]:
     """The languages an article may be translated into: every offered one but its own."""
-    return [(code, name) for code, name in settings.LANGUAGES if code != article.language]
+    return [(code, str(name)) for code, name in settings.LANGUAGES if code != article.language]
 
 
 @transaction.atomic

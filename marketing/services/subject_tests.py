@@ -22,6 +22,7 @@ delivered message at all, make A the winner, with the reason stored and shown.
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -92,7 +93,7 @@ def subject_test_split(campaign: Campaign) -> dict[str, int]:
     ids = list(new.values_list("id", flat=True))
     random.SystemRandom().shuffle(ids)
     size_a, size_b = sample_sizes(len(ids), test.sample_percent)
-    groups = {
+    groups: dict[str, tuple[list[int], dict[str, str]]] = {
         "a": (ids[:size_a], {"variant": V.A}),
         "b": (ids[size_a : size_a + size_b], {"variant": V.B}),
         "held": (ids[size_a + size_b :], {"status": R.HELD}),
@@ -131,10 +132,16 @@ def variant_results(campaign: Campaign) -> dict[str, VariantResult]:
         opened=Count("id", filter=Q(status=R.SENT, first_opened_at__isnull=False)),
         clicked=Count("id", filter=Q(status=R.SENT, first_clicked_at__isnull=False)),
     )
-    results = {v: VariantResult(variant=v) for v in (V.A, V.B)}
+    results: dict[str, VariantResult] = {str(v): VariantResult(variant=str(v)) for v in V}
     for row in counts.order_by():
-        variant = row.pop("variant")
-        results[variant] = VariantResult(variant=variant, **row)
+        variant = str(row["variant"])
+        results[variant] = VariantResult(
+            variant=variant,
+            recipients=row["recipients"],
+            delivered=row["delivered"],
+            opened=row["opened"],
+            clicked=row["clicked"],
+        )
     return results
 
 
@@ -158,7 +165,11 @@ def due_subject_test_ids(now: datetime) -> list[int]:
     tests = SubjectTest.objects.filter(
         winner="", campaign__status__in=DECIDABLE, campaign__send_started_at__isnull=False
     ).values_list("pk", "wait_hours", "campaign__send_started_at")
-    return [pk for pk, hours, started in tests if started + timedelta(hours=hours) <= now]
+    return [
+        pk
+        for pk, hours, started in tests
+        if started is not None and started + timedelta(hours=hours) <= now
+    ]
 
 
 def decide_due_subject_tests(*, now: datetime | None = None) -> dict[str, int]:
@@ -203,8 +214,8 @@ def subject_test_summary(campaign: Campaign) -> dict | None:
     if test is None:
         return None
     results = variant_results(campaign) if campaign.send_started_at else {}
-    subjects = {V.A: campaign.subject, V.B: test.subject_b}
-    rows = [
+    subjects: dict[str, str] = {"a": campaign.subject, "b": test.subject_b}
+    rows: list[dict[str, Any]] = [
         {"key": key, "subject": subjects[key[-1]], "result": results[key], "label": label}
         for key, label in (
             (V.A, _("Subject A")),
