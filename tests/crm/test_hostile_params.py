@@ -409,7 +409,6 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             customer=None, requester_name="Zhao", requester_email="zhao@example.net"
         ),
         "article": article,
-        "translation_language": "zh-hans",
         "run": run,
         "campaign": campaign,
         "recipient": recipient,
@@ -449,6 +448,7 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
     kwargs = {key: value.pk for key, value in objects.items()}
     kwargs |= {
         "attachment_owner_label": "sales.deal",
+        "translation_language": "zh-hans",
         "follow_token": follow_token(ticket),
         "csat_token": csat_token(ticket),
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),

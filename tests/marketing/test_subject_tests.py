@@ -1,11 +1,13 @@
 """Subject-line A/B tests (issue 17): the split of the sample, the pick by opens or clicks
 after the wait, ties and no data, the rest sent the winner exactly once, scheduled sending."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from marketing.models import Campaign, CampaignRecipient, SubjectTest
@@ -192,3 +194,55 @@ def test_no_change_once_sent_and_only_for_email(
         subject_test_save(
             campaign=sms, subject_b="C", sample_percent=20, metric="opens", wait_hours=1
         )
+
+
+class WorkerDied(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pick_whose_worker_dies_midway_is_redone_once(
+    django_db_serialized_rollback, marketer, django_capture_on_commit_callbacks
+):
+    """Another worker holds the test's row lock, has already queued the held rows in its
+    transaction, and dies: the running beat skipped the locked test, the dead worker's
+    work is rolled back, and the next beat picks the winner and queues the rest once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    campaign = make_campaign(marketer)
+    test = subject_test_save(
+        campaign=campaign, subject_b="B", sample_percent=20, metric="opens", wait_hours=1
+    )
+    send(campaign, django_capture_on_commit_callbacks)
+    locked, die = threading.Event(), threading.Event()
+
+    def dying_worker():
+        try:
+            with transaction.atomic():
+                SubjectTest.objects.select_for_update().get(pk=test.pk)
+                CampaignRecipient.objects.filter(campaign=campaign, status=R.HELD).update(
+                    status=R.QUEUED, variant="rb"
+                )
+                locked.set()
+                die.wait(10)
+                raise WorkerDied
+        except WorkerDied:
+            pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=dying_worker)
+    thread.start()
+    assert locked.wait(10)
+    try:
+        assert decide_due_subject_tests(now=later(2)) == {"decided": 0}
+    finally:
+        die.set()
+        thread.join()
+    assert groups(campaign)[("", R.HELD)] == 16  # the dead worker's pick left nothing
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert decide_due_subject_tests(now=later(2)) == {"decided": 1}
+        assert decide_due_subject_tests(now=later(2)) == {"decided": 0}
+    assert groups(campaign) == {("a", R.SENT): 2, ("b", R.SENT): 2, ("ra", R.SENT): 16}
+    assert len(mail.outbox) == 16
