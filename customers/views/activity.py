@@ -67,7 +67,7 @@ def interaction_create_view(request, pk):
     form = InteractionForm(request.POST, customer=customer)
     if not form.is_valid():
         return _activity_response(request, customer, interaction_form=form, status=422)
-    interaction_log(customer=customer, logged_by=request.user, **form.cleaned_data)
+    interaction_log(customer=customer, logged_by=request.user, mentions=True, **form.cleaned_data)
     messages.success(request, _("Interaction logged."))
     return _activity_response(request, customer)
 
