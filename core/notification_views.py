@@ -16,6 +16,7 @@ from core.notifications import (
     notifications_mark_all_read,
     preferences_of,
     preferences_save,
+    unread_count,
 )
 from crm.lib.http import AuthenticatedHttpRequest, safe_next_url
 
@@ -29,8 +30,9 @@ def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def notification_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The bell alone, refreshed by htmx when notifications change on the page."""
-    return render(request, "core/partials/notification_bell.html")
+    """The bell with its unread count: loaded after each page, then every minute."""
+    context = {"count": unread_count(request.user)}
+    return render(request, "core/partials/notification_bell.html", context)
 
 
 def _own(request: AuthenticatedHttpRequest, pk: int):
