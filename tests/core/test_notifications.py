@@ -84,7 +84,8 @@ def test_mentions_known_users_only_never_the_author(rep, rep2, manager):
 
 
 def test_list_mark_one_and_all_read(rep, rep_client):
-    first, second = tell(rep, text="first"), tell(rep, text="second")
+    first = tell(rep, text="first")
+    tell(rep, text="second")
     page = rep_client.get(reverse("notifications:list"))
     assert page.status_code == 200 and "first" in page.text and "second" in page.text
     rep_client.post(reverse("notifications:read", args=[first.pk]))
@@ -102,7 +103,9 @@ def test_opening_a_notification_marks_it_read_and_follows_its_link(rep, rep_clie
 
 def test_another_users_notification_is_404(rep, rep2_client):
     notification = tell(rep)
-    assert rep2_client.post(reverse("notifications:read", args=[notification.pk])).status_code == 404
+    assert (
+        rep2_client.post(reverse("notifications:read", args=[notification.pk])).status_code == 404
+    )
     assert rep2_client.get(reverse("notifications:open", args=[notification.pk])).status_code == 404
     assert unread_count(rep) == 1
 
@@ -122,13 +125,15 @@ def test_the_page_loads_the_bell_count_after_it(rep, rep_client):
 def test_preferences_page_saves_each_kind(rep, rep_client):
     url = reverse("notifications:preferences")
     assert rep_client.get(url).status_code == 200
-    posted = {kind: "in_app" for kind in ["task_due", "assigned", "reply", "sla_breach"]}
+    posted = dict.fromkeys(["task_due", "assigned", "reply", "sla_breach"], "in_app")
     posted |= {"mention": "email_now", "deal_closed": "digest"}
     assert rep_client.post(url, posted).status_code == 302
     chosen = dict(NotificationPreference.objects.filter(user=rep).values_list("kind", "delivery"))
     assert chosen["mention"] == "email_now" and chosen["deal_closed"] == "digest"
     bad = rep_client.post(url, {**posted, "mention": "<script>"})
-    assert bad.status_code == 200 and "<script>" not in bad.text.split("</nav>")[-1].split("form")[0]
+    assert (
+        bad.status_code == 200 and "<script>" not in bad.text.split("</nav>")[-1].split("form")[0]
+    )
 
 
 def test_an_inactive_user_is_not_notified(db):

@@ -109,7 +109,9 @@ def test_my_tasks_groups_overdue_today_and_later(rep, rep_client):
     TaskFactory(assignee=rep, title="Today one", due_date=today)
     TaskFactory(assignee=rep, title="Later one", due_date=today + timedelta(days=3))
     page = rep_client.get(reverse("customers:my-tasks")).text
-    overdue, today_at, later = (page.index(f'data-group="{g}"') for g in ("overdue", "today", "later"))
+    overdue, today_at, later = (
+        page.index(f'data-group="{g}"') for g in ("overdue", "today", "later")
+    )
     assert overdue < page.index("Past one") < today_at < page.index("Today one") < later
     assert page.index("Later one") > later
 
