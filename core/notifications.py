@@ -10,13 +10,12 @@ daily digest (NotificationPreference); emails leave through the outbox, never fr
 """
 
 import re
-from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -95,7 +94,7 @@ def preferences_save(*, user: User, choices: dict[str, str]) -> None:
         )
 
 
-def _link(notification: Notification) -> str:
+def notification_link(notification: Notification) -> str:
     return public_url(notification.url) if notification.url.startswith("/") else ""
 
 
@@ -104,7 +103,7 @@ def _email_at_once(notification: Notification) -> None:
     if not recipient.email:
         return
     body = notification.text
-    if link := _link(notification):
+    if link := notification_link(notification):
         body += "\n\n" + link
     message = EmailMessage(subject=notification.text[:150], body=body, to=[recipient.email])
     outbox_email_enqueue(message=message, about=notification)
@@ -162,41 +161,3 @@ def notify_mentions(*, text: str, author: User | None, where: str, url: str, key
         ):
             told += 1
     return told
-
-
-def digest_send(*, now: datetime | None = None) -> int:
-    """One email per user who chose the daily digest for some kind, listing that day's
-    unread notifications of those kinds not emailed yet; returns how many emails."""
-    now = now or timezone.now()
-    since = now - timedelta(days=7)  # older unread ones are left to the bell
-    by_user: dict[int, list[str]] = {}
-    for user_id, kind in NotificationPreference.objects.filter(
-        delivery=Delivery.DIGEST
-    ).values_list("user_id", "kind"):
-        by_user.setdefault(user_id, []).append(kind)
-    sent = 0
-    for user in User.objects.filter(pk__in=by_user, is_active=True).exclude(email=""):
-        pending = Notification.objects.filter(
-            recipient=user,
-            kind__in=by_user[user.pk],
-            read_at__isnull=True,
-            emailed_at__isnull=True,
-            created_at__gte=since,
-            created_at__lte=now,
-        ).order_by("created_at", "pk")
-        if _email_digest(user, list(pending[:200]), now):
-            sent += 1
-    return sent
-
-
-@transaction.atomic
-def _email_digest(user: User, pending: list[Notification], now: datetime) -> bool:
-    if not pending:
-        return False
-    with translation.override(None):
-        subject = _g("Your CRM digest: %(count)d notifications") % {"count": len(pending)}
-    lines = [f"- {n.text}" + (f"\n  {_link(n)}" if _link(n) else "") for n in pending]
-    message = EmailMessage(subject=subject, body="\n".join(lines), to=[user.email])
-    outbox_email_enqueue(message=message)
-    Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)
-    return True

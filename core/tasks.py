@@ -40,6 +40,6 @@ def sweep_export_files() -> dict:
 
 @shared_task(name="core.tasks.send_notification_digests")
 def send_notification_digests() -> int:
-    from core import notifications
+    from core import notification_services
 
-    return notifications.digest_send()
+    return notification_services.digest_send()

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Notification, NotificationPreference, OutboxMessage
+from core.notification_services import digest_send
 from core.notifications import (
-    digest_send,
     mentioned_users,
     notify,
     notify_mentions,
