@@ -114,7 +114,12 @@ def meeting_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     if not can_work_customer(request.user, customer):
         raise PermissionDenied
-    colleagues = get_user_model().objects.filter(is_active=True).order_by("username")
+    colleagues = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(pk=request.user.pk)
+        .order_by("username")
+    )
     form = MeetingForm(request.POST or None, customer=customer, colleagues=colleagues)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -12,6 +12,7 @@
       }, seconds * 1000);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { arm(document); });
-  document.body.addEventListener("htmx:afterSwap", function () { arm(document); });
+  arm(document);
+  // htmx:load fires on each element htmx puts in the page (the swapped row).
+  document.addEventListener("htmx:load", function () { arm(document); });
 })();

@@ -54,6 +54,11 @@ def test_reminder_snooze_undo_and_calendar_feed(page, login, rep, base_url):
     )
     assert Task.objects.get(title="Send the offer").due_date == timezone.localdate() + timedelta(1)
 
+    offer.get_by_role("button", name="Done").click()  # done for good: gone after the undo window
+    expect(offer.get_by_role("button", name="Undo")).to_be_visible()
+    expect(offer).to_have_count(0, timeout=10_000)
+    assert Task.objects.get(title="Send the offer").done
+
     row = page.locator(f"#task-{call.pk}")
     row.get_by_role("button", name="Done").click()
     expect(row.get_by_role("button", name="Undo")).to_be_visible()
