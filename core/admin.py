@@ -16,6 +16,8 @@ from core.models import (
     DomainEvent,
     ExportFile,
     IdempotencyKey,
+    Notification,
+    NotificationPreference,
     OutboxMessage,
     PeriodicTaskRun,
 )
@@ -188,3 +190,20 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_filter = ["owner_type", "content_type"]
     search_fields = ["name", "sha256"]
     readonly_fields = [field.name for field in Attachment._meta.fields]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "kind", "text", "actor", "read_at", "emailed_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["text", "recipient__username", "key"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["recipient", "actor"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "delivery"]
+    list_filter = ["kind", "delivery"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

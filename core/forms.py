@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext, gettext_lazy
 
 from core.api_tokens import EXPIRY_DAYS
-from core.models import ApiToken
+from core.models import ApiToken, NotificationPreference
+from core.notifications import NOTIFICATION_KINDS
 from core.services import outbox_email_enqueue
 
 
@@ -83,3 +84,16 @@ class ApiTokenForm(forms.Form):
     def expires_in_days(self) -> int | None:
         value = self.cleaned_data["expires"]
         return None if value == self.NEVER else int(value)
+
+
+class NotificationPreferencesForm(forms.Form):
+    """One choice per kind of notification: in the app only, by email at once, or a digest."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in NOTIFICATION_KINDS.items():
+            self.fields[kind] = forms.ChoiceField(
+                label=label,
+                choices=NotificationPreference.Delivery.choices,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )

@@ -476,3 +476,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+from core.notification_models import NotificationPreference as NotificationPreference  # noqa: E402

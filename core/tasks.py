@@ -36,3 +36,10 @@ def sweep_export_files() -> dict:
     from core import export_services
 
     return export_services.export_files_sweep()
+
+
+@shared_task(name="core.tasks.send_notification_digests")
+def send_notification_digests() -> int:
+    from core import notification_services
+
+    return notification_services.digest_send()

@@ -453,6 +453,16 @@ MIDDLEWARE.insert(
 )
 # Used tokens (and the API's idempotency keys) are kept this long, then purged by beat.
 CRM_IDEMPOTENCY_KEY_HOURS = env_int("CRM_IDEMPOTENCY_KEY_HOURS", 24, minimum=1, maximum=24 * 90)
+# The daily email of notifications users chose to read as a digest (core.notifications).
+CELERY_BEAT_SCHEDULE["core-notification-digests"] = {
+    "task": "core.tasks.send_notification_digests",
+    "schedule": crontab(hour=7, minute=0),
+}
+# Task reminders whose time has come become notifications (customers.reminders).
+CELERY_BEAT_SCHEDULE["customers-task-reminders"] = {
+    "task": "customers.tasks.send_task_reminders",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["core-purge-idempotency-keys"] = {
     "task": "core.tasks.purge_idempotency_keys",
     "schedule": timedelta(hours=1),

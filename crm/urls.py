@@ -25,6 +25,7 @@ urlpatterns = [
     path("ops/", include("integrations.urls")),  # the admins' jobs page
     path("integrations/", include("integrations.webhook_urls")),  # webhook endpoints
     path("exports/", include("core.export_urls")),
+    path("notifications/", include("core.notification_urls")),  # the bell
     path("attachments/", include("core.attachment_urls")),  # every app's files, one download
     path("mail/", include("integrations.mail_urls")),  # mailboxes: quarantine, unfiled, compose
     path("api/v1/", include("integrations.api_urls")),  # the REST API (core/api.py)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers.models import (
+    CalendarFeed,
     Consent,
     Contact,
     Customer,
@@ -78,7 +79,7 @@ class InteractionAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "customer", "channel", "direction", "logged_by"]
     list_filter = ["channel", "direction"]
     search_fields = ["summary", "customer__name", "=message_id", "=thread"]
-    raw_id_fields = ["customer", "contact", "logged_by"]
+    raw_id_fields = ["customer", "contact", "logged_by", "attendees", "attendee_contacts"]
     list_select_related = ["customer", "logged_by"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
@@ -86,11 +87,21 @@ class InteractionAdmin(admin.ModelAdmin):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ["title", "customer", "assignee", "due_date", "done"]
-    list_filter = ["done", "due_date"]
+    list_display = ["title", "customer", "assignee", "due_date", "due_time", "reminder", "done"]
+    list_filter = ["done", "due_date", "reminder"]
     search_fields = ["title", "customer__name"]
     raw_id_fields = ["customer", "assignee", "created_by"]
     list_select_related = ["customer", "assignee"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Raising the version here resets a user's calendar link (the old one answers 404)."""
+
+    list_display = ["user", "version", "reset_at"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+    list_filter = ["reset_at"]
 
 
 @admin.register(Consent)

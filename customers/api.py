@@ -161,6 +161,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             tags=data["tags"],
             consent_channels=data["consent"],
             consent_source=_source(request, _("Entered")),
+            by=request.user,
         )
 
     @extend_schema(
@@ -195,6 +196,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             tags=data["tags"],
             consent_channels=data["consent"],
             consent_source=_source(request, _("Changed")),
+            by=request.user,
         )
 
     @extend_schema(
@@ -310,7 +312,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if not form.is_valid():
             raise exceptions.ValidationError(form_errors(form))
         interaction = interaction_log(
-            customer=customer, logged_by=request.user, **form.cleaned_data
+            customer=customer, logged_by=request.user, mentions=True, **form.cleaned_data
         )
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
 from crm.lib.params import IdField
 from crm.lib.uploads import CsvUploadForm
+from customers.choices import Reminder
 from customers.import_csv import read_upload
 from customers.models import (
     CONTACT_DETAILS,
@@ -170,13 +171,17 @@ class InteractionForm(forms.ModelForm):
 class TaskForm(forms.ModelForm):
     class Meta:
         model = Task
-        fields = ["title", "due_date", "assignee"]
-        widgets = {"due_date": DateInput()}
+        fields = ["title", "due_date", "due_time", "reminder", "assignee"]
+        widgets = {
+            "due_date": DateInput(),
+            "due_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
 
     def __init__(self, *args, assignees, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignees
         self.fields["due_date"].initial = timezone.localdate() + timedelta(days=1)
+        self.fields["reminder"].choices = [("", _("No reminder")), *Reminder.choices]
 
     def clean_due_date(self):
         due_date = self.cleaned_data["due_date"]

@@ -1,5 +1,6 @@
 """Who the customer is and everything that happened with them."""
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -14,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.lib.choice_labels import ChoiceLabels
-from customers.choices import CustomerStage
+from customers.calendar_models import CalendarFeed as CalendarFeed  # the feed's secret
+from customers.choices import DEFAULT_DUE_TIME, CustomerStage, Reminder
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()./-]{5,30}$",
@@ -49,6 +51,10 @@ class Channel(models.TextChoices):
     MAIL = "mail", _("Mail")
     FAX = "fax", _("Fax")
     IN_PERSON = "in_person", _("In person")
+
+
+MEETING = "meeting"  # an interaction with a start, an end and attendees; no consent channel
+INTERACTION_CHANNELS = [*Channel.choices, (MEETING, _("Meeting"))]
 
 
 class Tag(models.Model):
@@ -297,7 +303,9 @@ class Interaction(ChoiceLabels, models.Model):
         blank=True,
         related_name="interactions",
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.PHONE)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=INTERACTION_CHANNELS, default=Channel.PHONE
+    )
     direction = models.CharField(
         _("direction"), max_length=3, choices=Direction, default=Direction.OUTBOUND
     )
@@ -319,6 +327,18 @@ class Interaction(ChoiceLabels, models.Model):
     )
     thread = models.CharField(
         _("email thread"), max_length=998, blank=True, db_default="", default="", db_index=True
+    )
+    ends_at = models.DateTimeField(
+        _("ends"), null=True, blank=True
+    )  # a meeting's; starts: occurred_at
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="crm_meetings",
+        verbose_name=_("attendees"),
+    )
+    attendee_contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="meetings", verbose_name=_("contacts attending")
     )
 
     class Meta:
@@ -343,6 +363,10 @@ class Task(models.Model):
         related_name="crm_tasks",
     )
     due_date = models.DateField(_("due date"))
+    due_time = models.TimeField(_("due time"), null=True, blank=True)  # None: some time that day
+    reminder = models.PositiveIntegerField(_("reminder"), choices=Reminder, null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True, editable=False)  # due_at - reminder
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     done = models.BooleanField(_("done"), default=False)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -357,14 +381,26 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["assignee", "done", "due_date"]),
             models.Index(fields=["customer", "due_date"]),
+            models.Index(
+                fields=["remind_at"],
+                condition=models.Q(reminded_at__isnull=True, done=False),
+                name="task_reminder_pending",
+            ),
         ]
 
     def __str__(self):
         return self.title
 
     @property
-    def is_overdue(self) -> bool:
-        return not self.done and self.due_date < timezone.localdate()
+    def due_at(self) -> datetime:  # its time that day, or the start of the working day
+        due = datetime.combine(self.due_date, self.due_time or DEFAULT_DUE_TIME)
+        return timezone.make_aware(due)
+
+    @property
+    def is_overdue(self) -> bool:  # a task with no time: from the next day
+        if self.done or self.due_time is None:
+            return not self.done and self.due_date < timezone.localdate()
+        return self.due_at < timezone.now()
 
 
 class SavedView(models.Model):

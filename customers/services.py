@@ -1,7 +1,7 @@
 """Writes: every change to customers goes through these functions."""
 
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from itertools import islice
 from types import EllipsisType
 
@@ -32,6 +32,12 @@ from customers.models import (
     Tag,
     Task,
 )
+from customers.notices import (
+    customer_assigned_notify,
+    customers_assigned_notify,
+    interaction_mentions_notify,
+)
+from customers.reminders import task_arm_reminder, task_remind_at
 from customers.signals import customers_merged
 
 # Fields a customer form may set; owner and tags are handled on their own.
@@ -59,12 +65,14 @@ def customer_create(
     tags: Iterable[Tag] = (),
     consent_channels: Iterable[str] | None = None,
     consent_source: str = "",
+    by: User | None = None,
 ) -> Customer:
     customer = Customer(owner=owner, **{k: v for k, v in data.items() if k in CUSTOMER_FIELDS})
     customer.full_clean()
     customer.save()
     customer.tags.set(tags)
     event_record(type="customer.created", target=customer, data=_customer_keys(customer))
+    customer_assigned_notify(customer=customer, by=by)
     if consent_channels is not None:
         consent_update(customer=customer, granted_channels=consent_channels, source=consent_source)
     return customer
@@ -80,6 +88,7 @@ def customer_update(
     tags: Iterable[Tag] | None = None,
     consent_channels: Iterable[str] | None = None,
     consent_source: str = "",
+    by: User | None = None,
 ) -> Customer:
     """Apply `data` unless someone else saved the customer since `expected_version` was read."""
     locked = lock_for_update(
@@ -100,6 +109,8 @@ def customer_update(
         changed.append("tags")
     if changed:
         event_record(type="customer.updated", target=locked, data=_changed(locked, changed))
+    if "owner" in changed:
+        customer_assigned_notify(customer=locked, by=by)
     if consent_channels is not None:
         consent_update(customer=locked, granted_channels=consent_channels, source=consent_source)
     return locked
@@ -180,6 +191,7 @@ def interaction_log(
     summary: str,
     occurred_at: datetime | None = None,
     contact: Contact | None = None,
+    mentions: bool = False,  # a note a user wrote: tell the people it @mentions
 ) -> Interaction:
     interaction = Interaction(
         customer=customer,
@@ -192,16 +204,32 @@ def interaction_log(
     )
     interaction.full_clean(exclude=["logged_by"] if logged_by is None else None)
     interaction.save()
+    if mentions:
+        interaction_mentions_notify(interaction=interaction)
     return interaction
 
 
 @transaction.atomic
 def task_create(
-    *, customer: Customer, title: str, due_date: date, assignee: User, created_by: User | None
+    *,
+    customer: Customer,
+    title: str,
+    due_date: date,
+    assignee: User,
+    created_by: User | None,
+    due_time: time | None = None,
+    reminder: int | None = None,
 ) -> Task:
     task = Task(
-        customer=customer, title=title, due_date=due_date, assignee=assignee, created_by=created_by
+        customer=customer,
+        title=title,
+        due_date=due_date,
+        due_time=due_time,
+        reminder=reminder,
+        assignee=assignee,
+        created_by=created_by,
     )
+    task_arm_reminder(task)
     task.full_clean()
     task.save()
     return task
@@ -253,9 +281,12 @@ def _batches(items: Iterator[Customer], size: int) -> Iterator[list[Customer]]:
 
 
 def task_set_done(*, task: Task, done: bool) -> Task:
+    """Complete or reopen; reopening (an undo) arms a reminder not yet sent again."""
     task.done = done
     task.done_at = timezone.now() if done else None
-    task.save(update_fields=["done", "done_at"])
+    if not done and task.reminded_at is None:
+        task.remind_at = task_remind_at(task)
+    task.save(update_fields=["done", "done_at", "remind_at"])
     return task
 
 
@@ -335,6 +366,8 @@ def customers_bulk_update(
             customer.save()
         changed += 1
         event_record(type="customer.updated", target=customer, data=_changed(customer, [field]))
+    if action == BulkAction.ASSIGN_OWNER and isinstance(value, User):
+        customers_assigned_notify(owner=value, count=changed, by=by)
     return changed
 
 

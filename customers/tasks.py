@@ -61,3 +61,10 @@ def sweep_imports() -> int:
     )
 
     return customer_imports_requeue_stalled() + customer_imports_purge_stale()
+
+
+@shared_task(name="customers.tasks.send_task_reminders")
+def send_task_reminders() -> int:
+    from customers import reminders
+
+    return reminders.task_reminders_send()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import activity, bulk, customers, privacy, search, transfer
+from customers.views import activity, bulk, customers, planner, privacy, search, transfer
 
 app_name = "customers"
 
@@ -20,8 +20,11 @@ urlpatterns = [
     path("views/", bulk.saved_view_create, name="saved-view-create"),
     path("views/<int:pk>/delete/", bulk.saved_view_delete, name="saved-view-delete"),
     path("search/", search.global_search, name="search"),
-    path("tasks/", activity.my_tasks, name="my-tasks"),
-    path("tasks/<int:pk>/toggle/", activity.task_toggle_view, name="task-toggle"),
+    path("tasks/", planner.my_tasks, name="my-tasks"),
+    path("tasks/<int:pk>/toggle/", planner.task_toggle_view, name="task-toggle"),
+    path("tasks/<int:pk>/snooze/", planner.task_snooze_view, name="task-snooze"),
+    path("calendar/", planner.calendar_page, name="calendar"),
+    path("calendar/<str:token>.ics", planner.calendar_feed, name="calendar-feed"),
     path("tasks/badge/", activity.task_badge, name="task-badge"),
     path("tasks/panel/", activity.home_tasks_panel, name="home-tasks-panel"),
     path("panel/", customers.home_customers_panel, name="home-customers-panel"),
@@ -34,6 +37,7 @@ urlpatterns = [
     path("<int:pk>/data/", privacy.customer_data_view, name="customer-data"),
     path("<int:pk>/interactions/", activity.interaction_create_view, name="interaction-create"),
     path("<int:pk>/tasks/", activity.task_create_view, name="task-create"),
+    path("<int:pk>/meetings/new/", planner.meeting_create_view, name="meeting-create"),
     path("<int:pk>/contacts/new/", activity.contact_create_view, name="contact-create"),
     path(
         "<int:pk>/contacts/<int:contact_pk>/edit/",

@@ -21,6 +21,7 @@ from customers.models import Contact, Customer, Task
 from customers.services import customer_mark_buying
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
 from sales.money import fits, totals
+from sales.notices import deal_assigned_notify, deal_closed_notify
 from sales.selectors import accepted_quote
 from sales.signals import order_placed
 
@@ -62,6 +63,7 @@ def deal_create(
     DealStageChange.objects.create(
         deal=deal, from_stage=None, to_stage=stage, changed_by=created_by
     )
+    deal_assigned_notify(deal=deal, by=created_by)
     return deal
 
 
@@ -118,6 +120,8 @@ def deal_move(
         deal=deal, from_stage=previous, to_stage=stage, changed_by=moved_by
     )
     _record_move(deal, previous, was_open)
+    if was_open and deal.status != Deal.Status.OPEN:
+        deal_closed_notify(deal=deal, by=moved_by)
     return deal
 
 
@@ -469,10 +473,8 @@ def deal_update(
         raise DealRuleError(_("That stage belongs to another pipeline."))
     if stage.pk != previous.pk and (stage.is_closed or deal.status != Deal.Status.OPEN):
         raise DealRuleError(_("Use the Win and Lose actions to close or reopen a deal."))
-    deal.title = title
-    deal.amount = amount
-    deal.expected_close_date = expected_close_date
-    deal.owner = owner
+    deal.title, deal.amount, deal.expected_close_date = title, amount, expected_close_date
+    owner_changed, deal.owner = owner.pk != deal.owner_id, owner
     deal.contact = contact
     if next_step is not ...:
         deal.next_step = next_step
@@ -487,4 +489,6 @@ def deal_update(
         DealStageChange.objects.create(
             deal=deal, from_stage=previous, to_stage=stage, changed_by=updated_by
         )
+    if owner_changed:
+        deal_assigned_notify(deal=deal, by=updated_by)
     return deal

@@ -15,6 +15,7 @@ from service.models import (
     SLAPolicy,
     Ticket,
 )
+from service.notices import sla_at_risk_notify
 from service.selectors import escalation_digests
 from service.services import apply_due_times, holidays
 
@@ -140,6 +141,7 @@ def escalate_tickets(*, now: datetime | None = None) -> dict:
         breached = {tid for _id, tid, level in inserted if level == Escalation.Level.BREACHED}
         raised = _raise_priorities(breached) if breached else 0
         notified, sent = _notify([row[0] for row in inserted]) if inserted else (0, 0)
+        sla_at_risk_notify([row[0] for row in inserted if row[2] == _RISK])
     return {
         "at_risk": sum(1 for row in inserted if row[2] == Escalation.Level.AT_RISK),
         "breached": sum(1 for row in inserted if row[2] == Escalation.Level.BREACHED),

@@ -31,6 +31,7 @@ from service.models import (
     Ticket,
     TicketMessage,
 )
+from service.notices import customer_reply_notify, note_mentions_notify
 
 DEFAULT_TEAM = "Support"
 
@@ -286,7 +287,9 @@ def ticket_reply(
     )
     message.full_clean()
     message.save()
-    if not internal:
+    if internal:
+        note_mentions_notify(message=message, author=author)
+    else:
         changed = []
         if locked.first_responded_at is None:
             locked.first_responded_at = now
@@ -340,6 +343,7 @@ def ticket_customer_reply(
         locked.version += 1
         locked.save()
     event_record(type="ticket.customer_replied", target=locked, data=_message_keys(message))
+    customer_reply_notify(message=message)
     return message
 
 

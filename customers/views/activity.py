@@ -3,19 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.lib.http import safe_next_url
 from customers.forms import ContactForm, InteractionForm, TaskForm
-from customers.models import Task
 from customers.selectors import (
     assignable_users,
-    can_change_task,
     can_edit_contact_details,
     can_work_customer,
     customer_timeline,
@@ -28,7 +24,6 @@ from customers.services import (
     contact_save,
     interaction_log,
     task_create,
-    task_set_done,
 )
 
 
@@ -67,7 +62,7 @@ def interaction_create_view(request, pk):
     form = InteractionForm(request.POST, customer=customer)
     if not form.is_valid():
         return _activity_response(request, customer, interaction_form=form, status=422)
-    interaction_log(customer=customer, logged_by=request.user, **form.cleaned_data)
+    interaction_log(customer=customer, logged_by=request.user, mentions=True, **form.cleaned_data)
     messages.success(request, _("Interaction logged."))
     return _activity_response(request, customer)
 
@@ -83,28 +78,6 @@ def task_create_view(request, pk):
     response = _activity_response(request, customer)
     response["HX-Trigger"] = "tasksChanged"  # refreshes the task badge in the navigation
     return response
-
-
-@require_POST
-def task_toggle_view(request, pk):
-    task = get_object_or_404(Task.objects.select_related("customer"), pk=pk)
-    if not can_change_task(request.user, task):
-        raise PermissionDenied
-    task_set_done(task=task, done=request.POST.get("done") == "1")
-    if task.done:
-        messages.success(request, _("Task “%(title)s” done.") % {"title": task.title})
-    return redirect(safe_next_url(request, fallback=task.customer.get_absolute_url()))
-
-
-@permission_required("customers.view_task", raise_exception=True)
-def my_tasks(request):
-    show = request.GET.get("show", "open")
-    tasks = tasks_for(request.user)
-    if show != "all":
-        tasks = tasks.filter(done=False)
-    page = Paginator(tasks, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "show": show, "today": timezone.localdate()}
-    return render(request, "customers/my_tasks.html", context)
 
 
 def _contact_editable_customer(request, pk, permission):

@@ -114,6 +114,7 @@ def customer_create_view(request):
             tags=data["tags"],
             consent_channels=data["consent"],
             consent_source=_("Entered by %(user)s") % {"user": request.user.get_username()},
+            by=request.user,
         )
         messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
         return redirect(customer)
@@ -164,6 +165,7 @@ def _save_customer_form(
             tags=data["tags"],
             consent_channels=data["consent"],
             consent_source=_("Changed by %(user)s") % {"user": request.user.get_username()},
+            by=request.user,
         )
     else:
         customer_update(customer=customer, expected_version=expected, data=data)

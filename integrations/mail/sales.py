@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from core.attachments import attachment_add
 from core.models import OutboxMessage
+from core.notifications import notify
 from customers.email_log import (
     AddressMatch,
     customers_with_addresses,
@@ -70,6 +72,8 @@ def handle(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
             owner=reading.rep,
         )
     interactions = log_on_customers(inbound, parsed, reading, matches)
+    if reading.direction == Interaction.Direction.INBOUND and reading.rep is not None:
+        _tell_rep(reading.rep, parsed, interactions[0])
     return Outcome(
         InboundEmail.Status.PROCESSED,
         f"logged on {len(interactions)} customer(s)",
@@ -172,6 +176,22 @@ def log_on_customers(
             )
         interactions.append(interaction)
     return interactions
+
+
+def _tell_rep(rep: User, parsed: ParsedEmail, interaction: Interaction) -> None:
+    """A customer's email reached the rep through the drop-box: a notification, once."""
+    notify(
+        recipient=rep,
+        kind="reply",
+        text=_("Email from %(sender)s (%(customer)s): %(subject)s")
+        % {
+            "sender": parsed.from_address,
+            "customer": interaction.customer.name,
+            "subject": parsed.subject or "-",
+        },
+        url=interaction.customer.get_absolute_url(),
+        key=f"email-reply:{interaction.pk}",
+    )
 
 
 def _oversized_note(parsed: ParsedEmail) -> str:

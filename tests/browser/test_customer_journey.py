@@ -103,9 +103,12 @@ def test_rep_creates_customer_logs_call_and_follow_up_then_completes_it(page, lo
     )
 
     item.get_by_role("button", name="Done").click()
-    expect(page.locator("main")).to_contain_text("Task “发送报价单 / send the quote” done.")
-    expect(page.locator("#task-list")).to_contain_text("No open tasks.")
+    # The row offers "Undo" for a few seconds, then leaves the list (no page load).
+    expect(item.get_by_role("button", name="Undo")).to_be_visible()
     expect(my_tasks_link.locator(".badge")).to_have_count(0)
+    expect(item).to_have_count(0, timeout=10_000)
+    page.reload()
+    expect(page.locator("#task-list")).to_contain_text("No open tasks.")
     task.refresh_from_db()
     assert task.done
 

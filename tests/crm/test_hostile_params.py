@@ -30,6 +30,8 @@ from core.api_tokens import api_token_create
 from core.attachments import attachment_add
 from core.events import TEST_EVENT, event_record
 from core.models import ExportFile
+from core.notifications import notify
+from customers.calendar import feed_url
 from customers.import_services import customer_import_create
 from customers.models import SavedView
 from integrations.mail.ingest import ingest_raw
@@ -138,6 +140,16 @@ PAGES = {
     "customers:my-tasks": {},
     "customers:task-toggle": {"pk": "task"},
     "customers:task-badge": {},
+    "customers:task-snooze": {"pk": "task"},
+    "customers:calendar": {},
+    "customers:calendar-feed": {"token": "calendar_token"},
+    "customers:meeting-create": {"pk": "customer"},
+    "notifications:list": {},
+    "notifications:badge": {},
+    "notifications:read-all": {},
+    "notifications:open": {"pk": "notification"},
+    "notifications:read": {"pk": "notification"},
+    "notifications:preferences": {},
     "customers:home-tasks-panel": {},
     "customers:home-customers-panel": {},
     "customers:customer-detail": {"pk": "customer"},
@@ -444,11 +456,13 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             row_count=1,
         ),
     }
+    objects["notification"] = notify(recipient=rep, kind="assigned", text="Hi", url="/")
     objects["attachment"] = attachment_add(owner=deal, content=b"%PDF-1.4\n", name="q.pdf")
     kwargs = {key: value.pk for key, value in objects.items()}
     kwargs |= {
         "attachment_owner_label": "sales.deal",
         "translation_language": "zh-hans",
+        "calendar_token": feed_url(rep).rsplit("/", 1)[1].removesuffix(".ics"),
         "follow_token": follow_token(ticket),
         "csat_token": csat_token(ticket),
         "unsubscribe_token": unsubscribe_token(customer_id=customer.pk, channel="email"),
