@@ -49,6 +49,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
         "source",
         "is_key_account",
         "preferred_channel",
+        "language",
         "tags",
         "owner",
     ]

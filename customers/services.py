@@ -46,6 +46,7 @@ CUSTOMER_FIELDS = [
     "stage",
     "is_key_account",
     "preferred_channel",
+    "language",
     "external_id",
     "notes",
 ]

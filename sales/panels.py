@@ -41,3 +41,13 @@ def register_sales_panels() -> None:
             order=30,
         ),
     )
+    register_panel(
+        HOME_PAGE,
+        Panel(
+            title=_("Team"),
+            url_name="sales:home-team-panel",
+            permission="sales.view_any_deal",  # managers: the whole team's deals
+            order=0,
+            wide=True,
+        ),
+    )

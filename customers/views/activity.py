@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.lib.http import safe_next_url
-from customers.forms import ContactForm, InteractionForm, TaskForm
+from crm.lib.http import querystring_without, safe_next_url
+from customers.forms import ContactForm, InteractionForm, TaskForm, TaskListForm
 from customers.models import Task
 from customers.selectors import (
     assignable_users,
@@ -98,12 +98,26 @@ def task_toggle_view(request, pk):
 
 @permission_required("customers.view_task", raise_exception=True)
 def my_tasks(request):
+    """The user's tasks; a manager may look at someone else's (?assignee=, from the team
+    view), and at the overdue ones only (?overdue=true)."""
     show = request.GET.get("show", "open")
-    tasks = tasks_for(request.user)
-    if show != "all":
+    task_filter = TaskListForm(request.GET, assignees=assignable_users(request.user))
+    options = task_filter.cleaned_data if task_filter.is_valid() else {}
+    assignee = options.get("assignee") or request.user
+    tasks = tasks_for(assignee)
+    if show != "all" or options.get("overdue"):
         tasks = tasks.filter(done=False)
+    if options.get("overdue"):
+        tasks = tasks.filter(due_date__lt=timezone.localdate())
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "show": show, "today": timezone.localdate()}
+    context = {
+        "page": page,
+        "show": show,
+        "today": timezone.localdate(),
+        "assignee": assignee if assignee != request.user else None,
+        "overdue": bool(options.get("overdue")),
+        "query": querystring_without(request.GET, "page"),
+    }
     return render(request, "customers/my_tasks.html", context)
 
 

@@ -39,6 +39,7 @@ from sales.selectors import (
     with_stale_flag,
 )
 from sales.services import DealRuleError, deal_create, deal_lose, deal_update, deal_win
+from sales.team_forms import deal_work_forms
 
 PAGE_SIZE = 25
 
@@ -88,8 +89,13 @@ def _changeable_deal(request, pk) -> Deal:
 
 def deal_detail(request, pk):
     deal = _visible_deal(request, pk)
+    return render(request, "sales/deal_detail.html", deal_page_context(request, deal))
+
+
+def deal_page_context(request, deal: Deal, **forms: Any) -> dict[str, Any]:
+    """The deal page's context; `forms` replace the next-step and activity forms (with errors)."""
     can_change = can_change_deal(request.user, deal)
-    context = {
+    return {
         "deal": deal,
         "timeline": deal_timeline(deal),
         "stale": is_stale(deal),
@@ -98,8 +104,8 @@ def deal_detail(request, pk):
         "lose_form": LoseForm(initial={"version": deal.version}) if can_change else None,
         "today": timezone.localdate(),
         "attachments": attachment_panel(request.user, deal),
+        **(deal_work_forms(deal, **forms) if can_change else {}),
     }
-    return render(request, "sales/deal_detail.html", context)
 
 
 def _stale_days() -> int:
