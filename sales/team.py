@@ -103,19 +103,16 @@ def team_view(deals: QuerySet[Deal], *, month: date, today: date | None = None) 
         if owner_id in rows:
             rows[owner_id].quota = amount
     day = min(today, _add_months(month, 1) - timedelta(days=1))
-    won, weighted = _money_by_rep(deals, month)
-    for owner_id, converted in sums_in_reporting(won, day).items():
+    for (kind, owner_id), converted in sums_in_reporting(_money_by_rep(deals, month), day).items():
         if owner_id in rows:
-            rows[owner_id].won = converted
-    for owner_id, converted in sums_in_reporting(weighted, day).items():
-        if owner_id in rows:
-            rows[owner_id].weighted_open = converted
+            setattr(rows[owner_id], kind, converted)
     _add_counts(rows, deals, today=today, week_start=week_start)
     return TeamView(month, week_start, reporting_currency(), list(rows.values()))
 
 
-def _money_by_rep(deals: QuerySet[Deal], month: date):
-    """Per rep and currency: the won amount, and the open amount × probability."""
+def _money_by_rep(deals: QuerySet[Deal], month: date) -> dict[tuple[str, int], dict[str, Decimal]]:
+    """Per ("won" or "weighted_open", rep) and currency: the won amount, and the open
+    amount × probability."""
     start, end = month_bounds(month)
     won_rows = (
         deals.filter(status=Deal.Status.WON, closed_at__gte=start, closed_at__lt=end)
@@ -133,13 +130,10 @@ def _money_by_rep(deals: QuerySet[Deal], month: date):
         .annotate(total=Sum(F("amount") * F("probability") / 100, output_field=MONEY))
         .order_by()
     )
-    return _per_rep(won_rows), _per_rep(open_rows)
-
-
-def _per_rep(rows) -> dict[int, dict[str, Decimal]]:
-    grouped: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for row in rows:
-        grouped[row["owner_id"]][row["currency"]] = Decimal(row["total"])
+    grouped: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(dict)
+    for kind, rows in (("won", won_rows), ("weighted_open", open_rows)):
+        for row in rows:
+            grouped[kind, row["owner_id"]][row["currency"]] = Decimal(row["total"])
     return grouped
 
 
