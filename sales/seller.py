@@ -45,7 +45,7 @@ def _logo_data_uri(details: CompanyDetails) -> str:
     if not details.logo:
         return ""
     try:
-        with details.logo.open("rb") as logo:
+        with details.logo.storage.open(details.logo.name, "rb") as logo:
             content = logo.read(LOGO_MAX_BYTES + 1)
     except OSError:
         return ""

@@ -65,9 +65,16 @@ def validate_logo(upload) -> None:
     """A logo is a PNG, JPEG, GIF or WebP image (by its bytes, not its name) up to 512 KB."""
     if upload.size > LOGO_MAX_BYTES:
         raise ValidationError(_("The logo may be at most 512 KB."))
-    upload.seek(0)
-    head = upload.read(SNIFF_BYTES)
-    upload.seek(0)
+    was_closed = upload.closed  # a stored logo: open it here, and close it again
+    if was_closed:
+        upload.open("rb")
+    try:
+        upload.seek(0)
+        head = upload.read(SNIFF_BYTES)
+        upload.seek(0)
+    finally:
+        if was_closed:
+            upload.close()
     if sniff_content_type(head) not in LOGO_TYPES:
         raise ValidationError(_("Upload a PNG, JPEG, GIF or WebP image."))
 
@@ -80,7 +87,7 @@ class CompanyDetails(models.Model):
     tax_id = models.CharField(_("tax id"), max_length=50, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
-    website = models.URLField(_("website"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
     logo = models.FileField(_("logo"), upload_to="company/", blank=True, validators=[validate_logo])
 
     class Meta:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import NOT_A_USER_EDIT, lock_for_update, save_new_version
 from customers.models import Contact, Interaction, Task
@@ -43,7 +44,9 @@ def deal_set_next_step(*, deal: Deal, title: str, due_date: date, set_by: User) 
         customer=deal.customer, title=title, due_date=due_date, assignee=deal.owner,
         created_by=set_by,
     )  # fmt: skip
-    locked = lock_for_update(deal, expected_version=NOT_A_USER_EDIT)
+    locked = lock_for_update(
+        deal, expected_version=NOT_A_USER_EDIT, conflict_message=_("The deal changed meanwhile.")
+    )
     locked.next_step = task
     locked.last_activity_at = timezone.now()
     save_new_version(locked)

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('tax_id', models.CharField(blank=True, max_length=50, verbose_name='tax id')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
                 ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
+                ('website', models.CharField(blank=True, max_length=200, verbose_name='website')),
                 ('logo', models.FileField(blank=True, upload_to='company/', validators=[sales.team_models.validate_logo], verbose_name='logo')),
             ],
             options={
