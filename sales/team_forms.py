@@ -92,5 +92,9 @@ def deal_work_forms(deal, next_step_form=None, activity_form=None) -> dict[str, 
     """The deal page's two quick forms: set the next step, log an activity."""
     return {
         "next_step_form": next_step_form or NextStepForm(),
-        "activity_form": activity_form or InteractionForm(customer=deal.customer),
+        "activity_form": activity_form
+        or InteractionForm(
+            customer=deal.customer,
+            initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)},
+        ),
     }

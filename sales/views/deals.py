@@ -270,6 +270,13 @@ def customer_deals_context(request: HttpRequest, customer: Customer) -> dict[str
 
 @permission_required("sales.view_deal", raise_exception=True)
 def home_pipeline_panel(request):
+    return render(request, HOME_PIPELINE_PANEL, home_pipeline_context(request, None))
+
+
+HOME_PIPELINE_PANEL = "sales/partials/home_pipeline_panel.html"
+
+
+def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
     """The home page's panel: the user's own open deals per stage, with the weighted sum."""
     money = DecimalField(max_digits=20, decimal_places=2)
     rows = (
@@ -289,4 +296,4 @@ def home_pipeline_panel(request):
         "weighted": sum((row["weighted"] for row in rows), start=0),
         "stale_count": Deal.objects.filter(stale_deal_condition(), owner=request.user).count(),
     }
-    return render(request, "sales/partials/home_pipeline_panel.html", context)
+    return context

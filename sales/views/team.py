@@ -1,6 +1,8 @@
 """The manager's team view (a home panel), the quota page, and the deal page's quick
 actions: set the next step, log an activity."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
@@ -32,16 +34,19 @@ DEAL_WORK = "sales/partials/deal_work.html"
 
 @permission_required("sales.view_any_deal", raise_exception=True)
 def team_panel(request: HttpRequest) -> HttpResponse:
+    return render(request, TEAM_PANEL, team_context(request, None))
+
+
+def team_context(request: HttpRequest, _page_object=None) -> dict[str, Any]:
     """The manager's home: per rep, the month's forecast against quota and this week's work."""
     month = MonthForm(request.GET).chosen_month()
     team = team_view(deals_visible_to(request.user), month=month)
-    context = {
+    return {
         "team": team,
         "chart": team_chart(team),
         "can_set_quotas": request.user.has_perm("sales.change_quota"),
         "month_param": f"{month:%Y-%m}",
     }
-    return render(request, TEAM_PANEL, context)
 
 
 @permission_required("sales.change_quota", raise_exception=True)
