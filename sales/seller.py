@@ -42,7 +42,7 @@ def current_seller() -> Seller:
 def _logo_data_uri(details: CompanyDetails) -> str:
     """The logo, read through the storage API, as a data: URI; empty when missing or not an
     image we accept (a file replaced behind the admin's back is not shown)."""
-    if not details.logo:
+    if not details.logo or not details.logo.name:
         return ""
     try:
         with details.logo.storage.open(details.logo.name, "rb") as logo:

@@ -88,7 +88,7 @@ class NextStepForm(forms.Form):
         return due_date
 
 
-def deal_work_forms(deal, next_step_form=None, activity_form=None) -> dict[str, forms.Form]:
+def deal_work_forms(deal, next_step_form=None, activity_form=None) -> dict[str, forms.BaseForm]:
     """The deal page's two quick forms: set the next step, log an activity."""
     return {
         "next_step_form": next_step_form or NextStepForm(),

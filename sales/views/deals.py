@@ -279,7 +279,7 @@ HOME_PIPELINE_PANEL = "sales/partials/home_pipeline_panel.html"
 def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
     """The home page's panel: the user's own open deals per stage, with the weighted sum."""
     money = DecimalField(max_digits=20, decimal_places=2)
-    rows = (
+    rows = list(
         Deal.objects.filter(owner=request.user, status=Deal.Status.OPEN)
         .values("stage__name", "stage__order", "stage_id")
         .annotate(
@@ -289,7 +289,6 @@ def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
         )
         .order_by("stage__order", "stage_id")
     )
-    rows = list(rows)
     context = {
         "rows": rows,
         "total": sum((row["total"] for row in rows), start=0),
