@@ -18,7 +18,9 @@ class MonthForm(forms.Form):
 
     month = forms.DateField(
         label=_("Month"), required=False, input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        widget=forms.DateInput(
+            attrs={"type": "month", "class": "form-control form-control-sm"}, format="%Y-%m"
+        ),
     )  # fmt: skip
 
     def clean_month(self):
