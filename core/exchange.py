@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 
 from core.models import ExchangeRate
 
 CENT = Decimal("0.01")
+K = TypeVar("K")
 
 
 def reporting_currency() -> str:
@@ -57,7 +59,16 @@ class Converted:
 
 def sum_in_reporting(amounts: Mapping[str, Decimal], day: date) -> Converted:
     """Add per-currency sums in the reporting currency at `day`'s rates."""
-    rates = rates_on(amounts, day)
+    return _converted(amounts, rates_on(amounts, day))
+
+
+def sums_in_reporting(groups: Mapping[K, Mapping[str, Decimal]], day: date) -> dict[K, Converted]:
+    """`sum_in_reporting` for many groups (one per rep, say), looking each rate up once."""
+    rates = rates_on({currency for amounts in groups.values() for currency in amounts}, day)
+    return {key: _converted(amounts, rates) for key, amounts in groups.items()}
+
+
+def _converted(amounts: Mapping[str, Decimal], rates: Mapping[str, Decimal]) -> Converted:
     result = Converted()
     for currency, amount in amounts.items():
         if currency in rates:

@@ -79,6 +79,11 @@ _SALES_ALL = [
     "sales.import_orders",
     "sales.add_product",
     "sales.change_product",
+    # Quotas per rep and month (the team view), set by managers.
+    "sales.view_quota",
+    "sales.add_quota",
+    "sales.change_quota",
+    "sales.delete_quota",
 ]
 
 _TICKET_READ = [

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 
-from crm.lib.panels import HOME_PAGE, panels_for
+from crm.lib.panels import HOME_PAGE, panels_in_page
 from crm.lib.readiness import FAIL, readiness
 from crm.roles import ROLE_LABELS
 
@@ -15,9 +15,10 @@ def home(request):
     roles = [str(ROLE_LABELS.get(g.name, g.name)) for g in request.user.groups.all()]
     if request.user.is_superuser and not roles:
         roles = [str(ROLE_LABELS["Admin"])]
-    return render(
-        request, "home.html", {"roles": roles, "panels": panels_for(HOME_PAGE, request.user)}
-    )
+    # Panels render inside this request: one round trip, one session and user lookup,
+    # instead of a request per panel (the manager's first load was 0.9 s, issue 16).
+    panels = panels_in_page(HOME_PAGE, request, None)
+    return render(request, "home.html", {"roles": roles, "panels": panels})
 
 
 @login_not_required

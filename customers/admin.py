@@ -50,6 +50,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
         "source",
         "is_key_account",
         "preferred_channel",
+        "language",
         "tags",
         "owner",
     ]

@@ -13,6 +13,8 @@ class CustomersConfig(AppConfig):
         from crm.lib.panels import HOME_PAGE, Panel, register_panel
         from customers.attachment_rules import register_customer_attachments
         from customers.exports import register_customer_export
+        from customers.views.activity import HOME_TASKS_PANEL, home_tasks_context
+        from customers.views.customers import HOME_CUSTOMERS_PANEL, home_customers_context
 
         register_customer_export()
         register_customer_attachments()
@@ -26,6 +28,8 @@ class CustomersConfig(AppConfig):
                 # their queue instead (service's home panel).
                 permission="customers.add_customer",
                 order=20,
+                template=HOME_CUSTOMERS_PANEL,
+                context=home_customers_context,  # six customers by the owner index
             ),
         )
         register_panel(
@@ -35,5 +39,7 @@ class CustomersConfig(AppConfig):
                 url_name="customers:home-tasks-panel",
                 permission="customers.view_task",
                 order=10,
+                template=HOME_TASKS_PANEL,
+                context=home_tasks_context,  # eight open tasks
             ),
         )

@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
-from crm.lib.params import IdField
+from crm.lib.params import BoundedModelChoiceField, IdField
 from crm.lib.uploads import CsvUploadForm
 from customers.choices import Reminder
 from customers.import_csv import read_upload
@@ -104,7 +104,7 @@ class CustomerForm(DuplicateCheckMixin, forms.ModelForm):
         self.fields["owner"].queryset = owners
         self.fields["tags"].queryset = Tag.objects.all()
         self.fields["tags"].required = False
-        set_blank_label(self, ["company_size", "preferred_channel"], _("Not set"))
+        set_blank_label(self, ["company_size", "preferred_channel", "language"], _("Not set"))
         self.fields["owner"].empty_label = _("Nobody")
         self.add_duplicate_check()
         if self.instance.pk:
@@ -188,6 +188,17 @@ class TaskForm(forms.ModelForm):
         if due_date.year < 2000 or due_date.year > 2100:
             raise forms.ValidationError(_("Enter a due date between 2000 and 2100."))
         return due_date
+
+
+class TaskListForm(forms.Form):
+    """The task list's options: whose tasks (users the viewer may assign to), overdue only."""
+
+    assignee = BoundedModelChoiceField(queryset=None, required=False)
+    overdue = forms.BooleanField(required=False)
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
 
 
 class ContactForm(forms.ModelForm):

@@ -145,6 +145,12 @@ class Customer(ChoiceLabels, models.Model):
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=10, choices=Channel, blank=True
     )
+    # Documents for the customer (a printed quote) are in this language when it is set.
+    # db_default: bulk loads (COPY of customers without this column) leave it empty.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="",
+        db_default="", help_text=_("Quotes are printed in this language."),
+    )  # fmt: skip
     external_id = models.CharField(
         _("external id"),
         max_length=100,

@@ -52,6 +52,7 @@ CUSTOMER_FIELDS = [
     "stage",
     "is_key_account",
     "preferred_channel",
+    "language",
     "external_id",
     "notes",
 ]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from sales.models import (
+    CompanyDetails,
     CustomerOrderStats,
     Deal,
     DealStageChange,
@@ -9,6 +10,7 @@ from sales.models import (
     OrderLine,
     Pipeline,
     Product,
+    Quota,
     Quote,
     QuoteLine,
     Stage,
@@ -137,3 +139,25 @@ class CustomerOrderStatsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    list_display = ["owner", "month", "amount", "currency", "updated_at"]
+    list_filter = ["month", "owner"]
+    search_fields = ["owner__username", "owner__first_name", "owner__last_name"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner", "updated_by"]
+    date_hierarchy = "month"
+
+
+@admin.register(CompanyDetails)
+class CompanyDetailsAdmin(admin.ModelAdmin):
+    """One record: the seller printed on quotes."""
+
+    list_display = ["name", "tax_id", "email", "phone"]
+    search_fields = ["name", "tax_id"]
+    list_filter: list[str] = []
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not CompanyDetails.objects.exists()

@@ -1,18 +1,19 @@
 """The deal list's filters, sort orders and search."""
 
 import re
-from datetime import date
+from datetime import date, datetime, time
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.params import BoundedModelChoiceFilter
 from customers.filters import StableOrderingFilter
 from sales.models import Deal, Stage
-from sales.selectors import deal_owners
+from sales.selectors import deal_owners, stale_deal_condition
 
 _MONTH = re.compile(r"^([12]\d{3})-(0[1-9]|1[0-2])$")
 _MAX_AMOUNT = 10**12  # the largest amount a deal can hold (14 digits, 2 decimals)
@@ -39,6 +40,17 @@ class DealFilter(django_filters.FilterSet):
         method="filter_close_month",
         validators=[RegexValidator(_MONTH, _("Enter a month as YYYY-MM."))],
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+    )
+    closed_month = django_filters.CharFilter(
+        label=_("Closed in month"),
+        method="filter_closed_month",
+        validators=[RegexValidator(_MONTH, _("Enter a month as YYYY-MM."))],
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+    )
+    stale = django_filters.BooleanFilter(
+        label=_("Only stale deals"),
+        method="filter_stale",
+        widget=forms.CheckboxInput(attrs={"value": "true"}),
     )
     amount_min = django_filters.NumberFilter(
         label=_("Amount from"),
@@ -87,6 +99,8 @@ class DealFilter(django_filters.FilterSet):
             "stage",
             "owner",
             "close_month",
+            "closed_month",
+            "stale",
             "amount_min",
             "amount_max",
         ]
@@ -108,10 +122,31 @@ class DealFilter(django_filters.FilterSet):
         return queryset.filter(owner=self.request.user) if value else queryset
 
     def filter_close_month(self, queryset, name, value):
-        match = _MONTH.match(value or "")
-        if not match:
+        bounds = _month_bounds(value)
+        if bounds is None:
             return queryset
-        year, month = int(match[1]), int(match[2])
-        start = date(year, month, 1)
-        end = date(year + month // 12, month % 12 + 1, 1)
-        return queryset.filter(expected_close_date__gte=start, expected_close_date__lt=end)
+        return queryset.filter(
+            expected_close_date__gte=bounds[0], expected_close_date__lt=bounds[1]
+        )
+
+    def filter_closed_month(self, queryset, name, value):
+        """Deals closed (won or lost) in the month, in the local time zone: the team view's
+        "won" bars."""
+        bounds = _month_bounds(value)
+        if bounds is None:
+            return queryset
+        tz = timezone.get_current_timezone()
+        start, end = (datetime.combine(day, time.min, tzinfo=tz) for day in bounds)
+        return queryset.filter(closed_at__gte=start, closed_at__lt=end)
+
+    def filter_stale(self, queryset, name, value):
+        return queryset.filter(stale_deal_condition()) if value else queryset
+
+
+def _month_bounds(value: str | None) -> tuple[date, date] | None:
+    """The first day of a YYYY-MM month and of the next one."""
+    match = _MONTH.match(value or "")
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)

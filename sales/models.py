@@ -495,5 +495,6 @@ class OrderImport(models.Model):
         return reverse("sales:order-import-preview", args=[self.pk])
 
 
-# Kept by database triggers (sales.order_stats): defined there, registered with the app here.
+# Defined in their own modules (order statistics kept by triggers, quotas, the seller).
 from sales.order_stats import CustomerOrderStats  # noqa: E402, F401
+from sales.team_models import CompanyDetails, Quota  # noqa: E402, F401

@@ -6,8 +6,14 @@ from crm.lib.panels import CUSTOMER_PAGE, HOME_PAGE, Panel, register_panel  # no
 
 
 def register_sales_panels() -> None:
-    from sales.views.deals import CUSTOMER_DEALS_PANEL, customer_deals_context
+    from sales.views.deals import (
+        CUSTOMER_DEALS_PANEL,
+        HOME_PIPELINE_PANEL,
+        customer_deals_context,
+        home_pipeline_context,
+    )
     from sales.views.orders import CUSTOMER_ORDERS_PANEL, customer_orders_context
+    from sales.views.team import TEAM_PANEL, team_context
 
     register_panel(
         CUSTOMER_PAGE,
@@ -39,5 +45,19 @@ def register_sales_panels() -> None:
             url_name="sales:home-pipeline-panel",
             permission="sales.view_deal",
             order=30,
+            template=HOME_PIPELINE_PANEL,
+            context=home_pipeline_context,  # one grouped query and a count
+        ),
+    )
+    register_panel(
+        HOME_PAGE,
+        Panel(
+            title=_("Team"),
+            url_name="sales:home-team-panel",
+            permission="sales.view_any_deal",  # managers: the whole team's deals
+            order=0,
+            wide=True,
+            template=TEAM_PANEL,
+            context=team_context,  # a fixed number of grouped queries (sales.team)
         ),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales.views import board, deals, forecast, imports, orders, quotes
+from sales.views import board, deals, forecast, imports, orders, quotes, team
 
 app_name = "sales"
 
@@ -18,6 +18,11 @@ urlpatterns: list = [
     path("board/", board.board, name="board"),
     path("customers/<int:pk>/deals/", deals.customer_deals_panel, name="customer-deals-panel"),
     path("panels/pipeline/", deals.home_pipeline_panel, name="home-pipeline-panel"),
+    # The manager's team view, quotas, the deal page's quick actions (sales/views/team.py)
+    path("panels/team/", team.team_panel, name="home-team-panel"),
+    path("quotas/", team.quota_view, name="quotas"),
+    path("deals/<int:pk>/next-step/", team.deal_next_step_view, name="deal-next-step"),
+    path("deals/<int:pk>/activity/", team.deal_activity_view, name="deal-activity"),
     # Quotes and orders (sales/views/quotes.py, sales/views/orders.py)
     path("deals/<int:deal_pk>/quotes/new/", quotes.quote_create_view, name="quote-create"),
     path("quotes/<int:pk>/", quotes.quote_detail, name="quote-detail"),

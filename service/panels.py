@@ -6,6 +6,7 @@ from crm.lib.panels import CUSTOMER_PAGE, HOME_PAGE, Panel, register_panel
 
 
 def register_service_panels() -> None:
+    from service.views.agent import HOME_QUEUE_PANEL, home_queue_context
     from service.views.tickets import CUSTOMER_TICKETS_PANEL, customer_tickets_context
 
     register_panel(
@@ -27,5 +28,7 @@ def register_service_panels() -> None:
             url_name="service:home-queue-panel",
             permission="service.work_ticket",
             order=5,
+            template=HOME_QUEUE_PANEL,
+            context=home_queue_context,  # the agent's queue counts
         ),
     )

@@ -41,6 +41,7 @@ class Panel:
     template: str = ""  # with `context`: the page renders the panel without its URL
     context: PanelContext | None = None
     deferred: bool = False  # rendered after the page, in the request shared by the deferred
+    wide: bool = False  # a home panel across the whole width (the manager's team view)
 
     @property
     def dom_id(self) -> str:

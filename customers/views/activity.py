@@ -126,10 +126,16 @@ def contact_delete_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpR
 
 @permission_required("customers.view_task", raise_exception=True)
 def home_tasks_panel(request):
+    return render(request, HOME_TASKS_PANEL, home_tasks_context(request, None))
+
+
+HOME_TASKS_PANEL = "customers/partials/home_tasks_panel.html"
+
+
+def home_tasks_context(request, _page_object=None) -> dict:
     """The home page's panel: overdue and upcoming open tasks."""
     tasks = list(tasks_for(request.user).filter(done=False)[:8])
-    context = {"tasks": tasks, "today": timezone.localdate()}
-    return render(request, "customers/partials/home_tasks_panel.html", context)
+    return {"tasks": tasks, "today": timezone.localdate()}
 
 
 def task_badge(request):

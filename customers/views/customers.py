@@ -196,8 +196,15 @@ def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("customers.view_customer", raise_exception=True)
 def home_customers_panel(request):
+    return render(request, HOME_CUSTOMERS_PANEL, home_customers_context(request, None))
+
+
+HOME_CUSTOMERS_PANEL = "customers/partials/home_customers_panel.html"
+
+
+def home_customers_context(request, _page_object=None) -> dict:
     """The home page's panel: the user's recently updated customers and shortcuts."""
     recent = (
         customers_visible_to(request.user).filter(owner=request.user).order_by("-updated_at")[:6]
     )
-    return render(request, "customers/partials/home_customers_panel.html", {"customers": recent})
+    return {"customers": recent}

@@ -16,13 +16,20 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.lib.http import AuthenticatedHttpRequest, safe_next_url
+from crm.lib.http import AuthenticatedHttpRequest, querystring_without, safe_next_url
 from customers.calendar import calendar_feed_reset, calendar_ics, feed_url, user_for_token
+from customers.forms import TaskListForm
 from customers.meeting_forms import MeetingForm, SnoozeForm
 from customers.meetings import meeting_schedule
 from customers.models import Task
 from customers.reminders import task_snooze
-from customers.selectors import can_change_task, can_work_customer, customers_visible_to, tasks_for
+from customers.selectors import (
+    assignable_users,
+    can_change_task,
+    can_work_customer,
+    customers_visible_to,
+    tasks_for,
+)
 from customers.services import task_set_done
 
 UNDO_SECONDS = 5
@@ -61,12 +68,26 @@ def grouped(tasks: list[Task]) -> list[TaskGroup]:
 
 @permission_required("customers.view_task", raise_exception=True)
 def my_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The user's tasks; a manager may look at someone else's (?assignee=, from the team
+    view), and at the overdue ones only (?overdue=true)."""
     show = request.GET.get("show", "open")
-    tasks = tasks_for(request.user).order_by("done", "due_date", "due_time", "id")
-    if show != "all":
+    task_filter = TaskListForm(request.GET, assignees=assignable_users(request.user))
+    options = task_filter.cleaned_data if task_filter.is_valid() else {}
+    assignee = options.get("assignee") or request.user
+    tasks = tasks_for(assignee).order_by("done", "due_date", "due_time", "id")
+    if show != "all" or options.get("overdue"):
         tasks = tasks.filter(done=False)
+    if options.get("overdue"):
+        tasks = tasks.filter(due_date__lt=timezone.localdate())
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "groups": grouped(list(page)), "show": show}
+    context = {
+        "page": page,
+        "groups": grouped(list(page)),
+        "show": show,
+        "assignee": assignee if assignee != request.user else None,
+        "overdue": bool(options.get("overdue")),
+        "query": querystring_without(request.GET, "page"),
+    }
     return render(request, "customers/my_tasks.html", context)
 
 

@@ -39,6 +39,7 @@ from sales.selectors import (
     with_stale_flag,
 )
 from sales.services import DealRuleError, deal_create, deal_lose, deal_update, deal_win
+from sales.team_forms import deal_work_forms
 
 PAGE_SIZE = 25
 
@@ -88,8 +89,13 @@ def _changeable_deal(request, pk) -> Deal:
 
 def deal_detail(request, pk):
     deal = _visible_deal(request, pk)
+    return render(request, "sales/deal_detail.html", deal_page_context(request, deal))
+
+
+def deal_page_context(request, deal: Deal, **forms: Any) -> dict[str, Any]:
+    """The deal page's context; `forms` replace the next-step and activity forms (with errors)."""
     can_change = can_change_deal(request.user, deal)
-    context = {
+    return {
         "deal": deal,
         "timeline": deal_timeline(deal),
         "stale": is_stale(deal),
@@ -98,8 +104,8 @@ def deal_detail(request, pk):
         "lose_form": LoseForm(initial={"version": deal.version}) if can_change else None,
         "today": timezone.localdate(),
         "attachments": attachment_panel(request.user, deal),
+        **(deal_work_forms(deal, **forms) if can_change else {}),
     }
-    return render(request, "sales/deal_detail.html", context)
 
 
 def _stale_days() -> int:
@@ -264,9 +270,16 @@ def customer_deals_context(request: HttpRequest, customer: Customer) -> dict[str
 
 @permission_required("sales.view_deal", raise_exception=True)
 def home_pipeline_panel(request):
+    return render(request, HOME_PIPELINE_PANEL, home_pipeline_context(request, None))
+
+
+HOME_PIPELINE_PANEL = "sales/partials/home_pipeline_panel.html"
+
+
+def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
     """The home page's panel: the user's own open deals per stage, with the weighted sum."""
     money = DecimalField(max_digits=20, decimal_places=2)
-    rows = (
+    rows = list(
         Deal.objects.filter(owner=request.user, status=Deal.Status.OPEN)
         .values("stage__name", "stage__order", "stage_id")
         .annotate(
@@ -276,11 +289,10 @@ def home_pipeline_panel(request):
         )
         .order_by("stage__order", "stage_id")
     )
-    rows = list(rows)
     context = {
         "rows": rows,
         "total": sum((row["total"] for row in rows), start=0),
         "weighted": sum((row["weighted"] for row in rows), start=0),
         "stale_count": Deal.objects.filter(stale_deal_condition(), owner=request.user).count(),
     }
-    return render(request, "sales/partials/home_pipeline_panel.html", context)
+    return context

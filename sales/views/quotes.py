@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +9,7 @@ from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,6 +25,7 @@ from sales.selectors import (
     deals_visible_to,
     quotes_visible_to,
 )
+from sales.seller import current_seller
 from sales.services import DealRuleError, quote_create, quote_set_status, quote_update
 
 QUOTE_VALIDITY_DAYS = 30
@@ -231,14 +231,16 @@ def quote_status_view(request, pk):
 
 @permission_required("sales.view_quote", raise_exception=True)
 def quote_print(request, pk):
+    """The quote as the customer reads it: in the customer's language when they have one."""
     quote = _visible_quote(request, pk)
     lines = list(quote.lines.all())
-    context = {
-        "quote": quote,
-        "lines": lines,
-        "totals": totals(lines),
-        "seller_name": getattr(settings, "CRM_SELLER_NAME", "") or _("Our company"),
-        "seller_address": getattr(settings, "CRM_SELLER_ADDRESS", ""),
-        "back_url": reverse("sales:quote-detail", args=[quote.pk]),
-    }
-    return render(request, "sales/quote_print.html", context)
+    with translation.override(quote.deal.customer.language or translation.get_language()):
+        context = {
+            "quote": quote,
+            "lines": lines,
+            "totals": totals(lines),
+            "seller": current_seller(),
+            "rep": quote.deal.owner,
+            "back_url": reverse("sales:quote-detail", args=[quote.pk]),
+        }
+        return render(request, "sales/quote_print.html", context)

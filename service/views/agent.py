@@ -34,11 +34,18 @@ def _workable(request: HttpRequest, pk: int) -> Ticket:
 
 @permission_required("service.work_ticket", raise_exception=True)
 def home_queue_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(request, HOME_QUEUE_PANEL, home_queue_context(request, None))
+
+
+HOME_QUEUE_PANEL = "service/partials/home_queue_panel.html"
+
+
+def home_queue_context(request, _page_object=None) -> dict:
     now = timezone.now()
     summary = agent_queue_summary(request.user, now)
     for ticket in summary["breaching_tickets"]:
         ticket.due_text = relative(ticket.next_due, now)
-    return render(request, "service/partials/home_queue_panel.html", {"summary": summary})
+    return {"summary": summary}
 
 
 @permission_required("service.work_ticket", raise_exception=True)
