@@ -172,7 +172,7 @@ class TimelineFilterForm(forms.Form):
     def __init__(self, *args: Any, sources: list[TimelineSource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sources = sources
-        self.fields["kind"].choices = [(s.kind, s.label) for s in sources]
+        self.fields["kind"].choices = [(s.kind, s.label) for s in sources]  # type: ignore[attr-defined]
 
     def clean_before(self) -> Cursor | None:
         raw = self.cleaned_data.get("before") or ""

@@ -189,7 +189,9 @@ def test_older_page_matches_the_registry(manager):
     assert isinstance(first.next_cursor, Cursor)
 
 
-def test_query_count_does_not_grow_with_events(manager, manager_client, django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_events(
+    manager, manager_client, django_assert_max_num_queries
+):
     def count(customer) -> int:
         with django_assert_max_num_queries(60) as captured:
             manager_client.get(customer.get_absolute_url())
@@ -197,7 +199,7 @@ def test_query_count_does_not_grow_with_events(manager, manager_client, django_a
 
     small, large = CustomerFactory(owner=manager), CustomerFactory(owner=manager)
     for customer, n in ((small, 10), (large, 200)):
-        for i in range(n // 4):
+        for _ in range(n // 4):
             InteractionFactory(customer=customer)
             OrderFactory(customer=customer)
             DealFactory(customer=customer, owner=manager)
