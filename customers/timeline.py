@@ -4,12 +4,13 @@ Interactions, tasks added and done, and consent changes (simple-history's rows o
 Consent): one query each. The viewer has already been allowed the customer's page.
 """
 
+from django.apps import apps
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from core.attachments import with_attachment_files
 from crm.lib.timeline import Cursor, TimelineEvent, TimelineSource, older_than, register_source
-from customers.models import Consent, Customer, Interaction, Task
+from customers.models import Consent, Customer, CustomerMerge, Interaction, Task
 
 
 def _username(user) -> str:
@@ -105,6 +106,38 @@ def consent_events(
     return events
 
 
+def _moved_line(moved: dict[str, int]) -> str:
+    """{"sales.deal": 2, "customers.task": 1} as "2 deals, 1 task"."""
+    parts = []
+    for label, count in moved.items():
+        try:
+            meta = apps.get_model(label)._meta
+        except (LookupError, ValueError):  # a model removed since
+            continue
+        name = meta.verbose_name if count == 1 else meta.verbose_name_plural
+        parts.append(f"{count} {name}")
+    return ", ".join(parts)
+
+
+def merge_events(user, customer: Customer, cursor: Cursor | None, limit: int):
+    merges = CustomerMerge.objects.filter(customer=customer).select_related("merged_by")
+    events = []
+    for merge in older_than(merges, "merged_at", "merge", cursor, limit):
+        moved = _moved_line(merge.moved) or _("nothing")
+        events.append(
+            TimelineEvent(
+                when=merge.merged_at,
+                kind="merge",
+                pk=merge.pk,
+                text=_("Merged the duplicate “%(name)s” (#%(pk)s) into this customer")
+                % {"name": merge.duplicate_name, "pk": merge.duplicate_id},
+                detail=_("Moved: %(moved)s") % {"moved": moved},
+                who=_username(merge.merged_by),
+            )
+        )
+    return events
+
+
 def register_customer_timeline() -> None:
     for source in (
         TimelineSource(
@@ -117,6 +150,9 @@ def register_customer_timeline() -> None:
         ),
         TimelineSource(
             "consent", _("Consent"), "✉", "customers.view_customer", consent_events, order=90
+        ),
+        TimelineSource(
+            "merge", _("Merges"), "⇄", "customers.view_customer", merge_events, order=91
         ),
     ):  # fmt: skip
         register_source(source)

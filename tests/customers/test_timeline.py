@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.lib.timeline import Cursor, timeline_page
-from customers.services import consent_set
+from customers.services import consent_set, customers_merge
 from sales.models import Quote
 from sales.services import deal_create, deal_lose, deal_move, deal_win, quote_set_status
 from service.models import Ticket
@@ -273,3 +273,29 @@ def test_hostile_cursor_and_kind_never_fail(query, manager, manager_client):
         assert response.status_code == 200
         # A cursor that does not parse is ignored: the newest page.
         assert [e.kind for e in response.context["timeline"]] == ["order"]
+
+
+def test_a_merge_says_what_moved(manager, manager_client):
+    """The merge was logged as an "In person" interaction saying nothing of what moved."""
+    kept, duplicate = CustomerFactory(owner=manager), CustomerFactory(name="Wang Dup")
+    InteractionFactory.create_batch(2, customer=duplicate)
+    DealFactory.create_batch(3, customer=duplicate, owner=manager)
+    TicketFactory(customer=duplicate)
+    duplicate_pk = duplicate.pk
+    customers_merge(kept=kept, duplicate=duplicate, merged_by=manager)
+
+    response = manager_client.get(kept.get_absolute_url() + "?kind=merge")
+    [event] = response.context["timeline"]
+    assert f"“Wang Dup” (#{duplicate_pk})" in event.text and event.who == manager.username
+    assert event.detail == "Moved: 2 interactions, 3 deals, 1 ticket"
+    assert kept.interactions.count() == 2  # no "In person" note about the merge
+
+
+def test_history_names_people_and_choices(rep, rep2, manager, manager_client):
+    """ "owner: rep → rep2", and the stage by its label, not ids and codes."""
+    customer = CustomerFactory(owner=rep, stage="lead")
+    customer.owner, customer.stage = rep2, "prospect"
+    customer.save()
+    page = manager_client.get(customer.get_absolute_url()).content.decode()
+    assert f'<del class="text-secondary">{rep.username}</del> → {rep2.username}' in page
+    assert '<del class="text-secondary">Lead</del> → Prospect' in page
