@@ -77,7 +77,6 @@ def task_done_events(
             pk=task.pk,
             text=_("Task “%(title)s” done") % {"title": task.title},
             who=_username(task.assignee),
-            css="done",
         )
         for task in older_than(rows, "done_at", "task_done", cursor, limit)
     ]
