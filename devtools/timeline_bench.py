@@ -58,6 +58,8 @@ def busy_customer(owner: User, seed: int = 7) -> Customer:
     _sales(customer, owner, rng, times)
     _service(customer, times)
     _marketing(customer, owner, times)
+    with connection.cursor() as cursor:  # the planner's statistics, as production keeps them
+        cursor.execute("ANALYZE")
     return customer
 
 
