@@ -9,6 +9,7 @@ from customers.models import (
     Contact,
     Customer,
     CustomerImport,
+    CustomerMerge,
     Interaction,
     SavedView,
     Tag,
@@ -147,3 +148,12 @@ class CustomerImportAdmin(admin.ModelAdmin):
     @admin.display(description=_("file contents (start)"))
     def text_start(self, obj):
         return Truncator(obj.text).chars(5000)
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(admin.ModelAdmin):
+    list_display = ["merged_at", "customer", "duplicate_id", "duplicate_name", "merged_by"]
+    list_filter = ["merged_at"]
+    search_fields = ["customer__name", "duplicate_name", "=duplicate_id"]
+    list_select_related = ["customer", "merged_by"]
+    readonly_fields = [f.name for f in CustomerMerge._meta.fields]

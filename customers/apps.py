@@ -10,6 +10,9 @@ class CustomersConfig(AppConfig):
         from customers.search import register_customer_search
 
         register_customer_search()
+        from customers.timeline import register_customer_timeline
+
+        register_customer_timeline()
         from crm.lib.panels import HOME_PAGE, Panel, register_panel
         from customers.attachment_rules import register_customer_attachments
         from customers.exports import register_customer_export

@@ -431,6 +431,38 @@ class SavedView(models.Model):
         return self.name
 
 
+class CustomerMerge(models.Model):
+    """A duplicate folded into `customer` (customers_merge): who, when, and what moved.
+
+    `moved` counts the rows each app moved, by model label ("sales.deal": 2), as the
+    receivers of customers_merged answer; the timeline names them.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("kept customer"), on_delete=models.CASCADE, related_name="merges"
+    )
+    duplicate_id = models.PositiveBigIntegerField(_("duplicate's number"))
+    duplicate_name = models.CharField(_("duplicate's name"), max_length=200)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    moved = models.JSONField(_("moved rows"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        indexes = [models.Index(fields=["customer", "-merged_at", "-id"])]
+
+    def __str__(self):
+        return f"#{self.duplicate_id} → #{self.customer_id}"
+
+
 class CustomerImport(models.Model):
     """An uploaded customer CSV, kept between its preview and its import."""
 

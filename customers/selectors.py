@@ -3,8 +3,6 @@
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,13 +14,11 @@ from django.db.models import BooleanField, F, Field, Func, Q, QuerySet, TextFiel
 from django.db.models.functions import Concat, Upper
 from django.db.models.lookups import IContains
 from django.db.models.sql.compiler import SQLCompiler
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from core.attachments import with_attachment_files
 from crm.lib.search import search_words
-from customers.models import Customer, Interaction, SavedView, Tag, Task
+from customers.models import Customer, SavedView, Tag, Task
 
 
 def customers_visible_to(user: User | AnonymousUser) -> QuerySet[Customer]:
@@ -226,45 +222,6 @@ def saved_views_for(user: User | AnonymousUser) -> QuerySet[SavedView]:
     if isinstance(user, AnonymousUser):
         return SavedView.objects.none()
     return SavedView.objects.filter(user=user)
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    kind: str  # "interaction" or "task"
-    when: datetime
-    item: Interaction | Task
-
-
-def customer_timeline(customer: Customer, *, limit: int = 50) -> list[TimelineEntry]:
-    """The newest interactions and tasks of one customer, merged by time (two queries)."""
-    interactions = (
-        Interaction.objects.filter(customer=customer)
-        .select_related("logged_by", "contact")
-        .order_by("-occurred_at", "-id")[:limit]
-    )
-    tasks = (
-        Task.objects.filter(customer=customer)
-        .select_related("assignee")
-        .order_by("-due_date", "-id")[:limit]
-    )
-    tz = timezone.get_current_timezone()
-    entries = [TimelineEntry("interaction", i.occurred_at, i) for i in interactions]
-    for task in tasks:
-        when = datetime.combine(task.due_date, datetime.min.time(), tzinfo=tz)
-        entries.append(TimelineEntry("task", when, task))
-    entries.sort(key=lambda entry: entry.when, reverse=True)
-    return entries[:limit]
-
-
-def timeline_with_files(
-    user: User | AnonymousUser, customer: Customer, entries: list[TimelineEntry]
-) -> list[TimelineEntry]:
-    """The timeline's interactions carry the files the user may see (one query)."""
-    interactions = [entry.item for entry in entries if isinstance(entry.item, Interaction)]
-    for interaction in interactions:
-        interaction.customer = customer  # the access rule reads it: no query per row
-    with_attachment_files(user, interactions)
-    return entries
 
 
 def customer_history(customer: Customer, *, limit: int = 20) -> list[dict]:

@@ -27,6 +27,7 @@ from customers.models import (
     Consent,
     Contact,
     Customer,
+    CustomerMerge,
     Interaction,
     SavedView,
     Tag,
@@ -389,19 +390,29 @@ def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> 
         duplicate.external_id = ""
         duplicate.save(update_fields=["external_id"])
     attachments_move(source=duplicate, target=kept)  # deleting the duplicate deletes its files
-    Interaction.objects.filter(customer=duplicate).update(customer=kept)
-    Task.objects.filter(customer=duplicate).update(customer=kept)
-    Contact.objects.filter(customer=duplicate).update(customer=kept, is_primary=False)
+    moved = {
+        "customers.interaction": Interaction.objects.filter(customer=duplicate).update(
+            customer=kept
+        ),
+        "customers.task": Task.objects.filter(customer=duplicate).update(customer=kept),
+        "customers.contact": Contact.objects.filter(customer=duplicate).update(
+            customer=kept, is_primary=False
+        ),
+    }
     kept.tags.add(*duplicate.tags.all())
     _merge_consents(kept=kept, duplicate=duplicate)
-    customers_merged.send(sender=Customer, kept=kept, duplicate=duplicate, merged_by=merged_by)
-    Interaction.objects.create(
+    answers = customers_merged.send(
+        sender=Customer, kept=kept, duplicate=duplicate, merged_by=merged_by
+    )
+    for _receiver, counts in answers:  # each app answers what it moved: {"sales.deal": 2}
+        moved.update(counts if isinstance(counts, dict) else {})
+    # Recorded as a merge (the timeline says what moved), not as an "In person" interaction.
+    CustomerMerge.objects.create(
         customer=kept,
-        logged_by=merged_by,
-        channel=Channel.IN_PERSON,
-        direction=Interaction.Direction.INBOUND,
-        summary=_("Merged duplicate record “%(name)s” (#%(pk)s) into this customer.")
-        % {"name": duplicate.name, "pk": duplicate.pk},
+        duplicate_id=duplicate.pk,
+        duplicate_name=duplicate.name,
+        merged_by=merged_by,
+        moved={label: count for label, count in moved.items() if count},
     )
     duplicate_pk = duplicate.pk
     duplicate.delete()

@@ -3,7 +3,8 @@
 from django.dispatch import Signal
 
 # Sent inside the merge transaction, before the duplicate is deleted.
-# kwargs: kept (Customer), duplicate (Customer), merged_by (User)
+# kwargs: kept (Customer), duplicate (Customer), merged_by (User). A receiver may answer
+# what it moved, {"<app>.<model>": count}: the merge's record (CustomerMerge) keeps it.
 customers_merged = Signal()
 
 # Sent inside the erasure transaction (customers.erasure.customer_erase), before the

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import activity, bulk, customers, planner, privacy, search, transfer
+from customers.views import activity, bulk, customers, planner, privacy, search, timeline, transfer
 
 app_name = "customers"
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("panel/", customers.home_customers_panel, name="home-customers-panel"),
     path("<int:pk>/", customers.customer_detail, name="customer-detail"),
     path("<int:pk>/panels/", customers.customer_deferred_panels, name="customer-panels"),
+    path("<int:pk>/timeline/", timeline.customer_timeline_more, name="customer-timeline"),
     path("<int:pk>/edit/", customers.customer_update_view, name="customer-update"),
     path("<int:pk>/delete/", customers.customer_delete_view, name="customer-delete"),
     path("<int:pk>/merge/", bulk.customer_merge_view, name="customer-merge"),

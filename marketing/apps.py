@@ -13,6 +13,7 @@ class MarketingConfig(AppConfig):
         from marketing.erasure import marketing_data_of
         from marketing.exports import register_mail_export
         from marketing.readiness import register_readiness_checks
+        from marketing.timeline import register_marketing_timeline
         from marketing.views.loyalty import CUSTOMER_LOYALTY_PANEL, customer_loyalty_context
 
         register_panel(
@@ -27,5 +28,6 @@ class MarketingConfig(AppConfig):
             ),
         )
         register_mail_export()
+        register_marketing_timeline()
         register_readiness_checks()
         register_data_section(DataSection("marketing", collect=marketing_data_of))

@@ -16,8 +16,10 @@ class SalesConfig(AppConfig):
         from sales.erasure import sales_data_of, sales_files_of
         from sales.exports import register_deal_export
         from sales.panels import register_sales_panels
+        from sales.timeline import register_sales_timeline
 
         register_sales_panels()
+        register_sales_timeline()
         register_sales_attachments()
         register_deal_export()
         register_data_section(DataSection("sales", collect=sales_data_of, files=sales_files_of))

@@ -259,6 +259,9 @@ class Quote(ChoiceLabels, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # When it last became sent and when it was accepted: the customer's timeline shows both.
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:

@@ -352,7 +352,11 @@ def quote_set_status(*, quote: Quote, status: str) -> Quote:
             raise DealRuleError(_("Another quote of this deal is already accepted."))
     quote.status = status
     quote.version += 1
-    quote.save(update_fields=["status", "version"])
+    if status == Quote.Status.SENT:
+        quote.sent_at = timezone.now()
+    if status == Quote.Status.ACCEPTED:
+        quote.accepted_at = timezone.now()
+    quote.save(update_fields=["status", "version", "sent_at", "accepted_at"])
     if status == Quote.Status.ACCEPTED:
         _deal_amount_from_quote(quote)
     if (

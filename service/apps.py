@@ -13,8 +13,10 @@ class ServiceConfig(AppConfig):
         from service.erasure import service_data_of, service_files_of
         from service.panels import register_service_panels
         from service.search import register_ticket_search
+        from service.timeline import register_service_timeline
 
         register_service_panels()
+        register_service_timeline()
         register_ticket_search()
         register_service_attachments()
         register_data_section(

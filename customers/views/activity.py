@@ -14,10 +14,8 @@ from customers.selectors import (
     assignable_users,
     can_edit_contact_details,
     can_work_customer,
-    customer_timeline,
     customers_visible_to,
     tasks_for,
-    timeline_with_files,
 )
 from customers.services import (
     contact_delete,
@@ -25,6 +23,7 @@ from customers.services import (
     interaction_log,
     task_create,
 )
+from customers.views.timeline import timeline_context
 
 
 def _workable_customer(request, pk):
@@ -47,7 +46,7 @@ def _activity_response(request, customer, *, interaction_form=None, task_form=No
         )
     context = {
         "customer": customer,
-        "timeline": timeline_with_files(request.user, customer, customer_timeline(customer)),
+        **timeline_context(request, customer),
         "can_work": True,
         "interaction_form": interaction_form or InteractionForm(customer=customer),
         "task_form": task_form

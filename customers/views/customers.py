@@ -26,13 +26,12 @@ from customers.selectors import (
     can_work_customer,
     customer_history,
     customer_owners,
-    customer_timeline,
     customers_visible_to,
     saved_views_for,
-    timeline_with_files,
 )
 from customers.services import customer_create, customer_delete, customer_update
 from customers.views.bulk import BulkActionForm
+from customers.views.timeline import timeline_context
 
 PAGE_SIZE = 25
 
@@ -76,7 +75,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "contacts": contacts,
-        "timeline": timeline_with_files(request.user, customer, customer_timeline(customer)),
+        **timeline_context(request, customer),
         "history": customer_history(customer),
         "attachments": attachment_panel(request.user, customer),
         "can_edit": can_edit_contact_details(request.user, customer),

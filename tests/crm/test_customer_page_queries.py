@@ -42,12 +42,14 @@ pytestmark = pytest.mark.django_db
 # PostgreSQL alike). Before the panels rendered in the page: 56 for both, the page 17
 # and five panel requests of 6 to 9, each looking up the session, the user, the user's
 # permissions (2) and the customer again, and the contacts read three times. Now:
-# - the page, 24: the session, the user, permissions (2), the customer, its tags,
-#   consents and contacts, the timeline (2), the history (3), the task badge, the task
+# - the page, 39: the session, the user, permissions (2), the customer, its tags,
+#   consents and contacts, the timeline (17, one per kind of event: interactions, tasks
+#   added and done, consents, merges, deals created, moved, won and lost, quotes sent and
+#   accepted, orders, tickets opened and resolved, CSAT, campaigns, coupons), the history (3), the task badge, the task
 #   form's users; and the panels rendered inline: deals 1, value 3, loyalty 3; the
 #   customer's files and the timeline's files (2, issue 14);
 # - the deferred panels, one request, 10: the same 5 look-ups once, orders 2, tickets 3.
-PAGE_WITH_PANELS_QUERIES = 34
+PAGE_WITH_PANELS_QUERIES = 49
 
 LOADED_ON_LOAD = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load"')
 

@@ -22,6 +22,7 @@ from customers.models import Customer, Tag
 from devtools import bench
 from devtools.demo import seed_demo
 from devtools.demo.customers import ensure_demo_users
+from devtools.timeline_bench import busy_customer, deep_cursors, event_count, timeline_floor
 
 TARGET_P95_MS = 100.0
 HISTORY_CUSTOMERS = 300  # of the sampled customers, edited so their 360° page shows history
@@ -71,15 +72,30 @@ class Command(BaseCommand):
             ("360° page (rep)", rep, lambda: samples.detail_url(rng)),
             ("global search", manager, lambda: samples.search_url(rng)),
             ("my tasks (rep)", rep, lambda: samples.my_tasks_url(rng)),
+            *self._busy_timeline_pages(users, manager, rep, rng),
         ]
         self.stdout.write(f"Measuring {requests} requests per page (after a warm-up)...")
         results = [bench.measure(name, client, url, requests) for name, client, url in pages]
+        results.append(timeline_floor(users["manager"], self.busy, requests))
         bench.report(
-            self,
-            results,
-            dict.fromkeys((name for name, _c, _u in pages), TARGET_P95_MS),
-            verbosity,
+            self, results, dict.fromkeys((r.name for r in results), TARGET_P95_MS), verbosity
         )
+
+    def _busy_timeline_pages(self, users, manager, rep, rng):
+        """The 360° page of a customer with 10,000 events, and "Older" pages at any depth."""
+        self.busy = busy_customer(users["rep"])
+        self.stdout.write(
+            f"Customer #{self.busy.pk}: {event_count(users['manager'], self.busy)} timeline events."
+        )
+        detail = reverse("customers:customer-detail", args=[self.busy.pk])
+        older = reverse("customers:customer-timeline", args=[self.busy.pk])
+        cursors = deep_cursors(users["manager"], self.busy)
+        return [
+            ("360°: 10,000 events", manager, lambda: detail),
+            ("360°: 10k events (rep)", rep, lambda: detail),
+            ("timeline: Older, 10k", manager,
+             lambda: f"{older}?{urlencode({'before': rng.choice(cursors).encode()})}"),
+        ]  # fmt: skip
 
     def _load(self, customers, interactions_per_customer, seed):
         existing = Customer.objects.count()

@@ -1,0 +1,160 @@
+"""The customers app's events on the customer's timeline (crm.lib.timeline).
+
+Interactions, tasks added and done, and consent changes (simple-history's rows of
+Consent): one query each. The viewer has already been allowed the customer's page.
+"""
+
+from django.apps import apps
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.attachments import with_attachment_files
+from crm.lib.timeline import Cursor, TimelineEvent, TimelineSource, older_than, register_source
+from customers.models import Consent, Customer, CustomerMerge, Interaction, Task
+
+
+def _username(user) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def interaction_events(
+    user, customer: Customer, cursor: Cursor | None, limit: int
+) -> list[TimelineEvent]:
+    rows = Interaction.objects.filter(customer=customer).select_related("logged_by", "contact")
+    interactions = list(older_than(rows, "occurred_at", "interaction", cursor, limit))
+    for interaction in interactions:
+        interaction.customer = customer  # the access rule reads it: no query per row
+    with_attachment_files(user, interactions)
+    events = []
+    for i in interactions:
+        parts = [str(i.get_channel_display()), str(i.get_direction_display())]
+        if i.contact is not None:
+            parts.append(i.contact.name)
+        if i.ends_at is not None:  # a meeting
+            until = formats.time_format(timezone.localtime(i.ends_at), "TIME_FORMAT")
+            parts.append(_("until %(time)s") % {"time": until})
+        events.append(
+            TimelineEvent(
+                when=i.occurred_at,
+                kind="interaction",
+                pk=i.pk,
+                text=" · ".join(parts),
+                who=_username(i.logged_by) or str(_("system")),
+                detail=i.summary,
+                files=i.attachment_files,
+            )
+        )
+    return events
+
+
+def _task_line(task: Task) -> str:
+    due = formats.date_format(task.due_date, "SHORT_DATE_FORMAT")
+    return _("Task “%(title)s”, due %(due)s") % {"title": task.title, "due": due}
+
+
+def task_events(user, customer: Customer, cursor: Cursor | None, limit: int) -> list[TimelineEvent]:
+    rows = Task.objects.filter(customer=customer).select_related("assignee")
+    return [
+        TimelineEvent(
+            when=task.created_at,
+            kind="task",
+            pk=task.pk,
+            text=_task_line(task),
+            who=_username(task.assignee),
+            badge=str(_("Done")) if task.done else str(_("Overdue")) if task.is_overdue else "",
+            badge_class="text-bg-success" if task.done else "text-bg-danger",
+            css="done" if task.done else "",
+        )
+        for task in older_than(rows, "created_at", "task", cursor, limit)
+    ]
+
+
+def task_done_events(
+    user, customer: Customer, cursor: Cursor | None, limit: int
+) -> list[TimelineEvent]:
+    rows = Task.objects.filter(customer=customer, done=True).select_related("assignee")
+    return [
+        TimelineEvent(
+            when=task.done_at,
+            kind="task_done",
+            pk=task.pk,
+            text=_("Task “%(title)s” done") % {"title": task.title},
+            who=_username(task.assignee),
+        )
+        for task in older_than(rows, "done_at", "task_done", cursor, limit)
+    ]
+
+
+def consent_events(
+    user, customer: Customer, cursor: Cursor | None, limit: int
+) -> list[TimelineEvent]:
+    history = Consent.history.model.objects.filter(customer_id=customer.pk)
+    rows = history.select_related("history_user").only(
+        "history_id", "history_date", "channel", "granted", "source", "history_user__username"
+    )
+    events = []
+    for row in older_than(rows, "history_date", "consent", cursor, limit):
+        channel = Consent(channel=row.channel).get_channel_display()
+        state = _("granted") if row.granted else _("withdrawn")
+        events.append(
+            TimelineEvent(
+                when=row.history_date,
+                kind="consent",
+                pk=row.pk,
+                text=_("Consent to %(channel)s %(state)s") % {"channel": channel, "state": state},
+                who=_username(row.history_user) or row.source,
+            )
+        )
+    return events
+
+
+def _moved_line(moved: dict[str, int]) -> str:
+    """{"sales.deal": 2, "customers.task": 1} as "2 deals, 1 task"."""
+    parts = []
+    for label, count in moved.items():
+        try:
+            meta = apps.get_model(label)._meta
+        except (LookupError, ValueError):  # a model removed since
+            continue
+        name = meta.verbose_name if count == 1 else meta.verbose_name_plural
+        parts.append(f"{count} {name}")
+    return ", ".join(parts)
+
+
+def merge_events(user, customer: Customer, cursor: Cursor | None, limit: int):
+    merges = CustomerMerge.objects.filter(customer=customer).select_related("merged_by")
+    events = []
+    for merge in older_than(merges, "merged_at", "merge", cursor, limit):
+        moved = _moved_line(merge.moved) or _("nothing")
+        events.append(
+            TimelineEvent(
+                when=merge.merged_at,
+                kind="merge",
+                pk=merge.pk,
+                text=_("Merged the duplicate “%(name)s” (#%(pk)s) into this customer")
+                % {"name": merge.duplicate_name, "pk": merge.duplicate_id},
+                detail=_("Moved: %(moved)s") % {"moved": moved},
+                who=_username(merge.merged_by),
+            )
+        )
+    return events
+
+
+def register_customer_timeline() -> None:
+    for source in (
+        TimelineSource(
+            "interaction", _("Interactions"), "☎", "customers.view_interaction",
+            interaction_events, order=10,
+        ),
+        TimelineSource("task", _("Tasks"), "☐", "customers.view_task", task_events, order=20),
+        TimelineSource(
+            "task_done", _("Tasks done"), "☑", "customers.view_task", task_done_events, order=21
+        ),
+        TimelineSource(
+            "consent", _("Consent"), "✉", "customers.view_customer", consent_events, order=90
+        ),
+        TimelineSource(
+            "merge", _("Merges"), "⇄", "customers.view_customer", merge_events, order=91
+        ),
+    ):  # fmt: skip
+        register_source(source)
