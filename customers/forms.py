@@ -242,3 +242,33 @@ class EraseConfirmForm(forms.Form):
                 % {"number": self.customer.pk}
             )
         return typed
+
+
+class MergeChoicesForm(forms.Form):
+    """Side by side: per differing field, whose value the kept record ends with."""
+
+    KEPT, DUPLICATE = "kept", "duplicate"
+
+    def __init__(self, *args, fields: list[tuple[str, str, str, str]], **kwargs):
+        """`fields`: (name, label, kept's value shown, duplicate's value shown)."""
+        super().__init__(*args, **kwargs)
+        for name, label, kept_value, duplicate_value in fields:
+            self.fields[f"take_{name}"] = forms.ChoiceField(
+                label=label,
+                choices=[(self.KEPT, kept_value), (self.DUPLICATE, duplicate_value)],
+                initial=self.KEPT,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+
+    def taken(self) -> list[str]:
+        return [
+            name.removeprefix("take_")
+            for name, value in self.cleaned_data.items()
+            if value == self.DUPLICATE
+        ]
+
+
+class DismissForm(forms.Form):
+    first = IdField(required=True)
+    second = IdField(required=True)

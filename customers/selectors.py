@@ -22,7 +22,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.attachments import with_attachment_files
 from crm.lib.search import search_words
-from customers.models import Customer, Interaction, SavedView, Tag, Task
+from customers.models import Customer, CustomerMerge, Interaction, SavedView, Tag, Task
 
 
 def customers_visible_to(user: User | AnonymousUser) -> QuerySet[Customer]:
@@ -230,13 +230,13 @@ def saved_views_for(user: User | AnonymousUser) -> QuerySet[SavedView]:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "interaction" or "task"
+    kind: str  # "interaction", "task" or "merge"
     when: datetime
-    item: Interaction | Task
+    item: Interaction | Task | CustomerMerge
 
 
 def customer_timeline(customer: Customer, *, limit: int = 50) -> list[TimelineEntry]:
-    """The newest interactions and tasks of one customer, merged by time (two queries)."""
+    """The newest interactions, tasks and merges of one customer, by time (three queries)."""
     interactions = (
         Interaction.objects.filter(customer=customer)
         .select_related("logged_by", "contact")
@@ -252,6 +252,8 @@ def customer_timeline(customer: Customer, *, limit: int = 50) -> list[TimelineEn
     for task in tasks:
         when = datetime.combine(task.due_date, datetime.min.time(), tzinfo=tz)
         entries.append(TimelineEntry("task", when, task))
+    merges = CustomerMerge.objects.filter(customer=customer).select_related("merged_by")[:limit]
+    entries.extend(TimelineEntry("merge", merge.merged_at, merge) for merge in merges)
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries[:limit]
 

@@ -21,6 +21,13 @@ from crm.lib.concurrency import (
     lock_for_update,
     save_new_version,
 )
+from customers.merging import (
+    keep_reach,
+    merge_consents,
+    merge_record,
+    moved_by_receivers,
+    take_values,
+)
 from customers.models import (
     CONTACT_DETAILS,
     Channel,
@@ -339,12 +346,18 @@ def customers_bulk_update(
 
 
 @transaction.atomic
-def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> Customer:
-    """Fold `duplicate` into `kept`: its history moves over, blank fields are filled, it is deleted."""
+def customers_merge(
+    *, kept: Customer, duplicate: Customer, merged_by: User, take: Iterable[str] = ()
+) -> Customer:
+    """Fold `duplicate` into `kept`: its history moves over, the fields named in `take` take
+    the duplicate's value, blank ones are filled, every email and phone of both stays (on
+    the record or as a contact), the merge is recorded (CustomerMerge) and it is deleted."""
     if kept.pk == duplicate.pk:
         raise ValueError(_("A customer cannot be merged with itself."))
     kept = Customer.objects.select_for_update().get(pk=kept.pk)
     duplicate = Customer.objects.select_for_update().get(pk=duplicate.pk)
+    before = (kept.name, kept.email, kept.phone)
+    taken = take_values(kept=kept, duplicate=duplicate, fields=list(take))
     for field in CUSTOMER_FIELDS:
         if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
             setattr(kept, field, getattr(duplicate, field))
@@ -355,47 +368,31 @@ def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> 
         duplicate.external_id = ""
         duplicate.save(update_fields=["external_id"])
     attachments_move(source=duplicate, target=kept)  # deleting the duplicate deletes its files
-    Interaction.objects.filter(customer=duplicate).update(customer=kept)
-    Task.objects.filter(customer=duplicate).update(customer=kept)
-    Contact.objects.filter(customer=duplicate).update(customer=kept, is_primary=False)
+    moved = {
+        "interactions": Interaction.objects.filter(customer=duplicate).update(customer=kept),
+        "tasks": Task.objects.filter(customer=duplicate).update(customer=kept),
+        "contacts": Contact.objects.filter(customer=duplicate).update(
+            customer=kept, is_primary=False
+        ),
+    }
+    keep_reach(kept=kept, records=[before, (duplicate.name, duplicate.email, duplicate.phone)])
     kept.tags.add(*duplicate.tags.all())
-    _merge_consents(kept=kept, duplicate=duplicate)
-    customers_merged.send(sender=Customer, kept=kept, duplicate=duplicate, merged_by=merged_by)
-    Interaction.objects.create(
-        customer=kept,
-        logged_by=merged_by,
-        channel=Channel.IN_PERSON,
-        direction=Interaction.Direction.INBOUND,
-        summary=_("Merged duplicate record “%(name)s” (#%(pk)s) into this customer.")
-        % {"name": duplicate.name, "pk": duplicate.pk},
+    merge_consents(kept=kept, duplicate=duplicate)
+    responses = customers_merged.send(
+        sender=Customer, kept=kept, duplicate=duplicate, merged_by=merged_by
     )
+    moved |= moved_by_receivers(responses)
+    merge_record(kept=kept, duplicate=duplicate, merged_by=merged_by, moved=moved, taken=taken)
     duplicate_pk = duplicate.pk
     duplicate.delete()
     _forget_history(duplicate_pk)  # its values live on in `kept`, whose history is kept
     kept.version += 1
+    kept._change_reason = f"merged #{duplicate_pk}"  # type: ignore[attr-defined]  # simple-history
     kept.save()
-    event_record(type="customer.merged", target=kept, data={"duplicate_id": duplicate_pk})
+    event_record(
+        type="customer.merged", target=kept, data={"duplicate_id": duplicate_pk, "moved": moved}
+    )
     return kept
-
-
-def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
-    """The most recent decision per channel wins."""
-    kept_consents = {c.channel: c for c in kept.consents.all()}
-    for consent in duplicate.consents.all():
-        mine = kept_consents.get(consent.channel)
-        if mine is None:
-            Consent.objects.create(
-                customer=kept,
-                channel=consent.channel,
-                granted=consent.granted,
-                changed_at=consent.changed_at,
-                source=consent.source,
-            )
-        elif consent.changed_at > mine.changed_at:
-            mine.granted = consent.granted
-            mine.changed_at = consent.changed_at
-            mine.source = consent.source
-            mine.save()
 
 
 def customer_mark_buying(*, customer: Customer) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import activity, bulk, customers, privacy, search, transfer
+from customers.views import activity, bulk, customers, duplicates, privacy, search, transfer
 
 app_name = "customers"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("bulk/", bulk.bulk_action_view, name="customer-bulk"),
     path("views/", bulk.saved_view_create, name="saved-view-create"),
     path("views/<int:pk>/delete/", bulk.saved_view_delete, name="saved-view-delete"),
+    path("duplicates/", duplicates.duplicate_list, name="duplicate-list"),
+    path("duplicates/dismiss/", duplicates.duplicate_dismiss_view, name="duplicate-dismiss"),
     path("search/", search.global_search, name="search"),
     path("tasks/", activity.my_tasks, name="my-tasks"),
     path("tasks/<int:pk>/toggle/", activity.task_toggle_view, name="task-toggle"),
@@ -29,7 +31,7 @@ urlpatterns = [
     path("<int:pk>/panels/", customers.customer_deferred_panels, name="customer-panels"),
     path("<int:pk>/edit/", customers.customer_update_view, name="customer-update"),
     path("<int:pk>/delete/", customers.customer_delete_view, name="customer-delete"),
-    path("<int:pk>/merge/", bulk.customer_merge_view, name="customer-merge"),
+    path("<int:pk>/merge/", duplicates.customer_merge_view, name="customer-merge"),
     path("<int:pk>/erase/", privacy.customer_erase_view, name="customer-erase"),
     path("<int:pk>/data/", privacy.customer_data_view, name="customer-data"),
     path("<int:pk>/interactions/", activity.interaction_create_view, name="interaction-create"),

@@ -1,6 +1,7 @@
 """How the service desk reacts to what the customers app tells it."""
 
 from django.dispatch import receiver
+from django.utils.translation import gettext_noop
 
 from customers.signals import customer_erasing, customers_merged
 from service.erasure import service_erase
@@ -8,10 +9,12 @@ from service.models import Ticket
 
 
 @receiver(customers_merged, dispatch_uid="service-follow-merge")
-def move_tickets(sender, *, kept, duplicate, **kwargs):
+def move_tickets(sender, *, kept, duplicate, **kwargs) -> dict[str, int]:
     """A merged duplicate's tickets belong to the customer that is kept (tickets protect
     their customer from deletion, so the merge needs this)."""
-    Ticket.objects.filter(customer=duplicate).update(customer=kept)
+    return {
+        gettext_noop("tickets"): Ticket.objects.filter(customer=duplicate).update(customer=kept)
+    }
 
 
 @receiver(customer_erasing, dispatch_uid="service-erase")
