@@ -8,7 +8,10 @@ from customers.models import (
     Contact,
     Customer,
     CustomerImport,
+    CustomerMerge,
+    DuplicateDismissal,
     Interaction,
+    ListColumns,
     SavedView,
     Tag,
     Task,
@@ -135,3 +138,30 @@ class CustomerImportAdmin(admin.ModelAdmin):
     @admin.display(description=_("file contents (start)"))
     def text_start(self, obj):
         return Truncator(obj.text).chars(5000)
+
+
+@admin.register(DuplicateDismissal)
+class DuplicateDismissalAdmin(admin.ModelAdmin):
+    list_display = ["first", "second", "dismissed_by", "dismissed_at"]
+    list_filter = ["dismissed_at"]
+    search_fields = ["first__name", "second__name", "dismissed_by__username"]
+    raw_id_fields = ["first", "second", "dismissed_by"]
+    list_select_related = ["first", "second", "dismissed_by"]
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(admin.ModelAdmin):
+    list_display = ["customer", "duplicate_id", "duplicate_name", "merged_by", "merged_at"]
+    list_filter = ["merged_at"]
+    search_fields = ["customer__name", "duplicate_name", "merged_by__username"]
+    raw_id_fields = ["customer", "merged_by"]
+    list_select_related = ["customer", "merged_by"]
+    date_hierarchy = "merged_at"
+
+
+@admin.register(ListColumns)
+class ListColumnsAdmin(admin.ModelAdmin):
+    list_display = ["user", "__str__"]
+    list_filter = ["user__is_staff"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

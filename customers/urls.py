@@ -1,15 +1,31 @@
 from django.urls import path
 
-from customers.views import activity, bulk, customers, duplicates, privacy, search, transfer
+from customers.views import (
+    activity,
+    bulk,
+    customers,
+    duplicates,
+    import_columns,
+    privacy,
+    search,
+    transfer,
+)
 
 app_name = "customers"
 
 urlpatterns = [
     path("", customers.customer_list, name="customer-list"),
+    path("columns/", customers.list_columns_view, name="list-columns"),
     path("new/", customers.customer_create_view, name="customer-create"),
     path("export/", transfer.customer_export, name="customer-export"),
     path("import/", transfer.customer_import_upload, name="customer-import"),
     path("import/template.csv", transfer.customer_import_template, name="customer-import-template"),
+    path("import/columns/", import_columns.customer_import_columns, name="customer-import-columns"),
+    path(
+        "import/<int:pk>/rejected.csv",
+        import_columns.customer_import_rejected,
+        name="customer-import-rejected",
+    ),
     path("import/<int:pk>/", transfer.customer_import_preview, name="customer-import-preview"),
     path(
         "import/<int:pk>/progress/",
