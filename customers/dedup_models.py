@@ -2,6 +2,8 @@
 each user's choice of customer-list columns. Imported by customers.models (Django finds
 models there)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -84,12 +86,12 @@ class CustomerMerge(models.Model):
     @property
     def taken_fields(self) -> list[str]:
         """The labels of the fields whose value came from the merged record."""
-        customer_meta = self._meta.get_field("customer").related_model._meta
-        names = {field.name for field in customer_meta.get_fields()}
+        customer_model: Any = self._meta.get_field("customer").related_model
+        fields = {field.name: field for field in customer_model._meta.get_fields()}
         return [
-            str(customer_meta.get_field(name).verbose_name)
+            str(getattr(fields[name], "verbose_name", name))
             for name in self.moved.get("fields", [])
-            if isinstance(name, str) and name in names
+            if isinstance(name, str) and name in fields
         ]
 
 

@@ -270,7 +270,7 @@ class MergeChoicesForm(forms.Form):
                 label=label,
                 choices=[(self.KEPT, kept_value), (self.DUPLICATE, duplicate_value)],
                 initial=self.KEPT,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 required=False,
             )
 
@@ -296,7 +296,7 @@ class ListColumnsForm(forms.Form):
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["columns"].choices = choices
+        self.fields["columns"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class ColumnMappingForm(forms.Form):

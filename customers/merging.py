@@ -3,6 +3,7 @@ which values the kept record takes, the emails and phones it must not lose, cons
 the record of what moved."""
 
 from django.contrib.auth.models import User
+from django.utils.text import capfirst
 from django.utils.translation import gettext_noop
 
 from customers.models import Consent, Contact, Customer, CustomerMerge
@@ -28,6 +29,12 @@ CHOOSABLE_FIELDS = [
 ]
 # Reachable by these: a merge keeps every one of them, on the record or as a contact.
 REACH_FIELDS = ("email", "phone")
+
+
+def field_label(name: str) -> str:
+    """A customer field's label, in the reader's language."""
+    field = Customer._meta.get_field(name)
+    return capfirst(str(getattr(field, "verbose_name", name)))
 
 
 def _attr(field: str) -> str:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.attachments import attachment_panel
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.forms import offer_choices
-from crm.lib.http import querystring_without
+from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
 from crm.lib.panels import CUSTOMER_PAGE, deferred_panels, panels_in_page
 from customers.filters import CustomerFilter
@@ -65,7 +65,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     columns = chosen_columns(request.user)
     shown = [i for i, (key, _c) in enumerate(extension_columns(request.user)) if key in columns]
     for row in page.object_list:
-        row.extra_cells = [row.extra_cells[i] for i in shown]  # type: ignore[attr-defined]
+        row.extra_cells = [row.extra_cells[i] for i in shown]
     all_extra = extra_columns(CUSTOMER_LIST, request.user)
     owners = list(customer_owners())  # one read for the owner filter and the bulk form
     offer_choices(customer_filter.form.fields["owner"], owners)
@@ -88,7 +88,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("customers.view_customer", raise_exception=True)
 @require_POST
-def list_columns_view(request: HttpRequest) -> HttpResponse:
+def list_columns_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Save the columns the user chose (or go back to the default set)."""
     form = ListColumnsForm(request.POST, choices=available_columns(request.user))
     if not form.is_valid():

@@ -1,10 +1,12 @@
 """Possible duplicates, “Not duplicates”, and the side-by-side merge (managers)."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.audit import audit_record
 from core.models import AuditEvent
+from crm.lib.http import AuthenticatedHttpRequest
 from customers.duplicates import duplicate_dismiss, duplicate_pairs
 from customers.forms import DismissForm, MergeChoicesForm, MergeForm
-from customers.merging import differing_fields
+from customers.merging import differing_fields, field_label
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from customers.services import customers_merge
@@ -23,14 +26,15 @@ PAGE_SIZE = 25
 
 
 @permission_required("customers.merge_customers", raise_exception=True)
-def duplicate_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(duplicate_pairs(), PAGE_SIZE).get_page(request.GET.get("page"))
+def duplicate_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    pairs: Any = duplicate_pairs()  # counts and slices like a queryset
+    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "customers/duplicate_list.html", {"page": page, "query": ""})
 
 
 @permission_required("customers.merge_customers", raise_exception=True)
 @require_POST
-def duplicate_dismiss_view(request: HttpRequest) -> HttpResponse:
+def duplicate_dismiss_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DismissForm(request.POST)
     if not form.is_valid() or form.cleaned_data["first"] == form.cleaned_data["second"]:
         messages.error(request, _("Choose two different customers."))
@@ -47,7 +51,7 @@ def duplicate_dismiss_view(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("customers:duplicate-list") + _page_query(request))
 
 
-def _page_query(request: HttpRequest) -> str:
+def _page_query(request: AuthenticatedHttpRequest) -> str:
     page = request.POST.get("page", "")
     return f"?page={page}" if page.isascii() and page.isdigit() and len(page) < 7 else ""
 
@@ -63,7 +67,7 @@ def _choice_rows(kept: Customer, duplicate: Customer) -> list[tuple[str, str, st
     return [
         (
             field,
-            str(Customer._meta.get_field(field).verbose_name),
+            field_label(field),
             _shown(kept, field) or "—",
             _shown(duplicate, field),
         )
@@ -71,7 +75,9 @@ def _choice_rows(kept: Customer, duplicate: Customer) -> list[tuple[str, str, st
     ]
 
 
-def _find_duplicate(request: HttpRequest, kept: Customer, form: MergeForm) -> Customer | None:
+def _find_duplicate(
+    request: AuthenticatedHttpRequest, kept: Customer, form: MergeForm
+) -> Customer | None:
     if not (form.is_bound and form.is_valid()):
         return None
     duplicate = (
@@ -92,7 +98,7 @@ def _find_duplicate(request: HttpRequest, kept: Customer, form: MergeForm) -> Cu
 
 @permission_required("customers.merge_customers", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def customer_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_merge_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose the duplicate, then compare side by side and confirm."""
     kept = get_object_or_404(customers_visible_to(request.user).select_related("owner"), pk=pk)
     form = MergeForm(request.POST or request.GET or None)

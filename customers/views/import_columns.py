@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.csv_export import csv_file_response
+from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.uploads import ImportFileError
 from customers.forms import ColumnMappingForm
 from customers.import_csv import read_upload
@@ -27,7 +28,7 @@ from customers.models import CustomerImport
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def customer_import_columns(request: HttpRequest) -> HttpResponse:
+def customer_import_columns(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 1b: the file's headers differ from the layout; say which field each column is."""
     held = held_upload(request.user.pk)
     if held is None:
@@ -65,7 +66,7 @@ def customer_import_columns(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("customers.import_customers", raise_exception=True)
-def customer_import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_import_rejected(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The rows an import rejected (or would reject), each with its errors, to correct and
     import again: the file's columns, then an error column."""
     customer_import = get_object_or_404(imports_of(request.user), pk=pk)

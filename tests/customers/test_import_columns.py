@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from customers.import_mapping import guess_column
@@ -11,6 +12,13 @@ from customers.models import Customer, CustomerImport
 from tests.customers.test_import import apply, csv_bytes, upload
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_held_files():
+    """The held uploads live in the cache, which outlives a test."""
+    cache.clear()
+
 
 COLUMNS_URL = reverse("customers:customer-import-columns")
 FOREIGN = [
