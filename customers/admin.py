@@ -11,7 +11,6 @@ from customers.models import (
     CustomerMerge,
     DuplicateDismissal,
     Interaction,
-    ListColumns,
     SavedView,
     Tag,
     Task,
@@ -157,11 +156,3 @@ class CustomerMergeAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "merged_by"]
     list_select_related = ["customer", "merged_by"]
     date_hierarchy = "merged_at"
-
-
-@admin.register(ListColumns)
-class ListColumnsAdmin(admin.ModelAdmin):
-    list_display = ["user", "__str__"]
-    list_filter = ["user__is_staff"]
-    search_fields = ["user__username"]
-    raw_id_fields = ["user"]

@@ -1,6 +1,5 @@
-"""Duplicate customers: the pairs a manager said are not duplicates, the merges done, and
-each user's choice of customer-list columns. Imported by customers.models (Django finds
-models there)."""
+"""Duplicate customers: the pairs a manager said are not duplicates, and the merges done.
+Imported by customers.models (Django finds models there)."""
 
 from typing import Any
 
@@ -93,19 +92,3 @@ class CustomerMerge(models.Model):
             for name in self.moved.get("fields", [])
             if isinstance(name, str) and name in fields
         ]
-
-
-class ListColumns(models.Model):
-    """The customer-list columns one user chose to see (absent: the default set)."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_list_columns"
-    )
-    columns = models.JSONField(_("columns"), default=list)
-
-    class Meta:
-        verbose_name = _("customer list columns")
-        verbose_name_plural = _("customer list columns")
-
-    def __str__(self):
-        return ", ".join(self.columns)

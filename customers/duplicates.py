@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer, DuplicateDismissal
 
 PHONE_MIN_DIGITS = 6
+MAX_PAIRS = 20_000
 EMAIL, PHONE, NAME = 1, 2, 4
 REASONS = {EMAIL: _("Same email"), PHONE: _("Same phone"), NAME: _("Same name")}
 
@@ -61,25 +62,33 @@ class DuplicatePair:
 
 
 class DuplicatePairs:
-    """All possible duplicate pairs, newest-first by the second record, for a Paginator:
-    it counts with one query and reads a page (the pairs and their customers) with two."""
+    """The possible duplicate pairs, newest-first by the second record, for a Paginator.
+
+    One query finds the pairs (their ids, at most MAX_PAIRS: a name shared by hundreds of
+    customers would otherwise list every two of them); the count and the page read that
+    list, and a page's customers come in a second query."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[int, int, int]] | None = None
+
+    def _all(self) -> list[tuple[int, int, int]]:
+        if self._rows is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"{_pairs_sql()} ORDER BY second_id DESC, first_id DESC LIMIT %s",  # noqa: S608
+                    [MAX_PAIRS],
+                )
+                self._rows = [(int(a), int(b), int(r)) for a, b, r in cursor.fetchall()]
+        return self._rows
 
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({_pairs_sql()}) counted")  # noqa: S608
-            return cursor.fetchone()[0]
+        return len(self._all())
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, k: slice) -> list[DuplicatePair]:
-        start, stop = k.start or 0, k.stop
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{_pairs_sql()} ORDER BY second_id DESC, first_id DESC LIMIT %s OFFSET %s",  # noqa: S608
-                [stop - start, start],
-            )
-            rows = cursor.fetchall()
+        rows = self._all()[k]
         ids = {pk for row in rows for pk in row[:2]}
         customers = Customer.objects.select_related("owner").in_bulk(ids)
         return [

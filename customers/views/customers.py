@@ -27,10 +27,10 @@ from customers.forms import (
 )
 from customers.list_columns import (
     available_columns,
-    chosen_columns,
     extension_columns,
     list_columns_reset,
     list_columns_save,
+    split_saved_views,
 )
 from customers.models import Customer
 from customers.selectors import (
@@ -62,7 +62,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     attach_cells(CUSTOMER_LIST, request.user, page.object_list)
-    columns = chosen_columns(request.user)
+    saved_views, columns = split_saved_views(request.user, saved_views_for(request.user))
     shown = [i for i, (key, _c) in enumerate(extension_columns(request.user)) if key in columns]
     for row in page.object_list:
         row.extra_cells = [row.extra_cells[i] for i in shown]
@@ -80,7 +80,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         ),
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
-        "saved_views": saved_views_for(request.user),
+        "saved_views": saved_views,
         "bulk_form": BulkActionForm(user=request.user, owners=owners),
     }
     return render(request, "customers/customer_list.html", context)

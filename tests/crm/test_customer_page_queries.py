@@ -47,7 +47,7 @@ pytestmark = pytest.mark.django_db
 #   form's users; and the panels rendered inline: deals 1, value 3, loyalty 3; the
 #   customer's files and the timeline's files (2, issue 14);
 # - the deferred panels, one request, 10: the same 5 look-ups once, orders 2, tickets 3.
-PAGE_WITH_PANELS_QUERIES = 34
+PAGE_WITH_PANELS_QUERIES = 35  # 34 + the timeline's merges (customers.CustomerMerge)
 
 LOADED_ON_LOAD = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load"')
 
