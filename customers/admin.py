@@ -10,6 +10,7 @@ from customers.models import (
     Customer,
     CustomerImport,
     CustomerMerge,
+    DuplicateDismissal,
     Interaction,
     SavedView,
     Tag,
@@ -150,10 +151,20 @@ class CustomerImportAdmin(admin.ModelAdmin):
         return Truncator(obj.text).chars(5000)
 
 
+@admin.register(DuplicateDismissal)
+class DuplicateDismissalAdmin(admin.ModelAdmin):
+    list_display = ["first", "second", "dismissed_by", "dismissed_at"]
+    list_filter = ["dismissed_at"]
+    search_fields = ["first__name", "second__name", "dismissed_by__username"]
+    raw_id_fields = ["first", "second", "dismissed_by"]
+    list_select_related = ["first", "second", "dismissed_by"]
+
+
 @admin.register(CustomerMerge)
 class CustomerMergeAdmin(admin.ModelAdmin):
-    list_display = ["merged_at", "customer", "duplicate_id", "duplicate_name", "merged_by"]
+    list_display = ["customer", "duplicate_id", "duplicate_name", "merged_by", "merged_at"]
     list_filter = ["merged_at"]
-    search_fields = ["customer__name", "duplicate_name", "=duplicate_id"]
+    search_fields = ["customer__name", "duplicate_name", "merged_by__username"]
+    raw_id_fields = ["customer", "merged_by"]
     list_select_related = ["customer", "merged_by"]
-    readonly_fields = [f.name for f in CustomerMerge._meta.fields]
+    date_hierarchy = "merged_at"

@@ -8,11 +8,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.csv_import import ImportFileError
 from crm.lib.forms import DateInput, DateTimeInput, VersionField, offer_choices
 from crm.lib.params import BoundedModelChoiceField, IdField
-from crm.lib.uploads import CsvUploadForm
+from crm.lib.uploads import CsvUploadForm, decode_upload
 from customers.choices import Reminder
+from customers.csv_format import COLUMNS as CSV_COLUMNS
 from customers.import_csv import read_upload
+from customers.import_mapping import needs_mapping
 from customers.models import (
     CONTACT_DETAILS,
     Channel,
@@ -227,8 +230,18 @@ class MergeForm(forms.Form):
 class CustomerImportUploadForm(CsvUploadForm):
     """The CSV file to import; the file as a whole is checked here, its rows in the preview."""
 
+    needs_mapping = False  # the header is not the layout's: the mapping step follows
+
     def read_file(self, upload: UploadedFile) -> None:
-        self.text, parsed = read_upload(upload.read())
+        data = upload.read()
+        try:
+            self.text, parsed = read_upload(data)
+        except ImportFileError:
+            text = decode_upload(data)  # raises ImportFileError itself for a binary file
+            if not needs_mapping(text):
+                raise
+            self.text, self.needs_mapping, self.row_count = text, True, 0
+            return
         self.row_count = len(parsed.rows)
 
 
@@ -258,3 +271,78 @@ class EraseConfirmForm(forms.Form):
                 % {"number": self.customer.pk}
             )
         return typed
+
+
+class MergeChoicesForm(forms.Form):
+    """Side by side: per differing field, whose value the kept record ends with."""
+
+    KEPT, DUPLICATE = "kept", "duplicate"
+
+    def __init__(self, *args, fields: list[tuple[str, str, str, str]], **kwargs):
+        """`fields`: (name, label, kept's value shown, duplicate's value shown)."""
+        super().__init__(*args, **kwargs)
+        for name, label, kept_value, duplicate_value in fields:
+            self.fields[f"take_{name}"] = forms.ChoiceField(
+                label=label,
+                choices=[(self.KEPT, kept_value), (self.DUPLICATE, duplicate_value)],
+                initial=self.KEPT,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                required=False,
+            )
+
+    def taken(self) -> list[str]:
+        return [
+            name.removeprefix("take_")
+            for name, value in self.cleaned_data.items()
+            if value == self.DUPLICATE
+        ]
+
+
+class DismissForm(forms.Form):
+    first = IdField(required=True)
+    second = IdField(required=True)
+
+
+class ListColumnsForm(forms.Form):
+    columns = forms.MultipleChoiceField(
+        label=_("Columns"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reset = forms.BooleanField(required=False)
+    next_query = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["columns"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+
+
+class ColumnMappingForm(forms.Form):
+    """Per column of the uploaded file: the layout column it holds, or “ignore” ("")."""
+
+    def __init__(self, *args, headers: list[str], guesses: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Ignore this column")), *((c, c) for c in CSV_COLUMNS)]
+        for index, (header, guess) in enumerate(zip(headers, guesses, strict=True)):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header or _("(no name)"),
+                choices=choices,
+                initial=guess,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+        self.count = len(headers)
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = [cleaned.get(f"column_{index}", "") for index in range(self.count)]
+        if "name" not in chosen:
+            raise forms.ValidationError(_("Choose the column that holds the name."))
+        twice = sorted({name for name in chosen if name and chosen.count(name) > 1})
+        if twice:
+            raise forms.ValidationError(
+                _("Each field can take one column; chosen more than once: %(names)s.")
+                % {"names": ", ".join(twice)}
+            )
+        return cleaned
+
+    def mapping(self) -> list[str]:
+        return [self.cleaned_data.get(f"column_{index}", "") for index in range(self.count)]

@@ -410,7 +410,11 @@ class Task(models.Model):
 
 
 class SavedView(models.Model):
-    """A named customer-list filter a user keeps in the sidebar."""
+    """A named customer-list filter a user keeps in the sidebar; the row named COLUMNS
+    (a name the form refuses) holds the list columns the user chose (`columns=a,b`), read
+    with the saved views in one query (customers.list_columns)."""
+
+    COLUMNS = ""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
@@ -429,38 +433,6 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class CustomerMerge(models.Model):
-    """A duplicate folded into `customer` (customers_merge): who, when, and what moved.
-
-    `moved` counts the rows each app moved, by model label ("sales.deal": 2), as the
-    receivers of customers_merged answer; the timeline names them.
-    """
-
-    customer = models.ForeignKey(
-        Customer, verbose_name=_("kept customer"), on_delete=models.CASCADE, related_name="merges"
-    )
-    duplicate_id = models.PositiveBigIntegerField(_("duplicate's number"))
-    duplicate_name = models.CharField(_("duplicate's name"), max_length=200)
-    merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("merged by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
-    moved = models.JSONField(_("moved rows"), default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-merged_at", "-id"]
-        verbose_name = _("customer merge")
-        verbose_name_plural = _("customer merges")
-        indexes = [models.Index(fields=["customer", "-merged_at", "-id"])]
-
-    def __str__(self):
-        return f"#{self.duplicate_id} → #{self.customer_id}"
 
 
 class CustomerImport(models.Model):
@@ -535,3 +507,7 @@ class CustomerImport(models.Model):
     def is_open(self) -> bool:
         """May still be imported (a failed all-or-nothing attempt wrote nothing)."""
         return self.status in (self.Status.PENDING, self.Status.FAILED)
+
+
+# Defined in their own module to keep this one short; imported here for Django to find.
+from customers.dedup_models import CustomerMerge, DuplicateDismissal  # noqa: E402, F401

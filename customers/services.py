@@ -21,13 +21,19 @@ from crm.lib.concurrency import (
     lock_for_update,
     save_new_version,
 )
+from customers.merging import (
+    keep_reach,
+    merge_consents,
+    merge_record,
+    moved_by_receivers,
+    take_values,
+)
 from customers.models import (
     CONTACT_DETAILS,
     Channel,
     Consent,
     Contact,
     Customer,
-    CustomerMerge,
     Interaction,
     SavedView,
     Tag,
@@ -374,12 +380,18 @@ def customers_bulk_update(
 
 
 @transaction.atomic
-def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> Customer:
-    """Fold `duplicate` into `kept`: its history moves over, blank fields are filled, it is deleted."""
+def customers_merge(
+    *, kept: Customer, duplicate: Customer, merged_by: User, take: Iterable[str] = ()
+) -> Customer:
+    """Fold `duplicate` into `kept`: its history moves over, the fields named in `take` take
+    the duplicate's value, blank ones are filled, every email and phone of both stays (on
+    the record or as a contact), the merge is recorded (CustomerMerge) and it is deleted."""
     if kept.pk == duplicate.pk:
         raise ValueError(_("A customer cannot be merged with itself."))
     kept = Customer.objects.select_for_update().get(pk=kept.pk)
     duplicate = Customer.objects.select_for_update().get(pk=duplicate.pk)
+    before = (kept.name, kept.email, kept.phone)
+    taken = take_values(kept=kept, duplicate=duplicate, fields=list(take))
     for field in CUSTOMER_FIELDS:
         if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
             setattr(kept, field, getattr(duplicate, field))
@@ -399,48 +411,24 @@ def customers_merge(*, kept: Customer, duplicate: Customer, merged_by: User) -> 
             customer=kept, is_primary=False
         ),
     }
+    keep_reach(kept=kept, records=[before, (duplicate.name, duplicate.email, duplicate.phone)])
     kept.tags.add(*duplicate.tags.all())
-    _merge_consents(kept=kept, duplicate=duplicate)
-    answers = customers_merged.send(
+    merge_consents(kept=kept, duplicate=duplicate)
+    responses = customers_merged.send(
         sender=Customer, kept=kept, duplicate=duplicate, merged_by=merged_by
     )
-    for _receiver, counts in answers:  # each app answers what it moved: {"sales.deal": 2}
-        moved.update(counts if isinstance(counts, dict) else {})
-    # Recorded as a merge (the timeline says what moved), not as an "In person" interaction.
-    CustomerMerge.objects.create(
-        customer=kept,
-        duplicate_id=duplicate.pk,
-        duplicate_name=duplicate.name,
-        merged_by=merged_by,
-        moved={label: count for label, count in moved.items() if count},
-    )
+    moved |= moved_by_receivers(responses)
+    merge_record(kept=kept, duplicate=duplicate, merged_by=merged_by, moved=moved, taken=taken)
     duplicate_pk = duplicate.pk
     duplicate.delete()
     _forget_history(duplicate_pk)  # its values live on in `kept`, whose history is kept
     kept.version += 1
+    kept._change_reason = f"merged #{duplicate_pk}"  # type: ignore[attr-defined]  # simple-history
     kept.save()
-    event_record(type="customer.merged", target=kept, data={"duplicate_id": duplicate_pk})
+    event_record(
+        type="customer.merged", target=kept, data={"duplicate_id": duplicate_pk, "moved": moved}
+    )
     return kept
-
-
-def _merge_consents(*, kept: Customer, duplicate: Customer) -> None:
-    """The most recent decision per channel wins."""
-    kept_consents = {c.channel: c for c in kept.consents.all()}
-    for consent in duplicate.consents.all():
-        mine = kept_consents.get(consent.channel)
-        if mine is None:
-            Consent.objects.create(
-                customer=kept,
-                channel=consent.channel,
-                granted=consent.granted,
-                changed_at=consent.changed_at,
-                source=consent.source,
-            )
-        elif consent.changed_at > mine.changed_at:
-            mine.granted = consent.granted
-            mine.changed_at = consent.changed_at
-            mine.source = consent.source
-            mine.save()
 
 
 def customer_mark_buying(*, customer: Customer) -> bool:

@@ -4,7 +4,6 @@ Interactions, tasks added and done, and consent changes (simple-history's rows o
 Consent): one query each. The viewer has already been allowed the customer's page.
 """
 
-from django.apps import apps
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -108,24 +107,14 @@ def consent_events(
     return events
 
 
-def _moved_line(moved: dict[str, int]) -> str:
-    """{"sales.deal": 2, "customers.task": 1} as "2 deals, 1 task"."""
-    parts = []
-    for label, count in moved.items():
-        try:
-            meta = apps.get_model(label)._meta
-        except (LookupError, ValueError):  # a model removed since
-            continue
-        name = meta.verbose_name if count == 1 else meta.verbose_name_plural
-        parts.append(f"{count} {name}")
-    return ", ".join(parts)
-
-
 def merge_events(user, customer: Customer, cursor: Cursor | None, limit: int):
     merges = CustomerMerge.objects.filter(customer=customer).select_related("merged_by")
     events = []
     for merge in older_than(merges, "merged_at", "merge", cursor, limit):
-        moved = _moved_line(merge.moved) or _("nothing")
+        detail = _("Moved: %(moved)s") % {"moved": merge.moved_text or _("nothing")}
+        if merge.taken_fields:
+            taken = ", ".join(merge.taken_fields)
+            detail += "\n" + _("Values taken from it: %(fields)s") % {"fields": taken}
         events.append(
             TimelineEvent(
                 when=merge.merged_at,
@@ -133,7 +122,7 @@ def merge_events(user, customer: Customer, cursor: Cursor | None, limit: int):
                 pk=merge.pk,
                 text=_("Merged the duplicate “%(name)s” (#%(pk)s) into this customer")
                 % {"name": merge.duplicate_name, "pk": merge.duplicate_id},
-                detail=_("Moved: %(moved)s") % {"moved": moved},
+                detail=detail,
                 who=_username(merge.merged_by),
             )
         )

@@ -1,15 +1,33 @@
 from django.urls import path
 
-from customers.views import activity, bulk, customers, planner, privacy, search, timeline, transfer
+from customers.views import (
+    activity,
+    bulk,
+    customers,
+    duplicates,
+    import_columns,
+    planner,
+    privacy,
+    search,
+    timeline,
+    transfer,
+)
 
 app_name = "customers"
 
 urlpatterns = [
     path("", customers.customer_list, name="customer-list"),
+    path("columns/", customers.list_columns_view, name="list-columns"),
     path("new/", customers.customer_create_view, name="customer-create"),
     path("export/", transfer.customer_export, name="customer-export"),
     path("import/", transfer.customer_import_upload, name="customer-import"),
     path("import/template.csv", transfer.customer_import_template, name="customer-import-template"),
+    path("import/columns/", import_columns.customer_import_columns, name="customer-import-columns"),
+    path(
+        "import/<int:pk>/rejected.csv",
+        import_columns.customer_import_rejected,
+        name="customer-import-rejected",
+    ),
     path("import/<int:pk>/", transfer.customer_import_preview, name="customer-import-preview"),
     path(
         "import/<int:pk>/progress/",
@@ -19,6 +37,8 @@ urlpatterns = [
     path("bulk/", bulk.bulk_action_view, name="customer-bulk"),
     path("views/", bulk.saved_view_create, name="saved-view-create"),
     path("views/<int:pk>/delete/", bulk.saved_view_delete, name="saved-view-delete"),
+    path("duplicates/", duplicates.duplicate_list, name="duplicate-list"),
+    path("duplicates/dismiss/", duplicates.duplicate_dismiss_view, name="duplicate-dismiss"),
     path("search/", search.global_search, name="search"),
     path("tasks/", planner.my_tasks, name="my-tasks"),
     path("tasks/<int:pk>/toggle/", planner.task_toggle_view, name="task-toggle"),
@@ -33,7 +53,7 @@ urlpatterns = [
     path("<int:pk>/timeline/", timeline.customer_timeline_more, name="customer-timeline"),
     path("<int:pk>/edit/", customers.customer_update_view, name="customer-update"),
     path("<int:pk>/delete/", customers.customer_delete_view, name="customer-delete"),
-    path("<int:pk>/merge/", bulk.customer_merge_view, name="customer-merge"),
+    path("<int:pk>/merge/", duplicates.customer_merge_view, name="customer-merge"),
     path("<int:pk>/erase/", privacy.customer_erase_view, name="customer-erase"),
     path("<int:pk>/data/", privacy.customer_data_view, name="customer-data"),
     path("<int:pk>/interactions/", activity.interaction_create_view, name="interaction-create"),

@@ -8,23 +8,22 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from core.audit import audit_record
 from core.models import AuditEvent
 from crm.lib.forms import IdListField, offer_choices
 from customers.filters import CustomerFilter
-from customers.forms import MergeForm, SavedViewForm
+from customers.forms import SavedViewForm
 from customers.models import Customer, SavedView, Tag
 from customers.selectors import customer_owners, customers_editable_by, customers_visible_to
 from customers.services import (
     BulkAction,
     customers_bulk_update,
-    customers_merge,
     saved_view_save,
 )
 from customers.services import saved_view_delete as delete_saved_view  # the view has the name
@@ -221,45 +220,3 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     delete_saved_view(view=view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
     return redirect("customers:customer-list")
-
-
-@permission_required("customers.merge_customers", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def customer_merge_view(request, pk):
-    kept = get_object_or_404(customers_visible_to(request.user), pk=pk)
-    form = MergeForm(request.POST or request.GET or None)
-    duplicate = None
-    if form.is_bound and form.is_valid():
-        duplicate = (
-            customers_visible_to(request.user).filter(pk=form.cleaned_data["duplicate"]).first()
-        )
-        if duplicate is None:
-            form.add_error("duplicate", _("No customer has that number."))
-        elif duplicate.pk == kept.pk:
-            form.add_error(
-                "duplicate",
-                _("Choose a different customer: a record cannot be merged with itself."),
-            )
-            duplicate = None
-    if request.method == "POST" and duplicate is not None and request.POST.get("confirm") == "1":
-        with transaction.atomic():  # the merge and its audit entry commit together
-            audit_record(
-                AuditEvent.Action.MERGE,
-                request=request,
-                target=kept,
-                rows=1,
-                detail={"duplicate": duplicate.pk},
-            )
-            customers_merge(kept=kept, duplicate=duplicate, merged_by=request.user)
-        messages.success(
-            request, _("“%(dup)s” was merged into this customer.") % {"dup": duplicate.name}
-        )
-        return redirect(kept)
-    context = {"customer": kept, "form": form, "duplicate": duplicate}
-    if duplicate is not None:
-        context["moves"] = {
-            "interactions": duplicate.interactions.count(),
-            "tasks": duplicate.tasks.count(),
-            "contacts": duplicate.contacts.count(),
-        }
-    return render(request, "customers/customer_merge.html", context)

@@ -7,17 +7,31 @@ from django.core.paginator import Paginator
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.attachments import attachment_panel
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.forms import offer_choices
-from crm.lib.http import querystring_without
+from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
 from crm.lib.panels import CUSTOMER_PAGE, deferred_panels, panels_in_page
 from customers.filters import CustomerFilter
-from customers.forms import ContactDetailsForm, CustomerForm, InteractionForm, TaskForm
+from customers.forms import (
+    ContactDetailsForm,
+    CustomerForm,
+    InteractionForm,
+    ListColumnsForm,
+    TaskForm,
+)
+from customers.list_columns import (
+    available_columns,
+    extension_columns,
+    list_columns_reset,
+    list_columns_save,
+    split_saved_views,
+)
 from customers.models import Customer
 from customers.selectors import (
     assignable_users,
@@ -47,18 +61,45 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     attach_cells(CUSTOMER_LIST, request.user, page.object_list)
+    saved_views, columns = split_saved_views(request.user, saved_views_for(request.user))
+    shown = [i for i, (key, _c) in enumerate(extension_columns(request.user)) if key in columns]
+    for row in page.object_list:
+        row.extra_cells = [row.extra_cells[i] for i in shown]
+    all_extra = extra_columns(CUSTOMER_LIST, request.user)
     owners = list(customer_owners())  # one read for the owner filter and the bulk form
     offer_choices(customer_filter.form.fields["owner"], owners)
     context = {
         "filter": customer_filter,
         "page": page,
-        "extra_columns": extra_columns(CUSTOMER_LIST, request.user),
+        "extra_columns": [all_extra[i] for i in shown],
+        "columns": columns,
+        "columns_form": ListColumnsForm(
+            initial={"columns": sorted(columns), "next_query": request.GET.urlencode()},
+            choices=available_columns(request.user),
+        ),
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
-        "saved_views": saved_views_for(request.user),
+        "saved_views": saved_views,
         "bulk_form": BulkActionForm(user=request.user, owners=owners),
     }
     return render(request, "customers/customer_list.html", context)
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+@require_POST
+def list_columns_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Save the columns the user chose (or go back to the default set)."""
+    form = ListColumnsForm(request.POST, choices=available_columns(request.user))
+    if not form.is_valid():
+        messages.error(request, _("Those columns are not on the list."))
+        return redirect("customers:customer-list")
+    if form.cleaned_data["reset"]:
+        list_columns_reset(user=request.user)
+    else:
+        list_columns_save(user=request.user, columns=form.cleaned_data["columns"])
+    query = form.cleaned_data["next_query"]
+    target = reverse("customers:customer-list")
+    return redirect(f"{target}?{query}" if query and "\x00" not in query else target)
 
 
 @permission_required("customers.view_customer", raise_exception=True)

@@ -25,6 +25,7 @@ from customers.csv_format import COLUMNS
 from customers.exports import build_customer_export
 from customers.forms import CustomerImportApplyForm, CustomerImportUploadForm
 from customers.import_csv import MAX_ROWS
+from customers.import_mapping import hold_upload
 from customers.import_preview import import_preview
 from customers.import_services import (
     ImportClosedError,
@@ -67,6 +68,11 @@ def customer_import_upload(request):
     """Step 1: upload a CSV; the file as a whole is checked, then kept for the preview."""
     posted = request.method == "POST"
     form = CustomerImportUploadForm(*((request.POST, request.FILES) if posted else ()))
+    if posted and form.is_valid() and form.needs_mapping:
+        hold_upload(
+            user_id=request.user.pk, file_name=form.cleaned_data["file"].name, text=form.text
+        )
+        return redirect("customers:customer-import-columns")
     if posted and form.is_valid():
         try:
             customer_import = customer_import_create(

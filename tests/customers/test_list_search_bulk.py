@@ -216,7 +216,9 @@ def test_merge_keeps_every_interaction_task_and_contact(manager, manager_client)
     assert not Customer.objects.filter(pk=duplicate.pk).exists()
     assert kept.interactions.count() == 2  # the two moved; the merge is recorded as one
     assert kept.tasks.count() == 1
-    assert kept.contacts.count() == 1
+    # the moved contact, and one keeping the duplicate's email (the kept record has its own)
+    assert kept.contacts.count() == 2
+    assert kept.contacts.filter(email=duplicate.email, name="ACME Ltd").exists()
     assert kept.phone == "+86 1234567"
     assert list(kept.tags.values_list("name", flat=True)) == ["VIP"]
     assert received == [(kept.pk, duplicate_pk)]

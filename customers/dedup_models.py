@@ -1,0 +1,99 @@
+"""Duplicate customers: the pairs a manager said are not duplicates, and the merges done.
+Imported by customers.models (Django finds models there)."""
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DuplicateDismissal(models.Model):
+    """“Not duplicates”: the pair no longer shows on the possible-duplicates page."""
+
+    # The lower id first, so one pair has one row whichever way round it was dismissed.
+    first = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=True
+    )
+    second = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dismissed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(_("dismissed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("dismissed duplicate")
+        verbose_name_plural = _("dismissed duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="dismissal_one_per_pair"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="dismissal_ordered_pair"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.first_id} ≠ #{self.second_id}"
+
+
+class CustomerMerge(models.Model):
+    """A merge done: which record went into which, by whom, and what moved with it."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("kept customer"),
+        on_delete=models.CASCADE,
+        related_name="merges",
+    )
+    duplicate_id = models.PositiveBigIntegerField(_("merged record's number"))
+    duplicate_name = models.CharField(_("merged record's name"), max_length=200)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    # {"sales.deal": 2, ...}: rows moved per model (the receivers of customers_merged answer);
+    # "fields" lists the fields whose value was taken from the merged record.
+    moved = models.JSONField(_("what moved"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        indexes = [models.Index(fields=["customer", "-merged_at"])]
+
+    def __str__(self):
+        return f"#{self.duplicate_id} → #{self.customer_id}"
+
+    @property
+    def moved_text(self) -> str:
+        """What moved, in the reader's language: "2 interactions, 1 deal"."""
+        parts = []
+        for label, count in self.moved.items():
+            try:
+                meta = apps.get_model(label)._meta
+            except (LookupError, ValueError):  # "fields", or a model removed since
+                continue
+            if isinstance(count, int):
+                name = meta.verbose_name if count == 1 else meta.verbose_name_plural
+                parts.append(f"{count} {name}")
+        return ", ".join(parts)
+
+    @property
+    def taken_fields(self) -> list[str]:
+        """The labels of the fields whose value came from the merged record."""
+        customer_model: Any = self._meta.get_field("customer").related_model
+        fields = {field.name: field for field in customer_model._meta.get_fields()}
+        return [
+            str(getattr(fields[name], "verbose_name", name))
+            for name in self.moved.get("fields", [])
+            if isinstance(name, str) and name in fields
+        ]

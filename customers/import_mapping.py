@@ -1,0 +1,116 @@
+"""Mapping an uploaded file's columns to the import layout when its headers differ.
+
+A file whose header names columns the layout does not know (“E-mail”, “Company name”,
+“电话”) is held for its user (in the cache, for an hour) instead of being refused; the
+mapping step offers, per file column, a layout column or “ignore”, with a guess, and
+rewrites the file under the layout's names. The cells are copied as they are: the import
+reads them exactly as it would have read the original file.
+"""
+
+import csv
+import io
+import re
+
+from django.core.cache import cache
+
+from crm.lib.csv_import import ImportFileError, detect_delimiter
+from customers.csv_format import COLUMNS
+from customers.import_csv import LAYOUT
+
+HOLD_SECONDS = 3600
+_SYNONYMS = {
+    "external_id": ["id", "externalid", "customerid", "customerno", "customernumber", "编号"],
+    "name": [
+        "fullname",
+        "customer",
+        "customername",
+        "contactname",
+        "姓名",
+        "名称",
+        "客户",
+        "客户名称",
+    ],
+    "kind": ["type", "customertype", "类型"],
+    "organization": ["company", "companyname", "organisation", "employer", "公司", "单位"],
+    "email": ["mail", "emailaddress", "e-mail", "邮箱", "电子邮件", "电子邮箱"],
+    "phone": ["tel", "telephone", "mobile", "cell", "phonenumber", "电话", "手机", "手机号"],
+    "country": ["国家"],
+    "region": ["province", "state", "county", "省", "省份", "地区"],
+    "city": ["town", "城市"],
+    "address": ["street", "streetaddress", "地址"],
+    "industry": ["sector", "行业"],
+    "company_size": ["size", "employees", "规模"],
+    "source": ["leadsource", "来源"],
+    "stage": ["lifecyclestage", "status", "阶段"],
+    "owner": ["salesrep", "rep", "负责人"],
+    "tags": ["tag", "labels", "标签"],
+    "is_key_account": ["keyaccount", "key", "重点客户"],
+    "preferred_channel": ["channel", "preferredchannel"],
+}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s_\-.:/]+", "", name.strip().lstrip("\ufeff").lower())
+
+
+_GUESSES = {_normal(column): column for column in COLUMNS} | {
+    _normal(synonym): column for column, synonyms in _SYNONYMS.items() for synonym in synonyms
+}
+
+
+def guess_column(header: str) -> str:
+    """The layout column a file column probably holds, or "" (ignore)."""
+    return _GUESSES.get(_normal(header), "")
+
+
+def _records(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text)))
+
+
+def file_header(text: str) -> list[str]:
+    """The file's first line, split into its column names (empty when there is none)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text))
+    return next(reader, [])
+
+
+def needs_mapping(text: str) -> bool:
+    """The header is there but is not the layout's (unknown, missing or repeated names)."""
+    header = file_header(text)
+    if not any(name.strip() for name in header):
+        return False
+    try:
+        LAYOUT.check_header(header)
+    except ImportFileError:
+        return True
+    return False
+
+
+def remap(text: str, mapping: list[str]) -> str:
+    """The file with its columns renamed by `mapping` (one name or "" per file column);
+    the columns mapped to "" are left out."""
+    keep = [index for index, name in enumerate(mapping) if name]
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for number, record in enumerate(_records(text)):
+        if number == 0:
+            writer.writerow([mapping[index] for index in keep])
+        elif any(cell.strip() for cell in record):
+            writer.writerow([record[index] if index < len(record) else "" for index in keep])
+    return out.getvalue()
+
+
+def _key(user_id: int) -> str:
+    return f"customer-import-mapping:{user_id}"
+
+
+def hold_upload(*, user_id: int, file_name: str, text: str) -> None:
+    cache.set(_key(user_id), {"file_name": file_name, "text": text}, HOLD_SECONDS)
+
+
+def held_upload(user_id: int) -> dict | None:
+    held = cache.get(_key(user_id))
+    return held if isinstance(held, dict) else None
+
+
+def release_upload(user_id: int) -> None:
+    cache.delete(_key(user_id))

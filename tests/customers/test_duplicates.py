@@ -1,0 +1,157 @@
+"""Possible duplicates (found in SQL), “Not duplicates”, and the side-by-side merge."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import AuditEvent
+from customers.duplicates import duplicate_pairs
+from customers.models import Customer, CustomerMerge, DuplicateDismissal
+from tests.factories import CustomerFactory, DealFactory, InteractionFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("customers:duplicate-list")
+
+
+def _pairs():
+    pairs = duplicate_pairs()
+    return {(p.first.pk, p.second.pk): p.reasons for p in pairs[0 : pairs.count()]}
+
+
+def test_pairs_by_email_phone_and_name_each_once():
+    a = CustomerFactory(name="Hazel Watts", email="Hazel@Example.com", phone="+86 138 0013 8000")
+    b = CustomerFactory(name="Someone Else", email="hazel@example.com", phone="+86-13800138000")
+    c = CustomerFactory(name="hazel  watts.", email="other@example.com", phone="+1 555 0100")
+    CustomerFactory(name="Unrelated", email="u@example.com", phone="+1 555 0199")
+    pairs = _pairs()
+    assert set(pairs) == {(a.pk, b.pk), (a.pk, c.pk)}
+    assert pairs[(a.pk, b.pk)] == ["Same email", "Same phone"]
+    assert pairs[(a.pk, c.pk)] == ["Same name"]
+
+
+def test_blank_emails_short_phones_and_erased_customers_are_no_pair():
+    CustomerFactory(name="One", email="", phone="12345")
+    CustomerFactory(name="Two", email="", phone="12345")
+    CustomerFactory(name="Gone", email="x@example.com").__class__.objects.filter(
+        name="Gone"
+    ).update(erased_at="2026-01-01T00:00:00Z")
+    CustomerFactory(name="Three", email="x@example.com")
+    assert _pairs() == {}
+
+
+def test_list_shows_pairs_and_dismissal_is_remembered(manager_client):
+    a = CustomerFactory(name="Acme Ltd", email="a@acme.test")
+    b = CustomerFactory(name="ACME ltd.", email="b@acme.test")
+    page = manager_client.get(LIST).content.decode()
+    assert "Acme Ltd" in page and "ACME ltd." in page and "Same name" in page
+    response = manager_client.post(
+        reverse("customers:duplicate-dismiss"), {"first": b.pk, "second": a.pk}
+    )
+    assert response.status_code == 302
+    assert DuplicateDismissal.objects.filter(first=a, second=b).exists()
+    assert "No possible duplicates." in manager_client.get(LIST).content.decode()
+    # dismissing again (a double submit) changes nothing
+    manager_client.post(reverse("customers:duplicate-dismiss"), {"first": a.pk, "second": b.pk})
+    assert DuplicateDismissal.objects.count() == 1
+
+
+@pytest.mark.parametrize("persona", ["rep_client", "agent_client", "marketer_client"])
+def test_other_roles_may_not_see_or_dismiss(persona, request):
+    client = request.getfixturevalue(persona)
+    a, b = CustomerFactory(name="Same"), CustomerFactory(name="Same")
+    assert client.get(LIST).status_code == 403
+    dismiss = reverse("customers:duplicate-dismiss")
+    assert client.post(dismiss, {"first": a.pk, "second": b.pk}).status_code == 403
+    merge = reverse("customers:customer-merge", args=[a.pk])
+    assert client.get(merge, {"duplicate": b.pk}).status_code == 403
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", str(10**30), "a\x00b", ""])
+def test_hostile_dismiss_values_never_fail(manager_client, value):
+    a = CustomerFactory()
+    response = manager_client.post(
+        reverse("customers:duplicate-dismiss"), {"first": a.pk, "second": value, "page": value}
+    )
+    assert response.status_code in (302, 404)
+    assert not DuplicateDismissal.objects.exists()
+
+
+def test_list_query_count_does_not_grow_with_pairs(manager_client):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert manager_client.get(LIST).status_code == 200
+        return len(captured)
+
+    for n in range(3):
+        CustomerFactory(name=f"Twin {n}"), CustomerFactory(name=f"Twin {n}")
+    few = queries()
+    for n in range(3, 20):
+        CustomerFactory(name=f"Twin {n}"), CustomerFactory(name=f"Twin {n}")
+    assert queries() == few
+
+
+def test_side_by_side_merge_takes_chosen_values_and_keeps_every_email_and_phone(
+    manager, manager_client
+):
+    kept = CustomerFactory(name="Hazel Watts", email="hazel@old.test", phone="+86 111 1111")
+    duplicate = CustomerFactory(
+        name="Hazel Watts", email="hazel@new.test", phone="+86 222 2222", city="Beijing"
+    )
+    InteractionFactory(customer=duplicate)
+    DealFactory(customer=duplicate)
+    TicketFactory(customer=duplicate)
+    url = reverse("customers:customer-merge", args=[kept.pk])
+    review = manager_client.get(url, {"duplicate": duplicate.pk})
+    choices = review.context["choices"]
+    assert {"take_email", "take_phone", "take_city"} <= set(choices.fields)
+    assert "take_name" not in choices.fields  # the same on both
+    response = manager_client.post(
+        url,
+        {"duplicate": duplicate.pk, "confirm": "1", "take_email": "duplicate", "take_city": "kept"},
+    )
+    assert response.status_code == 302
+    kept.refresh_from_db()
+    assert kept.email == "hazel@new.test" and kept.city == "Shenzhen"
+    assert kept.phone == "+86 111 1111"
+    contacts = list(kept.contacts.values_list("email", "phone"))
+    assert ("hazel@old.test", "") in contacts  # the email given up
+    assert ("", "+86 222 2222") in contacts  # the duplicate's phone
+    assert not kept.interactions.filter(channel="in_person").exists()
+    merge = CustomerMerge.objects.get(customer=kept)
+    assert merge.moved == {
+        "customers.interaction": 1,
+        "sales.deal": 1,
+        "service.ticket": 1,
+        "fields": ["email"],
+    }
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.MERGE).count() == 1
+    page = manager_client.get(kept.get_absolute_url()).content.decode()
+    assert "Merged the duplicate" in page and "1 deal" in page
+
+
+def test_double_submit_merges_once(manager_client):
+    kept, duplicate = CustomerFactory(), CustomerFactory()
+    url = reverse("customers:customer-merge", args=[kept.pk])
+    data = {
+        "duplicate": duplicate.pk,
+        "confirm": "1",
+        "submit_token": "8b9d7c5e-0000-4000-8000-000000000001",
+    }
+    first = manager_client.post(url, data)
+    second = manager_client.post(url, data)
+    assert first.status_code == 302 and second.status_code == 302
+    assert CustomerMerge.objects.count() == 1
+    assert not Customer.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_hostile_choice_is_refused_without_merging(manager_client):
+    kept = CustomerFactory(email="a@x.test")
+    duplicate = CustomerFactory(email="b@x.test")
+    url = reverse("customers:customer-merge", args=[kept.pk])
+    response = manager_client.post(
+        url, {"duplicate": duplicate.pk, "confirm": "1", "take_email": "a\x00b"}
+    )
+    assert response.status_code == 200
+    assert Customer.objects.filter(pk=duplicate.pk).exists()
