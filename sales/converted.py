@@ -1,0 +1,72 @@
+"""Sales figures in the reporting currency (CRM_CURRENCY): the database sums per currency
+and day, core.exchange converts the few groups with dated rates and keeps apart, as
+`missing`, what has no rate. Open deals convert at today's rate, closed deals at their close
+date's, orders at their order date's."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from core.exchange import Converted, RateBook, Tally
+from sales.models import Deal, Order
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+@dataclass
+class StageTotal:
+    count: int
+    total: Decimal
+    missing: dict[str, Decimal]
+
+
+def deal_day_expression():
+    """The day a deal's amount converts at: its close date once closed (NULL while open)."""
+    return TruncDate("closed_at", tzinfo=timezone.get_current_timezone())
+
+
+def stage_totals(deals: QuerySet[Deal]) -> dict[int, StageTotal]:
+    """Count and converted total per stage, from one query grouped by stage, currency and day."""
+    rows = list(
+        deals.order_by()
+        .annotate(day=deal_day_expression())
+        .values("stage_id", "currency", "day")
+        .annotate(
+            count=Count("pk"), total=Coalesce(Sum("amount"), Value(Decimal(0)), output_field=MONEY)
+        )
+    )
+    book, today = RateBook.load(row["currency"] for row in rows), timezone.localdate()
+    tallies: dict[int, Tally] = {}
+    counts: dict[int, int] = {}
+    for row in rows:
+        tally = tallies.setdefault(row["stage_id"], Tally(book))
+        tally.add(row["total"], row["currency"], row["day"] or today)
+        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["count"]
+    return {
+        stage_id: StageTotal(counts[stage_id], tally.result.amount, tally.result.missing)
+        for stage_id, tally in tallies.items()
+    }
+
+
+def orders_total(orders: QuerySet[Order]) -> Converted:
+    """The orders' total in the reporting currency, each at its order date's rate."""
+    rows = list(
+        orders.order_by()
+        .annotate(day=TruncDate("ordered_at", tzinfo=timezone.get_current_timezone()))
+        .values("currency", "day")
+        .annotate(total=Sum("total"))
+    )
+    tally = Tally(RateBook.load(row["currency"] for row in rows))
+    for row in rows:
+        tally.add(row["total"], row["currency"], row["day"])
+    return tally.result
+
+
+def deal_in_reporting(deal: Deal) -> Decimal | None:
+    """A deal's amount in the reporting currency (today's rate, or its close date's)."""
+    day: date = timezone.localdate(deal.closed_at) if deal.closed_at else timezone.localdate()
+    return RateBook.load([deal.currency]).convert(deal.amount, deal.currency, day)
