@@ -22,6 +22,7 @@ from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import can_work_customer, customers_visible_to
+from sales.converted import deal_in_reporting
 from sales.exports import build_deal_export
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm, WinForm
@@ -98,6 +99,8 @@ def deal_detail(request, pk):
         "lose_form": LoseForm(initial={"version": deal.version}) if can_change else None,
         "today": timezone.localdate(),
         "attachments": attachment_panel(request.user, deal),
+        "amount_reporting": deal_in_reporting(deal),
+        "reporting": settings.CRM_CURRENCY,
     }
     return render(request, "sales/deal_detail.html", context)
 

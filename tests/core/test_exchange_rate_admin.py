@@ -49,9 +49,7 @@ def test_import_saves_replaces_and_announces_the_first_changed_day(
     finally:
         exchange_rates_changed.disconnect(listen)
     assert response.status_code == 302
-    assert ExchangeRate.objects.get(currency="EUR", day=date(2026, 1, 2)).rate == Decimal(
-        "1.0845"
-    )
+    assert ExchangeRate.objects.get(currency="EUR", day=date(2026, 1, 2)).rate == Decimal("1.0845")
     assert ExchangeRate.objects.count() == 3
     assert heard == [{"EUR": date(2026, 1, 2), "GBP": date(2026, 1, 1)}]
 
