@@ -11,7 +11,7 @@ from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from core.exchange import Converted, RateBook, Tally
+from core.exchange import CENT, Converted, RateBook, Tally
 from sales.models import Deal, Order
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -70,3 +70,23 @@ def deal_in_reporting(deal: Deal) -> Decimal | None:
     """A deal's amount in the reporting currency (today's rate, or its close date's)."""
     day: date = timezone.localdate(deal.closed_at) if deal.closed_at else timezone.localdate()
     return RateBook.load([deal.currency]).convert(deal.amount, deal.currency, day)
+
+
+def merge_currencies(
+    rows: list[dict], key: str, amounts: tuple[str, ...], day: date
+) -> tuple[list[dict], dict[str, Decimal]]:
+    """Rows grouped by `key` and currency become rows by `key`, their `amounts` converted at
+    `day` and added (counts added too); the first amount of rows without a rate is returned
+    per currency, to be flagged. Row order is kept."""
+    book, merged = RateBook.load(row["currency"] for row in rows), {}
+    missing = Tally(book)
+    for row in rows:
+        target = merged.setdefault(row[key], {**row, "count": 0, **dict.fromkeys(amounts, 0)})
+        target["count"] += row["count"]
+        rate = book.rate(row["currency"], day)
+        if rate is None:
+            missing.add(Decimal(str(row[amounts[0]])), row["currency"], day)
+            continue
+        for name in amounts:
+            target[name] += (Decimal(str(row[name])) * rate).quantize(CENT)
+    return list(merged.values()), missing.result.missing

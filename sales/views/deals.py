@@ -22,7 +22,7 @@ from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import can_work_customer, customers_visible_to
-from sales.converted import deal_in_reporting
+from sales.converted import deal_in_reporting, merge_currencies
 from sales.exports import build_deal_export
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm, WinForm
@@ -271,7 +271,7 @@ def home_pipeline_panel(request):
     money = DecimalField(max_digits=20, decimal_places=2)
     rows = (
         Deal.objects.filter(owner=request.user, status=Deal.Status.OPEN)
-        .values("stage__name", "stage__order", "stage_id")
+        .values("stage__name", "stage__order", "stage_id", "currency")
         .annotate(
             count=Count("pk"),
             total=Sum("amount"),
@@ -279,9 +279,13 @@ def home_pipeline_panel(request):
         )
         .order_by("stage__order", "stage_id")
     )
-    rows = list(rows)
+    rows, missing = merge_currencies(
+        list(rows), "stage_id", ("total", "weighted"), timezone.localdate()
+    )
     context = {
         "rows": rows,
+        "missing": missing,
+        "currency": settings.CRM_CURRENCY,
         "total": sum((row["total"] for row in rows), start=0),
         "weighted": sum((row["weighted"] for row in rows), start=0),
         "stale_count": Deal.objects.filter(stale_deal_condition(), owner=request.user).count(),

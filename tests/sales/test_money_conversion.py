@@ -138,3 +138,25 @@ def test_pipeline_report_won_amount_is_converted(manager_client, rep, eur_rates)
     assert stats["won_amount"] == Decimal("1400.00")  # 1100 + 300, GBP left out
     assert stats["missing"] == {"GBP": Decimal("40")}
     assert "40\u00a0GBP has no exchange rate" in response.content.decode()
+
+
+def test_home_pipeline_panel_adds_only_converted_amounts(rep, rep_client, eur_rates):
+    _mixed_open_deals(rep)  # 1000 USD + 2000 EUR (2400 USD) + 500 GBP, all at 50%
+    response = rep_client.get(reverse("sales:home-pipeline-panel"))
+    assert (response.context["total"], response.context["weighted"]) == (
+        Decimal("3400.00"),
+        Decimal("1700.00"),
+    )
+    assert response.context["rows"][0]["count"] == 3
+    assert response.context["missing"] == {"GBP": Decimal("500")}
+    assert "≈ 3,400\u00a0USD" in response.content.decode()
+
+
+def test_an_unknown_currency_is_refused_with_a_clear_message(manager_client):
+    customer = CustomerFactory()
+    response = manager_client.post(
+        reverse("sales:deal-create") + f"?customer={customer.pk}",
+        {"title": "X", "amount": "10", "currency": "XYZ", "expected_close_date": "2026-01-01"},
+    )
+    assert response.status_code == 200
+    assert "XYZ" in str(response.context["form"].errors["currency"])
