@@ -417,7 +417,7 @@ def _sales_by_month(orders, deals, today: date, months: int) -> list[dict]:
     return [
         {
             "month": row.key,
-            "orders": _money(totals.get(row.key)),
+            "orders": _money(totals.get(row.key)),  # type: ignore[call-overload]
             "forecast_won": _money(row.won),
             "forecast_weighted": _money(row.weighted),
         }

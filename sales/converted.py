@@ -78,7 +78,8 @@ def merge_currencies(
     """Rows grouped by `key` and currency become rows by `key`, their `amounts` converted at
     `day` and added (counts added too); the first amount of rows without a rate is returned
     per currency, to be flagged. Row order is kept."""
-    book, merged = RateBook.load(row["currency"] for row in rows), {}
+    book = RateBook.load(row["currency"] for row in rows)
+    merged: dict[object, dict] = {}
     missing = Tally(book)
     for row in rows:
         target = merged.setdefault(row[key], {**row, "count": 0, **dict.fromkeys(amounts, 0)})

@@ -127,9 +127,9 @@ def forecast(
     )
     nothing = Decimal("0")
     open_rows, won_rows = list(open_groups), list(won_groups)
-    book = RateBook.load(g["currency"] for g in open_rows + won_rows)
+    book = RateBook.load([g["currency"] for g in open_rows] + [w["currency"] for w in won_rows])
     today, missing = timezone.localdate(), Tally(book)
-    groups = []
+    groups: list[dict] = []
     for g in open_rows:  # open deals convert at today's rate
         amounts = _converted(
             missing, g["currency"], today, g["committed"], g["total"], g["weighted"]
@@ -141,11 +141,11 @@ def forecast(
                  "open_committed": committed, "open_total": total, "open_weighted": weighted,
                  "open_deals": g["count"]}
             )  # fmt: skip
-    for g in won_rows:  # won deals at their close date's
-        won = _converted(missing, g["currency"], g["day"], g["total"])
+    for w in won_rows:  # won deals at their close date's
+        won = _converted(missing, w["currency"], w["day"], w["total"])
         if won is not None:
             groups.append(
-                {"day": g["day"], "owner_id": g["owner_id"], "won": won[0], "open_committed": nothing,
+                {"day": w["day"], "owner_id": w["owner_id"], "won": won[0], "open_committed": nothing,
                  "open_total": nothing, "open_weighted": nothing, "open_deals": 0}
             )  # fmt: skip
     names = dict(
