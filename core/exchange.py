@@ -12,6 +12,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from core.models import ExchangeRate
 
@@ -127,3 +130,18 @@ class Tally:
         else:
             self.result.amount += converted
         return converted
+
+
+def dated_total(rows: QuerySet, *, amount: str, when: str, currency: str = "currency") -> Converted:
+    """The rows' `amount` in the reporting currency, each at the rate of its day (`when`, a
+    date-time field): summed per currency and day in the database, converted here."""
+    groups = list(
+        rows.order_by()
+        .annotate(_day=TruncDate(when, tzinfo=timezone.get_current_timezone()))
+        .values(currency, "_day")
+        .annotate(_total=Sum(amount))
+    )
+    tally = Tally(RateBook.load(group[currency] for group in groups))
+    for group in groups:
+        tally.add(Decimal(str(group["_total"])), group[currency], group["_day"])
+    return tally.result

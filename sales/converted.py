@@ -11,7 +11,7 @@ from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from core.exchange import CENT, Converted, RateBook, Tally
+from core.exchange import CENT, Converted, RateBook, Tally, dated_total
 from sales.models import Deal, Order
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -54,16 +54,7 @@ def stage_totals(deals: QuerySet[Deal]) -> dict[int, StageTotal]:
 
 def orders_total(orders: QuerySet[Order]) -> Converted:
     """The orders' total in the reporting currency, each at its order date's rate."""
-    rows = list(
-        orders.order_by()
-        .annotate(day=TruncDate("ordered_at", tzinfo=timezone.get_current_timezone()))
-        .values("currency", "day")
-        .annotate(total=Sum("total"))
-    )
-    tally = Tally(RateBook.load(row["currency"] for row in rows))
-    for row in rows:
-        tally.add(row["total"], row["currency"], row["day"])
-    return tally.result
+    return dated_total(orders, amount="total", when="ordered_at")
 
 
 def deal_in_reporting(deal: Deal) -> Decimal | None:
