@@ -267,3 +267,7 @@ class ForecastSerializer(serializers.Serializer):
     commit_probability = serializers.IntegerField()
     by_month = ForecastMonthSerializer(many=True)
     by_owner = ForecastOwnerSerializer(many=True)
+    unconverted = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=2),
+        help_text="Amounts left out for want of an exchange rate, per currency (ISO 4217).",
+    )

@@ -14,6 +14,7 @@ from core.models import ExchangeRate
 from sales.models import Deal, Stage
 from sales.selectors import forecast
 from tests.factories import CustomerFactory, DealFactory, OrderFactory
+from tests.sales.test_api_deals import api
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,12 @@ def test_an_unknown_currency_is_refused_with_a_clear_message(manager_client):
     )
     assert response.status_code == 200
     assert "XYZ" in str(response.context["form"].errors["currency"])
+
+
+def test_api_forecast_is_converted_and_names_the_unconverted(rep, eur_rates):
+    _mixed_open_deals(rep)
+    body = api(rep).get("/api/v1/forecast/").json()
+    assert body["currency"] == "USD" and body["by_month"][0]["best_case"] == "3400.00"
+    assert body["unconverted"] == {"GBP": "500.00"}
+    refused = api(rep).post("/api/v1/deals/", {"currency": "XYZ"}, format="json")
+    assert refused.status_code == 400 and "ISO 4217" in refused.text
