@@ -25,7 +25,7 @@ from analytics.models import (
     SegmentSummary,
 )
 from core.exchange import RateBook, Tally
-from sales.converted import deal_day_expression
+from sales.converted import convert_groups, deal_day_expression
 from sales.models import Deal
 from sales.selectors import forecast, pipeline_stages
 from service.models import SatisfactionResponse, Ticket
@@ -286,35 +286,12 @@ def pipeline_summary(
         )
         .order_by("owner__username", "stage_id")  # the reps in the database's order
     )
-    missing = _convert_groups(
-        groups,
-        ("funnel_amount", "open_amount", "won_amount"),
-        flagged=("open_amount", "won_amount"),
-    )
+    missing = convert_groups(groups, ("funnel_amount", "open_amount", "won_amount"))
     return (
         _funnel(groups, pipeline),
-        _win_stats(groups) | {"missing": missing},
+        _win_stats(groups) | {"missing": missing["won_amount"]},
         _per_rep(groups) if by_rep else None,
     )
-
-
-def _convert_groups(
-    groups: list[dict], keys: tuple[str, ...], flagged: tuple[str, ...]
-) -> dict[str, Decimal]:
-    """Each group's amounts in the reporting currency in place (open deals at today's rate,
-    closed ones at their close date's); a group without a rate keeps None there, and its
-    `flagged` amounts (which must not overlap) are returned per currency, to be flagged."""
-    book, today = RateBook.load(g["currency"] for g in groups), timezone.localdate()
-    unconverted = Tally(book)
-    for group in groups:
-        day = group["day"] or today
-        rate = book.rate(group["currency"], day)
-        for key in keys:
-            if group[key] is not None:
-                if rate is None and key in flagged:
-                    unconverted.add(Decimal(str(group[key])), group["currency"], day)
-                group[key] = None if rate is None else Decimal(str(group[key])) * rate
-    return unconverted.result.missing
 
 
 def _total(groups: list[dict], key: str, **where):

@@ -82,3 +82,20 @@ def merge_currencies(
         for name in amounts:
             target[name] += (Decimal(str(row[name])) * rate).quantize(CENT)
     return list(merged.values()), missing.result.missing
+
+
+def convert_groups(groups: list[dict], keys: tuple[str, ...]) -> dict[str, dict[str, Decimal]]:
+    """Each group's amounts in the reporting currency in place (open deals at today's rate,
+    closed ones at their close date's); a group without a rate keeps None there, and its
+    amounts are returned per key and currency, to be flagged where that figure shows."""
+    book, today = RateBook.load(g["currency"] for g in groups), timezone.localdate()
+    unconverted = {key: Tally(book) for key in keys}
+    for group in groups:
+        day = group["day"] or today
+        rate = book.rate(group["currency"], day)
+        for key in keys:
+            if group[key] is not None:
+                if rate is None:
+                    unconverted[key].add(Decimal(str(group[key])), group["currency"], day)
+                group[key] = None if rate is None else Decimal(str(group[key])) * rate
+    return {key: tally.result.missing for key, tally in unconverted.items()}

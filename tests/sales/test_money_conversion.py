@@ -134,6 +134,7 @@ def test_pipeline_report_won_amount_is_converted(manager_client, rep, eur_rates)
                 currency="USD", closed_at=closed, created_at=closed)  # fmt: skip
     DealFactory(owner=rep, stage=stage(is_won=True), status=Deal.Status.WON, amount=Decimal("40"),
                 currency="GBP", closed_at=closed, created_at=closed)  # fmt: skip
+    DealFactory(owner=rep, amount=Decimal("9"), currency="CHF")  # open: not under "won"
     response = manager_client.get(reverse("analytics:pipeline"))
     stats = response.context["stats"]
     assert stats["won_amount"] == Decimal("1400.00")  # 1100 + 300, GBP left out
