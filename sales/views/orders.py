@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.exchange import to_reporting
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id, search_text
 from customers.models import Customer
@@ -59,6 +60,11 @@ def order_detail(request, pk):
         "lines": lines,
         "totals": totals(lines),
         "deal_url": deal_url(order.deal) if order.deal_id else None,
+        # At the order date's rate: what the order was worth when it was placed.
+        "total_reporting": to_reporting(
+            order.total, order.currency, timezone.localdate(order.ordered_at)
+        ),
+        "reporting": settings.CRM_CURRENCY,
     }
     return render(request, "sales/order_detail.html", context)
 

@@ -171,3 +171,12 @@ def test_api_forecast_is_converted_and_names_the_unconverted(rep, eur_rates):
     assert body["unconverted"] == {"GBP": "500.00"}
     refused = api(rep).post("/api/v1/deals/", {"currency": "XYZ"}, format="json")
     assert refused.status_code == 400 and "ISO 4217" in refused.text
+
+
+def test_order_page_shows_both_currencies_at_the_order_date(manager_client, eur_rates):
+    ordered = timezone.now() - timedelta(days=20)  # EUR was 1.10 then
+    order = OrderFactory(total=Decimal("100.00"), currency="EUR", ordered_at=ordered)
+    html = manager_client.get(order.get_absolute_url()).content.decode()
+    assert "100.00\u00a0EUR" in html and "≈ 110.00\u00a0USD" in html
+    gbp = OrderFactory(total=Decimal("5.00"), currency="GBP", ordered_at=ordered)
+    assert "no GBP rate" in manager_client.get(gbp.get_absolute_url()).content.decode()
