@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from analytics.models import (
@@ -24,6 +24,8 @@ from analytics.models import (
     SegmentRun,
     SegmentSummary,
 )
+from core.exchange import RateBook, Tally
+from sales.converted import convert_groups, deal_day_expression
 from sales.models import Deal
 from sales.selectors import forecast, pipeline_stages
 from service.models import SatisfactionResponse, Ticket
@@ -270,7 +272,8 @@ def pipeline_summary(
     cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
     groups = list(
         deals.filter(in_funnel | closed | is_open if by_rep else in_funnel | closed)
-        .values("owner__username", "stage_id")
+        .annotate(day=deal_day_expression())
+        .values("owner__username", "stage_id", "currency", "day")
         .annotate(
             funnel_deals=Count("pk", filter=in_funnel),
             funnel_amount=Sum("amount", filter=in_funnel),
@@ -283,9 +286,10 @@ def pipeline_summary(
         )
         .order_by("owner__username", "stage_id")  # the reps in the database's order
     )
+    missing = convert_groups(groups, ("funnel_amount", "open_amount", "won_amount"))
     return (
         _funnel(groups, pipeline),
-        _win_stats(groups),
+        _win_stats(groups) | {"missing": missing["won_amount"]},
         _per_rep(groups) if by_rep else None,
     )
 
@@ -361,26 +365,36 @@ def sales_by_month(orders, deals, today: date, *, scope: str, months: int = 12) 
     return rows
 
 
+def _orders_per_month(orders, tz) -> dict[date, Decimal]:
+    """Order totals per month in the reporting currency: summed per day and currency in the
+    database, each day at its rate. Days without a rate are left out (the month is short)."""
+    rows = list(
+        orders.annotate(day=TruncDate("ordered_at", tzinfo=tz))
+        .values("day", "currency")
+        .annotate(total=Sum("total"))
+        .order_by()
+    )
+    book = RateBook.load(row["currency"] for row in rows)
+    months: dict[date, Tally] = {}
+    for row in rows:
+        tally = months.setdefault(row["day"].replace(day=1), Tally(book))
+        tally.add(Decimal(str(row["total"])), row["currency"], row["day"])
+    return {month: tally.result.amount for month, tally in months.items()}
+
+
 def _sales_by_month(orders, deals, today: date, months: int) -> list[dict]:
     index = today.year * 12 + today.month - 1 - (months - 1)
     first = date(index // 12, index % 12 + 1, 1)
     tz = timezone.get_current_timezone()
     start_at = datetime.combine(first, time.min, tzinfo=tz)
-    totals = {
-        g["month"].date() if isinstance(g["month"], datetime) else g["month"]: g["total"]
-        for g in orders.filter(ordered_at__gte=start_at)
-        .annotate(month=TruncMonth("ordered_at", tzinfo=tz))
-        .values("month")
-        .annotate(total=Sum("total"))
-        .order_by()
-    }
+    totals = _orders_per_month(orders.filter(ordered_at__gte=start_at), tz)
     predicted = forecast(
         deals, start=first, months=months, commit_probability=settings.CRM_COMMIT_PROBABILITY
     )
     return [
         {
             "month": row.key,
-            "orders": _money(totals.get(row.key)),
+            "orders": _money(totals.get(row.key)),  # type: ignore[call-overload]
             "forecast_won": _money(row.won),
             "forecast_weighted": _money(row.weighted),
         }

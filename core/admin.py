@@ -7,6 +7,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import exchange_admin  # noqa: F401  (registers ExchangeRate's admin)
 from core.api_tokens import api_token_revoke
 from core.audit import audit_record
 from core.models import (

@@ -5,6 +5,7 @@ has no rate on or before its day cannot be converted: callers flag it, never add
 Sum per currency in the database first, then convert the few sums here.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,9 @@ from decimal import Decimal
 from typing import TypeVar
 
 from django.conf import settings
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from core.models import ExchangeRate
 
@@ -82,3 +86,73 @@ def to_reporting(amount: Decimal, currency: str, day: date) -> Decimal | None:
     """One amount in the reporting currency, or None when its currency has no rate."""
     rate = rate_on(currency, day)
     return None if rate is None else (amount * rate).quantize(CENT)
+
+
+class RateBook:
+    """Every rate of some currencies, read in one query, then looked up by day in memory.
+
+    For reports that convert many (currency, day) groups: `rate_on` per group would be one
+    query each.
+    """
+
+    def __init__(self, rates: Mapping[str, list[tuple[date, Decimal]]]) -> None:
+        self._days = {currency: [day for day, _rate in rows] for currency, rows in rates.items()}
+        self._rates = {currency: [rate for _day, rate in rows] for currency, rows in rates.items()}
+
+    @classmethod
+    def load(cls, currencies: Iterable[str]) -> "RateBook":
+        wanted = set(currencies) - {reporting_currency()}
+        rates: dict[str, list[tuple[date, Decimal]]] = {}
+        if wanted:
+            rows = (
+                ExchangeRate.objects.filter(currency__in=wanted)
+                .order_by("currency", "day")
+                .values_list("currency", "day", "rate")
+            )
+            for currency, day, rate in rows:
+                rates.setdefault(currency, []).append((day, rate))
+        return cls(rates)
+
+    def rate(self, currency: str, day: date) -> Decimal | None:
+        if currency == reporting_currency():
+            return Decimal(1)
+        days = self._days.get(currency, [])
+        index = bisect_right(days, day)
+        return self._rates[currency][index - 1] if index else None
+
+    def convert(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
+        rate = self.rate(currency, day)
+        return None if rate is None else (amount * rate).quantize(CENT)
+
+
+class Tally:
+    """Adds amounts of any currency and day in the reporting currency, keeping apart
+    (as `missing`, per currency) those that have no rate for their day."""
+
+    def __init__(self, book: RateBook) -> None:
+        self.book = book
+        self.result = Converted()
+
+    def add(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
+        converted = self.book.convert(amount, currency, day)
+        if converted is None:
+            missing = self.result.missing
+            missing[currency] = missing.get(currency, Decimal("0.00")) + amount
+        else:
+            self.result.amount += converted
+        return converted
+
+
+def dated_total(rows: QuerySet, *, amount: str, when: str, currency: str = "currency") -> Converted:
+    """The rows' `amount` in the reporting currency, each at the rate of its day (`when`, a
+    date-time field): summed per currency and day in the database, converted here."""
+    groups = list(
+        rows.order_by()
+        .annotate(_day=TruncDate(when, tzinfo=timezone.get_current_timezone()))
+        .values(currency, "_day")
+        .annotate(_total=Sum(amount))
+    )
+    tally = Tally(RateBook.load(group[currency] for group in groups))
+    for group in groups:
+        tally.add(Decimal(str(group["_total"])), group[currency], group["_day"])
+    return tally.result

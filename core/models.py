@@ -24,6 +24,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.currencies import currency_choices, validate_currency
+
 
 class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
@@ -408,7 +410,9 @@ class ExchangeRate(models.Model):
     """What one unit of `currency` was worth in the reporting currency (CRM_CURRENCY) from
     `day` on, until the next rate of that currency (core.exchange). Admins keep them."""
 
-    currency = models.CharField(_("currency"), max_length=3)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=currency_choices, validators=[validate_currency]
+    )
     day = models.DateField(_("valid from"))
     rate = models.DecimalField(_("rate"), max_digits=20, decimal_places=10)
     created_at = models.DateTimeField(_("added"), default=timezone.now)

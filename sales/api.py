@@ -310,6 +310,7 @@ class ForecastView(APIView):
             "currency": settings.CRM_CURRENCY,
             "by_month": result.by_month,
             "by_owner": result.by_owner,
+            "unconverted": result.missing,
         } | options
         return Response(s.ForecastSerializer(body).data)
 

@@ -5,10 +5,12 @@ in the app's forms and services, which the views call with the checked values.""
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import ApiModelSerializer
+from crm.lib.currencies import normalize_currency
 from crm.lib.money import MONEY_MAX
 from crm.lib.params import MAX_ID
 from sales.models import Deal, Order, OrderLine, Product, Quote, QuoteLine
@@ -45,6 +47,20 @@ class AsciiDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value: Any) -> Any:
         _ascii_number(value)
         return super().to_internal_value(value)
+
+
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code in use (crm.lib.currencies), as the forms and the import accept it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=3, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return normalize_currency(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code="invalid") from error
 
 
 def id_field(**kwargs: Any) -> serializers.IntegerField:
@@ -95,7 +111,7 @@ class DealWriteSerializer(serializers.Serializer):
     customer = id_field(help_text="Required to create; a deal keeps its customer.")
     title = serializers.CharField(max_length=200)
     amount = money_field()
-    currency = serializers.CharField(max_length=3, required=False)
+    currency = CurrencyField(required=False)
     stage = id_field(
         required=False,
         help_text="An open stage of the default pipeline; the first one if left out.",
@@ -216,7 +232,7 @@ class OrderCreateSerializer(serializers.Serializer):
     )
     ordered_at = AsciiDateTimeField()
     channel = serializers.ChoiceField(choices=Order.Channel.choices, default=Order.Channel.WEB)
-    currency = serializers.CharField(max_length=3, required=False)
+    currency = CurrencyField(required=False)
     coupon_code = serializers.CharField(max_length=50, required=False, default="", allow_blank=True)
     lines = OrderLineInputSerializer(many=True, min_length=1, max_length=MAX_LINES)
 
@@ -251,3 +267,7 @@ class ForecastSerializer(serializers.Serializer):
     commit_probability = serializers.IntegerField()
     by_month = ForecastMonthSerializer(many=True)
     by_owner = ForecastOwnerSerializer(many=True)
+    unconverted = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=2),
+        help_text="Amounts left out for want of an exchange rate, per currency (ISO 4217).",
+    )

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.currencies import CurrencyFormField
 from crm.lib.forms import DateInput, VersionField
 from crm.lib.params import BoundedModelChoiceField
 from customers.models import Customer
@@ -67,11 +68,11 @@ class DealForm(forms.ModelForm):
         contact_field = _model_choice(self, "contact")
         contact_field.queryset = customer.contacts.order_by("name", "id")
         contact_field.empty_label = _("No contact")
+        self.fields["currency"] = CurrencyFormField(initial=self.fields["currency"].initial)
         self.fields["probability"].required = False
         self.fields["probability"].help_text = _("Leave empty to take the stage's probability.")
         self.fields["amount"].validators.append(MinValueValidator(0))
         self.fields["probability"].validators.append(MaxValueValidator(100))
-        self.fields["currency"].help_text = _("Three letters, such as USD or CNY.")
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
             self.fields["next_step"] = forms.ModelChoiceField(
@@ -88,12 +89,6 @@ class DealForm(forms.ModelForm):
         if not title:
             raise forms.ValidationError(_("Give the deal a title."))
         return title
-
-    def clean_currency(self):
-        value = (self.cleaned_data.get("currency") or "").strip().upper()
-        if len(value) != 3 or not value.isascii() or not value.isalpha():
-            raise forms.ValidationError(_("Enter a three-letter currency code such as USD."))
-        return value
 
     def clean_expected_close_date(self):
         value = self.cleaned_data["expected_close_date"]

@@ -41,6 +41,7 @@ from crm.lib.csv_import import (
     PreviewRow,
     chunked,
 )
+from crm.lib.currencies import normalize_currency
 from crm.lib.uploads import check_binary as check_binary  # the commands check files with it
 from sales.models import Order
 
@@ -66,7 +67,6 @@ _NUMBER_MAX = _order_max_length("number")
 _COUPON_MAX = _order_max_length("coupon_code")
 _TOTAL = re.compile(r"(\d+)(?:\.(\d*))?").fullmatch
 _NORMAL_TOTAL = re.compile(r"(?:0|[1-9]\d{0,11})\.\d\d").fullmatch  # already as we store it
-_CURRENCY = re.compile(r"[A-Za-z]{3}").fullmatch
 _CHANNELS = {value: value for value in Order.Channel.values}
 _DEFAULT_CHANNEL = Order.Channel.SALES.value
 
@@ -155,12 +155,10 @@ def _currency_cleaner(default: str) -> Callable[[str], str]:
     def clean(value: str) -> str:
         if not value:
             return default
-        if _CURRENCY(value) is None:
-            raise ValidationError(
-                _("“%(value)s” is not a 3-letter currency code such as EUR.")
-                % {"value": Truncator(value).chars(40)}
-            )
-        return value.upper()
+        try:
+            return normalize_currency(value)
+        except ValidationError as error:
+            raise ValidationError(error.messages[0]) from error
 
     return clean
 

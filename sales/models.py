@@ -13,6 +13,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.choice_labels import ChoiceLabels
+from crm.lib.currencies import currency_choices, validate_currency
 from crm.lib.money import MONEY
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -141,7 +142,13 @@ class Deal(ChoiceLabels, models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     amount = models.DecimalField(_("amount"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
-    currency = models.CharField(_("currency"), max_length=3, default=default_currency)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default=default_currency,
+        choices=currency_choices,
+        validators=[validate_currency],
+    )
     pipeline = models.ForeignKey(
         Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals"
     )
@@ -253,7 +260,13 @@ class Quote(ChoiceLabels, models.Model):
     number = models.CharField(_("number"), max_length=30, unique=True)
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.DRAFT)
     valid_until = models.DateField(_("valid until"))
-    currency = models.CharField(_("currency"), max_length=3, default=default_currency)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default=default_currency,
+        choices=currency_choices,
+        validators=[validate_currency],
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -368,7 +381,13 @@ class Order(ChoiceLabels, models.Model):
     ordered_at = models.DateTimeField(_("ordered"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.SALES)
     total = models.DecimalField(_("total"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
-    currency = models.CharField(_("currency"), max_length=3, default=default_currency)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default=default_currency,
+        choices=currency_choices,
+        validators=[validate_currency],
+    )
     coupon_code = models.CharField(_("coupon code"), max_length=50, blank=True)
     deal = models.ForeignKey(
         Deal,

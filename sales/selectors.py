@@ -1,6 +1,6 @@
 """Reads with the access rules: reps see their own deals, managers every deal."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -20,7 +20,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core.exchange import RateBook, Tally
 from customers.models import Customer
+from sales.converted import stage_totals
 from sales.models import Deal, Order, Pipeline, Product, Quote, Stage
 
 
@@ -80,6 +82,7 @@ class ForecastRow:
 class Forecast:
     by_month: list[ForecastRow]
     by_owner: list[ForecastRow]
+    missing: dict[str, Decimal] = field(default_factory=dict)  # no rate: left out, per currency
 
 
 def forecast(
@@ -100,7 +103,7 @@ def forecast(
         deals.filter(
             status=Deal.Status.OPEN, expected_close_date__gte=start, expected_close_date__lt=end
         )
-        .values("expected_close_date", "owner_id")
+        .values("expected_close_date", "owner_id", "currency")
         .annotate(
             committed=Coalesce(Sum("amount", filter=Q(probability__gte=commit_probability)), zero),
             total=Sum("amount"),
@@ -118,21 +121,33 @@ def forecast(
             closed_at__lt=datetime.combine(end, time.min, tzinfo=tz),
         )
         .annotate(day=TruncDate("closed_at", tzinfo=tz))
-        .values("day", "owner_id")
+        .values("day", "owner_id", "currency")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     nothing = Decimal("0")
-    groups = [
-        {"day": g["expected_close_date"], "owner_id": g["owner_id"], "won": nothing,
-         "open_committed": g["committed"], "open_total": g["total"], "open_weighted": g["weighted"],
-         "open_deals": g["count"]}
-        for g in open_groups
-    ] + [
-        {"day": g["day"], "owner_id": g["owner_id"], "won": g["total"], "open_committed": nothing,
-         "open_total": nothing, "open_weighted": nothing, "open_deals": 0}
-        for g in won_groups
-    ]  # fmt: skip
+    open_rows, won_rows = list(open_groups), list(won_groups)
+    book = RateBook.load([g["currency"] for g in open_rows] + [w["currency"] for w in won_rows])
+    today, missing = timezone.localdate(), Tally(book)
+    groups: list[dict] = []
+    for g in open_rows:  # open deals convert at today's rate
+        amounts = _converted(
+            missing, g["currency"], today, g["committed"], g["total"], g["weighted"]
+        )
+        if amounts is not None:
+            committed, total, weighted = amounts
+            groups.append(
+                {"day": g["expected_close_date"], "owner_id": g["owner_id"], "won": nothing,
+                 "open_committed": committed, "open_total": total, "open_weighted": weighted,
+                 "open_deals": g["count"]}
+            )  # fmt: skip
+    for w in won_rows:  # won deals at their close date's
+        won = _converted(missing, w["currency"], w["day"], w["total"])
+        if won is not None:
+            groups.append(
+                {"day": w["day"], "owner_id": w["owner_id"], "won": won[0], "open_committed": nothing,
+                 "open_total": nothing, "open_weighted": nothing, "open_deals": 0}
+            )  # fmt: skip
     names = dict(
         get_user_model()
         .objects.filter(pk__in={g["owner_id"] for g in groups})
@@ -142,7 +157,19 @@ def forecast(
     return Forecast(
         by_month=_roll_up(groups, key=lambda g: g["day"].replace(day=1), keys=every_month),
         by_owner=_roll_up(groups, key=lambda g: names.get(g["owner_id"], "—")),
+        missing=missing.result.missing,
     )
+
+
+def _converted(
+    tally: Tally, currency: str, day: date, *amounts: Decimal
+) -> tuple[Decimal, ...] | None:
+    """The amounts in the reporting currency, or None (the biggest one noted as missing)."""
+    rate = tally.book.rate(currency, day)
+    if rate is None:
+        tally.add(max(amounts), currency, day)
+        return None
+    return tuple(amount * rate for amount in amounts)
 
 
 def _roll_up(groups: list[dict], key, keys=()) -> list[ForecastRow]:
@@ -304,17 +331,11 @@ def board_deals(deals: QuerySet[Deal], pipeline: Pipeline) -> QuerySet[Deal]:
 
 
 def board_totals(deals: QuerySet[Deal]) -> dict[int, dict]:
-    """Count and total amount per stage, in one grouped query."""
-    money = DecimalField(max_digits=20, decimal_places=2)
-    rows = (
-        deals.order_by()
-        .values("stage_id")
-        .annotate(
-            count=Count("pk"),
-            total=Coalesce(Sum("amount"), Value(Decimal("0")), output_field=money),
-        )
-    )
-    return {row["stage_id"]: {"count": row["count"], "total": row["total"]} for row in rows}
+    """Count, total in the reporting currency and unconverted amounts per stage."""
+    return {
+        stage_id: {"count": t.count, "total": t.total, "missing": t.missing}
+        for stage_id, t in stage_totals(deals).items()
+    }
 
 
 def board_columns(deals: QuerySet[Deal], pipeline: Pipeline) -> list[dict]:
@@ -332,7 +353,7 @@ def board_columns(deals: QuerySet[Deal], pipeline: Pipeline) -> list[dict]:
     by_stage: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
     for deal in cards:
         by_stage.setdefault(deal.stage_id, []).append(deal)
-    empty = {"count": 0, "total": Decimal("0")}
+    empty = {"count": 0, "total": Decimal("0"), "missing": {}}
     return [
         {"stage": stage, **totals.get(stage.pk, empty), "cards": by_stage[stage.pk]}
         for stage in stages

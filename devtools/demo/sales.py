@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from core.exchange_rates import exchange_rates_save
 from crm.lib.bulk import bulk_insert
 from sales.models import Deal, DealStageChange, Order, OrderLine, Pipeline, Product
 from sales.money import line_net, line_tax
@@ -53,8 +54,36 @@ def seed_sales(*, rng: random.Random, users: dict, customer_ids: list[int], toda
     stages = list(pipeline.stages.order_by("order"))
     owners = [users["rep"], users["rep2"], users["manager"]]
     now = timezone.now()
+    _seed_rates(rng, today)
     _seed_deals(rng, customer_ids, stages, owners, pipeline, now)
     _seed_orders(rng, customer_ids, products, now)
+
+
+# What one unit is worth in USD, about; each week moves a little. CHF gets no rate, so the
+# demo shows how an amount without a rate is flagged.
+DEMO_RATES = {"EUR": 1.08, "GBP": 1.27}
+OTHER_CURRENCIES, OTHER_WEIGHTS = ["EUR", "GBP", "CHF"], [10, 6, 2]
+RATE_WEEKS = 110  # back past the oldest demo order
+
+
+def _seed_rates(rng: random.Random, today: date) -> None:
+    """Weekly rates of EUR and GBP for two years (the reporting currency needs none)."""
+    rates = {}
+    for currency, level in DEMO_RATES.items():
+        if currency == settings.CRM_CURRENCY:
+            continue
+        for week in range(RATE_WEEKS, -1, -1):
+            level *= 1 + rng.uniform(-0.01, 0.01)
+            day = today - timedelta(weeks=week)
+            rates[(currency, day)] = Decimal(str(round(level, 4)))
+    exchange_rates_save(rates=rates)
+
+
+def _currency(rng: random.Random) -> str:
+    """Mostly the reporting currency; some deals and orders in EUR, GBP or CHF."""
+    if rng.random() < 0.8:
+        return settings.CRM_CURRENCY
+    return rng.choices(OTHER_CURRENCIES, weights=OTHER_WEIGHTS)[0]
 
 
 def _seed_deals(rng, customer_ids, stages, owners, pipeline, now):
@@ -79,7 +108,7 @@ def _seed_deals(rng, customer_ids, stages, owners, pipeline, now):
             expected = (closed or now + timedelta(days=rng.randint(-10, 180))).date()
             amount = Decimal(rng.randrange(500, 80000)).quantize(Decimal("1"))
             rows.append((
-                customer_id, rng.choice(DEAL_TITLES), amount, settings.CRM_CURRENCY, pipeline.pk, stage.pk,
+                customer_id, rng.choice(DEAL_TITLES), amount, _currency(rng), pipeline.pk, stage.pk,
                 stage.probability, expected, rng.choice(owners).pk, status,
                 "Price" if stage.is_lost else "", closed, closed or now - timedelta(days=rng.randint(0, 45)),
                 1, created, closed or created,
@@ -129,7 +158,7 @@ def _seed_orders(rng, customer_ids, products, now):
                 line_rows.append((number, product, quantity))
             channel = rng.choice(Order.Channel.values)
             order_rows.append(
-                (customer_id, number, ordered, channel, total, settings.CRM_CURRENCY, "", ordered)
+                (customer_id, number, ordered, channel, total, _currency(rng), "", ordered)
             )
     bulk_insert(
         Order,

@@ -169,7 +169,7 @@ def _moved_payload(request: HttpRequest, user: User, deal: Deal) -> dict[str, An
     moved = _card(user, deal, today)
     columns = {}
     for stage in pipeline_stages(deal.pipeline):
-        column = {"stage": stage, "count": 0, "total": 0, **totals.get(stage.pk, {})}
+        column = {"stage": stage, "count": 0, "total": 0, "missing": {}, **totals.get(stage.pk, {})}
         columns[str(stage.pk)] = render_to_string(
             "sales/partials/board_column_header.html",
             {"column": column, "currency": settings.CRM_CURRENCY},

@@ -22,6 +22,7 @@ from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import can_work_customer, customers_visible_to
+from sales.converted import deal_in_reporting, merge_currencies
 from sales.exports import build_deal_export
 from sales.filters import DealFilter
 from sales.forms import DealForm, LoseForm, WinForm
@@ -105,6 +106,8 @@ def deal_page_context(request, deal: Deal, **forms: Any) -> dict[str, Any]:
         "today": timezone.localdate(),
         "attachments": attachment_panel(request.user, deal),
         **(deal_work_forms(deal, **forms) if can_change else {}),
+        "amount_reporting": deal_in_reporting(deal),
+        "reporting": settings.CRM_CURRENCY,
     }
 
 
@@ -281,7 +284,7 @@ def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
     money = DecimalField(max_digits=20, decimal_places=2)
     rows = list(
         Deal.objects.filter(owner=request.user, status=Deal.Status.OPEN)
-        .values("stage__name", "stage__order", "stage_id")
+        .values("stage__name", "stage__order", "stage_id", "currency")
         .annotate(
             count=Count("pk"),
             total=Sum("amount"),
@@ -289,8 +292,13 @@ def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
         )
         .order_by("stage__order", "stage_id")
     )
+    rows, missing = merge_currencies(
+        list(rows), "stage_id", ("total", "weighted"), timezone.localdate()
+    )
     context = {
         "rows": rows,
+        "missing": missing,
+        "currency": settings.CRM_CURRENCY,
         "total": sum((row["total"] for row in rows), start=0),
         "weighted": sum((row["weighted"] for row in rows), start=0),
         "stale_count": Deal.objects.filter(stale_deal_condition(), owner=request.user).count(),

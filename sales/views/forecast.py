@@ -71,6 +71,7 @@ def forecast_view(request):
         "largest": max((row.best_case for row in by_month), default=Decimal("0")) or Decimal("1"),
         "commit_probability": settings.CRM_COMMIT_PROBABILITY,
         "currency": settings.CRM_CURRENCY,
+        "missing": result.missing,
     }
     return render(request, "sales/forecast.html", context)
 

@@ -1,6 +1,5 @@
 """Orders: list, detail, manual entry, and the panel on the customer's 360° page."""
 
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -8,17 +7,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.exchange import to_reporting
 from crm.lib.http import querystring_without
 from crm.lib.params import parse_id, search_text
 from customers.models import Customer
 from customers.selectors import customers_visible_to, search_customers
+from sales.converted import orders_total
 from sales.money import to_cents, totals
 from sales.order_filters import OrderFilter
 from sales.quote_forms import OrderForm, line_formset
@@ -60,6 +60,11 @@ def order_detail(request, pk):
         "lines": lines,
         "totals": totals(lines),
         "deal_url": deal_url(order.deal) if order.deal_id else None,
+        # At the order date's rate: what the order was worth when it was placed.
+        "total_reporting": to_reporting(
+            order.total, order.currency, timezone.localdate(order.ordered_at)
+        ),
+        "reporting": settings.CRM_CURRENCY,
     }
     return render(request, "sales/order_detail.html", context)
 
@@ -132,13 +137,13 @@ def customer_orders_panel(request: HttpRequest, customer_pk: int) -> HttpRespons
 def customer_orders_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
     """The orders panel of a customer the user may see (deferred on the 360° page)."""
     orders = orders_visible_to(request.user).filter(customer=customer)
-    summary = orders.aggregate(count=Count("id"), lifetime=Sum("total"))
+    lifetime = orders_total(orders)  # per currency and day, in the reporting currency
     return {
         "customer": customer,
         "orders": orders.order_by("-ordered_at", "-id")[:PANEL_ORDERS],
-        "count": summary["count"],
-        # SQLite sums decimals as floats; round to cents as every amount is shown.
-        "lifetime": to_cents(Decimal(str(summary["lifetime"] or 0))),
+        "count": orders.count(),
+        "lifetime": to_cents(lifetime.amount),
+        "missing": lifetime.missing,
         "currency": settings.CRM_CURRENCY,
         "can_add": can_enter_orders_for(request.user, customer),
         # A rep sees only their own customers' orders: "none" must not mean "none at all".

@@ -1,13 +1,11 @@
 """The ticket page: conversation, reply, the side form, and the customer's summary."""
 
 from datetime import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.attachment_forms import add_upload_refusals
 from core.attachments import attachment_add, attachment_panel, with_attachment_files
+from core.exchange import dated_total
 from core.models import OutboxMessage
 from core.selectors import outbox_about
 from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conflict
@@ -76,9 +75,8 @@ def _customer_summary(request, ticket) -> dict:
         return {}
     summary = dict(customer_service_summary(customer, user=request.user))
     if may_see_customer_money(request.user, customer):
-        lifetime = customer.orders.aggregate(total=Sum("total"))["total"] or 0
-        # SQLite sums decimals as floats; amounts are shown to the cent.
-        summary["lifetime"] = Decimal(str(lifetime)).quantize(Decimal("0.01"))
+        lifetime = dated_total(customer.orders.all(), amount="total", when="ordered_at")
+        summary["lifetime"], summary["missing"] = lifetime.amount, lifetime.missing
         summary["currency"] = settings.CRM_CURRENCY
     if request.user.has_perm("sales.view_deal"):
         summary["open_deals"] = customer.deals.filter(status=OPEN_DEAL).count()
