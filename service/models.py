@@ -12,6 +12,8 @@ from crm.lib.choice_labels import ChoiceLabels
 from service.knowledge_models import ArticleCategory as ArticleCategory
 from service.knowledge_models import KnowledgeArticle as KnowledgeArticle
 from service.knowledge_models import SuggestionOpen as SuggestionOpen
+from service.reply_models import Macro as Macro
+from service.reply_models import ReplyDraft as ReplyDraft
 
 
 class Priority(models.TextChoices):
