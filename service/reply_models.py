@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
-
 class ReplyDraft(models.Model):
     """The reply one agent is writing on one ticket, saved as they type; gone once sent."""
 
@@ -84,9 +83,9 @@ class Macro(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("service:macro-edit", args=[self.pk])
+
     @property
     def shared(self) -> bool:
         return self.owner_id is None
-
-    def get_absolute_url(self):
-        return reverse("service:macro-edit", args=[self.pk])
