@@ -29,8 +29,15 @@
     // Leaving with unsent text asks first (the draft is saved too, but may lag a keystroke).
     const loaded = body.value;
     let submitting = false;
+    // Once sent, no autosave may bring the sent text back as a draft: a pending one is
+    // dropped and one in flight aborted.
+    const autosave = reply.querySelector("[data-draft-autosave]");
+    autosave.addEventListener("htmx:confirm", (event) => {
+      if (submitting) event.preventDefault();
+    });
     reply.addEventListener("submit", () => {
       submitting = true;
+      window.htmx?.trigger(autosave, "htmx:abort");
     });
     window.addEventListener("beforeunload", (event) => {
       if (!submitting && body.value.trim() !== "" && body.value !== loaded) {
@@ -136,7 +143,8 @@
     const select = rootCause.querySelector("select");
     const syncRootCause = () => {
       const category = update.querySelector("[name=category]").value;
-      const status = update.querySelector("[name=status]").value;
+      // The status is set from the reply form now; the side form knows the current one.
+      const status = update.dataset.status;
       const needed = category === "complaint" && (status === "resolved" || status === "closed");
       select.required = needed;
       rootCause.classList.toggle("root-cause-needed", needed);
