@@ -120,6 +120,7 @@ class ReplyForm(forms.Form):
 
     def __init__(self, *args, macros: QuerySet | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.has_draft = False  # the page says so when it restored the agent's draft
         macro = self.fields["macro"]
         assert isinstance(macro, forms.ModelChoiceField)  # as declared above
         macro.queryset = macros if macros is not None else Macro.objects.none()

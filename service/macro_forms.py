@@ -43,9 +43,12 @@ class MacroForm(forms.Form):
         self.fields["body"].help_text = _("Personalisation fields: %(fields)s") % {
             "fields": field_list(MACRO_FIELDS)
         }
-        self.fields["set_assignee"].queryset = ticket_agents().order_by("username")
-        self.fields["set_assignee"].empty_label = _("Leave as it is")
-        self.fields["tags"].queryset = Tag.objects.order_by("name")
+        assignee, tags = self.fields["set_assignee"], self.fields["tags"]
+        assert isinstance(assignee, forms.ModelChoiceField)  # as declared above
+        assert isinstance(tags, forms.ModelMultipleChoiceField)
+        assignee.queryset = ticket_agents().order_by("username")
+        assignee.empty_label = _("Leave as it is")
+        tags.queryset = Tag.objects.order_by("name")
         if not may_share:
             del self.fields["shared"]
 

@@ -63,7 +63,7 @@ def _person(full_name: str) -> dict[str, str]:
 
 def macro_context(ticket: Ticket, agent: User) -> dict[str, dict[str, str]]:
     """Plain strings only: a template cannot reach a model's other attributes."""
-    customer_name = ticket.customer.name if ticket.customer_id else ticket.sender_name
+    customer_name = ticket.customer.name if ticket.customer is not None else ticket.sender_name
     return {
         "customer": _person(customer_name),
         "agent": _person(agent.get_full_name() or agent.get_username()),

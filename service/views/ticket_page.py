@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -155,7 +156,7 @@ def render_ticket_page(
     return render(request, "service/ticket_detail.html", context, status=status)
 
 
-def _send_statuses(ticket: Ticket) -> list[tuple[str, str]]:
+def _send_statuses(ticket: Ticket) -> list[tuple[str, str | Promise]]:
     """The "Send and set …" choices: every status the ticket is not in, but New."""
     return [
         (value, label)
