@@ -103,9 +103,15 @@ _SERVICE_WORK = [
     "service.add_knowledgearticle",
     "service.change_knowledgearticle",
     "service.view_articlecategory",
+    # Personal macros; shared ones are the managers' (share_macro).
+    "service.view_macro",
+    "service.add_macro",
+    "service.change_macro",
+    "service.delete_macro",
 ]
 _SERVICE_ALL = [
     *_SERVICE_WORK,
+    "service.share_macro",
     "service.delete_ticket",
     "service.delete_knowledgearticle",
     "service.view_slapolicy",

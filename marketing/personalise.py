@@ -25,7 +25,7 @@ from django.template.base import Lexer, TokenType, Variable, VariableNode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketing.template_errors import explain
+from crm.lib.template_errors import explain
 
 FIELDS = (
     "name",

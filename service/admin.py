@@ -6,6 +6,8 @@ from service.models import (
     Escalation,
     Holiday,
     KnowledgeArticle,
+    Macro,
+    ReplyDraft,
     SatisfactionResponse,
     SLAPolicy,
     SuggestionOpen,
@@ -154,3 +156,20 @@ class SatisfactionResponseAdmin(admin.ModelAdmin):
     search_fields = ["ticket__subject", "comment"]
     raw_id_fields = ["ticket"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "set_status", "set_priority", "set_assignee", "updated_at"]
+    list_filter = ["set_status", "set_priority", ("owner", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "body", "owner__username"]
+    raw_id_fields = ["owner", "set_assignee"]
+    filter_horizontal = ["add_tags"]
+
+
+@admin.register(ReplyDraft)
+class ReplyDraftAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "author", "internal", "updated_at"]
+    list_filter = ["internal", "updated_at"]
+    search_fields = ["ticket__number", "author__username", "body"]
+    raw_id_fields = ["ticket", "author"]

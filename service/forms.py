@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +11,7 @@ from crm.lib.forms import IdListField, VersionField
 from crm.lib.params import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from customers.models import Tag
 from service.filters import ticket_agents
-from service.models import Priority, Team, Ticket
+from service.models import Macro, Priority, Team, Ticket
 
 MAX_SELECTED = 500
 
@@ -91,6 +91,9 @@ REPLY_MAX_FILES = 10
 
 
 class ReplyForm(forms.Form):
+    """The one form of the ticket page's answer: the reply or note, its files, and what
+    happens to the ticket with it (a status, a macro's actions)."""
+
     PUBLIC, INTERNAL = "public", "internal"
 
     kind = forms.ChoiceField(
@@ -102,19 +105,38 @@ class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Message"),
         max_length=20_000,
+        required=False,  # a status change alone needs no text
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": _("Write a message first.")},
     )
+    then_status = forms.ChoiceField(
+        label=_("Then set the status"),
+        choices=[("", _("Keep the status")), *Ticket.Status.choices],
+        required=False,
+    )
+    macro = BoundedModelChoiceField(queryset=None, required=False, widget=forms.HiddenInput)
     # Last in the form: the limits stop reading files while they stream in, and the fields
     # sent before them (what the agent typed) still arrive to be shown again.
     attachments = MultipleFileField(max_files=REPLY_MAX_FILES)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, macros: QuerySet | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.has_draft = False  # the page says so when it restored the agent's draft
+        macro = self.fields["macro"]
+        assert isinstance(macro, forms.ModelChoiceField)  # as declared above
+        macro.queryset = macros if macros is not None else Macro.objects.none()
+        macro.error_messages["invalid_choice"] = _("This macro is no longer available.")
         style_widgets(self)
 
-    def clean_body(self):
-        return _text(self.cleaned_data["body"], _("Write a message first."))
+    def clean(self):
+        data = super().clean()
+        body = (data.get("body") or "").strip()
+        data["body"] = body
+        changes = data.get("then_status") or data.get("macro")
+        if not body and not changes and "body" not in self.errors:
+            self.add_error("body", _("Write a message first."))
+        if not body and data.get("attachments"):
+            self.add_error("body", _("Write a message to go with the files."))
+        return data
 
     @property
     def internal(self) -> bool:
@@ -124,7 +146,9 @@ class ReplyForm(forms.Form):
 class TicketUpdateForm(forms.Form):
     """The ticket page's side form; the version detects a concurrent edit."""
 
-    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
+    # Not on the ticket page any more (the reply form sets it, so a typed reply goes with
+    # it); the API and older pages may still send it. Empty: the status stays.
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     assignee = BoundedModelChoiceField(label=_("Assignee"), queryset=None, required=False)
     team = BoundedModelChoiceField(label=_("Team queue"), queryset=None, required=False)
@@ -139,6 +163,12 @@ class TicketUpdateForm(forms.Form):
         label=_("Tags"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     version = VersionField(required=False)  # missing: the service refuses it as a conflict
+    # The reply box's text, copied in as the side form is sent (static/js/service_ticket.js):
+    # it is kept as the agent's draft, so saving the ticket never loses a typed reply.
+    reply_draft = forms.CharField(
+        required=False, max_length=20_000, strip=False, widget=forms.HiddenInput
+    )
+    reply_kind = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
 
     def __init__(
         self, data: QueryDict | None = None, *, ticket: Ticket, tags: list[Tag] | None = None

@@ -13,6 +13,8 @@ from service.knowledge_models import ArticleCategory as ArticleCategory
 from service.knowledge_models import ArticleTranslation as ArticleTranslation
 from service.knowledge_models import KnowledgeArticle as KnowledgeArticle
 from service.knowledge_models import SuggestionOpen as SuggestionOpen
+from service.reply_models import Macro as Macro
+from service.reply_models import ReplyDraft as ReplyDraft
 
 
 class Priority(models.TextChoices):

@@ -5,16 +5,15 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.attachment_forms import add_upload_refusals
-from core.attachments import attachment_add, attachment_panel, with_attachment_files
+from core.attachments import attachment_panel, with_attachment_files
 from core.exchange import dated_total
 from core.models import OutboxMessage
 from core.selectors import outbox_about
@@ -22,11 +21,11 @@ from crm.lib.concurrency import ConcurrentEditError, Difference, form_after_conf
 from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import MAX_ID
 from crm.lib.public_links import public_url
-from crm.lib.upload_limits import accepts_uploads, attachment_limits
 from customers.selectors import may_see_customer_money
-from service.forms import REPLY_MAX_FILES, ReplyForm, TicketUpdateForm
+from service.forms import ReplyForm, TicketUpdateForm
 from service.knowledge import article_plain_text, suggest_articles
 from service.knowledge_translations import localize
+from service.macros import draft_for, draft_save, macro_actions, macros_visible_to
 from service.models import Ticket
 from service.selectors import (
     can_work_ticket,
@@ -36,7 +35,7 @@ from service.selectors import (
     tickets_visible_to,
     with_sla_flags,
 )
-from service.services import ticket_reply, ticket_update
+from service.services import ticket_update
 from service.views.display import PRIORITY_CSS, sla_state, target_state
 from service.views.requester import requester_candidates
 
@@ -60,7 +59,7 @@ def _visible_ticket(request, pk, now) -> Ticket:
     )
 
 
-def _workable_ticket(request, pk, now) -> Ticket:
+def workable_ticket(request, pk, now) -> Ticket:
     ticket = _visible_ticket(request, pk, now)
     if not can_work_ticket(request.user, ticket):
         raise PermissionDenied
@@ -104,7 +103,7 @@ def _related_articles(request, ticket) -> list[dict]:
     ]
 
 
-def _render(
+def render_ticket_page(
     request: HttpRequest,
     ticket: Ticket,
     now: datetime,
@@ -117,7 +116,7 @@ def _render(
     can_work = can_work_ticket(request.user, ticket)
     tags = list(ticket.tags.all())
     if can_work:
-        reply_form = reply_form or ReplyForm()
+        reply_form = reply_form or _reply_form_with_draft(request, ticket)
         update_form = update_form or TicketUpdateForm(ticket=ticket, tags=tags)
     context = {
         "ticket": ticket,
@@ -142,6 +141,8 @@ def _render(
         "reply_form": reply_form if can_work else None,
         "update_form": update_form if can_work else None,
         "conflicts": conflicts,
+        "send_statuses": _send_statuses(ticket),
+        **_queued_macro(reply_form if can_work else None),
         "related": _related_articles(request, ticket) if can_work else [],
         "summary": _customer_summary(request, ticket),
         "requester_candidates": (
@@ -155,6 +156,35 @@ def _render(
     return render(request, "service/ticket_detail.html", context, status=status)
 
 
+def _send_statuses(ticket: Ticket) -> list[tuple[str, str | Promise]]:
+    """The "Send and set …" choices: every status the ticket is not in, but New."""
+    return [
+        (value, label)
+        for value, label in Ticket.Status.choices
+        if value not in (Ticket.Status.NEW, ticket.status)
+    ]
+
+
+def _queued_macro(form: ReplyForm | None) -> dict:
+    """A re-shown reply form still shows the actions of the macro the agent chose."""
+    macro = getattr(form, "cleaned_data", {}).get("macro") if form is not None else None
+    if macro is None:
+        return {}
+    return {"queued_macro": macro, "queued_actions": macro_actions(macro)}
+
+
+def _reply_form_with_draft(request, ticket: Ticket) -> ReplyForm:
+    """An empty reply form, or the one the agent left unsent here (saved as they typed)."""
+    draft = draft_for(ticket, request.user)
+    initial = {}
+    if draft is not None:
+        kind = ReplyForm.INTERNAL if draft.internal else ReplyForm.PUBLIC
+        initial = {"body": draft.body, "kind": kind}
+    form = ReplyForm(initial=initial, macros=macros_visible_to(request.user))
+    form.has_draft = draft is not None
+    return form
+
+
 def _conversation_with_files(user, ticket: Ticket) -> list:
     """The thread, each message with the files the user may see (one query for all)."""
     conversation = ticket_conversation(ticket, include_internal=True)
@@ -164,23 +194,30 @@ def _conversation_with_files(user, ticket: Ticket) -> list:
 
 def ticket_detail(request, pk):
     now = timezone.now()
-    return _render(request, _visible_ticket(request, pk, now), now)
+    return render_ticket_page(request, _visible_ticket(request, pk, now), now)
 
 
 @require_POST
 def ticket_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
-    ticket = _workable_ticket(request, pk, now)
+    ticket = workable_ticket(request, pk, now)
     form = TicketUpdateForm(request.POST, ticket=ticket)
     if not form.is_valid():
-        return _render(request, ticket, now, update_form=form, status=422)
+        return render_ticket_page(request, ticket, now, update_form=form, status=422)
     data = form.cleaned_data
+    if data["reply_draft"]:  # what the agent typed in the reply box stays a draft
+        draft_save(
+            ticket=ticket,
+            author=request.user,
+            body=data["reply_draft"],
+            internal=data["reply_kind"] == ReplyForm.INTERNAL,
+        )
     try:
         ticket_update(
             ticket=ticket,
             user=request.user,
             expected_version=data["version"],
-            status=data["status"],
+            status=data["status"] or None,  # not on the page: the reply form sets it
             priority=data["priority"],
             assignee=data["assignee"],
             team=data["team"],
@@ -195,17 +232,19 @@ def ticket_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             bind=lambda data, current: TicketUpdateForm(data, ticket=current),
         )
         current = _visible_ticket(request, pk, now)
-        return _render(request, current, now, update_form=form, status=409, conflicts=conflicts)
+        return render_ticket_page(
+            request, current, now, update_form=form, status=409, conflicts=conflicts
+        )
     except ValidationError as error:
-        _add_service_errors(form, error)
-        return _render(
+        add_service_errors(form, error)
+        return render_ticket_page(
             request, _visible_ticket(request, pk, now), now, update_form=form, status=422
         )
     messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
     return redirect(ticket)
 
 
-def _add_service_errors(form, error: ValidationError) -> None:
+def add_service_errors(form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -213,51 +252,8 @@ def _add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _email_delivered(message) -> bool:
+def email_delivered(message) -> bool:
     """True unless the reply's email is still waiting in the outbox (none is queued for a
     customer without an address: nothing is waiting then)."""
     statuses = set(outbox_about(message).values_list("status", flat=True))
     return statuses <= {OutboxMessage.Status.SENT}
-
-
-@require_POST
-@accepts_uploads(attachment_limits(max_files=REPLY_MAX_FILES))
-def ticket_reply_view(request, pk):
-    now = timezone.now()
-    ticket = _workable_ticket(request, pk, now)
-    form = ReplyForm(request.POST, request.FILES)
-    valid = form.is_valid()
-    add_upload_refusals(form, request, "attachments")
-    if valid and not form.errors:
-        try:
-            with transaction.atomic():
-                message = ticket_reply(
-                    ticket=ticket,
-                    author=request.user,
-                    body=form.cleaned_data["body"],
-                    internal=form.internal,
-                )
-                for checked in form.cleaned_data["attachments"]:
-                    attachment_add(
-                        owner=message,
-                        content=checked.upload,
-                        name=checked.name,
-                        uploaded_by=request.user,
-                    )
-        except ValidationError as error:
-            _add_service_errors(form, error)
-        else:
-            if form.internal:
-                messages.success(request, _("Internal note added."))
-            elif _email_delivered(message):
-                messages.success(request, _("Reply sent to the customer."))
-            else:
-                messages.warning(
-                    request,
-                    _(
-                        "Reply saved. The email to the customer is queued and will be "
-                        "retried until it is delivered."
-                    ),
-                )
-            return redirect(f"{ticket.get_absolute_url()}#message-{message.pk}")
-    return _render(request, ticket, now, reply_form=form, status=422)

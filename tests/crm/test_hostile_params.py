@@ -49,6 +49,7 @@ from marketing.tracking import CLICK_LINK, OPEN_LINK
 from sales.import_services import order_import_create
 from sales.services import quote_create
 from service.links import csat_token, follow_token
+from service.models import Macro
 from tests.factories import (
     CampaignFactory,
     CampaignRecipientFactory,
@@ -106,6 +107,9 @@ READ_BY_VIEWS = {
     "sales:quotas": ("month",),
     "service:ticket-list": ("view", "customer", "team", "assignee", "status"),
     "service:ticket-create": ("customer",),
+    "service:ticket-macros": ("macro_q",),
+    "service:ticket-macro-apply": ("macro",),
+    "service:macro-list": ("q",),
     "knowledge:article-list": ("category", "published"),
     "help:home": ("category",),
     "help:article": ("from",),
@@ -211,6 +215,13 @@ PAGES = {
     "service:ticket-detail": {"pk": "ticket"},
     "service:ticket-update": {"pk": "ticket"},
     "service:ticket-reply": {"pk": "ticket"},
+    "service:ticket-draft": {"pk": "ticket"},
+    "service:ticket-macros": {"pk": "ticket"},
+    "service:ticket-macro-apply": {"pk": "ticket"},
+    "service:macro-list": {},
+    "service:macro-create": {},
+    "service:macro-edit": {"pk": "macro"},
+    "service:macro-delete": {"pk": "macro"},
     "service:ticket-requester": {"pk": "requester_ticket"},
     "service:customer-tickets-panel": {"pk": "customer"},
     "service:ticket-take": {"pk": "ticket"},
@@ -439,6 +450,7 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             customer=None, requester_name="Zhao", requester_email="zhao@example.net"
         ),
         "article": article,
+        "macro": Macro.objects.create(name="Thanks", body="Hi {{ customer.name }}"),
         "run": run,
         "campaign": campaign,
         "recipient": recipient,

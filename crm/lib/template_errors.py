@@ -1,4 +1,5 @@
-"""Template mistakes in words a marketer understands, translated.
+"""Template mistakes in words a marketer or an agent understands, translated (shared by the
+marketing personalisation and the service macros, crm.lib.template_sandbox).
 
 Django's TemplateSyntaxError messages are written for programmers, in English only
 ("Invalid block tag on line 1: 'for'. Did you forget to register or load this tag?").

@@ -1,0 +1,100 @@
+"""Personalised text in a sandboxed template language, for any app (service macros).
+
+As in marketing.personalise: Django template syntax compiled by an engine whose only tags are
+`if`/`elif`/`else` and `comment` and whose only filters are a few text ones, so a template can
+neither read files nor loop; the context is plain dicts of strings, never models. Fields are
+dotted names from a fixed list (`customer.name`); unknown ones are refused with a readable
+message (crm.lib.template_errors), and the output is escaped or not as the caller asks.
+"""
+
+from django.core.exceptions import ValidationError
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    Template,
+    TemplateSyntaxError,
+    defaultfilters,
+    defaulttags,
+)
+from django.template.base import Lexer, TokenType, Variable, VariableNode
+from django.utils.translation import gettext as _
+
+from crm.lib.template_errors import explain
+
+FILTERS = ("default", "upper", "lower", "title", "capfirst", "truncatechars", "truncatewords")
+MAX_OUTPUT = 100_000
+MAX_NESTING = 20  # a thousand nested blocks overflowed Python's stack
+_BLOCK_TAGS = {"if": "endif", "comment": "endcomment"}
+
+
+def _library() -> Library:
+    library = Library()
+    library.tags["if"] = defaulttags.do_if
+    library.tags["comment"] = defaulttags.comment
+    for name in FILTERS:
+        library.filters[name] = defaultfilters.register.filters[name]
+    return library
+
+
+def _engine() -> Engine:
+    engine = Engine(libraries={}, autoescape=False, string_if_invalid="")
+    engine.template_builtins = [_library()]  # replaces the default tags, filters and loaders
+    return engine
+
+
+_TEXT = _engine()
+
+
+def field_list(fields: tuple[str, ...]) -> str:
+    return ", ".join("{{ %s }}" % name for name in fields)  # noqa: UP031 - braces
+
+
+def compile_checked(source: str, fields: tuple[str, ...]) -> Template:
+    """The compiled template; ValidationError in plain words for a mistake or an unknown field."""
+    _check_nesting(source or "")
+    try:
+        template = Template(source or "", engine=_TEXT)
+    except (TemplateSyntaxError, RecursionError) as error:
+        raise ValidationError(
+            _("%(problem)s Allowed fields: %(fields)s.")
+            % {"problem": explain(error, FILTERS), "fields": field_list(fields)}
+        ) from error
+    variables = [
+        node.filter_expression.var
+        for node in template.nodelist.get_nodes_by_type(VariableNode)
+        if isinstance(node, VariableNode)
+    ]
+    unknown = sorted(
+        {str(var) for var in variables if isinstance(var, Variable) and var.var not in fields}
+    )
+    if unknown:
+        raise ValidationError(
+            _("There is no field called %(unknown)s (check the spelling). Allowed fields: "
+              "%(fields)s.")
+            % {"unknown": ", ".join(unknown), "fields": field_list(fields)}
+        )  # fmt: skip
+    return template
+
+
+def _check_nesting(source: str) -> None:
+    depth = 0
+    closers = set(_BLOCK_TAGS.values())
+    for token in Lexer(source).tokenize():
+        if token.token_type != TokenType.BLOCK:
+            continue
+        name = token.contents.split(maxsplit=1)[0] if token.contents.strip() else ""
+        if name in _BLOCK_TAGS:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValidationError(
+                    _("Blocks are nested too deeply: at most %(max)d levels.")
+                    % {"max": MAX_NESTING}
+                )
+        elif name in closers:
+            depth = max(depth - 1, 0)
+
+
+def render_text(template: Template, context: dict[str, dict[str, str]]) -> str:
+    """Plain text (the caller escapes it where it becomes HTML, as every template does)."""
+    return template.render(Context(context, autoescape=False))[:MAX_OUTPUT]
