@@ -47,7 +47,7 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
     the end, for each customer once.
     """
     rule = loyalty_rule()
-    _analyze(Order._meta.db_table, _ENTRY)  # an import just wrote the orders
+    _analyze(Order._meta.db_table)  # an import just wrote the orders
     ids = orders.order_by("pk").values_list("pk", flat=True)
     written, after = 0, 0
     while True:
@@ -68,7 +68,7 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
 
 @transaction.atomic
 def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule, ids: tuple[int, int | None]) -> int:
-    batch_sql, batch_params = batch.values("pk").query.sql_with_params()
+    batch_sql, batch_params = batch.order_by().values("pk").query.sql_with_params()
     customers = batch.order_by().values("customer_id")
     customers_sql, customers_params = customers.distinct().query.sql_with_params()
     with connection.cursor() as cursor:
@@ -83,25 +83,38 @@ def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule, ids: tuple[int, int |
         _lock_accounts(customers)
         if not rule.is_active:
             return 0
-        new_sql, new_params = _new_entries_sql(batch_sql, batch_params, rule, ids)
-        cursor.execute(
-            f"UPDATE {_ACCOUNT} SET balance = balance + n.points, earned = earned + n.points"
-            f" FROM (SELECT customer_id, SUM(points) AS points FROM ({new_sql}) e"
-            f" GROUP BY customer_id) n WHERE {_ACCOUNT}.customer_id = n.customer_id",
-            new_params,
+        postgres = connection.vendor == "postgresql"
+        new_sql, new_params = _new_entries_sql(
+            batch_sql, batch_params, rule, ids, unearned_only=not postgres
         )
         prefix, suffix = _order_reason("\0").split("\0")
-        cursor.execute(
+        insert_entries = (
             f"INSERT INTO {_ENTRY} (customer_id, kind, points, reason, order_id,"
             " created_by_id, created_at)"
             f" SELECT e.customer_id, %s, e.points, %s || e.number || %s, e.id, NULL, %s"
-            f" FROM ({new_sql}) e WHERE true ORDER BY e.id ON CONFLICT DO NOTHING",
-            [LoyaltyEntry.Kind.EARNED, prefix, suffix, timezone.now(), *new_params],
+            f" FROM ({new_sql}) e WHERE true ORDER BY e.id ON CONFLICT DO NOTHING"
         )
-        written = cursor.rowcount
-        if written > 1000:
-            _analyze(_ENTRY)  # the next batch's NOT EXISTS must know the ledger grew
-        return written
+        insert_params = [LoyaltyEntry.Kind.EARNED, prefix, suffix, timezone.now(), *new_params]
+        add_points = (
+            f"UPDATE {_ACCOUNT} SET balance = balance + n.points, earned = earned + n.points"
+            " FROM (SELECT customer_id, SUM(points) AS points FROM ({entries}) e"
+            f" GROUP BY customer_id) n WHERE {_ACCOUNT}.customer_id = n.customer_id"
+        )
+        if not postgres:  # SQLite has no INSERT in a WITH: the balances, then the entries
+            cursor.execute(add_points.format(entries=new_sql), new_params)
+            cursor.execute(insert_entries, insert_params)
+            return cursor.rowcount
+        # PostgreSQL, one statement: the points added are those of the entries inserted
+        # (RETURNING), and an order that earned already is skipped by the ledger's unique
+        # index (ON CONFLICT), not looked for: planned against a ledger that the statement
+        # itself grows, NOT EXISTS became a scan of the ledger per order.
+        cursor.execute(
+            f"WITH inserted AS ({insert_entries} RETURNING customer_id, points),"
+            f" added AS ({add_points.format(entries='SELECT * FROM inserted')} RETURNING 1)"
+            " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM added)",
+            insert_params,
+        )
+        return cursor.fetchone()[0]
 
 
 def _analyze(*tables: str) -> None:
@@ -114,9 +127,15 @@ def _analyze(*tables: str) -> None:
 
 
 def _new_entries_sql(
-    batch_sql: str, batch_params: tuple, rule: LoyaltyRule, ids: tuple[int, int | None]
+    batch_sql: str,
+    batch_params: tuple,
+    rule: LoyaltyRule,
+    ids: tuple[int, int | None],
+    *,
+    unearned_only: bool,
 ) -> tuple[str, list]:
-    """The batch's orders that earn points and have not: id, customer_id, number, points.
+    """The batch's orders that earn points (`unearned_only`: and have not): id,
+    customer_id, number, points.
 
     The batch's id range is repeated outside its subquery, so the orders are read by
     their primary key, not scanned whole for each batch."""
@@ -132,18 +151,20 @@ def _new_entries_sql(
         f"SELECT o.id, o.customer_id, o.number, {points} AS points FROM {Order._meta.db_table} o"
         f" WHERE o.id > %s AND o.id <= %s AND o.id IN ({batch_sql})"
         f" AND o.total > 0 AND o.total >= %s AND {points} > 0"
-        f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id AND x.kind = %s)"
     )
     after, upper = ids
-    return sql, [
+    values = [
         *params,
         after,
         upper if upper is not None else 2**63 - 1,
         *batch_params,
         rule.minimum_order_total,
         *params,
-        LoyaltyEntry.Kind.EARNED,
     ]
+    if unearned_only:
+        sql += f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id AND x.kind = %s)"
+        values.append(LoyaltyEntry.Kind.EARNED)
+    return sql, values
 
 
 def coupon_redeem_orders(orders: QuerySet[Order]) -> int:
