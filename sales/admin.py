@@ -157,7 +157,6 @@ class CompanyDetailsAdmin(admin.ModelAdmin):
 
     list_display = ["name", "tax_id", "email", "phone"]
     search_fields = ["name", "tax_id"]
-    list_filter: list[str] = []
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not CompanyDetails.objects.exists()

@@ -162,7 +162,7 @@ def customer_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_update_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     saved_name = customer.name  # binding the form writes posted values onto `customer`
     form_class: type[CustomerForm] | type[ContactDetailsForm]
@@ -192,7 +192,7 @@ def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _save_customer_form(
-    request: HttpRequest, customer: Customer, form: CustomerForm | ContactDetailsForm
+    request: AuthenticatedHttpRequest, customer: Customer, form: CustomerForm | ContactDetailsForm
 ) -> None:
     data = form.cleaned_data
     expected = data.get("version")  # what the user saw; missing is a conflict

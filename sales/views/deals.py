@@ -282,7 +282,7 @@ HOME_PIPELINE_PANEL = "sales/partials/home_pipeline_panel.html"
 def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
     """The home page's panel: the user's own open deals per stage, with the weighted sum."""
     money = DecimalField(max_digits=20, decimal_places=2)
-    rows = list(
+    per_currency = (
         Deal.objects.filter(owner=request.user, status=Deal.Status.OPEN)
         .values("stage__name", "stage__order", "stage_id", "currency")
         .annotate(
@@ -293,7 +293,7 @@ def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
         .order_by("stage__order", "stage_id")
     )
     rows, missing = merge_currencies(
-        list(rows), "stage_id", ("total", "weighted"), timezone.localdate()
+        [dict(row) for row in per_currency], "stage_id", ("total", "weighted"), timezone.localdate()
     )
     context = {
         "rows": rows,

@@ -98,7 +98,7 @@ def test_an_email_logged_without_mentions_tells_nobody(rep, rep2):
     assert not Notification.objects.exists()
 
 
-def a_ticket(assignee, now=None) -> Ticket:
+def a_ticket(assignee, now=None):
     kwargs = {"now": now} if now else {}
     return services.ticket_create(
         customer=CustomerFactory(),

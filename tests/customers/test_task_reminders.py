@@ -17,7 +17,7 @@ from tests.factories import CustomerFactory, TaskFactory
 pytestmark = pytest.mark.django_db
 
 
-def a_task(rep, *, due_in=timedelta(hours=2), reminder=15, title="Call Acme") -> Task:
+def a_task(rep, *, due_in=timedelta(hours=2), reminder=15, title="Call Acme"):
     due = timezone.localtime() + due_in
     return task_create(
         customer=CustomerFactory(owner=rep),

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 R = CampaignRecipient.Status
 
 
-def make_campaign(owner, customers: int = 20) -> Campaign:
+def make_campaign(owner, customers: int = 20):
     for i in range(customers):
         ConsentFactory(customer=CustomerFactory(name=f"Customer {i}"))
     return CampaignFactory(owner=owner, subject="Spring sale", body="Hello {{ name }}")

@@ -33,7 +33,7 @@ def eur_rates():
     return today
 
 
-def stage(**where) -> Stage:
+def stage(**where) -> Stage | None:
     return Stage.objects.filter(pipeline__is_default=True, **where).order_by("order").first()
 
 

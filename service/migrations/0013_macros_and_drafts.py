@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0017_interaction_email_thread'),
-        ('service', '0011_ticket_merged_into'),
+        ('service', '0012_knowledge_translations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0017_interaction_email_thread"),
-        ("marketing", "0008_campaign_sent_schedule_and_lead_form"),
+        ('marketing', '0009_subject_tests'),
         ("sales", "0010_deal_covering_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

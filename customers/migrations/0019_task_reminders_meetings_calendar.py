@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0017_interaction_email_thread'),
+        ('customers', '0018_customer_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0010_deal_covering_indexes'),
+        ('sales', '0011_alter_deal_currency_alter_order_currency_and_more'),
     ]
 
     operations = [

@@ -10,6 +10,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("service", "0012_macros_and_drafts")]
+    dependencies = [('service', '0013_macros_and_drafts')]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

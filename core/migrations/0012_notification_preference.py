@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0010_exchange_rate_and_notification'),
+        ('core', '0011_alter_exchangerate_currency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

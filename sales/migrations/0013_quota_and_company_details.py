@@ -19,7 +19,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0010_deal_covering_indexes'),
+        ('sales', '0012_quote_sent_accepted_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
