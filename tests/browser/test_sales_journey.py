@@ -63,4 +63,7 @@ def test_from_customer_to_deal_to_quote_to_order(page, login, base_url, rep):
     order = Order.objects.get()
     assert (order.customer, order.total, order.lines.count()) == (customer, Decimal("662.74"), 2)
     page.goto(f"{base_url}{customer.get_absolute_url()}")
-    expect(page.get_by_role("link", name=order.number)).to_be_visible()
+    expect(page.get_by_role("link", name=order.number, exact=True)).to_be_visible()  # orders
+    expect(
+        page.locator("#timeline").get_by_role("link", name=f"Order {order.number}")
+    ).to_be_visible()
