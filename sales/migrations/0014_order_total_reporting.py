@@ -1,0 +1,40 @@
+"""Order.total_reporting: each order's total in CRM_CURRENCY at its day's rate, filled for
+the orders already there (one UPDATE), and the order statistics' triggers reinstalled to
+sum it (sales.order_stats) with the table rebuilt. The triggers are dropped during the
+fill, so it does not recount every customer."""
+
+from django.db import migrations, models
+
+from sales import order_stats, reporting_totals
+
+
+def convert_and_reinstall(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    order_stats.uninstall(schema_editor.execute, vendor)
+    with schema_editor.connection.cursor() as cursor:
+        reporting_totals.orders_convert_all(cursor)
+    order_stats.install(schema_editor.execute, vendor, order_stats.zone_name())
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("core", "0012_notification_preference"),
+        ("sales", "0013_quota_and_company_details"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="order",
+            name="total_reporting",
+            field=models.DecimalField(
+                blank=True,
+                db_default=None,
+                decimal_places=2,
+                editable=False,
+                max_digits=14,
+                null=True,
+                verbose_name="total in the reporting currency",
+            ),
+        ),
+        migrations.RunPython(convert_and_reinstall, migrations.RunPython.noop),
+    ]
