@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -17,6 +18,7 @@ from django.utils.functional import Promise
 
 from core.exporting import audit_small_export
 from crm.lib.csv_export import csv_file_response
+from crm.templatetags.money import money
 
 
 def _rounded(value, places: int) -> Decimal:
@@ -37,6 +39,8 @@ _DISPLAY: dict[str, Callable] = {
     "text": str,
     "int": _number(0),
     "money": _number(2),
+    # An amount in the reporting currency (segments, LTV): "51,230.73 USD" in English.
+    "reporting": lambda v: money(v, settings.CRM_CURRENCY),
     "percent": lambda v: _number(1, 100)(v) + "%",
     "decimal1": _number(1),
     "decimal2": _number(2),
@@ -47,13 +51,14 @@ _EXPORT: dict[str, Callable] = {
     "text": str,
     "int": int,
     "money": _plain(2),
+    "reporting": _plain(2),
     "percent": _plain(1, 100),
     "decimal1": _plain(1),
     "decimal2": _plain(2),
     "date": lambda v: v.isoformat(),
     "month": lambda v: f"{v:%Y-%m}",
 }
-_NUMERIC = {"int", "money", "percent", "decimal1", "decimal2"}
+_NUMERIC = {"int", "money", "reporting", "percent", "decimal1", "decimal2"}
 
 
 def display(kind: str, value) -> str:

@@ -100,7 +100,13 @@ def _sales(customer, owner, rng, times) -> None:
     )  # fmt: skip
     assert len(quotes) == len(deals)
     Order.objects.bulk_create(
-        Order(customer=customer, number=f"BO-{customer.pk}-{n}", ordered_at=at, total=Decimal("99"))
+        Order(
+            customer=customer,
+            number=f"BO-{customer.pk}-{n}",
+            ordered_at=at,
+            total=Decimal("99"),
+            total_reporting=Decimal("99"),  # bulk_create skips save(); CRM_CURRENCY
+        )
         for n, at in enumerate(times(1200))
     )
 

@@ -7,7 +7,9 @@ A recipient converts when
   recipient as conversion_order, whenever the order came), or
 - they place an order within the campaign's attribution window after it was sent to them:
   sent_at <= ordered_at < sent_at + attribution_days.
-Only the first such order counts, and its total is the attributed revenue; a coupon order
+Only the first such order counts, and its total in the reporting currency (the order's
+total_reporting, converted at its day's rate) is the attributed revenue; an attributed order
+without a rate adds nothing and is counted as `unconverted`, to be flagged. A coupon order
 wins over a window order. The window is a fixed number of 24-hour days from the instant of
 sending (datetimes are stored in UTC), so the time zone and daylight saving do not move it.
 
@@ -32,12 +34,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 
 from marketing.models import CampaignRecipient
 from sales.models import Order
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+# An attributed order without a rate for its day: totals are never negative, so -1 marks it
+# and one subquery says both "an order in the window" and its value.
+NO_RATE = Value(Decimal("-1"), output_field=DecimalField(max_digits=14, decimal_places=2))
 # Delivery attempts that reached the sending stage: what "sent" counts.
 SENT_STATUSES = (CampaignRecipient.Status.SENT, CampaignRecipient.Status.BOUNCED)
 
@@ -52,13 +57,18 @@ def window_orders(days: int) -> QuerySet[Order]:
 
 
 def with_window(recipients: QuerySet[CampaignRecipient], days: int) -> QuerySet:
-    """Annotate `window_revenue`: the total of the first order in the window, or None.
+    """Annotate `window_revenue`: the first window order's total in the reporting currency
+    (NO_RATE without a rate), or None; and `conversion_revenue`, the coupon order's.
 
     One correlated subquery per recipient (an index scan on orders by customer and date);
-    an order's total is never NULL, so NULL means "no order in the window".
+    NULL means "no order in the window".
     `recipients` must all belong to campaigns whose attribution window is `days` long.
     """
-    return recipients.annotate(window_revenue=Subquery(window_orders(days).values("total")[:1]))
+    first = window_orders(days).annotate(value=Coalesce("total_reporting", NO_RATE))
+    return recipients.annotate(
+        window_revenue=Subquery(first.values("value")[:1]),
+        conversion_revenue=Coalesce("conversion_order__total_reporting", NO_RATE),
+    )
 
 
 def conversion_filter() -> Q:
@@ -72,10 +82,11 @@ def conversion_filter() -> Q:
 
 
 def attributed_revenue() -> Case:
-    """Over `with_window` rows: the coupon order's total, else the first window order's."""
+    """Over `with_window` rows: the coupon order's total, else the first window order's, in
+    the reporting currency (None for an order without a rate)."""
     return Case(
-        When(conversion_order__isnull=False, then="revenue"),
-        When(window_revenue__isnull=False, then="window_revenue"),
+        When(conversion_order__isnull=False, then=NullIf("conversion_revenue", NO_RATE)),
+        When(window_revenue__isnull=False, then=NullIf("window_revenue", NO_RATE)),
         default=ZERO,
         output_field=DecimalField(max_digits=14, decimal_places=2),
     )
@@ -90,6 +101,7 @@ TALLY_KEYS = (
     "opened",
     "clicked",
     "manual_conversions",
+    "unconverted",
 )
 
 
@@ -106,7 +118,7 @@ def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
         "outcome",
         "window_revenue",
         "conversion_order_id",
-        "revenue",
+        "conversion_revenue",
         "first_opened_at",
         "first_clicked_at",
     )
@@ -122,14 +134,19 @@ def tally(recipients: QuerySet, group: tuple[str, ...] = ()) -> list[dict]:
             COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL
                                 OR r.window_revenue IS NOT NULL
                                 OR r.outcome = %s THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL THEN r.revenue
-                              WHEN r.window_revenue IS NOT NULL THEN r.window_revenue
+            COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL
+                              THEN CASE WHEN r.conversion_revenue >= 0
+                                        THEN r.conversion_revenue ELSE 0 END
+                              WHEN r.window_revenue >= 0 THEN r.window_revenue
                               ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.first_opened_at IS NOT NULL THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.first_clicked_at IS NOT NULL THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN r.conversion_order_id IS NULL
                                AND r.window_revenue IS NULL
-                               AND r.outcome = %s THEN 1 ELSE 0 END), 0)
+                               AND r.outcome = %s THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN r.conversion_order_id IS NOT NULL
+                              THEN CASE WHEN r.conversion_revenue < 0 THEN 1 ELSE 0 END
+                              WHEN r.window_revenue < 0 THEN 1 ELSE 0 END), 0)
         FROM ({sql}{fence}) r
         {f"GROUP BY {keys}" if group else ""}
     """  # noqa: S608 - `sql` is the ORM's own query; every value travels in the parameters

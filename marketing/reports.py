@@ -66,6 +66,7 @@ class Figures:
     opened: int = 0  # recipients who opened at least once (the pixel, or a click)
     clicked: int = 0  # recipients who clicked at least once
     manual_conversions: int = 0  # recorded by hand, without an attributed order
+    unconverted: int = 0  # attributed orders without an exchange rate: not in `revenue`
 
     @property
     def delivered(self) -> int:
@@ -107,6 +108,7 @@ class Figures:
             "responses": self.responses,
             "conversions": self.conversions,
             "manual_conversions": self.manual_conversions,
+            "unconverted": self.unconverted,
             "conversion_rate": self.conversion_rate,
             "revenue": self.revenue,
             "cost": self.cost,
@@ -243,6 +245,7 @@ def channel_segment_matrix(
         cell.sent += group["sent"]
         cell.conversions += group["conversions"]
         cell.manual_conversions += group["manual_conversions"]
+        cell.unconverted += group["unconverted"]
         cell.revenue += _money(group["revenue"])
         cell.cost += share
     return matrix

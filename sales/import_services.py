@@ -14,9 +14,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.exchange import RateBook
+from crm.lib.money import MONEY_MAX
 from customers.services import customers_create_for_import
 from sales.importing import OrderImportReport, OrderRow, read_orders
 from sales.models import Order, OrderImport
+from sales.reporting_totals import converted_sql
 from sales.services import DealRuleError
 from sales.signals import orders_imported
 
@@ -124,16 +127,18 @@ class _PostgresStage:
 
     def insert(self) -> tuple[int, int | None, int | None]:
         """Write the orders whose numbers are free: (how many, the first and last new id)."""
-        self.cursor.execute(
+        reporting, params = converted_sql("s.total", "s.currency", "s.ordered_at")
+        insert = (
             "WITH inserted AS (INSERT INTO sales_order (customer_id, number, ordered_at,"
-            " channel, total, currency, coupon_code, created_at)"
+            " channel, total, currency, total_reporting, coupon_code, created_at)"
             " SELECT c.id, s.number, s.ordered_at, s.channel, s.total, s.currency,"
-            " s.coupon_code, now()"
+            " {reporting}, s.coupon_code, now()"
             " FROM sales_order_import_stage s JOIN customers_customer c"
             " ON c.external_id = s.external_id AND c.external_id <> ''"
             " ON CONFLICT (number) DO NOTHING RETURNING id)"
             " SELECT count(*), min(id), max(id) FROM inserted"
         )
+        self.cursor.execute(insert.format(reporting=reporting), params)
         created, first_id, last_id = self.cursor.fetchone()
         self.cursor.execute(f"DROP TABLE {_STAGE_TABLE}")
         return created, first_id, last_id
@@ -176,6 +181,7 @@ class _ListStage:
         before = Order.objects.count()
         first_id = (Order.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
         now = timezone.now()
+        book = RateBook.load(row.currency for row in self.rows)
         for start in range(0, len(self.rows), self.BATCH):
             Order.objects.bulk_create(
                 [
@@ -186,6 +192,11 @@ class _ListStage:
                         channel=row.channel,
                         total=Decimal(row.total),
                         currency=row.currency,
+                        total_reporting=_within_column(
+                            book.convert(
+                                Decimal(row.total), row.currency, timezone.localdate(row.ordered_at)
+                            )
+                        ),
                         coupon_code=row.coupon_code,
                         created_at=now,
                     )
@@ -195,6 +206,10 @@ class _ListStage:
             )
         last_id = Order.objects.aggregate(last=Max("pk"))["last"]
         return Order.objects.count() - before, first_id, last_id
+
+
+def _within_column(amount: Decimal | None) -> Decimal | None:
+    return amount if amount is not None and amount <= MONEY_MAX else None
 
 
 def _unknown_customer(

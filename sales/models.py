@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.exchange import to_reporting
 from crm.lib.choice_labels import ChoiceLabels
 from crm.lib.currencies import currency_choices, validate_currency
-from crm.lib.money import MONEY
+from crm.lib.money import MONEY, MONEY_MAX
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -388,6 +389,17 @@ class Order(ChoiceLabels, models.Model):
         choices=currency_choices,
         validators=[validate_currency],
     )
+    # The total in CRM_CURRENCY at the rate of the order's day (NULL: no rate yet). Set by
+    # save(), the order import and, when rates change, sales.reporting_totals; db_default so
+    # bulk COPY loaders may leave it out.
+    total_reporting = models.DecimalField(
+        _("total in the reporting currency"),
+        **MONEY,
+        null=True,
+        blank=True,
+        editable=False,
+        db_default=None,
+    )
     coupon_code = models.CharField(_("coupon code"), max_length=50, blank=True)
     deal = models.ForeignKey(
         Deal,
@@ -427,8 +439,23 @@ class Order(ChoiceLabels, models.Model):
     def __str__(self):
         return self.number
 
+    def save(self, *args, **kwargs):
+        """Every save converts the total at its day's rate (admin, services, quotes)."""
+        self.total_reporting = self.reporting_total()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"total", "currency", "ordered_at"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "total_reporting"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("sales:order-detail", args=[self.pk])
+
+    def reporting_total(self) -> Decimal | None:
+        if self.total is None or self.ordered_at is None:
+            return None
+        day = timezone.localdate(self.ordered_at)
+        converted = to_reporting(Decimal(self.total), self.currency, day)
+        return converted if converted is not None and converted <= MONEY_MAX else None
 
 
 class CustomerLastOrder(models.Model):

@@ -1,8 +1,8 @@
 """Each customer's order statistics, kept by database triggers as orders are written.
 
 What the nightly segment run needs of a customer's orders (analytics.pipeline.staging):
-first and last purchase day (in TIME_ZONE), distinct purchase days, orders, revenue and the
-first purchase day's value (the repeat value is the rest). Keeping them as orders are
+first and last purchase day (in TIME_ZONE), distinct purchase days, orders, revenue in the
+reporting currency (Order.total_reporting) and the first purchase day's value (the repeat value is the rest). Keeping them as orders are
 written lets a run "as of today" start from one row per customer instead of every order.
 
 PostgreSQL: statement-level triggers with transition tables (a bulk import updates each
@@ -28,6 +28,10 @@ from django.utils.translation import gettext_lazy as _
 STATS = "sales_customerorderstats"
 ZONE_VIEW = "sales_order_stats_zone"
 COLUMNS = "customer_id, first_day, last_day, purchase_days, orders, revenue, first_day_revenue"
+# Revenue is in CRM_CURRENCY: each order's total_reporting (sales.reporting_totals); an
+# order without a rate for its day counts as a purchase worth nothing until it has one.
+# (Migration 0009, older than that column, installs the same on `total`.)
+VALUE = "total_reporting"
 
 
 class CustomerOrderStats(models.Model):
@@ -66,7 +70,7 @@ def _day_sql(column: str, zone_sql: str, vendor: str) -> str:
     return f"django_datetime_cast_date({column}, {zone_sql}, 'UTC')"
 
 
-def aggregate_select(where: str, vendor: str, zone_sql: str) -> str:
+def aggregate_select(where: str, vendor: str, zone_sql: str, value: str = VALUE) -> str:
     """SELECT of the statistics of the orders matching `where`, one row per customer.
 
     One pass in (customer, ordered_at DESC) order: an order starts a new purchase day when
@@ -81,7 +85,7 @@ def aggregate_select(where: str, vendor: str, zone_sql: str) -> str:
                        PARTITION BY customer_id ORDER BY ordered_at DESC
                    ) = day THEN 0 ELSE 1 END AS new_day,
                    MIN(day) OVER (PARTITION BY customer_id) AS first_day
-            FROM (SELECT customer_id, total, ordered_at, {day} AS day
+            FROM (SELECT customer_id, COALESCE({value}, 0) AS total, ordered_at, {day} AS day
                   FROM sales_order WHERE {where}) o
         ) days
         GROUP BY customer_id"""  # noqa: S608 - fixed names only
@@ -104,7 +108,9 @@ BEGIN
         ORDER BY s.customer_id FOR UPDATE OF s;
 END $$"""  # noqa: S608 - fixed names only
 
-PG_RECOUNT = f"""CREATE FUNCTION sales_order_stats_recount(ids bigint[]) RETURNS void
+
+def _pg_recount(value: str) -> str:
+    return f"""CREATE FUNCTION sales_order_stats_recount(ids bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE zone text := {ZONE_OF_VIEW};
 BEGIN
@@ -112,24 +118,26 @@ BEGIN
     UPDATE {STATS} s SET first_day = r.first_day, last_day = r.last_day,
         purchase_days = r.days, orders = r.orders, revenue = r.revenue,
         first_day_revenue = r.first_total
-    FROM ({aggregate_select("customer_id IN (SELECT unnest(ids))", "postgresql", "zone")})
+    FROM ({aggregate_select("customer_id IN (SELECT unnest(ids))", "postgresql", "zone", value)})
         AS r (customer_id, first_day, last_day, days, orders, revenue, first_total)
     WHERE s.customer_id = r.customer_id;
     DELETE FROM {STATS} s WHERE s.customer_id IN (SELECT unnest(ids))
         AND NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.customer_id = s.customer_id);
 END $$"""  # noqa: S608 - fixed names only
 
+
 # A new order's day is a new purchase day unless the customer already had an order that
 # day: certain outside the row's first..last range, else counted with an index probe
 # (the day's orders, these included, against these alone).
-PG_INSERTED = f"""CREATE FUNCTION sales_order_stats_inserted() RETURNS trigger
+def _pg_inserted(value: str) -> str:
+    return f"""CREATE FUNCTION sales_order_stats_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE zone text := {ZONE_OF_VIEW};
 BEGIN
     PERFORM sales_order_stats_lock(ARRAY(SELECT DISTINCT customer_id FROM new_orders));
     WITH days AS (
         SELECT customer_id, (ordered_at AT TIME ZONE zone)::date AS day,
-               count(*) AS n, sum(total) AS total
+               count(*) AS n, sum(COALESCE({value}, 0)) AS total
         FROM new_orders GROUP BY 1, 2
     ), flagged AS (
         SELECT d.*, (s.orders = 0 OR d.day < s.first_day OR d.day > s.last_day OR d.n = (
@@ -160,17 +168,20 @@ BEGIN
     RETURN NULL;
 END $$"""  # noqa: S608 - fixed names only
 
-PG_UPDATED = """CREATE FUNCTION sales_order_stats_updated() RETURNS trigger
+
+def _pg_updated(value: str) -> str:
+    return f"""CREATE FUNCTION sales_order_stats_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- Only the customers of orders whose customer, date or total changed.
+    -- Only the customers of orders whose customer, date or converted total changed.
     PERFORM sales_order_stats_recount(ARRAY(
         SELECT DISTINCT unnest(ARRAY[o.customer_id, n.customer_id])
         FROM old_orders o JOIN new_orders n ON n.id = o.id
-        WHERE (o.customer_id, o.ordered_at, o.total)
-            IS DISTINCT FROM (n.customer_id, n.ordered_at, n.total)));
+        WHERE (o.customer_id, o.ordered_at, o.{value})
+            IS DISTINCT FROM (n.customer_id, n.ordered_at, n.{value})));
     RETURN NULL;
-END $$"""
+END $$"""  # noqa: S608 - fixed names only
+
 
 PG_DELETED = """CREATE FUNCTION sales_order_stats_deleted() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -186,25 +197,29 @@ BEGIN
     RETURN NULL;
 END $$"""  # noqa: S608 - fixed names only
 
-POSTGRESQL = [
-    PG_LOCK,
-    PG_RECOUNT,
-    PG_INSERTED,
-    PG_UPDATED,
-    PG_DELETED,
-    PG_TRUNCATED,
-    """CREATE TRIGGER sales_order_stats_inserted AFTER INSERT ON sales_order
+
+def _postgresql(value: str) -> list[str]:
+    return [
+        PG_LOCK,
+        _pg_recount(value),
+        _pg_inserted(value),
+        _pg_updated(value),
+        PG_DELETED,
+        PG_TRUNCATED,
+        """CREATE TRIGGER sales_order_stats_inserted AFTER INSERT ON sales_order
     REFERENCING NEW TABLE AS new_orders
     FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_inserted()""",
-    """CREATE TRIGGER sales_order_stats_updated AFTER UPDATE ON sales_order
+        """CREATE TRIGGER sales_order_stats_updated AFTER UPDATE ON sales_order
     REFERENCING OLD TABLE AS old_orders NEW TABLE AS new_orders
     FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_updated()""",
-    """CREATE TRIGGER sales_order_stats_deleted AFTER DELETE ON sales_order
+        """CREATE TRIGGER sales_order_stats_deleted AFTER DELETE ON sales_order
     REFERENCING OLD TABLE AS old_orders
     FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_deleted()""",
-    """CREATE TRIGGER sales_order_stats_truncated AFTER TRUNCATE ON sales_order
+        """CREATE TRIGGER sales_order_stats_truncated AFTER TRUNCATE ON sales_order
     FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_truncated()""",
-]
+    ]
+
+
 POSTGRESQL_DROP = [
     *(
         f"DROP TRIGGER IF EXISTS sales_order_stats_{event} ON sales_order"
@@ -219,25 +234,28 @@ POSTGRESQL_DROP = [
 ]
 
 
-def _recount_sqlite(*customers: str) -> str:
+def _recount_sqlite(value: str, *customers: str) -> str:
     ids = ", ".join(customers)
-    select = aggregate_select(f"customer_id IN ({ids})", "sqlite", ZONE_OF_VIEW)
+    select = aggregate_select(f"customer_id IN ({ids})", "sqlite", ZONE_OF_VIEW, value)
     return f"""
         DELETE FROM {STATS} WHERE customer_id IN ({ids});
         INSERT INTO {STATS} ({COLUMNS}) {select};"""  # noqa: S608 - fixed names only
 
 
-SQLITE = [
-    f"""CREATE TRIGGER sales_order_stats_inserted AFTER INSERT ON sales_order BEGIN
-        {_recount_sqlite("NEW.customer_id")}
-    END""",
-    f"""CREATE TRIGGER sales_order_stats_updated AFTER UPDATE OF customer_id, ordered_at, total
-    ON sales_order BEGIN {_recount_sqlite("OLD.customer_id", "NEW.customer_id")}
-    END""",
-    f"""CREATE TRIGGER sales_order_stats_deleted AFTER DELETE ON sales_order BEGIN
-        {_recount_sqlite("OLD.customer_id")}
-    END""",
-]
+def _sqlite(value: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER sales_order_stats_inserted AFTER INSERT ON sales_order BEGIN
+            {_recount_sqlite(value, "NEW.customer_id")}
+        END""",
+        f"""CREATE TRIGGER sales_order_stats_updated AFTER UPDATE OF customer_id, ordered_at,
+        {value} ON sales_order BEGIN {_recount_sqlite(value, "OLD.customer_id", "NEW.customer_id")}
+        END""",
+        f"""CREATE TRIGGER sales_order_stats_deleted AFTER DELETE ON sales_order BEGIN
+            {_recount_sqlite(value, "OLD.customer_id")}
+        END""",
+    ]
+
+
 SQLITE_DROP = [
     f"DROP TRIGGER IF EXISTS sales_order_stats_{event}"
     for event in ("inserted", "updated", "deleted")
@@ -263,17 +281,20 @@ PG_FILL_SETTINGS = [
 ]
 
 
-def fill_statements(vendor: str, zone: str) -> list[str]:
+def fill_statements(vendor: str, zone: str, value: str = VALUE) -> list[str]:
     """Set the zone, then recompute every row from the orders (in a transaction)."""
-    fill = f"INSERT INTO {STATS} ({COLUMNS}) " + aggregate_select("1 = 1", vendor, ZONE_OF_VIEW)
+    fill = f"INSERT INTO {STATS} ({COLUMNS}) " + aggregate_select(
+        "1 = 1", vendor, ZONE_OF_VIEW, value
+    )
     settings = PG_FILL_SETTINGS if vendor == "postgresql" else []
     return [*settings, *_zone_statements(vendor, zone), f"DELETE FROM {STATS}", fill]  # noqa: S608
 
 
-def install(execute, vendor: str, zone: str) -> None:
-    """The zone view, the triggers and the filled table (the migration)."""
-    statements = POSTGRESQL if vendor == "postgresql" else SQLITE
-    for statement in [*_zone_statements(vendor, zone), *statements, *fill_statements(vendor, zone)]:
+def install(execute, vendor: str, zone: str, value: str = VALUE) -> None:
+    """The zone view, the triggers and the filled table (the migrations), summing `value`."""
+    statements = _postgresql(value) if vendor == "postgresql" else _sqlite(value)
+    fill = fill_statements(vendor, zone, value)
+    for statement in [*_zone_statements(vendor, zone), *statements, *fill]:
         execute(statement)
 
 

@@ -78,7 +78,8 @@ def _orders_select(as_of: date, only_customers: str = "") -> tuple[str, list]:
                    ) = day THEN 0 ELSE 1 END AS new_day,
                    MIN(day) OVER (PARTITION BY customer_id) AS first_day
             FROM (
-                SELECT {_q("customer_id")} AS customer_id, {_q("total")} AS total,
+                SELECT {_q("customer_id")} AS customer_id,
+                       COALESCE({_q("total_reporting")}, 0) AS total,
                        {_q("ordered_at")} AS ordered_at, {day_sql} AS day
                 FROM {_q(Order._meta.db_table)}
                 WHERE {_q("ordered_at")} < %s{only}

@@ -30,9 +30,9 @@ def _segment_table(rows: list[dict], with_value: bool) -> Table:
     ]
     if with_value:
         columns += [
-            Col("revenue", _("Revenue"), "money"),
+            Col("revenue", _("Revenue"), "reporting"),
             Col("revenue_share", _("Share of revenue"), "percent", "d-none d-md-table-cell"),
-            Col("average_ltv", _("Average predicted 12-month value"), "money"),
+            Col("average_ltv", _("Average predicted 12-month value"), "reporting"),
         ]
     list_url = reverse("customers:customer-list")
     return Table(
@@ -146,11 +146,6 @@ def customer_value_context(request: HttpRequest, customer: Customer) -> dict[str
             "orders": display("int", value.orders),
             "probability_alive": display("percent", value.probability_alive),
         }
+        # Revenue, average order and predicted value are in CRM_CURRENCY (the `money` filter).
         context["with_money"] = may_see_customer_money(request.user, customer)
-        if context["with_money"]:
-            context["texts"] |= {
-                "revenue": display("money", value.revenue),
-                "average_order_value": display("money", value.average_order_value),
-                "predicted_ltv": display("money", value.predicted_ltv),
-            }
     return context

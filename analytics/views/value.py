@@ -49,14 +49,14 @@ def _tables(pareto: dict, histogram: list[dict], cannot_lose_rows: list[dict]) -
             Col("x", _("Top customers"), "percent"), Col("y", _("Share of revenue"), "percent"),
         ], deciles, empty=_("No customer has orders.")),
         Table("ltv", _("Predicted 12-month value"), [
-            Col("low", _("From"), "money"), Col("high", _("To"), "money"),
+            Col("low", _("From"), "reporting"), Col("high", _("To"), "reporting"),
             Col("customers", _("Customers"), "int"),
         ], histogram),
         Table("cannot-lose", _("Cannot lose them"), [
             Col("customer", _("Customer")), Col("segment", _("Segment"), css_class="d-none d-md-table-cell"),
             Col("owner", _("Owner"), css_class="d-none d-sm-table-cell"),
-            Col("revenue", _("Revenue"), "money"),
-            Col("predicted_ltv", _("Predicted 12-month value"), "money"),
+            Col("revenue", _("Revenue"), "reporting"),
+            Col("predicted_ltv", _("Predicted 12-month value"), "reporting"),
             Col("probability_alive", _("Probability alive"), "percent"),
             Col("last_purchase", _("Last purchase"), "date", "d-none d-lg-table-cell"),
         ], cannot_lose_rows, link=lambda row: row["customer_url"],

@@ -10,12 +10,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from core.exchange_rates import exchange_rates_save
 from crm.lib.bulk import bulk_insert
 from sales.models import Deal, DealStageChange, Order, OrderLine, Pipeline, Product
 from sales.money import line_net, line_tax
+from sales.reporting_totals import orders_convert_all
 
 PRODUCTS = [
     ("CRM-STD", "CRM licence, standard (per seat, year)", "480.00", "13.00"),
@@ -174,6 +176,8 @@ def _seed_orders(rng, customer_ids, products, now):
         ],
         order_rows,
     )
+    with connection.cursor() as cursor:
+        orders_convert_all(cursor)  # bulk_insert leaves total_reporting out
     order_ids = dict(Order.objects.filter(number__startswith="DEMO-").values_list("number", "pk"))
     bulk_insert(
         OrderLine,

@@ -1,5 +1,6 @@
 """Campaign results: the report on the campaign page and the channel × segment matrix."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
@@ -38,6 +39,7 @@ def campaign_report(request, pk):
         "cells": dict(zip([c.key for c in table.columns], table.display_rows()[0], strict=True)),
         "conversions": converted_recipients(campaign)[:CONVERSIONS_SHOWN],
         "roi": roi_text(figures.roi),
+        "currency": settings.CRM_CURRENCY,  # revenue: orders' totals in the reporting currency
         **SMALL_SAMPLE,
     }
     return render(request, "marketing/reports/campaign_report_card.html", context)

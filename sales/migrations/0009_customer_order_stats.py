@@ -11,7 +11,8 @@ from sales import order_stats
 
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    order_stats.install(schema_editor.execute, vendor, order_stats.zone_name())
+    # On `total`: total_reporting comes with 0014, which reinstalls them on it.
+    order_stats.install(schema_editor.execute, vendor, order_stats.zone_name(), value="total")
 
 
 def drop_triggers(apps, schema_editor):

@@ -33,6 +33,9 @@ class _TableParser(HTMLParser):
             self.cell += data
 
 
+USD = " USD"  # (a no-break space, normalised) segment and value amounts are in the reporting currency (CRM_CURRENCY)
+
+
 def page_table(response, name: str) -> list[list[str]]:
     """The rows (header first) of the dashboard table `name` as shown."""
     parser = _TableParser(f"table-{name}")
@@ -47,7 +50,9 @@ def csv_rows(response) -> list[list[str]]:
 
 
 def plain(text: str) -> str:
-    """A shown figure as the CSV writes it: English separators, signs and dates undone."""
+    """A shown figure as the CSV writes it: English separators, signs, the reporting
+    currency and dates undone."""
+    text = text.removesuffix(USD)
     for shown, exported in (("%m/%d/%Y", "%Y-%m-%d"), ("%B %Y", "%Y-%m")):
         try:
             return datetime.strptime(text, shown).strftime(exported)
@@ -133,8 +138,8 @@ def test_segments_table_and_migration_matrix(manager_client):
     response = manager_client.get(url)
     assert response.status_code == 200
     rows = page_table(response, "segments")
-    assert rows[1] == ["Champions", "1", "25.0%", "600.00", "60.0%", "300.00"]
-    assert rows[2] == ["Loyal", "3", "75.0%", "400.00", "40.0%", "50.50"]
+    assert rows[1] == ["Champions", "1", "25.0%", f"600.00{USD}", "60.0%", f"300.00{USD}"]
+    assert rows[2] == ["Loyal", "3", "75.0%", f"400.00{USD}", "40.0%", f"50.50{USD}"]
     assert f'href="{reverse("customers:customer-list")}?segment=champions"' in response.text
     matrix = page_table(response, "migration")
     assert matrix[1] == ["Loyal", "1", "0", "1"]
@@ -171,7 +176,9 @@ def test_pareto_share_histogram_and_cannot_lose(manager_client, value_run):
     assert pareto[-1] == ["100.0%", "100.0%"]
     histogram = page_table(response, "ltv")
     assert len(histogram) == 21 and sum(int(row[2]) for row in histogram[1:]) == 10
-    assert histogram[1] == ["0.00", "4.50", "1"] and histogram[-1][2] == "1"  # 90 on the edge
+    assert (
+        histogram[1] == [f"0.00{USD}", f"4.50{USD}", "1"] and histogram[-1][2] == "1"
+    )  # 90 on the edge
     # Cannot lose: segment cannot_lose (C0, C1) and C2 (M 5, 40% alive), by predicted value.
     names = [row[0] for row in page_table(response, "cannot-lose")[1:]]
     assert names == ["C2", "C1", "C0"]
@@ -274,8 +281,8 @@ def test_figures_follow_the_language(manager_client, value_run):
     SegmentSummary.objects.create(run=value_run, segment="loyal", customers=1234, revenue=1,
                                   average_ltv=Decimal("1234.5"))  # fmt: skip
     response = manager_client.get(reverse("analytics:segments"))
-    assert page_table(response, "segments")[1][1:] == ["1,234", "100.0%", "1.00", "100.0%",
-                                                       "1,234.50"]  # fmt: skip
+    assert page_table(response, "segments")[1][1:] == ["1,234", "100.0%", f"1.00{USD}", "100.0%",
+                                                       f"1,234.50{USD}"]  # fmt: skip
     manager_client.cookies["django_language"] = "zh-hans"
     response = manager_client.get(reverse("analytics:segments"))
     assert response.status_code == 200 and '<html lang="zh-hans">' in response.text

@@ -11,6 +11,7 @@ from django.utils import timezone
 from analytics.models import CustomerValue, SegmentRun
 from analytics.pipeline import staging
 from analytics.services import run_compute_now
+from core.models import ExchangeRate
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +70,23 @@ def test_the_statistics_and_the_orders_give_the_same_run(shop, settings):
         [from_orders.parameters[k] for k in fitted]
     )
     assert from_stats.quintiles == from_orders.quintiles
+
+
+def test_both_paths_sum_revenue_in_the_reporting_currency(db, settings):
+    """A EUR order counts at its day's rate in a run from the statistics and in one as of a
+    past date (from the orders); an order without a rate counts nothing."""
+    settings.CRM_CURRENCY = "USD"
+    today = timezone.localdate()
+    ExchangeRate.objects.create(currency="EUR", day=today - timedelta(days=100), rate="1.50")
+    customer = CustomerFactory()
+    at = timezone.now() - timedelta(days=20)
+    OrderFactory(customer=customer, ordered_at=at, total=Decimal("100.00"), currency="EUR")
+    OrderFactory(customer=customer, ordered_at=at, total=Decimal("5.00"), currency="USD")
+    OrderFactory(
+        customer=customer, ordered_at=at - timedelta(days=200), total=Decimal("9"), currency="EUR"
+    )
+    for as_of in (today, today - timedelta(days=1)):
+        run = run_compute_now(as_of=as_of)
+        assert run.status == SegmentRun.Status.SUCCEEDED, run.error
+        revenue = CustomerValue.objects.get(run=run, customer=customer).revenue
+        assert revenue == Decimal("155.00"), as_of  # 100 × 1.50 + 5; 9 EUR have no rate

@@ -64,3 +64,16 @@ def test_panel_query_count_is_small(manager_client, django_assert_max_num_querie
     CustomerValueFactory(run=run, customer=customer)
     with django_assert_max_num_queries(9):
         assert panel(manager_client, customer).status_code == 200
+
+
+def test_panel_money_is_in_the_reporting_currency_formatted_per_language(manager_client, settings):
+    settings.CRM_CURRENCY = "EUR"
+    customer = CustomerFactory()
+    CustomerValueFactory(run=SegmentRunFactory(), customer=customer,
+                         revenue=Decimal("51230.73"), average_order_value=Decimal("1000"),
+                         predicted_ltv=Decimal("2500.5"))  # fmt: skip
+    text = panel(manager_client, customer).text
+    assert "51,230.73\u00a0EUR" in text and "2,500.50\u00a0EUR" in text
+    assert "51230.73" not in text
+    manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "51,230.73\u00a0EUR" in panel(manager_client, customer).text

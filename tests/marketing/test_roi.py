@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import ExchangeRate
 from marketing.models import CampaignRecipient
 from marketing.reports import Figures, campaign_figures
 from tests.factories import CampaignFactory, CampaignRecipientFactory, OrderFactory
@@ -46,6 +47,31 @@ def test_the_figures(campaign):
     assert figures.conversion_rate == Decimal("0.2")
 
 
+def test_revenue_is_in_the_reporting_currency_and_orders_without_a_rate_are_flagged(
+    marketer, marketer_client, settings
+):
+    """A EUR window order counts at its day's rate, a coupon order too; a GBP order (no
+    rate) converts the recipient but adds nothing and is flagged."""
+    settings.CRM_CURRENCY = "USD"
+    ExchangeRate.objects.create(currency="EUR", day=timezone.localdate() - timedelta(days=30),
+                                rate="1.10")  # fmt: skip
+    campaign = CampaignFactory(owner=marketer, actual_cost=Decimal("100"))
+    eur, gbp, coupon = (recipient(campaign) for _i in range(3))
+    OrderFactory(customer=eur.customer, total=Decimal("100.00"), currency="EUR")
+    OrderFactory(customer=gbp.customer, total=Decimal("50.00"), currency="GBP")
+    coupon.conversion_order = OrderFactory(
+        customer=coupon.customer, total=Decimal("20.00"), currency="EUR",
+        ordered_at=timezone.now() - timedelta(days=10),
+    )  # fmt: skip
+    coupon.save()
+    figures = campaign_figures(campaign)
+    assert (figures.conversions, figures.revenue) == (3, Decimal("132.00"))  # 110 + 22
+    assert figures.unconverted == 1
+    html = marketer_client.get(reverse("marketing:campaign-report", args=[campaign.pk])).text
+    assert 'id="figure-revenue">132.00 USD' in html and 'id="figure-unconverted"' in html
+    assert "1 order has no exchange rate and is not included" in html
+
+
 def test_the_budget_is_the_cost_until_an_actual_cost_is_recorded(campaign):
     campaign.actual_cost = 0
     campaign.save()
@@ -63,12 +89,12 @@ def test_undefined_figures_are_none():
     assert Figures(cost=Decimal("10")).roi == -1  # spent and earned nothing
 
 
-def test_the_report_card_shows_the_figures(marketer_client, campaign):
+def test_the_report_card_shows_the_figures(marketer_client, campaign, settings):
     response = marketer_client.get(reverse("marketing:campaign-report", args=[campaign.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="figure-roi">300.0%' in html
-    assert 'id="figure-revenue">800.00<' in html
+    assert f'id="figure-revenue">800.00 {settings.CRM_CURRENCY}<' in html
     assert 'id="figure-cost-per-conversion">100.00<' in html
 
 

@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.exchange_rates import exchange_rates_save
+from core.models import ExchangeRate
 from customers.erasure import customer_erase
 from customers.services import customers_merge
 from sales import order_stats
@@ -30,9 +32,10 @@ def expected() -> dict[int, tuple]:
     """(first day, last day, purchase days, orders, revenue, first day's value) per customer."""
     by_customer: dict[int, list] = defaultdict(list)
     for customer_id, ordered_at, total in Order.objects.values_list(
-        "customer_id", "ordered_at", "total"
+        "customer_id", "ordered_at", "total_reporting"
     ):
-        by_customer[customer_id].append((timezone.localdate(ordered_at), Decimal(total)))
+        value = Decimal(total if total is not None else 0)  # in CRM_CURRENCY; no rate: 0
+        by_customer[customer_id].append((timezone.localdate(ordered_at), value))
     result = {}
     for customer_id, orders in by_customer.items():
         days = {day for day, _ in orders}
@@ -86,7 +89,13 @@ def test_one_statement_inserting_many_orders_of_many_customers():
     first, second = CustomerFactory(), CustomerFactory()
     OrderFactory(customer=second, ordered_at=T0)
     Order.objects.bulk_create(
-        Order(customer=customer, number=f"B-{i}", ordered_at=T0 + (i % 4) * DAY, total=i)
+        Order(
+            customer=customer,
+            number=f"B-{i}",
+            ordered_at=T0 + (i % 4) * DAY,
+            total=i,
+            total_reporting=i,  # bulk_create skips save(), which converts
+        )
         for i, customer in enumerate([first, second] * 6)
     )
     assert_consistent()
@@ -111,6 +120,24 @@ def test_updates_of_total_customer_and_date():
     assert_consistent()
     orders[1].coupon_code = "X"  # a change to anything else leaves it
     orders[1].save()
+    assert_consistent()
+
+
+def test_revenue_is_in_the_reporting_currency_and_follows_new_rates(
+    settings, django_capture_on_commit_callbacks
+):
+    """A EUR order counts at its day's rate; one without a rate counts 0 until a rate comes."""
+    settings.CRM_CURRENCY = "USD"
+    ExchangeRate.objects.create(currency="EUR", day=T0.date() - 10 * DAY, rate="1.25")
+    customer = CustomerFactory()
+    OrderFactory(customer=customer, ordered_at=T0, total=Decimal("100.00"), currency="EUR")
+    OrderFactory(customer=customer, ordered_at=T0 + DAY, total=Decimal("10.00"), currency="USD")
+    OrderFactory(customer=customer, ordered_at=T0 - 20 * DAY, total=Decimal("8.00"), currency="EUR")
+    assert stored()[customer.pk][3:] == (3, Decimal("135.00"), Decimal("0.00"))  # 8 EUR: no rate
+    assert_consistent()
+    with django_capture_on_commit_callbacks(execute=True):
+        exchange_rates_save(rates={("EUR", T0.date() - 30 * DAY): Decimal("1.50")})
+    assert stored()[customer.pk][3:] == (3, Decimal("147.00"), Decimal("12.00"))
     assert_consistent()
 
 

@@ -341,8 +341,8 @@ def _orders(customers: int, orders: int, seed: int, layout: str) -> None:
         cursor.execute(
             f"""
             INSERT INTO sales_order (customer_id, number, ordered_at, channel, total, currency,
-                                     coupon_code, created_at)
-            SELECT customer_id, number, ordered_at, 'web', total, 'USD', '', now()
+                                     total_reporting, coupon_code, created_at)
+            SELECT customer_id, number, ordered_at, 'web', total, 'USD', total, '', now()
             FROM (
                 SELECT customer_id, k, %s::text || customer_id || '-' || k AS number,
                        %s + make_interval(secs => 86400 * CASE WHEN k = 1 THEN first
