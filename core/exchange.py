@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 from django.conf import settings
@@ -76,7 +76,7 @@ def _converted(amounts: Mapping[str, Decimal], rates: Mapping[str, Decimal]) -> 
     result = Converted()
     for currency, amount in amounts.items():
         if currency in rates:
-            result.amount += (amount * rates[currency]).quantize(CENT)
+            result.amount += (amount * rates[currency]).quantize(CENT, rounding=ROUND_HALF_UP)
         else:
             result.missing[currency] = amount
     return result
@@ -85,7 +85,7 @@ def _converted(amounts: Mapping[str, Decimal], rates: Mapping[str, Decimal]) -> 
 def to_reporting(amount: Decimal, currency: str, day: date) -> Decimal | None:
     """One amount in the reporting currency, or None when its currency has no rate."""
     rate = rate_on(currency, day)
-    return None if rate is None else (amount * rate).quantize(CENT)
+    return None if rate is None else (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class RateBook:
@@ -122,7 +122,7 @@ class RateBook:
 
     def convert(self, amount: Decimal, currency: str, day: date) -> Decimal | None:
         rate = self.rate(currency, day)
-        return None if rate is None else (amount * rate).quantize(CENT)
+        return None if rate is None else (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Tally:
