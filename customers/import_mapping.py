@@ -12,12 +12,16 @@ import io
 import re
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from crm.lib.csv_import import ImportFileError, detect_delimiter
 from customers.csv_format import COLUMNS
 from customers.import_csv import LAYOUT
 
 HOLD_SECONDS = 3600
+# The widest header the mapping step offers: one select per column, so a file with thousands
+# of columns would make a page of thousands of selects (20,000 columns took 85 s to render).
+MAX_COLUMNS = 100
 _SYNONYMS = {
     "external_id": ["id", "externalid", "customerid", "customerno", "customernumber", "编号"],
     "name": [
@@ -68,9 +72,21 @@ def _records(text: str) -> list[list[str]]:
 
 
 def file_header(text: str) -> list[str]:
-    """The file's first line, split into its column names (empty when there is none)."""
+    """The file's first line, split into its column names (empty when there is none);
+    ImportFileError when it cannot be read or has more than MAX_COLUMNS columns."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text))
-    return next(reader, [])
+    try:
+        header = next(reader, [])
+    except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
+        raise ImportFileError(
+            _("The first line of the file cannot be read as CSV column names.")
+        ) from error
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(
+            _("The file has %(count)s columns; a file to import can have at most %(max)s.")
+            % {"count": len(header), "max": MAX_COLUMNS}
+        )
+    return header
 
 
 def needs_mapping(text: str) -> bool:

@@ -99,3 +99,16 @@ def test_without_a_held_file_or_the_permission(manager_client, agent_client, rep
     url = reverse("customers:customer-import-rejected", args=[CustomerImport.objects.get().pk])
     assert rep2_client.get(url).status_code == 404  # another user's import
     assert agent_client.get(url).status_code == 403
+
+
+def test_a_header_wider_than_the_limit_is_refused(manager_client):
+    response = upload(manager_client, csv_bytes([[f"c{i}" for i in range(20_000)], ["x"]]))
+    assert response.status_code == 422
+    assert "at most 100" in response.content.decode()
+    assert manager_client.get(COLUMNS_URL).status_code == 302  # nothing held
+
+
+def test_a_first_cell_beyond_the_csv_field_limit_is_refused(manager_client):
+    response = upload(manager_client, ("a" * 140_000 + ",b\r\nx,y\r\n").encode())
+    assert response.status_code == 422
+    assert "cannot be read as CSV column names" in response.content.decode()
