@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -106,7 +107,11 @@ def deal_next_step_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     form = NextStepForm(request.POST)
     if not form.is_valid():
         return _deal_actions_response(request, deal, next_step_form=form, status=422)
-    deal_set_next_step(deal=deal, set_by=request.user, **form.cleaned_data)
+    try:
+        deal_set_next_step(deal=deal, set_by=request.user, **form.cleaned_data)
+    except ValidationError as error:  # the deal itself is invalid, e.g. its stored currency
+        form.add_error(None, error.messages)
+        return _deal_actions_response(request, deal, next_step_form=form, status=422)
     messages.success(request, _("Next step set."))
     response = _deal_actions_response(request, deal)
     response["HX-Trigger"] = "tasksChanged"  # the task badge in the navigation
