@@ -289,7 +289,12 @@ def pipeline_summary(
     missing = convert_groups(groups, ("funnel_amount", "open_amount", "won_amount"))
     return (
         _funnel(groups, pipeline),
-        _win_stats(groups) | {"missing": missing["won_amount"]},
+        _win_stats(groups)
+        | {
+            "missing": missing["won_amount"],
+            "funnel_missing": missing["funnel_amount"],
+            "open_missing": missing["open_amount"] if by_rep else {},
+        },
         _per_rep(groups) if by_rep else None,
     )
 
@@ -350,24 +355,28 @@ def _per_rep(groups: list[dict]) -> list[dict]:
 SALES_CACHE_SECONDS = 600
 
 
-def sales_by_month(orders, deals, today: date, *, scope: str, months: int = 12) -> list[dict]:
-    """Order totals per month of the last `months` months beside the deal forecast.
+def sales_by_month(
+    orders, deals, today: date, *, scope: str, months: int = 12
+) -> tuple[list[dict], dict[str, Decimal]]:
+    """Order totals per month of the last `months` months beside the deal forecast, and the
+    order amounts left out for want of a rate (per currency, to flag).
 
     Summing a year of orders reads millions of rows (10 s for 5M orders on the benchmark
     machine), so the result is cached for ten minutes per visibility `scope` ("all", or
     the rep) and day; the nightly job storing monthly totals would remove the wait.
     """
-    key = f"analytics:sales-by-month:{scope}:{today.isoformat()}:{months}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = _sales_by_month(orders, deals, today, months)
-        cache.set(key, rows, SALES_CACHE_SECONDS)
-    return rows
+    key = f"analytics:sales-by-month:v2:{scope}:{today.isoformat()}:{months}"
+    result = cache.get(key)
+    if result is None:
+        result = _sales_by_month(orders, deals, today, months)
+        cache.set(key, result, SALES_CACHE_SECONDS)
+    return result
 
 
-def _orders_per_month(orders, tz) -> dict[date, Decimal]:
+def _orders_per_month(orders, tz) -> tuple[dict[date, Decimal], dict[str, Decimal]]:
     """Order totals per month in the reporting currency: summed per day and currency in the
-    database, each day at its rate. Days without a rate are left out (the month is short)."""
+    database, each day at its rate. Days without a rate are left out of their month and
+    returned apart, per currency (the report flags them)."""
     rows = list(
         orders.annotate(day=TruncDate("ordered_at", tzinfo=tz))
         .values("day", "currency")
@@ -379,19 +388,25 @@ def _orders_per_month(orders, tz) -> dict[date, Decimal]:
     for row in rows:
         tally = months.setdefault(row["day"].replace(day=1), Tally(book))
         tally.add(Decimal(str(row["total"])), row["currency"], row["day"])
-    return {month: tally.result.amount for month, tally in months.items()}
+    missing: dict[str, Decimal] = {}
+    for tally in months.values():
+        for currency, amount in tally.result.missing.items():
+            missing[currency] = missing.get(currency, Decimal("0.00")) + amount
+    return {month: tally.result.amount for month, tally in months.items()}, missing
 
 
-def _sales_by_month(orders, deals, today: date, months: int) -> list[dict]:
+def _sales_by_month(
+    orders, deals, today: date, months: int
+) -> tuple[list[dict], dict[str, Decimal]]:
     index = today.year * 12 + today.month - 1 - (months - 1)
     first = date(index // 12, index % 12 + 1, 1)
     tz = timezone.get_current_timezone()
     start_at = datetime.combine(first, time.min, tzinfo=tz)
-    totals = _orders_per_month(orders.filter(ordered_at__gte=start_at), tz)
+    totals, missing = _orders_per_month(orders.filter(ordered_at__gte=start_at), tz)
     predicted = forecast(
         deals, start=first, months=months, commit_probability=settings.CRM_COMMIT_PROBABILITY
     )
-    return [
+    rows = [
         {
             "month": row.key,
             "orders": _money(totals.get(row.key)),  # type: ignore[call-overload]
@@ -400,6 +415,7 @@ def _sales_by_month(orders, deals, today: date, months: int) -> list[dict]:
         }
         for row in predicted.by_month
     ]
+    return rows, missing
 
 
 # --- service ----------------------------------------------------------------------------

@@ -105,7 +105,8 @@ def _email_at_once(notification: Notification) -> None:
     body = notification.text
     if link := notification_link(notification):
         body += "\n\n" + link
-    message = EmailMessage(subject=notification.text[:150], body=body, to=[recipient.email])
+    subject = " ".join(notification.text.split())[:150]  # a newline in a header: BadHeaderError
+    message = EmailMessage(subject=subject, body=body, to=[recipient.email])
     outbox_email_enqueue(message=message, about=notification)
     notification.emailed_at = timezone.now()
     notification.save(update_fields=["emailed_at"])

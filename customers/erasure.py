@@ -30,7 +30,15 @@ from core.models import AuditEvent
 from core.services import outbox_erase
 from crm.lib.personal_data import ERASED, mentioning, scrub
 from customers.import_services import customer_import_purge
-from customers.models import Consent, Contact, Customer, CustomerImport, Interaction, Task
+from customers.models import (
+    Consent,
+    Contact,
+    Customer,
+    CustomerImport,
+    CustomerMerge,
+    Interaction,
+    Task,
+)
 from customers.signals import customer_erasing
 
 # Blanked on the customer and on every history row of them.
@@ -65,6 +73,7 @@ def personal_values(customer: Customer) -> frozenset[str]:
         *Customer.history.filter(id=customer.pk).values(*VALUE_FIELDS),
         {field: getattr(customer, field) for field in VALUE_FIELDS},
         *Contact.objects.filter(customer=customer).values(*CONTACT_VALUE_FIELDS),
+        *CustomerMerge.objects.filter(customer=customer).values("duplicate_name"),
     ]
     return frozenset(value for row in rows for value in row.values() if value)
 
@@ -115,6 +124,9 @@ def _erase_own_rows(customer: Customer) -> int:
     )
     rows += Interaction.objects.filter(customer=customer).update(summary=ERASED)
     rows += Task.objects.filter(customer=customer).update(title=ERASED)
+    # The records merged into the customer were the same person: their names go too. `moved`
+    # holds only counts and field names (merge_record), nothing personal.
+    rows += CustomerMerge.objects.filter(customer=customer).update(duplicate_name=ERASED)
     consent_ids = list(Consent.objects.filter(customer=customer).values_list("pk", flat=True))
     rows += Consent.history.filter(Q(customer_id=customer.pk) | Q(id__in=consent_ids)).delete()[0]
     rows += Consent.objects.filter(pk__in=consent_ids).delete()[0]

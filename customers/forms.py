@@ -15,7 +15,7 @@ from crm.lib.uploads import CsvUploadForm, decode_upload
 from customers.choices import Reminder
 from customers.csv_format import COLUMNS as CSV_COLUMNS
 from customers.import_csv import read_upload
-from customers.import_mapping import needs_mapping
+from customers.import_mapping import MAX_COLUMNS, needs_mapping
 from customers.models import (
     CONTACT_DETAILS,
     Channel,
@@ -321,6 +321,7 @@ class ColumnMappingForm(forms.Form):
     def __init__(self, *args, headers: list[str], guesses: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         choices = [("", _("Ignore this column")), *((c, c) for c in CSV_COLUMNS)]
+        headers, guesses = headers[:MAX_COLUMNS], guesses[:MAX_COLUMNS]
         for index, (header, guess) in enumerate(zip(headers, guesses, strict=True)):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header or _("(no name)"),

@@ -1,7 +1,8 @@
 """Mapping an uploaded file's columns to the import layout when its headers differ.
 
 A file whose header names columns the layout does not know (“E-mail”, “Company name”,
-“电话”) is held for its user (in the cache, for an hour) instead of being refused; the
+“电话”) is held for its user (a CustomerImport row in the "mapping" status, for an hour:
+the database, not the cache, so any worker process finds it) instead of being refused; the
 mapping step offers, per file column, a layout column or “ignore”, with a guess, and
 rewrites the file under the layout's names. The cells are copied as they are: the import
 reads them exactly as it would have read the original file.
@@ -10,14 +11,21 @@ reads them exactly as it would have read the original file.
 import csv
 import io
 import re
+from datetime import timedelta
 
-from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.lib.csv_import import ImportFileError, detect_delimiter
 from customers.csv_format import COLUMNS
 from customers.import_csv import LAYOUT
+from customers.models import CustomerImport
 
 HOLD_SECONDS = 3600
+# The widest header the mapping step offers: one select per column, so a file with thousands
+# of columns would make a page of thousands of selects (20,000 columns took 85 s to render).
+MAX_COLUMNS = 100
 _SYNONYMS = {
     "external_id": ["id", "externalid", "customerid", "customerno", "customernumber", "编号"],
     "name": [
@@ -68,9 +76,21 @@ def _records(text: str) -> list[list[str]]:
 
 
 def file_header(text: str) -> list[str]:
-    """The file's first line, split into its column names (empty when there is none)."""
+    """The file's first line, split into its column names (empty when there is none);
+    ImportFileError when it cannot be read or has more than MAX_COLUMNS columns."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text))
-    return next(reader, [])
+    try:
+        header = next(reader, [])
+    except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
+        raise ImportFileError(
+            _("The first line of the file cannot be read as CSV column names.")
+        ) from error
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(
+            _("The file has %(count)s columns; a file to import can have at most %(max)s.")
+            % {"count": len(header), "max": MAX_COLUMNS}
+        )
+    return header
 
 
 def needs_mapping(text: str) -> bool:
@@ -99,18 +119,24 @@ def remap(text: str, mapping: list[str]) -> str:
     return out.getvalue()
 
 
-def _key(user_id: int) -> str:
-    return f"customer-import-mapping:{user_id}"
+def _held_of(user_id: int):
+    return CustomerImport.objects.filter(user_id=user_id, status=CustomerImport.Status.MAPPING)
 
 
+@transaction.atomic
 def hold_upload(*, user_id: int, file_name: str, text: str) -> None:
-    cache.set(_key(user_id), {"file_name": file_name, "text": text}, HOLD_SECONDS)
+    """Keep the file for its user's mapping step, in place of one held before."""
+    _held_of(user_id).delete()
+    CustomerImport.objects.create(
+        user_id=user_id, file_name=file_name[:255], text=text, status=CustomerImport.Status.MAPPING
+    )
 
 
 def held_upload(user_id: int) -> dict | None:
-    held = cache.get(_key(user_id))
-    return held if isinstance(held, dict) else None
+    since = timezone.now() - timedelta(seconds=HOLD_SECONDS)
+    held = _held_of(user_id).filter(created_at__gte=since).exclude(text="")
+    return held.order_by("-pk").values("file_name", "text").first()
 
 
 def release_upload(user_id: int) -> None:
-    cache.delete(_key(user_id))
+    _held_of(user_id).delete()

@@ -351,5 +351,5 @@ def rows_not_imported(customer_import: CustomerImport) -> tuple[list[str], list[
 
 
 def imports_of(user) -> QuerySet[CustomerImport]:
-    """A user sees only their own imports."""
-    return CustomerImport.objects.filter(user=user)
+    """A user sees only their own imports (a file held for its columns is not one yet)."""
+    return CustomerImport.objects.filter(user=user).exclude(status=CustomerImport.Status.MAPPING)

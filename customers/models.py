@@ -444,6 +444,9 @@ class CustomerImport(models.Model):
         APPLIED = "applied", _("Imported")
         FAILED = "failed", _("Not imported: rows have errors")
         CANCELLED = "cancelled", _("Cancelled")
+        # Held for the column-mapping step (one per user, for an hour): in the database, so
+        # every worker process sees it (a per-process or failing cache lost it).
+        MAPPING = "mapping", _("Waiting for its columns")
 
     # The status badge's colours ({{ customer_import|status_badge }}).
     STATUS_BADGES: ClassVar[dict[str, str]] = {
@@ -452,6 +455,7 @@ class CustomerImport(models.Model):
         Status.PENDING: "text-bg-warning",
         Status.QUEUED: "text-bg-secondary",
         Status.CANCELLED: "text-bg-secondary",
+        Status.MAPPING: "text-bg-secondary",
     }
 
     class Mode(models.TextChoices):

@@ -63,7 +63,9 @@ def pipeline(request):
     sees_all = by_rep and request.user.has_perm("sales.view_order")
     scope = "all" if sees_all else f"user-{request.user.pk}"
     orders = orders_visible_to(request.user)
-    months = reports.sales_by_month(orders, deals, timezone.localdate(), scope=scope)
+    months, orders_missing = reports.sales_by_month(
+        orders, deals, timezone.localdate(), scope=scope
+    )
     charts = [
         chart("chart-funnel", "bar", [row["stage"] for row in funnel], [
             {"label": _("Deals"), "data": [row["deals"] for row in funnel]}
@@ -83,6 +85,7 @@ def pipeline(request):
         "form": form,
         "period": period,
         "stats": stats,
+        "orders_missing": orders_missing,
         "charts": charts,
         "currency": settings.CRM_CURRENCY,
         "query": export_query(request),

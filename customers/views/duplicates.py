@@ -20,7 +20,7 @@ from customers.forms import DismissForm, MergeChoicesForm, MergeForm
 from customers.merging import differing_fields, field_label
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from customers.services import customers_merge
+from customers.services import MergeGoneError, customers_merge
 
 PAGE_SIZE = 25
 
@@ -109,17 +109,21 @@ def customer_merge_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     data = request.POST if request.method == "POST" else None
     choices = MergeChoicesForm(data, fields=_choice_rows(kept, duplicate))
     if request.method == "POST" and request.POST.get("confirm") == "1" and choices.is_valid():
-        with transaction.atomic():  # the merge and its audit entry commit together
-            audit_record(
-                AuditEvent.Action.MERGE,
-                request=request,
-                target=kept,
-                rows=1,
-                detail={"duplicate": duplicate.pk, "taken": choices.taken()},
-            )
-            customers_merge(
-                kept=kept, duplicate=duplicate, merged_by=request.user, take=choices.taken()
-            )
+        try:
+            with transaction.atomic():  # the merge and its audit entry commit together
+                audit_record(
+                    AuditEvent.Action.MERGE,
+                    request=request,
+                    target=kept,
+                    rows=1,
+                    detail={"duplicate": duplicate.pk, "taken": choices.taken()},
+                )
+                customers_merge(
+                    kept=kept, duplicate=duplicate, merged_by=request.user, take=choices.taken()
+                )
+        except MergeGoneError as error:
+            messages.error(request, str(error))
+            return redirect("customers:duplicate-list")
         messages.success(
             request, _("“%(dup)s” was merged into this customer.") % {"dup": duplicate.name}
         )

@@ -34,7 +34,12 @@ def customer_import_columns(request: AuthenticatedHttpRequest) -> HttpResponse:
     if held is None:
         messages.warning(request, _("No uploaded file is waiting for its columns; upload it."))
         return redirect("customers:customer-import")
-    headers = file_header(held["text"])
+    try:
+        headers = file_header(held["text"])
+    except ImportFileError as error:  # held before the limits: refuse it now
+        release_upload(request.user.pk)
+        messages.error(request, " ".join(error.messages))
+        return redirect("customers:customer-import")
     form = ColumnMappingForm(
         request.POST if request.method == "POST" else None,
         headers=headers,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.lib.concurrency import ExpectedVersion, lock_for_update, save_new_version
 from customers.models import Customer
-from marketing.models import Campaign, CampaignRecipient
+from marketing.models import Campaign, CampaignChannel, CampaignRecipient, SubjectTest
 from sales.models import Order
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,16 @@ def campaign_create(*, owner: User, data: dict, status: str = Campaign.Status.DR
     return campaign
 
 
+def _refuse_leaving_email_with_a_subject_test(campaign: Campaign, data: dict) -> None:
+    """A subject-line test only means something for email: the marketer removes it first
+    (refused rather than deleted, so no setting is lost without them knowing)."""
+    leaving = campaign.channel == CampaignChannel.EMAIL and data.get("channel", "email") != "email"
+    if leaving and SubjectTest.objects.filter(campaign=campaign, winner="").exists():
+        raise ValidationError(
+            {"channel": _("Remove the subject-line test before changing the channel from email.")}
+        )
+
+
 @transaction.atomic
 def campaign_update(
     *,
@@ -91,6 +101,7 @@ def campaign_update(
             raise ValidationError(
                 _("Only a draft or scheduled campaign's channel, audience and message can change.")
             )
+    _refuse_leaving_email_with_a_subject_test(locked, data)
     for key in CAMPAIGN_FIELDS:
         if key in data:
             setattr(locked, key, data[key])

@@ -85,7 +85,10 @@ def sample_sizes(total: int, percent: int) -> tuple[int, int]:
 
 def subject_test_split(campaign: Campaign) -> dict[str, int]:
     """Give the campaign's new queued recipients their variant (called in campaign_send's
-    transaction, right after the audience is frozen)."""
+    transaction, right after the audience is frozen). Only an email has a subject: a test
+    left on a campaign whose channel changed splits nothing (nobody is held)."""
+    if campaign.channel != CampaignChannel.EMAIL:
+        return {}
     test = SubjectTest.objects.filter(campaign=campaign, winner="").first()
     if test is None:
         return {}

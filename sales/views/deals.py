@@ -220,9 +220,12 @@ def deal_win_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             )
         except (DealRuleError, ConcurrentEditError) as error:
             messages.error(request, str(error))
+            return redirect("sales:deal-detail", pk=pk)
+        except ValidationError as error:  # e.g. a currency stored before it was validated
+            form.add_error(None, error.messages)
         else:
             messages.success(request, _("Deal “%(title)s” won.") % {"title": deal.title})
-        return redirect("sales:deal-detail", pk=pk)
+            return redirect("sales:deal-detail", pk=pk)
     status = 422 if request.method == "POST" else 200
     context = {"deal": deal, "form": form, "quote": quote, "quote_total": quote_total}
     return render(request, "sales/deal_win.html", context, status=status)
@@ -242,9 +245,12 @@ def deal_lose_view(request, pk):
             )
         except (DealRuleError, ConcurrentEditError) as error:
             messages.error(request, str(error))
+            return redirect("sales:deal-detail", pk=pk)
+        except ValidationError as error:  # e.g. a currency stored before it was validated
+            form.add_error(None, error.messages)
         else:
             messages.info(request, _("Deal “%(title)s” marked as lost.") % {"title": deal.title})
-        return redirect("sales:deal-detail", pk=pk)
+            return redirect("sales:deal-detail", pk=pk)
     status = 422 if request.method == "POST" else 200
     return render(request, "sales/deal_lose.html", {"deal": deal, "form": form}, status=status)
 

@@ -218,6 +218,8 @@ def quote_status_view(request, pk):
         quote = quote_set_status(quote=quote, status=status)
     except DealRuleError as error:
         messages.error(request, str(error))
+    except ValidationError as error:  # e.g. a currency stored before it was validated
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(
             request,

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.lib.http import AuthenticatedHttpRequest
 from customers.forms import InteractionForm
+from customers.selectors import can_work_customer
 from sales.models import Quota
 from sales.selectors import deal_timeline, deals_visible_to
 from sales.team import team_reps, team_view
@@ -100,13 +102,26 @@ def _deal_actions_response(request, deal, *, status=200, **forms):
     return render(request, DEAL_WORK, context, status=status)
 
 
+def _workable_deal(request: AuthenticatedHttpRequest, pk: int):
+    """A deal the user may change, on a customer they may work on: both actions add a task
+    or an interaction to the customer, as the customer's own page would."""
+    deal = _changeable_deal(request, pk)
+    if not can_work_customer(request.user, deal.customer):
+        raise PermissionDenied
+    return deal
+
+
 @require_POST
 def deal_next_step_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    deal = _changeable_deal(request, pk)
+    deal = _workable_deal(request, pk)
     form = NextStepForm(request.POST)
     if not form.is_valid():
         return _deal_actions_response(request, deal, next_step_form=form, status=422)
-    deal_set_next_step(deal=deal, set_by=request.user, **form.cleaned_data)
+    try:
+        deal_set_next_step(deal=deal, set_by=request.user, **form.cleaned_data)
+    except ValidationError as error:  # the deal itself is invalid, e.g. its stored currency
+        form.add_error(None, error.messages)
+        return _deal_actions_response(request, deal, next_step_form=form, status=422)
     messages.success(request, _("Next step set."))
     response = _deal_actions_response(request, deal)
     response["HX-Trigger"] = "tasksChanged"  # the task badge in the navigation
@@ -115,7 +130,7 @@ def deal_next_step_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 
 @require_POST
 def deal_activity_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    deal = _changeable_deal(request, pk)
+    deal = _workable_deal(request, pk)
     form = InteractionForm(request.POST, customer=deal.customer)
     if not form.is_valid():
         return _deal_actions_response(request, deal, activity_form=form, status=422)

@@ -4,12 +4,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from sales.models import Deal, Stage
 from tests.analytics.test_dashboards import page_table
-from tests.factories import DealFactory
+from tests.factories import DealFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,18 @@ def test_the_funnel_names_the_default_stages_in_the_readers_language(manager, ma
     html = manager_client.get(reverse("analytics:pipeline")).content.decode()
     assert "资格确认" in html
     assert "Qualification" not in html
+
+
+def test_amounts_without_a_rate_are_flagged_not_dropped(manager, manager_client, rep):
+    """The funnel, the open amounts and the orders by month left out amounts in a currency
+    without a rate and said nothing: the page now names them, as the forecast does."""
+    cache.clear()  # the orders by month are cached per day
+    first = Stage.objects.filter(pipeline__is_default=True).order_by("order")[0]
+    deal = _deal(rep, stage=first, amount="777.00", created_days_ago=3)
+    Deal.objects.filter(pk=deal.pk).update(currency="JPY")
+    OrderFactory(customer=deal.customer, total=Decimal("888.00"), currency="JPY")
+    response = manager_client.get(reverse("analytics:pipeline"))
+    flags = response.text.split('id="pipeline-no-rate"')[1].split('id="table-funnel"')[0]
+    assert "Funnel amounts:" in flags and "Open amounts by rep:" in flags
+    assert "Orders by month:" in flags
+    assert "777" in flags and "888" in flags

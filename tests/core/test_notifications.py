@@ -4,6 +4,7 @@ mentions, the list and its mark-read actions, and nobody else's notifications.""
 from datetime import timedelta
 
 import pytest
+from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import timezone
 
@@ -139,3 +140,12 @@ def test_preferences_page_saves_each_kind(rep, rep_client):
 def test_an_inactive_user_is_not_notified(db):
     gone = UserFactory(username="gone", is_active=False)
     assert tell(gone) is None
+
+
+def test_the_email_subject_is_one_line_when_the_text_has_newlines(rep):
+    """A task titled "a\\nb" made a subject that failed with BadHeaderError on every retry."""
+    preferences_save(user=rep, choices={"assigned": "email_now"})
+    tell(rep, text="rep2 assigned you the task a\nb")
+    message = OutboxMessage.objects.get()
+    assert message.subject == "rep2 assigned you the task a b"
+    EmailMessage(subject=message.subject, body="", to=message.to).message()  # no BadHeaderError

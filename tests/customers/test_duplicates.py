@@ -8,6 +8,7 @@ from django.urls import reverse
 from core.models import AuditEvent
 from customers.duplicates import duplicate_pairs
 from customers.models import Customer, CustomerMerge, DuplicateDismissal
+from customers.services import MergeGoneError, customers_merge
 from tests.factories import CustomerFactory, DealFactory, InteractionFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,26 @@ def test_hostile_choice_is_refused_without_merging(manager_client):
     )
     assert response.status_code == 200
     assert Customer.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_merging_a_duplicate_merged_away_meanwhile_is_a_clear_error(manager):
+    kept, duplicate, third = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    customers_merge(kept=third, duplicate=duplicate, merged_by=manager)  # someone else, first
+    with pytest.raises(MergeGoneError):
+        customers_merge(kept=kept, duplicate=duplicate, merged_by=manager)
+    assert Customer.objects.filter(pk=kept.pk).exists()
+
+
+def test_merge_locks_both_customers_in_one_query_in_key_order(manager):
+    """Two locks taken one by one (kept, then duplicate) deadlock A<-B against B<-A."""
+    kept, duplicate = CustomerFactory(), CustomerFactory()
+    with CaptureQueriesContext(connection) as queries:
+        customers_merge(kept=duplicate, duplicate=kept, merged_by=manager)
+    customer_table = Customer._meta.db_table
+    locks = [
+        q["sql"]
+        for q in queries.captured_queries
+        if f'FROM "{customer_table}"' in q["sql"] and "FOR UPDATE" in q["sql"]
+    ]
+    if connection.vendor == "postgresql":
+        assert len(locks) == 1 and " IN (" in locks[0] and "ORDER BY" in locks[0]

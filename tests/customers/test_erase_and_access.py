@@ -15,7 +15,8 @@ from django.urls import reverse
 from core.models import AuditEvent
 from customers.erasure import AlreadyErasedError, customer_erase
 from customers.import_services import customer_import_create
-from customers.models import Customer
+from customers.models import Customer, CustomerMerge
+from customers.services import customers_merge
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
@@ -171,3 +172,12 @@ def test_deleting_or_merging_away_a_customer_leaves_no_history_of_them(manager, 
     assert not Customer.history.filter(id__in=[gone.pk, duplicate.pk]).exists()
     assert not Consent.history.filter(customer_id__in=[gone.pk, duplicate.pk]).exists()
     assert Customer.history.filter(id=kept.pk).exists()
+
+
+def test_erasing_blanks_the_names_of_the_records_merged_into_the_customer(manager, customer):
+    duplicate = CustomerFactory(name="Wen J. (old record)", email="wen.old@access-example.cn")
+    customers_merge(kept=customer, duplicate=duplicate, merged_by=manager)
+    customer_erase(customer=Customer.objects.get(pk=customer.pk), erased_by=manager)
+    merge = CustomerMerge.objects.get(customer=customer)
+    assert merge.duplicate_name == "[erased]"
+    assert "old record" not in json.dumps(merge.moved) and "wen.old" not in json.dumps(merge.moved)

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from customers.import_mapping import guess_column
+from customers.importing import imports_of
 from customers.models import Customer, CustomerImport
 from tests.customers.test_import import apply, csv_bytes, upload
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_held_files():
-    """The held uploads live in the cache, which outlives a test."""
+    """The import previews live in the cache, which outlives a test."""
     cache.clear()
 
 
@@ -45,7 +46,7 @@ def test_differing_headers_lead_to_the_mapping_with_guesses(manager_client):
         "organization",
         "",
     ]
-    assert not CustomerImport.objects.exists()
+    assert not CustomerImport.objects.exclude(status="mapping").exists()  # only the held file
 
 
 def test_mapping_creates_the_import_and_rejected_rows_download_with_errors(manager_client):
@@ -88,7 +89,7 @@ def test_mapping_needs_a_name_and_each_field_once(manager_client):
         COLUMNS_URL, {"column_0": "name", "column_1": "name", "column_2": "\x00"}
     )
     assert response.status_code == 422
-    assert not CustomerImport.objects.exists()
+    assert not CustomerImport.objects.exclude(status="mapping").exists()  # only the held file
 
 
 def test_without_a_held_file_or_the_permission(manager_client, agent_client, rep2_client):
@@ -99,3 +100,29 @@ def test_without_a_held_file_or_the_permission(manager_client, agent_client, rep
     url = reverse("customers:customer-import-rejected", args=[CustomerImport.objects.get().pk])
     assert rep2_client.get(url).status_code == 404  # another user's import
     assert agent_client.get(url).status_code == 403
+
+
+def test_a_header_wider_than_the_limit_is_refused(manager_client):
+    response = upload(manager_client, csv_bytes([[f"c{i}" for i in range(20_000)], ["x"]]))
+    assert response.status_code == 422
+    assert "at most 100" in response.content.decode()
+    assert manager_client.get(COLUMNS_URL).status_code == 302  # nothing held
+
+
+def test_a_first_cell_beyond_the_csv_field_limit_is_refused(manager_client):
+    response = upload(manager_client, ("a" * 140_000 + ",b\r\nx,y\r\n").encode())
+    assert response.status_code == 422
+    assert "cannot be read as CSV column names" in response.content.decode()
+
+
+def test_the_held_file_survives_another_process_or_a_lost_cache(manager_client, manager):
+    """Held in a per-process cache, the next request (another gunicorn worker) often found
+    no file; it is now a row in the database, not listed among the user's imports."""
+    upload(manager_client, csv_bytes(FOREIGN))
+    cache.clear()  # another worker's LocMemCache, or Redis gone
+    page = manager_client.get(COLUMNS_URL)
+    assert page.status_code == 200 and page.context["file_name"] == "customers.csv"
+    assert not imports_of(manager).exists()
+    upload(manager_client, csv_bytes(FOREIGN), name="second.csv")  # replaces the first
+    assert CustomerImport.objects.filter(status="mapping").count() == 1
+    assert manager_client.get(COLUMNS_URL).context["file_name"] == "second.csv"

@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers.models import Customer
 from marketing.models import Campaign, CampaignRecipient, SubjectTest
+from marketing.services.campaigns import campaign_update
 from marketing.services.scheduling import campaign_schedule, send_due_campaigns
 from marketing.services.sending import campaign_send
 from marketing.services.subject_tests import (
@@ -18,6 +20,7 @@ from marketing.services.subject_tests import (
     sample_sizes,
     subject_test_decide,
     subject_test_save,
+    subject_test_split,
 )
 from tests.factories import CampaignFactory, ConsentFactory, CustomerFactory
 
@@ -246,3 +249,21 @@ def test_a_pick_whose_worker_dies_midway_is_redone_once(
         assert decide_due_subject_tests(now=later(2)) == {"decided": 0}
     assert groups(campaign) == {("a", R.SENT): 2, ("b", R.SENT): 2, ("ra", R.SENT): 16}
     assert len(mail.outbox) == 16
+
+
+def test_a_campaign_leaving_email_is_refused_while_it_has_a_subject_test(campaign):
+    with pytest.raises(ValidationError, match="Remove the subject-line test"):
+        campaign_update(
+            campaign=campaign, expected_version=campaign.version, data={"channel": "sms"}
+        )
+    assert Campaign.objects.get(pk=campaign.pk).channel == "email"
+
+
+def test_a_non_email_campaign_with_a_leftover_test_splits_nobody(campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(channel="sms")  # saved before the check
+    campaign.refresh_from_db()
+    for customer in Customer.objects.all():
+        CampaignRecipient.objects.create(campaign=campaign, customer=customer)
+    assert subject_test_split(campaign) == {}
+    assert not CampaignRecipient.objects.filter(campaign=campaign).exclude(variant="").exists()
+    assert not CampaignRecipient.objects.filter(campaign=campaign, status=R.HELD).exists()

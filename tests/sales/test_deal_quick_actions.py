@@ -112,3 +112,18 @@ def test_a_manager_may_act_on_any_deal(deal, rep, manager_client):
     due = timezone.localdate()
     assert manager_client.post(url, {"title": "Visit", "due_date": due}, **HTMX).status_code == 200
     assert Task.objects.get().assignee == rep
+
+
+def test_a_rep_may_not_add_work_to_another_reps_customer_through_their_own_deal(
+    rep, rep2, rep2_client
+):
+    """The deal is rep2's, the customer rep1's: the customer's page would refuse rep2."""
+    deal = DealFactory(owner=rep2, customer=CustomerFactory(owner=rep))
+    due = timezone.localdate() + timedelta(days=3)
+    next_step = reverse("sales:deal-next-step", args=[deal.pk])
+    activity = reverse("sales:deal-activity", args=[deal.pk])
+    assert rep2_client.post(next_step, {"title": "Call", "due_date": due}).status_code == 403
+    posted = {"channel": "phone", "direction": "outbound", "summary": "Hi"}
+    assert rep2_client.post(activity, posted).status_code == 403
+    assert not Task.objects.filter(customer=deal.customer).exists()
+    assert not Interaction.objects.filter(customer=deal.customer).exists()
