@@ -30,7 +30,7 @@ def convert_and_reinstall(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0012_notification_preference"),
-        ("sales", "0013_quota_and_company_details"),
+        ("sales", "0014_normalise_currency_codes"),
     ]
 
     operations = [
