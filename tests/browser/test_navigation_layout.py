@@ -5,11 +5,13 @@ The bar now collapses below 1,400 px and keeps the settings pages (webhooks, job
 the user menu.
 """
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
 from crm import roles
-from tests.factories import UserFactory
+from tests.factories import DealFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +53,14 @@ def test_the_settings_pages_are_in_the_user_menu(page, login, admin):
         expect(menu.get_by_role("link", name=name, exact=True)).to_be_visible()
     menu.get_by_role("link", name="Webhooks", exact=True).click()
     page.wait_for_url("**/integrations/**")
+
+
+def test_the_home_pipeline_panel_fits_a_phone(page, login, rep):
+    for amount in ("123456789", "98765432"):
+        DealFactory(owner=rep, amount=Decimal(amount), probability=60)
+    login(page, rep)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("link", name="Open the pipeline")).to_be_visible()
+    assert page.evaluate(PAGE_WIDTH_JS) <= 390
