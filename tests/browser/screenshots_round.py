@@ -28,11 +28,12 @@ from service.models import Macro, Ticket
 
 users = {user.username: user for user in get_user_model().objects.all()}
 today = timezone.localdate()
-deal = (Deal.objects.filter(owner__username="rep", status="open").exclude(currency="USD")
-        .order_by("pk").first()) or Deal.objects.filter(owner__username="rep").order_by("pk").first()
+# A deal in a currency with a rate, so its page shows the amount in both currencies.
+deal = (Deal.objects.filter(status="open", currency="EUR").order_by("pk").first()
+        or Deal.objects.filter(status="open").order_by("pk").first())
 line = {"quantity": Decimal("3"), "unit_price": Decimal("1250.00"),
         "discount_percent": Decimal("5"), "tax_rate": Decimal("13")}
-quote = quote_create(deal=deal, valid_until=today + timedelta(days=30), created_by=users["rep"],
+quote = quote_create(deal=deal, valid_until=today + timedelta(days=30), created_by=deal.owner,
                      lines=[{**line, "description": "CRM licence, 12 months / 年度许可"},
                             {**line, "description": "On-site training", "quantity": Decimal("1")}],
                      notes="Prices include installation.")
@@ -121,8 +122,8 @@ SHOTS = [
     Shot(29, "my-tasks", "rep", "/customers/tasks/"),
     Shot(30, "calendar", "rep", "/customers/calendar/"),
     Shot(31, "meeting-form", "rep", "/customers/{customer}/meetings/new/"),
-    Shot(32, "deal-two-currencies", "rep", "/sales/deals/{deal}/"),
-    Shot(33, "quote-print", "rep", "/sales/quotes/{quote}/print/"),
+    Shot(32, "deal-two-currencies", "manager", "/sales/deals/{deal}/"),
+    Shot(33, "quote-print", "manager", "/sales/quotes/{quote}/print/"),
     Shot(34, "ticket-reply-macros", "agent", "/service/tickets/{ticket}/", search_macros),
     Shot(35, "macro-list", "agent", "/service/macros/"),
     Shot(36, "kb-translation-editor", "manager", "/knowledge/{article}/translations/zh-hans/"),
