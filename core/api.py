@@ -26,8 +26,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
@@ -156,6 +157,16 @@ def _as_drf_exception(exc: Exception) -> Exception:
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     return exc
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a URL no route matches: a problem document under /api/ (what the
+    schema documents for every operation, whatever the path holds), the 404 page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            _problem(404, _("No such resource.")), status=404, content_type=PROBLEM_CONTENT_TYPE
+        )
+    return page_not_found(request, exception)
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

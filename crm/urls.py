@@ -33,6 +33,7 @@ urlpatterns = [
 ]
 
 # A database outage answers a 503 page, not "Server error" (crm/lib/db_outage.py).
+handler404 = "core.api.not_found"
 handler500 = "crm.lib.db_outage.server_error"
 
 admin.site.site_header = "CRM"

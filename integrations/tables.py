@@ -16,14 +16,20 @@ EXPORTED = [
     "auth.User",
     "auth.User_groups",
     "auth.User_user_permissions",
+    "core.ExchangeRate",  # the dated rates admins keep
+    "core.NotificationPreference",
     "customers.Tag",
     "customers.Customer",
     "customers.Customer_tags",
     "customers.Contact",
     "customers.Consent",
     "customers.Interaction",
+    "customers.Interaction_attendees",  # a meeting's colleagues
+    "customers.Interaction_attendee_contacts",
     "customers.Task",
     "customers.SavedView",
+    "customers.CustomerMerge",  # the record of each merge, on the timeline
+    "customers.DuplicateDismissal",  # pairs a manager said are not duplicates
     "customers.HistoricalCustomer",
     "customers.HistoricalCustomer_tags",
     "customers.HistoricalConsent",  # the consent history
@@ -36,6 +42,8 @@ EXPORTED = [
     "sales.QuoteLine",
     "sales.Order",
     "sales.OrderLine",
+    "sales.Quota",
+    "sales.CompanyDetails",  # the seller on printed quotes (its logo is in the media storage)
     "service.Team",
     "service.Team_members",
     "service.SLAPolicy",
@@ -46,10 +54,14 @@ EXPORTED = [
     "service.Escalation",
     "service.ArticleCategory",
     "service.KnowledgeArticle",
+    "service.ArticleTranslation",
     "service.SuggestionOpen",
     "service.SatisfactionResponse",
+    "service.Macro",
+    "service.Macro_add_tags",
     "marketing.Campaign",
     "marketing.CampaignRecipient",
+    "marketing.SubjectTest",
     "marketing.LoyaltyRule",
     "marketing.LoyaltyTier",
     "marketing.LoyaltyAccount",
@@ -81,6 +93,11 @@ DERIVED = {
     "integrations.InboundEmail": "messages read from mailboxes, kept on the mail server; what"
     " they became (tickets, interactions) is exported",
     "core.ExportFile": "a one-time download of a large export: its file is not restored",
+    "core.Notification": "notices of what happened, shown under the bell: what they tell of"
+    " is exported",
+    "customers.CalendarFeed": "the secret calendar link's version: a restore must not bring back"
+    " a link its owner reset",
+    "service.ReplyDraft": "unsent replies being typed, saved per agent and ticket",
     "axes.AccessAttempt": "failed sign-ins counted for the lock-out: they expire by themselves",
     "axes.AccessAttemptExpiration": "when each counted failure expires",
     "axes.AccessLog": "sign-ins seen by django-axes (the audit log keeps who signed in)",

@@ -34,7 +34,7 @@ class SubjectTest(models.Model):
     )
     subject_b = models.CharField(_("subject B"), max_length=200)
     sample_percent = models.PositiveSmallIntegerField(
-        _("test sample (% of the audience)"),
+        _("test sample (percent of the audience)"),
         default=20,
         validators=[MinValueValidator(2), MaxValueValidator(50)],
         help_text=_("Half of the sample gets subject A, half subject B; the rest the winner."),

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('subject_b', models.CharField(max_length=200, verbose_name='subject B')),
-                ('sample_percent', models.PositiveSmallIntegerField(default=20, help_text='Half of the sample gets subject A, half subject B; the rest the winner.', validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(50)], verbose_name='test sample (% of the audience)')),
+                ('sample_percent', models.PositiveSmallIntegerField(default=20, help_text='Half of the sample gets subject A, half subject B; the rest the winner.', validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(50)], verbose_name='test sample (percent of the audience)')),
                 ('metric', models.CharField(choices=[('opens', 'Open rate'), ('clicks', 'Click rate')], default='opens', max_length=6, verbose_name='the winner has the better')),
                 ('wait_hours', models.PositiveSmallIntegerField(default=4, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(168)], verbose_name='wait before picking (hours)')),
                 ('winner', models.CharField(blank=True, choices=[('a', 'Subject A'), ('b', 'Subject B')], max_length=1, verbose_name='winner')),

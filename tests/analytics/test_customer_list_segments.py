@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.list_columns import available_columns
 from tests.factories import CustomerFactory, CustomerValueFactory, SegmentRunFactory
 
 LIST = reverse("customers:customer-list")
@@ -46,7 +47,10 @@ def test_ltv_and_probability_ranges(marketer_client, customers):
     assert names(marketer_client.get(LIST, both)) == ["Ann"]
 
 
-def test_columns_show_segment_ltv_and_probability(manager_client, customers):
+def test_columns_show_segment_ltv_and_probability(manager, manager_client, customers):
+    # P(alive) is off by default (the column chooser): this manager shows every column.
+    columns = [key for key, _label in available_columns(manager)]
+    manager_client.post(reverse("customers:list-columns"), {"columns": columns})
     response = manager_client.get(LIST)
     text = response.content.decode()
     assert "P(alive)" in text and f'href="{LIST}?segment=champions"' in text

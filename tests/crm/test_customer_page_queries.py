@@ -48,8 +48,9 @@ pytestmark = pytest.mark.django_db
 #   accepted, orders, tickets opened and resolved, CSAT, campaigns, coupons), the history (3), the task badge, the task
 #   form's users; and the panels rendered inline: deals 1, value 3, loyalty 3; the
 #   customer's files and the timeline's files (2, issue 14);
-# - the deferred panels, one request, 10: the same 5 look-ups once, orders 2, tickets 3.
-PAGE_WITH_PANELS_QUERIES = 49
+# - the deferred panels, one request, 11: the same 5 look-ups once, orders 3 (the lifetime
+#   total is summed per currency and day, then the rates are read), tickets 3.
+PAGE_WITH_PANELS_QUERIES = 50
 
 LOADED_ON_LOAD = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load"')
 

@@ -47,7 +47,7 @@ def test_a_merge_is_audited(manager, manager_client):
     manager_client.post(url, {"duplicate": duplicate.pk, "confirm": "1"})
     [event] = _events(AuditEvent.Action.MERGE)
     assert event.actor == manager and event.target_id == str(kept.pk)
-    assert event.detail == {"duplicate": duplicate.pk}
+    assert event.detail == {"duplicate": duplicate.pk, "taken": []}  # no value taken from it
     assert not Customer.objects.filter(pk=duplicate.pk).exists()
 
 

@@ -16,9 +16,17 @@ from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
 
+from core.models import ExchangeRate, NotificationPreference
 from customers.csv_format import COLUMNS as CUSTOMER_COLUMNS
 from customers.import_services import customer_import_apply, customer_import_create
-from customers.models import Customer, CustomerImport, SavedView, Tag
+from customers.models import (
+    Customer,
+    CustomerImport,
+    CustomerMerge,
+    DuplicateDismissal,
+    SavedView,
+    Tag,
+)
 from integrations.exporting import CUSTOMERS_IMPORT_FILE, ORDERS_IMPORT_FILE, sha256_of
 from integrations.models import EmailTemplate
 from integrations.restoring import RestoreError, import_all
@@ -32,8 +40,12 @@ from integrations.tables import (
     label_of,
 )
 from marketing.models import LoyaltyAccount, LoyaltyEntry
+from marketing.subject_test_models import SubjectTest
 from sales.models import DealStageChange, Order, Quote, QuoteLine, Stage
+from sales.team_models import CompanyDetails, Quota
+from service.knowledge_models import ArticleTranslation
 from service.models import ArticleCategory, Escalation, Holiday, SuggestionOpen
+from service.reply_models import Macro
 from tests.factories import (
     CampaignRecipientFactory,
     ConsentFactory,
@@ -135,8 +147,34 @@ def business(manager, rep) -> list[Customer]:
     account = LoyaltyAccount.objects.create(customer=first, balance=5, earned=5)
     LoyaltyEntry.objects.create(customer=first, kind="adjusted", points=5, reason="=gift")
     assert account.pk
+    _this_rounds_records(customers, manager, rep, contact, vip, ticket)
     SegmentRunFactory.create(requested_by=manager)  # derived: not exported, emptied on restore
     return customers
+
+
+def _this_rounds_records(customers, manager, rep, contact, tag, ticket) -> None:
+    """Rates, preferences, meetings, merges, quotas, the seller, translations, macros and a
+    subject-line test (issue 16 and 17): a row in each of their tables."""
+    first, second = customers[0], customers[1]
+    ExchangeRate.objects.create(currency="EUR", day=date(2026, 1, 1), rate=Decimal("1.1"))
+    NotificationPreference.objects.create(user=rep, kind="task_due", delivery="digest")
+    meeting = InteractionFactory.create(customer=first, channel="meeting", summary="=meet")
+    meeting.attendees.add(manager)
+    meeting.attendee_contacts.add(contact)
+    CustomerMerge.objects.create(
+        customer=first, duplicate_id=999, duplicate_name="=dup", merged_by=manager, moved={}
+    )
+    DuplicateDismissal.objects.create(first=first, second=second, dismissed_by=manager)
+    Quota.objects.create(owner=rep, month=date(2026, 12, 1), amount=Decimal("1000.00"))
+    CompanyDetails.objects.create(name="=Seller Ltd", tax_id="-42")
+    article = KnowledgeArticleFactory.create(title="=translated")
+    ArticleTranslation.objects.create(
+        article=article, language="zh-hans", title="=标题", body="-正文", is_published=True
+    )
+    macro = Macro.objects.create(name="=thanks", body="Thanks {{ customer.name }}", owner=manager)
+    macro.add_tags.add(*ticket.tags.all())
+    campaign = CampaignRecipientFactory.create(customer=second, campaign__owner=manager).campaign
+    SubjectTest.objects.create(campaign=campaign, subject_b="=Subject B")
 
 
 def _rows(path: Path) -> list[list[str]]:

@@ -147,7 +147,7 @@ def test_progress_counts_and_stops_polling_when_done(rep_client, agent_client, c
     response = rep_client.get(url("campaign-send-progress", campaign))
     assert response.status_code == 200
     counts = {value: n for value, _label, n in response.context["rows"]}
-    assert counts == {"queued": 1, "sending": 0, "sent": 2, "failed": 1, "bounced": 0}
+    assert counts == {"queued": 1, "sending": 0, "sent": 2, "failed": 1, "bounced": 0, "held": 0}
     assert response.context["percent"] == 75
     assert 'hx-trigger="every 2s"' in response.content.decode()
     Campaign.objects.filter(pk=campaign.pk).update(status="completed")
