@@ -161,7 +161,7 @@ def new_page(browser, base_url, request):
 
 @pytest.fixture
 def page(new_page):
-    """A page in a fresh browser context (1280x900), not logged in."""
+    """A page in a fresh browser context (1440x900), not logged in."""
     return new_page()
 
 

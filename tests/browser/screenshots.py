@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.browser.screenshots_round import setup_round, take_round_screenshots
 from tests.browser.support import CHROMIUM, VIEWPORT, field, launch_chromium, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +92,7 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def take_screenshots(base_url: str, folder: Path, customer: dict) -> list[Path]:
+def take_screenshots(base_url: str, folder: Path, customer: dict, ids: dict) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     saved: list[Path] = []
@@ -196,6 +197,11 @@ def take_screenshots(base_url: str, folder: Path, customer: dict) -> list[Path]:
             page.goto("/sales/orders/")
             shot(page, "16-orders.png")
             page.context.close()
+
+            # The pages changed in the second round, in English and Chinese, wide and narrow.
+            take_round_screenshots(
+                browser, base_url, {**ids, "customer": customer["pk"]}, shot, log_in, DEMO_PASSWORD
+            )
         finally:
             browser.close()
     return saved
@@ -229,6 +235,7 @@ def main(argv=None) -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--customers", str(DEMO_CUSTOMERS))
         customer = json.loads(manage(env, "shell", "-c", PICK_CUSTOMER).strip().splitlines()[-1])
+        ids = setup_round(manage, env)
 
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
@@ -244,7 +251,7 @@ def main(argv=None) -> int:
         try:
             wait_for_server(server, base_url, log)
             print(f"Taking screenshots from {base_url} (customer #{customer['pk']}):")
-            saved = take_screenshots(base_url, folder, customer)
+            saved = take_screenshots(base_url, folder, customer, ids)
         finally:
             server.terminate()
             try:

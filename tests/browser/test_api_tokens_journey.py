@@ -26,7 +26,7 @@ def shoot(page, name: str) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=Path(SHOTS) / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": 1440, "height": 900})
 
 
 def test_a_rep_makes_uses_and_revokes_a_token_and_reads_the_docs(page, login, base_url):

@@ -31,7 +31,7 @@ def shoot(page, name: str) -> None:
     for width in (1440, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": 1440, "height": 900})
 
 
 @pytest.fixture

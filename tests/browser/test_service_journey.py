@@ -26,7 +26,7 @@ def shoot(page, name):
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=SHOTS / f"s3-{name}-{label}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": 1440, "height": 900})
 
 
 def link_in(outbox, path: str) -> str:
