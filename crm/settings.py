@@ -196,6 +196,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = CELERY_TIMEZONE
 USE_I18N = True
 USE_TZ = True
+# Chinese amounts grouped by thousands (crm/formats); every other format is Django's.
+FORMAT_MODULE_PATH = ["crm.formats"]
 
 CRM_CURRENCY = env_currency("CRM_CURRENCY", "USD")
 # Open deals at or above this win probability count as committed in the forecast.

@@ -1,10 +1,13 @@
 """English, Simplified and Traditional Chinese: every catalogue entry translated and used."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import translation
 
 from tests.factories import CustomerFactory
 
@@ -60,3 +63,10 @@ def test_pages_speak_the_chosen_language(manager_client, language, expected):
     assert f'lang="{language}"' in page
     for text in expected:
         assert text in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant", "en"])
+def test_amounts_are_grouped_by_thousands_in_every_language(language):
+    """Django's Chinese formats group nothing: "97815" stood beside "33,549" (issue 16)."""
+    with translation.override(language):
+        assert floatformat(Decimal("1234567.891"), "2g") == "1,234,567.89"

@@ -18,10 +18,9 @@ migration = importlib.import_module("sales.migrations.0014_normalise_currency_co
 
 
 def _deal_with_currency(rep, code: str) -> Deal:
-    deal = DealFactory(owner=rep, customer=CustomerFactory(owner=rep))
-    Deal.objects.filter(pk=deal.pk).update(currency=code)  # as stored before validation
-    deal.refresh_from_db()
-    return deal
+    pk = DealFactory(owner=rep, customer=CustomerFactory(owner=rep)).pk
+    Deal.objects.filter(pk=pk).update(currency=code)  # as stored before validation
+    return Deal.objects.get(pk=pk)
 
 
 def test_the_migration_upper_cases_codes_and_maps_aliases(rep, capsys):

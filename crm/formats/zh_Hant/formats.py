@@ -1,0 +1,7 @@
+"""Django's zh_Hant formats, with numbers grouped by thousands as Chinese business software
+prints amounts (Django's own: no separator, "97815" beside "33,549" on an English page)."""
+
+from django.conf.locale.zh_Hant.formats import *  # noqa: F403
+
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
