@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 migration = importlib.import_module("sales.migrations.0014_normalise_currency_codes")
 
 
-def _deal_with_currency(rep, code: str) -> Deal:
+def _deal_with_currency(rep, code):
     pk = DealFactory(owner=rep, customer=CustomerFactory(owner=rep)).pk
     Deal.objects.filter(pk=pk).update(currency=code)  # as stored before validation
     return Deal.objects.get(pk=pk)
