@@ -142,7 +142,7 @@ def test_marketer_sends_to_at_risk_and_sees_unsubscribe_and_conversion(
     )
     page.goto(campaign_url)
     expect(page.locator("#figure-conversions")).to_have_text("1")
-    expect(page.locator("#figure-revenue")).to_have_text("480.00")
+    expect(page.locator("#figure-revenue")).to_have_text("480.00 USD")
     expect(page.locator("#conversion-list")).to_contain_text("Anna Berg")
     expect(page.locator("#conversion-list")).to_contain_text(code)
     assert campaign.recipients.get(customer=at_risk[2]).conversion_order is not None
