@@ -3,7 +3,8 @@
 Segment and value reports read only what a run stored (CustomerValue, SegmentSummary,
 SegmentMigration); a run never changes once written, so the per-run reports that scan
 a whole run (the Pareto curve, the LTV histogram) are cached by run id. Pipeline and
-service reports aggregate deals, orders and tickets live, with grouped queries.
+sales reports aggregate deals and orders live, with grouped queries; the service reports
+are in analytics.service_reports.
 """
 
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.models import (
@@ -28,7 +29,6 @@ from core.exchange import RateBook, Tally
 from sales.converted import convert_groups, deal_day_expression
 from sales.models import Deal
 from sales.selectors import forecast, pipeline_stages
-from service.models import SatisfactionResponse, Ticket
 
 SEGMENT_ORDER = [segment.value for segment in Segment]
 PARETO_POINTS = 100
@@ -36,7 +36,7 @@ HISTOGRAM_BUCKETS = 20
 CACHE_SECONDS = 24 * 3600
 
 
-def _share(part, whole) -> float:
+def share(part, whole) -> float:
     return float(part) / float(whole) if whole else 0.0
 
 
@@ -78,9 +78,9 @@ def segment_rows(run: SegmentRun) -> list[dict]:
                 "segment": key,
                 "label": Segment(key).label,
                 "customers": summary.customers,
-                "customer_share": _share(summary.customers, customers),
+                "customer_share": share(summary.customers, customers),
                 "revenue": _money(summary.revenue),
-                "revenue_share": _share(summary.revenue, revenue),
+                "revenue_share": share(summary.revenue, revenue),
                 "average_ltv": _money(summary.average_ltv),
             }
         )
@@ -181,12 +181,12 @@ def _pareto_points(tiles) -> dict:
     for _tile, count, rev, _top in tiles:
         seen += count
         earned += float(rev or 0)
-        points.append({"x": _share(seen, customers), "y": _share(earned, revenue)})
+        points.append({"x": share(seen, customers), "y": share(earned, revenue)})
     return {
         "points": points,
         "customers": customers,
         "revenue": _money(revenue),
-        "top20_share": _share(top, revenue),
+        "top20_share": share(top, revenue),
     }
 
 
@@ -326,7 +326,7 @@ def _win_stats(groups: list[dict]) -> dict:
         "won": won,
         "lost": lost,
         "won_amount": _money(_total(groups, "won_amount")),
-        "win_rate": _share(won, decided) if decided else None,
+        "win_rate": share(won, decided) if decided else None,
         "cycle_days": cycle.total_seconds() / 86400 / won if cycle is not None else None,
     }
 
@@ -346,7 +346,7 @@ def _per_rep(groups: list[dict]) -> list[dict]:
                 "won": won,
                 "won_amount": _money(_total(mine, "won_amount")),
                 "lost": lost,
-                "win_rate": _share(won, won + lost) if won + lost else None,
+                "win_rate": share(won, won + lost) if won + lost else None,
             }
         )
     return rows
@@ -419,85 +419,3 @@ def _sales_by_month(
 
 
 # --- service ----------------------------------------------------------------------------
-
-
-def _tickets_in(period: Period):
-    return Ticket.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_before)
-
-
-def ticket_volume(period: Period) -> list[dict]:
-    """Tickets created per week (weeks start on Monday) and category."""
-    tz = timezone.get_current_timezone()
-    groups = (
-        _tickets_in(period)
-        .annotate(week=TruncWeek("created_at", tzinfo=tz))
-        .values("week", "category")
-        .annotate(tickets=Count("pk"))
-        .order_by("week")
-    )
-    weeks: dict = {}
-    for g in groups:
-        week = g["week"].date() if isinstance(g["week"], datetime) else g["week"]
-        weeks.setdefault(week, dict.fromkeys(Ticket.Category.values, 0))[g["category"]] = g[
-            "tickets"
-        ]
-    return [
-        {"week": week, **counts, "total": sum(counts.values())}
-        for week, counts in sorted(weeks.items())
-    ]
-
-
-def sla_compliance(period: Period, now: datetime | None = None) -> list[dict]:
-    """Per category: tickets that met and breached the first-response and resolution SLA.
-
-    A ticket met a target when it was answered (resolved) by the due time; it breached
-    it when answered later, or not yet answered and the due time has passed. Tickets
-    without a due time, or still within it, count in neither.
-    """
-    now = now or timezone.now()
-    aggregates = {}
-    for name, done, due in (
-        ("first_response", "first_responded_at", "first_response_due"),
-        ("resolution", "resolved_at", "resolution_due"),
-    ):
-        has_due = Q(**{f"{due}__isnull": False})
-        met = has_due & Q(**{f"{done}__lte": F(due)})
-        late = Q(**{f"{done}__gt": F(due)}) | Q(**{f"{done}__isnull": True, f"{due}__lt": now})
-        aggregates[f"{name}_met"] = Count("pk", filter=met)
-        aggregates[f"{name}_breached"] = Count("pk", filter=has_due & late)
-    groups = {
-        g["category"]: g
-        for g in _tickets_in(period).values("category").annotate(**aggregates).order_by()
-    }
-    rows = []
-    for key, label in Ticket.Category.choices:
-        if key in groups:
-            rows.append(_sla_row(label, groups[key]))
-    if rows:
-        total = {name: sum(g[name] for g in groups.values()) for name in aggregates}
-        rows.append(_sla_row(None, total))  # None: the total row
-    return rows
-
-
-def _sla_row(label, counts: dict) -> dict:
-    row = {"category": label, **{name: counts[name] for name in counts if name != "category"}}
-    for name in ("first_response", "resolution"):
-        met, breached = counts[f"{name}_met"], counts[f"{name}_breached"]
-        row[f"{name}_compliance"] = _share(met, met + breached) if met + breached else None
-    return row
-
-
-def csat_by(period: Period, field: str) -> list[dict]:
-    """CSAT average and count per `field` ("ticket__category" or "ticket__assignee__username")."""
-    groups = (
-        SatisfactionResponse.objects.filter(
-            created_at__gte=period.start_at, created_at__lt=period.end_before
-        )
-        .values(field)
-        .annotate(average=Avg("score"), responses=Count("pk"))
-        .order_by(field)
-    )
-    return [
-        {"key": g[field], "average": float(g["average"]), "responses": g["responses"]}
-        for g in groups
-    ]

@@ -4,6 +4,7 @@ the record of what moved."""
 
 from django.contrib.auth.models import User
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from customers.models import Consent, Contact, Customer, CustomerMerge
 
@@ -131,3 +132,19 @@ def merge_record(
         merged_by=merged_by,
         moved={**{k: v for k, v in moved.items() if v}, "fields": taken},
     )
+
+
+class MergeGoneError(Exception):
+    """One of the two customers was merged away or erased since the page was shown."""
+
+
+def lock_pair(kept: Customer, duplicate: Customer) -> tuple[Customer, Customer]:
+    """Both rows, locked in one query in primary-key order: two people merging A<-B and
+    B<-A at once then wait for each other instead of deadlocking."""
+    rows = Customer.objects.select_for_update().filter(pk__in=[kept.pk, duplicate.pk])
+    locked = {customer.pk: customer for customer in rows.order_by("pk")}
+    if len(locked) < 2:
+        raise MergeGoneError(
+            _("One of the two customers was merged or removed meanwhile; nothing was merged.")
+        )
+    return locked[kept.pk], locked[duplicate.pk]

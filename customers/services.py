@@ -23,6 +23,7 @@ from crm.lib.concurrency import (
 )
 from customers.merging import (
     keep_reach,
+    lock_pair,
     merge_consents,
     merge_record,
     moved_by_receivers,
@@ -379,22 +380,6 @@ def customers_bulk_update(
     return changed
 
 
-class MergeGoneError(Exception):
-    """One of the two customers was merged away or erased since the page was shown."""
-
-
-def _lock_pair(kept: Customer, duplicate: Customer) -> tuple[Customer, Customer]:
-    """Both rows, locked in one query in primary-key order: two people merging A<-B and
-    B<-A at once then wait for each other instead of deadlocking."""
-    rows = Customer.objects.select_for_update().filter(pk__in=[kept.pk, duplicate.pk])
-    locked = {customer.pk: customer for customer in rows.order_by("pk")}
-    if len(locked) < 2:
-        raise MergeGoneError(
-            _("One of the two customers was merged or removed meanwhile; nothing was merged.")
-        )
-    return locked[kept.pk], locked[duplicate.pk]
-
-
 @transaction.atomic
 def customers_merge(
     *, kept: Customer, duplicate: Customer, merged_by: User, take: Iterable[str] = ()
@@ -404,7 +389,7 @@ def customers_merge(
     the record or as a contact), the merge is recorded (CustomerMerge) and it is deleted."""
     if kept.pk == duplicate.pk:
         raise ValueError(_("A customer cannot be merged with itself."))
-    kept, duplicate = _lock_pair(kept, duplicate)
+    kept, duplicate = lock_pair(kept, duplicate)
     before = (kept.name, kept.email, kept.phone)
     taken = take_values(kept=kept, duplicate=duplicate, fields=list(take))
     for field in CUSTOMER_FIELDS:

@@ -458,35 +458,6 @@ class Order(ChoiceLabels, models.Model):
         return converted if converted is not None and converted <= MONEY_MAX else None
 
 
-class CustomerLastOrder(models.Model):
-    """When each customer last ordered: one narrow row per customer with orders.
-
-    Kept by database triggers on sales_order (migration 0007), so every way orders are
-    written (the services, the bulk import, loaders, admin, merges) keeps it right. It is
-    what "bought in the last N days" reads: a range over customers, not over orders (90
-    days of 10,000,000 orders are 2,500,000 rows to hash; this is 400,000 index entries
-    in customer order). Read-only for the application.
-    """
-
-    customer = models.OneToOneField(
-        "customers.Customer",
-        verbose_name=_("customer"),
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="+",
-    )
-    last_ordered_at = models.DateTimeField(_("last ordered"))
-
-    class Meta:
-        verbose_name = _("customer's last order")
-        verbose_name_plural = _("customers' last orders")
-        # In customer order with the date: an index-only merge with the other criteria.
-        indexes = [models.Index(fields=["customer", "last_ordered_at"], name="last_order_idx")]
-
-    def __str__(self):
-        return f"{self.customer_id}: {self.last_ordered_at:%Y-%m-%d}"
-
-
 class OrderLine(LineAmounts):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
 
@@ -499,51 +470,8 @@ class OrderLine(LineAmounts):
         return self.description
 
 
-class OrderImport(models.Model):
-    """An uploaded order CSV, kept between its preview and its import (files up to
-    settings.CRM_IMPORT_MAX_BYTES; bigger ones go through `manage.py import_orders`)."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting for confirmation")
-        APPLIED = "applied", _("Imported")
-        CANCELLED = "cancelled", _("Cancelled")
-
-    # The status badge's colours ({{ upload|status_badge }}).
-    STATUS_BADGES: ClassVar[dict[str, str]] = {
-        Status.APPLIED: "text-bg-success",
-        Status.PENDING: "text-bg-warning",
-        Status.CANCELLED: "text-bg-secondary",
-    }
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.CASCADE,
-        related_name="order_imports",
-    )
-    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
-    file_name = models.CharField(_("file name"), max_length=255)
-    text = models.TextField(_("file contents"), help_text=_("The file decoded as UTF-8."))
-    row_count = models.PositiveIntegerField(_("rows"), default=0)
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
-    created_count = models.PositiveIntegerField(_("orders created"), default=0)
-    existing_count = models.PositiveIntegerField(_("already present"), default=0)
-    customers_created_count = models.PositiveIntegerField(_("customers created"), default=0)
-    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("order import")
-        verbose_name_plural = _("order imports")
-        indexes = [models.Index(fields=["user", "-created_at"])]
-
-    def __str__(self):
-        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
-
-    def get_absolute_url(self):
-        return reverse("sales:order-import-preview", args=[self.pk])
-
-
-# Defined in their own modules (order statistics kept by triggers, quotas, the seller).
-from sales.order_stats import CustomerOrderStats  # noqa: E402, F401
+# Defined in their own modules (order statistics kept by triggers, quotas, the seller,
+# uploaded order files).
+from sales.import_models import OrderImport  # noqa: E402, F401
+from sales.order_stats import CustomerLastOrder, CustomerOrderStats  # noqa: E402, F401
 from sales.team_models import CompanyDetails, Quota  # noqa: E402, F401

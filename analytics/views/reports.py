@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from analytics import reports
+from analytics import reports, service_reports
 from analytics.csv_export import Col, Table, csv_response, display, find_table
 from analytics.service_weeks import agent_output, weekly_service
 from analytics.views.common import PeriodForm, chart, export_query
@@ -157,12 +157,12 @@ def service(request):
     form = PeriodForm(request.GET or None)
     period = form.period_or_default()
     volume = weekly_service(period)  # every week of the period, quiet ones as zeros
-    sla = reports.sla_compliance(period)
+    sla = service_reports.sla_compliance(period)
     tables = _service_tables(
         volume,
         sla,
-        reports.csat_by(period, "ticket__category"),
-        _by_agent_name(reports.csat_by(period, "ticket__assignee__username")),
+        service_reports.csat_by(period, "ticket__category"),
+        _by_agent_name(service_reports.csat_by(period, "ticket__assignee__username")),
     )
     tables.append(_agent_table(agent_output(period)))
     week_labels = [date_format(row["week"], "SHORT_DATE_FORMAT") for row in volume]

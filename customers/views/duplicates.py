@@ -17,10 +17,10 @@ from core.models import AuditEvent
 from crm.lib.http import AuthenticatedHttpRequest
 from customers.duplicates import duplicate_dismiss, duplicate_pairs
 from customers.forms import DismissForm, MergeChoicesForm, MergeForm
-from customers.merging import differing_fields, field_label
+from customers.merging import MergeGoneError, differing_fields, field_label
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from customers.services import MergeGoneError, customers_merge
+from customers.services import customers_merge
 
 PAGE_SIZE = 25
 

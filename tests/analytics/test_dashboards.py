@@ -286,8 +286,8 @@ def test_figures_follow_the_language(manager_client, value_run):
     manager_client.cookies["django_language"] = "zh-hans"
     response = manager_client.get(reverse("analytics:segments"))
     assert response.status_code == 200 and '<html lang="zh-hans">' in response.text
-    # Django's Simplified Chinese formats: no thousands separator, dates as 2026年11月22日.
-    assert page_table(response, "segments")[1][1] == "1234"
+    # Numbers grouped by thousands as in English (crm/formats), dates as 2026年11月22日.
+    assert page_table(response, "segments")[1][1] == "1,234"
     as_of = value_run.as_of
     assert page_table(response, "trend")[1][0] == f"{as_of.year}年{as_of.month}月{as_of.day}日"
 

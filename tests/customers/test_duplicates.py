@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from customers.duplicates import duplicate_pairs
+from customers.merging import MergeGoneError
 from customers.models import Customer, CustomerMerge, DuplicateDismissal
-from customers.services import MergeGoneError, customers_merge
+from customers.services import customers_merge
 from tests.factories import CustomerFactory, DealFactory, InteractionFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 
-from analytics.reports import Period, segment_rows, ticket_volume
+from analytics.reports import Period, segment_rows
+from analytics.service_reports import ticket_volume
 from analytics.services import run_compute_now
 from core.audit import audit_record
 from core.models import AuditEvent, OutboxMessage
