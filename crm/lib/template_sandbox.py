@@ -1,11 +1,16 @@
-"""Personalised text in a sandboxed template language, for any app (service macros).
+"""Personalised text in a sandboxed template language, for any app (campaign messages in
+marketing.personalise, service macros).
 
-As in marketing.personalise: Django template syntax compiled by an engine whose only tags are
-`if`/`elif`/`else` and `comment` and whose only filters are a few text ones, so a template can
-neither read files nor loop; the context is plain dicts of strings, never models. Fields are
-dotted names from a fixed list (`customer.name`); unknown ones are refused with a readable
-message (crm.lib.template_errors), and the output is escaped or not as the caller asks.
+Django template syntax compiled by an engine whose only tags are `if`/`elif`/`else` and
+`comment` and whose only filters are a few text ones (no `load`, `include`, `extends`,
+`debug`, `ssi`, `for` or `now`), so a template can neither read files nor loop; the context
+is plain dicts of strings, never models, so `{{ settings.SECRET_KEY }}` has nothing to
+resolve. Fields come from a fixed list (`name`, or dotted as `customer.name`); unknown ones
+are refused with a readable message (crm.lib.template_errors). The output is plain text:
+the caller escapes it where it becomes HTML.
 """
+
+from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.template import (
@@ -22,9 +27,12 @@ from django.utils.translation import gettext as _
 
 from crm.lib.template_errors import explain
 
+# Text filters that take no argument able to make the output large (no ljust/center).
 FILTERS = ("default", "upper", "lower", "title", "capfirst", "truncatechars", "truncatewords")
 MAX_OUTPUT = 100_000
-MAX_NESTING = 20  # a thousand nested blocks overflowed Python's stack
+# Blocks inside blocks: the parser and the renderer recurse once per level, so a thousand
+# levels overflowed Python's stack (a 500 on save). No real message needs more than a few.
+MAX_NESTING = 20
 _BLOCK_TAGS = {"if": "endif", "comment": "endcomment"}
 
 
@@ -50,16 +58,23 @@ def field_list(fields: tuple[str, ...]) -> str:
     return ", ".join("{{ %s }}" % name for name in fields)  # noqa: UP031 - braces
 
 
-def compile_checked(source: str, fields: tuple[str, ...]) -> Template:
-    """The compiled template; ValidationError in plain words for a mistake or an unknown field."""
+def compile_template(source: str, fields: tuple[str, ...]) -> Template:
+    """The compiled template; ValidationError in plain words for a mistake. Unknown fields
+    render as nothing (a template stored before a field was removed still renders)."""
     _check_nesting(source or "")
     try:
-        template = Template(source or "", engine=_TEXT)
+        return Template(source or "", engine=_TEXT)
     except (TemplateSyntaxError, RecursionError) as error:
         raise ValidationError(
             _("%(problem)s Allowed fields: %(fields)s.")
             % {"problem": explain(error, FILTERS), "fields": field_list(fields)}
         ) from error
+
+
+def compile_checked(source: str, fields: tuple[str, ...]) -> Template:
+    """The compiled template; ValidationError in plain words for a mistake or an unknown field
+    (a literal such as {{ "text" }} is allowed: it resolves to itself)."""
+    template = compile_template(source, fields)
     variables = [
         node.filter_expression.var
         for node in template.nodelist.get_nodes_by_type(VariableNode)
@@ -95,6 +110,6 @@ def _check_nesting(source: str) -> None:
             depth = max(depth - 1, 0)
 
 
-def render_text(template: Template, context: dict[str, dict[str, str]]) -> str:
+def render_text(template: Template, context: Mapping[str, object]) -> str:
     """Plain text (the caller escapes it where it becomes HTML, as every template does)."""
     return template.render(Context(context, autoescape=False))[:MAX_OUTPUT]
