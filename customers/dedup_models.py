@@ -77,7 +77,7 @@ class CustomerMerge(models.Model):
     def moved_text(self) -> str:
         """What moved, in the reader's language: "2 interactions, 1 deal"."""
         parts = []
-        for label, count in self.moved.items():
+        for label, count in sorted(self.moved.items()):  # jsonb keeps no key order
             try:
                 meta = apps.get_model(label)._meta
             except (LookupError, ValueError):  # "fields", or a model removed since

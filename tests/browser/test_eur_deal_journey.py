@@ -40,7 +40,7 @@ def test_an_eur_deal_is_won_through_its_accepted_quote_and_the_timeline_tells_it
     page.select_option("select[name=lines-0-product]", label="Lens kit (LK-1)")
     page.fill("input[name=lines-0-quantity]", "2")
     page.get_by_role("button", name="Create quote").click()
-    expect(page.locator("[data-total=total]")).to_have_text("1000.00")
+    expect(page.locator("[data-total=total]")).to_have_text("1,000.00")
     page.get_by_role("button", name="Mark as sent").click()
     page.once("dialog", lambda dialog: dialog.accept())  # the deal's amount becomes 1,000
     page.get_by_role("button", name="Accept").click()
