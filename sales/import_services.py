@@ -62,12 +62,12 @@ def _copy_text(rows) -> str:
     append = lines.append
     for row in rows:
         line = (
-            f"{row.line}\t{row.external_id}\t{row.number}\t{row.ordered_at.isoformat()}\t"
+            f"{row.line}\t{row.external_id}\t{row.number}\t{row.ordered_at}\t"
             f"{row.channel}\t{row.total}\t{row.currency}\t{row.coupon_code}"
         )
         if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != 7:
             line = "\t".join(_copy_escape(str(value)) for value in row[:3]) + (
-                f"\t{row.ordered_at.isoformat()}\t{row.channel}\t{row.total}\t{row.currency}\t"
+                f"\t{row.ordered_at}\t{row.channel}\t{row.total}\t{row.currency}\t"
                 f"{_copy_escape(row.coupon_code)}"
             )
         append(line)
@@ -188,13 +188,15 @@ class _ListStage:
                     Order(
                         customer_id=known[row.external_id],
                         number=row.number,
-                        ordered_at=row.ordered_at,
+                        ordered_at=datetime.fromisoformat(row.ordered_at),
                         channel=row.channel,
                         total=Decimal(row.total),
                         currency=row.currency,
                         total_reporting=_within_column(
                             book.convert(
-                                Decimal(row.total), row.currency, timezone.localdate(row.ordered_at)
+                                Decimal(row.total),
+                                row.currency,
+                                timezone.localdate(datetime.fromisoformat(row.ordered_at)),
                             )
                         ),
                         coupon_code=row.coupon_code,

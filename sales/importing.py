@@ -15,11 +15,11 @@ total with two decimals): importing the same file again finds the same numbers, 
 nothing twice.
 """
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from hashlib import blake2b
 from typing import NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
@@ -82,11 +82,18 @@ def _clean_external_id(value: str) -> str:
     return value
 
 
-def _ordered_at_cleaner(tz: tzinfo) -> Callable[[str], datetime]:
-    """The time of the order, aware: a time without an offset is in `tz`."""
-    fromisoformat = datetime.fromisoformat
+def _ordered_at_cleaner(tz: tzinfo) -> Callable[[str], str]:
+    """The time of the order as ISO 8601 text with its offset, what `datetime.isoformat` of
+    the aware time gives ("2026-03-31T14:05:00+00:00"): a time without an offset is in `tz`.
 
-    def clean(value: str) -> datetime:
+    Text, not a datetime: the import writes it to PostgreSQL's COPY as it is, and attaching a
+    time zone and formatting the result again (replace, isoformat) were a quarter of the
+    time spent in Python per row. A plain local time in UTC is written without those calls.
+    """
+    fromisoformat = datetime.fromisoformat
+    plain_utc = _PLAIN_TIME if _is_utc(tz) else None
+
+    def clean(value: str) -> str:
         if not value:
             raise ValidationError(_("Give the date of the order."))
         try:
@@ -100,9 +107,24 @@ def _ordered_at_cleaner(tz: tzinfo) -> Callable[[str], datetime]:
             ) from None
         if not 1900 <= ordered_at.year <= 2999:
             raise ValidationError(_("Give a date between 1900 and 2999."))
-        return ordered_at if ordered_at.tzinfo is not None else ordered_at.replace(tzinfo=tz)
+        if ordered_at.tzinfo is not None:
+            return ordered_at.isoformat()
+        if plain_utc is not None and plain_utc(value):
+            return value + _UTC_SUFFIX  # exactly what isoformat() of it in UTC gives
+        return ordered_at.replace(tzinfo=tz).isoformat()
 
     return clean
+
+
+# isoformat()'s own form of a time without an offset, in ASCII digits only (\d is any digit)
+_PLAIN_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}").fullmatch
+_UTC_SUFFIX = "+00:00"
+_UTC_TEXT_LENGTH = len("2026-03-31T14:05:00+00:00")
+
+
+def _is_utc(tz: tzinfo) -> bool:
+    """Whether `tz` is UTC all year round (no DST, no offset)."""
+    return tz is UTC or getattr(tz, "key", None) in {"UTC", "Etc/UTC", "Etc/Universal", "Zulu"}
 
 
 def _clean_total(value: str) -> str:
@@ -198,7 +220,7 @@ class OrderRow(NamedTuple):
     line: int
     external_id: str
     number: str
-    ordered_at: datetime  # aware
+    ordered_at: str  # ISO 8601 with its offset: "2026-03-31T14:05:00+00:00"
     channel: str
     total: str  # normalised, two decimals: "12.50"
     currency: str
@@ -284,8 +306,21 @@ class OrderImportReport:
 
 def generated_number(external_id: str, ordered_at: datetime, total: str) -> str:
     """The number of an order the file gives none: the same row always gets the same one."""
-    key = f"{external_id}\x1f{ordered_at.astimezone(UTC).isoformat()}\x1f{total}"
-    return GENERATED_PREFIX + hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    return _number_of(external_id, ordered_at.astimezone(UTC).isoformat(), total)
+
+
+def _generated_number_of_row(external_id: str, ordered_at: str, total: str) -> str:
+    """generated_number of a row whose time is the cleaned text (see _ordered_at_cleaner)."""
+    if len(ordered_at) == _UTC_TEXT_LENGTH and ordered_at.endswith(_UTC_SUFFIX):
+        utc_text = ordered_at  # already in UTC, as isoformat() writes it
+    else:
+        utc_text = datetime.fromisoformat(ordered_at).astimezone(UTC).isoformat()
+    return _number_of(external_id, utc_text, total)
+
+
+def _number_of(external_id: str, utc_text: str, total: str) -> str:
+    key = f"{external_id}\x1f{utc_text}\x1f{total}"
+    return GENERATED_PREFIX + blake2b(key.encode(), digest_size=12).hexdigest()
 
 
 def read_orders(stream: TextIO, report: OrderImportReport) -> Iterator[list[OrderRow]]:
@@ -317,7 +352,7 @@ def _valid_rows(reader: CsvReader, report: OrderImportReport) -> Iterator[OrderR
         external_id, ordered_at, total, number, channel, currency, coupon_code = values
         given = bool(number)
         if not given:
-            number = generated_number(external_id, ordered_at, total)
+            number = _generated_number_of_row(external_id, ordered_at, total)
         first = seen.setdefault(number, line)
         if first != line:
             report.add_error(line, *_duplicate_error(given, first))

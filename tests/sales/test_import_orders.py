@@ -3,6 +3,7 @@
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -87,6 +88,33 @@ def test_generated_number_is_deterministic():
     assert generated_number("C1", at, "1.00") == generated_number("C1", at, "1.00")
     assert generated_number("C1", at, "1.00") != generated_number("C1", at, "1.01")
     assert len(generated_number("C1", at, "1.00")) <= 50
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_times_and_generated_numbers_are_those_of_the_aware_time(customers, settings, zone):
+    """Whatever shortcut the import takes for plain times in UTC, every spelling of a time
+    lands on the instant it names, and a row without a number gets generated_number of it."""
+    settings.TIME_ZONE = zone
+    local = datetime(2026, 7, 1, 9, 30).replace(tzinfo=ZoneInfo(zone))
+    spellings = [
+        "2026-07-01T09:30:00",  # the plain form
+        "2026-07-01 09:30",
+        "2026-07-01T09:30:00.000000",
+        local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        local.isoformat(),
+    ]
+    for index, spelling in enumerate(spellings):
+        total = f"{index + 1}.00"
+        run(HEADER + f"C1,{spelling},{total},,,,\n")
+        order = Order.objects.get(total=Decimal(total))
+        assert order.ordered_at == local, spelling
+        assert order.number == generated_number("C1", local, total), spelling
+
+
+def test_a_time_in_other_digits_is_an_error(customers):
+    with pytest.raises(OrderImportRejected) as rejected:
+        run(HEADER + "C1,\u0662\u0660\u0662\u0666-01-01T00:00:00,1,,,,\n")
+    assert rejected.value.report.errors[0].column == "ordered_at"
 
 
 @pytest.mark.parametrize(
