@@ -386,6 +386,13 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["assignee", "done", "due_date"]),
             models.Index(fields=["customer", "due_date"]),
+            # The customer's timeline (customers/timeline.py): tasks added, tasks done.
+            models.Index(fields=["customer", "-created_at", "-id"]),
+            models.Index(
+                fields=["customer", "-done_at", "-id"],
+                condition=models.Q(done=True),
+                name="task_customer_done_at_idx",
+            ),
             models.Index(
                 fields=["remind_at"],
                 condition=models.Q(reminded_at__isnull=True, done=False),

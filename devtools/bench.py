@@ -27,6 +27,8 @@ class PageResult:
     db_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    # Each request's SELECT statements as the database received them (for replay_floor).
+    statements: list[list[str]] = field(default_factory=list, repr=False)
 
     def percentile(self, fraction: float, values: list[float] | None = None) -> float:
         """Nearest-rank percentile of the server times (or of `values`)."""
@@ -91,17 +93,48 @@ def measure(name: str, client: Client, make_url: Callable[[], str], requests: in
         result.db_ms.append(sum(float(q["time"]) for q in captured) * 1000)
         result.queries.append(len(captured))
         result.urls.append(url)
+        result.statements.append([q["sql"] for q in captured if _is_select(q["sql"])])
     return result
 
 
+def _is_select(sql: str) -> bool:
+    return sql.lstrip().upper().startswith("SELECT")
+
+
+def replay_floor(page: PageResult) -> PageResult:
+    """The page's floor: the SELECT statements each of its requests ran, replayed as plain
+    SQL in the same order (no Django, no templates), timed per request."""
+    floor = PageResult(f"floor: {page.name}")
+    with connection.cursor() as db:
+        for url, statements in zip(page.urls, page.statements, strict=True):
+            started = time.perf_counter()
+            for sql in statements:
+                db.execute(sql)
+                db.fetchall()
+            elapsed = (time.perf_counter() - started) * 1000
+            floor.times_ms.append(elapsed)
+            floor.db_ms.append(elapsed)
+            floor.queries.append(len(statements))
+            floor.urls.append(url)
+    return floor
+
+
 def report(
-    command, results: list[PageResult], targets_ms: dict[str, float], verbosity: int = 1
+    command,
+    results: list[PageResult],
+    targets_ms: dict[str, float],
+    verbosity: int = 1,
+    floors: dict[str, PageResult] | None = None,
 ) -> bool:
-    """Print the table (and with -v 2 the slowest URLs); True when every p95 meets its target."""
+    """Print the table (and with -v 2 the slowest URLs); True when every p95 meets its target.
+
+    `floors` (by page name, see replay_floor) adds each page's floor p95 and the page's p95
+    as a multiple of it, measured in the same run."""
+    floors = floors or {}
     header = (
         f"{'page':<24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
         f"{'db p95 ms':>10} {'queries':>9} {'target':>7}"
-    )
+    ) + (f" {'floor p95':>9} {'x floor':>7}" if floors else "")
     command.stdout.write("")
     command.stdout.write(header)
     command.stdout.write("-" * len(header))
@@ -111,10 +144,14 @@ def report(
         low, high = min(r.queries), max(r.queries)
         queries = str(low) if low == high else f"{low}-{high}"
         target = targets_ms[r.name]
-        command.stdout.write(
+        line = (
             f"{r.name:<24} {len(r.times_ms):>8} {p50:>8.1f} {p95:>8.1f} {max(r.times_ms):>8.1f} "
             f"{r.percentile(0.95, r.db_ms):>10.1f} {queries:>9} {target:>7.0f}"
         )
+        if r.name in floors:
+            floor_p95 = floors[r.name].percentile(0.95)
+            line += f" {floor_p95:>9.1f} {p95 / max(floor_p95, 0.001):>6.1f}x"
+        command.stdout.write(line)
         if p95 >= target:
             failed.append(r.name)
     if verbosity >= 2:

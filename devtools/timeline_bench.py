@@ -1,23 +1,20 @@
-"""A customer with 10,000 events of every kind, for `make bench` (bench_pages), and the
-floor of their timeline: the plain SQL of its first page, timed in the same run.
+"""A customer with 10,000 events of every kind, for `make bench` (bench_pages), and cursors
+for its timeline's "Older" pages at every depth. (The pages' floors: bench.replay_floor.)
 
 The events are laid out as production writes them: in time order over three years,
 interleaved with every other customer's rows, not grouped by customer.
 """
 
 import random
-import time
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.lib.timeline import Cursor, timeline_page
 from customers.models import Customer, Interaction, Task
-from devtools.bench import PageResult
 from marketing.models import Campaign, CampaignRecipient
 from sales.models import Deal, DealStageChange, Order, Quote, Stage
 from service.models import SatisfactionResponse, Ticket
@@ -166,25 +163,3 @@ def deep_cursors(user: User, customer: Customer, count: int = 40) -> list[Cursor
         cursor = page.next_cursor
     step = max(1, len(cursors) // count)
     return cursors[::step]
-
-
-def timeline_floor(user: User, customer: Customer, requests: int) -> PageResult:
-    """The first page's SQL (one statement per kind of event), run as plain SQL."""
-    timeline_page(user, customer)  # the user's permissions, read once
-    with CaptureQueriesContext(connection) as captured:
-        timeline_page(user, customer)
-    statements = [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith("SELECT")]
-    result = PageResult("floor: timeline SQL")
-    with connection.cursor() as db:
-        for run in range(requests + 20):
-            started = time.perf_counter()
-            for sql in statements:
-                db.execute(sql)
-                db.fetchall()
-            if run >= 20:  # after the warm-up
-                elapsed = (time.perf_counter() - started) * 1000
-                result.times_ms.append(elapsed)
-                result.db_ms.append(elapsed)
-                result.queries.append(len(statements))
-                result.urls.append("")
-    return result

@@ -286,7 +286,16 @@ class CampaignRecipient(models.Model):
                 name="recipient_coupon_unique",
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            # The customer's timeline (marketing/timeline.py): campaigns received, conversions.
+            models.Index(fields=["customer", "-sent_at", "-id"]),
+            models.Index(
+                fields=["customer", "-converted_at", "-id"],
+                condition=models.Q(converted_at__isnull=False),
+                name="recipient_customer_conv_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.campaign_id} → {self.customer_id}"

@@ -196,6 +196,7 @@ class Deal(ChoiceLabels, models.Model):
             models.Index(fields=["stage", "expected_close_date", "id"]),  # a board column's cards
             models.Index(fields=["customer", "status"]),
             models.Index(fields=["created_at"], name="sales_deal_created_at_idx"),  # reports
+            models.Index(fields=["customer", "-created_at", "-id"]),  # the customer's timeline
         ]
         permissions = [
             ("view_any_deal", _("Can see deals owned by others")),

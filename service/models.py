@@ -319,6 +319,12 @@ class Ticket(ChoiceLabels, models.Model):
             ),
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["-created_at", "-id"]),
+            # The customer's timeline (service/timeline.py): tickets resolved.
+            models.Index(
+                fields=["customer", "-resolved_at", "-id"],
+                condition=models.Q(resolved_at__isnull=False),
+                name="ticket_customer_resolved_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.lib.timeline import Cursor, timeline_page
+from customers.models import Task
 from customers.services import consent_set, customers_merge
 from sales.models import Quote
 from sales.services import deal_create, deal_lose, deal_move, deal_win, quote_set_status
@@ -299,3 +300,69 @@ def test_history_names_people_and_choices(rep, rep2, manager, manager_client):
     page = manager_client.get(customer.get_absolute_url()).content.decode()
     assert f'<del class="text-secondary">{rep.username}</del> → {rep2.username}' in page
     assert '<del class="text-secondary">Lead</del> → Prospect' in page
+
+
+def _one_of_each(customer, owner, at):
+    """An event of every kind at the instant `at`; quote, task and recipient each give two
+    kinds of event from one row (the same id under two kinds, at the same time)."""
+    InteractionFactory(customer=customer, occurred_at=at)
+    task = TaskFactory(customer=customer, assignee=owner, done=True, done_at=at)
+    Task.objects.filter(pk=task.pk).update(created_at=at)  # auto_now_add on create
+    deal = DealFactory(customer=customer, owner=owner, created_at=at)
+    quote = make_quote(deal)
+    Quote.objects.filter(pk=quote.pk).update(sent_at=at, accepted_at=at)
+    OrderFactory(customer=customer, ordered_at=at)
+    ticket = TicketFactory(customer=customer, created_at=at, resolved_at=at)
+    SatisfactionResponseFactory(ticket=ticket, created_at=at)
+    CampaignRecipientFactory(customer=customer, sent_at=at, converted_at=at)
+
+
+def test_ties_in_time_across_kinds_and_rows_lose_and_repeat_nothing(manager):
+    """Every event at one of two instants: each "Older" page starts right after the last."""
+    customer = CustomerFactory(owner=manager)
+    at = timezone.now() - timedelta(hours=1)
+    for instant in (at, at, at - timedelta(microseconds=1)):
+        _one_of_each(customer, manager, instant)
+    everything = [e.cursor for e in timeline_page(manager, customer, limit=500).events]
+    assert len(everything) == 3 * 12 == len(set(everything))
+    assert {cursor.when for cursor in everything} == {at, at - timedelta(microseconds=1)}
+
+    for limit in (1, 2, 3, 5, 7):
+        paged, cursor = [], None
+        while True:
+            page = timeline_page(manager, customer, cursor=cursor, limit=limit)
+            paged += [e.cursor for e in page.events]
+            if page.next_cursor is None:
+                break
+            assert page.next_cursor == paged[-1]
+            cursor = page.next_cursor
+        assert paged == everything, limit
+
+
+def test_older_page_queries_do_not_grow_with_events(
+    manager, rep, manager_client, rep_client, django_assert_max_num_queries
+):
+    """The "Older" fragment (and the 360° page's first page) ask each source once, however
+    many events the customer has of each kind."""
+
+    def counts(customer) -> list[int]:
+        found = []
+        for client in (manager_client, rep_client):
+            first = client.get(customer.get_absolute_url())
+            older = OLDER_LINK.search(first.content.decode())
+            assert older is not None
+            with django_assert_max_num_queries(30) as captured:
+                response = client.get(
+                    older.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}
+                )
+            assert response.status_code == 200
+            found.append(len(captured))
+        return found
+
+    at = timezone.now() - timedelta(days=1)
+    small, large = CustomerFactory(owner=rep), CustomerFactory(owner=rep)
+    for customer, n in ((small, 3), (large, 12)):
+        for step in range(n):
+            _one_of_each(customer, rep, at - timedelta(minutes=step))
+    counts(small)  # warm: content types and permissions
+    assert counts(small) == counts(large)
