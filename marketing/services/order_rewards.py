@@ -132,7 +132,8 @@ def _earn_batch(
 def _tier_sql(earned: str, spend: str) -> tuple[str, list]:
     """SQL of the tier that points earned and 12-month spend reach (tier_expression over
     other columns): the highest whose points OR spend threshold they meet."""
-    whens, params = [], []
+    whens: list[str] = []
+    params: list[object] = []
     for tier in LoyaltyTier.objects.order_by("-rank"):
         tests = []
         if tier.minimum_points is not None:
