@@ -10,17 +10,18 @@ run again never doubles points.
 
 # ruff: noqa: S608 - the SQL is built from table names and Django-compiled querysets only
 
+from datetime import datetime
+
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from marketing.models import LoyaltyAccount, LoyaltyEntry, LoyaltyRule
+from marketing.models import LoyaltyAccount, LoyaltyEntry, LoyaltyRule, LoyaltyTier
 from marketing.services.loyalty import (
     CATCH_UP,
     MAX_POINTS,
     REFRESH_BATCH,
     SPEND_WINDOW,
-    _lock_accounts,
     _order_reason,
     _refresh,
     loyalty_refresh,
@@ -28,9 +29,10 @@ from marketing.services.loyalty import (
 )
 from sales.models import Order
 
-# Orders per transaction: each batch updates its customers' accounts once, so bigger
-# batches rewrite fewer account rows (200,000 orders of 100,000 customers touch 86,000).
-EARN_BATCH = 200_000
+# Orders per transaction: each batch writes its customers' accounts once, so bigger
+# batches rewrite fewer account rows (200,000 orders of 100,000 customers touch 86,000;
+# 1,000,000 touch each once), and hold their accounts' locks longer.
+EARN_BATCH = 1_000_000
 
 _ACCOUNT = LoyaltyAccount._meta.db_table
 _ENTRY = LoyaltyEntry._meta.db_table
@@ -41,80 +43,109 @@ def loyalty_earn_orders(orders: QuerySet[Order]) -> int:
     the entries written.
 
     Per batch of EARN_BATCH orders (in id order), one transaction: open the customers'
-    accounts, lock them in customer order (the order every bulk writer takes, so two never
-    deadlock; every ledger writer holds its account's lock), add the new points to the
-    balances, and insert the entries with one INSERT ... SELECT. Spend and tier once at
-    the end, for each customer once.
+    accounts and lock them in customer order (the order every bulk writer takes, so two
+    never deadlock; every ledger writer holds its account's lock, so an order that has
+    not earned now cannot earn before this commits), then, on PostgreSQL, one statement
+    inserts the entries and sets each account's balance, spend and tier at once.
     """
     rule = loyalty_rule()
     _analyze(Order._meta.db_table)  # an import just wrote the orders
     ids = orders.order_by("pk").values_list("pk", flat=True)
     written, after = 0, 0
+    since = timezone.now() - SPEND_WINDOW
     while True:
         upper = list(ids.filter(pk__gt=after)[EARN_BATCH - 1 : EARN_BATCH])
         batch = orders.filter(pk__gt=after, **({"pk__lte": upper[0]} if upper else {}))
-        written += _earn_batch(batch, rule, (after, upper[0] if upper else None))
+        written += _earn_batch(batch, rule, (after, upper[0] if upper else None), since)
         if not upper:
-            break
+            return written
         after = upper[0]
-    customer_ids = list(
-        orders.order_by("customer_id").values_list("customer_id", flat=True).distinct()
-    )
-    since = timezone.now() - SPEND_WINDOW
-    for start in range(0, len(customer_ids), REFRESH_BATCH):
-        _refresh(customer_ids[start : start + REFRESH_BATCH], since)
-    return written
 
 
 @transaction.atomic
-def _earn_batch(batch: QuerySet[Order], rule: LoyaltyRule, ids: tuple[int, int | None]) -> int:
+def _earn_batch(
+    batch: QuerySet[Order], rule: LoyaltyRule, ids: tuple[int, int | None], since: datetime
+) -> int:
     batch_sql, batch_params = batch.order_by().values("pk").query.sql_with_params()
-    customers = batch.order_by().values("customer_id")
-    customers_sql, customers_params = customers.distinct().query.sql_with_params()
+    customers = batch.order_by().values("customer_id").distinct()
+    customers_sql, customers_params = customers.query.sql_with_params()
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        # One pass opens the missing accounts and, on PostgreSQL, locks the others in
+        # customer order (ON CONFLICT DO UPDATE ... WHERE false locks a row, writes nothing).
+        conflict = (
+            "(customer_id) DO UPDATE SET balance = EXCLUDED.balance WHERE false"
+            if postgres
+            else "DO NOTHING"  # SQLite locks the whole database
+        )
         cursor.execute(
             f"INSERT INTO {_ACCOUNT} (customer_id, balance, earned, spend_12m, tier_id,"
             f" refreshed_at) SELECT c.customer_id, 0, 0, 0, NULL, NULL FROM ({customers_sql}) c"
-            " WHERE true ON CONFLICT DO NOTHING",
+            f" WHERE true ORDER BY c.customer_id ON CONFLICT {conflict}",
             customers_params,
         )
         if cursor.rowcount > 1000:
             _analyze(_ACCOUNT)
-        _lock_accounts(customers)
-        if not rule.is_active:
-            return 0
-        postgres = connection.vendor == "postgresql"
-        new_sql, new_params = _new_entries_sql(
-            batch_sql, batch_params, rule, ids, unearned_only=not postgres
-        )
+        new_sql, new_params = _new_entries_sql(batch_sql, batch_params, rule, ids)
         prefix, suffix = _order_reason("\0").split("\0")
         insert_entries = (
             f"INSERT INTO {_ENTRY} (customer_id, kind, points, reason, order_id,"
             " created_by_id, created_at)"
             f" SELECT e.customer_id, %s, e.points, %s || e.number || %s, e.id, NULL, %s"
-            f" FROM ({new_sql}) e WHERE true ORDER BY e.id ON CONFLICT DO NOTHING"
+            f" FROM ({new_sql}) e WHERE true ORDER BY e.id"
         )
         insert_params = [LoyaltyEntry.Kind.EARNED, prefix, suffix, timezone.now(), *new_params]
-        add_points = (
-            f"UPDATE {_ACCOUNT} SET balance = balance + n.points, earned = earned + n.points"
-            " FROM (SELECT customer_id, SUM(points) AS points FROM ({entries}) e"
-            f" GROUP BY customer_id) n WHERE {_ACCOUNT}.customer_id = n.customer_id"
-        )
-        if not postgres:  # SQLite has no INSERT in a WITH: the balances, then the entries
-            cursor.execute(add_points.format(entries=new_sql), new_params)
+        if not postgres:  # SQLite has no INSERT in a WITH: the balances, the entries, the tiers
+            cursor.execute(
+                f"UPDATE {_ACCOUNT} SET balance = balance + n.points, earned = earned + n.points"
+                f" FROM (SELECT customer_id, SUM(points) AS points FROM ({new_sql}) e"
+                f" GROUP BY customer_id) n WHERE {_ACCOUNT}.customer_id = n.customer_id",
+                new_params,
+            )
             cursor.execute(insert_entries, insert_params)
-            return cursor.rowcount
+            written = cursor.rowcount
+            ids_of_customers = sorted(customers.values_list("customer_id", flat=True))
+            for start in range(0, len(ids_of_customers), REFRESH_BATCH):
+                _refresh(ids_of_customers[start : start + REFRESH_BATCH], since)
+            return written
         # PostgreSQL, one statement: the points added are those of the entries inserted
-        # (RETURNING), and an order that earned already is skipped by the ledger's unique
-        # index (ON CONFLICT), not looked for: planned against a ledger that the statement
-        # itself grows, NOT EXISTS became a scan of the ledger per order.
+        # (RETURNING); each account of the batch is written once, with its new balance,
+        # its 12-month spend and the tier they reach.
+        tier_sql, tier_params = _tier_sql("a.earned + s.points", "s.spend")
         cursor.execute(
             f"WITH inserted AS ({insert_entries} RETURNING customer_id, points),"
-            f" added AS ({add_points.format(entries='SELECT * FROM inserted')} RETURNING 1)"
-            " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM added)",
-            insert_params,
+            " earned AS (SELECT customer_id, SUM(points) AS points FROM inserted"
+            " GROUP BY customer_id),"
+            " s AS (SELECT c.customer_id, COALESCE(e.points, 0) AS points,"
+            f" COALESCE((SELECT SUM(o.total) FROM {Order._meta.db_table} o"
+            " WHERE o.customer_id = c.customer_id AND o.ordered_at >= %s), 0) AS spend"
+            f" FROM ({customers_sql}) c LEFT JOIN earned e ON e.customer_id = c.customer_id),"
+            f" updated AS (UPDATE {_ACCOUNT} a SET balance = a.balance + s.points,"
+            f" earned = a.earned + s.points, spend_12m = s.spend, tier_id = {tier_sql},"
+            " refreshed_at = %s FROM s WHERE a.customer_id = s.customer_id RETURNING 1)"
+            " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)",
+            [*insert_params, since, *customers_params, *tier_params, timezone.now()],
         )
         return cursor.fetchone()[0]
+
+
+def _tier_sql(earned: str, spend: str) -> tuple[str, list]:
+    """SQL of the tier that points earned and 12-month spend reach (tier_expression over
+    other columns): the highest whose points OR spend threshold they meet."""
+    whens: list[str] = []
+    params: list[object] = []
+    for tier in LoyaltyTier.objects.order_by("-rank"):
+        tests = []
+        if tier.minimum_points is not None:
+            tests.append(f"{earned} >= %s")
+            params.append(tier.minimum_points)
+        if tier.minimum_spend is not None:
+            tests.append(f"{spend} >= %s")
+            params.append(tier.minimum_spend)
+        if tests:
+            whens.append(f"WHEN {' OR '.join(tests)} THEN %s")
+            params.append(tier.pk)
+    return f"CASE {' '.join(whens)} ELSE NULL END", params
 
 
 def _analyze(*tables: str) -> None:
@@ -131,14 +162,13 @@ def _new_entries_sql(
     batch_params: tuple,
     rule: LoyaltyRule,
     ids: tuple[int, int | None],
-    *,
-    unearned_only: bool,
 ) -> tuple[str, list]:
-    """The batch's orders that earn points (`unearned_only`: and have not): id,
-    customer_id, number, points.
+    """The batch's orders that earn points and have not: id, customer_id, number, points.
 
     The batch's id range is repeated outside its subquery, so the orders are read by
-    their primary key, not scanned whole for each batch."""
+    their primary key, not scanned whole for each batch. NOT EXISTS probes the ledger's
+    unique index of orders; the accounts' locks make it exact (see loyalty_earn_orders),
+    where ON CONFLICT DO NOTHING cost every entry a speculative insertion."""
     params: list[object]
     if connection.vendor == "postgresql":
         points, params = "LEAST(FLOOR(o.total * %s), %s)::integer", [rule.points_per_unit]
@@ -150,7 +180,8 @@ def _new_entries_sql(
     sql = (
         f"SELECT o.id, o.customer_id, o.number, {points} AS points FROM {Order._meta.db_table} o"
         f" WHERE o.id > %s AND o.id <= %s AND o.id IN ({batch_sql})"
-        f" AND o.total > 0 AND o.total >= %s AND {points} > 0"
+        f" AND %s AND o.total > 0 AND o.total >= %s AND {points} > 0"
+        f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id)"
     )
     after, upper = ids
     values = [
@@ -158,12 +189,10 @@ def _new_entries_sql(
         after,
         upper if upper is not None else 2**63 - 1,
         *batch_params,
+        rule.is_active,
         rule.minimum_order_total,
         *params,
     ]
-    if unearned_only:
-        sql += f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id AND x.kind = %s)"
-        values.append(LoyaltyEntry.Kind.EARNED)
     return sql, values
 
 

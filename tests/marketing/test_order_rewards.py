@@ -124,3 +124,29 @@ def test_an_inactive_rule_earns_nothing_but_still_tiers_by_spend(manager):
     assert loyalty_earn_orders(orders) == 0
     accounts, _entries, _conversions = _state()
     assert accounts["Ann"] == (30, 30, D("1120.50"), "Silver")
+
+
+def test_only_earned_entries_name_an_order_and_each_order_earns_once():
+    """One unique index of the ledger's orders keeps both rules (it replaced a partial
+    unique index beside a plain one, an import's extra write per entry)."""
+    from django.db import IntegrityError
+
+    order = OrderFactory(total=D("10.00"))
+    entry = {"customer": order.customer, "points": 5, "reason": "Test", "order": order}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyEntry.objects.create(kind=LoyaltyEntry.Kind.ADJUSTED, **entry)
+    LoyaltyEntry.objects.create(kind=LoyaltyEntry.Kind.EARNED, **entry)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LoyaltyEntry.objects.create(kind=LoyaltyEntry.Kind.EARNED, **entry)
+
+
+def test_a_batch_is_a_constant_number_of_statements(manager, django_assert_max_num_queries):
+    """Set-based: more orders and customers, not more statements."""
+    orders = _world(manager)
+    for _ in range(20):
+        OrderFactory(customer=CustomerFactory(), total=D("12.00"))
+    with django_assert_max_num_queries(14):
+        assert loyalty_earn_orders(Order.objects.all()) == 25
+    assert {
+        a.balance for a in LoyaltyAccount.objects.exclude(customer__in=orders.values("customer"))
+    } == {12}

@@ -72,8 +72,14 @@ class Command(BaseCommand):
         else:  # only orders of earlier runs: start from an empty table, not a bloated one
             deleted = Order.objects.count()
             with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE sales_order CASCADE")  # and the ledger entries
-        with connection.cursor() as cursor:  # the follow-up starts from no loyalty account
+                cursor.execute("TRUNCATE sales_order CASCADE")
+        with connection.cursor() as cursor:  # the follow-up starts from no points
+            # (the ledger has no database key to the orders, so no cascade clears it)
+            cursor.execute(
+                "DELETE FROM marketing_loyaltyentry e USING customers_customer c"
+                " WHERE c.id = e.customer_id AND c.external_id LIKE %s",
+                [PREFIX + "%"],
+            )
             cursor.execute(
                 "DELETE FROM marketing_loyaltyaccount a USING customers_customer c"
                 " WHERE c.id = a.customer_id AND c.external_id LIKE %s",
