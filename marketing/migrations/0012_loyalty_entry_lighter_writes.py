@@ -3,8 +3,7 @@
 - one unique index of the entries' orders instead of a plain one beside a partial unique
   one: only earned entries name an order (a check says so now), so the plain unique index
   keeps "an order earns once" and serves the lookups by order;
-- no database constraint on the customer and order keys, checked row by row (see
-  LoyaltyEntry); the ORM's on_delete still removes or unlinks the entries.
+- no separate index on the customer key: (customer, -created_at) covers it.
 """
 
 import django.db.models.deletion
@@ -15,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0021_customerimport_mapping_status"),
-        ("marketing", "0010_loyalty_entry_author_partial_index"),
+        ("marketing", "0011_timeline_indexes"),
         ("sales", "0015_order_total_reporting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -33,7 +32,6 @@ class Migration(migrations.Migration):
             model_name="loyaltyentry",
             name="customer",
             field=models.ForeignKey(
-                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="loyalty_entries",
@@ -46,7 +44,6 @@ class Migration(migrations.Migration):
             name="order",
             field=models.ForeignKey(
                 blank=True,
-                db_constraint=False,
                 db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.SET_NULL,
