@@ -6,6 +6,7 @@ date's, orders at their order date's."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -34,7 +35,7 @@ def stage_totals(
 ) -> dict[int, StageTotal]:
     """Count and converted total per stage of closed deals (grouped by stage, currency and
     close day) and of open ones (from their totals, grouped by stage and currency)."""
-    rows = list(
+    closed_rows = (
         closed.order_by()
         .annotate(day=deal_day_expression())
         .values("stage_id", "currency", "day")
@@ -42,11 +43,12 @@ def stage_totals(
             count=Count("pk"), total=Coalesce(Sum("amount"), Value(Decimal(0)), output_field=MONEY)
         )
     )
-    rows += (
+    open_rows = (
         open_totals.order_by()
         .values("stage_id", "currency")
         .annotate(count=Sum("deals"), total=Sum("amount"))
     )
+    rows: list[dict[str, Any]] = [*map(dict, closed_rows), *map(dict, open_rows)]
     book, today = RateBook.load(row["currency"] for row in rows), timezone.localdate()
     tallies: dict[int, Tally] = {}
     counts: dict[int, int] = {}
