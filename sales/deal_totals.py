@@ -181,6 +181,8 @@ def install(execute, vendor: str) -> None:
         execute(statement)
     for statement in REFILL:
         execute(statement)
+    if vendor == "postgresql":
+        execute(f"ANALYZE {TABLE}")  # the planner's estimates of the new rows
 
 
 def uninstall(execute, vendor: str) -> None:
