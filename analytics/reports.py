@@ -28,7 +28,7 @@ from analytics.models import (
 from core.exchange import RateBook, Tally
 from sales.converted import convert_groups, deal_day_expression
 from sales.models import Deal
-from sales.selectors import forecast, pipeline_stages
+from sales.selectors import DealScope, forecast, pipeline_stages
 
 SEGMENT_ORDER = [segment.value for segment in Segment]
 PARETO_POINTS = 100
@@ -356,7 +356,7 @@ SALES_CACHE_SECONDS = 600
 
 
 def sales_by_month(
-    orders, deals, today: date, *, scope: str, months: int = 12
+    orders, deals: DealScope, today: date, *, scope: str, months: int = 12
 ) -> tuple[list[dict], dict[str, Decimal]]:
     """Order totals per month of the last `months` months beside the deal forecast, and the
     order amounts left out for want of a rate (per currency, to flag).
@@ -396,7 +396,7 @@ def _orders_per_month(orders, tz) -> tuple[dict[date, Decimal], dict[str, Decima
 
 
 def _sales_by_month(
-    orders, deals, today: date, months: int
+    orders, deals: DealScope, today: date, months: int
 ) -> tuple[list[dict], dict[str, Decimal]]:
     index = today.year * 12 + today.month - 1 - (months - 1)
     first = date(index // 12, index % 12 + 1, 1)

@@ -106,6 +106,7 @@ DERIVED = {
     "customers.CustomerImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.OrderImport": "an uploaded file waiting for its preview to be confirmed",
     "sales.CustomerLastOrder": "kept by database triggers on sales_order",
+    "sales.OpenDealTotal": "kept by database triggers on sales_deal",
     "sales.CustomerOrderStats": "kept by database triggers on sales_order",
     "analytics.SegmentRun": "recomputed by a segment run (manage.py compute_segments)",
     "analytics.CustomerValue": "recomputed by a segment run",

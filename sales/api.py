@@ -32,6 +32,7 @@ from sales.product_services import product_save
 from sales.selectors import (
     can_change_deal,
     deal_owner_choices,
+    deal_scope,
     deals_visible_to,
     default_pipeline,
     forecast,
@@ -299,11 +300,11 @@ class ForecastView(APIView):
         data = form.cleaned_data if form.is_bound else {}
         start = (data.get("start") or timezone.localdate()).replace(day=1)
         months = data.get("months") or 6
-        deals = deals_visible_to(request.user)
+        scope = deal_scope(request.user)
         if data.get("owner"):
-            deals = deals.filter(owner=data["owner"])
+            scope = scope.owned_by(data["owner"])
         options = {"commit_probability": settings.CRM_COMMIT_PROBABILITY}
-        result = forecast(deals, start=start, months=months, **options)
+        result = forecast(scope, start=start, months=months, **options)
         body = {
             "start": start,
             "months": months,

@@ -6,13 +6,14 @@ date's, orders at their order date's."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from core.exchange import CENT, Converted, RateBook, Tally, dated_total
-from sales.models import Deal, Order
+from sales.models import Deal, OpenDealTotal, Order
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 
@@ -29,22 +30,31 @@ def deal_day_expression():
     return TruncDate("closed_at", tzinfo=timezone.get_current_timezone())
 
 
-def stage_totals(deals: QuerySet[Deal]) -> dict[int, StageTotal]:
-    """Count and converted total per stage, from one query grouped by stage, currency and day."""
-    rows = list(
-        deals.order_by()
+def stage_totals(
+    closed: QuerySet[Deal], open_totals: QuerySet[OpenDealTotal]
+) -> dict[int, StageTotal]:
+    """Count and converted total per stage of closed deals (grouped by stage, currency and
+    close day) and of open ones (from their totals, grouped by stage and currency)."""
+    closed_rows = (
+        closed.order_by()
         .annotate(day=deal_day_expression())
         .values("stage_id", "currency", "day")
         .annotate(
             count=Count("pk"), total=Coalesce(Sum("amount"), Value(Decimal(0)), output_field=MONEY)
         )
     )
+    open_rows = (
+        open_totals.order_by()
+        .values("stage_id", "currency")
+        .annotate(count=Sum("deals"), total=Sum("amount"))
+    )
+    rows: list[dict[str, Any]] = [*map(dict, closed_rows), *map(dict, open_rows)]
     book, today = RateBook.load(row["currency"] for row in rows), timezone.localdate()
     tallies: dict[int, Tally] = {}
     counts: dict[int, int] = {}
     for row in rows:
         tally = tallies.setdefault(row["stage_id"], Tally(book))
-        tally.add(row["total"], row["currency"], row["day"] or today)
+        tally.add(row["total"], row["currency"], row.get("day") or today)
         counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["count"]
     return {
         stage_id: StageTotal(counts[stage_id], tally.result.amount, tally.result.missing)

@@ -473,6 +473,7 @@ class OrderLine(LineAmounts):
 
 # Defined in their own modules (order statistics kept by triggers, quotas, the seller,
 # uploaded order files).
+from sales.deal_totals import OpenDealTotal  # noqa: E402, F401
 from sales.import_models import OrderImport  # noqa: E402, F401
 from sales.order_stats import CustomerLastOrder, CustomerOrderStats  # noqa: E402, F401
 from sales.team_models import CompanyDetails, Quota  # noqa: E402, F401

@@ -13,7 +13,7 @@ from analytics import reports, service_reports
 from analytics.csv_export import Col, Table, csv_response, display, find_table
 from analytics.service_weeks import agent_output, weekly_service
 from analytics.views.common import PeriodForm, chart, export_query
-from sales.selectors import deals_visible_to, default_pipeline, orders_visible_to
+from sales.selectors import deal_scope, deals_visible_to, default_pipeline, orders_visible_to
 from service.models import Ticket
 
 
@@ -64,7 +64,7 @@ def pipeline(request):
     scope = "all" if sees_all else f"user-{request.user.pk}"
     orders = orders_visible_to(request.user)
     months, orders_missing = reports.sales_by_month(
-        orders, deals, timezone.localdate(), scope=scope
+        orders, deal_scope(request.user), timezone.localdate(), scope=scope
     )
     charts = [
         chart("chart-funnel", "bar", [row["stage"] for row in funnel], [

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -24,11 +23,12 @@ from sales.models import Deal, Pipeline
 from sales.selectors import (
     BOARD_CARDS_PER_COLUMN,
     BOARD_CLOSED_DAYS,
+    DealScope,
     board_columns,
-    board_deals,
     board_totals,
     can_change_deal,
     deal_owners,
+    deal_scope,
     deals_visible_to,
     default_pipeline,
     pipeline_stages,
@@ -50,12 +50,14 @@ def _owner_choice(user: User, raw: str) -> str:
     return ALL if owner_id is None else str(owner_id)
 
 
-def _filter_owner(user: User, deals: QuerySet[Deal], owner: str) -> QuerySet[Deal]:
+def _board_scope(user: User, owner: str) -> DealScope:
+    """The deals the user sees, narrowed to the owner chosen."""
+    scope = deal_scope(user)
     if owner == MINE:
-        return deals.filter(owner=user)
+        return scope.owned_by(user)
     if owner != ALL:
-        return deals.filter(owner_id=int(owner))  # a clean id from _owner_choice
-    return deals
+        return scope.owned_by(int(owner))  # a clean id from _owner_choice
+    return scope
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "columns": [],
     }
     if pipeline is not None:
-        deals = _filter_owner(
-            request.user, board_deals(deals_visible_to(request.user), pipeline), owner
-        )
-        columns = board_columns(deals, pipeline)
+        columns = board_columns(_board_scope(request.user, owner), pipeline)
         today = timezone.localdate()
         for column in columns:
             # The deals stay in "cards"; what each card shows besides them is in "board_cards".
@@ -163,8 +162,7 @@ def _moved_payload(request: HttpRequest, user: User, deal: Deal) -> dict[str, An
     deal = with_stale_flag(
         Deal.objects.select_related("customer", "owner", "next_step", "stage")
     ).get(pk=deal.pk)
-    deals = _filter_owner(user, board_deals(deals_visible_to(user), deal.pipeline), owner)
-    totals = board_totals(deals)
+    totals = board_totals(_board_scope(user, owner), deal.pipeline)
     today = timezone.localdate()
     moved = _card(user, deal, today)
     columns = {}

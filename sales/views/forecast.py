@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.params import BoundedModelChoiceField
 from customers.selectors import customer_owners
-from sales.selectors import deals_visible_to, forecast
+from sales.selectors import deal_scope, forecast
 
 HORIZONS = [3, 6, 12, 24]
 
@@ -51,15 +51,15 @@ def forecast_view(request):
     data = form.cleaned_data if form.is_valid() else {}
     start = (data.get("start") or timezone.localdate()).replace(day=1)
     months = data.get("months") or 6
-    deals = deals_visible_to(request.user)
+    scope = deal_scope(request.user)
     if data.get("owner"):
-        deals = deals.filter(owner=data["owner"])
+        scope = scope.owned_by(data["owner"])
     options = {
         "start": start,
         "months": months,
         "commit_probability": settings.CRM_COMMIT_PROBABILITY,
     }
-    result = forecast(deals, **options)
+    result = forecast(scope, **options)
     by_month, by_rep = result.by_month, result.by_owner
     context = {
         "form": form,

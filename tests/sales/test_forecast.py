@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sales.models import Deal, Stage
-from sales.selectors import forecast
+from sales.selectors import DealScope, forecast
 from tests.factories import DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+EVERY_DEAL = DealScope(visible=True)  # a manager's scope
 
 
 def stage(name):
@@ -61,7 +63,7 @@ def deals():
 
 def test_forecast_by_month(deals):
     rows = forecast(
-        Deal.objects.all(),
+        EVERY_DEAL,
         start=date(2026, 1, 1),
         months=2,
         commit_probability=75,
@@ -84,7 +86,7 @@ def test_forecast_by_month(deals):
 
 def test_forecast_by_rep(deals):
     rows = forecast(
-        Deal.objects.all(),
+        EVERY_DEAL,
         start=date(2026, 1, 1),
         months=3,
         commit_probability=75,
@@ -124,9 +126,7 @@ def test_agent_and_marketer_have_no_forecast(agent_client, marketer_client):
 
 
 def test_months_without_deals_are_listed_with_zeros(deals):
-    rows = forecast(
-        Deal.objects.all(), start=date(2026, 1, 1), months=4, commit_probability=75
-    ).by_month
+    rows = forecast(EVERY_DEAL, start=date(2026, 1, 1), months=4, commit_probability=75).by_month
     assert [row.key for row in rows] == [
         date(2026, 1, 1),
         date(2026, 2, 1),

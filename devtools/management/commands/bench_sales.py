@@ -43,6 +43,33 @@ DEAL_FIELDS = [
 ]  # fmt: skip
 
 
+# The board's column totals over every deal it shows (the default pipeline's open deals and
+# those closed in 30 days), grouped by stage, currency and close day.
+BOARD_FLOOR = """
+    SELECT stage_id, currency, (closed_at AT TIME ZONE 'UTC')::date, count(*), sum(amount)
+    FROM sales_deal WHERE pipeline_id = (SELECT pipeline_id FROM sales_stage WHERE id = %s)
+    AND (status = 'open' OR closed_at >= now() - interval '30 days') GROUP BY 1, 2, 3"""
+# The forecast's open deals of the next six months, grouped by day, owner and currency.
+FORECAST_FLOOR = """
+    SELECT expected_close_date, owner_id, currency, sum(amount) FILTER (WHERE probability >= 60),
+           sum(amount), sum(amount * probability / 100), count(*)
+    FROM sales_deal WHERE status = 'open' AND expected_close_date >= date_trunc('month', now())
+    AND expected_close_date < date_trunc('month', now()) + interval '6 months' GROUP BY 1, 2, 3"""
+
+
+def _floor(sql: str, params: list, requests: int) -> float:
+    """p95 in ms of `sql` run `requests` times (after a few warm-up runs)."""
+    times = []
+    with connection.cursor() as cursor:
+        for n in range(requests + 5):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            if n >= 5:
+                times.append((time.perf_counter() - started) * 1000)
+    return bench.PageResult("floor", times).percentile(0.95)
+
+
 class Command(BaseCommand):
     help = "Load many deals into PostgreSQL and print p95 server time of the board, deal list and forecast."
 
@@ -80,6 +107,7 @@ class Command(BaseCommand):
                 {"period": rng.choice(PIPELINE_PERIODS)})),
         ]  # fmt: skip
         results = [bench.measure(name, client, url, requests) for name, client, url in pages]
+        floors = {"board": _floor(BOARD_FLOOR, [stages[0]], requests)}
 
         self._fill(forecast_deals, rng, owners)
 
@@ -87,7 +115,14 @@ class Command(BaseCommand):
             return reverse("sales:forecast") + "?" + urlencode({"months": rng.choice([6, 12])})
 
         results.append(bench.measure("forecast", manager, forecast_url, max(requests // 4, 10)))
+        floors["forecast"] = _floor(FORECAST_FLOOR, [], max(requests // 4, 10))
         bench.report(self, results, TARGETS_MS, options["verbosity"])
+        self.stdout.write("Floors, measured in this run (p95 of the plain SQL of the grouped query")
+        self.stdout.write(
+            "each page ran over the deals before issue 18; the pages read totals now):"
+        )
+        for name, ms in floors.items():
+            self.stdout.write(f"  {name:<10} {ms:8.1f} ms")
 
     def _fill(self, wanted: int, rng: random.Random, owners: list[int]) -> None:
         """Make the database hold exactly `wanted` deals: load more, or delete the newest."""
