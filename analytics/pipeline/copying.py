@@ -37,13 +37,15 @@ def copy_columns(model, columns: dict, *, table: str | None = None) -> int:
     quoted = ", ".join(connection.ops.quote_name(column_of[name]) for name in names)
     table = connection.ops.quote_name(table or model._meta.db_table)
     if binary_copy.supported(model, names):
-        data: bytes | str = binary_copy.rows(model, columns)
+        data: list[bytes] | list[str] = binary_copy.parts(model, columns)
         statement = f"COPY {table} ({quoted}) FROM STDIN (FORMAT binary)"
     else:
-        data = pd.DataFrame(plain).to_csv(sep="\t", header=False, index=False, lineterminator="\n")
+        frame = pd.DataFrame(plain)
+        data = [frame.to_csv(sep="\t", header=False, index=False, lineterminator="\n")]
         statement = f"COPY {table} ({quoted}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        copy.write(data)
+        for part in data:
+            copy.write(part)
     return count
 
 
