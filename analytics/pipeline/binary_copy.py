@@ -95,7 +95,8 @@ def parts(model, columns: dict) -> list[bytes]:
     fields = {f.attname: f for f in model._meta.concrete_fields}
     names = list(columns)
     length = len(np.asarray(columns[names[0]]))
-    values, sizes = {}, {}
+    values: dict[str, np.ndarray] = {}
+    sizes: dict[str, np.ndarray | int] = {}
     for name in names:
         if _kind(fields[name]) == "CharField":
             values[name], sizes[name] = _text(columns[name])
@@ -111,9 +112,11 @@ def parts(model, columns: dict) -> list[bytes]:
         record[f"l{i}"], record[f"v{i}"] = sizes[name], values[name]
     body = record.view(np.uint8).reshape(length, record.dtype.itemsize)
     keep = None
-    for i, name in enumerate(names):
-        if np.ndim(sizes[name]):  # text: keep only each value's own bytes
+    offsets = {name: record.dtype.fields[f"v{i}"][1] for i, name in enumerate(names)}  # type: ignore[index]
+    for name in names:
+        size = sizes[name]
+        if isinstance(size, np.ndarray):  # text: keep only each value's own bytes
             keep = np.ones(body.shape, dtype=bool) if keep is None else keep
-            start, width = record.dtype.fields[f"v{i}"][1], values[name].dtype.itemsize
-            keep[:, start : start + width] = np.arange(width) < sizes[name][:, None]
+            start, width = offsets[name], values[name].dtype.itemsize
+            keep[:, start : start + width] = np.arange(width) < size[:, None]
     return [HEADER, (body if keep is None else body[keep]).tobytes(), TRAILER]
