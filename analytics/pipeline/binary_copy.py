@@ -2,12 +2,13 @@
 
 Formatting a million result rows as text (pandas' to_csv: floats with six decimals) cost
 four times the COPY itself. In the binary format every field of these tables has a fixed
-width except text, so the rows are one numpy record array per distinct text value (a run
-has eleven segments) written out with tobytes(). Numbers are big-endian; a date is days
+width except text, so the rows are one uint8 matrix (text padded to its longest value) from
+which one boolean selection drops the padding. Numbers are big-endian; a date is days
 since 2000-01-01; a numeric is base-10000 digits (a fixed five, which PostgreSQL strips).
 """
 
 import numpy as np
+import pandas as pd
 from django.db import models
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
@@ -71,32 +72,51 @@ def _encoded(field, values: np.ndarray) -> np.ndarray:
     return np.asarray(values).astype(FIXED[kind])
 
 
-def rows(model, columns: dict) -> bytes:
-    """The whole COPY ... (FORMAT binary) stream for equally long columns {attname: values}."""
+def _text(values) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's text as UTF-8 bytes padded to the longest (dtype S<width>) and its length.
+    The distinct values are few (a run has eleven segments): pandas hashes them (numpy's
+    unique and == compare Python strings one by one), then each row takes its value by code."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    encoded = [str(value).encode() for value in distinct]
+    width = max((len(raw) for raw in encoded), default=0) or 1
+    return (
+        np.array(encoded or [b""], dtype=f"S{width}")[codes],
+        np.array([len(raw) for raw in encoded] or [0], dtype=np.int64)[codes],
+    )
+
+
+def parts(model, columns: dict) -> list[bytes]:
+    """The whole COPY ... (FORMAT binary) stream for equally long columns {attname: values},
+    in pieces to write one after the other (joining them would copy every byte once more).
+
+    The rows keep their order (the run writes them by customer id, so the unique index on
+    (run, customer) is built from presorted rows): one record array with the text padded
+    to its longest value, then one boolean selection over its bytes drops the padding."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
     names = list(columns)
-    text = next((n for n in names if _kind(fields[n]) == "CharField"), None)
-    groups = [None] if text is None else np.unique(np.asarray(columns[text]))
-    chunks = [HEADER]
     length = len(np.asarray(columns[names[0]]))
-    for value in groups:
-        chosen = np.ones(length, dtype=bool) if text is None else np.asarray(columns[text]) == value
-        count = int(np.count_nonzero(chosen))
-        encoded = {}
-        for name in names:
-            if name == text:
-                raw = str(value).encode()
-                encoded[name] = np.full(count, raw, dtype=f"S{len(raw)}")
-            else:
-                encoded[name] = _encoded(fields[name], np.asarray(columns[name])[chosen])
-        layout: list[tuple[str, object]] = [("n", ">i2")]
-        for i, name in enumerate(names):
-            layout += [(f"l{i}", ">i4"), (f"v{i}", encoded[name].dtype)]
-        record = np.zeros(count, dtype=np.dtype(layout))
-        record["n"] = len(names)
-        for i, name in enumerate(names):
-            record[f"l{i}"] = encoded[name].dtype.itemsize
-            record[f"v{i}"] = encoded[name]
-        chunks.append(record.tobytes())
-    chunks.append(TRAILER)
-    return b"".join(chunks)
+    values: dict[str, np.ndarray] = {}
+    sizes: dict[str, np.ndarray | int] = {}
+    for name in names:
+        if _kind(fields[name]) == "CharField":
+            values[name], sizes[name] = _text(columns[name])
+        else:
+            values[name] = _encoded(fields[name], np.asarray(columns[name]))
+            sizes[name] = values[name].dtype.itemsize
+    layout: list[tuple[str, object]] = [("n", ">i2")]
+    for i, name in enumerate(names):
+        layout += [(f"l{i}", ">i4"), (f"v{i}", values[name].dtype)]
+    record = np.empty(length, dtype=np.dtype(layout))
+    record["n"] = len(names)
+    for i, name in enumerate(names):
+        record[f"l{i}"], record[f"v{i}"] = sizes[name], values[name]
+    body = record.view(np.uint8).reshape(length, record.dtype.itemsize)
+    keep = None
+    offsets = {name: record.dtype.fields[f"v{i}"][1] for i, name in enumerate(names)}  # type: ignore[index]
+    for name in names:
+        size = sizes[name]
+        if isinstance(size, np.ndarray):  # text: keep only each value's own bytes
+            keep = np.ones(body.shape, dtype=bool) if keep is None else keep
+            start, width = offsets[name], values[name].dtype.itemsize
+            keep[:, start : start + width] = np.arange(width) < size[:, None]
+    return [HEADER, (body if keep is None else body[keep]).tobytes(), TRAILER]

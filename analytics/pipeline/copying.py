@@ -22,28 +22,35 @@ def _plain(values) -> np.ndarray:
     return values
 
 
+def _plain_columns(columns: dict) -> dict:
+    """Dates as text, only where the rows go out as text (the binary COPY encodes them)."""
+    return {name: _plain(values) for name, values in columns.items()}
+
+
 def copy_columns(model, columns: dict, *, table: str | None = None) -> int:
     """Insert rows given as equally long columns {attname: values}; returns the row count.
 
     `table` (PostgreSQL): another table of the same columns (a run's own partition)."""
     names = list(columns)
-    plain = {name: _plain(values) for name, values in columns.items()}
-    count = len(next(iter(plain.values()))) if plain else 0
+    count = len(np.asarray(columns[names[0]])) if names else 0
     if not count:
         return 0
     if connection.vendor != "postgresql":
+        plain = _plain_columns(columns)
         return bulk_insert(model, names, zip(*(v.tolist() for v in plain.values()), strict=True))
     column_of = {field.attname: field.column for field in model._meta.concrete_fields}
     quoted = ", ".join(connection.ops.quote_name(column_of[name]) for name in names)
     table = connection.ops.quote_name(table or model._meta.db_table)
     if binary_copy.supported(model, names):
-        data: bytes | str = binary_copy.rows(model, columns)
+        data: list[bytes] | list[str] = binary_copy.parts(model, columns)
         statement = f"COPY {table} ({quoted}) FROM STDIN (FORMAT binary)"
     else:
-        data = pd.DataFrame(plain).to_csv(sep="\t", header=False, index=False, lineterminator="\n")
+        frame = pd.DataFrame(_plain_columns(columns))
+        data = [frame.to_csv(sep="\t", header=False, index=False, lineterminator="\n")]
         statement = f"COPY {table} ({quoted}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        copy.write(data)
+        for part in data:
+            copy.write(part)
     return count
 
 

@@ -51,3 +51,38 @@ def test_values_round_trip(postgres):
         assert (row.r_score, row.f_score, row.m_score) == (i % 5 + 1, 5, 1)
         assert row.segment == segments[i]
         assert row.probability_alive == np.linspace(0, 1, n)[i]
+
+
+def test_rows_keep_their_order_with_segments_as_the_run_gives_them(postgres):
+    """The run writes each chunk by customer id, so the table's unique (run, customer) index
+    is built from presorted rows: the rows must not come out grouped by segment. The
+    segments are Python strings in an object array, as analytics.rfm returns them."""
+    from django.db import connection
+
+    from analytics.pipeline import partitions
+
+    run = SegmentRun.objects.create(as_of=date(2026, 6, 30), status="running")
+    n = 1000
+    segments = np.array(["lost", "champions", "at_risk"] * (n // 3) + ["new"], dtype=object)
+    columns = {
+        "run_id": np.full(n, run.pk),
+        "customer_id": np.arange(1, n + 1),
+        "first_purchase": np.full(n, "2026-01-01", dtype="datetime64[D]"),
+        "last_purchase": np.full(n, "2026-02-01", dtype="datetime64[D]"),
+        **{name: np.ones(n, dtype=int) for name in ("recency_days", "purchase_days", "orders")},
+        **{name: np.ones(n) for name in ("revenue", "average_order_value", "predicted_ltv")},
+        **{name: np.full(n, 3) for name in ("r_score", "f_score", "m_score")},
+        "segment": segments,
+        "probability_alive": np.full(n, 0.5),
+        "expected_purchases": np.full(n, 2.0),
+    }
+    partitions.create(run.pk)
+    try:
+        copy_columns(CustomerValue, columns, table=partitions.table_of(run.pk))
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(partitions.table_of(run.pk))
+            cursor.execute(f"SELECT customer_id, segment FROM {table}")  # noqa: S608
+            stored = cursor.fetchall()
+    finally:
+        partitions.drop(run.pk)
+    assert stored == list(zip(range(1, n + 1), segments.tolist(), strict=True))

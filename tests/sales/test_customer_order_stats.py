@@ -178,6 +178,34 @@ def test_a_bulk_import_and_an_erasure():
     assert_consistent()
 
 
+def test_the_same_file_imported_again_counts_nothing_twice():
+    """The second import skips every order number already taken (ON CONFLICT DO NOTHING on
+    PostgreSQL): the statistics stay as the first import left them."""
+    customer = CustomerFactory(external_id="A")
+    csv = (
+        "customer_external_id,ordered_at,total,order_number\n"
+        "A,2026-01-05T10:00:00Z,1,Y-1\nA,2026-01-07T10:00:00Z,2,Y-2\n"
+    )
+    order_import(source=io.StringIO(csv, newline=""))
+    first = stored()[customer.pk]
+    order_import(source=io.StringIO(csv, newline=""))
+    days = (datetime(2026, 1, 5).date(), datetime(2026, 1, 7).date())
+    assert first == (*days, 2, 2, Decimal("3.00"), Decimal("1.00"))
+    assert stored()[customer.pk] == first
+    assert_consistent()
+
+
+def test_a_merge_into_a_customer_without_orders(manager):
+    """The kept customer has no row yet: the merge creates it from the moved orders."""
+    kept, duplicate = CustomerFactory(), CustomerFactory()
+    OrderFactory(customer=duplicate, ordered_at=T0, total=2)
+    OrderFactory(customer=duplicate, ordered_at=T0 + DAY, total=3)
+    customers_merge(kept=kept, duplicate=duplicate, merged_by=manager)
+    assert stored()[kept.pk][2:5] == (2, 2, Decimal("5.00"))
+    assert duplicate.pk not in stored()
+    assert_consistent()
+
+
 def test_rebuild_recomputes_the_table():
     customer = CustomerFactory()
     OrderFactory(customer=customer, ordered_at=T0)
