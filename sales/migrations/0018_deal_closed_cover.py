@@ -47,6 +47,6 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY
 
-    dependencies = [("sales", "0016_open_deal_totals")]
+    dependencies = [("sales", "0017_open_deal_totals")]
 
     operations = [migrations.RunPython(forwards, backwards)]

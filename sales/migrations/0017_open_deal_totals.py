@@ -21,7 +21,7 @@ def uninstall(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0015_order_total_reporting'),
+        ('sales', '0016_timeline_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
