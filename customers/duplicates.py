@@ -47,7 +47,7 @@ def _similar_names_sql(table: str) -> str:
     collate = ' COLLATE "C"' if postgres else ""  # the same neighbours on both databases
     low, high = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
     near = " UNION ".join(
-        f"SELECT {low}(k, n) AS k1, {high}(k, n) AS k2 FROM (SELECT k, "
+        f"SELECT {low}(k, n) AS k1, {high}(k, n) AS k2 FROM (SELECT k, "  # noqa: S608
         f"LEAD(k, {step}) OVER (ORDER BY {order}{collate}) AS n FROM name_keys) ordered "
         "WHERE n IS NOT NULL"
         for order in ("k", "reverse(k)")
@@ -78,7 +78,8 @@ def _pairs_sql() -> str:
             f"ON {key.format(t='a')} = {key.format(t='b')} AND a.id < b.id "
             f"WHERE {condition.format(t='a')} AND a.erased_at IS NULL AND b.erased_at IS NULL"
         )
-    union = " UNION ALL ".join([*branches, f"SELECT * FROM ({_similar_names_sql(table)}) similar"])
+    similar = f"SELECT * FROM ({_similar_names_sql(table)}) similar"  # noqa: S608
+    union = " UNION ALL ".join([*branches, similar])
     not_dismissed = (
         f"NOT EXISTS (SELECT 1 FROM {dismissed} d "  # noqa: S608
         "WHERE d.first_id = pairs.first_id AND d.second_id = pairs.second_id)"

@@ -17,10 +17,11 @@ import re
 from django.db.backends.signals import connection_created
 
 # Legal forms and titles: words that say nothing about who the customer is.
-IGNORED_WORDS = (
-    "ltd limited inc incorporated corp corporation co company llc llp plc gmbh ag pte pty "
-    "the mr mrs ms miss dr prof"
-).split()
+IGNORED_WORDS = [
+    *["ltd", "limited", "inc", "incorporated", "corp", "corporation", "co", "company"],
+    *["llc", "llp", "plc", "gmbh", "ag", "pte", "pty", "the"],
+    *["mr", "mrs", "ms", "miss", "dr", "prof"],
+]
 _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
 _IGNORED = frozenset(IGNORED_WORDS)
 

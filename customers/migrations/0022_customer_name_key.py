@@ -9,10 +9,11 @@ through the Python function of the same name.
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
-IGNORED_WORDS = (
-    "ltd limited inc incorporated corp corporation co company llc llp plc gmbh ag pte pty "
-    "the mr mrs ms miss dr prof"
-).split()
+IGNORED_WORDS = [
+    *["ltd", "limited", "inc", "incorporated", "corp", "corporation", "co", "company"],
+    *["llc", "llp", "plc", "gmbh", "ag", "pte", "pty", "the"],
+    *["mr", "mrs", "ms", "miss", "dr", "prof"],
+]
 
 CREATE = f"""
 CREATE OR REPLACE FUNCTION customer_name_key(name text) RETURNS text
