@@ -78,7 +78,7 @@ def _pairs_sql() -> str:
             f"ON {key.format(t='a')} = {key.format(t='b')} AND a.id < b.id "
             f"WHERE {condition.format(t='a')} AND a.erased_at IS NULL AND b.erased_at IS NULL"
         )
-    similar = f"SELECT * FROM ({_similar_names_sql(table)}) similar"  # noqa: S608
+    similar = f"SELECT * FROM ({_similar_names_sql(table)}) similar_names"  # noqa: S608
     union = " UNION ALL ".join([*branches, similar])
     not_dismissed = (
         f"NOT EXISTS (SELECT 1 FROM {dismissed} d "  # noqa: S608
