@@ -29,6 +29,9 @@ PHONE_MIN_DIGITS = 6
 MAX_PAIRS = 20_000
 SIMILARITY = 0.6  # “Hazel Wats” and “Hazel Watts” 0.77; “Hazel Watson” 0.56
 NEIGHBOURS = 3
+# A name key shared by more customers (a common name: 60 “Michael Smith”s among 100,000)
+# makes thousands of pairs nobody can review, so it is left to the other rules.
+MAX_SHARING_A_KEY = 10
 EMAIL, PHONE, NAME, SIMILAR = 1, 2, 4, 8
 REASONS = {EMAIL: _("Same email"), PHONE: _("Same phone"), NAME: _("Same name")}
 
@@ -56,7 +59,8 @@ def _similar_names_sql(table: str) -> str:
     return (
         f"WITH named AS MATERIALIZED (SELECT id, {key} AS k FROM {table} "  # noqa: S608
         "WHERE erased_at IS NULL), "
-        "name_keys AS MATERIALIZED (SELECT DISTINCT k FROM named WHERE k <> ''), "
+        "name_keys AS MATERIALIZED (SELECT k FROM named WHERE k <> '' GROUP BY k "
+        f"HAVING COUNT(*) <= {MAX_SHARING_A_KEY}), "
         f"similar_keys AS (SELECT k1, k2, similarity(k1, k2) AS score FROM ({near}) near "
         f"WHERE similarity(k1, k2) >= {SIMILARITY} UNION ALL SELECT k, k, 1.0 FROM name_keys) "
         f"SELECT {low}(a.id, b.id) AS first_id, {high}(a.id, b.id) AS second_id, "
