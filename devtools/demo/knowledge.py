@@ -98,10 +98,10 @@ def seed_articles(*, rng: random.Random, users: dict) -> int:
         ArticleCategory.objects.get_or_create(name=name, defaults={"order": order})[0]
         for order, name in enumerate(CATEGORIES)
     ]
-    for category, names in zip(categories, CATEGORY_TRANSLATIONS, strict=True):
+    for translated, names in zip(categories, CATEGORY_TRANSLATIONS, strict=True):
         for language, name in zip(("zh-hans", "zh-hant"), names, strict=True):
             CategoryTranslation.objects.get_or_create(
-                category=category, language=language, defaults={"name": name}
+                category=translated, language=language, defaults={"name": name}
             )
     existing = set(KnowledgeArticle.objects.values_list("title", flat=True))
     authors = [u for key, u in sorted(users.items()) if key in ("agent", "manager")] or [None]
