@@ -10,6 +10,9 @@ class CustomersConfig(AppConfig):
         from customers.search import register_customer_search
 
         register_customer_search()
+        from customers.name_keys import register_name_key_functions
+
+        register_name_key_functions()
         from customers.timeline import register_customer_timeline
 
         register_customer_timeline()

@@ -53,6 +53,7 @@ EXPORTED = [
     "service.TicketMessage",
     "service.Escalation",
     "service.ArticleCategory",
+    "service.CategoryTranslation",
     "service.KnowledgeArticle",
     "service.ArticleTranslation",
     "service.SuggestionOpen",

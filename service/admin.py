@@ -3,6 +3,7 @@ from django.contrib import admin
 from service.models import (
     ArticleCategory,
     ArticleTranslation,
+    CategoryTranslation,
     Escalation,
     Holiday,
     KnowledgeArticle,
@@ -108,10 +109,16 @@ class EscalationAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class CategoryTranslationInline(admin.TabularInline):
+    model = CategoryTranslation
+    extra = 1
+
+
 @admin.register(ArticleCategory)
 class ArticleCategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "order"]
-    search_fields = ["name"]
+    search_fields = ["name", "translations__name"]
+    inlines = [CategoryTranslationInline]
 
 
 @admin.register(ArticleTranslation)

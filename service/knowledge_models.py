@@ -1,11 +1,15 @@
 """Knowledge base models (kept apart from models.py, which imports them, to keep files short)."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+CATEGORY_NAMES_CACHE = "service:category-names:{language}"
 
 
 class ArticleCategory(models.Model):
@@ -18,7 +22,60 @@ class ArticleCategory(models.Model):
         verbose_name_plural = _("article categories")
 
     def __str__(self):
-        return self.name
+        return self.shown_name
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the reader's language when it has a translation, else as written."""
+        return category_names(get_language()).get(self.pk, self.name)
+
+
+class CategoryTranslation(models.Model):
+    """A help-centre category's name in another language (categories are data, not msgids)."""
+
+    category = models.ForeignKey(
+        ArticleCategory,
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="translations",
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["category", "language"]
+        verbose_name = _("category translation")
+        verbose_name_plural = _("category translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "language"], name="service_category_name_one_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+def category_names(language: str | None) -> dict[int, str]:
+    """{category id: its name in `language`}: one query per language until a name changes
+    (the few categories' names are read on every help page and in every article list)."""
+    key = CATEGORY_NAMES_CACHE.format(language=language or "")
+    names = cache.get(key)
+    if names is None:
+        names = dict(
+            CategoryTranslation.objects.filter(language=language or "").values_list(
+                "category_id", "name"
+            )
+        )
+        cache.set(key, names, 3600)
+    return names
+
+
+def forget_category_names(**kwargs) -> None:
+    """Connected to the saves and deletes of categories and their translations."""
+    cache.delete_many(
+        [CATEGORY_NAMES_CACHE.format(language=code) for code, _name in settings.LANGUAGES]
+    )
 
 
 class KnowledgeArticle(models.Model):

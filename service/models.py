@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.lib.choice_labels import ChoiceLabels
 from service.knowledge_models import ArticleCategory as ArticleCategory
 from service.knowledge_models import ArticleTranslation as ArticleTranslation
+from service.knowledge_models import CategoryTranslation as CategoryTranslation
 from service.knowledge_models import KnowledgeArticle as KnowledgeArticle
 from service.knowledge_models import SuggestionOpen as SuggestionOpen
 from service.reply_models import Macro as Macro

@@ -7,10 +7,19 @@ from django.utils import timezone
 
 from devtools.demo.knowledge_translations import TRANSLATIONS
 from service.knowledge import has_cjk
-from service.models import ArticleCategory, ArticleTranslation, KnowledgeArticle
+from service.models import (
+    ArticleCategory,
+    ArticleTranslation,
+    CategoryTranslation,
+    KnowledgeArticle,
+)
 
 CATEGORIES = ["Account and login", "Billing and invoices", "Orders and delivery",
               "Products and setup", "Returns and warranty"]  # fmt: skip
+# The categories' names in Chinese (zh-hans, zh-hant), in the order of CATEGORIES.
+CATEGORY_TRANSLATIONS = [("账户与登录", "帳戶與登入"), ("账单与发票", "帳單與發票"),
+                         ("订单与配送", "訂單與配送"), ("产品与设置", "產品與設定"),
+                         ("退货与保修", "退貨與保固")]  # fmt: skip
 
 # (category index, title, steps); the body is built from the steps.
 ARTICLES = [
@@ -89,6 +98,11 @@ def seed_articles(*, rng: random.Random, users: dict) -> int:
         ArticleCategory.objects.get_or_create(name=name, defaults={"order": order})[0]
         for order, name in enumerate(CATEGORIES)
     ]
+    for translated, names in zip(categories, CATEGORY_TRANSLATIONS, strict=True):
+        for language, name in zip(("zh-hans", "zh-hant"), names, strict=True):
+            CategoryTranslation.objects.get_or_create(
+                category=translated, language=language, defaults={"name": name}
+            )
     existing = set(KnowledgeArticle.objects.values_list("title", flat=True))
     authors = [u for key, u in sorted(users.items()) if key in ("agent", "manager")] or [None]
     now = timezone.now()

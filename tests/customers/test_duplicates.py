@@ -180,3 +180,59 @@ def test_merge_locks_both_customers_in_one_query_in_key_order(manager):
     ]
     if connection.vendor == "postgresql":
         assert len(locks) == 1 and " IN (" in locks[0] and "ORDER BY" in locks[0]
+
+
+SIMILAR_NAMES = [
+    ("Hazel Watts", "Hazel Wats", "Similar name (77%)"),
+    ("Maria Lopez", "Lopez, Maria", "Similar name (100%)"),
+    ("Acme Corp.", "ACME Corporation Ltd", "Similar name (100%)"),
+    ("Mr Scott Hardy", "Scott Hardy", "Similar name (100%)"),
+    ("Jonathan Baker", "Jonathon Baker", "Similar name (67%)"),
+]
+
+
+def test_similar_names_pair_with_their_score_in_any_word_order():
+    made = [(CustomerFactory(name=a), CustomerFactory(name=b), why) for a, b, why in SIMILAR_NAMES]
+    CustomerFactory(name="Peter Watts"), CustomerFactory(name="Peter Watson")  # 56%: no pair
+    CustomerFactory(name="王伟"), CustomerFactory(name="王玮")  # no key: same name only
+    assert _pairs() == {(a.pk, b.pk): [why] for a, b, why in made}
+
+
+def test_a_dismissed_similar_pair_stays_dismissed(manager, manager_client):
+    a, b = CustomerFactory(name="Hazel Watts"), CustomerFactory(name="Hazel Wats")
+    assert "Similar name (77%)" in manager_client.get(LIST).content.decode()
+    manager_client.post(reverse("customers:duplicate-dismiss"), {"first": b.pk, "second": a.pk})
+    assert _pairs() == {}
+    Customer.objects.filter(pk=b.pk).update(name="Watts Hazel")  # renamed: still dismissed
+    assert _pairs() == {}
+
+
+def test_similar_names_are_found_among_many_others():
+    """Each key is compared with its neighbours in both orders, so a typo in either word of
+    a name among many others with the same first or last word is still found."""
+    for n in range(30):
+        CustomerFactory(name=f"Hazel Surname{n:02d}")
+        CustomerFactory(name=f"Given{n:02d} Watts")
+    first, second = CustomerFactory(name="Hazel Watts"), CustomerFactory(name="Hazle Watts")
+    third = CustomerFactory(name="Hazel Wattz")
+    pairs = _pairs()
+    assert (first.pk, second.pk) in pairs and (first.pk, third.pk) in pairs
+
+
+def test_name_keys_and_similarity_agree_with_postgresql(postgres):
+    from customers.name_keys import name_key, trigram_similarity
+
+    names = [name for pair in SIMILAR_NAMES for name in pair[:2]]
+    names += ["Hazel Watson", "王伟", "Zhang Wei", "Müller GmbH", "O'Brien & Co", "  ", "İnci"]
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(
+                "SELECT customer_name_key(%s), similarity(%s, %s)", [name, name, "hazel watts"]
+            )
+            key, score = cursor.fetchone()
+            assert key == name_key(name)
+            assert abs(score - trigram_similarity(name, "hazel watts")) < 1e-6
+    customer = CustomerFactory(name="Watts, Hazel")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name_key FROM customers_customer WHERE id = %s", [customer.pk])
+        assert cursor.fetchone() == ("hazel watts",)  # kept by the trigger

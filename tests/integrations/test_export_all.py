@@ -43,7 +43,7 @@ from marketing.models import LoyaltyAccount, LoyaltyEntry
 from marketing.subject_test_models import SubjectTest
 from sales.models import DealStageChange, Order, Quote, QuoteLine, Stage
 from sales.team_models import CompanyDetails, Quota
-from service.knowledge_models import ArticleTranslation
+from service.knowledge_models import ArticleTranslation, CategoryTranslation
 from service.models import ArticleCategory, Escalation, Holiday, SuggestionOpen
 from service.reply_models import Macro
 from tests.factories import (
@@ -139,6 +139,7 @@ def business(manager, rep) -> list[Customer]:
     CampaignRecipientFactory.create(customer=first, campaign__owner=manager, campaign__body="=Hi")
     category = ArticleCategory.objects.create(name="=Billing")
     article = KnowledgeArticleFactory.create(title="=FAQ", category=category)
+    CategoryTranslation.objects.create(category=category, language="zh-hans", name="=账单")
     SuggestionOpen.objects.create(article=article, visit="v1", ticket_followed=True)
     TeamFactory.create(name="-Support").members.add(manager)
     Holiday.objects.create(date=date(2026, 12, 25), name="=Christmas")
