@@ -52,6 +52,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0021_customerimport_mapping_status")]
+    dependencies = [("customers", "0022_timeline_indexes")]
 
     operations = [TrigramExtension(), migrations.RunPython(create, drop)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('service', '0014_macro_permissions'),
+        ('service', '0015_timeline_indexes'),
     ]
 
     operations = [
