@@ -47,7 +47,7 @@ for user in (users["manager"], users["rep"]):
            text=f"{deal.title} was assigned to you")
     notify(recipient=user, kind="mention", actor=users["agent"], url="/service/tickets/",
            text="agent mentioned you in a note on a ticket")
-    notify(recipient=user, kind="task_due", url="/customers/tasks/", text="2 tasks are overdue")
+    notify(recipient=user, kind="task_due", url="/customers/tasks/", message="2 tasks are overdue")
 kept = Customer.objects.filter(owner__username="rep").exclude(email="").order_by("pk").first()
 twin = Customer.objects.create(name=kept.name, email=kept.email, kind=kept.kind, city="Hangzhou",
                                owner=users["rep2"], stage=kept.stage)

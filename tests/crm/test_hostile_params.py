@@ -486,7 +486,7 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             row_count=1,
         ),
     }
-    objects["notification"] = notify(recipient=rep, kind="assigned", text="Hi", url="/")
+    objects["notification"] = notify(recipient=rep, kind="assigned", message="Hi", url="/")
     objects["attachment"] = attachment_add(owner=deal, content=b"%PDF-1.4\n", name="q.pdf")
     kwargs = {key: value.pk for key, value in objects.items()}
     kwargs |= {
