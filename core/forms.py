@@ -120,7 +120,7 @@ class UserProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [  # type: ignore[attr-defined]
             ("", gettext_lazy("As my browser asks")),
-            *((code, gettext_lazy(name)) for code, name in settings.LANGUAGES),
+            *settings.LANGUAGES,
         ]
 
     def clean_phone(self) -> str:
