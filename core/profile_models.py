@@ -8,7 +8,8 @@ from crm.lib.phones import phone_validator
 
 
 class UserProfile(models.Model):
-    """Created on demand (core.profiles.profile_of): a user without one has the defaults."""
+    """Created on demand: when the user first saves their profile or picks a language (a
+    user without one has the defaults: the browser's language, no phone, no title)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -13,8 +13,8 @@ SIGN_IN_LANGUAGE = "_crm_sign_in_language"
 
 
 def profile_of(user: AbstractBaseUser) -> UserProfile:
-    profile, _created = UserProfile.objects.get_or_create(user_id=user.pk)
-    return profile
+    """The user's profile, or a new one not saved yet (saving the form creates it)."""
+    return UserProfile.objects.filter(user_id=user.pk).first() or UserProfile(user_id=user.pk)
 
 
 def chosen_language(user: AbstractBaseUser) -> str:

@@ -20,6 +20,7 @@ def test_the_user_menu_links_to_the_profile(rep_client):
 def test_the_profile_is_created_on_demand_and_saved(rep, rep_client):
     assert not UserProfile.objects.filter(user=rep).exists()
     assert rep_client.get(PROFILE).status_code == 200
+    assert not UserProfile.objects.filter(user=rep).exists()  # reading writes nothing
     posted = {"language": "zh-hans", "phone": " +1  555 0100 ", "job_title": " Account  rep"}
     response = rep_client.post(PROFILE, posted)
     assert response.status_code == 302
