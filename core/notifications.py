@@ -75,7 +75,7 @@ def notify(
                 recipient=recipient,
                 kind=kind,
                 text=text,
-                message=message,
+                message=message[:TEXT_MAX],
                 params=params,
                 url=url,
                 actor=actor,
@@ -91,7 +91,8 @@ def notify(
 
 
 def _param(value: str | int) -> str | int:
-    return value if isinstance(value, int) else str(value)[:PARAM_MAX]
+    """A number as it is; words cut, without NUL (PostgreSQL's jsonb refuses \\u0000)."""
+    return value if isinstance(value, int) else str(value).replace("\x00", "")[:PARAM_MAX]
 
 
 def delivery_for(user: User, kind: str) -> str:

@@ -83,3 +83,11 @@ def test_long_params_are_cut_and_the_text_fits(rep):
     )
     assert notification is not None
     assert len(notification.params["title"]) == 200 and len(notification.display_text) <= 300
+
+
+def test_a_nul_in_a_param_is_dropped(rep):
+    """An email subject may carry one; PostgreSQL's jsonb refuses it."""
+    notification = notify(
+        recipient=rep, kind="reply", message="Email: %(subject)s", params={"subject": "a\x00b"}
+    )
+    assert notification is not None and notification.display_text == "Email: ab"

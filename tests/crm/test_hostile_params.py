@@ -292,6 +292,7 @@ PAGES = {
     "two-factor": {},
     "two-factor-verify": {},
     "api-tokens": {},
+    "profile": {},
     "api-token-revoke": {"pk": "api_token"},
     "mail:original": {"pk": "inbound_email"},
     "mail:unfiled-list": {},
