@@ -21,6 +21,7 @@ from core.models import (
     NotificationPreference,
     OutboxMessage,
     PeriodicTaskRun,
+    UserProfile,
 )
 from core.services import outbox_retry_now
 from crm.lib.csv_export import streaming_csv_response
@@ -196,6 +197,7 @@ class AttachmentAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "recipient", "kind", "text", "actor", "read_at", "emailed_at"]
+    readonly_fields = ["message", "params"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["text", "recipient__username", "key"]
     date_hierarchy = "created_at"
@@ -207,4 +209,12 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "kind", "delivery"]
     list_filter = ["kind", "delivery"]
     search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "language", "phone", "job_title"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "phone", "job_title"]
     raw_id_fields = ["user"]

@@ -3,13 +3,14 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.translation import gettext, gettext_lazy
 
 from core.api_tokens import EXPIRY_DAYS
-from core.models import ApiToken, NotificationPreference
+from core.models import ApiToken, NotificationPreference, UserProfile
 from core.notifications import NOTIFICATION_KINDS
 from core.services import outbox_email_enqueue
 
@@ -97,3 +98,33 @@ class NotificationPreferencesForm(forms.Form):
                 choices=NotificationPreference.Delivery.choices,
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
+
+
+class UserProfileForm(forms.ModelForm):
+    """A user's own language, phone and job title (core.profiles)."""
+
+    class Meta:
+        model = UserProfile
+        fields = ["language", "phone", "job_title"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+        }
+        help_texts = {
+            "language": gettext_lazy(
+                "Pages after you sign in, and the emails the CRM sends you, are in this language."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", gettext_lazy("As my browser asks")),
+            *settings.LANGUAGES,
+        ]
+
+    def clean_phone(self) -> str:
+        return " ".join(self.cleaned_data["phone"].split())
+
+    def clean_job_title(self) -> str:
+        return " ".join(self.cleaned_data["job_title"].split())

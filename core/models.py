@@ -430,56 +430,6 @@ class ExchangeRate(models.Model):
         return f"{self.currency} {self.day}: {self.rate}"
 
 
-class Notification(models.Model):
-    """Something a user should know about, shown under the bell (core.notifications).
-    Apps decide when to notify; core only stores, counts and marks read."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="crm_notifications",
-        verbose_name=_("recipient"),
-    )
-    # A code from core.notifications.NOTIFICATION_KINDS.
-    kind = models.CharField(_("kind"), max_length=32)
-    text = models.CharField(_("text"), max_length=300)
-    url = models.CharField(_("link"), max_length=500, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    # Notifying twice about one thing (a task's reminder, one SLA breach) is refused by key.
-    key = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(_("time"), default=timezone.now)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
-            models.Index(
-                fields=["recipient"],
-                condition=models.Q(read_at__isnull=True),
-                name="notification_unread",
-            ),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["recipient", "key"],
-                condition=~models.Q(key=""),
-                name="notification_once_per_key",
-            )
-        ]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-
-    def __str__(self) -> str:
-        return self.text
-
-
+from core.notification_models import Notification as Notification  # noqa: E402
 from core.notification_models import NotificationPreference as NotificationPreference  # noqa: E402
+from core.profile_models import UserProfile as UserProfile  # noqa: E402

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _g
 
 from core.models import Notification, NotificationPreference
 from core.notifications import notification_link
+from core.profiles import email_language
 from core.services import outbox_email_enqueue
 
 Delivery = NotificationPreference.Delivery
@@ -45,12 +46,12 @@ def digest_send(*, now: datetime | None = None) -> int:
 def _email_digest(user: User, pending: list[Notification], now: datetime) -> bool:
     if not pending:
         return False
-    with translation.override(None):
+    with translation.override(email_language(user)):  # the recipient's, not the actors'
         subject = _g("Your CRM digest: %(count)d notifications") % {"count": len(pending)}
-    lines = [
-        f"- {n.text}" + (f"\n  {notification_link(n)}" if notification_link(n) else "")
-        for n in pending
-    ]
+        lines = [
+            f"- {n.display_text}" + (f"\n  {notification_link(n)}" if notification_link(n) else "")
+            for n in pending
+        ]
     message = EmailMessage(subject=subject, body="\n".join(lines), to=[user.email])
     outbox_email_enqueue(message=message)
     Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)

@@ -1,7 +1,13 @@
 """In-app notifications: the one writer, `notify(...)`, and the reads the bell needs.
 
-    notify(recipient=deal.owner, kind="deal_closed", text=..., url=deal.get_absolute_url(),
-           actor=request.user, key=f"deal-closed:{deal.pk}")
+    notify(recipient=deal.owner, kind="deal_closed",
+           message=gettext_noop("%(user)s won your deal %(title)s"),
+           params={"user": "rep2", "title": deal.title},
+           url=deal.get_absolute_url(), actor=request.user, key=f"deal-closed:{deal.pk}")
+
+The message is stored untranslated (gettext_noop marks it for the catalogues) with its
+params, and translated when it is read: in the bell in the reader's active language, in
+an email in the recipient's (their profile's) language, never in the actor's.
 
 Apps decide when to notify (in their services or receivers); `core` stores, counts and
 marks read. A `key` makes a notification once-only (a task's reminder, one SLA warning).
@@ -11,15 +17,17 @@ daily digest (NotificationPreference); emails leave through the outbox, never fr
 
 import re
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Notification, NotificationPreference
+from core.notification_models import TEXT_MAX, render_message
+from core.profiles import email_language
 from core.services import outbox_email_enqueue
 from crm.lib.public_links import public_url
 
@@ -37,20 +45,26 @@ Delivery = NotificationPreference.Delivery
 # "@rep2", "@hazel.watts": Django usernames (letters, digits and @ . + - _), not in an address.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]{1,150})")
 MAX_MENTIONS = 20
+PARAM_MAX = 200  # a customer's name or a deal's title: the text is cut at 300 anyway
 
 
 def notify(
     *,
     recipient: User,
     kind: str,
-    text: str,
+    message: str,
+    params: dict[str, str | int] | None = None,
     url: str = "",
     actor: User | None = None,
     key: str = "",
 ) -> Notification | None:
-    """Tell `recipient` (nobody is told of their own action); None when `key` was used."""
+    """Tell `recipient` (nobody is told of their own action); None when `key` was used.
+    `message` is an untranslated msgid (gettext_noop) with %(name)s placeholders."""
     if kind not in NOTIFICATION_KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
+    params = {name: _param(value) for name, value in (params or {}).items()}
+    with translation.override(settings.LANGUAGE_CODE):
+        text = render_message(message, params) or message[:TEXT_MAX]
     if actor is not None and actor.pk == recipient.pk:
         return None
     if not recipient.is_active:
@@ -58,7 +72,14 @@ def notify(
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, text=text[:300], url=url, actor=actor, key=key
+                recipient=recipient,
+                kind=kind,
+                text=text,
+                message=message[:TEXT_MAX],
+                params=params,
+                url=url,
+                actor=actor,
+                key=key,
             )
             if delivery_for(recipient, kind) == Delivery.EMAIL_NOW:
                 _email_at_once(notification)
@@ -67,6 +88,11 @@ def notify(
         if not key:
             raise
         return None
+
+
+def _param(value: str | int) -> str | int:
+    """A number as it is; words cut, without NUL (PostgreSQL's jsonb refuses \\u0000)."""
+    return value if isinstance(value, int) else str(value).replace("\x00", "")[:PARAM_MAX]
 
 
 def delivery_for(user: User, kind: str) -> str:
@@ -102,10 +128,12 @@ def _email_at_once(notification: Notification) -> None:
     recipient = notification.recipient
     if not recipient.email:
         return
-    body = notification.text
+    with translation.override(email_language(recipient)):
+        text = notification.display_text
+    body = text
     if link := notification_link(notification):
         body += "\n\n" + link
-    subject = " ".join(notification.text.split())[:150]  # a newline in a header: BadHeaderError
+    subject = " ".join(text.split())[:150]  # a newline in a header: BadHeaderError
     message = EmailMessage(subject=subject, body=body, to=[recipient.email])
     outbox_email_enqueue(message=message, about=notification)
     notification.emailed_at = timezone.now()
@@ -145,17 +173,27 @@ def mentioned_users(text: str, *, author: User | None) -> list[User]:
     return list(users.order_by("pk"))
 
 
-def notify_mentions(*, text: str, author: User | None, where: str, url: str, key: str) -> int:
+def notify_mentions(
+    *,
+    text: str,
+    author: User | None,
+    message: str,
+    params: dict[str, str | int],
+    url: str,
+    key: str,
+) -> int:
     """Tell everyone `@mentioned` in `text` (a note at `url`); returns how many were told.
-    `where` names the note ("a note on Acme Ltd"); `key` makes it once per note."""
+    `message` (untranslated) names the author as %(name)s and the note ("%(name)s
+    mentioned you in a note on %(customer)s"); `key` makes it once per note."""
     told = 0
+    # An author gone from the database is "?": the name is not translated at read time.
+    name = author.get_username() if author else "?"
     for user in mentioned_users(text, author=author):
-        name = author.get_username() if author else _g("Someone")
-        message = _g("%(name)s mentioned you in %(where)s") % {"name": name, "where": where}
         if notify(
             recipient=user,
             kind="mention",
-            text=message,
+            message=message,
+            params={**params, "name": name},
             url=url,
             actor=author,
             key=f"{key}:{user.pk}"[:100],

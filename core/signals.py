@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core import two_factor
 from core.audit import audit_record
 from core.models import AuditEvent
+from core.profiles import remember_sign_in_language
 
 
 @receiver(user_logged_in, dispatch_uid="audit-sign-in")
@@ -24,6 +25,13 @@ def _two_factor_state(sender: Any, request: HttpRequest | None, user: Any, **kwa
     """Whether this sign-in still needs a code or an enrolment (core/two_factor.py)."""
     if request is not None and hasattr(request, "session"):
         two_factor.remember_state(request, user)
+
+
+@receiver(user_logged_in, dispatch_uid="sign-in-language")
+def _sign_in_language(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """The language chosen in the user's profile follows them to any browser."""
+    if request is not None:
+        remember_sign_in_language(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit-sign-out")

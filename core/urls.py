@@ -5,7 +5,7 @@ two-factor pages, and the API tokens page."""
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from core import token_views, views
+from core import profile_views, token_views, views
 
 urlpatterns = [
     path(
@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("two-factor/", views.two_factor_account, name="two-factor"),
     path("two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("profile/", profile_views.profile_edit, name="profile"),
     path("api-tokens/", token_views.api_tokens, name="api-tokens"),
     path(
         "api-tokens/<int:pk>/revoke/",

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "crm.lib.uploads.UploadSizeLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets the language cookie to the one in the profile of a user who just signed in.
+    "core.profiles.SignInLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Sends a signed-in user to the second step or to enrolment (CRM_REQUIRE_2FA_ROLES).

@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from crm import views
 
@@ -13,7 +11,8 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("core.urls")),  # the password reset email goes through the outbox
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Django's set_language, keeping a signed-in user's choice in their profile.
+    path("i18n/", include("core.language_urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),

@@ -4,7 +4,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Replace, Upper
@@ -14,16 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.lib.choice_labels import ChoiceLabels
+from crm.lib.phones import phone_validator
 from customers.calendar_models import CalendarFeed as CalendarFeed  # the feed's secret
 from customers.choices import DEFAULT_DUE_TIME, CustomerStage, Reminder
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()./-]{5,30}$",
-    _(
-        "Enter a phone number of 5 to 30 digits, spaces, brackets, dots or dashes, optionally starting with +."
-    ),
-)
-
 
 PHONE_SEPARATORS = " +()./-"
 TAG_NAME_MAX_LENGTH = 50
@@ -397,6 +389,12 @@ class Task(models.Model):
                 fields=["remind_at"],
                 condition=models.Q(reminded_at__isnull=True, done=False),
                 name="task_reminder_pending",
+            ),
+            # Tasks without a reminder not yet told they are due (customers.reminders).
+            models.Index(
+                fields=["due_date"],
+                condition=models.Q(reminder__isnull=True, reminded_at__isnull=True, done=False),
+                name="task_due_notice_pending",
             ),
         ]
 

@@ -3,7 +3,7 @@ someone else, and a mention of you (`@username`) in an interaction's summary."""
 
 from django.contrib.auth.models import User
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.notifications import notify, notify_mentions
 from customers.models import Customer, Interaction
@@ -17,8 +17,8 @@ def customer_assigned_notify(*, customer: Customer, by: User | None) -> None:
     notify(
         recipient=owner,
         kind="assigned",
-        text=_("%(user)s assigned you the customer %(name)s")
-        % {"user": by.get_username(), "name": customer.name},
+        message=gettext_noop("%(user)s assigned you the customer %(name)s"),
+        params={"user": by.get_username(), "name": customer.name},
         url=customer.get_absolute_url(),
         actor=by,
     )
@@ -30,8 +30,8 @@ def customers_assigned_notify(*, owner: User, count: int, by: User) -> None:
         notify(
             recipient=owner,
             kind="assigned",
-            text=_("%(user)s assigned you %(count)d customers")
-            % {"user": by.get_username(), "count": count},
+            message=gettext_noop("%(user)s assigned you %(count)d customers"),
+            params={"user": by.get_username(), "count": count},
             url=f"{reverse('customers:customer-list')}?owner={owner.pk}",
             actor=by,
         )
@@ -42,7 +42,8 @@ def interaction_mentions_notify(*, interaction: Interaction) -> None:
     notify_mentions(
         text=interaction.summary,
         author=interaction.logged_by,
-        where=_("a note on %(name)s") % {"name": customer.name},
+        message=gettext_noop("%(name)s mentioned you in a note on %(customer)s"),
+        params={"customer": customer.name},
         url=customer.get_absolute_url(),
         key=f"mention:interaction:{interaction.pk}",
     )

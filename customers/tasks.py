@@ -67,4 +67,5 @@ def sweep_imports() -> int:
 def send_task_reminders() -> int:
     from customers import reminders
 
-    return reminders.task_reminders_send()
+    # Reminders whose time has come, then tasks without a reminder that fell due.
+    return reminders.task_reminders_send() + reminders.task_due_notices_send()

@@ -18,6 +18,7 @@ EXPORTED = [
     "auth.User_user_permissions",
     "core.ExchangeRate",  # the dated rates admins keep
     "core.NotificationPreference",
+    "core.UserProfile",  # language, phone and job title
     "customers.Tag",
     "customers.Customer",
     "customers.Customer_tags",

@@ -2,7 +2,7 @@
 else, and a deal of yours won or lost by someone else."""
 
 from django.contrib.auth.models import User
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.notifications import notify
 from sales.models import Deal
@@ -12,8 +12,8 @@ def deal_assigned_notify(*, deal: Deal, by: User) -> None:
     notify(
         recipient=deal.owner,
         kind="assigned",
-        text=_("%(user)s assigned you the deal %(title)s")
-        % {"user": by.get_username(), "title": deal.title},
+        message=gettext_noop("%(user)s assigned you the deal %(title)s"),
+        params={"user": by.get_username(), "title": deal.title},
         url=deal.get_absolute_url(),
         actor=by,
     )
@@ -21,13 +21,14 @@ def deal_assigned_notify(*, deal: Deal, by: User) -> None:
 
 def deal_closed_notify(*, deal: Deal, by: User) -> None:
     if deal.status == Deal.Status.WON:
-        text = _("%(user)s won your deal %(title)s")
+        message = gettext_noop("%(user)s won your deal %(title)s")
     else:
-        text = _("%(user)s lost your deal %(title)s")
+        message = gettext_noop("%(user)s lost your deal %(title)s")
     notify(
         recipient=deal.owner,
         kind="deal_closed",
-        text=text % {"user": by.get_username(), "title": deal.title},
+        message=message,
+        params={"user": by.get_username(), "title": deal.title},
         url=deal.get_absolute_url(),
         actor=by,
     )

@@ -1,11 +1,14 @@
-"""The seller on a printed quote: the company details record (admin), else a placeholder."""
+"""The seller on a printed quote: the company details record (admin), else a placeholder,
+and the rep to contact (their name, email, and phone and job title from their profile)."""
 
 import base64
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from core.file_types import SNIFF_BYTES, sniff_content_type
+from core.models import UserProfile
 from sales.team_models import LOGO_MAX_BYTES, LOGO_TYPES, CompanyDetails
 
 
@@ -22,6 +25,28 @@ class Seller:
     @property
     def contact_line(self) -> str:
         return " · ".join(part for part in (self.phone, self.email, self.website) if part)
+
+
+@dataclass(frozen=True)
+class RepContact:
+    name: str
+    job_title: str = ""
+    email: str = ""
+    phone: str = ""
+
+    @property
+    def contact_line(self) -> str:
+        return " · ".join(part for part in (self.email, self.phone) if part)
+
+
+def rep_contact(rep: User) -> RepContact:
+    profile = UserProfile.objects.filter(user=rep).first()  # none yet: name and email only
+    return RepContact(
+        name=rep.get_full_name() or rep.get_username(),
+        job_title=profile.job_title if profile else "",
+        email=rep.email,
+        phone=profile.phone if profile else "",
+    )
 
 
 def current_seller() -> Seller:

@@ -2,7 +2,7 @@
 ticket, a mention of you (`@username`) in an internal note, and an SLA about to be breached."""
 
 from django.contrib.auth.models import User
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.notifications import notify, notify_mentions
 from service.models import Escalation, Ticket, TicketMessage
@@ -17,7 +17,8 @@ def customer_reply_notify(*, message: TicketMessage) -> None:
     notify(
         recipient=ticket.assignee,
         kind="reply",
-        text=_("The customer replied on ticket %(ticket)s") % {"ticket": str(ticket)},
+        message=gettext_noop("The customer replied on ticket %(ticket)s"),
+        params={"ticket": str(ticket)},
         url=ticket.get_absolute_url(),
         key=f"ticket-reply:{message.pk}",
     )
@@ -27,7 +28,8 @@ def note_mentions_notify(*, message: TicketMessage, author: User) -> None:
     notify_mentions(
         text=message.body,
         author=author,
-        where=_("a note on ticket %(ticket)s") % {"ticket": message.ticket.number},
+        message=gettext_noop("%(name)s mentioned you in a note on ticket %(ticket)s"),
+        params={"ticket": message.ticket.number},
         url=message.ticket.get_absolute_url(),
         key=f"mention:ticket-message:{message.pk}",
     )
@@ -53,14 +55,15 @@ def sla_at_risk_notify(escalation_ids: list[int]) -> int:
 
 def _sla_notify(ticket: Ticket, escalation: Escalation) -> int:
     if escalation.target == Escalation.Target.FIRST_RESPONSE:
-        text = _("Ticket %(ticket)s needs a first response soon (SLA)")
+        message = gettext_noop("Ticket %(ticket)s needs a first response soon (SLA)")
     else:
-        text = _("Ticket %(ticket)s must be resolved soon (SLA)")
+        message = gettext_noop("Ticket %(ticket)s must be resolved soon (SLA)")
     assert ticket.assignee is not None  # filtered above
     sent = notify(
         recipient=ticket.assignee,
         kind="sla_breach",
-        text=text % {"ticket": str(ticket)},
+        message=message,
+        params={"ticket": str(ticket)},
         url=ticket.get_absolute_url(),
         key=f"sla:{escalation.pk}",
     )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.functions import Lower
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.attachments import attachment_add
 from core.models import OutboxMessage
@@ -183,8 +183,8 @@ def _tell_rep(rep: User, parsed: ParsedEmail, interaction: Interaction) -> None:
     notify(
         recipient=rep,
         kind="reply",
-        text=_("Email from %(sender)s (%(customer)s): %(subject)s")
-        % {
+        message=gettext_noop("Email from %(sender)s (%(customer)s): %(subject)s"),
+        params={
             "sender": parsed.from_address,
             "customer": interaction.customer.name,
             "subject": parsed.subject or "-",

@@ -25,7 +25,7 @@ from sales.selectors import (
     deals_visible_to,
     quotes_visible_to,
 )
-from sales.seller import current_seller
+from sales.seller import current_seller, rep_contact
 from sales.services import DealRuleError, quote_create, quote_set_status, quote_update
 
 QUOTE_VALIDITY_DAYS = 30
@@ -242,7 +242,7 @@ def quote_print(request, pk):
             "lines": lines,
             "totals": totals(lines),
             "seller": current_seller(),
-            "rep": quote.deal.owner,
+            "rep": rep_contact(quote.deal.owner),
             "back_url": reverse("sales:quote-detail", args=[quote.pk]),
         }
         return render(request, "sales/quote_print.html", context)

@@ -44,10 +44,14 @@ if not CompanyDetails.objects.exists():
         website="www.example.com")
 for user in (users["manager"], users["rep"]):
     notify(recipient=user, kind="assigned", actor=users["admin"], url=deal.get_absolute_url(),
-           text=f"{deal.title} was assigned to you")
+           message="%(user)s assigned you the deal %(title)s",
+           params={"user": "admin", "title": deal.title})
     notify(recipient=user, kind="mention", actor=users["agent"], url="/service/tickets/",
-           text="agent mentioned you in a note on a ticket")
-    notify(recipient=user, kind="task_due", url="/customers/tasks/", text="2 tasks are overdue")
+           message="%(name)s mentioned you in a note on ticket %(ticket)s",
+           params={"name": "agent", "ticket": "T-1042"})
+    notify(recipient=user, kind="task_due", url="/customers/tasks/",
+           message="Overdue: %(title)s (%(customer)s)",
+           params={"title": "Send the offer", "customer": deal.customer.name})
 kept = Customer.objects.filter(owner__username="rep").exclude(email="").order_by("pk").first()
 twin = Customer.objects.create(name=kept.name, email=kept.email, kind=kept.kind, city="Hangzhou",
                                owner=users["rep2"], stage=kept.stage)

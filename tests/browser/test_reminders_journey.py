@@ -1,5 +1,5 @@
-"""A rep's day with reminders, in Chromium: a task's reminder fires (the beat task's
-function) and the bell shows it; the rep opens it, snoozes another task, completes one
+"""A rep's day with reminders, in Chromium: a task's reminder fires (the beat task) and the
+bell shows it, beside a task without a reminder that fell due an hour ago; the rep opens it, snoozes another task, completes one
 and undoes it; a meeting is scheduled and the personal calendar feed contains it."""
 
 import re
@@ -10,9 +10,10 @@ from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import expect
 
+from core.models import Notification
 from customers.models import Task
-from customers.reminders import task_reminders_send
 from customers.services import task_create
+from customers.tasks import send_task_reminders
 from tests.browser.support import field
 from tests.factories import CustomerFactory
 
@@ -31,16 +32,28 @@ def test_reminder_snooze_undo_and_calendar_feed(page, login, rep, base_url):
         customer=customer, title="Send the offer", due_date=timezone.localdate(),
         assignee=rep, created_by=rep,
     )  # fmt: skip
-    assert task_reminders_send() == 1  # what beat runs every minute
+    overdue = timezone.localtime() - timedelta(hours=1)
+    task_create(
+        customer=customer, title="Chase the invoice", due_date=overdue.date(),
+        due_time=overdue.time().replace(second=0, microsecond=0), assignee=rep, created_by=rep,
+    )  # fmt: skip
+    # What beat runs every minute: the reminder, and the task without one that fell due
+    # (and "Send the offer" too once today's 9:00 has passed: it has no time, no reminder).
+    told = send_task_reminders()
+    assert told == Notification.objects.filter(recipient=rep).count() >= 2
+    assert send_task_reminders() == 0
 
     login(page, rep)
     bell = page.locator("#notification-bell")
-    expect(bell.locator(".notification-count")).to_have_text("1")
+    expect(bell.locator(".notification-count")).to_have_text(str(told))
     bell.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+    expect(page.locator("#notification-list")).to_contain_text(
+        "Overdue: Chase the invoice (Acme Ltd)"
+    )
     page.get_by_role("link", name=re.compile("Call Acme back")).click()
     expect(page).to_have_url(re.compile(rf"{customer.get_absolute_url()}$"))
-    expect(page.locator("#notification-bell .notification-count")).to_have_count(0)
+    expect(page.locator("#notification-bell .notification-count")).to_have_text(str(told - 1))
 
     # My tasks: both are today's; snooze one to tomorrow, complete the other and undo it.
     page.goto(f"{base_url}/customers/tasks/")

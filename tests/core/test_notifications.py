@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def tell(user, text="Something happened", kind="assigned", **kwargs):
-    return notify(recipient=user, kind=kind, text=text, url="/customers/", **kwargs)
+    return notify(recipient=user, kind=kind, message=text, url="/customers/", **kwargs)
 
 
 def test_in_app_only_by_default_no_email(rep):
@@ -78,10 +78,17 @@ def test_mentions_known_users_only_never_the_author(rep, rep2, manager):
     text = "Call back @rep2, ask @manager. @ghost is unknown; mail bob@rep2.com; me: @rep"
     assert [u.username for u in mentioned_users(text, author=rep)] == ["rep2", "manager"]
     assert mentioned_users("no mention, an address a@rep2", author=rep) == []
-    told = notify_mentions(text=text, author=rep, where="a note", url="/x/", key="note:1")
+    told = notify_mentions(
+        text=text, author=rep, message="%(name)s: a note", params={}, url="/x/", key="note:1"
+    )
     assert told == 2
     assert not Notification.objects.filter(recipient=rep).exists()
-    assert notify_mentions(text=text, author=rep, where="a note", url="/x/", key="note:1") == 0
+    assert (
+        notify_mentions(
+            text=text, author=rep, message="%(name)s: a note", params={}, url="/x/", key="note:1"
+        )
+        == 0
+    )
 
 
 def test_list_mark_one_and_all_read(rep, rep_client):

@@ -292,6 +292,7 @@ PAGES = {
     "two-factor": {},
     "two-factor-verify": {},
     "api-tokens": {},
+    "profile": {},
     "api-token-revoke": {"pk": "api_token"},
     "mail:original": {"pk": "inbound_email"},
     "mail:unfiled-list": {},
@@ -486,7 +487,7 @@ def data(rep, agent, marketer, manager, settings, tmp_path):
             row_count=1,
         ),
     }
-    objects["notification"] = notify(recipient=rep, kind="assigned", text="Hi", url="/")
+    objects["notification"] = notify(recipient=rep, kind="assigned", message="Hi", url="/")
     objects["attachment"] = attachment_add(owner=deal, content=b"%PDF-1.4\n", name="q.pdf")
     kwargs = {key: value.pk for key, value in objects.items()}
     kwargs |= {

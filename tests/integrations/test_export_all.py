@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
 
-from core.models import ExchangeRate, NotificationPreference
+from core.models import ExchangeRate, NotificationPreference, UserProfile
 from customers.csv_format import COLUMNS as CUSTOMER_COLUMNS
 from customers.import_services import customer_import_apply, customer_import_create
 from customers.models import (
@@ -159,6 +159,7 @@ def _this_rounds_records(customers, manager, rep, contact, tag, ticket) -> None:
     first, second = customers[0], customers[1]
     ExchangeRate.objects.create(currency="EUR", day=date(2026, 1, 1), rate=Decimal("1.1"))
     NotificationPreference.objects.create(user=rep, kind="task_due", delivery="digest")
+    UserProfile.objects.create(user=rep, language="zh-hans", phone="+1 555 0100", job_title="=Rep")
     meeting = InteractionFactory.create(customer=first, channel="meeting", summary="=meet")
     meeting.attendees.add(manager)
     meeting.attendee_contacts.add(contact)

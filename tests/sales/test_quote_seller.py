@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import UserProfile
 from sales.models import CompanyDetails
 from sales.services import quote_create
 from tests.factories import CustomerFactory, DealFactory
@@ -86,3 +87,12 @@ def test_only_one_company_record(company):
     CompanyDetails(name="Second").save()
     assert CompanyDetails.objects.count() == 1
     assert CompanyDetails.current().name == "Second"
+
+
+def test_the_printed_quote_gives_the_reps_phone_and_job_title(quote, rep, rep_client):
+    """The review found no phone on the quote: users had none to give (issue 16)."""
+    assert "555 0199" not in printed(rep_client, quote)
+    UserProfile.objects.create(user=rep, phone="+1 555 0199", job_title="Account executive")
+    contact = printed(rep_client, quote).split('id="rep-contact">')[1].split("</div>")[0]
+    assert "Rita Reyes, Account executive" in contact
+    assert "rita@seller.example" in contact and "+1 555 0199" in contact
