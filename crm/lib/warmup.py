@@ -39,7 +39,8 @@ def _compile_templates() -> list[str]:
     cached loader keeps them compiled when DEBUG is off)."""
     engine = engines["django"]
     names = []
-    for directory in settings.TEMPLATES[0]["DIRS"]:
+    directories: list[Path] = settings.TEMPLATES[0]["DIRS"]
+    for directory in directories:
         root = Path(directory)
         for path in sorted(root.rglob("*.html")) + sorted(root.rglob("*.txt")):
             name = path.relative_to(root).as_posix()
