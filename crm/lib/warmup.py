@@ -10,6 +10,7 @@ the workers fork with it in memory, shared copy-on-write.
 """
 
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -39,7 +40,7 @@ def _compile_templates() -> list[str]:
     cached loader keeps them compiled when DEBUG is off)."""
     engine = engines["django"]
     names = []
-    directories: list[Path] = settings.TEMPLATES[0]["DIRS"]
+    directories = cast(list[Path], settings.TEMPLATES[0]["DIRS"])
     for directory in directories:
         root = Path(directory)
         for path in sorted(root.rglob("*.html")) + sorted(root.rglob("*.txt")):
