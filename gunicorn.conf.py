@@ -6,7 +6,7 @@ machine behind a TLS proxy.
 
 import multiprocessing
 
-from crm.lib.env import env_int, env_str
+from crm.lib.env import env_bool, env_int, env_str
 
 # The settings module reads the environment alone (no Django set-up): the same EMAIL_TIMEOUT
 # the application will use.
@@ -30,6 +30,13 @@ timeout = env_int("GUNICORN_TIMEOUT", EMAIL_TIMEOUT + 15, minimum=EMAIL_TIMEOUT 
 # On a restart (SIGTERM, or a deploy's SIGHUP), workers finish the requests they have for
 # this long before they are killed: as long as the slowest request may legitimately take.
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", timeout, minimum=1, maximum=3600)
+
+# The application is loaded once in the master and the workers fork from it (crm/wsgi.py
+# warms it up: URLconf, catalogues, templates): a new or recycled worker answers its first
+# request at once instead of importing everything then, which on a busy machine outlasted
+# the worker timeout. The code is read when the master starts: a deploy restarts the master
+# (systemctl restart, or USR2 then QUIT the old master), not only HUP the workers.
+preload_app = env_bool("GUNICORN_PRELOAD", True)
 
 # Each worker is replaced after this many requests (a slow leak, in our code or a library,
 # cannot grow forever); the jitter spreads the restarts so workers do not all recycle at once.

@@ -73,10 +73,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "extra_columns": [all_extra[i] for i in shown],
         "columns": columns,
+        # The page's query beside the form, not in it: the boxes stay one rendered
+        # fragment per user ({% formcache %}) across the pages of the list.
         "columns_form": ListColumnsForm(
-            initial={"columns": sorted(columns), "next_query": request.GET.urlencode()},
-            choices=available_columns(request.user),
+            initial={"columns": sorted(columns)}, choices=available_columns(request.user)
         ),
+        "columns_next_query": request.GET.urlencode(),
         "query": querystring_without(request.GET, "page"),
         "sort_query": querystring_without(request.GET, "page", "sort"),
         "saved_views": saved_views,

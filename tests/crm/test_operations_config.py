@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.test import RequestFactory
 from gunicorn.config import Config
@@ -99,3 +100,16 @@ def test_gunicorn_conf_reads_the_environment(monkeypatch):
     assert conf["bind"] == ["0.0.0.0:9000"]
     assert conf["workers"] == 3
     assert conf["timeout"] == 90
+
+
+def test_gunicorn_forks_workers_from_a_warmed_master(monkeypatch):
+    monkeypatch.delenv("GUNICORN_PRELOAD", raising=False)
+    assert load_gunicorn_conf(monkeypatch)["preload_app"] is True
+
+
+@pytest.mark.django_db
+def test_the_warm_up_compiles_every_page_template():
+    from crm.lib.warmup import warm_up
+
+    compiled = warm_up()
+    assert {"base.html", "customers/customer_list.html", "service/email/reply.txt"} <= set(compiled)
