@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0021_customerimport_mapping_status'),
+        ('customers', '0023_customer_name_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
