@@ -435,5 +435,10 @@ class SavedView(models.Model):
 
 
 # Defined in their own module to keep this one short; imported here for Django to find.
-from customers.dedup_models import CustomerMerge, DuplicateDismissal  # noqa: E402, F401
+from customers.dedup_models import (  # noqa: E402, F401
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateDismissal,
+    DuplicateRefresh,
+)
 from customers.import_models import CustomerImport  # noqa: E402, F401

@@ -68,3 +68,11 @@ def send_task_reminders() -> int:
     from customers import reminders
 
     return reminders.task_reminders_send()
+
+
+@shared_task(name="customers.tasks.refresh_duplicates")
+def refresh_duplicates() -> int:
+    """Find the possible duplicate customers again (beat, an import, “Refresh now”)."""
+    from customers.duplicate_refresh import duplicates_refresh
+
+    return duplicates_refresh()
