@@ -190,6 +190,12 @@ class Customer(ChoiceLabels, models.Model):
             ),
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
+            # The few erased customers, which the possible-duplicates page leaves out.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(erased_at__isnull=False),
+                name="customer_erased_idx",
+            ),
             # Who can be reached by email / by phone and SMS, in id order: an audience's
             # count merges them with the consent and criteria indexes (marketing.audience).
             # The email one leaves out hard-bounced addresses, with the very condition the
