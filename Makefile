@@ -16,7 +16,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 # Its own database: a million customers would slow down the other benchmarks' pages.
 BENCH_ANALYTICS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_analytics
 
-.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send bench-audience bench-load bench-api bench-webhooks bench-mail screenshots lock messages clean
+.PHONY: install demo setup test lint bench bench-sales bench-orders bench-service bench-analytics bench-campaign-send bench-audience bench-load bench-api bench-webhooks bench-mail bench-duplicates screenshots lock messages clean
 
 install: $(VENV)/.install-stamp
 
@@ -55,6 +55,12 @@ test: messages lint
 bench: messages
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_pages $(BENCH_ARGS)
+
+# Loads 100,000 customers (no interactions) and prints the duplicates refresh time and the
+# possible-duplicates page's p95, each beside its floor.
+bench-duplicates: messages
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py collectstatic --noinput -v 0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_duplicates $(BENCH_ARGS)
 
 # Loads 100,000 deals (then 1,000,000) beside make bench's customers and prints board, list,
 # pipeline report and forecast times.

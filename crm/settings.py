@@ -224,6 +224,10 @@ CRM_RUN_STALE_SECONDS = env_int("CRM_RUN_STALE_SECONDS", 300, minimum=2, maximum
 CRM_CLAIM_STALE_SECONDS = env_int("CRM_CLAIM_STALE_SECONDS", 90, minimum=2, maximum=86400)
 # How often beat runs the sweeps (seconds).
 CRM_SWEEP_SECONDS = env_int("CRM_SWEEP_SECONDS", 60, minimum=1, maximum=3600)
+# How often beat looks for possible duplicate customers again (minutes).
+CRM_DUPLICATES_REFRESH_MINUTES = env_int(
+    "CRM_DUPLICATES_REFRESH_MINUTES", 60, minimum=5, maximum=24 * 60
+)
 # Testing only: a segment run waits this long after aggregating and in each chunk, so a
 # fault test can kill its worker mid-run.
 CRM_SEGMENTS_STEP_PAUSE_SECONDS = env_int(
@@ -290,6 +294,12 @@ CELERY_BEAT_SCHEDULE = {
     "core-sweep-export-files": {
         "task": "core.tasks.sweep_export_files",
         "schedule": timedelta(minutes=5),
+    },
+    # Finds the possible duplicate customers again (customers.duplicate_refresh): the page
+    # reads the stored pairs, since the search takes seconds on a large table.
+    "customers-refresh-duplicates": {
+        "task": "customers.tasks.refresh_duplicates",
+        "schedule": timedelta(minutes=CRM_DUPLICATES_REFRESH_MINUTES),
     },
     "nightly-segments": {
         "task": "analytics.tasks.nightly_segments",

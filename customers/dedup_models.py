@@ -97,3 +97,55 @@ class CustomerMerge(models.Model):
             for name in self.moved.get("fields", [])
             if isinstance(name, str) and name in fields
         ]
+
+
+class DuplicateCandidate(models.Model):
+    """A likely duplicate pair found by the last refresh (customers.duplicate_refresh): the
+    possible-duplicates page reads these rows instead of searching 100,000 customers.
+    Derived data: the refresh replaces the whole set; a merge deletes its rows (cascade), a
+    dismissal deletes its row."""
+
+    # The lower id first, as in DuplicateDismissal.
+    first = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    reasons = models.PositiveSmallIntegerField(_("reasons"))  # customers.duplicates flags
+    score = models.FloatField(_("name similarity"), default=0)
+    found_at = models.DateTimeField(_("found"))
+
+    class Meta:
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="candidate_one_per_pair"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="candidate_ordered_pair"
+            ),
+        ]
+        indexes = [models.Index(fields=["-second", "-first"], name="candidate_newest_first")]
+
+    def __str__(self):
+        return f"#{self.first_id} ~ #{self.second_id}"
+
+    @property
+    def reason_labels(self) -> list[str]:
+        from customers.duplicates import reason_labels  # it imports the models
+
+        return reason_labels(self.reasons, self.score)
+
+
+class DuplicateRefresh(models.Model):
+    """The state of the duplicate search (one row, pk 1): when it was asked for, started
+    and last finished, for the page's “Last checked” and “refresh running”."""
+
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    pairs_found = models.PositiveIntegerField(_("pairs found"), default=0)
+    duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate search")
+        verbose_name_plural = _("duplicate searches")
+
+    def __str__(self):
+        return f"duplicates checked {self.finished_at}"

@@ -16,14 +16,17 @@ keys in alphabetical order (a misspelt last word: “hazel wats” / “hazel wa
 order of the reversed keys (a misspelt first word): a bounded number of similarity() calls.
 SQLite runs the same query with the Python key and similarity (customers.name_keys).
 Pairs a manager dismissed (DuplicateDismissal) and erased customers are left out.
+
+The query takes 5-15 s on 100,000 customers, so no page runs it: a refresh
+(customers.duplicate_refresh: beat, after an import, a manager's “Refresh now”) stores the
+pairs as DuplicateCandidate rows, which the page reads.
 """
 
-from dataclasses import dataclass
-
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, DuplicateDismissal
+from customers.models import Customer, DuplicateCandidate, DuplicateDismissal
 
 PHONE_MIN_DIGITS = 6
 MAX_PAIRS = 20_000
@@ -70,7 +73,7 @@ def _similar_names_sql(table: str) -> str:
     )
 
 
-def _pairs_sql() -> str:
+def pairs_sql() -> str:
     """The query of every pair; built from the constants above only (no input)."""
     table = Customer._meta.db_table
     dismissed = DuplicateDismissal._meta.db_table
@@ -94,7 +97,7 @@ def _pairs_sql() -> str:
     )
 
 
-def _reasons(flags: int, score: float) -> list[str]:
+def reason_labels(flags: int, score: float) -> list[str]:
     """“Same email”, …; a similar name only when the names are not the same already."""
     reasons = [str(REASONS[flag]) for flag in REASONS if flags & flag]
     if flags & SIMILAR and not flags & NAME:
@@ -102,55 +105,18 @@ def _reasons(flags: int, score: float) -> list[str]:
     return reasons
 
 
-@dataclass
-class DuplicatePair:
-    first: Customer
-    second: Customer
-    reasons: list[str]
-
-
-class DuplicatePairs:
-    """The possible duplicate pairs, newest-first by the second record, for a Paginator.
-
-    One query finds the pairs (their ids, at most MAX_PAIRS: a name shared by hundreds of
-    customers would otherwise list every two of them); the count and the page read that
-    list, and a page's customers come in a second query."""
-
-    def __init__(self) -> None:
-        self._rows: list[tuple[int, int, int, float]] | None = None
-
-    def _all(self) -> list[tuple[int, int, int, float]]:
-        if self._rows is None:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"{_pairs_sql()} ORDER BY second_id DESC, first_id DESC LIMIT %s",  # noqa: S608
-                    [MAX_PAIRS],
-                )
-                self._rows = [
-                    (int(a), int(b), int(r), float(score or 0))
-                    for a, b, r, score in cursor.fetchall()
-                ]
-        return self._rows
-
-    def count(self) -> int:
-        return len(self._all())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, k: slice) -> list[DuplicatePair]:
-        rows = self._all()[k]
-        ids = {pk for row in rows for pk in row[:2]}
-        customers = Customer.objects.select_related("owner").in_bulk(ids)
-        return [
-            DuplicatePair(customers[first], customers[second], _reasons(r, score))
-            for first, second, r, score in rows
-            if first in customers and second in customers  # not deleted meanwhile
-        ]
-
-
-def duplicate_pairs() -> DuplicatePairs:
-    return DuplicatePairs()
+def duplicate_candidates() -> QuerySet[DuplicateCandidate]:
+    """The pairs the last refresh found, newest-first by the second record. A pair whose
+    customer was erased since is left out; one merged or deleted went with its customer
+    (cascade). A page reads its rows from the pair index alone (no join, so a deep page
+    stays cheap), then its customers in two queries."""
+    erased = Customer.objects.filter(erased_at__isnull=False).values("pk")
+    return (
+        DuplicateCandidate.objects.exclude(first_id__in=erased)
+        .exclude(second_id__in=erased)
+        .prefetch_related("first", "second")
+        .order_by("-second_id", "-first_id")
+    )
 
 
 @transaction.atomic
@@ -162,4 +128,5 @@ def duplicate_dismiss(*, first: Customer, second: Customer, user) -> DuplicateDi
     dismissal, _created = DuplicateDismissal.objects.get_or_create(
         first_id=low, second_id=high, defaults={"dismissed_by": user}
     )
+    DuplicateCandidate.objects.filter(first_id=low, second_id=high).delete()  # off the list now
     return dismissal

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from crm.lib.concurrency import ConcurrentEditError
 from crm.lib.csv_import import chunked
 from crm.lib.tasks import queue_on_commit
+from customers.duplicate_refresh import duplicates_refresh_queue
 from customers.import_preview import import_preview_key
 from customers.importing import (
     CREATE,
@@ -458,6 +459,7 @@ def _import_finish(
         # The file is not needed any more: the rows it skipped (cells and errors, for the
         # user to fix) stay until the sweep, the rest is in the customers it wrote.
         customer_import.text = ""
+        duplicates_refresh_queue()  # the new customers may duplicate the old ones
     else:
         customer_import.status = CustomerImport.Status.FAILED
     customer_import.save()

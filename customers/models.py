@@ -182,6 +182,12 @@ class Customer(ChoiceLabels, models.Model):
             ),
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
+            # The few erased customers, which the possible-duplicates page leaves out.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(erased_at__isnull=False),
+                name="customer_erased_idx",
+            ),
             # Who can be reached by email / by phone and SMS, in id order: an audience's
             # count merges them with the consent and criteria indexes (marketing.audience).
             # The email one leaves out hard-bounced addresses, with the very condition the
@@ -440,5 +446,10 @@ class SavedView(models.Model):
 
 
 # Defined in their own module to keep this one short; imported here for Django to find.
-from customers.dedup_models import CustomerMerge, DuplicateDismissal  # noqa: E402, F401
+from customers.dedup_models import (  # noqa: E402, F401
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateDismissal,
+    DuplicateRefresh,
+)
 from customers.import_models import CustomerImport  # noqa: E402, F401

@@ -69,3 +69,11 @@ def send_task_reminders() -> int:
 
     # Reminders whose time has come, then tasks without a reminder that fell due.
     return reminders.task_reminders_send() + reminders.task_due_notices_send()
+
+
+@shared_task(name="customers.tasks.refresh_duplicates")
+def refresh_duplicates() -> int:
+    """Find the possible duplicate customers again (beat, an import, “Refresh now”)."""
+    from customers.duplicate_refresh import duplicates_refresh
+
+    return duplicates_refresh()

@@ -38,6 +38,7 @@ urlpatterns = [
     path("views/", bulk.saved_view_create, name="saved-view-create"),
     path("views/<int:pk>/delete/", bulk.saved_view_delete, name="saved-view-delete"),
     path("duplicates/", duplicates.duplicate_list, name="duplicate-list"),
+    path("duplicates/refresh/", duplicates.duplicate_refresh_view, name="duplicate-refresh"),
     path("duplicates/dismiss/", duplicates.duplicate_dismiss_view, name="duplicate-dismiss"),
     path("search/", search.global_search, name="search"),
     path("tasks/", planner.my_tasks, name="my-tasks"),

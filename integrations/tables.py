@@ -74,6 +74,8 @@ EXPORTED = [
 # Not exported: computed again from the exported tables, or of no use after a restore.
 # import_all --replace empties them, since they point to rows it replaces.
 DERIVED = {
+    "customers.DuplicateCandidate": "likely duplicate pairs, found again by the next refresh",
+    "customers.DuplicateRefresh": "when the duplicates were last looked for",
     "admin.LogEntry": "Django admin's log of its own edits (the change history is exported)",
     "core.OutboxMessage": "emails waiting for delivery: a restore must not send them again",
     "core.AuditEvent": "kept where it was written: a restore must not rewrite who did what",

@@ -1,7 +1,5 @@
 """Possible duplicates, “Not duplicates”, and the side-by-side merge (managers)."""
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -15,7 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.audit import audit_record
 from core.models import AuditEvent
 from crm.lib.http import AuthenticatedHttpRequest
-from customers.duplicates import duplicate_dismiss, duplicate_pairs
+from crm.lib.tasks import QUEUED_UNTIL_BROKER_IS_BACK, publish_report
+from customers.duplicate_refresh import (
+    duplicate_refresh_state,
+    duplicates_refresh_queue,
+    refresh_in_progress,
+)
+from customers.duplicates import duplicate_candidates, duplicate_dismiss
 from customers.forms import DismissForm, MergeChoicesForm, MergeForm
 from customers.merging import MergeGoneError, differing_fields, field_label
 from customers.models import Customer
@@ -27,9 +31,26 @@ PAGE_SIZE = 25
 
 @permission_required("customers.merge_customers", raise_exception=True)
 def duplicate_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    pairs: Any = duplicate_pairs()  # counts and slices like a queryset
-    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "customers/duplicate_list.html", {"page": page, "query": ""})
+    """The pairs the last refresh stored (see customers.duplicate_refresh)."""
+    page = Paginator(duplicate_candidates(), PAGE_SIZE).get_page(request.GET.get("page"))
+    state = duplicate_refresh_state()
+    context = {"page": page, "query": "", "state": state, "running": refresh_in_progress(state)}
+    return render(request, "customers/duplicate_list.html", context)
+
+
+@permission_required("customers.merge_customers", raise_exception=True)
+@require_POST
+def duplicate_refresh_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """“Refresh now”: a background job; the page says it is running until it finishes."""
+    with publish_report() as report, transaction.atomic():
+        queued = duplicates_refresh_queue()
+    if report.failed:
+        messages.warning(request, str(QUEUED_UNTIL_BROKER_IS_BACK))
+    elif queued:
+        messages.success(request, _("Looking for duplicates again. This takes a minute."))
+    else:
+        messages.info(request, _("A search for duplicates is running already."))
+    return redirect("customers:duplicate-list")
 
 
 @permission_required("customers.merge_customers", raise_exception=True)

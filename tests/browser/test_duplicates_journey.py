@@ -1,4 +1,4 @@
-"""A manager finds two duplicates, merges them side by side choosing a field from the
+"""A manager looks for duplicates again (“Refresh now”), finds two, merges them side by side choosing a field from the
 right-hand record, and the kept customer shows the chosen value and both emails."""
 
 import pytest
@@ -21,6 +21,9 @@ def test_manager_merges_two_duplicates_side_by_side(page, login, manager, base_u
     page.goto(f"{base_url}/customers/")
     page.get_by_role("link", name="Possible duplicates").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Possible duplicates")
+    expect(page.locator("main")).to_contain_text("Not checked yet.")
+    page.get_by_role("button", name="Refresh now").click()  # inline here: done on return
+    expect(page.locator("main")).to_contain_text("Last checked:")
     row = page.get_by_role("row").filter(has_text="hazel@new.example")
     expect(row).to_contain_text("Same name")
     row.get_by_role("link", name="Compare and merge").click()

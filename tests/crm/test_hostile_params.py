@@ -154,6 +154,7 @@ PAGES = {
     "customers:customer-import-rejected": {"pk": "customer_import"},
     "customers:list-columns": {},
     "customers:duplicate-dismiss": {},
+    "customers:duplicate-refresh": {},
     "customers:my-tasks": {},
     "customers:task-toggle": {"pk": "task"},
     "customers:task-badge": {},
