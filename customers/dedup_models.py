@@ -9,6 +9,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Why two customers look like one: the flags of DuplicateCandidate.reasons.
+EMAIL, PHONE, NAME, SIMILAR = 1, 2, 4, 8
+REASONS = {EMAIL: _("Same email"), PHONE: _("Same phone"), NAME: _("Same name")}
+
+
+def reason_labels(flags: int, score: float) -> list[str]:
+    """“Same email”, …; a similar name only when the names are not the same already."""
+    reasons = [str(REASONS[flag]) for flag in REASONS if flags & flag]
+    if flags & SIMILAR and not flags & NAME:
+        reasons.append(_("Similar name (%(percent)s%%)") % {"percent": round(score * 100)})
+    return reasons
+
 
 class DuplicateDismissal(models.Model):
     """“Not duplicates”: the pair no longer shows on the possible-duplicates page."""
@@ -128,8 +140,6 @@ class DuplicateCandidate(models.Model):
 
     @property
     def reason_labels(self) -> list[str]:
-        from customers.duplicates import reason_labels  # it imports the models
-
         return reason_labels(self.reasons, self.score)
 
 

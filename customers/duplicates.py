@@ -24,8 +24,8 @@ pairs as DuplicateCandidate rows, which the page reads.
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 
+from customers.dedup_models import EMAIL, NAME, PHONE, SIMILAR
 from customers.models import Customer, DuplicateCandidate, DuplicateDismissal
 
 PHONE_MIN_DIGITS = 6
@@ -35,8 +35,6 @@ NEIGHBOURS = 3
 # A name key shared by more customers (a common name: 60 “Michael Smith”s among 100,000)
 # makes thousands of pairs nobody can review, so it is left to the other rules.
 MAX_SHARING_A_KEY = 10
-EMAIL, PHONE, NAME, SIMILAR = 1, 2, 4, 8
-REASONS = {EMAIL: _("Same email"), PHONE: _("Same phone"), NAME: _("Same name")}
 
 _NAME_KEY = "LOWER(REPLACE(REPLACE(REPLACE({t}.name, ' ', ''), '.', ''), ',', ''))"
 _BRANCHES = [
@@ -95,14 +93,6 @@ def pairs_sql() -> str:
         "SELECT first_id, second_id, SUM(reason) AS reasons, MAX(score) AS score "  # noqa: S608
         f"FROM ({union}) pairs WHERE {not_dismissed} GROUP BY first_id, second_id"
     )
-
-
-def reason_labels(flags: int, score: float) -> list[str]:
-    """“Same email”, …; a similar name only when the names are not the same already."""
-    reasons = [str(REASONS[flag]) for flag in REASONS if flags & flag]
-    if flags & SIMILAR and not flags & NAME:
-        reasons.append(_("Similar name (%(percent)s%%)") % {"percent": round(score * 100)})
-    return reasons
 
 
 def duplicate_candidates() -> QuerySet[DuplicateCandidate]:
