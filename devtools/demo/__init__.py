@@ -9,6 +9,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from customers.duplicate_refresh import duplicates_refresh
 from devtools.demo.analytics import seed_analytics
 from devtools.demo.customers import SeedResult, seed_customers
 from devtools.demo.knowledge import seed_articles
@@ -34,4 +35,5 @@ def seed_demo(*, count: int, interactions_per_customer: int, seed: int = 42) -> 
     seed_articles(rng=rng, users=users)
     seed_analytics(today=today)  # segments read the sales demo's orders
     seed_marketing(rng=rng, users=users, customer_ids=customer_ids, today=today)  # and segments
+    duplicates_refresh()  # the demo has no beat to find its possible duplicates
     return result

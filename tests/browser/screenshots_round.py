@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from core.notifications import notify
+from customers.duplicate_refresh import duplicates_refresh
 from customers.models import Customer
 from marketing.models import Campaign
 from sales.models import Deal
@@ -55,6 +56,7 @@ for user in (users["manager"], users["rep"]):
 kept = Customer.objects.filter(owner__username="rep").exclude(email="").order_by("pk").first()
 twin = Customer.objects.create(name=kept.name, email=kept.email, kind=kept.kind, city="Hangzhou",
                                owner=users["rep2"], stage=kept.stage)
+duplicates_refresh()  # the list shows the stored pairs
 for name, body in (("Refund for damage", "Sorry your order arrived damaged: we refund it today."),
                    ("Password reset", "Open the link we sent to reset your password.")):
     Macro.objects.get_or_create(name=name, defaults={"body": body, "owner": None})
@@ -133,6 +135,7 @@ SHOTS = [
     Shot(36, "kb-translation-editor", "manager", "/knowledge/{article}/translations/zh-hans/"),
     Shot(37, "help-article", "", "/help/articles/{article}/"),
     Shot(38, "campaign-subject-test", "manager", "/marketing/campaigns/{campaign}/subject-test/"),
+    Shot(39, "my-profile", "rep", "/accounts/profile/"),
 ]
 
 

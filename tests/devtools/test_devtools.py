@@ -19,6 +19,7 @@ BENCH_COMMANDS = [
     "bench_api",
     "bench_audience",
     "bench_campaign_send",
+    "bench_duplicates",
     "bench_import_orders",
     "bench_load",
     "bench_mail",
