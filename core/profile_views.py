@@ -26,6 +26,13 @@ def profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
         response = redirect("profile")
         if profile.language:
             set_language_cookie(response, profile.language)
+        else:  # "As my browser asks": forget the language a sign-in or the switcher set
+            response.delete_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
         return response
     return render(request, "core/profile.html", {"form": form})
 

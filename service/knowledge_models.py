@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -72,10 +72,10 @@ def category_names(language: str | None) -> dict[int, str]:
 
 
 def forget_category_names(**kwargs) -> None:
-    """Connected to the saves and deletes of categories and their translations."""
-    cache.delete_many(
-        [CATEGORY_NAMES_CACHE.format(language=code) for code, _name in settings.LANGUAGES]
-    )
+    """Connected to the saves and deletes of categories and their translations. After the
+    commit: a help page read before it would cache the old names again for an hour."""
+    keys = [CATEGORY_NAMES_CACHE.format(language=code) for code, _name in settings.LANGUAGES]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class KnowledgeArticle(models.Model):

@@ -145,6 +145,8 @@ def _tier_sql(earned: str, spend: str) -> tuple[str, list]:
         if tests:
             whens.append(f"WHEN {' OR '.join(tests)} THEN %s")
             params.append(tier.pk)
+    if not whens:  # no tier has a threshold: everyone is untiered ("CASE ELSE" is no SQL)
+        return "NULL", params
     return f"CASE {' '.join(whens)} ELSE NULL END", params
 
 

@@ -97,3 +97,14 @@ def test_the_switcher_still_works_signed_out(client):
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
     assert not UserProfile.objects.exists()
+
+
+def test_as_my_browser_asks_forgets_the_language_cookie(rep, rep_client):
+    """Clearing the language must undo the cookie a sign-in or the switcher set, or the
+    pages stay in the old language for the cookie's year."""
+    rep_client.post(PROFILE, {"language": "zh-hans", "phone": "", "job_title": ""})
+    response = rep_client.post(PROFILE, {"language": "", "phone": "", "job_title": ""})
+    assert response.status_code == 302
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "" and cookie["max-age"] == 0
+    assert UserProfile.objects.get(user=rep).language == ""

@@ -8,7 +8,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from marketing.models import CampaignRecipient, LoyaltyAccount, LoyaltyEntry, LoyaltyRule
+from marketing.models import (
+    CampaignRecipient,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyRule,
+    LoyaltyTier,
+)
 from marketing.services import order_rewards
 from marketing.services.campaigns import coupon_redeem
 from marketing.services.loyalty import loyalty_adjust, loyalty_earn
@@ -150,3 +156,13 @@ def test_a_batch_is_a_constant_number_of_statements(manager, django_assert_max_n
     assert {
         a.balance for a in LoyaltyAccount.objects.exclude(customer__in=orders.values("customer"))
     } == {12}
+
+
+def test_without_any_tier_threshold_points_are_earned_and_nobody_is_tiered(manager):
+    """Every tier deleted (an admin may): the set-based statement still runs (its tier SQL
+    was "CASE ELSE NULL END", a syntax error on PostgreSQL that failed every import's
+    follow-up)."""
+    LoyaltyTier.objects.all().delete()
+    orders = _world(manager)
+    assert loyalty_earn_orders(orders) > 0
+    assert not LoyaltyAccount.objects.filter(tier__isnull=False).exists()
