@@ -51,4 +51,5 @@ def test_a_real_worker_imports_the_file_and_the_page_follows_its_progress(celery
     # The worker process, not this one, ran the job.
     stats = app.control.inspect(timeout=5).stats() or {}
     totals = [worker["total"] for name, worker in stats.items() if name.startswith(celery_worker)]
-    assert totals == [{"customers.tasks.import_customers": 1}]
+    # Once, on that worker (an applied import also queues the duplicates search).
+    assert len(totals) == 1 and totals[0]["customers.tasks.import_customers"] == 1
