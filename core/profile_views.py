@@ -11,7 +11,12 @@ from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
 from core.forms import UserProfileForm
-from core.profiles import profile_language_set, profile_of, set_language_cookie
+from core.profiles import (
+    forget_language_cookie,
+    profile_language_set,
+    profile_of,
+    set_language_cookie,
+)
 from crm.lib.http import AuthenticatedHttpRequest
 
 
@@ -27,12 +32,7 @@ def profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
         if profile.language:
             set_language_cookie(response, profile.language)
         else:  # "As my browser asks": forget the language a sign-in or the switcher set
-            response.delete_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
+            forget_language_cookie(response)
         return response
     return render(request, "core/profile.html", {"form": form})
 

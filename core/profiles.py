@@ -55,6 +55,16 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
     )
 
 
+def forget_language_cookie(response: HttpResponse) -> None:
+    """Deletes that cookie: the browser's own languages apply again."""
+    response.delete_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
 class SignInLanguageMiddleware:
     """Sets the language cookie on the response to a sign-in (core.signals)."""
 
