@@ -1,14 +1,13 @@
 """Settings for the CRM, read from the environment (see README: Configuration)."""
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from crm.beat import beat_schedule
 from crm.lib.env import (
     env_bool,
     env_choice,
@@ -243,81 +242,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
     "CELERY_VISIBILITY_TIMEOUT", 900, minimum=60, maximum=86400
 )
 
-# Celery beat (`celery -A crm beat`): the periodic jobs.
-CELERY_BEAT_SCHEDULE = {
-    "escalate-tickets": {
-        "task": "service.tasks.escalate_tickets",
-        "schedule": timedelta(minutes=CRM_SLA_ESCALATION_MINUTES),
-    },
-    # Re-queues campaign sends a stopped worker left claimed, and due retries.
-    "marketing-sweep-sending": {
-        "task": "marketing.tasks.sweep_sending",
-        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
-    },
-    # Sends scheduled campaigns whose time has come (marketing.services.scheduling).
-    "marketing-send-scheduled": {
-        "task": "marketing.tasks.send_scheduled",
-        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
-    },
-    # Picks the winners of subject-line tests whose wait is over (marketing.services.subject_tests).
-    "marketing-decide-subject-tests": {
-        "task": "marketing.tasks.decide_subject_tests",
-        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
-    },
-    # Fails segment runs whose worker stopped (no heartbeat) or never started them.
-    "analytics-sweep-runs": {
-        "task": "analytics.tasks.sweep_runs",
-        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
-    },
-    # Publishes again customer imports queued while the broker was down; empties files
-    # left waiting past CRM_IMPORT_KEEP_DAYS.
-    "customers-sweep-imports": {
-        "task": "customers.tasks.sweep_imports",
-        "schedule": timedelta(minutes=1),
-    },
-    # Empties order files left waiting for confirmation (they name customers).
-    "sales-sweep-imports": {
-        "task": "sales.tasks.sweep_order_imports",
-        "schedule": timedelta(hours=1),
-    },
-    # Delivers due outbox messages (retries) and releases claims of a worker that died.
-    "core-sweep-outbox": {
-        "task": "core.tasks.sweep_outbox",
-        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
-    },
-    # Delivers due webhook deliveries (retries) and releases claims of a worker that died.
-    "integrations-sweep-webhooks": {
-        "task": "integrations.tasks.sweep_webhooks",
-        "schedule": timedelta(seconds=CRM_SWEEP_SECONDS),
-    },
-    # Deletes export files not downloaded in time; fails or re-queues stuck export jobs.
-    "core-sweep-export-files": {
-        "task": "core.tasks.sweep_export_files",
-        "schedule": timedelta(minutes=5),
-    },
-    # Finds the possible duplicate customers again (customers.duplicate_refresh): the page
-    # reads the stored pairs, since the search takes seconds on a large table.
-    "customers-refresh-duplicates": {
-        "task": "customers.tasks.refresh_duplicates",
-        "schedule": timedelta(minutes=CRM_DUPLICATES_REFRESH_MINUTES),
-    },
-    "nightly-segments": {
-        "task": "analytics.tasks.nightly_segments",
-        "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=0),
-    },
-    # Catch up on missed loyalty points and coupons, then re-tier every account (spend
-    # leaves the 12-month window every day).
-    "nightly-loyalty": {
-        "task": "marketing.tasks.nightly_loyalty",
-        "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=30),
-    },
-    # Unconfirmed lead form submissions are a stranger's typing: gone once the link expires.
-    "nightly-lead-purge": {
-        "task": "marketing.tasks.purge_lead_submissions",
-        "schedule": crontab(hour=CRM_SEGMENTS_HOUR, minute=45),
-    },
-}
-
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -444,13 +368,6 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # First: a read that met a dropped connection is run once more; any other database outage
 # answers the 503 page (crm/lib/db_outage.py, with handler500 in crm/urls.py).
 MIDDLEWARE = ["crm.lib.db_outage.RetryDroppedConnectionMiddleware", *MIDDLEWARE]
-# Beat's heartbeat for /readyz (crm/lib/readiness.py): every minute, or with the sweeps when
-# they run more often (a Redis restarted empty has lost the last tick: /readyz is red until
-# the next one).
-CELERY_BEAT_SCHEDULE["beat-tick"] = {
-    "task": "crm.tasks.beat_tick",
-    "schedule": timedelta(seconds=min(60, CRM_SWEEP_SECONDS)),
-}
 # `json`: one JSON object per line (crm/lib/logging.py), for log collectors.
 CRM_LOG_FORMAT = env_choice("CRM_LOG_FORMAT", "text", ("text", "json"))
 if CRM_LOG_FORMAT == "json":
@@ -467,20 +384,6 @@ MIDDLEWARE.insert(
 )
 # Used tokens (and the API's idempotency keys) are kept this long, then purged by beat.
 CRM_IDEMPOTENCY_KEY_HOURS = env_int("CRM_IDEMPOTENCY_KEY_HOURS", 24, minimum=1, maximum=24 * 90)
-# The daily email of notifications users chose to read as a digest (core.notifications).
-CELERY_BEAT_SCHEDULE["core-notification-digests"] = {
-    "task": "core.tasks.send_notification_digests",
-    "schedule": crontab(hour=7, minute=0),
-}
-# Task reminders whose time has come become notifications (customers.reminders).
-CELERY_BEAT_SCHEDULE["customers-task-reminders"] = {
-    "task": "customers.tasks.send_task_reminders",
-    "schedule": timedelta(minutes=1),
-}
-CELERY_BEAT_SCHEDULE["core-purge-idempotency-keys"] = {
-    "task": "core.tasks.purge_idempotency_keys",
-    "schedule": timedelta(hours=1),
-}
 
 # Email in (issue 14, integrations.mail): a message larger than this is stored with its
 # headers and a note, not parsed; attachments are refused past their limits while the
@@ -499,8 +402,13 @@ CRM_SUPPORT_ADDRESS = env_str("CRM_SUPPORT_ADDRESS", DEFAULT_FROM_EMAIL)
 CRM_EMAIL_TRACKING = env_bool("CRM_EMAIL_TRACKING", True)
 # Each active mailbox is polled this often by beat (integrations.tasks).
 CRM_MAIL_POLL_SECONDS = env_int("CRM_MAIL_POLL_SECONDS", 60, minimum=5, maximum=3600)
-# Also processes again messages a killed worker left stored but unprocessed.
-CELERY_BEAT_SCHEDULE["integrations-poll-mailboxes"] = {
-    "task": "integrations.tasks.poll_mailboxes",
-    "schedule": timedelta(seconds=CRM_MAIL_POLL_SECONDS),
-}
+
+# Celery beat (`celery -A crm beat`): the periodic jobs, every entry in crm/beat.py, at the
+# intervals set above.
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    sweep_seconds=CRM_SWEEP_SECONDS,
+    sla_escalation_minutes=CRM_SLA_ESCALATION_MINUTES,
+    duplicates_refresh_minutes=CRM_DUPLICATES_REFRESH_MINUTES,
+    segments_hour=CRM_SEGMENTS_HOUR,
+    mail_poll_seconds=CRM_MAIL_POLL_SECONDS,
+)
