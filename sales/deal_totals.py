@@ -21,6 +21,8 @@ such a migration must call `install` again, as 0015 does for the order triggers.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.triggers import StatementTriggers
+
 TABLE = "sales_opendealtotal"
 KEY = "pipeline_id, stage_id, owner_id, currency, expected_close_date, probability"
 
@@ -104,30 +106,22 @@ def _pg_function(name: str, deltas: list[str]) -> str:
     END $$"""  # noqa: S608 - fixed names only
 
 
-_ADDED = _OPEN_ROWS.format(sign=1, table="new_deals")
-_REMOVED = _OPEN_ROWS.format(sign=-1, table="old_deals")
+TRIGGERS = StatementTriggers(
+    table="sales_deal",
+    prefix="sales_deal_open_totals",
+    function="sales_open_totals",
+    old_rows="old_deals",
+    new_rows="new_deals",
+)
+_ADDED = _OPEN_ROWS.format(sign=1, table=TRIGGERS.new_rows)
+_REMOVED = _OPEN_ROWS.format(sign=-1, table=TRIGGERS.old_rows)
 POSTGRESQL = [
     _pg_function("sales_open_totals_inserted", [_ADDED]),
     _pg_function("sales_open_totals_updated", [_REMOVED, _ADDED]),
     _pg_function("sales_open_totals_deleted", [_REMOVED]),
-    """CREATE TRIGGER sales_deal_open_totals_inserted AFTER INSERT ON sales_deal
-    REFERENCING NEW TABLE AS new_deals
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_open_totals_inserted()""",
-    """CREATE TRIGGER sales_deal_open_totals_updated AFTER UPDATE ON sales_deal
-    REFERENCING OLD TABLE AS old_deals NEW TABLE AS new_deals
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_open_totals_updated()""",
-    """CREATE TRIGGER sales_deal_open_totals_deleted AFTER DELETE ON sales_deal
-    REFERENCING OLD TABLE AS old_deals
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_open_totals_deleted()""",
+    *TRIGGERS.postgresql(),
 ]
-POSTGRESQL_DROP = [
-    "DROP TRIGGER IF EXISTS sales_deal_open_totals_inserted ON sales_deal",
-    "DROP TRIGGER IF EXISTS sales_deal_open_totals_updated ON sales_deal",
-    "DROP TRIGGER IF EXISTS sales_deal_open_totals_deleted ON sales_deal",
-    "DROP FUNCTION IF EXISTS sales_open_totals_inserted()",
-    "DROP FUNCTION IF EXISTS sales_open_totals_updated()",
-    "DROP FUNCTION IF EXISTS sales_open_totals_deleted()",
-]
+POSTGRESQL_DROP = TRIGGERS.postgresql_drop()
 
 # --- SQLite -------------------------------------------------------------------------------
 
@@ -160,11 +154,7 @@ SQLITE = [
     f"""CREATE TRIGGER sales_deal_open_totals_deleted AFTER DELETE ON sales_deal
     BEGIN {_sqlite_remove("OLD")} END""",
 ]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS sales_deal_open_totals_inserted",
-    "DROP TRIGGER IF EXISTS sales_deal_open_totals_updated",
-    "DROP TRIGGER IF EXISTS sales_deal_open_totals_deleted",
-]
+SQLITE_DROP = TRIGGERS.sqlite_drop()
 
 REFILL = [
     f"DELETE FROM {TABLE}",  # noqa: S608 - fixed names

@@ -26,6 +26,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.triggers import StatementTriggers
+
 STATS = "sales_customerorderstats"
 ZONE_VIEW = "sales_order_stats_zone"
 COLUMNS = "customer_id, first_day, last_day, purchase_days, orders, revenue, first_day_revenue"
@@ -122,6 +124,15 @@ def aggregate_select(where: str, vendor: str, zone_sql: str, value: str = VALUE)
 
 
 ZONE_OF_VIEW = f"(SELECT zone FROM {ZONE_VIEW})"  # noqa: S608 - fixed name
+# The trigger functions below read the statement's orders from these transition tables.
+TRIGGERS = StatementTriggers(
+    table="sales_order",
+    prefix="sales_order_stats",
+    function="sales_order_stats",
+    old_rows="old_orders",
+    new_rows="new_orders",
+    events=("inserted", "updated", "deleted", "truncated"),
+)
 
 # Creates the rows of the customers `ids` that have none, then locks all of them in id
 # order (joins, not `= ANY(ids)`: an import passes a million ids). The INSERT waits for a
@@ -236,29 +247,12 @@ def _postgresql(value: str) -> list[str]:
         _pg_updated(value),
         PG_DELETED,
         PG_TRUNCATED,
-        """CREATE TRIGGER sales_order_stats_inserted AFTER INSERT ON sales_order
-    REFERENCING NEW TABLE AS new_orders
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_inserted()""",
-        """CREATE TRIGGER sales_order_stats_updated AFTER UPDATE ON sales_order
-    REFERENCING OLD TABLE AS old_orders NEW TABLE AS new_orders
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_updated()""",
-        """CREATE TRIGGER sales_order_stats_deleted AFTER DELETE ON sales_order
-    REFERENCING OLD TABLE AS old_orders
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_deleted()""",
-        """CREATE TRIGGER sales_order_stats_truncated AFTER TRUNCATE ON sales_order
-    FOR EACH STATEMENT EXECUTE FUNCTION sales_order_stats_truncated()""",
+        *TRIGGERS.postgresql(),
     ]
 
 
 POSTGRESQL_DROP = [
-    *(
-        f"DROP TRIGGER IF EXISTS sales_order_stats_{event} ON sales_order"
-        for event in ("inserted", "updated", "deleted", "truncated")
-    ),
-    *(
-        f"DROP FUNCTION IF EXISTS sales_order_stats_{name}()"
-        for name in ("inserted", "updated", "deleted", "truncated")
-    ),
+    *TRIGGERS.postgresql_drop(),
     "DROP FUNCTION IF EXISTS sales_order_stats_recount(bigint[])",
     "DROP FUNCTION IF EXISTS sales_order_stats_lock(bigint[])",
 ]
@@ -286,10 +280,7 @@ def _sqlite(value: str) -> list[str]:
     ]
 
 
-SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS sales_order_stats_{event}"
-    for event in ("inserted", "updated", "deleted")
-]
+SQLITE_DROP = TRIGGERS.sqlite_drop()
 
 
 def _zone_statements(vendor: str, zone: str) -> list[str]:

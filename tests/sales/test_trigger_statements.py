@@ -5,24 +5,7 @@ same SQL, to the letter, that migrations 0009, 0015 and 0017 ran: the shared bui
 
 import pytest
 
-from crm.lib.triggers import StatementTriggers
 from sales import deal_totals, order_stats
-
-DEAL_TRIGGERS = StatementTriggers(
-    table="sales_deal",
-    prefix="sales_deal_open_totals",
-    function="sales_open_totals",
-    old_rows="old_deals",
-    new_rows="new_deals",
-)
-ORDER_TRIGGERS = StatementTriggers(
-    table="sales_order",
-    prefix="sales_order_stats",
-    function="sales_order_stats",
-    old_rows="old_orders",
-    new_rows="new_orders",
-    events=("inserted", "updated", "deleted", "truncated"),
-)
 
 DEAL_PG = [
     """CREATE TRIGGER sales_deal_open_totals_inserted AFTER INSERT ON sales_deal
@@ -90,15 +73,3 @@ def test_the_order_stats_triggers_are_created_and_dropped_as_before(value):
     # Then the two helper functions the trigger functions call.
     assert order_stats.POSTGRESQL_DROP[:-2] == ORDER_PG_DROP
     assert order_stats.SQLITE_DROP == ORDER_SQLITE_DROP
-
-
-def test_the_builder_writes_the_deal_totals_statements():
-    assert DEAL_TRIGGERS.postgresql() == DEAL_PG
-    assert DEAL_TRIGGERS.postgresql_drop() == DEAL_PG_DROP
-    assert DEAL_TRIGGERS.sqlite_drop() == DEAL_SQLITE_DROP
-
-
-def test_the_builder_writes_the_order_stats_statements():
-    assert ORDER_TRIGGERS.postgresql() == ORDER_PG
-    assert ORDER_TRIGGERS.postgresql_drop() == ORDER_PG_DROP
-    assert ORDER_TRIGGERS.sqlite_drop() == ORDER_SQLITE_DROP
