@@ -17,7 +17,7 @@ ever served. Bounded: the least recently used fragments leave first.
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from django import forms
 from django.utils import timezone, translation
@@ -30,10 +30,10 @@ class FragmentCache:
 
     def __init__(self, max_size: int = MAX_FRAGMENTS) -> None:
         self.max_size = max_size
-        self._items: OrderedDict[str, str] = OrderedDict()
+        self._items: OrderedDict[Hashable, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_render(self, key: str, render: Callable[[], str]) -> str:
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
         with self._lock:
             html = self._items.get(key)
             if html is not None:
@@ -56,6 +56,16 @@ class FragmentCache:
 
 
 fragments = FragmentCache()
+# Fragments keyed by the values they show (`{% valuecache %}`): many small ones per page
+# (the board's cards), so their own store, which cannot push the sidebars out.
+MAX_VALUE_FRAGMENTS = 4096
+value_fragments = FragmentCache(MAX_VALUE_FRAGMENTS)
+
+
+def values_key(place: str, values: Hashable) -> Hashable:
+    """The key of a fragment that shows `values` (hashable: plain fields), with the language
+    and time zone."""
+    return (place, translation.get_language(), timezone.get_current_timezone_name(), values)
 
 
 def _choices(widget: forms.Widget) -> list[tuple[str, str]]:

@@ -5,6 +5,11 @@ The enclosed markup may read only the form and the `extra` values (the language 
 zone are part of the key already): anything else it showed would be served stale. It must
 hold no per-request secret (no CSRF or submit token, no CSP nonce): the list pages' GET
 filter forms are what it is for.
+
+`{% valuecache values %}...{% endvaluecache %}`: the same for a fragment that shows only
+`values` (a hashable tuple of plain fields: a board card's BoardCard.shown), rendered once
+per distinct tuple. It must name every value the enclosed markup reads, or it is served
+stale.
 """
 
 from django import template
@@ -13,7 +18,7 @@ from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.template.context import Context
 from django.utils.safestring import SafeString, mark_safe
 
-from crm.lib.fragments import form_fingerprint, fragments
+from crm.lib.fragments import form_fingerprint, fragments, value_fragments, values_key
 
 register = template.Library()
 
@@ -52,3 +57,25 @@ def formcache(parser: Parser, token: Token) -> FormCacheNode:
         parser.compile_filter(bits[1]),
         [parser.compile_filter(b) for b in bits[2:]],
     )
+
+
+class ValueCacheNode(template.Node):
+    def __init__(self, place: str, nodelist: NodeList, values: FilterExpression) -> None:
+        self.place = place
+        self.nodelist = nodelist
+        self.values = values
+
+    def render(self, context: Context) -> SafeString:
+        key = values_key(self.place, self.values.resolve(context))
+        return mark_safe(value_fragments.get_or_render(key, lambda: self.nodelist.render(context)))  # noqa: S308 - our own rendered template
+
+
+@register.tag
+def valuecache(parser: Parser, token: Token) -> ValueCacheNode:
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("{% valuecache values %} needs one tuple of values.")
+    nodelist = parser.parse(("endvaluecache",))
+    parser.delete_first_token()
+    place = f"{parser.origin.name if parser.origin else '?'}:{token.lineno}"
+    return ValueCacheNode(place, nodelist, parser.compile_filter(bits[1]))

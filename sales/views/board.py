@@ -69,6 +69,18 @@ class BoardCard:
     next_step_overdue: bool
     movable: bool  # the user may drag it
 
+    @property
+    def shown(self) -> tuple:
+        """Every value the card's template (sales/partials/board_card.html) shows: the key
+        it is kept rendered under. A value the card shows must be named here."""
+        deal, next_step = self.deal, self.deal.next_step
+        return (
+            deal.pk, deal.version, deal.title, deal.customer.name, deal.amount, deal.currency,
+            deal.owner.get_username() if deal.owner else "", self.age_days,
+            self.next_step_overdue, next_step.title if next_step else "",
+            getattr(deal, "is_stale", False), self.movable,
+        )  # fmt: skip
+
 
 def _card(user: User, deal: Deal, today: date) -> BoardCard:
     next_step = deal.next_step
