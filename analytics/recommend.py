@@ -66,10 +66,15 @@ def best_per_row(matrix: sparse.spmatrix, k: int):
     if not picked:
         none = np.zeros(0, dtype=np.int64)
         return none, none, none, np.zeros(0)
-    positions, rank = np.concatenate(picked), np.concatenate(ranks)
-    order = np.argsort(row_of[positions] * k + rank - 1)
-    positions, rank = positions[order], rank[order]
-    return row_of[positions], matrix.indices[positions], rank, matrix.data[positions]
+    positions, position_ranks = np.concatenate(picked), np.concatenate(ranks)
+    order = np.argsort(row_of[positions] * k + position_ranks - 1)
+    positions = positions[order]
+    return (
+        row_of[positions],
+        matrix.indices[positions],
+        position_ranks[order],
+        matrix.data[positions],
+    )
 
 
 def affinities(x: sparse.csr_matrix) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
