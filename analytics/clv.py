@@ -23,9 +23,7 @@ overflows for customers with many purchases; special functions of x alone are ev
 once per distinct x.
 
 Past one machine: :func:`fit_sample` fits both models once, on a random sample; every
-scoring function (probability_alive, expected_purchases, expected_average_value,
-predicted_value) is row-wise, so chunks of customers scored on different workers with the
-same parameters give exactly what one pass over everyone would.
+scoring function is row-wise, so chunks scored on different workers give what one pass would.
 """
 
 from __future__ import annotations
@@ -107,23 +105,26 @@ def _by_x(x):
 
 
 def _bgnbd_terms(params: BGNBDParams, x, t_x, T, by_x):
-    """log L = A + logaddexp(t1, t2): the two terms of FHL (2005) eq. 6, in log space."""
+    """log L = A + logaddexp(t1, t2): the two terms of FHL (2005) eq. 6, in log space; and
+    log(alpha + T), log(alpha + t_x), which the gradient needs too."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     ux, rows = by_x
     ux1 = np.maximum(ux, 1.0)  # keeps betaln's arguments valid where x == 0
     log_ab = special.betaln(a, b)
     A = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha))[rows]
-    t1 = (special.betaln(a, b + ux) - log_ab)[rows] - (r + x) * np.log(alpha + T)
+    log_a_T, log_a_tx = np.log(alpha + T), np.log(alpha + t_x)
+    r_x = r + x
+    t1 = (special.betaln(a, b + ux) - log_ab)[rows] - r_x * log_a_T
     second = np.where(ux > 0, special.betaln(a + 1, b + ux1 - 1) - log_ab, -np.inf)
     with np.errstate(invalid="ignore"):  # -inf - finite where x == 0 is -inf, as meant
-        t2 = second[rows] - (r + x) * np.log(alpha + t_x)
-    return A, t1, t2
+        t2 = second[rows] - r_x * log_a_tx
+    return A, t1, t2, log_a_T, log_a_tx
 
 
 def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood of the BG/NBD model (FHL 2005, eq. 6). Times in weeks."""
     x, t_x, T = _arrays(x, t_x, T)
-    A, t1, t2 = _bgnbd_terms(params, x, t_x, T, _by_x(x))
+    A, t1, t2, _log_a_T, _log_a_tx = _bgnbd_terms(params, x, t_x, T, _by_x(x))
     return A + np.logaddexp(t1, t2)
 
 
@@ -135,12 +136,11 @@ def _bgnbd_gradient(params: BGNBDParams, x, t_x, T, weights, by_x):
     """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     ux, rows = by_x
-    A, t1, t2 = _bgnbd_terms(params, x, t_x, T, by_x)
+    A, t1, t2, log_a_T, log_a_tx = _bgnbd_terms(params, x, t_x, T, by_x)
     mix = np.logaddexp(t1, t2)
     w2 = np.exp(t2 - mix)
     w1 = 1.0 - w2
     psi = special.digamma
-    log_a_T, log_a_tx = np.log(alpha + T), np.log(alpha + t_x)
     d_r = (psi(r + ux) - psi(r))[rows] + np.log(alpha) - w1 * log_a_T - w2 * log_a_tx
     d_alpha = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x))
     shared = (psi(a + b) - psi(a + b + ux))[rows]
@@ -227,9 +227,7 @@ def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
     """E[purchases in (T, T + t] | x, t_x, T] (FHL 2005, eq. 10); t in weeks.
 
     Eq. 10 is P(alive) times the expectation given alive, which depends on (x, T) only:
-    that part is computed once per distinct (x, T), far fewer than customers at day
-    resolution.
-    """
+    that part is computed once per distinct (x, T), far fewer than customers."""
     x, t_x, T = _arrays(x, t_x, T)
     if np.ndim(t) == 0:
         (ux, uT), rows = _distinct_rows(x, T)
@@ -332,34 +330,62 @@ def _gg_terms(params: GammaGammaParams, x, m_x, by_x):
 
 
 def gamma_gamma_log_likelihood(params: GammaGammaParams, x, m_x) -> np.ndarray:
-    """Per-customer log-likelihood of m_x given x (Fader and Hardie 2013).
-
-    Defined for customers with x > 0 and m_x > 0 only; pass those (see fit_gamma_gamma).
-    """
+    """Per-customer log-likelihood of m_x given x (Fader and Hardie 2013); x, m_x > 0."""
     x, m_x = _arrays(x, m_x)
     return _gg_terms(params, x, m_x, _by_x(x))
 
 
-def _gg_gradient(params: GammaGammaParams, x, m_x, by_x):
-    """Summed log-likelihood and its gradient with respect to (p, q, gamma)."""
+@dataclass(frozen=True)
+class _Spenders:
+    """The spend fit's inputs: repeat spend x m_x per customer, customers per distinct x,
+    and the sums free of parameters (of log m_x and x log m_x)."""
+
+    x: np.ndarray
+    spend: np.ndarray
+    ux: np.ndarray
+    per_x: np.ndarray
+    log_m: float
+    x_log_m: float
+
+    @classmethod
+    def of(cls, x, m_x) -> _Spenders:
+        ux, rows = _by_x(x)
+        log_m = np.log(m_x)
+        per_x = np.bincount(rows, minlength=len(ux)).astype(np.float64)
+        return cls(x, x * m_x, ux, per_x, float(log_m.sum()), float((x * log_m).sum()))
+
+
+def _gg_gradient(params: GammaGammaParams, data: _Spenders):
+    """Summed log-likelihood and its gradient with respect to (p, q, gamma).
+
+    The sum of :func:`_gg_terms` rearranged: per customer only log(gamma + x m_x) and its
+    reciprocal depend on the parameters."""
     p, q, gamma = params.p, params.q, params.gamma
-    psi = special.digamma
-    ux, rows = by_x
+    psi, n, ux, per_x, x = special.digamma, len(data.x), data.ux, data.per_x, data.x
+    log_total = np.log(gamma + data.spend)
+    inverse = 1.0 / (gamma + data.spend)
+    sum_log, sum_x_log = log_total.sum(), (x * log_total).sum()
+    sum_inverse, sum_x_inverse = inverse.sum(), (x * inverse).sum()
+    gamma_ratio = special.gammaln(p * ux + q) - special.gammaln(p * ux) + p * ux * np.log(ux)
+    value = (
+        (per_x * gamma_ratio).sum()
+        + n * (q * np.log(gamma) - special.gammaln(q))
+        + p * data.x_log_m
+        - data.log_m
+        - p * sum_x_log
+        - q * sum_log
+    )
     psi_pxq = psi(p * ux + q)
-    px = p * x
-    log_total = np.log(gamma + x * m_x)
-    per_x = (ux * (psi_pxq - psi(p * ux) + np.log(ux)))[rows]
-    d_p = per_x + x * (np.log(m_x) - log_total)
-    d_q = psi_pxq[rows] - psi(q) + np.log(gamma) - log_total
-    d_gamma = q / gamma - (px + q) / (gamma + x * m_x)
-    grad = np.array([d_p.sum(), d_q.sum(), d_gamma.sum()])
-    return float(_gg_terms(params, x, m_x, by_x).sum()), grad
+    d_p = (per_x * ux * (psi_pxq - psi(p * ux) + np.log(ux))).sum() + data.x_log_m - sum_x_log
+    d_q = (per_x * psi_pxq).sum() + n * (np.log(gamma) - psi(q)) - sum_log
+    d_gamma = n * q / gamma - p * sum_x_inverse - q * sum_inverse
+    return float(value), np.array([d_p, d_q, d_gamma])
 
 
 def gamma_gamma_gradient(params: GammaGammaParams, x, m_x) -> np.ndarray:
     """Gradient of the summed log-likelihood with respect to (p, q, gamma)."""
     x, m_x = _arrays(x, m_x)
-    return _gg_gradient(params, x, m_x, _by_x(x))[1]
+    return _gg_gradient(params, _Spenders.of(x, m_x))[1]
 
 
 def fit_gamma_gamma(x, m_x, *, initial=None) -> GammaGammaParams:
@@ -377,11 +403,11 @@ def fit_gamma_gamma(x, m_x, *, initial=None) -> GammaGammaParams:
         # With p = 1, q = 2 the population mean spend is gamma: start at the sample mean.
         initial = GammaGammaParams(1.0, 2.0, float(m_x.mean()))
 
-    by_x = _by_x(x)
+    data = _Spenders.of(x, m_x)
 
     def objective(log_params):
         params = GammaGammaParams(*np.exp(log_params))
-        value, grad = _gg_gradient(params, x, m_x, by_x)
+        value, grad = _gg_gradient(params, data)
         return -value / n, -grad * np.exp(log_params) / n
 
     start = np.array([initial.p, initial.q, initial.gamma])

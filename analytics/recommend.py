@@ -5,7 +5,8 @@ customer × product matrix (1 when the customer bought the product), C = XᵀX c
 and the affinity of A to B is the cosine C[A,B] / sqrt(buyers(A) × buyers(B)), so a
 best-seller bought by everyone does not top every list. Each product keeps its TOP_RELATED
 best; a customer's candidates are scored by summing the affinities of what they bought
-(S = X·A) and the best TOP_PER_CUSTOMER they have not bought are stored. Sparse throughout.
+(S = X·A) and the best TOP_PER_CUSTOMER they have not bought are stored. Sparse throughout:
+each row's best are picked by k passes of per-row maxima (ties: the lower product index).
 """
 
 import numpy as np
@@ -19,8 +20,8 @@ from sales.models import Order, OrderLine
 
 TOP_RELATED = 10
 TOP_PER_CUSTOMER = 5
-# Customers scored at once: a dense block of BLOCK_CELLS / products rows.
-BLOCK_CELLS = 20_000_000
+# Customers scored at once (their candidates, a few dozen each, as a sparse matrix).
+BLOCK_CUSTOMERS = 100_000
 
 
 def purchases(as_of) -> tuple[np.ndarray, np.ndarray]:
@@ -37,6 +38,45 @@ def purchases(as_of) -> tuple[np.ndarray, np.ndarray]:
     return columns["customer_id"], columns["product_id"]
 
 
+def best_per_row(matrix: sparse.spmatrix, k: int):
+    """(row, column, rank, score) of each row's k best stored entries, highest score first,
+    then the lower column; in (row, rank) order. k passes of per-row maxima: no sort of
+    the millions of candidates, no dense block."""
+    matrix = sparse.csr_matrix(matrix)
+    matrix.sum_duplicates()  # sorted columns: the first of equal scores is the lower column
+    counts = np.diff(matrix.indptr)
+    filled = np.flatnonzero(counts)
+    row_of = np.repeat(np.arange(matrix.shape[0]), counts)
+    remaining = matrix.data.astype(np.float64)
+    picked, ranks = [], []
+    for rank in range(1, k + 1):
+        if not len(filled):
+            break
+        best = np.maximum.reduceat(remaining, matrix.indptr[filled])
+        at_best = np.flatnonzero(
+            (remaining == np.repeat(best, counts[filled])) & (remaining > -np.inf)
+        )
+        if not len(at_best):
+            break
+        rows = row_of[at_best]
+        first = at_best[np.r_[True, rows[1:] != rows[:-1]]]
+        picked.append(first)
+        ranks.append(np.full(len(first), rank))
+        remaining[first] = -np.inf
+    if not picked:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, none, np.zeros(0)
+    positions, position_ranks = np.concatenate(picked), np.concatenate(ranks)
+    order = np.argsort(row_of[positions] * k + position_ranks - 1)
+    positions = positions[order]
+    return (
+        row_of[positions],
+        matrix.indices[positions],
+        position_ranks[order],
+        matrix.data[positions],
+    )
+
+
 def affinities(x: sparse.csr_matrix) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """(top-k cosine affinity matrix, co-buyer counts) for a binary customer × product X."""
     co = (x.T @ x).tocsr()
@@ -45,43 +85,21 @@ def affinities(x: sparse.csr_matrix) -> tuple[sparse.csr_matrix, sparse.csr_matr
     cosine = (inverse @ co @ inverse).tocsr()
     cosine.setdiag(0)
     cosine.eliminate_zeros()
-    rows, cols, vals = [], [], []
-    for product in range(cosine.shape[0]):
-        start, end = cosine.indptr[product], cosine.indptr[product + 1]
-        related, scores = cosine.indices[start:end], cosine.data[start:end]
-        # Highest score first, then the lower product index: a deterministic order.
-        best = np.lexsort((related, -scores))[:TOP_RELATED]
-        rows.append(np.full(len(best), product))
-        cols.append(related[best])
-        vals.append(scores[best])
-    shape = cosine.shape
-    if not rows:
-        return sparse.csr_matrix(shape), co
-    top = sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
-    )
-    return top, co
+    rows, cols, _ranks, scores = best_per_row(cosine, TOP_RELATED)
+    return sparse.csr_matrix((scores, (rows, cols)), shape=cosine.shape), co
 
 
 def top_unbought(x: sparse.csr_matrix, top: sparse.csr_matrix):
-    """Yield (customer index, product index, rank, score) of each customer's best candidates."""
-    products = x.shape[1]
-    block = max(1, BLOCK_CELLS // max(products, 1))
-    k = min(TOP_PER_CUSTOMER, products)
-    for start in range(0, x.shape[0], block):
-        xb = x[start : start + block]
-        scores = (xb @ top).toarray()
-        scores[xb.toarray() > 0] = 0  # never recommend what they bought
-        if k < products:
-            best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        else:
-            best = np.tile(np.arange(products), (scores.shape[0], 1))
-        best_scores = np.take_along_axis(scores, best, axis=1)
-        order = np.argsort(-best_scores, axis=1, kind="stable")
-        best = np.take_along_axis(best, order, axis=1)
-        best_scores = np.take_along_axis(best_scores, order, axis=1)
-        rows, ranks = np.nonzero(best_scores > 0)
-        yield start + rows, best[rows, ranks], ranks + 1, best_scores[rows, ranks]
+    """Yield (customer index, product index, rank, score) of each customer's best candidates,
+    a block of customers at a time; the scores stay sparse (a few dozen per customer)."""
+    for start in range(0, x.shape[0], BLOCK_CUSTOMERS):
+        bought = x[start : start + BLOCK_CUSTOMERS]
+        scores = sparse.csr_matrix(bought @ top)
+        scores = sparse.csr_matrix(scores - scores.multiply(bought))  # never what they bought
+        scores.eliminate_zeros()
+        rows, cols, ranks, values = best_per_row(scores, TOP_PER_CUSTOMER)
+        keep = values > 0
+        yield start + rows[keep], cols[keep], ranks[keep], values[keep]
 
 
 def compute(run: SegmentRun) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """BG/NBD and Gamma-Gamma: likelihoods against independent formulas, gradients, recovery."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -475,3 +476,16 @@ def test_bad_weights_are_refused():
 def test_no_customers_is_refused():
     with pytest.raises(clv.InsufficientDataError):
         clv.fit_sample([], [], [], [])
+
+
+def test_the_spend_fit_on_its_sums_is_the_per_customer_likelihoods_optimum():
+    """fit_gamma_gamma evaluates the likelihood from sums (_Spenders): its optimum is the
+    maximum of the per-customer log-likelihood, which every nearby point lowers."""
+    x, _t_x, _T, m_x = simulate(20_000, CDNOW_BG, CDNOW_GG, seed=6)
+    gg = clv.fit_gamma_gamma(x, m_x)
+    repeat = (x > 0) & (m_x > 0)
+    best = clv.gamma_gamma_log_likelihood(gg, x[repeat], m_x[repeat]).sum()
+    for name in ("p", "q", "gamma"):
+        for factor in (0.999, 1.001):
+            nearby = replace(gg, **{name: getattr(gg, name) * factor})
+            assert clv.gamma_gamma_log_likelihood(nearby, x[repeat], m_x[repeat]).sum() < best

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics import recommend
 from analytics.models import CustomerValue, SegmentRun
 from analytics.pipeline.staging import AGGREGATE_WORK_MEM, aggregate_sql
 from analytics.runs import delete_results
@@ -177,6 +178,8 @@ class Command(BaseCommand):
             "aggregate": f"from {p.get('aggregated_from', 'orders')}; floor {floor:.1f} s",
             "write": f"floor: COPY of the same rows into a bare table {copy_floor:.1f} s",
             "index": "the run's own table, one pass per index",
+            "recommend": f"floor: reading the bought (customer, product) pairs "
+            f"{_pairs_floor(run):.1f} s",
         }
         for key in ("aggregate", "read", "fit", "score", "write", "index", "recommend", "finish"):
             note = f"   ({beside[key]})" if key in beside else ""
@@ -280,6 +283,14 @@ def _copy_floor(run) -> float:
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
     return elapsed
+
+
+def _pairs_floor(run) -> float:
+    """Reading the distinct (customer, product) pairs the recommendations start from: what
+    the recommend step cannot beat."""
+    started = time.perf_counter()
+    recommend.purchases(run.as_of)
+    return time.perf_counter() - started
 
 
 def _count(model) -> int:
