@@ -8,7 +8,6 @@ anti-join cannot see it and its INSERT waits on the unique index until the other
 
 import io
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,7 +18,7 @@ from django.utils import timezone
 from sales.import_services import order_import
 from sales.models import Order
 from tests.factories import CustomerFactory, OrderFactory
-from tests.sales.test_quote_number_race import in_own_session, sessions_waiting_for_a_lock
+from tests.helpers import race_past_an_uncommitted_write
 
 FILE = (
     "customer_external_id,ordered_at,total,order_number,channel,currency,coupon_code\n"
@@ -51,20 +50,9 @@ def test_a_number_committed_by_another_writer_meanwhile_is_already_present(
         written.wait(timeout=10)
         return order_import(source=io.StringIO(FILE, newline=""))
 
-    outcomes: dict = {}
-    threads = [
-        in_own_session(other_writer, outcomes, "other"),
-        in_own_session(importer, outcomes, "import"),
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 10
-    while not sessions_waiting_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    blocked = sessions_waiting_for_a_lock()
-    commit.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes, blocked = race_past_an_uncommitted_write(
+        {"other": other_writer, "import": importer}, commit
+    )
 
     assert blocked == 1, "the import did not wait on the other writer's number"
     report = outcomes["import"]

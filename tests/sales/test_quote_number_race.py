@@ -7,17 +7,18 @@ unique index); the second lets several sessions race from a barrier.
 """
 
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from sales.models import Quote
 from sales.services import quote_create
 from tests.factories import DealFactory, UserFactory
+from tests.helpers import in_own_session, race_past_an_uncommitted_write
 
 
 def create_quote(deal, user) -> Quote:
@@ -35,29 +36,6 @@ def create_quote(deal, user) -> Quote:
             }
         ],
     )
-
-
-def sessions_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
-def in_own_session(work, outcomes: dict, key: str) -> threading.Thread:
-    """A thread with its own database connection; its result or error lands in outcomes."""
-
-    def run() -> None:
-        try:
-            outcomes[key] = work()
-        except Exception as error:  # reported by the test's assertions
-            outcomes[key] = error
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
 
 
 year_stem = f"Q-{timezone.localdate().year}-"
@@ -81,17 +59,7 @@ def test_a_quote_saved_while_another_is_uncommitted_gets_the_next_number(postgre
         written.wait(timeout=10)
         return create_quote(deal, user).number
 
-    outcomes: dict = {}
-    threads = [in_own_session(a, outcomes, "a"), in_own_session(b, outcomes, "b")]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 10
-    while not sessions_waiting_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    blocked = sessions_waiting_for_a_lock()
-    commit.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes, blocked = race_past_an_uncommitted_write({"a": a, "b": b}, commit)
 
     assert blocked == 1, "B did not wait on A's uncommitted number"
     assert outcomes == {"a": f"{year_stem}000001", "b": f"{year_stem}000002"}
@@ -115,7 +83,7 @@ def test_sessions_racing_from_a_barrier_get_distinct_sequential_numbers(postgres
             return create_quote(deal[index], user).number
 
         threads = [
-            in_own_session(lambda i=i: racer(index=i), outcomes, f"{round_}-{i}")
+            in_own_session(partial(racer, index=i), outcomes, f"{round_}-{i}")
             for i in range(len(deals))
         ]
         for thread in threads:
