@@ -51,6 +51,9 @@ class SegmentRun(models.Model):
     parameters = models.JSONField(_("model parameters"), default=dict, blank=True)
     # Seconds per step: {"aggregate", "score", "fit", "write", "total"}.
     timings = models.JSONField(_("timings"), default=dict, blank=True)
+    # Order totals up to as_of left out of revenue, RFM and value for want of an exchange
+    # rate on their day, per currency: {"CHF": "75.00"}; the dashboards flag them.
+    unconverted = models.JSONField(_("amounts without an exchange rate"), default=dict, blank=True)
     # Where R, F and M quintiles start over all customers (analytics.rfm.Breakpoints.to_dict),
     # computed once by the fit step so every chunk scores the same way.
     quintiles = models.JSONField(_("quintile breakpoints"), default=dict, blank=True)

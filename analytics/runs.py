@@ -104,9 +104,16 @@ def start(run_id: int) -> list[tuple[int, int]]:
     staging.clear_staging()  # rows a killed run may have left
     from_stats = staging.uses_order_stats(run.as_of)
     customers = staging.aggregate_orders(run.pk, run.as_of)
+    unconverted = staging.unconverted_orders(run.as_of)
     timings["aggregate"] = time.perf_counter() - started
     _pause_for_tests()
-    _set(run_id, step="fit", progress=PROGRESS_AGGREGATED, customers=customers)
+    _set(
+        run_id,
+        step="fit",
+        progress=PROGRESS_AGGREGATED,
+        customers=customers,
+        unconverted=unconverted,
+    )
 
     started = time.perf_counter()
     stats = staging.read_stats(run.pk)

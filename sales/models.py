@@ -434,6 +434,13 @@ class Order(ChoiceLabels, models.Model):
             models.Index(
                 fields=["deal"], condition=models.Q(deal__isnull=False), name="order_deal_idx"
             ),
+            # The few orders without a value in the reporting currency, which the segment
+            # run totals per currency to flag them (analytics.pipeline.staging).
+            models.Index(
+                fields=["ordered_at"],
+                condition=models.Q(total_reporting__isnull=True),
+                name="order_unconverted_idx",
+            ),
         ]
         constraints = [models.UniqueConstraint(fields=["number"], name="order_number_unique")]
 

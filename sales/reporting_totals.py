@@ -26,7 +26,8 @@ def day_sql(column: str) -> str:
 
 
 def converted_sql(total: str, currency: str, ordered_at: str) -> tuple[str, list]:
-    """The SQL of one order's total in the reporting currency, and its parameters."""
+    """The SQL of one order's total in the reporting currency, and its parameters; the
+    column names must be qualified with their table (the subquery has a currency too)."""
     rate = (
         f"(SELECT r.rate FROM {RATES} r WHERE r.currency = {currency}"  # noqa: S608
         f" AND r.day <= {day_sql(ordered_at)} ORDER BY r.day DESC LIMIT 1)"
@@ -37,16 +38,21 @@ def converted_sql(total: str, currency: str, ordered_at: str) -> tuple[str, list
     return sql, [reporting_currency(), zone, MONEY_MAX, zone]
 
 
+# The updated table's columns, qualified: inside the rate's subquery a bare "currency"
+# would be the rate's own column, and every order would take any currency's latest rate.
+ORDER_COLUMNS = ("sales_order.total", "sales_order.currency", "sales_order.ordered_at")
+
+
 def orders_convert_all(cursor) -> None:
     """Every order's total_reporting from the rates (the migration that adds it)."""
-    sql, params = converted_sql("total", "currency", "ordered_at")
+    sql, params = converted_sql(*ORDER_COLUMNS)
     cursor.execute(f"UPDATE sales_order SET total_reporting = {sql}", params)  # noqa: S608
 
 
 def orders_reconvert(changes: dict[str, date]) -> int:
     """The orders of each changed currency from its first changed day on, converted again
     (one UPDATE per currency); returns how many orders were converted."""
-    sql, params = converted_sql("total", "currency", "ordered_at")
+    sql, params = converted_sql(*ORDER_COLUMNS)
     updated = 0
     with connection.cursor() as cursor:
         for currency, day in sorted(changes.items()):

@@ -7,9 +7,11 @@ keep as orders are written (sales.order_stats): one row per customer, not every 
 """
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from analytics.models import CustomerStats
@@ -39,10 +41,30 @@ def _q(name: str) -> str:
 
 def end_of_day(as_of: date):
     """The first instant after `as_of` in TIME_ZONE, as a query parameter."""
-    end = datetime.combine(
+    return connection.ops.adapt_datetimefield_value(end_of_day_at(as_of))
+
+
+CENT = Decimal("0.01")
+
+
+def unconverted_orders(as_of: date) -> dict[str, str]:
+    """The totals, per currency, of the orders up to the end of `as_of` that have no value
+    in the reporting currency (no exchange rate on their day): the aggregate counts them as
+    nothing, so the run records them for the dashboards to flag. Reads the orders' partial
+    index of unconverted orders, not the table."""
+    rows = (
+        Order.objects.filter(total_reporting__isnull=True, ordered_at__lt=end_of_day_at(as_of))
+        .values_list("currency")
+        .annotate(total=Sum("total"))
+        .order_by("currency")
+    )
+    return {currency: str(Decimal(total).quantize(CENT)) for currency, total in rows}
+
+
+def end_of_day_at(as_of: date) -> datetime:
+    return datetime.combine(
         as_of + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
     )
-    return connection.ops.adapt_datetimefield_value(end)
 
 
 def uses_order_stats(as_of: date) -> bool:

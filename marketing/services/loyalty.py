@@ -89,7 +89,9 @@ def _record(*, customer, kind, points, reason, order=None, by=None) -> LoyaltyEn
 def loyalty_earn(*, order: Order) -> LoyaltyEntry | None:
     """Points for an order by the rule (an order earns once: a unique constraint says so),
     then the customer's spend and tier."""
-    points = points_for(order.total, loyalty_rule())
+    # In the reporting currency (the rule's unit); no rate for the order's day: no points
+    # until a rate converts it (the nightly catch-up earns the last days' missed orders).
+    points = points_for(order.total_reporting or Decimal("0"), loyalty_rule())
     entry = None
     if points > 0:
         try:
@@ -242,7 +244,10 @@ def _refresh(customer_ids: list[int], since) -> int:
     _lock_accounts(customer_ids)
     accounts = LoyaltyAccount.objects.filter(customer_id__in=customer_ids)
     spent = Order.objects.filter(customer_id=OuterRef("customer_id"), ordered_at__gte=since)
-    spend = Coalesce(_sum(spent.order_by(), "total"), Value(Decimal("0")), output_field=_MONEY)
+    # In the reporting currency: orders without a rate add nothing (never a sum of currencies).
+    spend = Coalesce(
+        _sum(spent.order_by(), "total_reporting"), Value(Decimal("0")), output_field=_MONEY
+    )
     refreshed = accounts.update(spend_12m=spend, refreshed_at=timezone.now())
     # Its own statement: an UPDATE's expressions see the row as it was before it.
     accounts.update(tier=tier_expression())

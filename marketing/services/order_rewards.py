@@ -117,7 +117,7 @@ def _earn_batch(
             " earned AS (SELECT customer_id, SUM(points) AS points FROM inserted"
             " GROUP BY customer_id),"
             " s AS (SELECT c.customer_id, COALESCE(e.points, 0) AS points,"
-            f" COALESCE((SELECT SUM(o.total) FROM {Order._meta.db_table} o"
+            f" COALESCE((SELECT SUM(o.total_reporting) FROM {Order._meta.db_table} o"
             " WHERE o.customer_id = c.customer_id AND o.ordered_at >= %s), 0) AS spend"
             f" FROM ({customers_sql}) c LEFT JOIN earned e ON e.customer_id = c.customer_id),"
             f" updated AS (UPDATE {_ACCOUNT} a SET balance = a.balance + s.points,"
@@ -173,16 +173,21 @@ def _new_entries_sql(
     where ON CONFLICT DO NOTHING cost every entry a speculative insertion."""
     params: list[object]
     if connection.vendor == "postgresql":
-        points, params = "LEAST(FLOOR(o.total * %s), %s)::integer", [rule.points_per_unit]
+        points, params = (
+            "LEAST(FLOOR(o.total_reporting * %s), %s)::integer",
+            [rule.points_per_unit],
+        )
     else:  # SQLite keeps decimals as floats: whole cents times thousandths of a point, in
         # integers, so 0.29 at 100 points per unit earns 29 (as Decimal does), not 28.
-        points = "MIN(CAST(ROUND(o.total * 100) AS INTEGER) * %s / 100000, %s)"
+        points = "MIN(CAST(ROUND(o.total_reporting * 100) AS INTEGER) * %s / 100000, %s)"
         params = [int(rule.points_per_unit * 1000)]
     params.append(MAX_POINTS)
     sql = (
         f"SELECT o.id, o.customer_id, o.number, {points} AS points FROM {Order._meta.db_table} o"
         f" WHERE o.id > %s AND o.id <= %s AND o.id IN ({batch_sql})"
-        f" AND %s AND o.total > 0 AND o.total >= %s AND {points} > 0"
+        # The order's value in the reporting currency, the rule's unit: NULL (no rate for
+        # its day) earns nothing.
+        f" AND %s AND o.total_reporting > 0 AND o.total_reporting >= %s AND {points} > 0"
         f" AND NOT EXISTS (SELECT 1 FROM {_ENTRY} x WHERE x.order_id = o.id)"
     )
     after, upper = ids

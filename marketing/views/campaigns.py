@@ -1,5 +1,6 @@
 """Campaigns: list, detail, create, edit, and the audience's live count and sample."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -100,6 +101,7 @@ def campaign_detail(request, pk):
         "leads": lead_summary(campaign, now=timezone.now()) if can_change else None,
         "subject_test": subject_test_summary(campaign),
         "editable_statuses": Campaign.EDITABLE_STATUSES,
+        "currency": settings.CRM_CURRENCY,  # budget and cost are in the reporting currency
     }
     return render(request, "marketing/campaign_detail.html", context)
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -34,6 +35,7 @@ def customer_loyalty_context(
         "form": (form or LoyaltyForm()) if can_change else None,
         # The 12 months' spend is money: shown as on the value panel (issue 13).
         "with_money": may_see_customer_money(request.user, customer),
+        "currency": settings.CRM_CURRENCY,  # the 12-month spend's
     }
 
 

@@ -16,6 +16,9 @@
       dataset.backgroundColor = COLOURS[index];
       dataset.borderColor = COLOURS[index];
       if (dataset.type === "line") { dataset.showLine = false; dataset.pointStyle = "line"; dataset.pointRadius = 18; dataset.borderWidth = 3; }
+      // The quota marker on top of the bars: drawn under the translucent blue it read as
+      // purple, not the legend's red. A lower order is drawn later (and listed first).
+      dataset.order = dataset.type === "line" ? 0 : 1;
     });
     if (chart) chart.destroy();
     chart = new window.Chart(canvas, {

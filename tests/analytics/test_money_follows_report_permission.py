@@ -5,6 +5,7 @@ revenue and LTV, could filter by it, and read ticket counts and CSAT of others' 
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -161,6 +162,7 @@ def test_the_loyalty_panel_shows_the_12_month_spend_only_with_the_money(
                                   spend_12m=Decimal("4321.09"))  # fmt: skip
     url = reverse("marketing:customer-loyalty-panel", args=[valued.pk])
     hidden = rep_client.get(url).text
-    assert "50 points earned in all." in hidden and "4321.09" not in hidden
+    assert "50 points earned in all." in hidden and "4,321.09" not in hidden
     for client in (rep2_client, manager_client):
-        assert "4321.09 spent in the last 12 months" in client.get(url).text
+        shown = client.get(url).text
+        assert f"4,321.09\u00a0{settings.CRM_CURRENCY} spent in the last 12 months" in shown

@@ -1,6 +1,7 @@
 """Campaign pages: create, edit, list, the live audience count, hostile input."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -300,3 +301,18 @@ def test_status_changes_by_hand_follow_the_allowed_transitions(marketer, markete
     completed = CampaignFactory(owner=marketer, status="completed")
     with pytest.raises(ValidationError):
         campaign_update(campaign=completed, expected_version=1, data={}, status="cancelled")
+
+
+def test_budget_cost_and_cost_per_conversion_show_as_money_in_the_reporting_currency(
+    manager_client, settings
+):
+    # They were shown raw ("12500.00") beside the revenue's "1,638.00 USD" on the same page.
+    settings.CRM_CURRENCY = "USD"
+    campaign = CampaignFactory(budget=Decimal("12500.00"), actual_cost=Decimal("10400.50"))
+    page = manager_client.get(reverse("marketing:campaign-detail", args=[campaign.pk]))
+    html = " ".join(page.content.decode().split()).replace("\u00a0", " ")
+    assert "12,500.00 USD" in html
+    assert "10,400.50 USD" in html
+    card = manager_client.get(reverse("marketing:campaign-report", args=[campaign.pk]))
+    text = " ".join(card.content.decode().split()).replace("\u00a0", " ")
+    assert 'id="figure-cost">10,400.50 USD<' in text

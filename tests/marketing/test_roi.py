@@ -95,7 +95,7 @@ def test_the_report_card_shows_the_figures(marketer_client, campaign, settings):
     assert response.status_code == 200
     assert 'id="figure-roi">300.0%' in html
     assert f'id="figure-revenue">800.00 {settings.CRM_CURRENCY}<' in html
-    assert 'id="figure-cost-per-conversion">100.00<' in html
+    assert f'id="figure-cost-per-conversion">100.00 {settings.CRM_CURRENCY}<' in html
 
 
 def test_an_empty_campaign_shows_dashes(manager_client):

@@ -120,3 +120,42 @@ def test_the_migration_fill_converts_every_order(eur):
     assert sorted(
         Order.objects.values_list("total_reporting", flat=True), key=lambda v: v or 0
     ) == [None, Decimal("10.00"), Decimal("12.00")]
+
+
+@pytest.fixture
+def eur_and_gbp(eur):
+    """Beside the EUR rates, GBP: 2.00 USD from 2026-03-05 and a later 3.00 from 2026-03-20,
+    so the latest rate on or before an order's day is often another currency's."""
+    ExchangeRate.objects.create(currency="GBP", day="2026-03-05", rate="2.00")
+    ExchangeRate.objects.create(currency="GBP", day="2026-03-20", rate="3.00")
+
+
+def test_the_fill_uses_each_orders_own_currency_and_never_another_ones_rate(eur_and_gbp):
+    # The rate's subquery once compared the rate's currency with itself (an unqualified
+    # column resolves to the inner table), so any currency's latest rate converted the order.
+    euros = OrderFactory(total=Decimal("10.00"), currency="EUR", ordered_at=at("2026-03-21"))
+    pounds = OrderFactory(total=Decimal("10.00"), currency="GBP", ordered_at=at("2026-03-11"))
+    francs = OrderFactory(total=Decimal("10.00"), currency="CHF", ordered_at=at("2026-03-21"))
+    Order.objects.update(total_reporting=Decimal("999.00"))
+    with connection.cursor() as cursor:
+        orders_convert_all(cursor)
+    values = dict(Order.objects.values_list("pk", "total_reporting"))
+    assert values[euros.pk] == Decimal("12.00"), connection.vendor  # EUR 1.20, not GBP 3.00
+    assert values[pounds.pk] == Decimal("20.00")  # GBP 2.00, not EUR 1.20 of the 10th
+    assert values[francs.pk] is None  # CHF has no rate: flagged, never converted
+
+
+def test_a_rate_change_converts_again_with_the_orders_own_currency(
+    eur_and_gbp, django_capture_on_commit_callbacks
+):
+    pounds = OrderFactory(total=Decimal("10.00"), currency="GBP", ordered_at=at("2026-03-12"))
+    with django_capture_on_commit_callbacks(execute=True):
+        # A EUR rate after the last GBP one; the GBP order must keep GBP's 2.00.
+        exchange_rates_save(
+            rates={
+                ("GBP", datetime(2026, 3, 6).date()): Decimal("2.50"),
+                ("EUR", datetime(2026, 3, 11).date()): Decimal("1.50"),
+            }
+        )
+    pounds.refresh_from_db()
+    assert pounds.total_reporting == Decimal("25.00")
