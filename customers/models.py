@@ -348,7 +348,11 @@ class Interaction(ChoiceLabels, models.Model):
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
-        indexes = [models.Index(fields=["customer", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            # The team view's activity this week: a range of the newest, grouped by who.
+            models.Index(fields=["occurred_at", "logged_by"], name="interaction_when_by_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} · {self.customer}"

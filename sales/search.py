@@ -1,22 +1,31 @@
 """What the global search finds among deals (crm.lib.search): title or customer name."""
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.search import SearchHit, SearchSource, User, register_search_source, search_words
+from crm.lib.search import (
+    SearchHit,
+    SearchSource,
+    User,
+    matching_any,
+    register_search_source,
+    search_words,
+)
+from sales.models import Deal
 from sales.selectors import deals_visible_to
 
 
-def _deals(user: User, text: str, limit: int) -> list[SearchHit]:
-    condition = Q()
-    for word in search_words(text):
-        condition &= Q(title__icontains=word) | Q(customer__name__icontains=word)
-    deals = (
-        deals_visible_to(user)
-        .filter(condition)
-        .select_related("customer", "stage")
-        .order_by("-updated_at", "-id")
+def _holding(word: str):
+    return matching_any(
+        Deal.objects.filter(title__icontains=word).values("pk"),
+        Deal.objects.filter(customer__name__icontains=word).values("pk"),
     )
+
+
+def _deals(user: User, text: str, limit: int) -> list[SearchHit]:
+    deals = deals_visible_to(user)
+    for word in search_words(text):
+        deals = deals.filter(pk__in=_holding(word))
+    deals = deals.select_related("customer", "stage").order_by("-updated_at", "-id")
     return [
         SearchHit(
             title=deal.title,

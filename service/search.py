@@ -6,35 +6,41 @@ import re
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.search import SearchHit, SearchSource, User, register_search_source, search_words
+from crm.lib.search import (
+    SearchHit,
+    SearchSource,
+    User,
+    matching_any,
+    register_search_source,
+    search_words,
+)
+from service.models import Ticket
 from service.selectors import tickets_visible_to
 
 _NUMBER = re.compile(r"^(?:T-?)?0*(\d{1,9})$", re.IGNORECASE)
 
 
-def _word_condition(word: str) -> Q:
-    condition = (
+def _holding(word: str):
+    """Tickets whose subject, requester, number or customer's name holds the word."""
+    own = (
         Q(subject__icontains=word)
-        | Q(customer__name__icontains=word)
         | Q(requester_name__icontains=word)
         | Q(requester_email__icontains=word)
     )
     number = _NUMBER.match(word)
     if number and number.group(1).isascii():
-        condition |= Q(pk=int(number.group(1)))
-    return condition
+        own |= Q(pk=int(number.group(1)))
+    return matching_any(
+        Ticket.objects.filter(own).values("pk"),
+        Ticket.objects.filter(customer__name__icontains=word).values("pk"),
+    )
 
 
 def _tickets(user: User, text: str, limit: int) -> list[SearchHit]:
-    condition = Q()
+    tickets = tickets_visible_to(user)
     for word in search_words(text):
-        condition &= _word_condition(word)
-    tickets = (
-        tickets_visible_to(user)
-        .filter(condition)
-        .select_related("customer")
-        .order_by("-created_at", "-id")
-    )
+        tickets = tickets.filter(pk__in=_holding(word))
+    tickets = tickets.select_related("customer").order_by("-created_at", "-id")
     return [
         SearchHit(
             title=f"{ticket.number} {ticket.subject}",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 
 User = AuthUser | AnonymousUser
@@ -47,3 +48,13 @@ def search_sources_for(user: User) -> list[SearchSource]:
 def search_words(text: str) -> list[str]:
     """The words of a search, so "Watts Hazel" finds "Hazel Watts"; at most eight."""
     return [word for word in text.split() if word][:8]
+
+
+def matching_any(*branches: QuerySet) -> QuerySet:
+    """The ids of the rows that any branch finds: `pk IN (… UNION …)`, one branch per
+    indexed column or join. A single OR across a join ("the title or the customer's name")
+    can use no index, so it read every row newest first until it had enough hits; each
+    branch alone is answered by its own trigram index (and its join by a foreign-key index).
+    Each branch must select its rows' ids (`.values("pk")`)."""
+    first, *others = (branch.order_by() for branch in branches)
+    return first.union(*others) if others else first
