@@ -182,3 +182,24 @@ def test_order_page_shows_both_currencies_at_the_order_date(manager_client, eur_
     assert "100.00\u00a0EUR" in html and "≈ 110.00\u00a0USD" in html
     gbp = OrderFactory(total=Decimal("5.00"), currency="GBP", ordered_at=ordered)
     assert "no GBP rate" in manager_client.get(gbp.get_absolute_url()).content.decode()
+
+
+def test_a_board_card_shows_its_amount_and_the_amount_in_the_reporting_currency(
+    rep, rep_client, eur_rates
+):
+    """The rep sees on the card what the column adds: 2000 EUR is 2,400 USD today; a card
+    whose currency has no rate says so instead of a figure."""
+    _mixed_open_deals(rep)
+    eur = Deal.objects.get(currency="EUR")
+    page = rep_client.get(reverse("sales:board")).content.decode()
+    card = page.split(f'data-deal="{eur.pk}"')[1].split("</article>")[0]
+    assert "2,000\u00a0EUR" in card and "2,400\u00a0USD" in card
+    gbp = Deal.objects.get(currency="GBP")
+    assert "no GBP rate" in page.split(f'data-deal="{gbp.pk}"')[1].split("</article>")[0]
+    usd = Deal.objects.get(currency="USD")
+    assert "≈" not in page.split(f'data-deal="{usd.pk}"')[1].split("</article>")[0]
+    moved = rep_client.post(
+        reverse("sales:deal-move", args=[eur.pk]),
+        {"stage": stage(order__gt=eur.stage.order, is_won=False).pk, "version": eur.version},
+    ).json()["card"]
+    assert "2,400\u00a0USD" in moved
