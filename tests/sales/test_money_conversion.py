@@ -13,7 +13,7 @@ from core.exchange import RateBook, rate_on, sum_in_reporting, to_reporting
 from core.models import ExchangeRate
 from sales.models import Deal, Stage
 from sales.selectors import DealScope, forecast
-from tests.factories import CustomerFactory, DealFactory, OrderFactory
+from tests.factories import CustomerFactory, DealFactory, OrderFactory, OrderLineFactory
 from tests.sales.test_api_deals import api
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +203,19 @@ def test_a_board_card_shows_its_amount_and_the_amount_in_the_reporting_currency(
         {"stage": stage(order__gt=eur.stage.order, is_won=False).pk, "version": eur.version},
     ).json()["card"]
     assert "2,400\u00a0USD" in moved
+
+
+def test_order_list_formats_totals_and_shows_them_in_the_reporting_currency(
+    manager_client, eur_rates
+):
+    """The list showed "10335.22 EUR" where the order page shows "10,335.22 EUR ≈ …"."""
+    ordered = timezone.now() - timedelta(days=20)  # EUR was 1.10 then
+    OrderFactory(total=Decimal("10335.22"), currency="EUR", ordered_at=ordered)
+    OrderFactory(total=Decimal("5.00"), currency="GBP", ordered_at=ordered)
+    html = manager_client.get(reverse("sales:order-list")).content.decode()
+    assert "10335.22" not in html and "10,335.22\u00a0EUR" in html
+    assert "≈ 11,368.74\u00a0USD" in html and "no GBP rate" in html
+    order = OrderFactory(total=Decimal("12345.60"), currency="EUR", ordered_at=ordered)
+    OrderLineFactory(order=order, unit_price=Decimal("10.00"))  # the lines say otherwise
+    html = manager_client.get(order.get_absolute_url()).content.decode()
+    assert "recorded total is 12,345.60\u00a0EUR." in html
