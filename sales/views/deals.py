@@ -210,6 +210,9 @@ def deal_win_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     proposed = deal.amount if quote_total is None else quote_total
     data = request.POST if request.method == "POST" else None
     form = WinForm(data, initial={"amount": proposed, "version": deal.version})
+    # The order is made from the accepted quote, which cannot change: the deal is won at its
+    # total (a disabled field takes its initial value whatever is posted).
+    form.fields["amount"].disabled = quote_total is not None
     if request.method == "POST" and form.is_valid():
         try:
             deal_win(
