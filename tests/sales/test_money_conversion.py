@@ -220,3 +220,15 @@ def test_order_list_formats_totals_and_shows_them_in_the_reporting_currency(
     OrderLineFactory(order=order, unit_price=Decimal("10.00"))  # the lines say otherwise
     html = manager_client.get(order.get_absolute_url()).content.decode()
     assert "recorded total is 12,345.60\u00a0EUR." in html
+
+
+def test_the_customers_deals_panel_shows_foreign_amounts_in_the_reporting_currency(
+    rep, rep_client, eur_rates
+):
+    customer = CustomerFactory(owner=rep)
+    DealFactory(owner=rep, customer=customer, amount=Decimal("2000"), currency="EUR")
+    DealFactory(owner=rep, customer=customer, amount=Decimal("500"), currency="GBP")
+    page = rep_client.get(customer.get_absolute_url()).content.decode()
+    panel = page.split('id="customer-deals"')[1].split("</ul>")[0]
+    assert "2,000.00\u00a0EUR" in panel and "≈ 2,400.00\u00a0USD" in panel
+    assert "no GBP rate" in panel
