@@ -15,7 +15,13 @@ from playwright.sync_api import expect
 
 from crm import roles
 from sales.services import quote_create
-from tests.factories import CustomerFactory, DealFactory, TaskFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    DealFactory,
+    OrderFactory,
+    TaskFactory,
+    UserFactory,
+)
 from tests.sales.lines import line
 from tests.sales.test_deals import stage
 
@@ -120,3 +126,16 @@ def test_the_home_panels_neither_overlap_nor_cut_off_on_a_phone_in_chinese(
     cut_off = table.evaluate("box => box.scrollWidth > box.clientWidth")
     assert (overlaps, cut_off) == (0, False)
     expect(page.get_by_text("{#")).to_have_count(0)  # no template comment shown as text
+
+
+def test_the_order_list_shows_each_total_on_a_phone(page, login, base_url, rep):
+    """At 390 px the totals sat to the right of the card, behind a sideways scroll."""
+    customer = CustomerFactory(owner=rep, name="Moss, Smith and Davies")
+    OrderFactory(customer=customer, number="DEMO-ADFD57D4C539", total=Decimal("10335.22"))
+    login(page, rep)
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base_url}])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/sales/orders/")
+    total = page.get_by_text("10,335.22")
+    expect(total).to_be_visible()
+    assert total.evaluate("cell => cell.getBoundingClientRect().right") <= 390
