@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0018_deal_closed_cover'),
+        ("sales", "0018_deal_closed_cover"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dealstagechange',
-            name='amount',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='amount'),
+            model_name="dealstagechange",
+            name="amount",
+            field=models.DecimalField(
+                blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="amount"
+            ),
         ),
         migrations.AddField(
-            model_name='dealstagechange',
-            name='currency',
-            field=models.CharField(blank=True, max_length=3, verbose_name='currency'),
+            model_name="dealstagechange",
+            name="currency",
+            field=models.CharField(blank=True, max_length=3, verbose_name="currency"),
         ),
     ]

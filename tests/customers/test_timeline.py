@@ -83,7 +83,7 @@ def test_the_sales_journey_shows_each_step(rep, rep_client):
 
 
 def test_each_step_shows_the_amount_it_had_then(rep, rep_client):
-    """"Deal created: 300.00 EUR" after a deal created at 48,000 EUR was won at 300: the
+    """ "Deal created: 300.00 EUR" after a deal created at 48,000 EUR was won at 300: the
     created and won lines read the deal's amount of today."""
     customer = CustomerFactory(owner=rep)
     deal = deal_create(
