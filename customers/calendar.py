@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 from crm.lib.public_links import public_url
 from crm.lib.signed_links import SignedLink
@@ -68,7 +68,8 @@ def _meetings(user: User, since: datetime):
         Interaction.objects.filter(channel=MEETING, occurred_at__gte=since)
         .filter(Q(attendees=user) | Q(logged_by=user))
         .distinct()
-        .select_related("customer")
+        .select_related("customer", "logged_by")
+        .prefetch_related("attendees", "attendee_contacts")
         .order_by("occurred_at", "pk")[:MAX_EVENTS]
     )
 
@@ -110,6 +111,28 @@ def _meeting_event(meeting: Interaction, domain: str, now: datetime) -> Event:
     end = meeting.ends_at or meeting.occurred_at + timedelta(hours=1)
     summary = f"{meeting.summary.splitlines()[0][:200]} ({meeting.customer.name})"
     event = _event(f"meeting-{meeting.pk}@{domain}", summary, meeting.occurred_at, end, now)
-    event.add("description", meeting.summary)
+    organizer = meeting.logged_by
+    guests = [user for user in meeting.attendees.all() if user != organizer]
+    contacts = list(meeting.attendee_contacts.all())
+    names = [_user_name(user) for user in ([organizer] if organizer else []) + guests]
+    names += [contact.name for contact in contacts]
+    event.add("description", "\n".join([meeting.summary, "", *names]) if names else meeting.summary)
     event.add("url", public_url(meeting.customer.get_absolute_url()))
+    # Who comes, as a calendar app shows it: those with an address (a cal-address is a URI).
+    if organizer and organizer.email:
+        event.add("organizer", _address(organizer.email, _user_name(organizer)))
+    invited = [(_user_name(user), user.email) for user in guests]
+    for name, email in invited + [(contact.name, contact.email) for contact in contacts]:
+        if email:
+            event.add("attendee", _address(email, name))
     return event
+
+
+def _user_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["cn"] = name
+    return address

@@ -231,6 +231,10 @@ class DealStageChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
+    # The deal's amount as it stood after the change: the timeline's "created: 48,000 EUR"
+    # and "won: 50,000 EUR" stay true when the amount changes later. Empty on older rows.
+    amount = models.DecimalField(_("amount"), **MONEY, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]

@@ -27,13 +27,19 @@ def _deals(user: User, text: str, limit: int) -> list[SearchHit]:
         deals = deals.filter(pk__in=_holding(word))
     deals = deals.select_related("customer", "stage").order_by("-updated_at", "-id")
     return [
-        SearchHit(
-            title=deal.title,
-            detail=f"{deal.customer.name} · {deal.stage} · {deal.get_status_display()}",
-            url=deal.get_absolute_url(),
-        )
+        SearchHit(title=deal.title, detail=_detail(deal), url=deal.get_absolute_url())
         for deal in deals[:limit]
     ]
+
+
+def _detail(deal: Deal) -> str:
+    """Customer, stage and status, the status left out when the stage's name says it
+    ("Northwind · Won · Won" said it twice)."""
+    parts = [deal.customer.name, str(deal.stage)]
+    status = str(deal.get_status_display())
+    if status != parts[-1]:
+        parts.append(status)
+    return " · ".join(parts)
 
 
 def register_deal_search() -> None:

@@ -61,7 +61,12 @@ def deal_create(
     deal.full_clean()
     deal.save()
     DealStageChange.objects.create(
-        deal=deal, from_stage=None, to_stage=stage, changed_by=created_by
+        deal=deal,
+        from_stage=None,
+        to_stage=stage,
+        amount=deal.amount,
+        currency=deal.currency,
+        changed_by=created_by,
     )
     deal_assigned_notify(deal=deal, by=created_by)
     return deal
@@ -117,7 +122,12 @@ def deal_move(
     deal.last_activity_at = timezone.now()
     save_new_version(deal)
     DealStageChange.objects.create(
-        deal=deal, from_stage=previous, to_stage=stage, changed_by=moved_by
+        deal=deal,
+        from_stage=previous,
+        to_stage=stage,
+        amount=deal.amount,
+        currency=deal.currency,
+        changed_by=moved_by,
     )
     _record_move(deal, previous, was_open)
     if was_open and deal.status != Deal.Status.OPEN:
@@ -491,7 +501,12 @@ def deal_update(
     save_new_version(deal)
     if stage.pk != previous.pk:
         DealStageChange.objects.create(
-            deal=deal, from_stage=previous, to_stage=stage, changed_by=updated_by
+            deal=deal,
+            from_stage=previous,
+            to_stage=stage,
+            amount=deal.amount,
+            currency=deal.currency,
+            changed_by=updated_by,
         )
     if owner_changed:
         deal_assigned_notify(deal=deal, by=updated_by)

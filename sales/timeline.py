@@ -2,6 +2,7 @@
 and lost, quotes sent and accepted, orders. Each source reads only what the viewer may
 open (deals_visible_to and its siblings): a rep does not see another rep's deals."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
@@ -19,15 +20,35 @@ def _money(amount, currency: str) -> str:
     return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}"
 
 
+def _amount_then(change_amount, change_currency: str, deal) -> str:
+    """The amount a stage change recorded (rows from before it did: the deal's own)."""
+    if change_amount is None:
+        return _money(deal.amount, deal.currency)
+    return _money(change_amount, change_currency or deal.currency)
+
+
 def deal_created_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    deals = deals_visible_to(user).filter(customer=customer).select_related("owner")
+    created = DealStageChange.objects.filter(deal=OuterRef("pk"), from_stage__isnull=True)
+    created = created.order_by("changed_at", "pk")
+    deals = (
+        deals_visible_to(user)
+        .filter(customer=customer)
+        .select_related("owner")
+        .annotate(
+            created_amount=Subquery(created.values("amount")[:1]),
+            created_currency=Subquery(created.values("currency")[:1]),
+        )
+    )
     return [
         TimelineEvent(
             when=deal.created_at,
             kind="deal_created",
             pk=deal.pk,
             text=_("Deal “%(title)s” created: %(amount)s")
-            % {"title": deal.title, "amount": _money(deal.amount, deal.currency)},
+            % {
+                "title": deal.title,
+                "amount": _amount_then(deal.created_amount, deal.created_currency or "", deal),
+            },
             url=deal.get_absolute_url(),
             who=_username(deal.owner),
         )
@@ -78,7 +99,7 @@ def deal_won_events(user, customer: Customer, cursor: Cursor | None, limit: int)
         deal = change.deal
         return _("Deal “%(title)s” won: %(amount)s") % {
             "title": deal.title,
-            "amount": _money(deal.amount, deal.currency),
+            "amount": _amount_then(change.amount, change.currency, deal),
         }
 
     return _stage_events(changes, "deal_won", cursor, limit, line, (_("Won"), "text-bg-success"))

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.exchange import RateBook
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest
 from crm.lib.params import parse_id
@@ -68,6 +70,9 @@ class BoardCard:
     age_days: int
     next_step_overdue: bool
     movable: bool  # the user may drag it
+    # The amount in the reporting currency (what the column adds), None without a rate.
+    converted: Decimal | None
+    reporting: str
 
     @property
     def shown(self) -> tuple:
@@ -78,12 +83,15 @@ class BoardCard:
             deal.pk, deal.version, deal.title, deal.customer.name, deal.amount, deal.currency,
             deal.owner.get_username() if deal.owner else "", self.age_days,
             self.next_step_overdue, next_step.title if next_step else "",
-            getattr(deal, "is_stale", False), self.movable,
+            getattr(deal, "is_stale", False), self.movable, self.converted, self.reporting,
         )  # fmt: skip
 
 
-def _card(user: User, deal: Deal, today: date) -> BoardCard:
+def _card(user: User, deal: Deal, today: date, book: RateBook) -> BoardCard:
+    """`book` holds the rates of the board's currencies (RateBook.load, one query); a deal
+    converts as the column totals do: open at today's rate, closed at its close date's."""
     next_step = deal.next_step
+    day = timezone.localdate(deal.closed_at) if deal.closed_at else today
     return BoardCard(
         deal=deal,
         age_days=(today - timezone.localtime(deal.created_at).date()).days,
@@ -91,6 +99,8 @@ def _card(user: User, deal: Deal, today: date) -> BoardCard:
             next_step is not None and not next_step.done and next_step.due_date < today
         ),
         movable=deal.status == Deal.Status.OPEN and can_change_deal(user, deal),
+        converted=book.convert(deal.amount, deal.currency, day),
+        reporting=settings.CRM_CURRENCY,
     )
 
 
@@ -116,9 +126,12 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     if pipeline is not None:
         columns = board_columns(_board_scope(request.user, owner), pipeline)
         today = timezone.localdate()
+        book = RateBook.load({deal.currency for column in columns for deal in column["cards"]})
         for column in columns:
             # The deals stay in "cards"; what each card shows besides them is in "board_cards".
-            column["board_cards"] = [_card(request.user, deal, today) for deal in column["cards"]]
+            column["board_cards"] = [
+                _card(request.user, deal, today, book) for deal in column["cards"]
+            ]
         context["columns"] = columns
         if context["can_see_all"]:
             context["owners"] = deal_owners()
@@ -176,7 +189,7 @@ def _moved_payload(request: HttpRequest, user: User, deal: Deal) -> dict[str, An
     ).get(pk=deal.pk)
     totals = board_totals(_board_scope(user, owner), deal.pipeline)
     today = timezone.localdate()
-    moved = _card(user, deal, today)
+    moved = _card(user, deal, today, RateBook.load([deal.currency]))
     columns = {}
     for stage in pipeline_stages(deal.pipeline):
         column = {"stage": stage, "count": 0, "total": 0, "missing": {}, **totals.get(stage.pk, {})}

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.attachments import attachment_panel
+from core.exchange import RateBook
 from core.exporting import export_response
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.http import AuthenticatedHttpRequest, querystring_without
@@ -210,6 +211,9 @@ def deal_win_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     proposed = deal.amount if quote_total is None else quote_total
     data = request.POST if request.method == "POST" else None
     form = WinForm(data, initial={"amount": proposed, "version": deal.version})
+    # The order is made from the accepted quote, which cannot change: the deal is won at its
+    # total (a disabled field takes its initial value whatever is posted).
+    form.fields["amount"].disabled = quote_total is not None
     if request.method == "POST" and form.is_valid():
         try:
             deal_win(
@@ -267,14 +271,25 @@ def customer_deals_panel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def customer_deals_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
     """The deals panel of a customer the user may see (the 360° page renders it inline)."""
-    deals = (
+    deals = list(
         deals_visible_to(request.user)
         .filter(customer=customer)
         .select_related("stage", "owner")
         .order_by("status", "expected_close_date", "id")[:20]
     )
+    # Each amount beside its value in the reporting currency, as on the board and deal page:
+    # open deals at today's rate, closed ones at their close date's (one query for the rates).
+    book, today = RateBook.load(deal.currency for deal in deals), timezone.localdate()
+    for deal in deals:
+        day = timezone.localdate(deal.closed_at) if deal.closed_at else today
+        deal.amount_reporting = book.convert(deal.amount, deal.currency, day)  # type: ignore[attr-defined]
     can_add = request.user.has_perm("sales.add_deal") and can_work_customer(request.user, customer)
-    return {"customer": customer, "deals": deals, "can_add": can_add}
+    return {
+        "customer": customer,
+        "deals": deals,
+        "can_add": can_add,
+        "reporting": settings.CRM_CURRENCY,
+    }
 
 
 @permission_required("sales.view_deal", raise_exception=True)

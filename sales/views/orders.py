@@ -45,6 +45,7 @@ def order_list(request):
         "filter": order_filter,
         "page": page,
         "query": querystring_without(request.GET, "page"),
+        "reporting": settings.CRM_CURRENCY,  # beside each total, stored in Order.total_reporting
     }
     return render(request, "sales/order_list.html", context)
 

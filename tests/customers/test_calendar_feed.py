@@ -54,6 +54,28 @@ def test_feed_holds_tasks_and_meetings(rep, rep2, client):
     assert set(events(client, feed_url(rep))) == set(found)  # UIDs are stable
 
 
+def test_a_meeting_names_its_organizer_and_attendees(
+    rep, rep2, client, django_assert_max_num_queries
+):
+    """The feed had the meeting's times but not who comes: the calendar app showed nobody."""
+    rep.email, rep2.email = "rep@example.com", "rep2@example.com"
+    rep.save(), rep2.save()
+    meeting = a_meeting(rep, rep2)
+    contact = meeting.attendee_contacts.get()
+    event = next(
+        e for uid, e in events(client, feed_url(rep)).items() if uid.startswith("meeting-")
+    )
+    assert str(event["ORGANIZER"]) == "mailto:rep@example.com"
+    attendees = event["ATTENDEE"]
+    addresses = {str(a) for a in (attendees if isinstance(attendees, list) else [attendees])}
+    assert addresses == {"mailto:rep2@example.com", f"mailto:{contact.email}"}
+    assert contact.name in str(event["DESCRIPTION"])
+    for _ in range(3):
+        a_meeting(rep, rep2)
+    with django_assert_max_num_queries(6):  # the attendees come with the meetings
+        client.get(path_of(feed_url(rep)))
+
+
 def test_an_attendee_sees_the_meeting_others_do_not(rep, rep2, manager, client):
     meeting = a_meeting(rep, rep2)
     assert any(uid.startswith(f"meeting-{meeting.pk}@") for uid in events(client, feed_url(rep2)))

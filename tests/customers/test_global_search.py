@@ -67,3 +67,26 @@ def test_hostile_searches_answer_200(manager_client, text):
     assert (
         manager_client.get(SEARCH, {"q": text}, headers={"HX-Request": "true"}).status_code == 200
     )
+
+
+def test_a_closed_deal_says_won_once(manager_client, rep):
+    """A won deal's suggestion read "Northwind · Won · Won": its stage and its status."""
+    from sales.models import Deal
+    from sales.services import deal_win
+
+    customer = CustomerFactory(name="Northwind")
+    won = DealFactory(customer=customer, owner=rep, title="Espresso machines")
+    deal_win(deal=won, won_by=rep, expected_version=won.version)
+    DealFactory(customer=customer, owner=rep, title="Espresso grinders")
+    response = manager_client.get(SEARCH, {"q": "espresso"})
+    details = {
+        hit.title: hit.detail
+        for group in response.context["groups"]
+        if group["key"] == "deals"
+        for hit in group["hits"]
+    }
+    assert details["Espresso machines"] == "Northwind · Won"
+    assert (
+        details["Espresso grinders"]
+        == f"Northwind · {Deal.objects.get(title='Espresso grinders').stage} · Open"
+    )

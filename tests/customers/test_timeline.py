@@ -82,6 +82,29 @@ def test_the_sales_journey_shows_each_step(rep, rep_client):
     assert f'href="{quote.get_absolute_url()}"' in page
 
 
+def test_each_step_shows_the_amount_it_had_then(rep, rep_client):
+    """ "Deal created: 300.00 EUR" after a deal created at 48,000 EUR was won at 300: the
+    created and won lines read the deal's amount of today."""
+    customer = CustomerFactory(owner=rep)
+    deal = deal_create(
+        customer=customer,
+        title="Scanners",
+        amount=Decimal("48000.00"),
+        currency="EUR",
+        stage=stage("Proposal"),
+        expected_close_date=timezone.localdate(),
+        owner=rep,
+        created_by=rep,
+    )
+    deal_win(deal=deal, won_by=rep, expected_version=deal.version, amount=Decimal("50000"))
+    deal.refresh_from_db()
+    deal.amount = Decimal("1.00")  # edited after the win (the admin, the API)
+    deal.save()
+    page = rep_client.get(customer.get_absolute_url()).content.decode()
+    assert "Deal “Scanners” created: 48,000.00 EUR" in page
+    assert "Deal “Scanners” won: 50,000.00 EUR" in page
+
+
 def test_every_app_adds_its_kinds(manager, manager_client):
     customer = CustomerFactory(owner=manager)
     InteractionFactory(customer=customer, summary="Called about the renewal")

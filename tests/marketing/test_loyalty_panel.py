@@ -100,3 +100,13 @@ def test_unknown_customer_is_404(marketer_client):
         marketer_client.get(reverse("marketing:customer-loyalty-panel", args=[10**12])).status_code
         == 404
     )
+
+
+def test_panel_groups_the_digits_of_its_figures(rep_client, manager):
+    """ "+50000" and "50000 points earned" beside "54,540.00 USD" in the orders panel."""
+    customer = CustomerFactory()
+    loyalty_adjust(customer=customer, points=12000, reason="Gift", by=manager)
+    content = rep_client.get(panel_url(customer)).content.decode()
+    assert "12,000 points earned" in content and "+12,000<" in content
+    zh = rep_client.get(panel_url(customer), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "累计获得 12,000 积分" in zh

@@ -52,3 +52,19 @@ def test_winning_proposes_the_accepted_quotes_total(rep, rep_client):
     Deal.objects.filter(pk=deal.pk).update(amount=Decimal("999.00"))  # edited since
     page = rep_client.get(reverse("sales:deal-win", args=[deal.pk]))
     assert 'id="win-amounts-differ"' in page.content.decode()
+
+
+def test_an_accepted_quote_fixes_the_final_amount(rep, rep_client):
+    """The win form took any amount while the order was made from the quote: won for 300 EUR,
+    ordered for 50,000 EUR. With an accepted quote, the deal is won at the quote's total."""
+    deal = DealFactory(owner=rep, amount=Decimal("1000.00"), currency="EUR")
+    quote = make_quote(deal, line(quantity="2", unit_price="600.00"))
+    quote_set_status(quote=quote, status=Quote.Status.SENT)
+    quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
+    url = reverse("sales:deal-win", args=[deal.pk])
+    assert rep_client.get(url).context["form"].fields["amount"].disabled
+    deal.refresh_from_db()
+    rep_client.post(url, {"version": deal.version, "amount": "300"})
+    deal.refresh_from_db()
+    assert (deal.status, deal.amount) == (Deal.Status.WON, Decimal("1200.00"))
+    assert deal.orders.get().total == deal.amount

@@ -13,7 +13,7 @@ from core.exchange import RateBook, rate_on, sum_in_reporting, to_reporting
 from core.models import ExchangeRate
 from sales.models import Deal, Stage
 from sales.selectors import DealScope, forecast
-from tests.factories import CustomerFactory, DealFactory, OrderFactory
+from tests.factories import CustomerFactory, DealFactory, OrderFactory, OrderLineFactory
 from tests.sales.test_api_deals import api
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +153,8 @@ def test_home_pipeline_panel_adds_only_converted_amounts(rep, rep_client, eur_ra
     )
     assert response.context["rows"][0]["count"] == 3
     assert response.context["missing"] == {"GBP": Decimal("500")}
-    assert "≈ 3,400\u00a0USD" in response.content.decode()
+    content = response.content.decode()
+    assert "≈ 3,400<" in content and 'Amount <span class="fw-normal text-secondary">USD<' in content
 
 
 def test_an_unknown_currency_is_refused_with_a_clear_message(manager_client):
@@ -182,3 +183,52 @@ def test_order_page_shows_both_currencies_at_the_order_date(manager_client, eur_
     assert "100.00\u00a0EUR" in html and "≈ 110.00\u00a0USD" in html
     gbp = OrderFactory(total=Decimal("5.00"), currency="GBP", ordered_at=ordered)
     assert "no GBP rate" in manager_client.get(gbp.get_absolute_url()).content.decode()
+
+
+def test_a_board_card_shows_its_amount_and_the_amount_in_the_reporting_currency(
+    rep, rep_client, eur_rates
+):
+    """The rep sees on the card what the column adds: 2000 EUR is 2,400 USD today; a card
+    whose currency has no rate says so instead of a figure."""
+    _mixed_open_deals(rep)
+    eur = Deal.objects.get(currency="EUR")
+    page = rep_client.get(reverse("sales:board")).content.decode()
+    card = page.split(f'data-deal="{eur.pk}"')[1].split("</article>")[0]
+    assert "2,000\u00a0EUR" in card and "2,400\u00a0USD" in card
+    gbp = Deal.objects.get(currency="GBP")
+    assert "no GBP rate" in page.split(f'data-deal="{gbp.pk}"')[1].split("</article>")[0]
+    usd = Deal.objects.get(currency="USD")
+    assert "≈" not in page.split(f'data-deal="{usd.pk}"')[1].split("</article>")[0]
+    moved = rep_client.post(
+        reverse("sales:deal-move", args=[eur.pk]),
+        {"stage": stage(order__gt=eur.stage.order, is_won=False).pk, "version": eur.version},
+    ).json()["card"]
+    assert "2,400\u00a0USD" in moved
+
+
+def test_order_list_formats_totals_and_shows_them_in_the_reporting_currency(
+    manager_client, eur_rates
+):
+    """The list showed "10335.22 EUR" where the order page shows "10,335.22 EUR ≈ …"."""
+    ordered = timezone.now() - timedelta(days=20)  # EUR was 1.10 then
+    OrderFactory(total=Decimal("10335.22"), currency="EUR", ordered_at=ordered)
+    OrderFactory(total=Decimal("5.00"), currency="GBP", ordered_at=ordered)
+    html = manager_client.get(reverse("sales:order-list")).content.decode()
+    assert "10335.22" not in html and "10,335.22\u00a0EUR" in html
+    assert "≈ 11,368.74\u00a0USD" in html and "no GBP rate" in html
+    order = OrderFactory(total=Decimal("12345.60"), currency="EUR", ordered_at=ordered)
+    OrderLineFactory(order=order, unit_price=Decimal("10.00"))  # the lines say otherwise
+    html = manager_client.get(order.get_absolute_url()).content.decode()
+    assert "recorded total is 12,345.60\u00a0EUR." in html
+
+
+def test_the_customers_deals_panel_shows_foreign_amounts_in_the_reporting_currency(
+    rep, rep_client, eur_rates
+):
+    customer = CustomerFactory(owner=rep)
+    DealFactory(owner=rep, customer=customer, amount=Decimal("2000"), currency="EUR")
+    DealFactory(owner=rep, customer=customer, amount=Decimal("500"), currency="GBP")
+    page = rep_client.get(customer.get_absolute_url()).content.decode()
+    panel = page.split('id="customer-deals"')[1].split("</ul>")[0]
+    assert "2,000.00\u00a0EUR" in panel and "≈ 2,400.00\u00a0USD" in panel
+    assert "no GBP rate" in panel

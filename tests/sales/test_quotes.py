@@ -414,3 +414,12 @@ def test_accepting_a_quote_sets_the_deals_amount_after_asking(rep, rep_client):
     quote_set_status(quote=quote, status=Quote.Status.ACCEPTED)
     deal.refresh_from_db()
     assert deal.amount == D("1200.00") and deal.version == version + 1
+
+
+def test_quote_page_total_is_formatted_like_its_lines(rep, rep_client):
+    """The quote page showed "50,000.00" in its lines and "50000.00 EUR" beside them."""
+    deal = DealFactory(owner=rep, currency="EUR")
+    quote = make_quote(deal, line(quantity="1000", unit_price="50.00"))
+    page = rep_client.get(quote.get_absolute_url()).content.decode()
+    assert "50000.00" not in page and "50,000.00\u00a0EUR" in page
+    assert ">1,000<" in page  # the quantity too
