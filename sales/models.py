@@ -197,6 +197,12 @@ class Deal(ChoiceLabels, models.Model):
             models.Index(fields=["customer", "status"]),
             models.Index(fields=["created_at"], name="sales_deal_created_at_idx"),  # reports
             models.Index(fields=["customer", "-created_at", "-id"]),  # the customer's timeline
+            # Stale deals per rep (home page, team view): the open ones, by last activity.
+            models.Index(
+                fields=["owner", "last_activity_at"],
+                condition=models.Q(status="open"),
+                name="deal_open_activity_idx",
+            ),
         ]
         permissions = [
             ("view_any_deal", _("Can see deals owned by others")),

@@ -232,3 +232,19 @@ def test_the_customers_deals_panel_shows_foreign_amounts_in_the_reporting_curren
     panel = page.split('id="customer-deals"')[1].split("</ul>")[0]
     assert "2,000.00\u00a0EUR" in panel and "≈ 2,400.00\u00a0USD" in panel
     assert "no GBP rate" in panel
+
+
+def test_the_home_pipeline_panel_reads_the_open_deals_totals(rep, rep_client):
+    """The panel's figures come from the totals the triggers keep (sales.deal_totals), not
+    from a read of every open deal of the rep; they are the deals' own sums."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stage = DealFactory(owner=rep, amount=Decimal("100.00"), probability=50).stage
+    DealFactory(owner=rep, stage=stage, amount=Decimal("300.00"), probability=20)
+    with CaptureQueriesContext(connection) as captured:
+        response = rep_client.get(reverse("sales:home-pipeline-panel"))
+    grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+    assert grouped and all("sales_deal" not in sql for sql in grouped), grouped
+    row = next(row for row in response.context["rows"] if row["stage_id"] == stage.pk)
+    assert (row["count"], row["total"], row["weighted"]) == (2, Decimal("400"), Decimal("110"))
