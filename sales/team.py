@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.exchange import Converted, reporting_currency, sums_in_reporting
 from customers.models import Interaction, Task
 from sales.models import Deal, Quota
-from sales.selectors import _add_months, deal_owners, stale_deal_condition
+from sales.selectors import DealScope, _add_months, deal_owners, stale_deal_condition
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 
@@ -92,9 +92,9 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end, time.min, tzinfo=tz)
 
 
-def team_view(deals: QuerySet[Deal], *, month: date, today: date | None = None) -> TeamView:
+def team_view(scope: DealScope, *, month: date, today: date | None = None) -> TeamView:
     """The figures of `month` (won deals closed in it, open deals expected to close in it)
-    for the deals given (the manager's visible deals)."""
+    for the deals of `scope` (the manager's visible deals)."""
     today = today or timezone.localdate()
     month = month.replace(day=1)
     week_start = today - timedelta(days=today.weekday())
@@ -103,29 +103,27 @@ def team_view(deals: QuerySet[Deal], *, month: date, today: date | None = None) 
         if owner_id in rows:
             rows[owner_id].quota = amount
     day = min(today, _add_months(month, 1) - timedelta(days=1))
-    for (kind, owner_id), converted in sums_in_reporting(_money_by_rep(deals, month), day).items():
+    for (kind, owner_id), converted in sums_in_reporting(_money_by_rep(scope, month), day).items():
         if owner_id in rows:
             setattr(rows[owner_id], kind, converted)
-    _add_counts(rows, deals, today=today, week_start=week_start)
+    _add_counts(rows, scope.deals(), today=today, week_start=week_start)
     return TeamView(month, week_start, reporting_currency(), list(rows.values()))
 
 
-def _money_by_rep(deals: QuerySet[Deal], month: date) -> dict[tuple[str, int], dict[str, Decimal]]:
+def _money_by_rep(scope: DealScope, month: date) -> dict[tuple[str, int], dict[str, Decimal]]:
     """Per ("won" or "weighted_open", rep) and currency: the won amount, and the open
-    amount × probability."""
+    amount × probability (from the open deals' totals that the triggers keep)."""
     start, end = month_bounds(month)
     won_rows = (
-        deals.filter(status=Deal.Status.WON, closed_at__gte=start, closed_at__lt=end)
+        scope.deals()
+        .filter(status=Deal.Status.WON, closed_at__gte=start, closed_at__lt=end)
         .values("owner_id", "currency")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     open_rows = (
-        deals.filter(
-            status=Deal.Status.OPEN,
-            expected_close_date__gte=start.date(),
-            expected_close_date__lt=end.date(),
-        )
+        scope.open_totals()
+        .filter(expected_close_date__gte=start.date(), expected_close_date__lt=end.date())
         .values("owner_id", "currency")
         .annotate(total=Sum(F("amount") * F("probability") / 100, output_field=MONEY))
         .order_by()
@@ -150,9 +148,9 @@ def _add_counts(rows: dict[int, RepFigures], deals, *, today: date, week_start: 
         "overdue_tasks": Task.objects.filter(done=False, due_date__lt=today)
         .values_list("assignee_id")
         .annotate(n=Count("pk")),
-        "stale_deals": deals.filter(stale_deal_condition())
+        "stale_deals": deals.filter(stale_deal_condition())  # from the partial index alone
         .values_list("owner_id")
-        .annotate(n=Count("pk")),
+        .annotate(n=Count("*")),
     }
     for name, grouped in counts.items():
         for rep_id, n in grouped.order_by():

@@ -17,7 +17,7 @@ from crm.lib.http import AuthenticatedHttpRequest
 from customers.forms import InteractionForm
 from customers.selectors import can_work_customer
 from sales.models import Quota
-from sales.selectors import deal_timeline, deals_visible_to
+from sales.selectors import deal_scope, deal_timeline
 from sales.team import team_reps, team_view
 from sales.team_charts import team_chart
 from sales.team_forms import (
@@ -42,7 +42,7 @@ def team_panel(request: HttpRequest) -> HttpResponse:
 def team_context(request: HttpRequest, _page_object=None) -> dict[str, Any]:
     """The manager's home: per rep, the month's forecast against quota and this week's work."""
     month = MonthForm(request.GET).chosen_month()
-    team = team_view(deals_visible_to(request.user), month=month)
+    team = team_view(deal_scope(request.user), month=month)
     return {
         "team": team,
         "chart": team_chart(team),
