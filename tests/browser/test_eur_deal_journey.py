@@ -37,7 +37,10 @@ def test_an_eur_deal_is_won_through_its_accepted_quote_and_the_timeline_tells_it
     expect(page.locator("#deal-amount")).to_contain_text("≈ 990.00 USD")  # 900 × 1.10
 
     page.locator("#deal-quotes").get_by_role("link", name="New quote").click()
+    page.wait_for_url("**/quotes/new/")
+    page.wait_for_load_state()  # quote_form.js fills a line from its product once loaded
     page.select_option("select[name=lines-0-product]", label="Lens kit (LK-1)")
+    expect(page.locator("input[name=lines-0-description]")).to_have_value("Lens kit")
     page.fill("input[name=lines-0-quantity]", "2")
     page.get_by_role("button", name="Create quote").click()
     expect(page.locator("[data-total=total]")).to_have_text("1,000.00")

@@ -39,7 +39,10 @@ def test_from_customer_to_deal_to_quote_to_order(page, login, base_url, rep):
 
     page.goto(f"{base_url}{deal.get_absolute_url()}")
     page.locator("#deal-quotes").get_by_role("link", name="New quote").click()
+    page.wait_for_url("**/quotes/new/")
+    page.wait_for_load_state()  # quote_form.js fills a line from its product once loaded
     page.select_option("select[name=lines-0-product]", label="Router (RT-1)")
+    expect(page.locator("input[name=lines-0-description]")).to_have_value("Router")
     page.fill("input[name=lines-0-quantity]", "2")
     page.get_by_role("button", name="Add line").click()
     page.fill("input[name=lines-1-description]", "Installation")
