@@ -19,6 +19,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="dealstagechange",
             name="currency",
-            field=models.CharField(blank=True, max_length=3, verbose_name="currency"),
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=3, verbose_name="currency"
+            ),
         ),
     ]
