@@ -60,16 +60,21 @@ def deal_create(
     _apply_closing_stage(deal, stage)
     deal.full_clean()
     deal.save()
+    _record_stage_change(deal, None, stage, by=created_by)
+    deal_assigned_notify(deal=deal, by=created_by)
+    return deal
+
+
+def _record_stage_change(deal: Deal, previous: Stage | None, stage: Stage, *, by) -> None:
+    """The move, with the amount the deal has after it (the timeline tells it as it was)."""
     DealStageChange.objects.create(
         deal=deal,
-        from_stage=None,
+        from_stage=previous,
         to_stage=stage,
         amount=deal.amount,
         currency=deal.currency,
-        changed_by=created_by,
+        changed_by=by,
     )
-    deal_assigned_notify(deal=deal, by=created_by)
-    return deal
 
 
 def _locked(deal: Deal, expected_version: ExpectedVersion) -> Deal:
@@ -121,14 +126,7 @@ def deal_move(
     _apply_closing_stage(deal, stage)
     deal.last_activity_at = timezone.now()
     save_new_version(deal)
-    DealStageChange.objects.create(
-        deal=deal,
-        from_stage=previous,
-        to_stage=stage,
-        amount=deal.amount,
-        currency=deal.currency,
-        changed_by=moved_by,
-    )
+    _record_stage_change(deal, previous, stage, by=moved_by)
     _record_move(deal, previous, was_open)
     if was_open and deal.status != Deal.Status.OPEN:
         deal_closed_notify(deal=deal, by=moved_by)
