@@ -498,14 +498,7 @@ def deal_update(
     deal.last_activity_at = timezone.now()
     save_new_version(deal)
     if stage.pk != previous.pk:
-        DealStageChange.objects.create(
-            deal=deal,
-            from_stage=previous,
-            to_stage=stage,
-            amount=deal.amount,
-            currency=deal.currency,
-            changed_by=updated_by,
-        )
+        _record_stage_change(deal, previous, stage, by=updated_by)
     if owner_changed:
         deal_assigned_notify(deal=deal, by=updated_by)
     return deal
