@@ -4,10 +4,13 @@ import logging
 
 from django.dispatch import receiver
 
+from core.exchange_rates import exchange_rates_changed
+from crm.lib.tasks import publish
 from customers.signals import customer_erasing, customers_merged
 from marketing.erasure import marketing_erase
 from marketing.services.campaigns import coupon_redeem, marketing_merge
 from marketing.services.loyalty import imported_orders_queue, loyalty_earn, loyalty_merge
+from marketing.tasks import converted_orders
 from sales.signals import order_placed, orders_imported
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,14 @@ def imported_orders_earn_points_and_redeem_coupons(
 ) -> None:
     """In the background: an import may bring a million orders."""
     imported_orders_queue(first_id=first_id, last_id=last_id)
+
+
+@receiver(exchange_rates_changed, dispatch_uid="marketing-converted-orders")
+def converted_orders_earn_points(sender, *, changes, **kwargs) -> None:
+    """In the background: the orders a new rate converted earn the points they could not.
+    (Sales converts them in its own receiver first: it is connected first, as sales is
+    installed before marketing.)"""
+    publish(converted_orders, {currency: day.isoformat() for currency, day in changes.items()})
 
 
 @receiver(customers_merged, dispatch_uid="marketing-follow-merge")

@@ -77,6 +77,14 @@ def imported_orders(first_id: int, last_id: int) -> dict:
     return imported_orders_reward(first_id=first_id, last_id=last_id)
 
 
+@shared_task(name="marketing.tasks.converted_orders", ignore_result=True)
+def converted_orders(changes: dict[str, str]) -> dict:
+    """New exchange rates: the points of the orders they converted."""
+    from marketing.services.order_rewards import converted_orders_reward
+
+    return converted_orders_reward(changes=changes)
+
+
 @shared_task(name="marketing.tasks.purge_lead_submissions", ignore_result=True)
 def purge_lead_submissions() -> int:
     """Nightly (beat): delete lead form submissions whose confirmation link has expired."""

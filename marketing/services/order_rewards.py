@@ -10,10 +10,10 @@ run again never doubles points.
 
 # ruff: noqa: S608 - the SQL is built from table names and Django-compiled querysets only
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from marketing.models import LoyaltyAccount, LoyaltyEntry, LoyaltyRule, LoyaltyTier
@@ -238,6 +238,22 @@ def imported_orders_reward(*, first_id: int, last_id: int) -> dict[str, int]:
         "entries": loyalty_earn_orders(orders),
         "redemptions": coupon_redeem_orders(orders),
     }
+
+
+def converted_orders_reward(*, changes: dict[str, str]) -> dict[str, int]:
+    """Points for the orders that new exchange rates converted (sales.receivers did, before
+    this runs): an order without a rate for its day earned nothing, and the nightly
+    catch-up only looks two days back. `changes`: {currency: first changed day, ISO}.
+    An order earns once, so those that earned already are skipped."""
+    tz = timezone.get_current_timezone()
+    covered = Q()
+    for currency, day in changes.items():
+        since = datetime.combine(date.fromisoformat(day), time.min, tzinfo=tz)
+        covered |= Q(currency=currency, ordered_at__gte=since)
+    if not covered:
+        return {"entries": 0}
+    orders = Order.objects.filter(covered, total_reporting__isnull=False)
+    return {"entries": loyalty_earn_orders(orders)}
 
 
 def loyalty_catch_up() -> dict[str, int]:

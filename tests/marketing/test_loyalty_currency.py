@@ -69,3 +69,28 @@ def test_the_panel_shows_the_spend_as_money_in_the_reporting_currency(manager_cl
     loyalty_earn_orders(Order.objects.all())
     html = manager_client.get(f"/customers/{customer.pk}/").content.decode()
     assert "12,345.60\u00a0USD spent in the last 12 months" in html
+
+
+def test_an_order_earns_its_points_when_a_rate_for_its_day_comes_later(
+    django_capture_on_commit_callbacks,
+):
+    """The JPY order earned nothing without a rate; the rate an admin adds days later
+    converts it (sales) and then earns its points (marketing), once."""
+    from core.exchange_rates import exchange_rates_save
+
+    customer = CustomerFactory()
+    jpy = orders_of(customer)[2]
+    jpy.created_at = timezone.now() - timedelta(days=10)  # past the nightly catch-up
+    jpy.save(update_fields=["created_at"])
+    loyalty_earn_orders(Order.objects.all())
+    day = timezone.localdate() - timedelta(days=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        exchange_rates_save(rates={("JPY", day): Decimal("0.0070")})
+    jpy.refresh_from_db()
+    assert jpy.total_reporting == Decimal("315.00")
+    account = LoyaltyAccount.objects.get(customer=customer)
+    assert account.balance == 210 + 315
+    with django_capture_on_commit_callbacks(execute=True):  # the same rate again: no more
+        exchange_rates_save(rates={("JPY", day): Decimal("0.0070")})
+    account.refresh_from_db()
+    assert account.balance == 525
