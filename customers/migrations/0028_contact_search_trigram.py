@@ -8,6 +8,8 @@ from crm.lib.trigram import upper_trigram_indexes
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY
+
     dependencies = [("customers", "0027_interaction_when_by_index")]
 
     operations = [upper_trigram_indexes("customers_contact", "contact", ("name", "email", "phone"))]

@@ -7,6 +7,8 @@ from crm.lib.trigram import upper_trigram_indexes
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY
+
     dependencies = [("sales", "0020_order_unconverted_idx")]
 
     operations = [upper_trigram_indexes("sales_deal", "deal", ("title",))]

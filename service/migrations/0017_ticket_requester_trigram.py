@@ -9,6 +9,8 @@ from crm.lib.trigram import upper_trigram_indexes
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY
+
     dependencies = [("service", "0016_category_translation")]
 
     operations = [
