@@ -16,7 +16,7 @@ from sales.money import totals
 from sales.services import clean_lines, order_create
 from sales.signals import order_placed
 
-# Numbers the CRM gives (save_with_next_number): another system may not take one for a
+# Numbers the CRM gives (sales.numbering.save_with_next_number): another system may not take one for a
 # new order, or the CRM's next number would collide with it.
 _CRM_NUMBER = re.compile(r"(?:SO|Q)-\d{4}-")
 

@@ -6,7 +6,7 @@ from types import EllipsisType
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from customers.services import customer_mark_buying
 from sales.models import Deal, DealStageChange, Order, OrderLine, Quote, QuoteLine, Stage
 from sales.money import fits, totals
 from sales.notices import deal_assigned_notify, deal_closed_notify
+from sales.numbering import save_with_next_number
 from sales.selectors import accepted_quote
 from sales.signals import order_placed
 
@@ -220,34 +221,6 @@ def _order_keys(order: Order) -> dict:
         "total": str(order.total),
         "currency": order.currency,
     }
-
-
-def next_number(prefix: str, model: type[Quote] | type[Order]) -> str:
-    """Q-2026-000042 style numbers, counting per prefix and year."""
-    year = timezone.localdate().year
-    stem = f"{prefix}-{year}-"
-    last = (
-        model.objects.filter(number__startswith=stem)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{sequence:06d}"
-
-
-def save_with_next_number(instance: Quote | Order, *, prefix: str, attempts: int = 5) -> None:
-    """Save with the next free number; two users saving at once both get one (unique index)."""
-    for attempt in range(attempts):
-        instance.number = next_number(prefix, type(instance))
-        instance.full_clean(validate_unique=False)
-        try:
-            with transaction.atomic():
-                instance.save()
-            return
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
 
 
 LINE_FIELDS = ("product", "description", "quantity", "unit_price", "discount_percent", "tax_rate")
