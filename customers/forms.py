@@ -160,7 +160,6 @@ class InteractionForm(forms.ModelForm):
         if self._contacts is not None:
             return bool(self._contacts)
         return self._contact_choices.exists()
-        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean_occurred_at(self):
         occurred_at = self.cleaned_data["occurred_at"]

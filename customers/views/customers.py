@@ -1,5 +1,7 @@
 """Customer list, 360° page, create and edit."""
 
+from collections.abc import Collection
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -15,7 +17,13 @@ from core.attachments import attachment_panel
 from crm.lib.concurrency import ConcurrentEditError, form_after_conflict
 from crm.lib.forms import offer_choices
 from crm.lib.http import AuthenticatedHttpRequest, querystring_without
-from crm.lib.list_extensions import CUSTOMER_LIST, annotate_rows, attach_cells, extra_columns
+from crm.lib.list_extensions import (
+    CUSTOMER_LIST,
+    Cell,
+    annotate_rows,
+    attach_cells,
+    extra_columns,
+)
 from crm.lib.panels import CUSTOMER_PAGE, deferred_panels, panels_in_page
 from customers.filters import CustomerFilter
 from customers.forms import (
@@ -50,6 +58,19 @@ from customers.views.timeline import timeline_context
 PAGE_SIZE = 25
 
 
+def customer_row_shown(customer: Customer, cells: list[Cell], columns: Collection[str]) -> tuple:
+    """Every value a row of the list (customers/partials/customer_row.html) shows: the key
+    it is kept rendered under. A value the row shows must be named here."""
+    owner = customer.owner
+    return (
+        customer.pk, customer.name, customer.is_key_account, customer.organization,
+        tuple(tag.name for tag in customer.tags.all()), customer.stage, customer.email,
+        customer.phone, customer.region, customer.industry,
+        owner.get_username() if owner else "", tuple(cells),
+        customer.updated_at, tuple(sorted(columns)),
+    )  # fmt: skip
+
+
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(
@@ -65,6 +86,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     shown = [i for i, (key, _c) in enumerate(extension_columns(request.user)) if key in columns]
     for row in page.object_list:
         row.extra_cells = [row.extra_cells[i] for i in shown]
+        row.row_shown = customer_row_shown(row, row.extra_cells, columns)
     all_extra = extra_columns(CUSTOMER_LIST, request.user)
     owners = list(customer_owners())  # one read for the owner filter and the bulk form
     offer_choices(customer_filter.form.fields["owner"], owners)

@@ -94,3 +94,17 @@ def attach_sla(tickets, now: datetime):
         ticket.sla = sla_state(ticket, now)
         ticket.priority_css = PRIORITY_CSS.get(ticket.priority, "")
     return tickets
+
+
+def queue_row_shown(ticket, can_work: bool) -> tuple:
+    """Every value a queue row (service/partials/ticket_row.html, with ticket_sender.html
+    and take_button.html) shows: the key it is kept rendered under. A value the row shows
+    must be named here. `ticket` has its `sla` (attach_sla)."""
+    customer, team, assignee = ticket.customer, ticket.team, ticket.assignee
+    return (
+        ticket.pk, ticket.subject, ticket.status, ticket.priority, ticket.category,
+        ticket.channel, ticket.sla, ticket.created_at, ticket.updated_at,
+        (customer.pk, customer.name) if customer else None,
+        ticket.requester_name, ticket.requester_email, ticket.sender_unverified,
+        team.name if team else "", assignee.get_username() if assignee else "", can_work,
+    )  # fmt: skip

@@ -29,7 +29,7 @@ from service.selectors import (
     with_sla_flags,
 )
 from service.services import ticket_create, tickets_bulk_assign, tickets_bulk_set_status
-from service.views.display import attach_sla
+from service.views.display import attach_sla, queue_row_shown
 
 PAGE_SIZE = 25
 PANEL_TICKETS = 5
@@ -52,6 +52,8 @@ def ticket_list(request):
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = attach_sla(page.object_list, now)
     can_work = request.user.has_perm("service.work_ticket")
+    for ticket in page.object_list:
+        ticket.row_shown = queue_row_shown(ticket, can_work)
     context = {
         "filter": ticket_filter,
         "page": page,
