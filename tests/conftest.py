@@ -212,6 +212,19 @@ def celery_worker(redis_url, transactional_db, django_db_serialized_rollback, se
         worker.wait(timeout=15)
 
 
+@pytest.fixture
+def empty_fragments():
+    """The worker's kept fragments ({% formcache %}, {% valuecache %}) emptied before and
+    after: a test that counts what is kept starts from nothing and leaves nothing behind."""
+    from crm.lib.fragments import fragments, value_fragments
+
+    fragments.clear()
+    value_fragments.clear()
+    yield
+    fragments.clear()
+    value_fragments.clear()
+
+
 # The real IMAP and SMTP servers (issue 14): imap_server, smtp_server, smtp_email_settings.
 from tests.mailservers import (  # noqa: E402, F401 - fixtures
     _smtp_server_session,

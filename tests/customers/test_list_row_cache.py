@@ -11,16 +11,9 @@ from crm.lib.fragments import value_fragments
 from customers.models import Tag
 from tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_fragments")]
 LIST = reverse("customers:customer-list")
 COLUMNS = reverse("customers:list-columns")
-
-
-@pytest.fixture(autouse=True)
-def empty_fragments():
-    value_fragments.clear()
-    yield
-    value_fragments.clear()
 
 
 def row(response, customer) -> str:

@@ -12,15 +12,8 @@ from django.utils import timezone
 from crm.lib.fragments import value_fragments
 from tests.factories import DealFactory, TaskFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_fragments")]
 BOARD = reverse("sales:board")
-
-
-@pytest.fixture(autouse=True)
-def empty_fragments():
-    value_fragments.clear()
-    yield
-    value_fragments.clear()
 
 
 def card(response, deal) -> str:

@@ -14,15 +14,8 @@ from crm.lib.fragments import value_fragments
 from service.models import Ticket
 from tests.factories import TicketFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_fragments")]
 QUEUE = reverse("service:ticket-list") + "?view=all"
-
-
-@pytest.fixture(autouse=True)
-def empty_fragments():
-    value_fragments.clear()
-    yield
-    value_fragments.clear()
 
 
 def row(response, ticket) -> str:

@@ -9,14 +9,7 @@ from crm.lib.fragments import fragments
 from service.models import Priority, Ticket
 from tests.factories import TicketFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_fragments():
-    fragments.clear()
-    yield
-    fragments.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_fragments")]
 
 
 def side_form(client, ticket) -> str:
