@@ -12,8 +12,9 @@ Run by `manage.py bench_load` (which starts gunicorn, Celery and this file) with
 
 Logging in hashes the password (PBKDF2, about a second of CPU by design), so 32 users
 logging in at once would fill the first half minute: the users wait until all have logged
-in, the statistics start afresh then, and the run lasts LOAD_SECONDS from there. The login
-phase is written to LOAD_WRITES_FILE as kind "logins".
+in, the statistics start afresh then, and the run lasts LOAD_SECONDS from there; each user
+thinks once before its first click. The login phase is written to LOAD_WRITES_FILE as kind
+"logins".
 
 Every write carries a marker `<LOAD_RUN>-<uuid>` in its text (a deal move is known by its
 deal and target stage), so the command can count afterwards what landed in the database.
@@ -74,6 +75,10 @@ class LoginPhase:
             gevent.spawn_later(SECONDS, runner.quit)
             self.all_in.set()
         self.all_in.wait()
+        # Then each reads the page the login led to before the first click, as between any
+        # two clicks: released together, 32 users would all click in the same instant, a
+        # burst no working day has, and its queue would be most of the run's p95.
+        gevent.sleep(random.uniform(WAIT_MIN, WAIT_MAX))
 
 
 login_phase = LoginPhase()
