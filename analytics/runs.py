@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Avg, Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -226,12 +226,26 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
         run.save()
         event_record(type="segment_run.completed", target=run, data=_run_keys(run))
     staging.clear_staging()  # the run's own table was analysed with its indexes
+    _analyze_published()
     _warm_reports(run)
     return run
 
 
 def _run_keys(run: SegmentRun) -> dict:
     return {"as_of": run.as_of.isoformat(), "customers": run.customers, "is_current": True}
+
+
+def _analyze_published() -> None:
+    """The published run in the partitioned table's statistics (partitions.analyze_parent).
+    Like the warming below, a failure must not fail the published run: the planner keeps
+    the previous statistics."""
+    if not partitions.enabled():
+        return
+    try:
+        with transaction.atomic():  # a savepoint where the caller holds a transaction
+            partitions.analyze_parent()
+    except DatabaseError:
+        logger.exception("analysing %s after a run failed", partitions.PARENT)
 
 
 def _warm_reports(run: SegmentRun) -> None:

@@ -104,3 +104,16 @@ def test_the_pareto_curve_reads_only_the_run(run):
     plan = _plan(CustomerValue.objects.filter(run_id=run.pk).values("revenue"))
     _only_the_run(plan, run)
     assert reports.pareto(run)
+
+
+def test_publishing_a_run_gives_the_partitioned_table_statistics(run):
+    # Autovacuum never analyses a partitioned table; without its statistics the planner
+    # took a segment's semi-join for 200 customers (issue 18: 0.8-1.1 s audience counts on
+    # 1,000,000 customers, a nested loop and a sort on disk instead of a merge).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_distinct FROM pg_stats WHERE tablename = %s AND attname = 'customer_id'"
+            " AND inherited",
+            [CustomerValue._meta.db_table],
+        )
+        assert cursor.fetchone() is not None

@@ -134,6 +134,33 @@ def test_count_and_sample_match_the_queryset_without_duplicates(world):
     assert [c.name for c in audience_sample({"stages": ["lead"]}, "email")] == ["Hal"]
 
 
+@pytest.mark.parametrize("channel", ["email", "sms", "phone", "mail", "social"])
+def test_the_count_from_the_consents_is_the_querysets_on_every_channel(world, channel):
+    # audience_count counts consents, not customers: it must agree with the queryset the
+    # campaign is sent to, whoever withdrew, bounced, lost their address or was erased.
+    from customers.services import consent_set
+
+    for key in "abcdefgh":
+        for other in ("sms", "phone", "mail", "social"):
+            consent_set(customer=world[key], channel=other, granted=key != "c", source="t")
+    Customer.objects.filter(pk=world["b"].pk).update(email_bounced=world["b"].email)
+    Customer.objects.filter(pk=world["e"].pk).update(phone="", address="")
+    Customer.objects.filter(pk__in=[world["a"].pk, world["h"].pk]).update(address="1 Main St")
+    vip = world["a"].tags.get(name="vip").pk
+    rules = [
+        {},
+        {"segments": ["at_risk"]},
+        {"stages": ["customer"]},
+        {"stages": ["lead"], "regions": ["guangdong", "beijing"]},
+        {"key_accounts_only": True, "tags": [vip]},
+        {"purchased_within_days": 90, "ltv_max": "600"},
+    ]
+    for rule in rules:
+        expected = audience_queryset(rule, channel=channel).count()
+        assert audience_count(rule, channel) == expected, rule
+    assert audience_count({}, "email") == 3  # Alice, Eve, Hal: Bob's address bounced
+
+
 def test_count_is_one_query_of_semi_joins_on_the_current_run(world, django_assert_num_queries):
     from analytics.selectors import current_run
 
@@ -145,9 +172,13 @@ def test_count_is_one_query_of_semi_joins_on_the_current_run(world, django_asser
     selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
     assert len(selects) == 2  # the current run's id, then the count
     sql = selects[-1].upper()
-    # Each criterion is a subquery (IN (SELECT ...)): no join multiplies customers, and
-    # the analytics one is pinned to the current run, so it reads the (run, segment) index.
-    assert sql.count(" IN (SELECT") == 4
+    # The consents are counted (one per customer and channel). Each criterion is a
+    # subquery (IN (SELECT ...)), reachability an anti-join (NOT EXISTS): no join
+    # multiplies customers, and the analytics one is pinned to the current run, so it
+    # reads the (run, segment) index.
+    assert sql.startswith('SELECT COUNT(*) AS "__COUNT" FROM "CUSTOMERS_CONSENT"')
+    assert sql.count(" IN (SELECT") == 3
+    assert sql.count("NOT EXISTS(SELECT") == 1
     assert " JOIN " not in sql
     assert f'"RUN_ID" = {current_run().pk}' in sql.replace("`", '"')
 
@@ -223,6 +254,33 @@ def test_loyalty_tiers_as_last_refreshed(world):
     LoyaltyTier.objects.filter(pk=tier["Bronze"]).update(minimum_points=5)
     assert names({"tiers": [tier["Bronze"]]}) == ["Eve"]  # no longer the base tier
     assert names({"tiers": [99999]}) == []
+
+
+def test_the_base_tier_leaves_out_accounts_in_other_tiers_or_none(world):
+    # "Outside the tiers" is named by the other tiers' ids (and no tier): an account moved
+    # to a tier created since, or whose tier was deleted, is not in the base tier.
+    from marketing.models import LoyaltyAccount, LoyaltyTier
+
+    bronze = LoyaltyTier.objects.get(name="Bronze").pk
+    loyalty_adjust(customer=world["b"], points=10, reason="gift", by=None)
+    loyalty_adjust(customer=world["e"], points=10, reason="gift", by=None)
+    assert names({"tiers": [bronze]}) == ["Alice", "Bob", "Eve", "Hal"]
+    platinum = LoyaltyTier.objects.create(name="Platinum", rank=9, minimum_points=90000)
+    LoyaltyAccount.objects.filter(customer=world["b"]).update(tier=platinum)
+    LoyaltyAccount.objects.filter(customer=world["e"]).update(tier=None)
+    assert names({"tiers": [bronze]}) == ["Alice", "Hal"]
+    assert audience_count({"tiers": [bronze]}, "email") == 2
+    assert names({"tiers": [bronze, platinum.pk]}) == ["Alice", "Bob", "Hal"]
+
+
+def test_an_erased_customer_leaves_every_audience(world, manager):
+    from customers.erasure import customer_erase
+
+    assert audience_count({"segments": ["at_risk"]}, "email") == 2
+    customer_erase(customer=world["b"], erased_by=manager)
+    assert audience_count({}, "email") == 3
+    assert audience_count({"segments": ["at_risk"]}, "email") == 1
+    assert "Bob" not in {c.name for c in audience_sample({}, "email")}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
