@@ -31,6 +31,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.functional import Promise
 
@@ -180,7 +181,16 @@ def grouped_older_than(
             whens = [When(member.rows, then=Value(rank[member.kind])) for member in same]
             kind_rank = Case(*whens, output_field=IntegerField())
         rows = queryset.filter(wanted, **{f"{column}__isnull": False})
-        branches.append(rows.annotate(timeline_when=F(column), timeline_rank=kind_rank).order_by())
+        rows = rows.annotate(timeline_when=F(column), timeline_rank=kind_rank).order_by()
+        if (
+            len(by_column) > 1
+            and connections[rows.db].features.supports_slicing_ordering_in_compound
+        ):
+            # each branch's own newest `limit` (an index range, however long the history),
+            # then the union's; SQLite has no LIMIT in a UNION's branch and sorts them all.
+            rank_order = ["-timeline_rank"] if len(same) > 1 else []
+            rows = rows.order_by(f"-{column}", *rank_order, "-pk")[:limit]
+        branches.append(rows)
     combined = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
     page = combined.order_by("-timeline_when", "-timeline_rank", "-pk")[:limit]
     return [(kinds[row.timeline_rank], row.timeline_when, row) for row in page]
