@@ -14,14 +14,14 @@ timeline never shows an object its viewer cannot open.
 Kinds read from one table form a group (register_group): deals moved, won and lost are
 all stage changes; a quote is sent and later accepted. Each kind keeps its chip, label,
 icon and permission, but the page asks the group once, with the kinds the user chose and
-may see, and the group answers with one query (grouped_older_than): the kinds on the
-same time column are one SELECT whose rows get their kind from the members' conditions
-(which must not overlap), kinds on different time columns are branches of a UNION ALL.
-Either way the database orders the events by (time, kind, id) and cuts at n + 1, each
-kind compared with the cursor as its own source would be, so a group's answer is exactly
-its kinds' newest n + 1 events older than the cursor, ties at the cursor's time included.
-The ORM builds and compiles one query instead of one per kind: that, not the database,
-is what the 360° page spends its CPU on (issue 18).
+may see, and the group answers with one SELECT (grouped_older_than): each kind compared
+with the cursor as its own source would be, the database orders by (time, kind, id) and
+cuts at n + 1, so a group's answer is exactly its kinds' newest n + 1 events older than
+the cursor, ties at the cursor's time included. The ORM builds and compiles one query
+instead of one per kind: that, not the database, is what the 360° page spends its CPU on
+(issue 18). A group whose kinds are dated by different columns (a quote's sent_at and
+accepted_at) orders by an expression, not an index: the database sorts that customer's
+rows of the table, a cost that grows with the customer's history.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -31,8 +31,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connections
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import Exact
 from django.utils.functional import Promise
 
 from crm.lib.params import IdField
@@ -158,42 +159,75 @@ def grouped_older_than(
     """The group's page in one query: (kind, time, row) of the `limit` newest events of
     the members' kinds older than `cursor`, in (time, kind, id) order, newest first.
 
-    Members on one time column are one SELECT: `WHERE (kind 1's rows AND older than the
-    cursor as kind 1) OR (kind 2's …)`, the kind a CASE over the members' conditions.
-    Members on other columns are more SELECTs of the same queryset, joined by UNION ALL
-    (a row may be an event on each column: a quote sent, then accepted). The database
-    orders by (time, the kind's rank, id), the rank being the kinds' order as strings,
-    and cuts at `limit`: no row is dropped afterwards.
+    Members on one time column (deals moved, won, lost): `WHERE (kind 1's rows AND older
+    than the cursor as kind 1) OR (kind 2's …) ORDER BY time, kind, id LIMIT n`, the kind
+    a CASE over the members' conditions (the rank of the kind in the kinds' order as
+    strings, as the cursor compares them).
+
+    Members on different columns (a quote sent, then accepted: a row may be an event of
+    each kind): each member's time is a CASE, set when the row is an event of that kind
+    older than the cursor; the rows are those with any, ordered by their newest such
+    event's (time, kind, id) and cut at n. Those n rows hold the n newest events: a row
+    ranked below them has n rows above it, each with an event newer than any of its own.
+    The events of the n rows are then sorted and cut at n in Python; none is missing.
+    (One SELECT costs far less CPU to build than a UNION of one per column, which Django
+    compiles like separate queries and then matches its ORDER BY against them.) Its ORDER
+    BY is an expression: the database sorts the customer's rows of that table.
     """
     kinds = sorted(member.kind for member in members)
     rank = {kind: n for n, kind in enumerate(kinds)}
-    by_column: dict[str, list[GroupMember]] = {}
-    for member in members:
-        by_column.setdefault(member.time_field, []).append(member)
-    branches = []
-    for column, same in by_column.items():
+    columns = {member.time_field for member in members}
+    if len(columns) == 1:
+        [column] = columns
         wanted = Q()
-        for member in same:
+        for member in members:
             wanted |= member.rows & _older(column, member.kind, cursor)
-        if len(same) == 1:
-            kind_rank: Any = Value(rank[same[0].kind], output_field=IntegerField())
+        if len(members) == 1:
+            kind_rank: Any = Value(rank[members[0].kind], output_field=IntegerField())
         else:
-            whens = [When(member.rows, then=Value(rank[member.kind])) for member in same]
+            whens = [When(member.rows, then=Value(rank[member.kind])) for member in members]
             kind_rank = Case(*whens, output_field=IntegerField())
         rows = queryset.filter(wanted, **{f"{column}__isnull": False})
-        rows = rows.annotate(timeline_when=F(column), timeline_rank=kind_rank).order_by()
-        if (
-            len(by_column) > 1
-            and connections[rows.db].features.supports_slicing_ordering_in_compound
-        ):
-            # each branch's own newest `limit` (an index range, however long the history),
-            # then the union's; SQLite has no LIMIT in a UNION's branch and sorts them all.
-            rank_order = ["-timeline_rank"] if len(same) > 1 else []
-            rows = rows.order_by(f"-{column}", *rank_order, "-pk")[:limit]
-        branches.append(rows)
-    combined = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
-    page = combined.order_by("-timeline_when", "-timeline_rank", "-pk")[:limit]
-    return [(kinds[row.timeline_rank], row.timeline_when, row) for row in page]
+        rows = rows.annotate(timeline_rank=kind_rank)
+        page = rows.order_by(f"-{column}", "-timeline_rank", "-pk")[:limit]
+        return [(kinds[row.timeline_rank], getattr(row, column), row) for row in page]
+
+    ordered = sorted(members, key=lambda member: rank[member.kind])
+    times: dict[str, Any] = {}
+    wanted = Q()
+    for member in ordered:
+        event = (
+            member.rows
+            & Q(**{f"{member.time_field}__isnull": False})
+            & _older(member.time_field, member.kind, cursor)
+        )
+        wanted |= event
+        if cursor is None and not member.rows:  # the first page: NULL is no event
+            times[f"timeline_{rank[member.kind]}"] = F(member.time_field)
+        else:
+            times[f"timeline_{rank[member.kind]}"] = Case(
+                When(event, then=F(member.time_field)), output_field=DateTimeField()
+            )
+    names = list(times)
+    # Greatest is NULL on SQLite when any argument is: each argument a Coalesce starting
+    # at another member's time, so none is NULL on a row that has an event.
+    newest = Greatest(*(Coalesce(*names[n:], *names[:n]) for n in range(len(names))))
+    newest_rank = Case(
+        *(When(Exact(F(name), F("timeline_newest")), then=Value(n)) for n, name in
+          reversed(list(enumerate(names)))),
+        output_field=IntegerField(),
+    )  # fmt: skip
+    rows = queryset.filter(wanted).annotate(**times).alias(timeline_newest=newest)
+    rows = rows.annotate(timeline_newest_rank=newest_rank)
+    page = rows.order_by("-timeline_newest", "-timeline_newest_rank", "-pk")[:limit]
+    events = [
+        (kinds[n], getattr(row, name), row)
+        for row in page
+        for n, name in enumerate(names)
+        if getattr(row, name) is not None
+    ]
+    events.sort(key=lambda event: (event[1], event[0], event[2].pk), reverse=True)
+    return events[:limit]
 
 
 @dataclass(frozen=True)

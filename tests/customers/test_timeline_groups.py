@@ -15,6 +15,7 @@ from crm.lib.timeline import Cursor, timeline_page
 from customers.models import Task
 from sales.models import DealStageChange, Quote
 from sales.timeline import stage_change_events
+from service.timeline import ticket_events
 from tests.factories import (
     CampaignRecipientFactory,
     CustomerFactory,
@@ -57,6 +58,27 @@ def test_a_group_answers_exactly_the_newest_events_after_any_cursor(manager):
         older = [c for c in expected if cursor is None or c < cursor]
         for limit in (1, 2, 4, 7, 40):
             events = stage_change_events(manager, customer, cursor, limit, set(STAGE_KINDS))
+            assert [e.cursor for e in events] == older[:limit], (cursor, limit)
+
+
+def test_a_group_on_two_columns_answers_exactly_the_newest_events_after_any_cursor(manager):
+    """Tickets opened and resolved: one row, up to two events, at equal or other times."""
+    customer = CustomerFactory(owner=manager)
+    at = timezone.now() - timedelta(hours=1)
+    expected = []
+    for n in range(12):
+        opened = at - timedelta(minutes=n % 4)
+        resolved = None if n % 3 == 0 else at - timedelta(minutes=(n * 5) % 4)
+        ticket = TicketFactory(customer=customer, created_at=opened, resolved_at=resolved)
+        expected.append(Cursor(opened, "ticket_opened", ticket.pk))
+        if resolved is not None:
+            expected.append(Cursor(resolved, "ticket_resolved", ticket.pk))
+    expected.sort(reverse=True)
+    both = {"ticket_opened", "ticket_resolved"}
+    for cursor in [None, *expected]:
+        older = [c for c in expected if cursor is None or c < cursor]
+        for limit in (1, 2, 3, 5, 40):
+            events = ticket_events(manager, customer, cursor, limit, both)
             assert [e.cursor for e in events] == older[:limit], (cursor, limit)
 
 
