@@ -1,14 +1,25 @@
 """The customers app's events on the customer's timeline (crm.lib.timeline).
 
-Interactions, tasks added and done, and consent changes (simple-history's rows of
-Consent): one query each. The viewer has already been allowed the customer's page.
+Interactions, tasks added and done, consent changes (simple-history's rows of Consent)
+and merges: one query each, tasks added and done one query for both (a group: two dates
+of a task). The viewer has already been allowed the customer's page.
 """
 
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.attachments import with_attachment_files
-from crm.lib.timeline import Cursor, TimelineEvent, TimelineSource, older_than, register_source
+from crm.lib.timeline import (
+    Cursor,
+    GroupMember,
+    TimelineEvent,
+    TimelineSource,
+    grouped_older_than,
+    older_than,
+    register_group,
+    register_source,
+)
 from customers.models import Consent, Customer, CustomerMerge, Interaction, Task
 
 
@@ -51,36 +62,42 @@ def _task_line(task: Task) -> str:
     return _("Task “%(title)s”, due %(due)s") % {"title": task.title, "due": due}
 
 
-def task_events(user, customer: Customer, cursor: Cursor | None, limit: int) -> list[TimelineEvent]:
+def _task_added(task: Task, when) -> TimelineEvent:
+    return TimelineEvent(
+        when=when,
+        kind="task",
+        pk=task.pk,
+        text=_task_line(task),
+        who=_username(task.assignee),
+        badge=str(_("Done")) if task.done else str(_("Overdue")) if task.is_overdue else "",
+        badge_class="text-bg-success" if task.done else "text-bg-danger",
+        css="done" if task.done else "",
+    )
+
+
+def _task_done(task: Task, when) -> TimelineEvent:
+    return TimelineEvent(
+        when=when,
+        kind="task_done",
+        pk=task.pk,
+        text=_("Task “%(title)s” done") % {"title": task.title},
+        who=_username(task.assignee),
+    )
+
+
+TASK_KINDS = {
+    "task": GroupMember("task", "created_at"),
+    "task_done": GroupMember("task_done", "done_at", Q(done=True)),
+}
+TASK_EVENTS = {"task": _task_added, "task_done": _task_done}
+
+
+def task_events(user, customer: Customer, cursor: Cursor | None, limit: int, kinds):
     rows = Task.objects.filter(customer=customer).select_related("assignee")
+    members = [member for kind, member in TASK_KINDS.items() if kind in kinds]
     return [
-        TimelineEvent(
-            when=task.created_at,
-            kind="task",
-            pk=task.pk,
-            text=_task_line(task),
-            who=_username(task.assignee),
-            badge=str(_("Done")) if task.done else str(_("Overdue")) if task.is_overdue else "",
-            badge_class="text-bg-success" if task.done else "text-bg-danger",
-            css="done" if task.done else "",
-        )
-        for task in older_than(rows, "created_at", "task", cursor, limit)
-    ]
-
-
-def task_done_events(
-    user, customer: Customer, cursor: Cursor | None, limit: int
-) -> list[TimelineEvent]:
-    rows = Task.objects.filter(customer=customer, done=True).select_related("assignee")
-    return [
-        TimelineEvent(
-            when=task.done_at,
-            kind="task_done",
-            pk=task.pk,
-            text=_("Task “%(title)s” done") % {"title": task.title},
-            who=_username(task.assignee),
-        )
-        for task in older_than(rows, "done_at", "task_done", cursor, limit)
+        TASK_EVENTS[kind](task, when)
+        for kind, when, task in grouped_older_than(rows, members, cursor, limit)
     ]
 
 
@@ -135,10 +152,6 @@ def register_customer_timeline() -> None:
             "interaction", _("Interactions"), "☎", "customers.view_interaction",
             interaction_events, order=10,
         ),
-        TimelineSource("task", _("Tasks"), "☐", "customers.view_task", task_events, order=20),
-        TimelineSource(
-            "task_done", _("Tasks done"), "☑", "customers.view_task", task_done_events, order=21
-        ),
         TimelineSource(
             "consent", _("Consent"), "✉", "customers.view_customer", consent_events, order=90
         ),
@@ -147,3 +160,7 @@ def register_customer_timeline() -> None:
         ),
     ):  # fmt: skip
         register_source(source)
+    register_group("task", task_events, (
+        TimelineSource("task", _("Tasks"), "☐", "customers.view_task", order=20),
+        TimelineSource("task_done", _("Tasks done"), "☑", "customers.view_task", order=21),
+    ))  # fmt: skip

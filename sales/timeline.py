@@ -1,12 +1,24 @@
 """Sales events on the customer's timeline (crm.lib.timeline): deals created, moved, won
 and lost, quotes sent and accepted, orders. Each source reads only what the viewer may
-open (deals_visible_to and its siblings): a rep does not see another rep's deals."""
+open (deals_visible_to and its siblings): a rep does not see another rep's deals.
 
-from django.db.models import OuterRef, Subquery
+Deals moved, won and lost are one group (stage changes, told apart by the stage they went
+to), quotes sent and accepted another (two dates of a quote): one query each."""
+
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.timeline import Cursor, TimelineEvent, TimelineSource, older_than, register_source
+from crm.lib.timeline import (
+    Cursor,
+    GroupMember,
+    TimelineEvent,
+    TimelineSource,
+    grouped_older_than,
+    older_than,
+    register_group,
+    register_source,
+)
 from customers.models import Customer
 from sales.models import DealStageChange
 from sales.selectors import deals_visible_to, orders_visible_to, quotes_visible_to
@@ -63,91 +75,84 @@ def _stage_changes(user, customer: Customer):
     ).select_related("deal", "from_stage", "to_stage", "changed_by")
 
 
-def _stage_events(changes, kind: str, cursor: Cursor | None, limit: int, line, badge=("", "")):
-    return [
-        TimelineEvent(
-            when=change.changed_at,
-            kind=kind,
-            pk=change.pk,
-            text=line(change),
-            url=change.deal.get_absolute_url(),
-            who=_username(change.changed_by),
-            badge=str(badge[0]),
-            badge_class=badge[1] or "text-bg-light",
-        )
-        for change in older_than(changes, "changed_at", kind, cursor, limit)
+def _moved(change) -> str:
+    return _("Deal “%(title)s” moved: %(old)s → %(new)s") % {
+        "title": change.deal.title,
+        "old": change.from_stage.name,
+        "new": change.to_stage.name,
+    }
+
+
+def _won(change) -> str:
+    deal = change.deal
+    return _("Deal “%(title)s” won: %(amount)s") % {
+        "title": deal.title,
+        "amount": _amount_then(change.amount, change.currency, deal),
+    }
+
+
+def _lost(change) -> str:
+    return _("Deal “%(title)s” lost: %(reason)s") % {
+        "title": change.deal.title,
+        "reason": change.deal.lost_reason,
+    }
+
+
+# kind: its rows among the stage changes, its line and badge (the stage's flags are
+# exclusive: a check constraint, so each change is one of the three)
+STAGE_KINDS = {
+    "deal_moved": (Q(to_stage__is_won=False, to_stage__is_lost=False), _moved, ("", "")),
+    "deal_won": (Q(to_stage__is_won=True), _won, (_("Won"), "text-bg-success")),
+    "deal_lost": (Q(to_stage__is_lost=True), _lost, (_("Lost"), "text-bg-secondary")),
+}
+
+
+def stage_change_events(user, customer: Customer, cursor: Cursor | None, limit: int, kinds):
+    members = [
+        GroupMember(kind, "changed_at", rows)
+        for kind, (rows, _line, _badge) in STAGE_KINDS.items()
+        if kind in kinds
     ]
+    events = []
+    changes = _stage_changes(user, customer)
+    for kind, when, change in grouped_older_than(changes, members, cursor, limit):
+        _rows, line, badge = STAGE_KINDS[kind]
+        events.append(
+            TimelineEvent(
+                when=when,
+                kind=kind,
+                pk=change.pk,
+                text=line(change),
+                url=change.deal.get_absolute_url(),
+                who=_username(change.changed_by),
+                badge=str(badge[0]),
+                badge_class=badge[1] or "text-bg-light",
+            )
+        )
+    return events
 
 
-def deal_moved_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    changes = _stage_changes(user, customer).filter(to_stage__is_won=False, to_stage__is_lost=False)
-
-    def line(change):
-        return _("Deal “%(title)s” moved: %(old)s → %(new)s") % {
-            "title": change.deal.title,
-            "old": change.from_stage.name,
-            "new": change.to_stage.name,
-        }
-
-    return _stage_events(changes, "deal_moved", cursor, limit, line)
+QUOTE_KINDS = {
+    "quote_sent": ("sent_at", _("Quote %(number)s sent (deal “%(title)s”)")),
+    "quote_accepted": ("accepted_at", _("Quote %(number)s accepted (deal “%(title)s”)")),
+}
 
 
-def deal_won_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    changes = _stage_changes(user, customer).filter(to_stage__is_won=True)
-
-    def line(change):
-        deal = change.deal
-        return _("Deal “%(title)s” won: %(amount)s") % {
-            "title": deal.title,
-            "amount": _amount_then(change.amount, change.currency, deal),
-        }
-
-    return _stage_events(changes, "deal_won", cursor, limit, line, (_("Won"), "text-bg-success"))
-
-
-def deal_lost_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    changes = _stage_changes(user, customer).filter(to_stage__is_lost=True)
-
-    def line(change):
-        return _("Deal “%(title)s” lost: %(reason)s") % {
-            "title": change.deal.title,
-            "reason": change.deal.lost_reason,
-        }
-
-    return _stage_events(
-        changes, "deal_lost", cursor, limit, line, (_("Lost"), "text-bg-secondary")
-    )
-
-
-def _quote_events(user, customer, cursor, limit, *, kind: str, time_field: str, line):
-    quotes = quotes_visible_to(user).filter(deal__customer=customer).select_related("deal")
+def quote_events(user, customer: Customer, cursor: Cursor | None, limit: int, kinds):
+    quotes = quotes_visible_to(user).filter(deal__customer=customer)
+    quotes = quotes.select_related("deal", "created_by")
+    members = [GroupMember(kind, QUOTE_KINDS[kind][0]) for kind in QUOTE_KINDS if kind in kinds]
     return [
         TimelineEvent(
-            when=getattr(quote, time_field),
+            when=when,
             kind=kind,
             pk=quote.pk,
-            text=line % {"number": quote.number, "title": quote.deal.title},
+            text=QUOTE_KINDS[kind][1] % {"number": quote.number, "title": quote.deal.title},
             url=quote.get_absolute_url(),
             who=_username(quote.created_by) if kind == "quote_sent" else "",
         )
-        for quote in older_than(
-            quotes.select_related("created_by"), time_field, kind, cursor, limit
-        )
+        for kind, when, quote in grouped_older_than(quotes, members, cursor, limit)
     ]
-
-
-def quote_sent_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    line = _("Quote %(number)s sent (deal “%(title)s”)")
-    return _quote_events(
-        user, customer, cursor, limit, kind="quote_sent", time_field="sent_at", line=line
-    )
-
-
-def quote_accepted_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    line = _("Quote %(number)s accepted (deal “%(title)s”)")
-    return _quote_events(
-        user, customer, cursor, limit, kind="quote_accepted", time_field="accepted_at", line=line
-    )
 
 
 def order_events(user, customer: Customer, cursor: Cursor | None, limit: int):
@@ -167,19 +172,20 @@ def order_events(user, customer: Customer, cursor: Cursor | None, limit: int):
 
 
 def register_sales_timeline() -> None:
-    for source in (
+    register_source(
         TimelineSource("deal_created", _("Deals created"), "◆", "sales.view_deal",
-                       deal_created_events, order=30),
-        TimelineSource("deal_moved", _("Deal stage moves"), "→", "sales.view_deal",
-                       deal_moved_events, order=31),
-        TimelineSource("deal_won", _("Deals won"), "★", "sales.view_deal",
-                       deal_won_events, order=32),
-        TimelineSource("deal_lost", _("Deals lost"), "✕", "sales.view_deal",
-                       deal_lost_events, order=33),
-        TimelineSource("quote_sent", _("Quotes sent"), "✎", "sales.view_quote",
-                       quote_sent_events, order=40),
+                       deal_created_events, order=30)
+    )  # fmt: skip
+    register_group("stage_change", stage_change_events, (
+        TimelineSource("deal_moved", _("Deal stage moves"), "→", "sales.view_deal", order=31),
+        TimelineSource("deal_won", _("Deals won"), "★", "sales.view_deal", order=32),
+        TimelineSource("deal_lost", _("Deals lost"), "✕", "sales.view_deal", order=33),
+    ))  # fmt: skip
+    register_group("quote", quote_events, (
+        TimelineSource("quote_sent", _("Quotes sent"), "✎", "sales.view_quote", order=40),
         TimelineSource("quote_accepted", _("Quotes accepted"), "✔", "sales.view_quote",
-                       quote_accepted_events, order=41),
-        TimelineSource("order", _("Orders"), "▣", "sales.view_order", order_events, order=50),
-    ):  # fmt: skip
-        register_source(source)
+                       order=41),
+    ))  # fmt: skip
+    register_source(
+        TimelineSource("order", _("Orders"), "▣", "sales.view_order", order_events, order=50)
+    )

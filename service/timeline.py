@@ -1,9 +1,19 @@
 """Service events on the customer's timeline (crm.lib.timeline): tickets opened and
-resolved, satisfaction ratings. Each reads the tickets the viewer may see."""
+resolved, satisfaction ratings. Each reads the tickets the viewer may see; tickets opened
+and resolved are one group (two dates of a ticket), asked with one query."""
 
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.timeline import Cursor, TimelineEvent, TimelineSource, older_than, register_source
+from crm.lib.timeline import (
+    Cursor,
+    GroupMember,
+    TimelineEvent,
+    TimelineSource,
+    grouped_older_than,
+    older_than,
+    register_group,
+    register_source,
+)
 from customers.models import Customer
 from service.models import SatisfactionResponse
 from service.selectors import tickets_visible_to
@@ -13,33 +23,26 @@ def _username(user) -> str:
     return user.get_username() if user is not None else ""
 
 
-def _ticket_events(user, customer, cursor, limit, *, kind: str, time_field: str, line):
+TICKET_KINDS = {
+    "ticket_opened": ("created_at", _("Ticket %(ticket)s opened")),
+    "ticket_resolved": ("resolved_at", _("Ticket %(ticket)s resolved")),
+}
+
+
+def ticket_events(user, customer: Customer, cursor: Cursor | None, limit: int, kinds):
     tickets = tickets_visible_to(user).filter(customer=customer).select_related("assignee")
+    members = [GroupMember(kind, TICKET_KINDS[kind][0]) for kind in TICKET_KINDS if kind in kinds]
     return [
         TimelineEvent(
-            when=getattr(ticket, time_field),
+            when=when,
             kind=kind,
             pk=ticket.pk,
-            text=line % {"ticket": str(ticket)},
+            text=TICKET_KINDS[kind][1] % {"ticket": str(ticket)},
             url=ticket.get_absolute_url(),
             who=_username(ticket.assignee),
         )
-        for ticket in older_than(tickets, time_field, kind, cursor, limit)
+        for kind, when, ticket in grouped_older_than(tickets, members, cursor, limit)
     ]
-
-
-def ticket_opened_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    line = _("Ticket %(ticket)s opened")
-    return _ticket_events(
-        user, customer, cursor, limit, kind="ticket_opened", time_field="created_at", line=line
-    )
-
-
-def ticket_resolved_events(user, customer: Customer, cursor: Cursor | None, limit: int):
-    line = _("Ticket %(ticket)s resolved")
-    return _ticket_events(
-        user, customer, cursor, limit, kind="ticket_resolved", time_field="resolved_at", line=line
-    )
 
 
 def csat_events(user, customer: Customer, cursor: Cursor | None, limit: int):
@@ -62,12 +65,13 @@ def csat_events(user, customer: Customer, cursor: Cursor | None, limit: int):
 
 
 def register_service_timeline() -> None:
-    for source in (
+    register_group("ticket", ticket_events, (
         TimelineSource("ticket_opened", _("Tickets opened"), "✉", "service.view_ticket",
-                       ticket_opened_events, order=60),
+                       order=60),
         TimelineSource("ticket_resolved", _("Tickets resolved"), "✔", "service.view_ticket",
-                       ticket_resolved_events, order=61),
+                       order=61),
+    ))  # fmt: skip
+    register_source(
         TimelineSource("csat", _("Satisfaction"), "★", "service.view_satisfactionresponse",
-                       csat_events, order=62),
-    ):  # fmt: skip
-        register_source(source)
+                       csat_events, order=62)
+    )  # fmt: skip

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 LIST_QUERIES = 14  # count, page, its tags; owners (once) and tags for the filter and bulk forms,
 # saved views; validating an owner and tags filter adds one query each. (The filter sidebar's
 # tags are read once, for its key: crm/lib/fragments.py; it asked whether any exist too.)
-DETAIL_QUERIES = 37  # customer, tags, consents, contacts, timeline (17: one per kind of
-# event, crm/lib/timeline.py), history (3), forms;
+DETAIL_QUERIES = 31  # customer, tags, consents, contacts, timeline (11: one per source or
+# group of kinds of one table, crm/lib/timeline.py; 17 before issue 18), history (3), forms;
 # and the panels rendered in the page (deals 1, value 1 without a run, loyalty 3); the
 # customer's files and the timeline's files (2)
 SEARCH_QUERIES = 9  # one per kind found (customers, contacts, deals, tickets); htmx: 8
