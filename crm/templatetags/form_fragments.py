@@ -3,8 +3,8 @@ per distinct form state and serves it from memory afterwards (crm/lib/fragments.
 
 The enclosed markup may read only the form and the `extra` values (the language and time
 zone are part of the key already): anything else it showed would be served stale. It must
-hold no per-request secret (no CSRF or submit token, no CSP nonce): the list pages' GET
-filter forms are what it is for.
+hold no per-request secret (no CSRF or submit token, no CSP nonce): it wraps the fields of
+a form, the list pages' GET filters or a POST form's fields with its tokens left outside.
 
 `{% valuecache values %}...{% endvaluecache %}`: the same for a fragment that shows only
 `values` (a hashable tuple of plain fields: a board card's BoardCard.shown), rendered once
