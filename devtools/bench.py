@@ -5,6 +5,7 @@ import sys
 import time
 from argparse import ArgumentParser
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -101,21 +102,24 @@ def _is_select(sql: str) -> bool:
     return sql.lstrip().upper().startswith("SELECT")
 
 
-def replay_floor(page: PageResult) -> PageResult:
+def replay_floor(
+    page: PageResult, around: Callable[[], AbstractContextManager] = nullcontext
+) -> PageResult:
     """The page's floor: the SELECT statements each of its requests ran, replayed as plain
-    SQL in the same order (no Django, no templates), timed per request."""
+    SQL in the same order (no Django, no templates), timed per request. `around` wraps each
+    request's replay (the planner settings the page's own code sets, say)."""
     floor = PageResult(f"floor: {page.name}")
-    with connection.cursor() as db:
-        for url, statements in zip(page.urls, page.statements, strict=True):
+    for url, statements in zip(page.urls, page.statements, strict=True):
+        with around(), connection.cursor() as db:
             started = time.perf_counter()
             for sql in statements:
                 db.execute(sql)
                 db.fetchall()
             elapsed = (time.perf_counter() - started) * 1000
-            floor.times_ms.append(elapsed)
-            floor.db_ms.append(elapsed)
-            floor.queries.append(len(statements))
-            floor.urls.append(url)
+        floor.times_ms.append(elapsed)
+        floor.db_ms.append(elapsed)
+        floor.queries.append(len(statements))
+        floor.urls.append(url)
     return floor
 
 

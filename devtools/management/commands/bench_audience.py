@@ -18,10 +18,10 @@ from django.urls import reverse
 from analytics.selectors import current_run
 from customers.models import Consent, Customer
 from devtools.bench import (
-    PageResult,
     ensure_database,
     logged_in_client,
     measure,
+    replay_floor,
     report,
     require_postgresql,
 )
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             results.append(measure(name, client, lambda url=url: url, requests))
         self.stdout.write(f"\n{customers} customers; email consent granted to "
                           f"{Consent.objects.filter(channel='email', granted=True).count()}.")  # fmt: skip
-        floors = {r.name: _floor(r) for r in results}
+        floors = {r.name: replay_floor(r, around=_merge_joins) for r in results}
         targets = dict.fromkeys(rules, TARGET_MS)
         passed = report(self, results, targets, options["verbosity"], floors=floors)
         self.stdout.write(
@@ -110,24 +110,6 @@ class Command(BaseCommand):
             data={"name": title, "channel": "email", "audience": rule, "subject": "Hello",
                   "body": "Hello {{ name }}"},
         )  # fmt: skip
-
-
-def _floor(page: PageResult) -> PageResult:
-    """devtools.bench.replay_floor with the audience's planner settings: each request's
-    SELECT statements replayed as plain SQL in one transaction, timed per request."""
-    floor = PageResult(f"floor: {page.name}")
-    for url, statements in zip(page.urls, page.statements, strict=True):
-        with _merge_joins(), connection.cursor() as db:
-            started = time.perf_counter()
-            for sql in statements:
-                db.execute(sql)
-                db.fetchall()
-            elapsed = (time.perf_counter() - started) * 1000
-        floor.times_ms.append(elapsed)
-        floor.db_ms.append(elapsed)
-        floor.queries.append(len(statements))
-        floor.urls.append(url)
-    return floor
 
 
 def _tier_rules() -> dict:
