@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -16,6 +16,15 @@ from core.exchange import CENT, Converted, RateBook, Tally, dated_total
 from sales.models import Deal, OpenDealTotal, Order
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
+PERCENT = Value(Decimal("0.01"))
+
+
+def weighted_amount() -> ExpressionWrapper:
+    """A row's amount × its win probability (%), exact on both databases. SQLite keeps a
+    whole amount as an integer, where "× probability / 100" was integer division (2,007 ×
+    33 % gave 662, not 662.31); × 0.01 makes it a real there, quantized to cents on the
+    way out, and stays numeric on PostgreSQL."""
+    return ExpressionWrapper(F("amount") * F("probability") * PERCENT, output_field=MONEY)
 
 
 @dataclass

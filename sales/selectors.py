@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core.exchange import RateBook, Tally
 from customers.models import Customer
-from sales.converted import stage_totals
+from sales.converted import stage_totals, weighted_amount
 from sales.models import Deal, OpenDealTotal, Order, Pipeline, Product, Quote, Stage
 
 
@@ -129,9 +129,7 @@ def forecast(scope: DealScope, *, start: date, months: int, commit_probability: 
         .annotate(
             committed=Coalesce(Sum("amount", filter=Q(probability__gte=commit_probability)), zero),
             total=Sum("amount"),
-            weighted=Sum(
-                ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money)
-            ),
+            weighted=Sum(weighted_amount()),
             count=Sum("deals"),
         )
         .order_by()

@@ -12,11 +12,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Count, DecimalField, F, QuerySet, Sum
+from django.db.models import Count, DecimalField, QuerySet, Sum
 from django.utils import timezone
 
 from core.exchange import Converted, reporting_currency, sums_in_reporting
 from customers.models import Interaction, Task
+from sales.converted import weighted_amount
 from sales.models import Deal, Quota
 from sales.selectors import DealScope, _add_months, deal_owners, stale_deal_condition
 
@@ -125,7 +126,7 @@ def _money_by_rep(scope: DealScope, month: date) -> dict[tuple[str, int], dict[s
         scope.open_totals()
         .filter(expected_close_date__gte=start.date(), expected_close_date__lt=end.date())
         .values("owner_id", "currency")
-        .annotate(total=Sum(F("amount") * F("probability") / 100, output_field=MONEY))
+        .annotate(total=Sum(weighted_amount()))
         .order_by()
     )
     grouped: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(dict)

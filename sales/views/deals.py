@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import DecimalField, F, Sum
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,7 +23,7 @@ from crm.lib.http import AuthenticatedHttpRequest, querystring_without
 from crm.lib.params import parse_id
 from customers.models import Customer
 from customers.selectors import can_work_customer, customers_visible_to
-from sales.converted import deal_in_reporting, merge_currencies
+from sales.converted import deal_in_reporting, merge_currencies, weighted_amount
 from sales.deal_totals import OpenDealTotal
 from sales.exports import build_deal_export
 from sales.filters import DealFilter
@@ -305,14 +305,13 @@ def home_pipeline_context(request, _page_object=None) -> dict[str, Any]:
     """The home page's panel: the user's own open deals per stage, with the weighted sum,
     from the open deals' totals (sales.deal_totals: a few hundred groups per rep, where the
     deals themselves were 160,000 per rep at 1,000,000 deals, 250 ms a page)."""
-    money = DecimalField(max_digits=20, decimal_places=2)
     per_currency = (
         OpenDealTotal.objects.filter(owner=request.user)
         .values("stage__name", "stage__order", "stage_id", "currency")
         .annotate(
             count=Sum("deals"),
             total=Sum("amount"),
-            weighted=Sum(F("amount") * F("probability") / 100, output_field=money),
+            weighted=Sum(weighted_amount()),
         )
         .order_by("stage__order", "stage_id")
     )

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from sales.models import Deal, Stage
 from sales.selectors import DealScope, forecast
+from sales.team import _money_by_rep
+from sales.views.deals import home_pipeline_context
 from tests.factories import DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +137,19 @@ def test_months_without_deals_are_listed_with_zeros(deals):
     ]
     assert (rows[2].best_case, rows[2].open_deals) == (Decimal("0.00"), 0)
     assert rows[3].best_case == Decimal("5000.00")
+
+
+def test_weighted_amounts_keep_their_cents_on_every_database(rep, rf):
+    """SQLite stores a whole amount as an integer, where "× probability / 100" was integer
+    division: 2,007 × 33 % gave 662, not 662.31 (forecast, home panel, team view)."""
+    month = timezone.localdate().replace(day=1)
+    DealFactory(owner=rep, amount=Decimal("2007"), stage=stage("Proposal"), probability=33,
+                expected_close_date=month)  # fmt: skip
+    (row,) = forecast(EVERY_DEAL, start=month, months=1, commit_probability=75).by_month
+    assert row.weighted == Decimal("662.31")
+    weighted_open = _money_by_rep(EVERY_DEAL, month)[("weighted_open", rep.pk)]
+    assert weighted_open == {"USD": Decimal("662.31")}
+    request = rf.get("/")
+    request.user = rep
+    (stage_row,) = home_pipeline_context(request)["rows"]
+    assert stage_row["weighted"] == Decimal("662.31")
