@@ -93,17 +93,22 @@ def _widget_parts(widget: forms.Widget) -> list[object]:
     ]  # fmt: skip
 
 
-def form_fingerprint(form: forms.BaseForm, *extra: object) -> str:
-    """A digest of what rendering the form's fields shows, plus `extra` (context the
-    fragment also reads)."""
+def form_fingerprint(
+    form: forms.BaseForm, *extra: object, fields: Iterable[str] | None = None
+) -> str:
+    """A digest of what rendering the form's fields (or only `fields`, by name) shows, plus
+    `extra` (context the fragment also reads)."""
     errors = form.errors if form.is_bound else {}
+    if fields is not None:
+        names = set(fields)
+        errors = {name: errs for name, errs in errors.items() if name in names}
     parts: list[object] = [
         type(form).__module__, type(form).__qualname__, form.prefix, form.auto_id,
         form.is_bound, translation.get_language(), timezone.get_current_timezone_name(),
         sorted((name, [str(e) for e in errs]) for name, errs in errors.items()),
         [str(e) for e in extra],
     ]  # fmt: skip
-    for bound in form:
+    for bound in form if fields is None else (form[name] for name in fields):
         field = bound.field
         parts.append(
             (bound.name, repr(bound.value()), str(bound.label), str(field.help_text),

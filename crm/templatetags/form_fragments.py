@@ -1,8 +1,11 @@
-"""`{% formcache form [extra ...] %}...{% endformcache %}`: renders the enclosed markup once
-per distinct form state and serves it from memory afterwards (crm/lib/fragments.py).
+"""`{% formcache form [extra ...] [fields="a b"] %}...{% endformcache %}`: renders the enclosed
+markup once per distinct form state and serves it from memory afterwards
+(crm/lib/fragments.py).
 
-The enclosed markup may read only the form and the `extra` values (the language and time
-zone are part of the key already): anything else it showed would be served stale. It must
+The enclosed markup may read only the form (with `fields`, only those fields of it) and the
+`extra` values (the language and time zone are part of the key already): anything else it
+showed would be served stale. `fields` keeps a field whose options differ from page to page
+(a customer's contacts) out of the key, and so out of the fragment. It must
 hold no per-request secret (no CSRF or submit token, no CSP nonce): it wraps the fields of
 a form, the list pages' GET filters or a POST form's fields with its tokens left outside.
 
@@ -25,12 +28,18 @@ register = template.Library()
 
 class FormCacheNode(template.Node):
     def __init__(
-        self, place: str, nodelist: NodeList, form: FilterExpression, extra: list[FilterExpression]
+        self,
+        place: str,
+        nodelist: NodeList,
+        form: FilterExpression,
+        extra: list[FilterExpression],
+        fields: list[str] | None = None,
     ) -> None:
         self.place = place  # which fragment: its template and line
         self.nodelist = nodelist
         self.form = form
         self.extra = extra
+        self.fields = fields
 
     def render(self, context: Context) -> SafeString:
         form = self.form.resolve(context)
@@ -39,13 +48,19 @@ class FormCacheNode(template.Node):
         extra = [value.resolve(context) for value in self.extra]
         # The page's own template too: the fragment may be a block its pages fill in.
         page = context.template.name if context.template else ""
-        key = f"{self.place}:{page}:{form_fingerprint(form, *extra)}"
+        key = f"{self.place}:{page}:{form_fingerprint(form, *extra, fields=self.fields)}"
         return mark_safe(fragments.get_or_render(key, lambda: self.nodelist.render(context)))  # noqa: S308 - our own rendered template
 
 
 @register.tag
 def formcache(parser: Parser, token: Token) -> FormCacheNode:
     bits = token.split_contents()
+    fields = None
+    if bits[-1].startswith("fields="):
+        names = bits.pop()[len("fields=") :].strip("\"'").split()
+        if not names:
+            raise template.TemplateSyntaxError('{% formcache %}: fields="…" names no field.')
+        fields = names
     if len(bits) < 2:
         raise template.TemplateSyntaxError("{% formcache form [extra ...] %} needs the form.")
     nodelist = parser.parse(("endformcache",))
@@ -56,6 +71,7 @@ def formcache(parser: Parser, token: Token) -> FormCacheNode:
         nodelist,
         parser.compile_filter(bits[1]),
         [parser.compile_filter(b) for b in bits[2:]],
+        fields,
     )
 
 
