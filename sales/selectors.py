@@ -370,6 +370,18 @@ def board_totals(scope: DealScope, pipeline: Pipeline) -> dict[int, dict]:
     }
 
 
+# What a card reads: the whole deal, and of its customer, owner and next step only what
+# the card shows (a third of the cards' reading time went to the customers' other columns).
+_CARD_FIELDS = [
+    *(field.name for field in Deal._meta.concrete_fields),
+    "customer__name",
+    "owner__username",
+    "next_step__title",
+    "next_step__done",
+    "next_step__due_date",
+]
+
+
 def board_columns(scope: DealScope, pipeline: Pipeline) -> list[dict]:
     """The board's columns with their cards, in four queries whatever the number of deals."""
     stages = list(pipeline_stages(pipeline))
@@ -380,6 +392,7 @@ def board_columns(scope: DealScope, pipeline: Pipeline) -> list[dict]:
     cards = with_stale_flag(
         Deal.objects.filter(pk__in=list(card_ids))
         .select_related("customer", "owner", "next_step")
+        .only(*_CARD_FIELDS)
         .order_by("stage_id", "expected_close_date", "id")
     )
     by_stage: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
