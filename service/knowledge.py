@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
@@ -27,6 +28,7 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 
 from crm.lib.ratelimit import rate_limit_hit
+from service.knowledge_models import SUGGESTION_SECONDS, suggestions_key
 from service.models import ArticleTranslation, KnowledgeArticle, SuggestionOpen
 
 SEARCH_CONFIG = "simple"
@@ -282,7 +284,25 @@ def suggest_articles(text: str, *, limit: int = 5) -> list[KnowledgeArticle]:
     The significant words are ORed, so a long text still finds articles that share only
     some of its words; articles sharing more Chinese pieces (in the title above all), then
     ranking higher in full-text search, come first.
+
+    The answer's ids are kept in the cache per text (a ticket's page is opened again and
+    again, and building this query was a fifth of that page's CPU; issue 18) until any
+    article or translation is saved or deleted (knowledge_models.forget_suggestions), or
+    for SUGGESTION_SECONDS: views reorder ties meanwhile, nothing else. Kept ids are read
+    back as published articles only.
     """
+    key = suggestions_key(text, limit)
+    kept = cache.get(key)
+    if kept is not None:
+        found = KnowledgeArticle.objects.filter(is_published=True).select_related("category")
+        by_id = found.in_bulk(kept)
+        return [by_id[pk] for pk in kept if pk in by_id]
+    articles = _ranked_suggestions(text, limit)
+    cache.set(key, [article.pk for article in articles], SUGGESTION_SECONDS)
+    return articles
+
+
+def _ranked_suggestions(text: str, limit: int) -> list[KnowledgeArticle]:
     words = significant_words(text)
     if not words:
         return []

@@ -1,5 +1,8 @@
 """Knowledge base models (kept apart from models.py, which imports them, to keep files short)."""
 
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -69,6 +72,31 @@ def category_names(language: str | None) -> dict[int, str]:
         )
         cache.set(key, names, 3600)
     return names
+
+
+# Suggested articles (knowledge.suggest_articles) kept per text under a generation that every
+# write of an article or translation replaces.
+SUGGESTIONS_GENERATION = "kb:suggestions-generation"
+SUGGESTION_SECONDS = 600
+
+
+def suggestions_key(text: str, limit: int) -> str:
+    generation = cache.get(SUGGESTIONS_GENERATION) or "0"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"kb:suggestions:{generation}:{limit}:{digest}"
+
+
+def forget_suggestions(**kwargs) -> None:
+    """Connected to the saves and deletes of articles and their translations: a new
+    generation now (what this transaction reads next must not be an older answer) and
+    again after the commit (a page that read the old rows meanwhile kept them under the
+    first new one)."""
+
+    def new_generation() -> None:
+        cache.set(SUGGESTIONS_GENERATION, secrets.token_hex(8), None)
+
+    new_generation()
+    transaction.on_commit(new_generation)
 
 
 def forget_category_names(**kwargs) -> None:
