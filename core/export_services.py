@@ -57,7 +57,9 @@ def export_file_create(*, owner: User, table: ExportTable, rows: int) -> ExportF
 def export_file_build(pk: int) -> str:
     """The job's body: write the file, or record why not. Returns the final status."""
     with transaction.atomic():
-        job = ExportFile.objects.select_for_update().select_related("owner").filter(pk=pk).first()
+        # The job's row alone: FOR UPDATE without OF also locked its owner's user row.
+        jobs = ExportFile.objects.select_for_update(of=("self",)).select_related("owner")
+        job = jobs.filter(pk=pk).first()
         if job is None or job.status != ExportFile.Status.QUEUED:
             return job.status if job else "missing"
         _set(job, status=ExportFile.Status.RUNNING, heartbeat_at=timezone.now())

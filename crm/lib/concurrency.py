@@ -51,11 +51,16 @@ def lock_for_update(
 ) -> M:
     """The row of `instance`, locked until the transaction ends (`queryset` may add joins).
 
+    Only that row, and as an UPDATE locks it (FOR NO KEY UPDATE OF self): a plain FOR UPDATE
+    also locked every joined row (a deal's stage), and two deals moved at once into each
+    other's stages deadlocked at commit, each one's foreign-key check waiting for the stage
+    the other had locked. The key lock still lets others insert rows that refer to it.
+
     Raises ConcurrentEditError carrying the locked row when its version is not
     `expected_version`, including when no version was given (None).
     """
     rows = queryset if queryset is not None else type(instance)._default_manager.all()
-    locked = rows.select_for_update().get(pk=instance.pk)
+    locked = rows.select_for_update(of=("self",), no_key=True).get(pk=instance.pk)
     if expected_version is NOT_A_USER_EDIT:
         return locked
     if expected_version is None or locked.version != expected_version:  # type: ignore[attr-defined]

@@ -68,8 +68,10 @@ class LoginPhase:
         self.done += 1
         self.failed += not ok
         if self.done >= user.environment.parsed_options.num_users and not self.all_in.is_set():
+            # `at`: when the measured run starts (the command reads the servers' CPU from then).
             record_write("logins", "ok" if not self.failed else "error", users=self.done,
-                         failed=self.failed, seconds=round(time.monotonic() - self.started, 1))  # fmt: skip
+                         failed=self.failed, seconds=round(time.monotonic() - self.started, 1),
+                         at=time.time())  # fmt: skip
             runner = user.environment.runner
             runner.stats.reset_all()
             gevent.spawn_later(SECONDS, runner.quit)

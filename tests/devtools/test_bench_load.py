@@ -92,3 +92,6 @@ def test_a_short_run_serves_every_role_and_counts_every_write_once(
     assert sent and int(sent[1]) == int(sent[2]) > 0, text
     assert re.search(r"FLOOR GET /healthz +\d+ +0 ", text), text
     assert "0 failed requests, 0 server errors (5xx)" in text
+    # The servers' CPU per request, a capacity figure beside requests/s.
+    assert re.search(r"^all pages( +\d+\.\d){5} +\d+\.\d req/s$", text, re.M), text
+    assert re.search(r"^FLOOR GET /healthz( +\d+\.\d){5} +\d+\.\d req/s$", text, re.M), text

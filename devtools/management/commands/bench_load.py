@@ -32,7 +32,7 @@ from crm.celery import app
 from customers.models import Customer
 from devtools.bench import ensure_database, require_postgresql
 from devtools.demo.customers import DEMO_PASSWORD, ensure_demo_users
-from devtools.load import tally
+from devtools.load import cpu, tally
 from devtools.management.commands.bench_campaign_send import PORT_VARIABLE, SmtpSink
 
 ROOT = Path(settings.BASE_DIR)
@@ -100,12 +100,16 @@ class Command(BaseCommand):
         run = f"LOAD-{uuid.uuid4().hex[:8]}"
         common = {"users": users, "spawn_rate": options["spawn_rate"], "wait": options["wait"]}
         self.stdout.write(f"Floor: {users} users asking /healthz for {options['floor_seconds']} s")
-        services.locust(logs / "floor.json", run, options["floor_seconds"], floor=True, **common)
+        with cpu.Sampler(services.cpu_reader()) as floor_cpu:
+            services.locust(
+                logs / "floor.json", run, options["floor_seconds"], floor=True, **common
+            )
         self.stdout.write(f"Load: {users} users of every role for {seconds} s (run {run})")
         since = timezone.now()
-        services.locust(logs / "load.json", run, seconds, floor=False, **common)
+        with cpu.Sampler(services.cpu_reader()) as load_cpu:
+            services.locust(logs / "load.json", run, seconds, floor=False, **common)
         pending = self._drain_emails(run)
-        return self._report(logs, run, since, pending)
+        return self._report(logs, run, since, pending, (floor_cpu, load_cpu, seconds))
 
     def _drain_emails(self, run: str) -> int:
         deadline = time.monotonic() + EMAIL_DRAIN_SECONDS
@@ -113,7 +117,7 @@ class Command(BaseCommand):
             time.sleep(1)
         return pending
 
-    def _report(self, logs: Path, run: str, since, pending_emails: int) -> bool:
+    def _report(self, logs: Path, run: str, since, pending_emails: int, cpu_samples) -> bool:
         stats, exceptions = tally.read_stats(logs / "load.json")
         floor, floor_exceptions = tally.read_stats(logs / "floor.json")
         exceptions += floor_exceptions
@@ -131,6 +135,8 @@ class Command(BaseCommand):
         for line in [
             "",
             *tally.stats_lines(stats, floor, server_ms),
+            "",
+            *_cpu_lines(cpu_samples, logins, stats, floor),
             "",
             *tally.write_lines(tallies),
         ]:
@@ -238,6 +244,27 @@ class Services:
             time.sleep(0.5)
         raise CommandError(f"gunicorn or the worker did not come up (logs in {self.logs})")
 
+    def cpu_reader(self):
+        """A function reading each server's CPU seconds so far (devtools.load.cpu)."""
+        import redis
+
+        gunicorn, worker, beat = (proc.pid for proc in self.procs)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            postmaster = int(cpu.stat_fields(cursor.fetchone()[0])[1])  # our backend's parent
+        client = redis.Redis.from_url(settings.REDIS_URL)
+
+        def read() -> dict[str, float]:
+            table = cpu.process_table()
+            return {
+                "web": cpu.tree_seconds(gunicorn, table),
+                "database": cpu.tree_seconds(postmaster, table),
+                "jobs": cpu.tree_seconds(worker, table) + cpu.tree_seconds(beat, table),
+                "redis": cpu.redis_seconds(client),
+            }
+
+        return read
+
     def locust(self, stats: Path, run: str, seconds: int, *, floor: bool, **common) -> None:
         env = {**self.env, "LOAD_RUN": run, "LOAD_PASSWORD": DEMO_PASSWORD,
                "LOAD_WAIT": common["wait"], "LOAD_FLOOR": "1" if floor else "0",
@@ -255,6 +282,21 @@ class Services:
         with (self.logs / "locust.log").open("ab") as log:
             # Exit code 1 means some request failed: the report counts and shows those.
             subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+def _cpu_lines(cpu_samples, logins: dict | None, stats, floor) -> list[str]:
+    """The servers' CPU per request: the measured run from the moment every user had logged
+    in (the locustfile's `at`) for its seconds; the floor's whole run."""
+    floor_cpu, load_cpu, seconds = cpu_samples
+    start = (logins or {}).get("at", load_cpu.samples[0][0])
+    total = {name: next((s.requests for s in rows if not s.method), 0)
+             for name, rows in (("load", stats), ("floor", floor))}  # fmt: skip
+    return cpu.cpu_lines(
+        [
+            ("all pages", load_cpu.between(start, start + seconds), total["load"]),
+            ("FLOOR GET /healthz", floor_cpu.between(0, time.time()), total["floor"]),
+        ]
+    )
 
 
 def _database_url() -> str:

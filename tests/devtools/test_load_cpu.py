@@ -1,0 +1,47 @@
+"""The load test's CPU figures (devtools.load.cpu): the time of a process tree read from
+/proc, children that ended included, and the table per request."""
+
+import os
+import subprocess
+import sys
+
+from devtools.load import cpu
+
+BURN = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\n"
+
+
+def own_tree() -> float:
+    return cpu.tree_seconds(os.getpid(), cpu.process_table())
+
+
+def test_a_live_child_and_an_ended_child_both_count():
+    before = own_tree()
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", BURN + "print('burnt', flush=True)\ntime.sleep(30)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as live:
+        try:
+            assert live.stdout is not None and live.stdout.readline() == "burnt\n"
+            assert own_tree() - before >= 0.35  # the live child's time
+        finally:
+            live.kill()
+    subprocess.run([sys.executable, "-c", BURN], check=True)  # noqa: S603 - as above
+    assert own_tree() - before >= 0.75  # both, the ended ones in our cutime
+
+
+def test_the_sampler_widens_the_window_to_the_samples_around_it():
+    readings = iter([{"web": 1.0}, {"web": 2.0}, {"web": 4.0}, {"web": 8.0}])
+    sampler = cpu.Sampler(lambda: next(readings))
+    sampler.samples = [(10.0, {"web": 1.0}), (11.0, {"web": 2.0}), (12.0, {"web": 4.0})]
+    assert sampler.between(10.5, 11.5) == {"web": 3.0}  # from 10.0 to 12.0
+    assert sampler.between(0, 99) == {"web": 3.0}  # beyond the samples: the first and last
+
+
+def test_the_table_gives_milliseconds_per_request_and_what_the_cores_could_answer():
+    spent = {"web": 4.0, "database": 1.0, "jobs": 0.0, "redis": 0.0}
+    [header, rule, row] = cpu.cpu_lines([("all pages", spent, 100), ("nothing", spent, 0)])
+    assert header.split()[:5] == ["CPU", "ms", "per", "request", "web"]
+    assert row.split()[:7] == ["all", "pages", "40.0", "10.0", "0.0", "0.0", "50.0"]
+    cores = os.cpu_count() or 1
+    assert row.endswith(f"{1000 * cores / 50:.1f} req/s")
