@@ -118,8 +118,9 @@ bench-audience: messages
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_ANALYTICS_DATABASE_URL) $(PY) manage.py bench_audience $(BENCH_ARGS)
 
 # 32 locust users of every role for 60 s on gunicorn with a Celery worker and beat: requests/s
-# and p50/p95/p99 per page beside the same users asking /healthz (the floor), no failed request,
-# and every write counted in the database exactly once. BENCH_ARGS="--users 64 --seconds 120".
+# and p50/p95/p99 per page beside the same users asking /healthz (the floor), the servers' CPU
+# per request, no failed request, and every write counted in the database exactly once.
+# BENCH_ARGS="--users 64 --seconds 120".
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_load
 BENCH_LOAD_REDIS_URL ?= redis://127.0.0.1:6379/9
 bench-load: messages

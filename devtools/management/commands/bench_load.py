@@ -5,8 +5,9 @@ unless customers exist, starts gunicorn with the project's gunicorn.conf.py on a
 loopback port, a Celery worker and beat on a queue of their own, and an SMTP sink for the
 outbox's emails. Then locust (devtools/load/locustfile.py) runs headless twice: first the
 floor (the same users asking /healthz), then the users of every role through their pages
-and writes. Afterwards it counts the rows carrying each write's marker and fails when a
-request failed, the server answered a 5xx, or a write did not land exactly once.
+and writes, while devtools.load.cpu samples the servers' CPU time. Afterwards it prints the
+CPU per request, counts the rows carrying each write's marker and fails when a request
+failed, the server answered a 5xx, or a write did not land exactly once.
 """
 
 import os
