@@ -81,7 +81,10 @@ SUGGESTION_SECONDS = 600
 
 
 def suggestions_key(text: str, limit: int) -> str:
-    generation = cache.get(SUGGESTIONS_GENERATION) or "0"
+    generation = cache.get(SUGGESTIONS_GENERATION)
+    if generation is None:  # none yet, or evicted: a new one, never an old one's answers
+        cache.add(SUGGESTIONS_GENERATION, secrets.token_hex(8), None)
+        generation = cache.get(SUGGESTIONS_GENERATION) or "none"
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"kb:suggestions:{generation}:{limit}:{digest}"
 

@@ -54,7 +54,8 @@ def lock_for_update(
     Only that row, and as an UPDATE locks it (FOR NO KEY UPDATE OF self): a plain FOR UPDATE
     also locked every joined row (a deal's stage), and two deals moved at once into each
     other's stages deadlocked at commit, each one's foreign-key check waiting for the stage
-    the other had locked. The key lock still lets others insert rows that refer to it.
+    the other had locked. FOR NO KEY UPDATE does not block the KEY SHARE lock that
+    foreign-key checks take, so others may still insert rows that refer to this one.
 
     Raises ConcurrentEditError carrying the locked row when its version is not
     `expected_version`, including when no version was given (None).

@@ -4,8 +4,9 @@ markup once per distinct form state and serves it from memory afterwards
 
 The enclosed markup may read only the form (with `fields`, only those fields of it) and the
 `extra` values (the language and time zone are part of the key already): anything else it
-showed would be served stale. `fields` keeps a field whose options differ from page to page
-(a customer's contacts) out of the key, and so out of the fragment. It must
+showed would be served stale. `fields` narrows the key to those fields, so a field whose
+value or options differ from page to page (a customer's contacts, a time defaulting to now)
+can be rendered outside the block without making every page a new key. It must
 hold no per-request secret (no CSRF or submit token, no CSP nonce): it wraps the fields of
 a form, the list pages' GET filters or a POST form's fields with its tokens left outside.
 

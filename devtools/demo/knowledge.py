@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from devtools.demo.knowledge_translations import TRANSLATIONS
 from service.knowledge import has_cjk
+from service.knowledge_models import forget_suggestions
 from service.models import (
     ArticleCategory,
     ArticleTranslation,
@@ -127,6 +128,7 @@ def seed_articles(*, rng: random.Random, users: dict) -> int:
         )
     KnowledgeArticle.objects.bulk_create(articles)
     _seed_translations(articles)
+    forget_suggestions()  # bulk_create sends no save signal
     return len(articles)
 
 

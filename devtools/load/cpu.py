@@ -52,6 +52,17 @@ def tree_seconds(pid: int, table: dict[int, list[str]]) -> float:
     return ticks / _TICKS
 
 
+def postmaster_of(backend_pid: int) -> int | None:
+    """The PostgreSQL server process whose child `backend_pid` is, when both are on this
+    machine (not in a container or on another host): else None."""
+    try:
+        parent = int(stat_fields(backend_pid)[1])
+        names = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in (backend_pid, parent)]
+    except (OSError, IndexError, ValueError):
+        return None
+    return parent if all(name.startswith("postgres") for name in names) else None
+
+
 def redis_seconds(client) -> float:
     info = client.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
@@ -86,13 +97,18 @@ class Sampler:
                 return
 
     def _sample(self) -> None:
-        self.samples.append((time.time(), self.read()))
+        try:
+            self.samples.append((time.time(), self.read()))
+        except Exception:  # noqa: BLE001 - a server gone or Redis down: no sample, no figure
+            return
 
     def between(self, start: float, end: float) -> dict[str, float]:
         """CPU seconds per part from the last sample at or before `start` to the first at
         or after `end` (the window widened to the samples around it)."""
         before = [s for s in self.samples if s[0] <= start] or self.samples[:1]
         after = [s for s in self.samples if s[0] >= end] or self.samples[-1:]
+        if not before:  # no sample at all
+            return {}
         first, last = before[-1][1], after[0][1]
         return {name: last[name] - first[name] for name in last}
 
@@ -111,7 +127,12 @@ def cpu_lines(rows: list[tuple[str, dict[str, float], int]]) -> list[str]:
     for name, seconds, requests in rows:
         if not requests:
             continue
-        per = {part: 1000 * seconds.get(part, 0.0) / requests for part in PART_NAMES}
+        if any(part not in seconds for part in PART_NAMES):  # not read (see cpu_reader)
+            cells = [f"{1000 * seconds[p] / requests:.1f}" if p in seconds else "n/a"
+                     for p in PART_NAMES]  # fmt: skip
+            lines.append(f"{name:<22}" + "".join(f"{cell:>9}" for cell in cells))
+            continue
+        per = {part: 1000 * seconds[part] / requests for part in PART_NAMES}
         total = sum(per.values())
         capacity = f"{1000 * cores / total:.1f} req/s" if total else ""
         lines.append(

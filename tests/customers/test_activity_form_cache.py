@@ -68,27 +68,26 @@ def test_each_customer_is_offered_its_own_contacts(rep_client, rep):
 def test_an_invalid_interaction_shows_its_errors_and_values(rep_client, rep):
     customer = CustomerFactory(owner=rep)
     page(rep_client, customer)  # the empty form is kept
-    response = rep_client.post(
-        f"/customers/{customer.pk}/interactions/",
-        {
-            "channel": "phone",
-            "direction": "inbound",
-            "occurred_at": "2999-01-01T10:00",
-            "summary": "Hello",
-        },
-        HTTP_HX_REQUEST="true",
-    )
+    url = f"/customers/{customer.pk}/interactions/"
+    data = {"channel": "phone", "direction": "inbound", "occurred_at": "2026-01-01T10:00"}
+    # An error inside a kept fragment (the summary) and one outside it (the time).
+    response = rep_client.post(url, {**data, "summary": ""}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 422
-    assert "An interaction cannot be logged in the future." in html
+    assert re.search(r'<textarea name="summary"[^>]*is-invalid', html)
     assert re.search(r'<option value="phone" selected>', html)
+    future = {**data, "occurred_at": "2999-01-01T10:00", "summary": "Hello"}
+    html = rep_client.post(url, future, HTTP_HX_REQUEST="true").content.decode()
+    assert "An interaction cannot be logged in the future." in html
     assert re.search(r"<textarea name=\"summary\"[^>]*>\s*Hello</textarea>", html)
+    assert not re.search(r'<textarea name="summary"[^>]*is-invalid', html)
 
 
-def test_fields_must_name_a_field():
+def test_fields_must_name_a_field_and_a_page_without_the_form_renders_plainly():
     with pytest.raises(TemplateSyntaxError):
         Template('{% load form_fragments %}{% formcache form fields="" %}x{% endformcache %}')
     rendered = Template(
         '{% load form_fragments %}{% formcache form fields="name" %}[{{ form.name.value }}]{% endformcache %}'
     ).render(Context({"form": None}))
     assert rendered == "[]"
+    assert len(fragments) == 0

@@ -31,8 +31,7 @@ def test_a_live_child_and_an_ended_child_both_count():
 
 
 def test_the_sampler_widens_the_window_to_the_samples_around_it():
-    readings = iter([{"web": 1.0}, {"web": 2.0}, {"web": 4.0}, {"web": 8.0}])
-    sampler = cpu.Sampler(lambda: next(readings))
+    sampler = cpu.Sampler(dict)
     sampler.samples = [(10.0, {"web": 1.0}), (11.0, {"web": 2.0}), (12.0, {"web": 4.0})]
     assert sampler.between(10.5, 11.5) == {"web": 3.0}  # from 10.0 to 12.0
     assert sampler.between(0, 99) == {"web": 3.0}  # beyond the samples: the first and last
@@ -45,3 +44,20 @@ def test_the_table_gives_milliseconds_per_request_and_what_the_cores_could_answe
     assert row.split()[:7] == ["all", "pages", "40.0", "10.0", "0.0", "0.0", "50.0"]
     cores = os.cpu_count() or 1
     assert row.endswith(f"{1000 * cores / 50:.1f} req/s")
+
+
+def test_a_part_not_read_is_shown_as_not_available():
+    spent = {"web": 4.0, "jobs": 0.0, "redis": 0.0}  # no database: not on this machine
+    [_header, _rule, row] = cpu.cpu_lines([("all pages", spent, 100)])
+    assert row.split() == ["all", "pages", "40.0", "n/a", "0.0", "0.0"]
+
+
+def test_the_database_server_is_found_only_through_a_postgres_process(postgres):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    server = cpu.postmaster_of(backend)
+    assert server is not None and server != 1
+    assert cpu.postmaster_of(os.getpid()) is None  # pytest's parent is no postmaster

@@ -252,17 +252,19 @@ class Services:
         gunicorn, worker, beat = (proc.pid for proc in self.procs)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
-            postmaster = int(cpu.stat_fields(cursor.fetchone()[0])[1])  # our backend's parent
+            postmaster = cpu.postmaster_of(cursor.fetchone()[0])  # None: not on this machine
         client = redis.Redis.from_url(settings.REDIS_URL)
 
         def read() -> dict[str, float]:
             table = cpu.process_table()
-            return {
+            seconds = {
                 "web": cpu.tree_seconds(gunicorn, table),
-                "database": cpu.tree_seconds(postmaster, table),
                 "jobs": cpu.tree_seconds(worker, table) + cpu.tree_seconds(beat, table),
                 "redis": cpu.redis_seconds(client),
             }
+            if postmaster is not None:
+                seconds["database"] = cpu.tree_seconds(postmaster, table)
+            return seconds
 
         return read
 

@@ -30,6 +30,7 @@ from devtools import bench
 from devtools.demo import seed_demo
 from devtools.demo.customers import ensure_demo_users
 from service.escalation import escalate_tickets
+from service.knowledge_models import forget_suggestions
 from service.models import KnowledgeArticle, SLAPolicy, Team, Ticket, TicketMessage
 
 TARGET_MS = 100.0
@@ -236,6 +237,7 @@ def _load_articles(rng, count, author):
         rows.append((title, body, None, rng.random() < 0.9, rng.randint(0, views // 10),
                      rng.randint(0, views // 30), views, author.pk, when, when))  # fmt: skip
     bulk_insert(KnowledgeArticle, ARTICLE_FIELDS, rows)
+    forget_suggestions()  # a bulk insert sends no save signal
 
 
 def _search_words(rng) -> list[str]:
