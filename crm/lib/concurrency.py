@@ -57,11 +57,18 @@ def lock_for_update(
     the other had locked. FOR NO KEY UPDATE does not block the KEY SHARE lock that
     foreign-key checks take, so others may still insert rows that refer to this one.
 
+    The lock is taken by a query without joins, and the row read with them afterwards: when
+    the row changes while we wait, PostgreSQL rechecks the locking query's join against the
+    joined row as first read, so a deal another session had just moved to another stage was
+    not found at all (Deal.DoesNotExist, a 500, instead of the conflict below).
+
     Raises ConcurrentEditError carrying the locked row when its version is not
     `expected_version`, including when no version was given (None).
     """
-    rows = queryset if queryset is not None else type(instance)._default_manager.all()
-    locked = rows.select_for_update(of=("self",), no_key=True).get(pk=instance.pk)
+    model = type(instance)
+    model._default_manager.select_for_update(no_key=True).filter(pk=instance.pk).values("pk").get()
+    rows = queryset if queryset is not None else model._default_manager.all()
+    locked = rows.get(pk=instance.pk)  # a new snapshot: what the lock's holder committed
     if expected_version is NOT_A_USER_EDIT:
         return locked
     if expected_version is None or locked.version != expected_version:  # type: ignore[attr-defined]
