@@ -113,3 +113,19 @@ def test_the_warm_up_compiles_every_page_template():
 
     compiled = warm_up()
     assert {"base.html", "customers/customer_list.html", "service/email/reply.txt"} <= set(compiled)
+
+
+@pytest.mark.django_db
+def test_the_warm_up_loads_every_languages_number_formats_and_the_task_registry():
+    from babel import localedata
+    from django.conf import settings
+    from django.utils.translation import to_locale
+
+    from crm.lib.warmup import warm_up
+
+    localedata.clear_caches()
+    warm_up()
+    assert {to_locale(code) for code, _name in settings.LANGUAGES} <= set(localedata._cache)
+    from crm.celery import app
+
+    assert app.finalized
