@@ -64,11 +64,18 @@ def _store(mailbox: Mailbox, key: str, raw: bytes) -> tuple[InboundEmail, bool]:
     return inbound, True
 
 
+def locked_inbound(pk: int) -> InboundEmail:
+    """The stored message, locked, with its mailbox (not locked: the poller goes on storing
+    the mailbox's next messages and its last UID while this one is handled)."""
+    rows = InboundEmail.objects.select_for_update(of=("self",)).select_related("mailbox")
+    return rows.get(pk=pk)
+
+
 def process_inbound(pk: int) -> InboundEmail:
     """Parse and hand a stored message to its mailbox's handler, once."""
     try:
         with transaction.atomic():
-            inbound = InboundEmail.objects.select_for_update().select_related("mailbox").get(pk=pk)
+            inbound = locked_inbound(pk)
             if inbound.status != InboundEmail.Status.RECEIVED:
                 return inbound
             with inbound.raw.open("rb") as stream:
