@@ -49,26 +49,32 @@ def lock_for_update(
     conflict_message: str,
     queryset: "models.QuerySet[M] | None" = None,
 ) -> M:
-    """The row of `instance`, locked until the transaction ends (`queryset` may add joins).
+    """The row of `instance`, locked until the transaction ends (`queryset` may add joins
+    and filters).
 
-    Only that row, and as an UPDATE locks it (FOR NO KEY UPDATE OF self): a plain FOR UPDATE
-    also locked every joined row (a deal's stage), and two deals moved at once into each
-    other's stages deadlocked at commit, each one's foreign-key check waiting for the stage
-    the other had locked. FOR NO KEY UPDATE does not block the KEY SHARE lock that
-    foreign-key checks take, so others may still insert rows that refer to this one.
+    Only that row, and as an UPDATE locks it (FOR NO KEY UPDATE): a plain FOR UPDATE of a
+    query with joins also locked every joined row (a deal's stage), and two deals moved at
+    once into each other's stages deadlocked at commit, each one's foreign-key check waiting
+    for the stage the other had locked. FOR NO KEY UPDATE does not block the KEY SHARE lock
+    that foreign-key checks take, so others may still insert rows that refer to this one.
 
-    The lock is taken by a query without joins, and the row read with them afterwards: when
-    the row changes while we wait, PostgreSQL rechecks the locking query's join against the
-    joined row as first read, so a deal another session had just moved to another stage was
-    not found at all (Deal.DoesNotExist, a 500, instead of the conflict below).
+    The lock is taken by a query without joins (values() drops them; the filters stay), and
+    the row read with them afterwards: when the row changes while we wait, PostgreSQL
+    rechecks a locking query's joins against the joined rows as first read, so a deal another
+    session had just moved to another stage was not found at all (Deal.DoesNotExist, a 500,
+    instead of the conflict below).
 
     Raises ConcurrentEditError carrying the locked row when its version is not
     `expected_version`, including when no version was given (None).
     """
-    model = type(instance)
-    model._default_manager.select_for_update(no_key=True).filter(pk=instance.pk).values("pk").get()
-    rows = queryset if queryset is not None else model._default_manager.all()
-    locked = rows.get(pk=instance.pk)  # a new snapshot: what the lock's holder committed
+    if queryset is None:  # no joins: locked and read at once
+        rows = type(instance)._default_manager.select_for_update(no_key=True)
+        locked = rows.get(pk=instance.pk)
+    else:
+        lock = queryset.select_for_update(of=("self",), no_key=True).filter(pk=instance.pk)
+        lock.values("pk").get()
+        # READ COMMITTED: this statement sees what the lock's holder committed.
+        locked = queryset.get(pk=instance.pk)
     if expected_version is NOT_A_USER_EDIT:
         return locked
     if expected_version is None or locked.version != expected_version:  # type: ignore[attr-defined]

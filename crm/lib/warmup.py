@@ -30,8 +30,9 @@ from crm.lib.currencies import babel_locale
 
 def warm_up() -> list[str]:
     """Import the URLconf, load every language's catalogue and number formats, build Celery's
-    task registry and compile the project's page templates; return the names of the templates compiled. Leaves no connection open: a
-    forked worker must not share its parent's database or Redis socket."""
+    task registry, import its broker transport and compile the project's page templates;
+    return the names of the templates compiled. Leaves no connection open: a forked worker
+    must not share its parent's database or Redis socket."""
     get_resolver().url_patterns  # noqa: B018 - importing every view is the point
     for code, _name in settings.LANGUAGES:
         with translation.override(code):

@@ -67,7 +67,8 @@ def _store(mailbox: Mailbox, key: str, raw: bytes) -> tuple[InboundEmail, bool]:
 def locked_inbound(pk: int) -> InboundEmail:
     """The stored message, locked, with its mailbox (not locked: the poller goes on storing
     the mailbox's next messages and its last UID while this one is handled)."""
-    rows = InboundEmail.objects.select_for_update(of=("self",)).select_related("mailbox")
+    rows = InboundEmail.objects.select_for_update(of=("self",), no_key=True)
+    rows = rows.select_related("mailbox")
     return rows.get(pk=pk)
 
 

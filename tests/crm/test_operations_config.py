@@ -116,16 +116,21 @@ def test_the_warm_up_compiles_every_page_template():
 
 
 @pytest.mark.django_db
-def test_the_warm_up_loads_every_languages_number_formats_and_the_task_registry():
+def test_the_warm_up_loads_every_languages_number_formats_and_the_broker_transport(monkeypatch):
+    """Read through the libraries' own caches (emptied first): Babel's locale data, and the
+    transport classes kombu has imported."""
     from babel import localedata
     from django.conf import settings
     from django.utils.translation import to_locale
+    from kombu import transport
 
+    from crm.celery import app
     from crm.lib.warmup import warm_up
 
+    broker = app.connection_for_write().transport_cls  # its name: "redis", "memory"
     localedata.clear_caches()
+    monkeypatch.setattr(transport, "_transport_cache", {})
     warm_up()
     assert {to_locale(code) for code, _name in settings.LANGUAGES} <= set(localedata._cache)
-    from crm.celery import app
-
     assert app.finalized
+    assert broker in transport._transport_cache, transport._transport_cache

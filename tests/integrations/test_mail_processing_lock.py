@@ -29,7 +29,7 @@ def test_the_poller_stores_while_a_message_is_handled(postgres: None) -> None:
         return "handled"
 
     def poller() -> str:
-        handling.wait(timeout=10)
+        assert handling.wait(timeout=10), "the handler never held the message"
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:  # fail at once instead of waiting
