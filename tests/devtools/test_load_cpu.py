@@ -61,3 +61,20 @@ def test_the_database_server_is_found_only_through_a_postgres_process(postgres):
     server = cpu.postmaster_of(backend)
     assert server is not None and server != 1
     assert cpu.postmaster_of(os.getpid()) is None  # pytest's parent is no postmaster
+
+
+def test_a_run_whose_every_sample_failed_reports_not_available():
+    from devtools.management.commands.bench_load import _cpu_lines
+
+    def unreadable() -> dict[str, float]:
+        raise ConnectionError("Redis is down")
+
+    with cpu.Sampler(unreadable, interval=0.01) as floor, cpu.Sampler(unreadable) as load:
+        pass
+    assert load.samples == []
+
+    class Totals:  # a locust stats row: the one without a method is the total
+        method, requests = "", 10
+
+    lines = _cpu_lines((floor, load, 60), None, [Totals()], [Totals()])
+    assert lines[2].split() == ["all", "pages", "n/a", "n/a", "n/a", "n/a"]

@@ -1,13 +1,15 @@
 """Deals moved at the same moment (issue 18, both seen in make bench-load at 96 users).
 
 First test: two deals moved into each other's stages both move (seen as a 503, "deadlock
-detected"). Second test: one deal moved twice at once from the same version: the second
-move is refused as a conflict (seen as a 500, Deal.DoesNotExist: the locking query joined the stage, and
+detected"). A's move is written but not committed while B moves its deal into A's old stage
+and commits: B's foreign-key check on that stage must not wait for A, which then commits its
+own check on B's old stage.
+
+Second test: one deal moved twice at once from the same version: the second move is refused
+as a conflict (seen as a 500, Deal.DoesNotExist: the locking query joined the stage, and
 PostgreSQL rechecked that join against the old stage once the first move committed).
 
-Real sessions on PostgreSQL, each thread with its own connection. A's move is written but
-not committed while B moves its deal into A's old stage and commits: B's foreign-key check
-on that stage must not wait for A, which then commits its own check on B's old stage.
+Real sessions on PostgreSQL, each thread with its own connection.
 """
 
 import threading

@@ -291,7 +291,8 @@ def _cpu_lines(cpu_samples, logins: dict | None, stats, floor) -> list[str]:
     """The servers' CPU per request: the measured run from the moment every user had logged
     in (the locustfile's `at`) for its seconds; the floor's whole run."""
     floor_cpu, load_cpu, seconds = cpu_samples
-    start = (logins or {}).get("at", load_cpu.samples[0][0])
+    first_sample = load_cpu.samples[0][0] if load_cpu.samples else 0.0  # none: every read failed
+    start = (logins or {}).get("at") or first_sample
     total = {name: next((s.requests for s in rows if not s.method), 0)
              for name, rows in (("load", stats), ("floor", floor))}  # fmt: skip
     return cpu.cpu_lines(
