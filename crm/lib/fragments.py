@@ -54,6 +54,13 @@ class FragmentCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def kept_from(self, template_name: str) -> int:
+        """How many fragments of this template are kept (values_key: the place first)."""
+        place = f"/{template_name}:"
+        with self._lock:
+            keys = list(self._items)
+        return len([key for key in keys if isinstance(key, tuple) and place in str(key[0])])
+
 
 fragments = FragmentCache()
 # Fragments keyed by the values they show (`{% valuecache %}`): many small ones per page
