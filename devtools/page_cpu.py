@@ -8,7 +8,9 @@ nothing is written, not even a session or a login's audit row.
 
 Process time, not wall time: another load on the machine slows it much less. Each page:
 60 requests after 5 warm-ups, as the load test's users ask them (random customers of the
-user "rep", the first three pages of the agent's queue and their tickets; seed 18).
+user "rep", the first three pages of the agent's queue and their tickets; seed 18). "Page
+chrome" is a signed-in 404: what every page pays around its content (sign-in, the
+navigation bar).
 """
 
 import random
@@ -17,25 +19,32 @@ import time
 
 from django.contrib.auth import user_logged_in
 from django.contrib.auth.models import User
+from django.core.management import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from crm.lib.timeline import timeline_page
 from customers.models import Customer
-from devtools.bench import get_ok, logged_in_client
+from devtools.bench import logged_in_client
 from service.models import Ticket
 
 REQUESTS, WARMUP = 60, 5
 
 
-def cpu_per_request(name, client, urls):
+def answered(client, url, status):
+    response = client.get(url)
+    if response.status_code != status:
+        raise CommandError(f"GET {url} answered {response.status_code}, not {status}")
+
+
+def cpu_per_request(name, client, urls, status=200):
     for url in urls[:WARMUP]:
-        get_ok(client, url)
+        answered(client, url, status)
     cpu, queries = [], []
     for url in urls[WARMUP:]:
         with CaptureQueriesContext(connection) as captured:
             started = time.process_time()
-            get_ok(client, url)
+            answered(client, url, status)
             cpu.append(time.process_time() - started)
         queries.append(len(captured))
     print(f"{name:<14} CPU ms/request mean {1000 * statistics.mean(cpu):5.1f} "
@@ -55,6 +64,7 @@ with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_c
     queue = [f"/service/tickets/?page={rng.randint(1, 3)}" for _ in customers]
     tickets = list(Ticket.objects.order_by("-created_at", "-pk")[:75])
     lists = ["/customers/?owner=me" if rng.random() < 0.7 else "/customers/" for _ in customers]
+    cpu_per_request("page chrome", as_rep, ["/no-such-page/"] * len(customers), status=404)
     cpu_per_request("360° page", as_rep, [c.get_absolute_url() for c in customers])
     cpu_per_request("customer list", as_rep, lists)
     cpu_per_request("board", as_rep, ["/sales/board/"] * len(customers))
