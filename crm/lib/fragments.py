@@ -55,11 +55,12 @@ class FragmentCache:
         return len(self._items)
 
     def kept_from(self, template_name: str) -> int:
-        """How many fragments of this template are kept (values_key: the place first)."""
-        place = f"/{template_name}:"
+        """How many `{% valuecache %}` fragments of this template are kept (their key's place
+        starts with its name: form_fragments.valuecache)."""
         with self._lock:
             keys = list(self._items)
-        return len([key for key in keys if isinstance(key, tuple) and place in str(key[0])])
+        place = f"{template_name}:"
+        return len([k for k in keys if isinstance(k, tuple) and str(k[0]).startswith(place)])
 
 
 fragments = FragmentCache()

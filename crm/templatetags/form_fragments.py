@@ -15,16 +15,20 @@ a form, the list pages' GET filters or a POST form's fields with its tokens left
 per distinct tuple. It must name every value the enclosed markup reads, or it is served
 stale, except inside `{% live %}...{% endlive %}`: those parts are rendered on every
 request and put into the kept HTML (a CSRF token, a count, the search box's text). A live
-part reads the context the block starts with, not a loop's or `{% with %}`'s variables
-inside the block; the conditions around it are kept, so they must be named by `values`.
+part reads the context the block starts with: it cannot sit in a `{% for %}` or `{% with %}`
+of the block, and the conditions around it are kept, so they must be named by `values`. A
+kept block holds no other kept block (not even through an include) and no `{% block %}`.
 """
 
+import re
 import secrets
 
 from django import template
 from django.forms import BaseForm
 from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.template.context import Context
+from django.template.defaulttags import ForNode, WithNode
+from django.template.loader_tags import BlockNode
 from django.utils.safestring import SafeString, mark_safe
 
 from crm.lib.fragments import form_fingerprint, fragments, value_fragments, values_key
@@ -82,8 +86,9 @@ def formcache(parser: Parser, token: Token) -> FormCacheNode:
 
 
 class LiveNode(template.Node):
-    """A part of a `{% valuecache %}` block rendered on every request: the kept HTML holds
-    a marker in its place (unguessable, so no data can forge one)."""
+    """A part of a `{% valuecache %}` block rendered on every request: the kept HTML holds a
+    marker in its place, random per compiled template (a recompiled template, as runserver
+    does after an edit, has new markers and a new key: ValueCacheNode.place)."""
 
     def __init__(self, nodelist: NodeList) -> None:
         self.nodelist = nodelist
@@ -93,20 +98,48 @@ class LiveNode(template.Node):
         return self.marker
 
 
+LIVE_MARKER = re.compile(r"<!--live:[0-9a-f]{32}-->")
+KEEPING = "_valuecache_keeping"  # in the context while a kept block renders (no template reads _)
+
+
 class ValueCacheNode(template.Node):
     def __init__(self, place: str, nodelist: NodeList, values: FilterExpression) -> None:
         self.place = place
         self.nodelist = nodelist
         self.values = values
-        self.live_parts: list[LiveNode] = nodelist.get_nodes_by_type(LiveNode)  # type: ignore[assignment]
+        self.live_parts = {
+            live.marker: live
+            for live in nodelist.get_nodes_by_type(LiveNode)
+            if isinstance(live, LiveNode)
+        }
 
     def render(self, context: Context) -> SafeString:
+        if context.get(KEEPING):
+            # One reached through an include: the outer block would keep its live parts.
+            raise template.TemplateSyntaxError("{% valuecache %} cannot hold another one.")
         key = values_key(self.place, self.values.resolve(context))
-        html = value_fragments.get_or_render(key, lambda: self.nodelist.render(context))
-        for live in self.live_parts:
-            if live.marker in html:  # not when a condition around it was false
-                html = html.replace(live.marker, live.nodelist.render(context))
-        return mark_safe(html)  # noqa: S308 - our own rendered template
+        html = value_fragments.get_or_render(key, lambda: self._render_kept(context))
+
+        def live_html(marker: re.Match) -> str:
+            live = self.live_parts.get(marker[0])
+            return live.nodelist.render(context) if live is not None else marker[0]
+
+        # One pass: only the parts the kept HTML shows (a condition around one may have been
+        # false), and no part's output is searched for markers again.
+        return mark_safe(LIVE_MARKER.sub(live_html, html))  # noqa: S308 - our own rendered template
+
+    def _render_kept(self, context: Context) -> str:
+        with context.push({KEEPING: True}):
+            return self.nodelist.render(context)
+
+
+def _parse_until(parser: Parser, end: str, *, in_valuecache: bool) -> NodeList:
+    before = parser.extra_data.get("in_valuecache", False)
+    parser.extra_data["in_valuecache"] = in_valuecache
+    try:
+        return parser.parse((end,))
+    finally:
+        parser.extra_data["in_valuecache"] = before
 
 
 @register.tag
@@ -114,24 +147,27 @@ def valuecache(parser: Parser, token: Token) -> ValueCacheNode:
     bits = token.split_contents()
     if len(bits) != 2:
         raise template.TemplateSyntaxError("{% valuecache values %} needs one tuple of values.")
-    if getattr(parser, "in_valuecache", False):
-        # The outer block would keep the inner one's live parts as they first rendered.
+    if parser.extra_data.get("in_valuecache"):
         raise template.TemplateSyntaxError("{% valuecache %} cannot hold another one.")
-    parser.in_valuecache = True  # type: ignore[attr-defined]
-    nodelist = parser.parse(("endvaluecache",))
-    parser.in_valuecache = False  # type: ignore[attr-defined]
+    nodelist = _parse_until(parser, "endvaluecache", in_valuecache=True)
     parser.delete_first_token()
-    place = f"{parser.origin.name if parser.origin else '?'}:{token.lineno}"
+    if nodelist.get_nodes_by_type(BlockNode):
+        # Kept under this template's key, one page's filling would be served on every page.
+        raise template.TemplateSyntaxError("{% valuecache %} cannot hold a {% block %}.")
+    for scope in [*nodelist.get_nodes_by_type(ForNode), *nodelist.get_nodes_by_type(WithNode)]:
+        if scope.get_nodes_by_type(LiveNode):
+            # Rendered after the block, a live part sees none of the loop's or with's names.
+            raise template.TemplateSyntaxError("{% live %} cannot be inside {% for %} or {% with %}.")  # fmt: skip
+    name = str(parser.origin.template_name or "<string>") if parser.origin else "<string>"
+    place = f"{name}:{token.lineno}:{secrets.token_hex(8)}"  # one key per compiled block
     return ValueCacheNode(place, nodelist, parser.compile_filter(bits[1]))
 
 
 @register.tag
 def live(parser: Parser, token: Token) -> LiveNode:
-    if not getattr(parser, "in_valuecache", False):
+    if not parser.extra_data.get("in_valuecache"):
         # Outside a kept block (or inside another live part) its marker would be output.
         raise template.TemplateSyntaxError("{% live %} belongs inside {% valuecache %}.")
-    parser.in_valuecache = False  # type: ignore[attr-defined]
-    nodelist = parser.parse(("endlive",))
-    parser.in_valuecache = True  # type: ignore[attr-defined]
+    nodelist = _parse_until(parser, "endlive", in_valuecache=False)
     parser.delete_first_token()
     return LiveNode(nodelist)

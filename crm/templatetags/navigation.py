@@ -1,12 +1,14 @@
-"""`{% navigation as nav %}`: what the main navigation bar shows for this request, the key
-under which base.html keeps the bar rendered (`{% valuecache nav %}`).
+"""`{% navigation as main_nav %}`: what the main navigation bar shows for this request, the
+key under which base.html keeps the bar rendered (`{% valuecache main_nav %}`).
 
 The bar was a fifth of a small page's time (28 links reversed, 36 strings translated and
 23 permission checks on every request), although it differs only by the user's
-permissions and the section they are in. The key holds the user's whole permission set,
-not the few the bar checks, so a check added to the bar can never be served from another
-role's bar. The user's name, the task count, the search text and the CSRF tokens are live
-parts of the block.
+permissions, staff flag and section. The key holds the user's whole permission set, not
+the few the bar checks, so a `perms.…` check added to the bar can never be served from
+another role's bar; anything else about the user the bar shows must be added here or be a
+live part. The user's name, the task count, the search text and the CSRF tokens are live
+parts of the block. The links are reversed once: one script prefix and one instance of
+each URL namespace are assumed, as everywhere in this project.
 """
 
 from dataclasses import dataclass
@@ -26,7 +28,8 @@ class Navigation:
 
 
 def section_of(match: ResolverMatch | None) -> str:
-    """The bar's section of the page `match` resolved to ("" for none)."""
+    """The bar's section of the page `match` resolved to ("" for none); the first rule that
+    matches wins (a customer's panel of another app is in Customers)."""
     if match is None:
         return ""
     url_name, app_name = match.url_name or "", match.app_name

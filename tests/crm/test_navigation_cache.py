@@ -8,10 +8,13 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 from django.template import Context, Template, TemplateSyntaxError
+from django.test import Client
+from django.urls import resolve as django_resolve
 from django.urls import reverse
 
 from crm.lib.fragments import value_fragments
 from crm.roles import SALES_REP
+from crm.templatetags.navigation import section_of
 from tests.factories import CustomerFactory, TaskFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_fragments")]
@@ -26,7 +29,7 @@ def nav(response) -> str:
 
 
 def active_links(html: str) -> list[str]:
-    return re.findall(r'class="nav-link[^"]*active"[^>]*>([^<]+)<', html)
+    return [text.strip() for text in re.findall(r'class="nav-link[^"]*active"[^>]*>([^<]+)<', html)]
 
 
 def without_tokens(html: str) -> str:
@@ -88,9 +91,20 @@ def test_the_forms_in_the_bar_carry_this_sessions_csrf_token(rep_client):
 
 def test_the_section_link_is_marked_active(rep_client, agent_client):
     assert active_links(nav(rep_client.get("/customers/"))) == ["Customers"]
-    assert active_links(nav(rep_client.get("/customers/tasks/"))) == ["My tasks\n          "]
+    assert active_links(nav(rep_client.get("/customers/tasks/"))) == ["My tasks"]
     assert active_links(nav(agent_client.get("/service/tickets/"))) == ["Tickets"]
+    assert active_links(nav(agent_client.get("/knowledge/"))) == ["Knowledge base"]
     assert active_links(nav(rep_client.get("/"))) == []
+
+
+def test_each_section_of_the_bar_is_found():
+    resolve = lambda path: section_of(django_resolve(path))  # noqa: E731
+    assert resolve("/sales/board/") == "sales"
+    assert resolve("/marketing/campaigns/") == "marketing"
+    assert resolve("/analytics/segments/") == "analytics"
+    assert resolve(reverse("mail:unfiled-list")) == "unfiled"
+    assert resolve("/customers/1/") == "customers"
+    assert section_of(None) == ""
 
 
 def test_the_bar_is_kept_per_language(rep_client):
@@ -104,6 +118,12 @@ def test_a_live_part_belongs_inside_a_kept_block():
         Template("{% load form_fragments %}{% live %}x{% endlive %}")
     with pytest.raises(TemplateSyntaxError):
         Template("{% load form_fragments %}{% valuecache v %}{% valuecache v %}{% endvaluecache %}{% endvaluecache %}")  # fmt: skip
+    with pytest.raises(TemplateSyntaxError):  # the block is over: a live part here is output
+        Template("{% load form_fragments %}{% valuecache v %}{% endvaluecache %}{% live %}x{% endlive %}")  # fmt: skip
+    with pytest.raises(TemplateSyntaxError):  # served to every page that fills the block
+        Template("{% load form_fragments %}{% valuecache v %}{% block b %}{% endblock %}{% endvaluecache %}")  # fmt: skip
+    with pytest.raises(TemplateSyntaxError):  # rendered after the loop: no loop variable
+        Template("{% load form_fragments %}{% valuecache v %}{% for x in v %}{% live %}{{ x }}{% endlive %}{% endfor %}{% endvaluecache %}")  # fmt: skip
 
 
 def test_a_live_part_is_rendered_on_every_request_and_only_where_shown():
@@ -111,13 +131,50 @@ def test_a_live_part_is_rendered_on_every_request_and_only_where_shown():
         "{% load form_fragments %}{% valuecache shown %}[{{ shown }}"
         "{% if shown %}<{% live %}{{ fresh }}{% endlive %}>{% endif %}]{% endvaluecache %}"
     )
-    assert template.render(Context({"shown": 1, "fresh": "a"})) == "[1<a>]"
-    assert template.render(Context({"shown": 1, "fresh": "b"})) == "[1<b>]"
-    assert template.render(Context({"shown": 0, "fresh": "c"})) == "[0]"
+    asked = []
+
+    def fresh(value: str):
+        return lambda: asked.append(value) or value
+
+    assert template.render(Context({"shown": 1, "fresh": fresh("a")})) == "[1<a>]"
+    assert template.render(Context({"shown": 1, "fresh": fresh("b")})) == "[1<b>]"
+    assert template.render(Context({"shown": 0, "fresh": fresh("c")})) == "[0]"
+    assert asked == ["a", "b"]  # not rendered where a condition hid it (the task count's query)
 
 
-def test_a_user_without_a_role_gets_a_bar_without_links(nobody_client):
+def test_a_recompiled_template_gets_its_own_key():
+    source = "{% load form_fragments %}{% valuecache v %}<{% live %}{{ fresh }}{% endlive %}>{% endvaluecache %}"  # fmt: skip
+    assert Template(source).render(Context({"v": 1, "fresh": "a"})) == "<a>"
+    assert Template(source).render(Context({"v": 1, "fresh": "b"})) == "<b>"
+
+
+def test_a_kept_block_reached_through_an_include_is_refused(settings, tmp_path):
+    (tmp_path / "inner.html").write_text(
+        "{% load form_fragments %}{% valuecache 2 %}{% live %}{{ secret }}{% endlive %}{% endvaluecache %}"  # fmt: skip
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    outer = '{% load form_fragments %}{% valuecache 1 %}{% include "inner.html" %}{% endvaluecache %}'  # fmt: skip
+    from django.template import engines
+
+    with pytest.raises(TemplateSyntaxError):
+        engines["django"].from_string(outer).render({"secret": "user A's"})
+
+
+def test_a_user_without_a_role_gets_a_bar_without_links(rep_client, nobody_client):
+    assert 'href="/customers/"' in nav(rep_client.get("/accounts/profile/"))  # kept first
     assert 'href="/customers/"' not in nav(nobody_client.get("/accounts/profile/"))
+
+
+def test_a_superuser_and_a_staff_user_without_permissions_get_their_own_bars():
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    staff = UserFactory(is_staff=True)
+    bars = []
+    for user in (superuser, staff):
+        client = Client()
+        client.force_login(user)
+        bars.append(nav(client.get("/accounts/profile/")))
+    assert 'href="/service/tickets/"' in bars[0]
+    assert 'href="/service/tickets/"' not in bars[1]
 
 
 def test_a_rep_made_staff_gets_the_admin_link(rep, rep_client):
@@ -129,8 +186,6 @@ def test_a_rep_made_staff_gets_the_admin_link(rep, rep_client):
 
 def test_users_of_one_role_share_the_kept_bar():
     first, second = (UserFactory(role=SALES_REP) for _ in range(2))
-    from django.test import Client
-
     for user in (first, second):
         client = Client()
         client.force_login(user)
