@@ -72,10 +72,11 @@ def logged_in_client(user) -> Client:
     return client
 
 
-def get_ok(client: Client, url: str):
+def get_ok(client: Client, url: str, status: int = 200):
+    """The response to GET `url`; CommandError unless it answered `status`."""
     response = client.get(url)
-    if response.status_code != 200:
-        raise CommandError(f"GET {url} answered {response.status_code}")
+    if response.status_code != status:
+        raise CommandError(f"GET {url} answered {response.status_code}, not {status}")
     return response
 
 

@@ -19,32 +19,25 @@ import time
 
 from django.contrib.auth import user_logged_in
 from django.contrib.auth.models import User
-from django.core.management import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from crm.lib.timeline import timeline_page
 from customers.models import Customer
-from devtools.bench import logged_in_client
+from devtools.bench import get_ok, logged_in_client
 from service.models import Ticket
 
 REQUESTS, WARMUP = 60, 5
 
 
-def answered(client, url, status):
-    response = client.get(url)
-    if response.status_code != status:
-        raise CommandError(f"GET {url} answered {response.status_code}, not {status}")
-
-
 def cpu_per_request(name, client, urls, status=200):
     for url in urls[:WARMUP]:
-        answered(client, url, status)
+        get_ok(client, url, status)
     cpu, queries = [], []
     for url in urls[WARMUP:]:
         with CaptureQueriesContext(connection) as captured:
             started = time.process_time()
-            answered(client, url, status)
+            get_ok(client, url, status)
             cpu.append(time.process_time() - started)
         queries.append(len(captured))
     print(f"{name:<14} CPU ms/request mean {1000 * statistics.mean(cpu):5.1f} "
