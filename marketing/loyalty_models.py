@@ -186,3 +186,18 @@ class LoyaltyEntry(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.points:+d} ({self.kind})"
+
+    @staticmethod
+    def order_reason(number: str) -> str:
+        """What an order's points are for, in the active language."""
+        return gettext("Order %(number)s") % {"number": number}
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the reader's language. The stored text is in the language of
+        whoever, or whichever job, wrote it (an import's follow-up writes English), so an
+        order's points are told from the order; a person's own reason as they typed it.
+        Read with select_related("order")."""
+        if self.kind == self.Kind.EARNED and self.order is not None:
+            return self.order_reason(self.order.number)
+        return self.reason

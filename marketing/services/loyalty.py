@@ -100,17 +100,13 @@ def loyalty_earn(*, order: Order) -> LoyaltyEntry | None:
                     customer=order.customer,
                     kind=LoyaltyEntry.Kind.EARNED,
                     points=points,
-                    reason=_order_reason(order.number),
+                    reason=LoyaltyEntry.order_reason(order.number),
                     order=order,
                 )
         except IntegrityError:
             pass  # already earned (the signal was delivered twice)
     loyalty_refresh([order.customer_id])
     return entry
-
-
-def _order_reason(number: str) -> str:
-    return _("Order %(number)s") % {"number": number}
 
 
 def _lock_accounts(customer_ids: Iterable[int] | QuerySet) -> None:

@@ -22,7 +22,6 @@ from marketing.services.loyalty import (
     MAX_POINTS,
     REFRESH_BATCH,
     SPEND_WINDOW,
-    _order_reason,
     _refresh,
     loyalty_refresh,
     loyalty_rule,
@@ -87,7 +86,7 @@ def _earn_batch(
         if cursor.rowcount > 1000:
             _analyze(_ACCOUNT)
         new_sql, new_params = _new_entries_sql(batch_sql, batch_params, rule, ids)
-        prefix, suffix = _order_reason("\0").split("\0")
+        prefix, suffix = LoyaltyEntry.order_reason("\0").split("\0")
         insert_entries = (
             f"INSERT INTO {_ENTRY} (customer_id, kind, points, reason, order_id,"
             " created_by_id, created_at)"

@@ -1,11 +1,16 @@
 """The loyalty panel on the customer's 360° page, with adjustments and redemptions."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from marketing.models import LoyaltyEntry
 from marketing.services.loyalty import loyalty_adjust
-from tests.factories import CustomerFactory
+from marketing.services.order_rewards import loyalty_earn_orders
+from sales.models import Order
+from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +54,24 @@ def test_default_tier_names_are_shown_in_the_users_language(rep_client, manager)
     loyalty_adjust(customer=customer, points=1400, reason="Gift", by=manager)
     content = rep_client.get(panel_url(customer), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'id="loyalty-tier">银卡<' in content and "Gold" not in content
+
+
+def test_an_orders_points_are_told_in_the_readers_language(rep_client, manager):
+    """The follow-up of an import stored "Order …" in English, which Chinese readers saw
+    as it was; a person's own reason stays as they typed it."""
+    customer = CustomerFactory()
+    kept, deleted = (OrderFactory(customer=customer, total=Decimal("300")) for _ in range(2))
+    with translation.override("en"):
+        assert loyalty_earn_orders(Order.objects.filter(customer=customer)) == 2
+    loyalty_adjust(customer=customer, points=5, reason="Gift from the shop", by=manager)
+    deleted_number = deleted.number
+    deleted.delete()  # its entry keeps the text it was stored with
+    for language, word in (("zh-hans", "订单"), ("zh-hant", "訂單")):
+        content = rep_client.get(panel_url(customer), HTTP_ACCEPT_LANGUAGE=language)
+        content = content.content.decode()
+        assert f"{word} {kept.number}<" in content and f"Order {kept.number}" not in content
+        assert f"Order {deleted_number}<" in content
+        assert "Gift from the shop" in content
 
 
 def test_marketer_adjusts_and_redeems_from_the_panel(marketer, marketer_client):
