@@ -257,7 +257,10 @@ class ForecastMonthSerializer(ForecastRowSerializer):
 
 
 class ForecastOwnerSerializer(ForecastRowSerializer):
-    owner = serializers.CharField(source="key")
+    owner = serializers.CharField(source="key.username", help_text="The rep's login.")
+    owner_name = serializers.CharField(
+        source="key.name", help_text="The rep's full name, or the login when there is none."
+    )
 
 
 class ForecastSerializer(serializers.Serializer):

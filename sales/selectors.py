@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
@@ -90,6 +91,27 @@ def pipeline_stages(pipeline: Pipeline) -> QuerySet[Stage]:
     return pipeline.stages.order_by("order", "id")
 
 
+class ForecastOwner(NamedTuple):
+    """A row of the forecast by rep, sorted by the name it shows; two reps of one name
+    stay two rows."""
+
+    sort_name: str
+    pk: int
+    username: str
+    name: str  # the full name, or the login when there is none
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def of(cls, user) -> "ForecastOwner":
+        name = user.get_full_name() or user.get_username()
+        return cls(name.casefold(), user.pk, user.get_username(), name)
+
+
+NO_OWNER = ForecastOwner("\uffff", 0, "", "—")  # deals without an owner: last
+
+
 @dataclass(frozen=True)
 class ForecastRow:
     """Amounts for one month (or one rep) of expected closes."""
@@ -169,15 +191,15 @@ def forecast(scope: DealScope, *, start: date, months: int, commit_probability: 
                 {"day": w["day"], "owner_id": w["owner_id"], "won": won[0], "open_committed": nothing,
                  "open_total": nothing, "open_weighted": nothing, "open_deals": 0}
             )  # fmt: skip
-    names = dict(
-        get_user_model()
-        .objects.filter(pk__in={g["owner_id"] for g in groups})
-        .values_list("pk", "username")
-    )
+    owners = get_user_model().objects.filter(pk__in={g["owner_id"] for g in groups})
+    by_id = {
+        owner.pk: ForecastOwner.of(owner)
+        for owner in owners.only("username", "first_name", "last_name")
+    }
     every_month = [_add_months(start, n) for n in range(months)]
     return Forecast(
         by_month=_roll_up(groups, key=lambda g: g["day"].replace(day=1), keys=every_month),
-        by_owner=_roll_up(groups, key=lambda g: names.get(g["owner_id"], "—")),
+        by_owner=_roll_up(groups, key=lambda g: by_id.get(g["owner_id"], NO_OWNER)),
         missing=missing.result.missing,
     )
 

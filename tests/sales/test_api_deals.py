@@ -274,7 +274,7 @@ def test_the_forecast_shows_a_rep_their_own_pipeline(rep, rep2, manager):
     DealFactory(owner=rep, amount=Decimal("100"), expected_close_date=close)
     DealFactory(owner=rep2, amount=Decimal("900"), expected_close_date=close)
     mine = api(rep).get("/api/v1/forecast/").json()
-    assert [row["owner"] for row in mine["by_owner"]] == ["rep"]
+    assert [(row["owner"], row["owner_name"]) for row in mine["by_owner"]] == [("rep", "Rita")]
     assert mine["by_month"][0]["best_case"] == "100.00" and len(mine["by_month"]) == 6
     everyone = api(manager).get(f"/api/v1/forecast/?months=3&start={close:%Y-%m}").json()
     assert everyone["by_month"][0]["best_case"] == "1000.00" and len(everyone["by_month"]) == 3

@@ -93,10 +93,18 @@ def test_forecast_by_rep(deals):
         months=3,
         commit_probability=75,
     ).by_owner
-    by_rep = {row.key: row for row in rows}
+    by_rep = {row.key.username: row for row in rows}
     assert by_rep["ann"].weighted == Decimal("2000.00")
     assert by_rep["bob"].weighted == Decimal("340.00")
     assert by_rep["bob"].won == Decimal("300.00")
+
+
+def test_two_reps_of_one_name_are_two_rows(deals):
+    for login in ("jsmith", "john.smith"):
+        owner = UserFactory(username=login, first_name="John", last_name="Smith")
+        DealFactory(owner=owner, amount=Decimal("100"), expected_close_date=date(2026, 1, 15))
+    rows = forecast(EVERY_DEAL, start=date(2026, 1, 1), months=3, commit_probability=75).by_owner
+    assert [str(row.key) for row in rows] == ["ann", "bob", "John Smith", "John Smith"]
 
 
 def test_forecast_page_shows_own_deals_to_reps_and_all_to_managers(
@@ -105,9 +113,10 @@ def test_forecast_page_shows_own_deals_to_reps_and_all_to_managers(
     DealFactory(owner=rep, amount=Decimal("777"), expected_close_date=date(2026, 1, 15))
     url = reverse("sales:forecast")
     mine = rep_client.get(url, {"start": "2026-01", "months": 3})
-    assert [row.key for row in mine.context["by_rep"]] == ["rep"]
+    assert [str(row.key) for row in mine.context["by_rep"]] == ["Rita"]  # not her login
+    assert '<th scope="row">Rita</th>' in mine.content.decode()
     everyone = manager_client.get(url, {"start": "2026-01", "months": 3})
-    assert [row.key for row in everyone.context["by_rep"]] == ["ann", "bob", "rep"]
+    assert [str(row.key) for row in everyone.context["by_rep"]] == ["ann", "bob", "Rita"]
     assert everyone.context["total"]["best_case"] == Decimal("3300.00") + Decimal(
         "400.00"
     ) + Decimal("777.00")
