@@ -114,7 +114,7 @@ def test_forecast_page_shows_own_deals_to_reps_and_all_to_managers(
     url = reverse("sales:forecast")
     mine = rep_client.get(url, {"start": "2026-01", "months": 3})
     assert [str(row.key) for row in mine.context["by_rep"]] == ["Rita"]  # not her login
-    assert '<th scope="row">Rita</th>' in mine.content.decode()
+    assert '<th scope="row" class="text-nowrap">Rita</th>' in mine.content.decode()
     everyone = manager_client.get(url, {"start": "2026-01", "months": 3})
     assert [str(row.key) for row in everyone.context["by_rep"]] == ["ann", "bob", "Rita"]
     assert everyone.context["total"]["best_case"] == Decimal("3300.00") + Decimal(
