@@ -63,6 +63,9 @@ class SegmentRun(models.Model):
     # whose heartbeat is older than settings.CRM_RUN_STALE_SECONDS (analytics.runs).
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # When its per-customer rows (values, recommendations, product affinities) were removed:
+    # only the newest settings.CRM_KEEP_RUN_DETAILS runs keep them (analytics.runs.prune).
+    details_pruned_at = models.DateTimeField(_("details removed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -228,6 +228,7 @@ def finish(run_id: int, results: list[dict]) -> SegmentRun:
     staging.clear_staging()  # the run's own table was analysed with its indexes
     _analyze_published()
     _warm_reports(run)
+    _prune_after_publishing()
     return run
 
 
@@ -263,6 +264,41 @@ def _warm_reports(run: SegmentRun) -> None:
         return
     run.timings = {**run.timings, "warm": time.perf_counter() - started}
     SegmentRun.objects.filter(pk=run.pk).update(timings=run.timings)
+
+
+def prune(keep: int | None = None) -> int:
+    """Remove the per-customer rows (values, recommendations, product affinities) of the
+    succeeded runs older than the newest `keep` (settings.CRM_KEEP_RUN_DETAILS), the
+    current run always kept. A run a night adds a row per customer with orders, and nothing
+    reads an older run's rows: the dashboards, panels and audiences read the current run,
+    and a new run compares itself with the current one. The run, its summaries and its
+    segment movements stay for the trends. Returns how many runs were pruned."""
+    keep = keep or settings.CRM_KEEP_RUN_DETAILS
+    succeeded = SegmentRun.objects.filter(status=SegmentRun.Status.SUCCEEDED)
+    newest = succeeded.order_by("-finished_at", "-id").values_list("pk", flat=True)[:keep]
+    old = succeeded.filter(is_current=False, details_pruned_at__isnull=True)
+    pruned = 0
+    for run_id in old.exclude(pk__in=list(newest)).order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            if partitions.enabled():
+                partitions.drop_published(run_id)
+            for model in (CustomerValue, Recommendation, ProductAffinity):
+                model.objects.filter(run_id=run_id)._raw_delete(connection.alias)
+            SegmentRun.objects.filter(pk=run_id).update(details_pruned_at=timezone.now())
+        pruned += 1
+    return pruned
+
+
+def _prune_after_publishing() -> None:
+    """Like the warming above, a failure must not fail the published run: the next run
+    prunes what this one left."""
+    try:
+        pruned = prune()
+    except DatabaseError:
+        logger.exception("pruning the details of old segment runs failed")
+        return
+    if pruned:
+        logger.info("removed the per-customer rows of %s old segment runs", pruned)
 
 
 def _write_summaries(run: SegmentRun) -> None:

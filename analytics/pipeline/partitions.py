@@ -20,6 +20,7 @@ from analytics.models import CustomerValue
 PARENT = CustomerValue._meta.db_table
 # Memory for the index builds' sorts (SET LOCAL): a million rows sort in memory.
 INDEX_MEMORY = "256MB"
+PRUNE_LOCK_WAIT = "2s"
 
 
 def enabled() -> bool:
@@ -128,6 +129,16 @@ def attach(run_id: int) -> None:
 def drop(run_id: int) -> None:
     """The run's table, attached or not (a run deleted, failed or killed)."""
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_q(table_of(run_id))}")
+
+
+def drop_published(run_id: int) -> None:
+    """A published run's table, in the caller's transaction. Dropping a partition locks the
+    partitioned table for a moment (a DETACH … CONCURRENTLY is refused beside the default
+    partition): waiting at most PRUNE_LOCK_WAIT behind a long report, not queueing every
+    reader behind this; the caller gives up and the next run tries again."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{PRUNE_LOCK_WAIT}'")
         cursor.execute(f"DROP TABLE IF EXISTS {_q(table_of(run_id))}")
 
 
