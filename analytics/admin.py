@@ -23,7 +23,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(SegmentRun)
 class SegmentRunAdmin(ReadOnlyAdmin):
-    list_display = ["id", "as_of", "status", "is_current", "customers", "progress", "created_at"]
+    list_display = [
+        *["id", "as_of", "status", "is_current", "customers", "progress", "created_at"],
+        "details_pruned_at",
+    ]
     list_filter = ["status", "is_current"]
     date_hierarchy = "created_at"
     search_fields = ["error"]

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from psycopg.errors import LockNotAvailable
 
 from analytics import recommend, reports
 from analytics.models import (
@@ -266,24 +267,40 @@ def _warm_reports(run: SegmentRun) -> None:
     SegmentRun.objects.filter(pk=run.pk).update(timings=run.timings)
 
 
+# Old runs pruned by one call at most: the first prune after an upgrade finds every run
+# since the first, and the next nights take the rest.
+PRUNE_AT_ONCE = 10
+
+
 def prune(keep: int | None = None) -> int:
     """Remove the per-customer rows (values, recommendations, product affinities) of the
     succeeded runs older than the newest `keep` (settings.CRM_KEEP_RUN_DETAILS), the
-    current run always kept. A run a night adds a row per customer with orders, and nothing
-    reads an older run's rows: the dashboards, panels and audiences read the current run,
-    and a new run compares itself with the current one. The run, its summaries and its
-    segment movements stay for the trends. Returns how many runs were pruned."""
-    keep = keep or settings.CRM_KEEP_RUN_DETAILS
+    current run always kept; PRUNE_AT_ONCE runs at most, oldest first. A run a night adds a
+    row per customer with orders, and nothing reads an older run's rows: the dashboards,
+    panels, API and audiences read the current run, and a new run compares itself with the
+    current one. The run, its summaries and its movements stay for the trends. Returns how
+    many runs were pruned.
+
+    The recommendations and affinities go first, in their own transaction: deleting a few
+    million rows must not happen while the values table is locked. The values' partition is
+    dropped last, in a transaction of its own (partitions.drop_published), which also marks
+    the run pruned."""
+    keep = settings.CRM_KEEP_RUN_DETAILS if keep is None else keep
+    if keep < 1:
+        raise ValueError("keep at least the current run")
     succeeded = SegmentRun.objects.filter(status=SegmentRun.Status.SUCCEEDED)
     newest = succeeded.order_by("-finished_at", "-id").values_list("pk", flat=True)[:keep]
     old = succeeded.filter(is_current=False, details_pruned_at__isnull=True)
+    old_ids = old.exclude(pk__in=list(newest)).order_by("pk").values_list("pk", flat=True)
     pruned = 0
-    for run_id in old.exclude(pk__in=list(newest)).order_by("pk").values_list("pk", flat=True):
+    for run_id in old_ids[:PRUNE_AT_ONCE]:
+        with transaction.atomic():
+            for model in (Recommendation, ProductAffinity):
+                model.objects.filter(run_id=run_id)._raw_delete(connection.alias)
         with transaction.atomic():
             if partitions.enabled():
                 partitions.drop_published(run_id)
-            for model in (CustomerValue, Recommendation, ProductAffinity):
-                model.objects.filter(run_id=run_id)._raw_delete(connection.alias)
+            CustomerValue.objects.filter(run_id=run_id)._raw_delete(connection.alias)
             SegmentRun.objects.filter(pk=run_id).update(details_pruned_at=timezone.now())
         pruned += 1
     return pruned
@@ -294,8 +311,11 @@ def _prune_after_publishing() -> None:
     prunes what this one left."""
     try:
         pruned = prune()
-    except DatabaseError:
-        logger.exception("pruning the details of old segment runs failed")
+    except DatabaseError as error:
+        if isinstance(error.__cause__, LockNotAvailable):
+            logger.warning("pruning old segment runs gave up waiting for a report: %s", error)
+        else:
+            logger.exception("pruning the details of old segment runs failed")
         return
     if pruned:
         logger.info("removed the per-customer rows of %s old segment runs", pruned)

@@ -222,8 +222,10 @@ CRM_SEGMENTS_CHUNK_SIZE = env_int(
 CRM_RUN_STALE_SECONDS = env_int("CRM_RUN_STALE_SECONDS", 300, minimum=2, maximum=86400)
 # Succeeded segment runs that keep their per-customer rows, the current one included: each
 # run adds a row per customer with orders (a million a night), and nothing reads an older
-# run's rows; its summaries and segment movements, which the trends read, are kept.
-CRM_KEEP_RUN_DETAILS = env_int("CRM_KEEP_RUN_DETAILS", 3, minimum=1, maximum=10_000)
+# run's rows; its summaries and segment movements, which the trends read, are kept. At
+# least two: a reader that looked up the current run just before a new one was published
+# still finds its rows.
+CRM_KEEP_RUN_DETAILS = env_int("CRM_KEEP_RUN_DETAILS", 3, minimum=2, maximum=10_000)
 CRM_CLAIM_STALE_SECONDS = env_int("CRM_CLAIM_STALE_SECONDS", 90, minimum=2, maximum=86400)
 # How often beat runs the sweeps (seconds).
 CRM_SWEEP_SECONDS = env_int("CRM_SWEEP_SECONDS", 60, minimum=1, maximum=3600)

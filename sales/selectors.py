@@ -95,6 +95,7 @@ class ForecastOwner(NamedTuple):
     """A row of the forecast by rep, sorted by the name it shows; two reps of one name
     stay two rows."""
 
+    unowned: bool  # deals without an owner come last
     sort_name: str
     pk: int
     username: str
@@ -106,10 +107,10 @@ class ForecastOwner(NamedTuple):
     @classmethod
     def of(cls, user) -> "ForecastOwner":
         name = user.get_full_name() or user.get_username()
-        return cls(name.casefold(), user.pk, user.get_username(), name)
+        return cls(False, name.casefold(), user.pk, user.get_username(), name)
 
 
-NO_OWNER = ForecastOwner("\uffff", 0, "", "—")  # deals without an owner: last
+NO_OWNER = ForecastOwner(True, "", 0, "—", "—")
 
 
 @dataclass(frozen=True)

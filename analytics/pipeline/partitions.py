@@ -133,10 +133,12 @@ def drop(run_id: int) -> None:
 
 
 def drop_published(run_id: int) -> None:
-    """A published run's table, in the caller's transaction. Dropping a partition locks the
-    partitioned table for a moment (a DETACH … CONCURRENTLY is refused beside the default
-    partition): waiting at most PRUNE_LOCK_WAIT behind a long report, not queueing every
-    reader behind this; the caller gives up and the next run tries again."""
+    """A published run's table, in the caller's short transaction. Dropping a partition
+    locks the partitioned table until the commit (a DETACH … CONCURRENTLY is refused beside
+    the default partition), so it waits at most PRUNE_LOCK_WAIT behind a long report rather
+    than queue every reader behind itself; LockNotAvailable then, and the next run tries
+    again."""
+    assert connection.in_atomic_block, "SET LOCAL needs the caller's transaction"
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{PRUNE_LOCK_WAIT}'")
         cursor.execute(f"DROP TABLE IF EXISTS {_q(table_of(run_id))}")

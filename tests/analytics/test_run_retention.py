@@ -73,16 +73,17 @@ def test_only_the_newest_runs_keep_their_per_customer_rows(settings, manager_cli
 
 
 @pytest.mark.django_db
-def test_pruning_again_removes_nothing_and_keeps_the_current_run(settings):
-    runs = runs_in_order(settings, keep=1)
-    assert prune() == 0  # the last run pruned the three before it
+def test_pruning_again_removes_nothing(settings):
+    runs = runs_in_order(settings, keep=2)
+    assert prune() == 0  # each run pruned the ones before the newest two
     current = SegmentRun.objects.get(is_current=True)
     assert current == runs[-1] and rows_of(current)["CustomerValue"] == 6
-    assert prune(keep=1) == 0
+    with pytest.raises(ValueError):
+        prune(keep=0)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_pruned_runs_table_is_detached_and_dropped(postgres, settings):
+def test_a_pruned_runs_partition_is_dropped(postgres, settings):
     runs = runs_in_order(settings, keep=2)
 
     def table_exists(run):
@@ -94,25 +95,69 @@ def test_a_pruned_runs_table_is_detached_and_dropped(postgres, settings):
     assert CustomerValue.objects.count() == 12  # the two kept runs' rows, read through the parent
 
 
+class Report:
+    """A second PostgreSQL session reading one run's values, holding them until it ends."""
+
+    def __init__(self) -> None:
+        db = connection.settings_dict
+        self.session = psycopg.connect(
+            dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+            host=db["HOST"], port=db["PORT"] or None, autocommit=False,
+        )  # fmt: skip
+        # Were the prune to wait without end, the server ends this session after 10 s and
+        # the test fails on what the prune then did, rather than hang.
+        self.session.execute("SET idle_in_transaction_session_timeout = '10s'")
+
+    def read(self, run) -> None:
+        self.session.execute(
+            "SELECT count(*) FROM analytics_customervalue WHERE run_id = %s", [run.pk]
+        )
+
+    def end(self) -> None:
+        self.session.close()
+
+
+@pytest.fixture
+def report(postgres):
+    report = Report()
+    yield report
+    report.end()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_long_report_makes_the_prune_wait_a_moment_then_give_up(postgres, settings):
-    """A reader holding the partitioned table (a report over the current run) is not queued
-    behind the prune: it gives up after PRUNE_LOCK_WAIT, and the next prune does it."""
+def test_a_long_report_makes_the_prune_wait_a_moment_then_give_up(settings, report):
+    """A report reading an old run is not queued behind the prune: it gives up after
+    PRUNE_LOCK_WAIT, the run keeps its values and is not marked, and the next prune does it."""
     runs = runs_in_order(settings, keep=4)
-    reader = psycopg.connect(_dsn(), autocommit=False)
-    try:
-        reader.execute("SELECT count(*) FROM analytics_customervalue")  # holds ACCESS SHARE
-        with pytest.raises(OperationalError, match="lock timeout"):
-            prune(keep=1)
-        assert rows_of(runs[0])["CustomerValue"] == 6  # nothing half done
-    finally:
-        reader.close()
-    assert prune(keep=1) == 3
-    assert CustomerValue.objects.count() == 6
+    report.read(runs[0])
+    with pytest.raises(OperationalError) as refused:
+        prune(keep=2)
+    assert isinstance(refused.value.__cause__, psycopg.errors.LockNotAvailable)
+    assert rows_of(runs[0])["CustomerValue"] == 6
+    assert not SegmentRun.objects.filter(details_pruned_at__isnull=False).exists()
+    report.end()
+    assert prune(keep=2) == 2
+    assert rows_of(runs[0])["CustomerValue"] == rows_of(runs[1])["CustomerValue"] == 0
 
 
-def _dsn() -> str:
-    db = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or None
-    )
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_is_published_while_a_report_holds_the_run_to_prune(settings, report, caplog):
+    """The prune after publishing gives up (a warning, not an error), the new run is
+    published and current, and the held run keeps its rows for the next run to prune."""
+    runs = runs_in_order(settings, keep=4)
+    settings.CRM_KEEP_RUN_DETAILS = 2
+    report.read(runs[0])
+    new = run_compute_now(as_of=date(2026, 7, 31))
+    assert (new.status, new.is_current) == ("succeeded", True)
+    assert "gave up waiting for a report" in caplog.text
+    assert rows_of(runs[0])["CustomerValue"] == 6
+    assert not SegmentRun.objects.filter(pk=runs[0].pk, details_pruned_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_one_prune_removes_at_most_prune_at_once_runs(settings, monkeypatch):
+    """The first prune after an upgrade finds every run since the first: the next runs
+    take the rest."""
+    runs_in_order(settings, keep=4)
+    monkeypatch.setattr("analytics.runs.PRUNE_AT_ONCE", 1)
+    assert [prune(keep=2), prune(keep=2), prune(keep=2)] == [1, 1, 0]
