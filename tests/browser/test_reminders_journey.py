@@ -3,7 +3,7 @@ bell shows it, beside a task without a reminder that fell due an hour ago; the r
 and undoes it; a meeting is scheduled and the personal calendar feed contains it."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -20,7 +20,17 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.browser
 
 
-def test_reminder_snooze_undo_and_calendar_feed(page, login, rep, base_url):
+@pytest.fixture
+def midday(settings):
+    """The journey at about noon local time, whenever it runs: a task due in ten minutes
+    is due today (run at 23:55 it was due tomorrow, and the "today" group missed it)."""
+    offset = 12 - datetime.now(UTC).hour  # -11 … +12 hours from UTC
+    # Etc/GMT zones count the other way round: Etc/GMT-8 is UTC+8.
+    settings.TIME_ZONE = f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+    assert 10 <= timezone.localtime().hour <= 13
+
+
+def test_reminder_snooze_undo_and_calendar_feed(page, login, rep, base_url, midday):
     customer = CustomerFactory(owner=rep, name="Acme Ltd")
     soon = timezone.localtime() + timedelta(minutes=10)
     call = task_create(
