@@ -91,6 +91,11 @@ def pipeline_stages(pipeline: Pipeline) -> QuerySet[Stage]:
     return pipeline.stages.order_by("order", "id")
 
 
+def rep_name(rep) -> str:
+    """How a rep is shown: the full name, or the login when there is none."""
+    return rep.get_full_name() or rep.get_username()
+
+
 class ForecastOwner(NamedTuple):
     """A row of the forecast by rep, sorted by the name it shows; two reps of one name
     stay two rows."""
@@ -106,7 +111,7 @@ class ForecastOwner(NamedTuple):
 
     @classmethod
     def of(cls, user) -> "ForecastOwner":
-        name = user.get_full_name() or user.get_username()
+        name = rep_name(user)
         return cls(False, name.casefold(), user.pk, user.get_username(), name)
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.file_types import SNIFF_BYTES, sniff_content_type
 from core.models import UserProfile
+from sales.selectors import rep_name
 from sales.team_models import LOGO_MAX_BYTES, LOGO_TYPES, CompanyDetails
 
 
@@ -42,7 +43,7 @@ class RepContact:
 def rep_contact(rep: User) -> RepContact:
     profile = UserProfile.objects.filter(user=rep).first()  # none yet: name and email only
     return RepContact(
-        name=rep.get_full_name() or rep.get_username(),
+        name=rep_name(rep),
         job_title=profile.job_title if profile else "",
         email=rep.email,
         phone=profile.phone if profile else "",

@@ -8,11 +8,8 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from sales.selectors import rep_name
 from sales.team import RepFigures, TeamView
-
-
-def rep_name(rep) -> str:
-    return rep.get_full_name() or rep.get_username()
 
 
 def deals_link(rep_figures: RepFigures, month_param: str, **params: str) -> str:

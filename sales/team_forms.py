@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.lib.forms import DateInput, reject_nul
 from crm.lib.money import MONEY_MAX
 from customers.forms import InteractionForm
+from sales.selectors import rep_name
 
 
 class MonthForm(forms.Form):
@@ -50,7 +51,7 @@ class QuotaForm(forms.Form):
         self.reps = reps
         for rep in reps:
             self.fields[quota_field_name(rep)] = forms.DecimalField(
-                label=rep.get_full_name() or rep.get_username(),
+                label=rep_name(rep),
                 required=False,
                 min_value=Decimal("0"),
                 max_value=MONEY_MAX,
